@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+#include "testutil.h"
+
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *const tu_versions[] = { "go119", "go122", "go124", "go126", "go127" };
+const size_t tu_nversions = sizeof(tu_versions) / sizeof(tu_versions[0]);
+const char *const tu_flavours[] = { "exe", "stripped", "pie", "nosh" };
+const size_t tu_nflavours = sizeof(tu_flavours) / sizeof(tu_flavours[0]);
+
+const char *tu_fixture(const char *name, const char *version, const char *flavour)
+{
+	/* A ring of buffers: callers may hold a few paths at once. */
+	static __thread char paths[8][4096];
+	static __thread unsigned int next;
+	char *path = paths[next++ % 8];
+	const char *dir = getenv("GMT_FIXTURES");
+	struct stat st;
+
+	cr_assert(dir, "GMT_FIXTURES is not set: run the tests through meson test");
+	if (version)
+		snprintf(path, sizeof(paths[0]), "%s/%s-%s-%s", dir, name, version, flavour);
+	else
+		snprintf(path, sizeof(paths[0]), "%s/%s", dir, name);
+	cr_assert(stat(path, &st) == 0, "fixture %s is missing: scripts/build-fixtures.sh builds it",
+		  path);
+	return path;
+}
+
+const char *tu_go(void)
+{
+	const char *go = getenv("GMT_GO");
+
+	return go ? go : "go";
+}
+
+static char *run(const char *input, const char *fmt, va_list ap)
+{
+	char cmd[8192], inpath[] = "/tmp/gmt-test-in-XXXXXX";
+	size_t cap = 1 << 16, len = 0;
+	char *out = malloc(cap);
+	FILE *f;
+	int status;
+
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	if (input) {
+		int fd = mkstemp(inpath);
+		size_t n = strlen(input);
+
+		cr_assert(fd >= 0);
+		cr_assert(write(fd, input, n) == (ssize_t)n);
+		close(fd);
+		strncat(cmd, " < ", sizeof(cmd) - strlen(cmd) - 1);
+		strncat(cmd, inpath, sizeof(cmd) - strlen(cmd) - 1);
+	}
+	f = popen(cmd, "r");
+	cr_assert(f, "cannot run %s", cmd);
+	for (;;) {
+		size_t n;
+
+		if (cap - len < 4096) {
+			cap *= 2;
+			out = realloc(out, cap);
+		}
+		n = fread(out + len, 1, cap - len - 1, f);
+		if (n == 0)
+			break;
+		len += n;
+	}
+	out[len] = 0;
+	status = pclose(f);
+	if (input)
+		unlink(inpath);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "command failed (%d): %s",
+		  status, cmd);
+	return out;
+}
+
+char *tu_run(const char *fmt, ...)
+{
+	va_list ap;
+	char *r;
+
+	va_start(ap, fmt);
+	r = run(NULL, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+char *tu_run_input(const char *input, const char *fmt, ...)
+{
+	va_list ap;
+	char *r;
+
+	va_start(ap, fmt);
+	r = run(input, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+uint8_t *tu_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf;
+	long n;
+
+	cr_assert(f, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc(n ? n : 1);
+	cr_assert(fread(buf, 1, n, f) == (size_t)n);
+	fclose(f);
+	*len = n;
+	return buf;
+}

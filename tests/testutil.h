@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the Criterion tests: fixture paths and running oracle commands. */
+#ifndef GMT_TESTUTIL_H
+#define GMT_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The Go versions and build flavours of the fixture matrix (scripts/build-fixtures.sh). */
+extern const char *const tu_versions[];
+extern const size_t tu_nversions;
+extern const char *const tu_flavours[]; /* exe, stripped, pie, nosh */
+extern const size_t tu_nflavours;
+
+/*
+ * Path of fixture "<name>-<version>-<flavour>" (or a plain name); fails the test if
+ * absent.  The string stays valid for the next 7 calls.
+ */
+const char *tu_fixture(const char *name, const char *version, const char *flavour);
+/* The go command used for oracles (go tool nm/addr2line/objdump). */
+const char *tu_go(void);
+/* Runs a shell command and returns its stdout (malloc'd, NUL-terminated); fails on non-zero exit. */
+char *tu_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Runs a command feeding it `input` on stdin; returns stdout. */
+char *tu_run_input(const char *input, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Reads a whole file (malloc'd). */
+uint8_t *tu_read_file(const char *path, size_t *len);
+
+#endif
