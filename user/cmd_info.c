@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: MIT
+/* gomemtrace info: what the reader sees in a Go binary, and the probes it would place. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "gobin.h"
+#include "hookplan.h"
+#include "json_writer.h"
+#include "log.h"
+#include "options.h"
+
+static const char info_usage[] =
+	"Usage: gomemtrace info [--json] (BINARY | -p PID)\n"
+	"\n"
+	"Describes a Go executable (or the executable of a running process) as gomemtrace\n"
+	"reads it: Go version and GOEXPERIMENTs, pclntab format, pointer size, whether it is\n"
+	"PIE, stripped or uses cgo, and the hook plan: for every runtime function the tracer\n"
+	"would probe, its address, the file offset of the probe, the probed instruction and\n"
+	"whether the kernel emulates it (one trap per hit) or single-steps it (two traps).\n"
+	"Functions the tracer needs but cannot find are listed with the reason.\n"
+	"\n"
+	"Options:\n"
+	"  -p, --pid PID   read the executable of process PID (through /proc/PID/exe)\n"
+	"      --json      print JSON instead of text\n"
+	"  -v, --verbose   more diagnostics on stderr\n"
+	"  -h, --help      show this help\n"
+	"\n"
+	"Exit status: 0 on success, 1 when the file is not a supported Go binary or cannot\n"
+	"be read, 2 on a usage error.\n";
+
+static const char *version_source(const struct gmt_gobin *gb)
+{
+	switch (gb->version_source) {
+	case GMT_VERSION_BUILDINFO:
+		return "buildinfo";
+	case GMT_VERSION_BUILDVERSION:
+		return "runtime.buildVersion";
+	case GMT_VERSION_PCLNTAB:
+		return "pclntab";
+	}
+	return "?";
+}
+
+static const char *pcln_format(const struct gmt_gobin *gb)
+{
+	switch (gmt_pcln__version(gb->pcln)) {
+	case GMT_PCLN_116:
+		return "1.16";
+	case GMT_PCLN_118:
+		return "1.18";
+	case GMT_PCLN_120:
+		return "1.20";
+	default:
+		return "?";
+	}
+}
+
+static void print_json(const struct gmt_gobin *gb, const struct gmt_hookplan *plan, int pid)
+{
+	struct gmt_json *j = gmt_json__new(stdout, true);
+
+	gmt_json__obj_begin(j);
+	gmt_json__kstr(j, "path", gb->path);
+	if (pid > 0)
+		gmt_json__kint(j, "pid", pid);
+	gmt_json__kstr(j, "go_version", gb->version);
+	gmt_json__kstr(j, "go_version_source", version_source(gb));
+	gmt_json__kstr(j, "experiments", gb->experiments);
+	gmt_json__kstr(j, "pclntab_version", pcln_format(gb));
+	gmt_json__kuint(j, "pclntab_address", gb->pcln_loc.vaddr);
+	gmt_json__kuint(j, "functions", gmt_pcln__nfunc(gb->pcln));
+	gmt_json__kint(j, "ptr_size", gb->ptrsize);
+	gmt_json__kbool(j, "stripped", gb->stripped);
+	gmt_json__kbool(j, "section_headers", !gb->no_section_headers);
+	gmt_json__kbool(j, "pie", gb->pie);
+	gmt_json__kbool(j, "cgo", gb->cgo);
+	gmt_json__key(j, "moduledata");
+	if (gb->has_md) {
+		gmt_json__obj_begin(j);
+		gmt_json__kuint(j, "address", gb->md.addr);
+		gmt_json__kuint(j, "text", gb->md.text);
+		gmt_json__kuint(j, "types", gb->md.types);
+		gmt_json__kuint(j, "etypes", gb->md.etypes);
+		gmt_json__kuint(j, "gofunc", gb->md.gofunc);
+		gmt_json__obj_end(j);
+	} else {
+		gmt_json__null(j);
+	}
+	gmt_json__kbool(j, "size_specialized_malloc", plan->size_specialized);
+	gmt_json__key(j, "hooks");
+	gmt_json__arr_begin(j);
+	for (size_t i = 0; i < plan->nhooks; i++) {
+		const struct gmt_hook *h = &plan->hooks[i];
+
+		gmt_json__obj_begin(j);
+		gmt_json__kstr(j, "function", h->function);
+		gmt_json__kstr(j, "group", gmt_hook_group_name(h->group));
+		gmt_json__kuint(j, "address", h->entry);
+		gmt_json__kuint(j, "probe_address", h->probe_addr);
+		gmt_json__kuint(j, "probe_offset", h->probe_offset);
+		gmt_json__kstr(j, "instruction", h->insn);
+		gmt_json__kbool(j, "stack_check", h->stack_check);
+		gmt_json__kbool(j, "emulated", h->emulated);
+		gmt_json__obj_end(j);
+	}
+	gmt_json__arr_end(j);
+	gmt_json__key(j, "missing");
+	gmt_json__arr_begin(j);
+	for (size_t i = 0; i < plan->nmissing; i++) {
+		gmt_json__obj_begin(j);
+		gmt_json__kstr(j, "function", plan->missing[i].function);
+		gmt_json__kstr(j, "group", gmt_hook_group_name(plan->missing[i].group));
+		gmt_json__kstr(j, "reason", plan->missing[i].reason);
+		gmt_json__obj_end(j);
+	}
+	gmt_json__arr_end(j);
+	gmt_json__obj_end(j);
+	gmt_json__free(j);
+}
+
+static const char *yes(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+static void print_text(const struct gmt_gobin *gb, const struct gmt_hookplan *plan, int pid)
+{
+	printf("binary:        %s\n", gb->path);
+	if (pid > 0)
+		printf("pid:           %d\n", pid);
+	printf("go version:    %s (from %s)\n", gb->version, version_source(gb));
+	printf("experiments:   %s\n", gb->experiments[0] ? gb->experiments : "none");
+	printf("pclntab:       go%s format at %#llx, %zu functions\n", pcln_format(gb),
+	       (unsigned long long)gb->pcln_loc.vaddr, gmt_pcln__nfunc(gb->pcln));
+	printf("pointer size:  %d\n", gb->ptrsize);
+	printf("pie:           %s\n", yes(gb->pie));
+	printf("stripped:      %s%s\n", yes(gb->stripped),
+	       gb->no_section_headers ? " (no section headers either)" : "");
+	printf("cgo:           %s\n", yes(gb->cgo));
+	if (gb->has_md)
+		printf("moduledata:    %#llx (text %#llx, types %#llx-%#llx, go:func.* %#llx)\n",
+		       (unsigned long long)gb->md.addr, (unsigned long long)gb->md.text,
+		       (unsigned long long)gb->md.types, (unsigned long long)gb->md.etypes,
+		       (unsigned long long)gb->md.gofunc);
+	else
+		printf("moduledata:    not found (type names and inlined frames unavailable)\n");
+	if (plan->size_specialized)
+		printf("allocation:    the compiler calls size-specialized allocators directly\n");
+	printf("\nhook plan (%zu probes):\n", plan->nhooks);
+	printf("  %-10s %-42s %-10s %-9s %-7s %-16s %s\n", "group", "function", "address",
+	       "offset", "at", "instruction", "emulated");
+	for (size_t i = 0; i < plan->nhooks; i++) {
+		const struct gmt_hook *h = &plan->hooks[i];
+		char at[16];
+
+		snprintf(at, sizeof(at), "+%llu", (unsigned long long)(h->probe_addr - h->entry));
+		printf("  %-10s %-42s %#-10llx %#-9llx %-7s %-16s %s\n",
+		       gmt_hook_group_name(h->group), h->function, (unsigned long long)h->entry,
+		       (unsigned long long)h->probe_offset, at, h->insn,
+		       h->emulated ? "yes (1 trap)" : "no (2 traps)");
+	}
+	if (plan->nmissing) {
+		printf("\nmissing:\n");
+		for (size_t i = 0; i < plan->nmissing; i++)
+			printf("  %-10s %s: %s\n", gmt_hook_group_name(plan->missing[i].group),
+			       plan->missing[i].function, plan->missing[i].reason);
+	}
+}
+
+int cmd_info(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct gmt_hookplan plan;
+	struct gmt_gobin *gb = NULL;
+	struct gmt_diag d = {};
+	bool json = false;
+	int pid = 0, c, err;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (gmt_parse_pid(optarg, &pid)) {
+				pr_err("invalid PID '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'v':
+			gmt_log_set_level(GMT_LOG_DEBUG);
+			break;
+		case 'h':
+			fputs(info_usage, stdout);
+			return 0;
+		default:
+			fputs(info_usage, stderr);
+			return 2;
+		}
+	}
+	if ((pid > 0) == (optind < argc) || argc - optind > 1) {
+		pr_err("info needs exactly one BINARY or -p PID (try 'gomemtrace info --help')\n");
+		return 2;
+	}
+	err = pid > 0 ? gmt_gobin__open_pid(pid, &gb, &d) : gmt_gobin__open(argv[optind], &gb, &d);
+	if (!err)
+		err = gmt_gobin__check_supported(gb, &d);
+	if (!err)
+		err = gmt_hookplan_build(gb, &plan, &d);
+	if (err) {
+		pr_err("%s\n", gmt_diag_msg(&d, err));
+		gmt_gobin__free(gb);
+		return 1;
+	}
+	if (json)
+		print_json(gb, &plan, pid);
+	else
+		print_text(gb, &plan, pid);
+	gmt_hookplan_free(&plan);
+	gmt_gobin__free(gb);
+	return 0;
+}

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+#include "hookplan.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elf_file.h"
+#include "gobin.h"
+#include "probesite.h"
+
+struct hook_spec {
+	enum gmt_hook_id id;
+	enum gmt_hook_group group;
+	const char *function;
+	int min_minor, max_minor; /* Go versions whose runtime has and uses it */
+	bool rets;		  /* probe the RET instructions instead of the entry */
+};
+
+/* DESIGN.md §5 (allocation, sampler), §6 (GC), §7 (goroutines). */
+static const struct hook_spec specs[] = {
+	{ GMT_HOOK_MALLOCGC, GMT_GROUP_ALLOC, "runtime.mallocgc", 19, 99 },
+	{ GMT_HOOK_MPROF_MALLOC, GMT_GROUP_SAMPLER, "runtime.mProf_Malloc", 19, 99 },
+	{ GMT_HOOK_SETPROFILEBUCKET, GMT_GROUP_SAMPLER, "runtime.setprofilebucket", 19, 99 },
+	{ GMT_HOOK_MPROF_FREE, GMT_GROUP_SAMPLER, "runtime.mProf_Free", 19, 99 },
+	{ GMT_HOOK_GCSTART, GMT_GROUP_GC, "runtime.gcStart", 19, 99 },
+	{ GMT_HOOK_STARTCYCLE, GMT_GROUP_GC, "runtime.(*gcControllerState).startCycle", 19, 99 },
+	{ GMT_HOOK_GCSWEEP, GMT_GROUP_GC, "runtime.gcSweep", 19, 99 },
+	{ GMT_HOOK_STW_STOP, GMT_GROUP_GC, "runtime.stopTheWorldWithSema", 19, 99 },
+	{ GMT_HOOK_STW_START, GMT_GROUP_GC, "runtime.startTheWorldWithSema", 19, 99 },
+	{ GMT_HOOK_STOPTHEWORLD, GMT_GROUP_GC, "runtime.stopTheWorld", 19, 20 },
+	{ GMT_HOOK_NEWPROC, GMT_GROUP_GOROUTINES, "runtime.newproc", 19, 99 },
+	{ GMT_HOOK_NEWPROC1_RET, GMT_GROUP_GOROUTINES, "runtime.newproc1", 19, 99, true },
+	{ GMT_HOOK_GEXIT, GMT_GROUP_GOROUTINES, "runtime.goexit0", 19, 21 },
+	{ GMT_HOOK_GEXIT, GMT_GROUP_GOROUTINES, "runtime.gdestroy", 22, 99 },
+};
+
+/*
+ * Size-specialized allocators the compiler calls directly, bypassing mallocgc:
+ * name prefixes followed by a size-class number (DESIGN.md §5).
+ */
+static const char *const sc_prefixes[] = {
+	"runtime.mallocgcTinySize",
+	"runtime.mallocgcTinySC",
+	"runtime.mallocgcSmallNoScanSC",
+	"runtime.mallocgcSmallScanNoHeaderSC",
+};
+
+const char *gmt_hook_group_name(enum gmt_hook_group g)
+{
+	switch (g) {
+	case GMT_GROUP_ALLOC:
+		return "alloc";
+	case GMT_GROUP_SAMPLER:
+		return "sampler";
+	case GMT_GROUP_GC:
+		return "gc";
+	case GMT_GROUP_GOROUTINES:
+		return "goroutines";
+	}
+	return "?";
+}
+
+static int grow(void **arr, size_t n, size_t size)
+{
+	/* Power-of-two capacities: grow when n reaches one. */
+	if (n && (n & (n - 1)))
+		return 0;
+	void *p = realloc(*arr, (n ? 2 * n : 8) * size);
+
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	return 0;
+}
+
+static int add_missing(struct gmt_hookplan *plan, const struct hook_spec *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int add_missing(struct gmt_hookplan *plan, const struct hook_spec *s, const char *fmt, ...)
+{
+	struct gmt_missing_hook *m;
+	va_list ap;
+
+	if (grow((void **)&plan->missing, plan->nmissing, sizeof(*m)))
+		return -ENOMEM;
+	m = &plan->missing[plan->nmissing++];
+	memset(m, 0, sizeof(*m));
+	m->id = s->id;
+	m->group = s->group;
+	snprintf(m->function, sizeof(m->function), "%s", s->function);
+	va_start(ap, fmt);
+	vsnprintf(m->reason, sizeof(m->reason), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static int add_hook(struct gmt_hookplan *plan, const struct gmt_gobin *gb,
+		    const struct hook_spec *s, const struct gmt_func_info *fi, uint64_t addr,
+		    const struct gmt_probe_site *site)
+{
+	struct gmt_hook *h;
+	uint64_t off;
+
+	if (gmt_elf__vaddr_to_off(gb->elf, addr, &off))
+		return add_missing(plan, s, "probe address %#llx is not backed by the file",
+				   (unsigned long long)addr);
+	if (grow((void **)&plan->hooks, plan->nhooks, sizeof(*h)))
+		return -ENOMEM;
+	h = &plan->hooks[plan->nhooks++];
+	memset(h, 0, sizeof(*h));
+	h->id = s->id;
+	h->group = s->group;
+	snprintf(h->function, sizeof(h->function), "%s", fi->name);
+	h->entry = fi->entry;
+	h->end = fi->end;
+	h->probe_addr = addr;
+	h->probe_offset = off;
+	if (site) {
+		h->stack_check = site->stack_check;
+		h->emulated = site->emulated;
+		snprintf(h->insn, sizeof(h->insn), "%s", site->insn);
+	} else {
+		/* RET is never emulated: the kernel single-steps it out of line. */
+		snprintf(h->insn, sizeof(h->insn), "ret");
+	}
+	return 0;
+}
+
+static int plan_function(struct gmt_hookplan *plan, const struct gmt_gobin *gb,
+			 const struct hook_spec *s, const struct gmt_func_info *fi)
+{
+	const uint8_t *code = gmt_gobin__func_code(gb, fi);
+	struct gmt_probe_site site;
+	uint64_t rets[64];
+	int n, err;
+
+	if (!code)
+		return add_missing(plan, s, "code at %#llx is not in the file",
+				   (unsigned long long)fi->entry);
+	if (!s->rets) {
+		if (gmt_probe_site_choose(code, fi->end - fi->entry, fi->entry, &site))
+			return add_missing(plan, s, "cannot decode the first instruction at %#llx",
+					   (unsigned long long)fi->entry);
+		return add_hook(plan, gb, s, fi, site.vaddr, &site);
+	}
+	n = gmt_find_rets(code, fi->end - fi->entry, fi->entry, rets, 64);
+	if (n <= 0)
+		return add_missing(plan, s, n == 0 ? "no RET instruction found"
+						   : "its code does not decode");
+	if (n > 64)
+		return add_missing(plan, s, "%d RET instructions: too many to probe", n);
+	for (int i = 0; i < n; i++) {
+		err = add_hook(plan, gb, s, fi, rets[i], NULL);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static bool is_sc_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(sc_prefixes) / sizeof(sc_prefixes[0]); i++) {
+		size_t n = strlen(sc_prefixes[i]);
+		const char *p = name + n;
+
+		if (strncmp(name, sc_prefixes[i], n) != 0 || !*p)
+			continue;
+		while (isdigit((unsigned char)*p))
+			p++;
+		if (!*p)
+			return true;
+	}
+	return false;
+}
+
+static int plan_size_specialized(struct gmt_hookplan *plan, const struct gmt_gobin *gb)
+{
+	static const struct hook_spec sc = { GMT_HOOK_MALLOC_SC, GMT_GROUP_ALLOC,
+					     "runtime.mallocgc<size class>", 26, 99 };
+	size_t n = gmt_pcln__nfunc(gb->pcln);
+	int err;
+
+	for (size_t i = 0; i < n; i++) {
+		struct gmt_func_info fi;
+
+		if (gmt_pcln__func(gb->pcln, i, &fi) || !is_sc_name(fi.name))
+			continue;
+		plan->size_specialized = true;
+		err = plan_function(plan, gb, &sc, &fi);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int gmt_hookplan_build(const struct gmt_gobin *gb, struct gmt_hookplan *plan, struct gmt_diag *d)
+{
+	int minor = gmt_gobin__minor(gb);
+	int err = 0;
+
+	memset(plan, 0, sizeof(*plan));
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]) && !err; i++) {
+		const struct hook_spec *s = &specs[i];
+		struct gmt_func_info fi;
+
+		/* Version unknown beyond the pclntab family: let the symbols decide. */
+		if (gb->version_source != GMT_VERSION_PCLNTAB &&
+		    (minor < s->min_minor || minor > s->max_minor))
+			continue;
+		if (gmt_pcln__func_by_name(gb->pcln, s->function, &fi)) {
+			if (gb->version_source == GMT_VERSION_PCLNTAB && s->max_minor < 99)
+				continue;
+			err = add_missing(plan, s, "not in this binary (the linker left it out)");
+			continue;
+		}
+		err = plan_function(plan, gb, s, &fi);
+	}
+	if (!err)
+		err = plan_size_specialized(plan, gb);
+	if (err) {
+		gmt_hookplan_free(plan);
+		return gmt_diag_set(d, err, "cannot build the hook plan: %s", strerror(-err));
+	}
+	return 0;
+}
+
+void gmt_hookplan_free(struct gmt_hookplan *plan)
+{
+	free(plan->hooks);
+	free(plan->missing);
+	memset(plan, 0, sizeof(*plan));
+}
+
+const struct gmt_hook *gmt_hookplan_find(const struct gmt_hookplan *plan, enum gmt_hook_id id)
+{
+	for (size_t i = 0; i < plan->nhooks; i++)
+		if (plan->hooks[i].id == id)
+			return &plan->hooks[i];
+	return NULL;
+}

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+#include "moduledata.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <string.h>
+
+#include "elf_file.h"
+
+/*
+ * Field offsets of moduledata on 64-bit targets.  The head of the struct (pcHeader,
+ * the pclntab slices, ftab, findfunctab, min/maxpc, the section bounds) has been
+ * stable since go1.18; what follows grew covctrs in 1.20 and typedesclen, itaboffset
+ * and itabsize in 1.27.  Checked against runtime/symtab.go of each version.
+ */
+struct md_layout {
+	int minor; /* first Go minor version with this layout */
+	uint32_t types, etypes, rodata, gofunc;
+};
+
+static const struct md_layout layouts[] = {
+	{ 27, 296, 312, 336, 344 },
+	{ 20, 296, 304, 312, 320 },
+	{ 18, 280, 288, 296, 304 },
+};
+
+enum {
+	MD_PCHEADER = 0,
+	MD_FUNCNAMETAB = 8,
+	MD_CUTAB = 32,
+	MD_FILETAB = 56,
+	MD_PCTAB = 80,
+	MD_PCLNTABLE = 104,
+	MD_FTAB = 128,
+	MD_MINPC = 160,
+	MD_MAXPC = 168,
+	MD_TEXT = 176,
+	MD_ETEXT = 184,
+	MD_NOPTRDATA = 192,
+	MD_BSS = 224,
+	MD_NOPTRBSS = 240,
+};
+
+static int rd(const struct gmt_elf *e, uint64_t addr, uint64_t *v)
+{
+	return gmt_elf__read_ptr(e, addr, v);
+}
+
+/* The pclntab slices must point where the header says their tables are. */
+static bool head_matches(const struct gmt_elf *e, uint64_t md, const struct gmt_pcln_loc *loc,
+			 const struct gmt_pcln *p)
+{
+	const struct {
+		uint32_t field;
+		uint64_t off;
+	} slices[] = {
+		{ MD_FUNCNAMETAB, gmt_pcln__funcname_off(p) },
+		{ MD_CUTAB, gmt_pcln__cu_off(p) },
+		{ MD_FILETAB, gmt_pcln__filetab_off(p) },
+		{ MD_PCTAB, gmt_pcln__pctab_off(p) },
+		{ MD_PCLNTABLE, gmt_pcln__functab_off(p) },
+	};
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(slices) / sizeof(slices[0]); i++)
+		if (rd(e, md + slices[i].field, &v) || v != loc->vaddr + slices[i].off)
+			return false;
+	return true;
+}
+
+static bool in_image(const struct gmt_elf *e, uint64_t a)
+{
+	return gmt_elf__seg_of(e, a) != NULL;
+}
+
+static bool read_layout(const struct gmt_elf *e, uint64_t md, const struct md_layout *l,
+			struct gmt_moduledata *out)
+{
+	struct gmt_moduledata m = { .addr = md, .layout_minor = l->minor };
+	const struct {
+		uint32_t off;
+		uint64_t *dst;
+	} fields[] = {
+		{ MD_TEXT, &m.text },	    { MD_ETEXT, &m.etext },	  { MD_MINPC, &m.minpc },
+		{ MD_MAXPC, &m.maxpc },	    { MD_NOPTRDATA, &m.noptrdata },
+		{ MD_NOPTRDATA + 8, &m.enoptrdata },
+		{ MD_NOPTRDATA + 16, &m.data }, { MD_NOPTRDATA + 24, &m.edata },
+		{ MD_BSS, &m.bss },	    { MD_BSS + 8, &m.ebss },	  { MD_NOPTRBSS, &m.noptrbss },
+		{ MD_NOPTRBSS + 8, &m.enoptrbss }, { l->types, &m.types }, { l->etypes, &m.etypes },
+		{ l->rodata, &m.rodata },   { l->gofunc, &m.gofunc },
+	};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (rd(e, md + fields[i].off, fields[i].dst))
+			return false;
+	/* Every bound must lie in the image and be ordered as the linker lays them out. */
+	if (m.text >= m.etext || m.minpc < m.text || m.maxpc > m.etext || m.minpc >= m.maxpc)
+		return false;
+	if (m.types >= m.etypes || !in_image(e, m.types) || !in_image(e, m.etypes - 1))
+		return false;
+	/* go1.27 places the type descriptors after go:func.*, so only rodata bounds it. */
+	if (!in_image(e, m.rodata) || !in_image(e, m.gofunc) || m.gofunc < m.rodata)
+		return false;
+	if (m.noptrdata > m.enoptrdata || m.data > m.edata || m.bss > m.ebss ||
+	    m.noptrbss > m.enoptrbss)
+		return false;
+	*out = m;
+	return true;
+}
+
+static bool try_candidate(const struct gmt_elf *e, uint64_t md, const struct gmt_pcln_loc *loc,
+			  const struct gmt_pcln *p, int go_minor, struct gmt_moduledata *out)
+{
+	if (!head_matches(e, md, loc, p))
+		return false;
+	for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
+		if (go_minor && go_minor < layouts[i].minor)
+			continue;
+		if (read_layout(e, md, &layouts[i], out))
+			return true;
+		if (go_minor)
+			return false; /* the version's own layout must fit */
+	}
+	return false;
+}
+
+int gmt_moduledata_find(const struct gmt_elf *e, const struct gmt_pcln_loc *loc,
+			const struct gmt_pcln *p, int go_minor, struct gmt_moduledata *md,
+			struct gmt_diag *d)
+{
+	struct gmt_elf_sym sym;
+
+	if (gmt_pcln__ptrsize(p) != 8)
+		return gmt_diag_set(d, -ENOTSUP, "only 64-bit Go binaries are supported");
+	if (gmt_elf__sym_by_name(e, "runtime.firstmoduledata", &sym) == 0 &&
+	    try_candidate(e, sym.value, loc, p, go_minor, md))
+		return 0;
+	/* Stripped: every 8-byte slot of the writable segments whose value is the header. */
+	for (size_t i = 0; i < gmt_elf__nsegs(e); i++) {
+		const struct gmt_elf_seg *g = gmt_elf__seg(e, i);
+
+		if (g->type != PT_LOAD || !(g->flags & PF_W))
+			continue;
+		for (uint64_t a = (g->vaddr + 7) & ~7ULL; a + 8 <= g->vaddr + g->filesz; a += 8) {
+			uint64_t v;
+
+			if (rd(e, a, &v) == 0 && v == loc->vaddr &&
+			    try_candidate(e, a, loc, p, go_minor, md))
+				return 0;
+		}
+	}
+	return gmt_diag_set(d, -ENOENT,
+			    "runtime moduledata not found (no pointer to the pclntab at %#llx)",
+			    (unsigned long long)loc->vaddr);
+}
+
+static size_t uvarint(const uint8_t *p, size_t avail, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (size_t i = 0; i < avail && i < 10; i++) {
+		x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			*v = x;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+#define TFLAG_EXTRA_STAR 0x2
+
+int gmt_type_name(const struct gmt_elf *e, const struct gmt_moduledata *md, uint64_t typ,
+		  char *buf, size_t len)
+{
+	const uint8_t *t, *n;
+	uint64_t name, avail, nlen;
+	int32_t off;
+	size_t hdr, skip;
+
+	if (len == 0)
+		return -EINVAL;
+	buf[0] = 0;
+	if (typ < md->types || typ >= md->etypes)
+		return -ENOENT;
+	t = gmt_elf__vaddr_ptr(e, typ, 48);
+	if (!t)
+		return -ENOENT;
+	memcpy(&off, t + 40, 4);
+	if (off < 0 || (uint64_t)off >= md->etypes - md->types)
+		return -EINVAL;
+	name = md->types + off;
+	avail = md->etypes - name;
+	if (gmt_elf__vaddr_avail(e, name) < avail)
+		avail = gmt_elf__vaddr_avail(e, name);
+	n = gmt_elf__vaddr_ptr(e, name, avail);
+	if (!n || avail < 2)
+		return -EINVAL;
+	hdr = uvarint(n + 1, avail - 1, &nlen);
+	if (!hdr || nlen > avail - 1 - hdr)
+		return -EINVAL;
+	n += 1 + hdr;
+	skip = (t[20] & TFLAG_EXTRA_STAR) && nlen > 0 && n[0] == '*';
+	nlen -= skip;
+	if (nlen >= len)
+		nlen = len - 1;
+	memcpy(buf, n + skip, nlen);
+	buf[nlen] = 0;
+	return 0;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Turning what a traced process reported (return addresses, type pointers) into names.
+ * Outputs take this interface, not the binary reader, so that they can be tested with
+ * synthetic frames and types.
+ */
+#ifndef GMT_SYMBOLIZE_H
+#define GMT_SYMBOLIZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pclntab.h"
+
+struct gmt_type_info {
+	char name[256]; /* as reflect prints it: "main.record", "*main.record", "[]uint8" */
+	uint64_t size;	/* _type.size */
+	uint64_t ptrbytes; /* _type.ptrdata: 0 means pointer-free (noscan) */
+};
+
+struct gmt_symbolizer {
+	/*
+	 * Frames for one return address as the process saw it (runtime address, load bias
+	 * not yet removed), innermost first, the physical function last.  Returns the
+	 * number of frames (>= 1) or a negative errno; writers then print the address.
+	 */
+	int (*frames)(void *ctx, uint64_t ret_addr, struct gmt_frame *frames, int max);
+	/* The runtime type at a process address; negative errno when unknown. */
+	int (*type_info)(void *ctx, uint64_t typ, struct gmt_type_info *ti);
+	void *ctx;
+};
+
+#endif

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: MIT
+#include "target.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void read_comm(struct gmt_target *t)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)t->pid);
+	f = fopen(path, "r");
+	t->comm[0] = 0;
+	if (f) {
+		if (fgets(t->comm, sizeof(t->comm), f))
+			t->comm[strcspn(t->comm, "\n")] = 0;
+		fclose(f);
+	}
+	if (!t->comm[0])
+		snprintf(t->comm, sizeof(t->comm), "pid%d", (int)t->pid);
+}
+
+static void set_common(struct gmt_target *t, pid_t pid)
+{
+	ssize_t n;
+
+	t->pid = pid;
+	t->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	snprintf(t->exe, sizeof(t->exe), "/proc/%d/exe", (int)pid);
+	n = readlink(t->exe, t->path, sizeof(t->path) - 1);
+	t->path[n > 0 ? n : 0] = 0;
+	if (n <= 0)
+		snprintf(t->path, sizeof(t->path), "%s", t->exe);
+	read_comm(t);
+}
+
+static int status_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
+int gmt_target__launch(char *const argv[], struct gmt_target *t, struct gmt_diag *d)
+{
+	int errpipe[2], child_errno = 0, status;
+	pid_t pid;
+	ssize_t n;
+
+	memset(t, 0, sizeof(*t));
+	t->pidfd = -1;
+	if (pipe2(errpipe, O_CLOEXEC) < 0)
+		return gmt_diag_set(d, -errno, "pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+
+		close(errpipe[0]);
+		close(errpipe[1]);
+		return gmt_diag_set(d, err, "fork: %s", strerror(-err));
+	}
+	if (pid == 0) {
+		/* Stop at the exec so that the probes go in before any Go code runs. */
+		close(errpipe[0]);
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0)
+			execvp(argv[0], argv);
+		child_errno = errno;
+		n = write(errpipe[1], &child_errno, sizeof(child_errno));
+		(void)n;
+		_exit(127);
+	}
+	close(errpipe[1]);
+	n = read(errpipe[0], &child_errno, sizeof(child_errno));
+	close(errpipe[0]);
+	if (n == sizeof(child_errno)) {
+		waitpid(pid, &status, 0);
+		return gmt_diag_set(d, -child_errno, "cannot run %s: %s", argv[0],
+				    strerror(child_errno));
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status)) {
+		return gmt_diag_set(d, -ECHILD, "%s did not stop at exec (status %#x)", argv[0],
+				    status);
+	}
+	t->launched = true;
+	set_common(t, pid);
+	return 0;
+}
+
+int gmt_target__release(struct gmt_target *t, struct gmt_diag *d)
+{
+	if (!t->launched || t->running)
+		return 0;
+	if (ptrace(PTRACE_DETACH, t->pid, NULL, NULL) < 0)
+		return gmt_diag_set(d, -errno, "cannot release PID %d: %s", (int)t->pid,
+				    strerror(errno));
+	t->running = true;
+	return 0;
+}
+
+int gmt_proc_check(pid_t pid, struct gmt_diag *d)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	if (pid <= 0 || stat(path, &st) < 0)
+		return gmt_diag_set(d, -ESRCH, "no process with PID %d", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (stat(path, &st) < 0) {
+		if (errno == EACCES)
+			return gmt_diag_set(d, -EACCES,
+					    "cannot read %s: permission denied (run as root)", path);
+		return gmt_diag_set(d, -ENOEXEC,
+				    "PID %d has no executable (a kernel thread, or it exited)",
+				    (int)pid);
+	}
+	return 0;
+}
+
+int gmt_target__attach(pid_t pid, struct gmt_target *t, struct gmt_diag *d)
+{
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->pidfd = -1;
+	err = gmt_proc_check(pid, d);
+	if (err)
+		return err;
+	t->running = true;
+	set_common(t, pid);
+	return 0;
+}
+
+bool gmt_target__poll_exit(struct gmt_target *t)
+{
+	char path[64];
+	int status;
+
+	if (t->exited)
+		return true;
+	if (t->launched) {
+		pid_t r = waitpid(t->pid, &status, WNOHANG);
+
+		if (r == t->pid && (WIFEXITED(status) || WIFSIGNALED(status))) {
+			t->exited = true;
+			t->exit_status = status_code(status);
+		}
+		return t->exited;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)t->pid);
+	if (kill(t->pid, 0) < 0 && errno == ESRCH)
+		t->exited = true;
+	else if (access(path, F_OK) < 0 && errno == ENOENT)
+		t->exited = true; /* a zombie: its memory is gone */
+	return t->exited;
+}
+
+void gmt_target__abort(struct gmt_target *t)
+{
+	int status;
+
+	if (!t->launched || t->exited)
+		return;
+	kill(t->pid, SIGKILL);
+	if (!t->running)
+		ptrace(PTRACE_DETACH, t->pid, NULL, NULL);
+	waitpid(t->pid, &status, 0);
+	t->exited = true;
+	t->exit_status = status_code(status);
+}
+
+void gmt_target__close(struct gmt_target *t)
+{
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	t->pidfd = -1;
+}
+
+int gmt_target__load_bias(pid_t pid, uint64_t seg_vaddr, uint64_t seg_off, uint64_t *bias,
+			  struct gmt_diag *d)
+{
+	char path[64], exe[4096], line[4096 + 128];
+	struct stat st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (stat(path, &st) < 0)
+		return gmt_diag_set(d, -errno, "cannot stat %s: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return gmt_diag_set(d, -errno, "cannot read %s: %s", path, strerror(errno));
+	/* The mapping of the executable's inode at the segment's page-aligned offset. */
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, end, off, ino;
+		unsigned int maj, min;
+		char perms[8];
+
+		exe[0] = 0;
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %4095s", &start, &end, perms, &off,
+			   &maj, &min, &ino, exe) < 7)
+			continue;
+		if (ino != st.st_ino || off != (seg_off & ~0xfffULL))
+			continue;
+		*bias = start - (seg_vaddr & ~0xfffULL);
+		fclose(f);
+		return 0;
+	}
+	fclose(f);
+	return gmt_diag_set(d, -ENOENT, "PID %d: the executable is not mapped", (int)pid);
+}

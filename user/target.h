@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The traced process: started by us (held at its first instruction until the probes
+ * are in place) or attached to by PID.  Nothing is written into it here.
+ */
+#ifndef GMT_TARGET_H
+#define GMT_TARGET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "diag.h"
+
+struct gmt_target {
+	pid_t pid;
+	bool launched;	   /* we started it (and are its parent) */
+	bool running;	   /* released / not stopped by us */
+	bool exited;
+	int exit_status;   /* as a shell reports it: code, or 128 + signal */
+	int pidfd;	   /* readable when the process exits; -1 if unsupported */
+	char comm[32];
+	char exe[64];	   /* "/proc/PID/exe": stable across container/deleted files */
+	char path[4096];   /* what that link names, for people */
+};
+
+/*
+ * Starts argv[0] (PATH lookup) stopped right after exec, so probes can be attached
+ * before it runs a single instruction.  -ENOENT etc. with a message when it cannot run.
+ */
+int gmt_target__launch(char *const argv[], struct gmt_target *t, struct gmt_diag *d);
+/* Lets a launched target run. */
+int gmt_target__release(struct gmt_target *t, struct gmt_diag *d);
+/* Checks that pid exists and has an executable we can read; a one-line reason if not. */
+int gmt_proc_check(pid_t pid, struct gmt_diag *d);
+/* Checks that pid exists and is a user process we may trace. */
+int gmt_target__attach(pid_t pid, struct gmt_target *t, struct gmt_diag *d);
+/* Non-blocking: true once the process has exited (reaps it if we launched it). */
+bool gmt_target__poll_exit(struct gmt_target *t);
+/* Kills a launched target that has not been released (an error during setup). */
+void gmt_target__abort(struct gmt_target *t);
+void gmt_target__close(struct gmt_target *t);
+
+/*
+ * The load bias of the executable mapping: runtime address = static address + bias.
+ * 0 for non-PIE executables.  first_load_vaddr/off: the PT_LOAD with the lowest offset.
+ */
+int gmt_target__load_bias(pid_t pid, uint64_t seg_vaddr, uint64_t seg_off, uint64_t *bias,
+			  struct gmt_diag *d);
+
+#endif
