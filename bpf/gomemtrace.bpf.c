@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * gomemtrace's BPF programs.  One object, so that every program shares the ring
+ * buffer, the counters and the stack table.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "gomemtrace.h"
+#include "goabi.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* Set by userspace before load. */
+const volatile __u32 max_depth = GMT_MAX_STACK;
+/* runtime.mallocgc as mapped in the target: size-specialized hits from inside it are
+ * mallocgc's own dispatch and already counted (DESIGN.md §5). */
+const volatile __u64 mallocgc_start = 0;
+const volatile __u64 mallocgc_end = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* resized by userspace before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GMT_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Stacks already sent to userspace: the ring buffer carries each stack once. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 16);
+	__type(key, __u64);
+	__type(value, __u8);
+} stacks_seen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1 << 16);
+	__type(key, struct gmt_alloc_key);
+	__type(value, __u64);
+} allocs SEC(".maps");
+
+/* Scratch space for a stack walk: too big for the 512-byte BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gmt_rec_stack);
+} scratch SEC(".maps");
+
+static __always_inline void count(__u32 which, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &which);
+
+	if (v)
+		*v += n; /* per-CPU: no atomics needed */
+}
+
+static __always_inline __u64 mix(__u64 h, __u64 v)
+{
+	h ^= v;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+/*
+ * Frame-pointer walk from an entry-equivalent probe: [RSP] is the return address into
+ * the caller (the first frame), RBP is still the caller's frame pointer.  Returns the
+ * stack id (a hash of the PCs), 0 when not even the first frame could be read.
+ */
+static __always_inline __u64 walk_stack(struct pt_regs *ctx, struct gmt_rec_stack *st)
+{
+	__u64 fp = GO_FP(ctx), pc = 0, h = 0xcbf29ce484222325ULL;
+	__u64 frame[2]; /* saved fp, return pc */
+	__u32 n = 1;
+
+	st->flags = 0;
+	st->depth = 0;
+	if (bpf_probe_read_user(&pc, sizeof(pc), (void *)GO_SP(ctx)) || !pc)
+		return 0;
+	st->pcs[0] = pc;
+	h = mix(h, pc);
+	for (int i = 1; i < GMT_MAX_STACK; i++) {
+		if (i >= max_depth)
+			break;
+		if (!fp || bpf_probe_read_user(frame, sizeof(frame), (void *)fp) || !frame[1]) {
+			fp = 0;
+			break;
+		}
+		st->pcs[i] = frame[1];
+		h = mix(h, frame[1]);
+		n = i + 1;
+		/* Stacks grow down: a caller's frame is above its callee's. */
+		if (frame[0] <= fp) {
+			fp = 0;
+			break;
+		}
+		fp = frame[0];
+	}
+	/* Stopped at the limit: truncated if there is one more real frame. */
+	if (fp && bpf_probe_read_user(frame, sizeof(frame), (void *)fp) == 0 && frame[1]) {
+		st->flags |= GMT_STACK_TRUNCATED;
+		count(GMT_CNT_STACK_TRUNC, 1);
+	}
+	st->depth = n;
+	h = mix(h, n);
+	return h ? h : 1;
+}
+
+static __always_inline void emit_stack(struct gmt_rec_stack *st, __u64 id)
+{
+	__u8 one = 1;
+	struct gmt_rec_stack *r;
+	__u32 n = st->depth;
+
+	long err = bpf_map_update_elem(&stacks_seen, &id, &one, BPF_NOEXIST);
+
+	if (err == -17 /* EEXIST */)
+		return; /* userspace has it */
+	/* When the table is full, send the stack every time: userspace deduplicates. */
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		if (!err)
+			bpf_map_delete_elem(&stacks_seen, &id); /* retry on the next hit */
+		count(GMT_CNT_RB_DROPS_STACK, 1);
+		return;
+	}
+	r->hdr.kind = GMT_REC_STACK;
+	r->hdr.cpu = bpf_get_smp_processor_id();
+	r->hdr.ts_ns = bpf_ktime_get_ns();
+	r->stack_id = id;
+	r->depth = n;
+	r->flags = st->flags;
+	for (int i = 0; i < GMT_MAX_STACK; i++)
+		r->pcs[i] = i < n ? st->pcs[i] : 0;
+	bpf_ringbuf_submit(r, 0);
+}
+
+static __always_inline int on_alloc(struct pt_regs *ctx, bool check_nested)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	struct gmt_alloc_key key = {};
+	struct gmt_rec_stack *st;
+	__u32 zero = 0;
+	__u64 *v;
+
+	count(GMT_CNT_ALLOC_HITS, 1);
+	if ((cookie & GMT_COOKIE_STACK_CHECK) && go_stack_check_will_branch(ctx)) {
+		/* morestack will grow the stack and re-run the prologue: count that run. */
+		count(GMT_CNT_ALLOC_MORESTACK, 1);
+		return 0;
+	}
+	st = bpf_map_lookup_elem(&scratch, &zero);
+	if (!st)
+		return 0;
+	key.stack_id = walk_stack(ctx, st);
+	if (check_nested && key.stack_id && st->pcs[0] >= mallocgc_start &&
+	    st->pcs[0] < mallocgc_end) {
+		count(GMT_CNT_ALLOC_NESTED, 1);
+		return 0;
+	}
+	if (!key.stack_id)
+		count(GMT_CNT_STACK_ERR, 1);
+	else
+		emit_stack(st, key.stack_id);
+	key.typ = GO_ARG2(ctx);
+	key.size = GO_ARG1(ctx);
+	if (key.size) {
+		count(GMT_CNT_ALLOCS, 1);
+		count(GMT_CNT_BYTES, key.size);
+	} else {
+		count(GMT_CNT_ZERO_SIZE, 1);
+	}
+
+	v = bpf_map_lookup_elem(&allocs, &key);
+	if (v) {
+		*v += 1;
+		return 0;
+	}
+	__u64 one = 1;
+	if (bpf_map_update_elem(&allocs, &key, &one, BPF_NOEXIST) == 0)
+		return 0;
+	/* Table full: nothing is lost, the allocation travels on its own. */
+	count(GMT_CNT_AGG_FULL, 1);
+	struct gmt_rec_alloc *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count(GMT_CNT_RB_DROPS, 1);
+		return 0;
+	}
+	r->hdr.kind = GMT_REC_ALLOC;
+	r->hdr.cpu = bpf_get_smp_processor_id();
+	r->hdr.ts_ns = bpf_ktime_get_ns();
+	r->key = key;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int gmt_mallocgc(struct pt_regs *ctx)
+{
+	return on_alloc(ctx, false);
+}
+
+/* go1.27 / go1.26+sizespecializedmalloc: called directly by compiled code and by
+ * mallocgc's own dispatch. */
+SEC("uprobe")
+int gmt_malloc_sc(struct pt_regs *ctx)
+{
+	return on_alloc(ctx, true);
+}

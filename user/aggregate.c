@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The allocation aggregator.  Stacks and (stack, type, size) rows live in dense arrays
+ * indexed through open-addressing hash tables, so an add costs one probe sequence and
+ * finishing costs one pass over the rows plus the sorts: nothing scans per event.
+ */
+#include "aggregate.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gomemtrace.h"
+#include "sizeclass.h"
+
+/* Slots hold index + 1 into a dense array; 0 is an empty slot. */
+struct table {
+	uint32_t *slots;
+	size_t mask; /* capacity - 1, capacity a power of two */
+};
+
+struct row {
+	uint64_t stack_id, typ, size, count;
+};
+
+struct gmt_agg {
+	int go_minor;
+	bool finished;
+
+	struct gmt_agg_stack *stacks; /* pcs of each are malloc'd */
+	size_t nstacks, cap_stacks;
+	struct table stack_tab; /* id -> stacks[] */
+
+	struct row *rows;
+	size_t nrows, cap_rows;
+	struct table row_tab; /* (stack_id, typ, size) -> rows[] */
+
+	struct gmt_rate_point *rate;
+	size_t nrate, cap_rate;
+
+	/* Built by gmt_agg__finish. */
+	struct gmt_agg_type *types;
+	size_t ntypes, cap_types;
+	struct table type_tab; /* typ -> types[] */
+	const struct gmt_agg_stack **by_bytes, **by_count;
+	size_t nview;
+	const struct gmt_agg_type **types_sorted;
+	struct gmt_agg_totals totals;
+};
+
+static uint64_t mix64(uint64_t x)
+{
+	/* splitmix64's finalizer: stack ids are already hashes, types are aligned pointers */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static uint64_t row_hash(uint64_t stack_id, uint64_t typ, uint64_t size)
+{
+	return mix64(stack_id ^ mix64(typ ^ mix64(size)));
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+static uint64_t mul_sat(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+/* Grows an array of elem-sized items so that it holds at least need of them. */
+static int reserve(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap = *cap ? *cap : 64;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	if (ncap > UINT32_MAX - 1)
+		return -E2BIG; /* slots store index + 1 in 32 bits */
+	p = reallocarray(*arr, ncap, elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+/*
+ * The slot for a key: the one that holds it, or the empty one where it would go.
+ * idx_matches is an expression of `idx`, the dense-array index stored in a slot.
+ * A macro rather than a callback so that each table's comparison is inlined.
+ */
+#define TAB_FIND(t, hash, idx_matches)                                                        \
+	({                                                                                    \
+		size_t _i = (hash) & (t)->mask;                                               \
+		uint32_t *_s;                                                                 \
+		for (;;) {                                                                    \
+			_s = &(t)->slots[_i];                                                 \
+			if (!*_s) /* empty */                                                 \
+				break;                                                        \
+			uint32_t idx = *_s - 1;                                               \
+			if (idx_matches)                                                      \
+				break;                                                        \
+			_i = (_i + 1) & (t)->mask;                                            \
+		}                                                                             \
+		_s;                                                                           \
+	})
+
+/*
+ * Makes room for one more entry (n entries now), keeping the load factor at most 3/4.
+ * hash_of(ctx, i) re-hashes entry i of the dense array.
+ */
+static int tab_reserve(struct table *t, size_t n,
+		       uint64_t (*hash_of)(const struct gmt_agg *, size_t), const struct gmt_agg *a)
+{
+	size_t cap = t->slots ? t->mask + 1 : 0, ncap;
+	uint32_t *slots;
+
+	if ((n + 1) * 4 <= cap * 3)
+		return 0;
+	ncap = cap ? cap * 2 : 256;
+	slots = calloc(ncap, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = hash_of(a, i) & (ncap - 1);
+
+		while (slots[j])
+			j = (j + 1) & (ncap - 1);
+		slots[j] = i + 1;
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->mask = ncap - 1;
+	return 0;
+}
+
+static uint64_t stack_hash_of(const struct gmt_agg *a, size_t i)
+{
+	return mix64(a->stacks[i].id);
+}
+
+static uint64_t row_hash_of(const struct gmt_agg *a, size_t i)
+{
+	const struct row *r = &a->rows[i];
+
+	return row_hash(r->stack_id, r->typ, r->size);
+}
+
+static uint64_t type_hash_of(const struct gmt_agg *a, size_t i)
+{
+	return mix64(a->types[i].typ);
+}
+
+struct gmt_agg *gmt_agg__new(int go_minor)
+{
+	struct gmt_agg *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->go_minor = go_minor;
+	return a;
+}
+
+void gmt_agg__free(struct gmt_agg *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->nstacks; i++)
+		free((void *)a->stacks[i].pcs);
+	free(a->stacks);
+	free(a->stack_tab.slots);
+	free(a->rows);
+	free(a->row_tab.slots);
+	free(a->rate);
+	free(a->types);
+	free(a->type_tab.slots);
+	free(a->by_bytes);
+	free(a->by_count);
+	free(a->types_sorted);
+	free(a);
+}
+
+int gmt_agg__add_stack(struct gmt_agg *a, uint64_t id, const uint64_t *pcs, uint32_t depth,
+		       bool truncated)
+{
+	struct gmt_agg_stack *s;
+	uint64_t *copy;
+	uint32_t *slot;
+	int err;
+
+	if (!a || a->finished || id == GMT_AGG_UNKNOWN_STACK_ID || !depth || !pcs)
+		return -EINVAL;
+	if (depth > GMT_MAX_STACK)
+		depth = GMT_MAX_STACK;
+	err = tab_reserve(&a->stack_tab, a->nstacks, stack_hash_of, a);
+	if (err)
+		return err;
+	slot = TAB_FIND(&a->stack_tab, mix64(id), a->stacks[idx].id == id);
+	if (*slot)
+		return 0; /* the BPF side re-sends stacks once its own table is full */
+	err = reserve((void **)&a->stacks, &a->cap_stacks, a->nstacks + 1, sizeof(*a->stacks));
+	if (err)
+		return err;
+	copy = malloc(depth * sizeof(*copy));
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, pcs, depth * sizeof(*copy));
+	s = &a->stacks[a->nstacks];
+	memset(s, 0, sizeof(*s));
+	s->id = id;
+	s->pcs = copy;
+	s->depth = depth;
+	s->truncated = truncated;
+	*slot = ++a->nstacks;
+	return 0;
+}
+
+int gmt_agg__add_allocs(struct gmt_agg *a, uint64_t stack_id, uint64_t typ, uint64_t size,
+			uint64_t count)
+{
+	uint64_t h = row_hash(stack_id, typ, size);
+	uint32_t *slot;
+	struct row *r;
+	int err;
+
+	if (!a || a->finished)
+		return -EINVAL;
+	if (!count)
+		return 0;
+	err = tab_reserve(&a->row_tab, a->nrows, row_hash_of, a);
+	if (err)
+		return err;
+	slot = TAB_FIND(&a->row_tab, h,
+			a->rows[idx].stack_id == stack_id && a->rows[idx].typ == typ &&
+				a->rows[idx].size == size);
+	if (*slot) {
+		r = &a->rows[*slot - 1];
+		r->count = add_sat(r->count, count);
+		return 0;
+	}
+	err = reserve((void **)&a->rows, &a->cap_rows, a->nrows + 1, sizeof(*a->rows));
+	if (err)
+		return err;
+	a->rows[a->nrows] = (struct row){ stack_id, typ, size, count };
+	*slot = ++a->nrows;
+	return 0;
+}
+
+int gmt_agg__add_rate_point(struct gmt_agg *a, uint64_t ts_ns, uint64_t allocs, uint64_t bytes)
+{
+	int err;
+
+	if (!a || a->finished)
+		return -EINVAL;
+	err = reserve((void **)&a->rate, &a->cap_rate, a->nrate + 1, sizeof(*a->rate));
+	if (err)
+		return err;
+	a->rate[a->nrate++] = (struct gmt_rate_point){ ts_ns, allocs, bytes };
+	return 0;
+}
+
+/* The type entry for typ, resolving it through the symbolizer the first time. */
+static int type_for(struct gmt_agg *a, const struct gmt_symbolizer *sym, uint64_t typ,
+		    struct gmt_agg_type **out)
+{
+	struct gmt_agg_type *t;
+	uint32_t *slot;
+	int err;
+
+	err = tab_reserve(&a->type_tab, a->ntypes, type_hash_of, a);
+	if (err)
+		return err;
+	slot = TAB_FIND(&a->type_tab, mix64(typ), a->types[idx].typ == typ);
+	if (*slot) {
+		*out = &a->types[*slot - 1];
+		return 0;
+	}
+	err = reserve((void **)&a->types, &a->cap_types, a->ntypes + 1, sizeof(*a->types));
+	if (err)
+		return err;
+	t = &a->types[a->ntypes];
+	memset(t, 0, sizeof(*t));
+	t->typ = typ;
+	if (typ && sym && sym->type_info && sym->type_info(sym->ctx, typ, &t->info) >= 0) {
+		t->known = true;
+		t->info.name[sizeof(t->info.name) - 1] = 0;
+	} else {
+		memset(&t->info, 0, sizeof(t->info));
+	}
+	*slot = ++a->ntypes;
+	*out = t;
+	return 0;
+}
+
+static int stack_index(struct gmt_agg *a, uint64_t id, size_t *unknown_idx, size_t *out)
+{
+	int err;
+
+	if (id != GMT_AGG_UNKNOWN_STACK_ID && a->stack_tab.slots) {
+		uint32_t *slot = TAB_FIND(&a->stack_tab, mix64(id), a->stacks[idx].id == id);
+
+		if (*slot) {
+			*out = *slot - 1;
+			return 0;
+		}
+	}
+	if (*unknown_idx == SIZE_MAX) {
+		/* Not in stack_tab: a lookup of id 0 must keep missing. */
+		err = reserve((void **)&a->stacks, &a->cap_stacks, a->nstacks + 1,
+			      sizeof(*a->stacks));
+		if (err)
+			return err;
+		memset(&a->stacks[a->nstacks], 0, sizeof(a->stacks[0]));
+		*unknown_idx = a->nstacks++;
+	}
+	*out = *unknown_idx;
+	return 1;
+}
+
+static int hist_bucket(uint64_t size)
+{
+	return 63 - __builtin_clzll(size); /* size > 0 */
+}
+
+static int cmp_u64_desc(uint64_t a, uint64_t b)
+{
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+static int cmp_stack_tail(const struct gmt_agg_stack *a, const struct gmt_agg_stack *b)
+{
+	/* The unknown stack sorts after real stacks of equal weight; then by id. */
+	if (gmt_agg_stack_is_unknown(a) != gmt_agg_stack_is_unknown(b))
+		return gmt_agg_stack_is_unknown(a) ? 1 : -1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static int cmp_stack_bytes(const void *pa, const void *pb)
+{
+	const struct gmt_agg_stack *a = *(const struct gmt_agg_stack *const *)pa;
+	const struct gmt_agg_stack *b = *(const struct gmt_agg_stack *const *)pb;
+	int c = cmp_u64_desc(a->bytes, b->bytes);
+
+	if (!c)
+		c = cmp_u64_desc(a->count, b->count);
+	if (!c)
+		c = cmp_u64_desc(a->zero_size, b->zero_size);
+	return c ? c : cmp_stack_tail(a, b);
+}
+
+static int cmp_stack_count(const void *pa, const void *pb)
+{
+	const struct gmt_agg_stack *a = *(const struct gmt_agg_stack *const *)pa;
+	const struct gmt_agg_stack *b = *(const struct gmt_agg_stack *const *)pb;
+	int c = cmp_u64_desc(a->count, b->count);
+
+	if (!c)
+		c = cmp_u64_desc(a->bytes, b->bytes);
+	if (!c)
+		c = cmp_u64_desc(a->zero_size, b->zero_size);
+	return c ? c : cmp_stack_tail(a, b);
+}
+
+static int cmp_type(const void *pa, const void *pb)
+{
+	const struct gmt_agg_type *a = *(const struct gmt_agg_type *const *)pa;
+	const struct gmt_agg_type *b = *(const struct gmt_agg_type *const *)pb;
+	int c = cmp_u64_desc(a->bytes, b->bytes);
+
+	if (!c)
+		c = cmp_u64_desc(a->count, b->count);
+	if (!c)
+		c = cmp_u64_desc(a->zero_size, b->zero_size);
+	return c ? c : (a->typ < b->typ ? -1 : a->typ > b->typ);
+}
+
+static int cmp_rate(const void *pa, const void *pb)
+{
+	const struct gmt_rate_point *a = pa, *b = pb;
+
+	if (a->ts_ns != b->ts_ns)
+		return a->ts_ns < b->ts_ns ? -1 : 1;
+	return a->allocs < b->allocs ? -1 : a->allocs > b->allocs;
+}
+
+static int account_row(struct gmt_agg *a, const struct gmt_symbolizer *sym, const struct row *r,
+		       size_t *unknown_idx)
+{
+	struct gmt_agg_totals *tot = &a->totals;
+	struct gmt_agg_type *t;
+	struct gmt_agg_stack *s;
+	uint64_t bytes, reserved;
+	size_t si;
+	bool noscan;
+	int err, unknown;
+
+	err = type_for(a, sym, r->typ, &t);
+	if (err)
+		return err;
+	unknown = stack_index(a, r->stack_id, unknown_idx, &si);
+	if (unknown < 0)
+		return unknown;
+	s = &a->stacks[si];
+	if (r->size == 0) {
+		s->zero_size = add_sat(s->zero_size, r->count);
+		t->zero_size = add_sat(t->zero_size, r->count);
+		tot->zero_size = add_sat(tot->zero_size, r->count);
+		return 0;
+	}
+	/* An unresolved type might hold pointers: assume it does, as mallocgc would see it. */
+	noscan = r->typ == 0 || (t->known && t->info.ptrbytes == 0);
+	bytes = mul_sat(r->size, r->count);
+	reserved = gmt_go_alloc_size_n(r->size, noscan, a->go_minor, r->count);
+
+	s->count = add_sat(s->count, r->count);
+	s->bytes = add_sat(s->bytes, bytes);
+	s->reserved = add_sat(s->reserved, reserved);
+	s->hist[hist_bucket(r->size)] += r->count;
+	t->count = add_sat(t->count, r->count);
+	t->bytes = add_sat(t->bytes, bytes);
+	t->reserved = add_sat(t->reserved, reserved);
+	tot->allocs = add_sat(tot->allocs, r->count);
+	tot->bytes = add_sat(tot->bytes, bytes);
+	tot->reserved = add_sat(tot->reserved, reserved);
+	if (unknown)
+		tot->unknown_stack_allocs = add_sat(tot->unknown_stack_allocs, r->count);
+	return 0;
+}
+
+int gmt_agg__finish(struct gmt_agg *a, const struct gmt_symbolizer *sym)
+{
+	size_t unknown_idx = SIZE_MAX, n = 0;
+	int err;
+
+	if (!a || a->finished)
+		return -EINVAL;
+	a->finished = true; /* even on failure: the tables may be half-accounted */
+	memset(&a->totals, 0, sizeof(a->totals));
+	for (size_t i = 0; i < a->nrows; i++) {
+		err = account_row(a, sym, &a->rows[i], &unknown_idx);
+		if (err)
+			return err;
+	}
+
+	/* The stacks array no longer moves: pointers into it are safe from here on. */
+	a->by_bytes = calloc(a->nstacks ? a->nstacks : 1, sizeof(*a->by_bytes));
+	a->by_count = calloc(a->nstacks ? a->nstacks : 1, sizeof(*a->by_count));
+	a->types_sorted = calloc(a->ntypes ? a->ntypes : 1, sizeof(*a->types_sorted));
+	if (!a->by_bytes || !a->by_count || !a->types_sorted)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->nstacks; i++) {
+		const struct gmt_agg_stack *s = &a->stacks[i];
+
+		/* A stack can arrive without rows (its allocations were dropped). */
+		if (s->count || s->zero_size)
+			a->by_bytes[n++] = s;
+	}
+	a->nview = n;
+	memcpy(a->by_count, a->by_bytes, n * sizeof(*a->by_count));
+	qsort(a->by_bytes, n, sizeof(*a->by_bytes), cmp_stack_bytes);
+	qsort(a->by_count, n, sizeof(*a->by_count), cmp_stack_count);
+	a->totals.stacks = n;
+
+	for (size_t i = 0; i < a->ntypes; i++)
+		a->types_sorted[i] = &a->types[i];
+	qsort(a->types_sorted, a->ntypes, sizeof(*a->types_sorted), cmp_type);
+
+	if (a->nrate)
+		qsort(a->rate, a->nrate, sizeof(*a->rate), cmp_rate);
+	return 0;
+}
+
+static const struct gmt_agg_totals zero_totals;
+
+const struct gmt_agg_totals *gmt_agg__totals(const struct gmt_agg *a)
+{
+	return a ? &a->totals : &zero_totals;
+}
+
+size_t gmt_agg__stacks_by_bytes(const struct gmt_agg *a, const struct gmt_agg_stack *const **out)
+{
+	*out = a ? a->by_bytes : NULL;
+	return a && a->by_bytes ? a->nview : 0;
+}
+
+size_t gmt_agg__stacks_by_count(const struct gmt_agg *a, const struct gmt_agg_stack *const **out)
+{
+	*out = a ? a->by_count : NULL;
+	return a && a->by_count ? a->nview : 0;
+}
+
+size_t gmt_agg__types(const struct gmt_agg *a, const struct gmt_agg_type *const **out)
+{
+	*out = a ? a->types_sorted : NULL;
+	return a && a->types_sorted ? a->ntypes : 0;
+}
+
+size_t gmt_agg__rate(const struct gmt_agg *a, const struct gmt_rate_point **out)
+{
+	*out = a ? a->rate : NULL;
+	return a ? a->nrate : 0;
+}
+
+int gmt_agg__go_minor(const struct gmt_agg *a)
+{
+	return a ? a->go_minor : 0;
+}

@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: MIT
+/* gomemtrace record: trace a Go process and write the profiles. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <elf.h>
+
+#include <bpf/libbpf.h>
+
+#include "aggregate.h"
+#include "commands.h"
+#include "elf_file.h"
+#include "gobin.h"
+#include "hookplan.h"
+#include "log.h"
+#include "options.h"
+#include "outputs.h"
+#include "procsym.h"
+#include "recorder.h"
+#include "runinfo.h"
+#include "target.h"
+#include "tracer.h"
+
+static const char record_usage[] =
+	"Usage: gomemtrace record [OPTIONS] (-p PID | -- COMMAND [ARGS...])\n"
+	"\n"
+	"Traces the heap allocations of a running Go process (-p) or of a command it starts\n"
+	"(traced from its first allocation; gomemtrace then exits with the command's exit\n"
+	"status).  Tracing ends on Ctrl-C, SIGTERM, when the -d duration expires or when the\n"
+	"target exits; then the outputs are written:\n"
+	"  alloc_bytes.folded, alloc_count.folded  folded stacks for flame graphs\n"
+	"  report.txt                              top stacks, sizes, types, totals, drops\n"
+	"  summary.json                            the totals, machine-readable\n"
+	"\n"
+	"Options:\n"
+	"  -p, --pid PID          trace this running process\n"
+	"  -d, --duration SECS    stop after SECS seconds (default: until Ctrl-C or exit)\n"
+	"  -o, --output DIR       output directory (default gomemtrace-COMM-PID-TIMESTAMP)\n"
+	"      --mode exact       exact: probe every allocation (one trap each, ~1-2 us)\n"
+	"      --max-depth N      stack frames to walk, 1-127 (default 127)\n"
+	"      --ringbuf-mb N     ring buffer size in MiB, a power of two (default 16)\n"
+	"      --agg-entries N    in-kernel (stack, type, size) table rows (default 131072)\n"
+	"  -v, --verbose          debug output (libbpf's too)\n"
+	"  -q, --quiet            only errors\n"
+	"  -h, --help             show this help\n"
+	"\n"
+	"Needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE) and a kernel with BTF.\n"
+	"Nothing is written into the target process in exact mode.\n";
+
+struct record_opts {
+	int pid;
+	double duration_s; /* 0: unlimited */
+	const char *outdir;
+	uint32_t max_depth, ringbuf_mb, agg_entries;
+	char **cmd;
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* libbpf's own chatter is demoted one level: its warnings are our debug output. */
+	if (gmt_log_level() < GMT_LOG_DEBUG && level != LIBBPF_WARN)
+		return 0;
+	if (gmt_log_level() < GMT_LOG_INFO)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+struct session {
+	struct gmt_agg *agg;
+	uint64_t bad_records;
+};
+
+/* Every ring-buffer record lands here: one switch on the kind tag. */
+static int on_record(void *ctx, const void *data, size_t size)
+{
+	struct session *s = ctx;
+	const struct gmt_rec_hdr *h = data;
+
+	if (size < sizeof(*h)) {
+		s->bad_records++;
+		return 0;
+	}
+	switch (h->kind) {
+	case GMT_REC_STACK: {
+		const struct gmt_rec_stack *r = data;
+
+		if (size < sizeof(*r) || r->depth > GMT_MAX_STACK) {
+			s->bad_records++;
+			return 0;
+		}
+		if (gmt_agg__add_stack(s->agg, r->stack_id, (const uint64_t *)r->pcs, r->depth,
+				       r->flags & GMT_STACK_TRUNCATED) == -EINVAL)
+			s->bad_records++;
+		return 0;
+	}
+	case GMT_REC_ALLOC: {
+		const struct gmt_rec_alloc *r = data;
+
+		if (size < sizeof(*r)) {
+			s->bad_records++;
+			return 0;
+		}
+		/* Only -ENOMEM can fail here; stop polling then. */
+		return gmt_agg__add_allocs(s->agg, r->key.stack_id, r->key.typ, r->key.size, 1);
+	}
+	default:
+		s->bad_records++;
+		return 0;
+	}
+}
+
+static int add_alloc_row(void *ctx, const struct gmt_alloc_key *k, uint64_t n)
+{
+	return gmt_agg__add_allocs(ctx, k->stack_id, k->typ, k->size, n);
+}
+
+static int parse_args(int argc, char **argv, struct record_opts *o)
+{
+	enum { OPT_MODE = 256, OPT_DEPTH, OPT_RB, OPT_AGG };
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "max-depth", required_argument, NULL, OPT_DEPTH },
+		{ "ringbuf-mb", required_argument, NULL, OPT_RB },
+		{ "agg-entries", required_argument, NULL, OPT_AGG },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	uint64_t v;
+	char *end;
+	int c;
+
+	*o = (struct record_opts){ .max_depth = GMT_MAX_STACK, .ringbuf_mb = 16,
+				   .agg_entries = 1 << 17 };
+	optind = 1;
+	/* '+': stop at the first non-option, so the command's own options stay its own. */
+	while ((c = getopt_long(argc, argv, "+p:d:o:vqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (gmt_parse_pid(optarg, &o->pid)) {
+				pr_err("invalid PID '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'd':
+			errno = 0;
+			o->duration_s = strtod(optarg, &end);
+			if (errno || *end || !(o->duration_s > 0) || o->duration_s > 1e9) {
+				pr_err("invalid duration '%s' (seconds, > 0)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'o':
+			o->outdir = optarg;
+			break;
+		case OPT_MODE:
+			if (strcmp(optarg, "exact") != 0) {
+				pr_err("unknown mode '%s' (available: exact)\n", optarg);
+				return 2;
+			}
+			break;
+		case OPT_DEPTH:
+			if (gmt_parse_u64(optarg, 1, GMT_MAX_STACK, &v)) {
+				pr_err("--max-depth takes 1 to %d\n", GMT_MAX_STACK);
+				return 2;
+			}
+			o->max_depth = v;
+			break;
+		case OPT_RB:
+			if (gmt_parse_u64(optarg, 1, 1024, &v) || (v & (v - 1))) {
+				pr_err("--ringbuf-mb takes a power of two from 1 to 1024\n");
+				return 2;
+			}
+			o->ringbuf_mb = v;
+			break;
+		case OPT_AGG:
+			if (gmt_parse_u64(optarg, 1024, 1 << 24, &v)) {
+				pr_err("--agg-entries takes 1024 to 16777216\n");
+				return 2;
+			}
+			o->agg_entries = v;
+			break;
+		case 'v':
+			gmt_log_set_level(GMT_LOG_DEBUG);
+			break;
+		case 'q':
+			gmt_log_set_level(GMT_LOG_ERROR);
+			break;
+		case 'h':
+			fputs(record_usage, stdout);
+			return 0;
+		default:
+			fputs(record_usage, stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		o->cmd = &argv[optind];
+	if ((o->pid > 0) == (o->cmd != NULL)) {
+		pr_err("record needs -p PID or -- COMMAND (try 'gomemtrace record --help')\n");
+		return 2;
+	}
+	return -1;
+}
+
+/* The lowest-offset PT_LOAD: the mapping /proc/PID/maps shows at that offset. */
+static int target_bias(const struct gmt_gobin *gb, pid_t pid, uint64_t *bias, struct gmt_diag *d)
+{
+	const struct gmt_elf_seg *first = NULL;
+
+	for (size_t i = 0; i < gmt_elf__nsegs(gb->elf); i++) {
+		const struct gmt_elf_seg *s = gmt_elf__seg(gb->elf, i);
+
+		if (s->type == PT_LOAD && (!first || s->off < first->off))
+			first = s;
+	}
+	if (!first)
+		return gmt_diag_set(d, -ENOEXEC, "no loadable segment");
+	if (!gb->pie) {
+		*bias = 0;
+		return 0;
+	}
+	return gmt_target__load_bias(pid, first->vaddr, first->off, bias, d);
+}
+
+struct out_ctx {
+	const struct gmt_agg *agg;
+	const struct gmt_symbolizer *sym;
+	const struct gmt_run_info *ri;
+	enum gmt_folded_value value;
+};
+
+static int w_folded(FILE *f, void *ctx)
+{
+	struct out_ctx *c = ctx;
+
+	return gmt_write_folded(c->agg, c->sym, f, c->value);
+}
+
+static int w_report(FILE *f, void *ctx)
+{
+	struct out_ctx *c = ctx;
+
+	return gmt_write_report(c->agg, c->sym, f, c->ri);
+}
+
+static int w_summary(FILE *f, void *ctx)
+{
+	struct out_ctx *c = ctx;
+
+	return gmt_write_summary_json(c->agg, c->sym, f, c->ri);
+}
+
+
+static int write_outputs(const char *dir, const struct gmt_agg *agg,
+			 const struct gmt_symbolizer *sym, const struct gmt_run_info *ri,
+			 struct gmt_diag *d)
+{
+	struct out_ctx c = { agg, sym, ri, GMT_FOLDED_BYTES };
+	int err;
+
+	err = gmt_outdir_prepare(dir, d);
+	if (!err)
+		err = gmt_write_file_atomic(dir, "alloc_bytes.folded", w_folded, &c, d);
+	c.value = GMT_FOLDED_COUNT;
+	if (!err)
+		err = gmt_write_file_atomic(dir, "alloc_count.folded", w_folded, &c, d);
+	if (!err)
+		err = gmt_write_file_atomic(dir, "report.txt", w_report, &c, d);
+	if (!err)
+		err = gmt_write_file_atomic(dir, "summary.json", w_summary, &c, d);
+	return err;
+}
+
+static void default_outdir(char *buf, size_t len, const struct gmt_target *t)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char ts[32];
+
+	localtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%d-%H%M%S", &tm);
+	snprintf(buf, len, "gomemtrace-%s-%d-%s", t->comm, (int)t->pid, ts);
+	for (char *p = buf; *p; p++)
+		if (*p == '/' || *p == ' ')
+			*p = '_';
+}
+
+static void report_drops(const struct gmt_run_info *ri, uint64_t bad)
+{
+	const uint64_t *c = ri->counters;
+
+	if (c[GMT_CNT_RB_DROPS])
+		pr_warn("%llu records lost: the ring buffer was full (try --ringbuf-mb %u)\n",
+			(unsigned long long)c[GMT_CNT_RB_DROPS], ri->ringbuf_mb * 4);
+	if (c[GMT_CNT_STACK_TRUNC])
+		pr_warn("%llu stack walks hit the depth limit and are marked [truncated] "
+			"(--max-depth, up to %d)\n",
+			(unsigned long long)c[GMT_CNT_STACK_TRUNC], GMT_MAX_STACK);
+	if (c[GMT_CNT_STACK_ERR])
+		pr_warn("%llu allocations had an unreadable stack\n",
+			(unsigned long long)c[GMT_CNT_STACK_ERR]);
+	if (bad)
+		pr_warn("%llu malformed ring-buffer records ignored\n", (unsigned long long)bad);
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct gmt_tracer_opts to = {};
+	struct gmt_run_info ri = { .mode = "exact" };
+	struct gmt_symbolizer sym;
+	struct gmt_procsym ps;
+	struct gmt_hookplan plan = {};
+	struct gmt_tracer *tr = NULL;
+	struct gmt_gobin *gb = NULL;
+	struct gmt_target t = { .pidfd = -1 };
+	struct session s = {};
+	struct record_opts o;
+	struct gmt_diag d = {};
+	struct sigaction sa = { .sa_handler = on_signal };
+	char outdir[4096];
+	uint64_t bias = 0, start, last_rate = 0;
+	int ret = 1, err;
+
+	err = parse_args(argc, argv, &o);
+	if (err >= 0)
+		return err;
+	libbpf_set_print(libbpf_print);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	err = o.cmd ? gmt_target__launch(o.cmd, &t, &d) : gmt_target__attach(o.pid, &t, &d);
+	if (err)
+		goto fail;
+	err = gmt_gobin__open(t.exe, &gb, &d);
+	if (!err)
+		err = gmt_gobin__check_supported(gb, &d);
+	if (!err)
+		err = gmt_hookplan_build(gb, &plan, &d);
+	if (!err)
+		err = target_bias(gb, t.pid, &bias, &d);
+	if (err)
+		goto fail;
+	s.agg = gmt_agg__new(gmt_gobin__minor(gb));
+	if (!s.agg) {
+		err = gmt_diag_set(&d, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	to = (struct gmt_tracer_opts){
+		.pid = t.pid, .exe = t.exe, .bias = bias, .plan = &plan, .alloc = true,
+		.ringbuf_mb = o.ringbuf_mb, .max_depth = o.max_depth,
+		.agg_entries = o.agg_entries, .on_record = on_record, .ctx = &s,
+	};
+	err = gmt_tracer__open(&to, &tr, &d);
+	if (err)
+		goto fail;
+	start = now_ns();
+	err = gmt_target__release(&t, &d);
+	if (err)
+		goto fail;
+	pr_info("tracing PID %d (%s, %s%s) with %zu probes%s; Ctrl-C to stop\n", (int)t.pid,
+		t.comm, gb->version, gb->stripped ? ", stripped" : "", gmt_tracer__nprobes(tr),
+		plan.size_specialized ? " (size-specialized allocators included)" : "");
+
+	while (!stop_signal) {
+		uint64_t now;
+
+		err = gmt_tracer__poll(tr, 100);
+		if (err < 0) {
+			gmt_diag_set(&d, err, "ring buffer: %s", strerror(-err));
+			goto fail;
+		}
+		now = now_ns();
+		if (now - last_rate >= 250000000ULL) {
+			uint64_t c[GMT_CNT__MAX];
+
+			gmt_tracer__counters(tr, c);
+			gmt_agg__add_rate_point(s.agg, now, c[GMT_CNT_ALLOCS], c[GMT_CNT_BYTES]);
+			last_rate = now;
+		}
+		if (o.duration_s > 0 && (now - start) / 1e9 >= o.duration_s)
+			break;
+		if (gmt_target__poll_exit(&t))
+			break;
+	}
+	ri.end_ns = now_ns();
+	gmt_tracer__detach(tr);
+	if (stop_signal && t.launched && !t.exited)
+		kill(t.pid, stop_signal); /* the command was ours: pass the stop on */
+	if (t.exited)
+		pr_info("PID %d exited; writing the outputs\n", (int)t.pid);
+
+	ri.start_ns = start;
+	ri.duration_s = (ri.end_ns - start) / 1e9;
+	ri.go_version = gb->version;
+	ri.binary = t.path;
+	ri.comm = t.comm;
+	ri.pid = t.pid;
+	ri.ringbuf_mb = o.ringbuf_mb;
+	gmt_tracer__counters(tr, ri.counters);
+	gmt_agg__add_rate_point(s.agg, ri.end_ns, ri.counters[GMT_CNT_ALLOCS],
+				ri.counters[GMT_CNT_BYTES]);
+	err = gmt_tracer__for_each_alloc(tr, add_alloc_row, s.agg);
+	if (err) {
+		gmt_diag_set(&d, err, "reading the allocation table: %s", strerror(-err));
+		goto fail;
+	}
+	gmt_procsym_init(&ps, gb, bias, &sym);
+	err = gmt_agg__finish(s.agg, &sym);
+	if (err) {
+		gmt_diag_set(&d, err, "aggregation: %s", strerror(-err));
+		goto fail;
+	}
+	if (o.outdir)
+		snprintf(outdir, sizeof(outdir), "%s", o.outdir);
+	else
+		default_outdir(outdir, sizeof(outdir), &t);
+	err = write_outputs(outdir, s.agg, &sym, &ri, &d);
+	if (err)
+		goto fail;
+	report_drops(&ri, s.bad_records);
+	{
+		const struct gmt_agg_totals *tot = gmt_agg__totals(s.agg);
+
+		pr_info("%llu allocations, %llu bytes in %.1f s; outputs in %s/\n",
+			(unsigned long long)tot->allocs, (unsigned long long)tot->bytes,
+			ri.duration_s, outdir);
+	}
+	ret = 0;
+	if (t.launched) {
+		/* Like time(1): our exit status is the command's. */
+		while (!gmt_target__poll_exit(&t))
+			usleep(20000);
+		ret = t.exit_status;
+	}
+	goto out;
+fail:
+	pr_err("%s\n", gmt_diag_msg(&d, err));
+	gmt_target__abort(&t);
+	ret = 1;
+out:
+	gmt_tracer__free(tr);
+	gmt_agg__free(s.agg);
+	gmt_hookplan_free(&plan);
+	gmt_gobin__free(gb);
+	gmt_target__close(&t);
+	return ret;
+}

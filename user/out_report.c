@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: MIT
+/*
+ * report.txt: what a person reads first.  Exact numbers for grepping and comparing with
+ * MemStats, with human units in parentheses.
+ */
+#include "outputs.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#define LEAF_FRAMES 6	/* frames shown per stack, leaf first */
+#define MAX_INLINE 64
+#define HIST_BAR 40	/* width of the longest histogram bar */
+
+static const char *human(uint64_t v, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double d = (double)v;
+	int u = 0;
+
+	while (d >= 1024 && u < 6) {
+		d /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRIu64 " B", v);
+	else
+		snprintf(buf, len, "%.1f %s", d, unit[u]);
+	return buf;
+}
+
+/* 2^b (b <= 64) as a short label: 64, 1K, 2M, 16E. */
+static const char *pow2_label(int b, char *buf, size_t len)
+{
+	static const char suffix[] = { 0, 'K', 'M', 'G', 'T', 'P', 'E' };
+	int k = b / 10;
+
+	if (k > 6)
+		k = 6;
+	if (k == 0)
+		snprintf(buf, len, "%llu", 1ULL << b);
+	else
+		snprintf(buf, len, "%llu%c", 1ULL << (b - 10 * k), suffix[k]);
+	return buf;
+}
+
+static void header(FILE *f, const struct gmt_run_info *ri)
+{
+	fprintf(f, "gomemtrace allocation report\n");
+	if (!ri)
+		return;
+	fprintf(f, "  mode:      %s\n", ri->mode ? ri->mode : "?");
+	fprintf(f, "  go:        %s\n", ri->go_version ? ri->go_version : "?");
+	fprintf(f, "  pid:       %d (%s)\n", ri->pid, ri->comm ? ri->comm : "?");
+	fprintf(f, "  binary:    %s\n", ri->binary ? ri->binary : "?");
+	fprintf(f, "  duration:  %.2f s\n", ri->duration_s);
+}
+
+static int totals(FILE *f, const struct gmt_agg *a, const struct gmt_run_info *ri)
+{
+	const struct gmt_agg_totals *t = gmt_agg__totals(a);
+	uint64_t waste = t->reserved > t->bytes ? t->reserved - t->bytes : 0;
+	struct gmt_rate_interval *iv;
+	double peak_a = 0, peak_b = 0;
+	char h1[32], h2[32];
+	int n;
+
+	fprintf(f, "\nTotals\n");
+	fprintf(f, "  allocations:      %" PRIu64 "\n", t->allocs);
+	fprintf(f, "  requested bytes:  %" PRIu64 " (%s)\n", t->bytes,
+		human(t->bytes, h1, sizeof(h1)));
+	fprintf(f, "  reserved bytes:   %" PRIu64 " (%s, after size-class rounding)\n", t->reserved,
+		human(t->reserved, h1, sizeof(h1)));
+	fprintf(f, "  waste:            %" PRIu64 " bytes (%.1f%% of reserved)\n", waste,
+		t->reserved ? 100.0 * (double)waste / (double)t->reserved : 0.0);
+	fprintf(f, "  zero-size allocations: %" PRIu64
+		   " (not counted above, as in MemStats.Mallocs)\n",
+		t->zero_size);
+	fprintf(f, "  distinct stacks:  %" PRIu64 "\n", t->stacks);
+	fprintf(f, "  allocations without a stack: %" PRIu64 "\n", t->unknown_stack_allocs);
+
+	n = gmt_rate_intervals(a, ri, &iv);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		if (iv[i].allocs_per_s > peak_a)
+			peak_a = iv[i].allocs_per_s;
+		if (iv[i].bytes_per_s > peak_b)
+			peak_b = iv[i].bytes_per_s;
+	}
+	free(iv);
+	if (ri && ri->duration_s > 0)
+		fprintf(f, "  allocation rate:  average %.1f allocs/s, %s/s\n",
+			(double)t->allocs / ri->duration_s,
+			human((uint64_t)((double)t->bytes / ri->duration_s), h1, sizeof(h1)));
+	if (n > 0)
+		fprintf(f, "                    peak %.1f allocs/s, %s/s\n", peak_a,
+			human((uint64_t)peak_b, h2, sizeof(h2)));
+	return 0;
+}
+
+static void frames(FILE *f, const struct gmt_agg_stack *s, const struct gmt_symbolizer *sym)
+{
+	struct gmt_frame fr[MAX_INLINE];
+	int shown = 0;
+
+	if (gmt_agg_stack_is_unknown(s)) {
+		fprintf(f, "      [unknown stack] (stack walk failed or its record was dropped)\n");
+		return;
+	}
+	for (uint32_t i = 0; i < s->depth; i++) {
+		int n = gmt_symbolize_pc(sym, s->pcs[i], fr, MAX_INLINE);
+
+		if (n < 0) {
+			if (shown++ < LEAF_FRAMES)
+				fprintf(f, "      0x%" PRIx64 "\n", s->pcs[i]);
+			continue;
+		}
+		for (int j = 0; j < n; j++) {
+			if (shown++ >= LEAF_FRAMES)
+				continue;
+			fprintf(f, "      %s  %s:%u%s\n", fr[j].func ? fr[j].func : "?",
+				fr[j].file ? fr[j].file : "?", fr[j].line,
+				j < n - 1 ? "  (inlined)" : "");
+		}
+	}
+	if (shown > LEAF_FRAMES)
+		fprintf(f, "      ... %d more frames%s\n", shown - LEAF_FRAMES,
+			s->truncated ? ", then [truncated]" : "");
+	else if (s->truncated)
+		fprintf(f, "      [truncated]\n");
+}
+
+static void histogram(FILE *f, const struct gmt_agg_stack *s)
+{
+	uint64_t max = 0;
+
+	for (int b = 0; b < GMT_HIST_BUCKETS; b++)
+		if (s->hist[b] > max)
+			max = s->hist[b];
+	if (!max)
+		return;
+	for (int b = 0; b < GMT_HIST_BUCKETS; b++) {
+		char lo[24], hi[24], range[56];
+		int bar;
+
+		if (!s->hist[b])
+			continue;
+		bar = (int)((double)s->hist[b] * HIST_BAR / (double)max + 0.5);
+		if (!bar)
+			bar = 1; /* a non-empty bucket stays visible */
+		snprintf(range, sizeof(range), "[%s, %s)", pow2_label(b, lo, sizeof(lo)),
+			 pow2_label(b + 1, hi, sizeof(hi)));
+		fprintf(f, "      %-14s %12" PRIu64 "  %.*s\n", range, s->hist[b], bar,
+			"########################################");
+	}
+}
+
+static void stacks(FILE *f, const char *title, const struct gmt_agg_stack *const *st, size_t n,
+		   const struct gmt_symbolizer *sym)
+{
+	char h1[32], h2[32];
+
+	fprintf(f, "\n%s\n", title);
+	if (!n)
+		fprintf(f, "  (none)\n");
+	for (size_t i = 0; i < n && i < GMT_REPORT_TOP; i++) {
+		const struct gmt_agg_stack *s = st[i];
+
+		fprintf(f, "#%zu  count %" PRIu64 "  bytes %" PRIu64 " (%s)  reserved %" PRIu64
+			   " (%s)",
+			i + 1, s->count, s->bytes, human(s->bytes, h1, sizeof(h1)), s->reserved,
+			human(s->reserved, h2, sizeof(h2)));
+		if (s->zero_size)
+			fprintf(f, "  zero-size %" PRIu64, s->zero_size);
+		fputc('\n', f);
+		frames(f, s, sym);
+		histogram(f, s);
+	}
+}
+
+static void types(FILE *f, const struct gmt_agg *a)
+{
+	const struct gmt_agg_type *const *ty;
+	size_t n = gmt_agg__types(a, &ty);
+
+	fprintf(f, "\nTop %d types by bytes\n", GMT_REPORT_TOP);
+	fprintf(f, "  %12s %16s %16s  %s\n", "count", "bytes", "reserved", "type");
+	if (!n)
+		fprintf(f, "  (none)\n");
+	for (size_t i = 0; i < n && i < GMT_REPORT_TOP; i++) {
+		const struct gmt_agg_type *t = ty[i];
+		char name[sizeof(t->info.name) + 32];
+
+		gmt_type_display_name(t, name, sizeof(name));
+		fprintf(f, "  %12" PRIu64 " %16" PRIu64 " %16" PRIu64 "  %s", t->count, t->bytes,
+			t->reserved, name);
+		/*
+		 * makeslice and growslice pass the element type with the size of the whole
+		 * backing array: say so, or "uint8 1.2 GiB" reads like huge bytes.
+		 */
+		if (t->known && t->info.size && t->count && t->bytes != t->count * t->info.size)
+			fprintf(f, "  (as []%s: %.1f elements on average)", name,
+				(double)t->bytes / (double)t->count / (double)t->info.size);
+		if (t->zero_size)
+			fprintf(f, "  zero-size %" PRIu64, t->zero_size);
+		fputc('\n', f);
+	}
+}
+
+static void counter_line(FILE *f, const char *what, uint64_t v, const char *hint)
+{
+	fprintf(f, "  %-42s %" PRIu64, what, v);
+	if (v && hint)
+		fprintf(f, "  -> %s", hint);
+	fputc('\n', f);
+}
+
+static void drops(FILE *f, const struct gmt_run_info *ri)
+{
+	static const uint64_t none[GMT_CNT__MAX];
+	const uint64_t *c = ri ? ri->counters : none;
+	char hint[96];
+
+	fprintf(f, "\nDrops and limits\n");
+	fprintf(f, "  dropped: %" PRIu64 "\n", gmt_dropped(ri));
+	snprintf(hint, sizeof(hint), "increase --ringbuf-mb (now %u)", ri ? ri->ringbuf_mb : 0);
+	counter_line(f, "allocation records lost (ring buffer full):", c[GMT_CNT_RB_DROPS], hint);
+	counter_line(f, "stack records lost (ring buffer full):", c[GMT_CNT_RB_DROPS_STACK],
+		     "allocations counted under [unknown stack]; increase --ringbuf-mb");
+	counter_line(f, "stack walks failed:", c[GMT_CNT_STACK_ERR],
+		     "counted under [unknown stack]");
+	counter_line(f, "truncated stacks:", c[GMT_CNT_STACK_TRUNC], "increase --max-depth");
+	counter_line(f, "aggregation table full:", c[GMT_CNT_AGG_FULL],
+		     "sent one by one through the ring buffer");
+	counter_line(f, "morestack re-entries skipped:", c[GMT_CNT_ALLOC_MORESTACK],
+		     "info: the call is counted when its prologue re-runs");
+}
+
+int gmt_write_report(const struct gmt_agg *a, const struct gmt_symbolizer *sym, FILE *f,
+		     const struct gmt_run_info *ri)
+{
+	const struct gmt_agg_stack *const *st;
+	size_t n;
+	char title[64];
+	int err;
+
+	if (!a || !f)
+		return -EINVAL;
+	header(f, ri);
+	err = totals(f, a, ri);
+	if (err)
+		return err;
+	n = gmt_agg__stacks_by_bytes(a, &st);
+	snprintf(title, sizeof(title), "Top %d stacks by bytes", GMT_REPORT_TOP);
+	stacks(f, title, st, n, sym);
+	n = gmt_agg__stacks_by_count(a, &st);
+	snprintf(title, sizeof(title), "Top %d stacks by count", GMT_REPORT_TOP);
+	stacks(f, title, st, n, sym);
+	types(f, a);
+	drops(f, ri);
+	return ferror(f) ? -EIO : 0;
+}

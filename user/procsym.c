@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+#include "procsym.h"
+
+#include <errno.h>
+
+#include "gobin.h"
+
+static int frames(void *ctx, uint64_t ret_addr, struct gmt_frame *fr, int max)
+{
+	const struct gmt_procsym *ps = ctx;
+
+	/* A return address points after the call: the call itself is one byte back. */
+	if (ret_addr <= ps->bias)
+		return -ENOENT;
+	return gmt_pcln__symbolize(ps->gb->pcln, ret_addr - ps->bias - 1, fr, max);
+}
+
+static int type_info(void *ctx, uint64_t typ, struct gmt_type_info *ti)
+{
+	const struct gmt_procsym *ps = ctx;
+
+	if (typ <= ps->bias)
+		return -ENOENT;
+	return gmt_gobin__type_info(ps->gb, typ - ps->bias, ti);
+}
+
+void gmt_procsym_init(struct gmt_procsym *ps, const struct gmt_gobin *gb, uint64_t bias,
+		      struct gmt_symbolizer *sym)
+{
+	ps->gb = gb;
+	ps->bias = bias;
+	sym->frames = frames;
+	sym->type_info = type_info;
+	sym->ctx = ps;
+}

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+#include "recorder.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int gmt_outdir_prepare(const char *dir, struct gmt_diag *d)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return gmt_diag_set(d, -errno, "cannot create output directory %s: %s", dir,
+				    strerror(errno));
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return gmt_diag_set(d, -ENOTDIR, "%s is not a directory", dir);
+	if (access(dir, W_OK | X_OK) < 0)
+		return gmt_diag_set(d, -errno, "output directory %s is not writable: %s", dir,
+				    strerror(errno));
+	return 0;
+}
+
+int gmt_write_file_atomic(const char *dir, const char *name,
+			  int (*write)(FILE *f, void *ctx), void *ctx, struct gmt_diag *d)
+{
+	char tmp[4096], final[4096];
+	FILE *f;
+	int fd, err;
+
+	snprintf(final, sizeof(final), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp-XXXXXX", dir, name);
+	fd = mkstemp(tmp); /* mode 0600: profiles name the traced service's code */
+	if (fd < 0)
+		return gmt_diag_set(d, -errno, "cannot create %s: %s", final, strerror(errno));
+	f = fdopen(fd, "w");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		unlink(tmp);
+		return gmt_diag_set(d, err, "cannot write %s: %s", final, strerror(-err));
+	}
+	err = write(f, ctx);
+	if (fflush(f) != 0 || ferror(f))
+		err = err ? err : -errno;
+	if (!err && fsync(fd) < 0)
+		err = -errno;
+	if (fclose(f) != 0 && !err)
+		err = -errno;
+	if (!err && rename(tmp, final) < 0)
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		return gmt_diag_set(d, err, "cannot write %s: %s", final, strerror(-err));
+	}
+	return 0;
+}
