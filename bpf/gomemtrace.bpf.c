@@ -46,12 +46,24 @@ struct {
 	__type(value, __u64);
 } allocs SEC(".maps");
 
-/* Scratch space for a stack walk: too big for the 512-byte BPF stack. */
+/*
+ * Scratch space for a stack walk: too big for the 512-byte BPF stack.  The walk copies
+ * the goroutine stack in chunks: frames are contiguous upwards from RSP, and one copy
+ * of a chunk costs about what one copy of a single frame does.
+ */
+#define WALK_CHUNK 256
+
+struct walk_scratch {
+	struct gmt_rec_stack st;
+	__u64 base; /* user address of buf[0], 0 when buf holds nothing */
+	__u8 buf[WALK_CHUNK];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct gmt_rec_stack);
+	__type(value, struct walk_scratch);
 } scratch SEC(".maps");
 
 static __always_inline void count(__u32 which, __u64 n)
@@ -69,27 +81,51 @@ static __always_inline __u64 mix(__u64 h, __u64 v)
 	return h ^ (h >> 29);
 }
 
+/* The 16 bytes {saved fp, return pc} at user address fp, from the copied chunk if it
+ * holds them, else from a new chunk (or, near the end of the mapping, alone). */
+static __always_inline int read_frame(struct walk_scratch *w, __u64 fp, __u64 frame[2])
+{
+	__u64 off = fp - w->base;
+
+	if (w->base && fp >= w->base && off <= WALK_CHUNK - 16) {
+		frame[0] = *(__u64 *)(w->buf + off);
+		frame[1] = *(__u64 *)(w->buf + off + 8);
+		return 0;
+	}
+	if (bpf_probe_read_user(w->buf, WALK_CHUNK, (void *)fp) == 0) {
+		w->base = fp;
+		frame[0] = *(__u64 *)w->buf;
+		frame[1] = *(__u64 *)(w->buf + 8);
+		return 0;
+	}
+	w->base = 0;
+	return bpf_probe_read_user(frame, 16, (void *)fp);
+}
+
 /*
  * Frame-pointer walk from an entry-equivalent probe: [RSP] is the return address into
  * the caller (the first frame), RBP is still the caller's frame pointer.  Returns the
  * stack id (a hash of the PCs), 0 when not even the first frame could be read.
  */
-static __always_inline __u64 walk_stack(struct pt_regs *ctx, struct gmt_rec_stack *st)
+static __always_inline __u64 walk_stack(struct pt_regs *ctx, struct walk_scratch *w)
 {
-	__u64 fp = GO_FP(ctx), pc = 0, h = 0xcbf29ce484222325ULL;
-	__u64 frame[2]; /* saved fp, return pc */
+	struct gmt_rec_stack *st = &w->st;
+	__u64 fp = GO_FP(ctx), h = 0xcbf29ce484222325ULL;
+	__u64 frame[2]; /* saved fp, return pc; at RSP: return pc, (unused) */
 	__u32 n = 1;
 
 	st->flags = 0;
 	st->depth = 0;
-	if (bpf_probe_read_user(&pc, sizeof(pc), (void *)GO_SP(ctx)) || !pc)
+	w->base = 0;
+	/* The chunk at RSP holds [RSP] and, usually, the caller's frames above it. */
+	if (read_frame(w, GO_SP(ctx), frame) || !frame[0])
 		return 0;
-	st->pcs[0] = pc;
-	h = mix(h, pc);
+	st->pcs[0] = frame[0];
+	h = mix(h, frame[0]);
 	for (int i = 1; i < GMT_MAX_STACK; i++) {
 		if (i >= max_depth)
 			break;
-		if (!fp || bpf_probe_read_user(frame, sizeof(frame), (void *)fp) || !frame[1]) {
+		if (!fp || read_frame(w, fp, frame) || !frame[1]) {
 			fp = 0;
 			break;
 		}
@@ -104,7 +140,7 @@ static __always_inline __u64 walk_stack(struct pt_regs *ctx, struct gmt_rec_stac
 		fp = frame[0];
 	}
 	/* Stopped at the limit: truncated if there is one more real frame. */
-	if (fp && bpf_probe_read_user(frame, sizeof(frame), (void *)fp) == 0 && frame[1]) {
+	if (fp && read_frame(w, fp, frame) == 0 && frame[1]) {
 		st->flags |= GMT_STACK_TRUNCATED;
 		count(GMT_CNT_STACK_TRUNC, 1);
 	}
@@ -118,11 +154,14 @@ static __always_inline void emit_stack(struct gmt_rec_stack *st, __u64 id)
 	__u8 one = 1;
 	struct gmt_rec_stack *r;
 	__u32 n = st->depth;
+	long err;
 
-	long err = bpf_map_update_elem(&stacks_seen, &id, &one, BPF_NOEXIST);
-
-	if (err == -17 /* EEXIST */)
+	/* A lookup takes no lock; an update does, even when the key exists. */
+	if (bpf_map_lookup_elem(&stacks_seen, &id))
 		return; /* userspace has it */
+	err = bpf_map_update_elem(&stacks_seen, &id, &one, BPF_NOEXIST);
+	if (err == -17 /* EEXIST: another CPU just sent it */)
+		return;
 	/* When the table is full, send the stack every time: userspace deduplicates. */
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
@@ -146,6 +185,7 @@ static __always_inline int on_alloc(struct pt_regs *ctx, bool check_nested)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	struct gmt_alloc_key key = {};
+	struct walk_scratch *w;
 	struct gmt_rec_stack *st;
 	__u32 zero = 0;
 	__u64 *v;
@@ -156,19 +196,16 @@ static __always_inline int on_alloc(struct pt_regs *ctx, bool check_nested)
 		count(GMT_CNT_ALLOC_MORESTACK, 1);
 		return 0;
 	}
-	st = bpf_map_lookup_elem(&scratch, &zero);
-	if (!st)
+	w = bpf_map_lookup_elem(&scratch, &zero);
+	if (!w)
 		return 0;
-	key.stack_id = walk_stack(ctx, st);
+	st = &w->st;
+	key.stack_id = walk_stack(ctx, w);
 	if (check_nested && key.stack_id && st->pcs[0] >= mallocgc_start &&
 	    st->pcs[0] < mallocgc_end) {
 		count(GMT_CNT_ALLOC_NESTED, 1);
 		return 0;
 	}
-	if (!key.stack_id)
-		count(GMT_CNT_STACK_ERR, 1);
-	else
-		emit_stack(st, key.stack_id);
 	key.typ = GO_ARG2(ctx);
 	key.size = GO_ARG1(ctx);
 	if (key.size) {
@@ -177,15 +214,25 @@ static __always_inline int on_alloc(struct pt_regs *ctx, bool check_nested)
 	} else {
 		count(GMT_CNT_ZERO_SIZE, 1);
 	}
+	if (!key.stack_id)
+		count(GMT_CNT_STACK_ERR, 1);
 
+	/* The hot path: a row for this (stack, type, size) exists, so its stack was sent. */
 	v = bpf_map_lookup_elem(&allocs, &key);
 	if (v) {
 		*v += 1;
 		return 0;
 	}
+	if (key.stack_id)
+		emit_stack(st, key.stack_id);
 	__u64 one = 1;
 	if (bpf_map_update_elem(&allocs, &key, &one, BPF_NOEXIST) == 0)
 		return 0;
+	v = bpf_map_lookup_elem(&allocs, &key); /* another CPU inserted it meanwhile */
+	if (v) {
+		*v += 1;
+		return 0;
+	}
 	/* Table full: nothing is lost, the allocation travels on its own. */
 	count(GMT_CNT_AGG_FULL, 1);
 	struct gmt_rec_alloc *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);

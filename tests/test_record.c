@@ -163,3 +163,105 @@ ParameterizedTest(int *i, record, exact_matches_memstats, .timeout = 300)
 	else
 		check_run(tu_versions[*i / tu_nflavours], tu_flavours[*i % tu_nflavours]);
 }
+
+/* Runs a bash script (with GMT and FX set) and returns its stdout. */
+static char *script(const char *fx, const char *body)
+{
+	return tu_run("GMT=%s FX=%s bash -c '%s'", bin(), fx, body);
+}
+
+/*
+ * -p: attach to a fixture that waits for SIGUSR1, then let it run.  It must finish and
+ * verify its own results, and every window must still match exactly.
+ */
+Test(record, attach_to_running_process, .timeout = 120)
+{
+	const char *fx = tu_fixture("alloc", "go124", "pie");
+	char *out = script(fx,
+			   "set -e; d=$(mktemp -d); $FX -wait > $d/fx.out & p=$!; "
+			   "until grep -qs ready $d/fx.out; do sleep 0.05; done; "
+			   "$GMT record --mode exact -o $d/out -p $p 2> $d/gmt.err & g=$!; "
+			   "until grep -qs \"tracing PID\" $d/gmt.err; do sleep 0.05; done; "
+			   "kill -USR1 $p; wait $p; wait $g; "
+			   "echo gmt_rc=$?; cat $d/fx.out; echo dir=$d");
+	char dir[256] = "", path[300];
+	struct truth t;
+
+	parse_fixture_output(out, &t);
+	cr_assert(strstr(out, "gmt_rc=0"), "gomemtrace exits 0 when the target exits:\n%s", out);
+	cr_assert(t.check_ok, "the fixture verified its own results while traced");
+	cr_assert_eq(sscanf(strstr(out, "dir="), "dir=%255s", dir), 1);
+	snprintf(path, sizeof(path), "%s/out/alloc_count.folded", dir);
+	for (int i = 0; i < t.nsites; i++)
+		for (size_t k = 0; k < sizeof(exact_sites) / sizeof(exact_sites[0]); k++)
+			if (!strcmp(t.sites[i].name, exact_sites[k]))
+				cr_assert_eq(folded_sum(path, t.sites[i].name), t.sites[i].mallocs,
+					     "attached: %s matches its MemStats window",
+					     t.sites[i].name);
+	tu_run("rm -rf %s", dir);
+	free(out);
+}
+
+/* SIGTERM to gomemtrace: outputs written, exit 0, the target runs on untouched. */
+Test(record, sigterm_detaches_cleanly, .timeout = 120)
+{
+	const char *fx = tu_fixture("alloc", "go127", "stripped");
+	char *out = script(fx,
+			   "d=$(mktemp -d); $FX -spin 12 > $d/fx.out & p=$!; "
+			   "$GMT record --mode exact -o $d/out -p $p 2> $d/gmt.err & g=$!; "
+			   "until grep -qs \"tracing PID\" $d/gmt.err; do sleep 0.05; done; "
+			   "sleep 1; kill -TERM $g; wait $g; echo gmt_rc=$?; "
+			   "kill -0 $p && echo target_alive; wait $p; echo fx_rc=$?; "
+			   "tail -2 $d/fx.out; ls $d/out; rm -rf $d");
+
+	cr_assert(strstr(out, "gmt_rc=0"), "gomemtrace exits 0 on SIGTERM:\n%s", out);
+	cr_assert(strstr(out, "target_alive"), "the target outlives the tracer:\n%s", out);
+	cr_assert(strstr(out, "fx_rc=0") && strstr(out, "check ok"),
+		  "the target finishes normally after the detach:\n%s", out);
+	cr_assert(strstr(out, "summary.json") && strstr(out, "alloc_bytes.folded") &&
+			  strstr(out, "report.txt"),
+		  "outputs written on SIGTERM:\n%s", out);
+	free(out);
+}
+
+/* -d in launch mode: tracing stops, outputs are written, the command's status is ours. */
+Test(record, duration_and_exit_status, .timeout = 120)
+{
+	const char *fx = tu_fixture("alloc", "go122", "exe");
+	char *out = script(fx,
+			   "d=$(mktemp -d); $GMT record --mode exact -q -d 1 -o $d/out -- $FX -spin 3 "
+			   "> /dev/null; echo rc=$?; python3 -c \"import json; "
+			   "print(\\\"duration\\\", json.load(open(\\\"$d/out/summary.json\\\"))"
+			   "[\\\"duration_s\\\"])\"; "
+			   "$GMT record --mode exact -q -o $d/out2 -- $FX -no-such-flag 2>/dev/null; "
+			   "echo badflag_rc=$?; rm -rf $d");
+	double dur = 0;
+
+	cr_assert(strstr(out, "rc=0\n"), "a successful command gives exit 0:\n%s", out);
+	cr_assert_eq(sscanf(strstr(out, "duration "), "duration %lf", &dur), 1, "%s", out);
+	cr_assert(dur >= 0.9 && dur < 2.9, "-d 1 stopped tracing after about a second (%.2f s)",
+		  dur);
+	cr_assert(strstr(out, "badflag_rc=2"), "the command's exit status 2 is passed on:\n%s",
+		  out);
+	free(out);
+}
+
+/* 8 goroutines on GOMAXPROCS=2, a million allocations: nothing dropped at default sizes. */
+Test(record, concurrent_burst_drops_nothing, .timeout = 120)
+{
+	const char *fx = tu_fixture("alloc", "go126", "exe");
+	char *out = script(fx,
+			   "d=$(mktemp -d); GOMAXPROCS=2 $GMT record --mode exact -q -o $d/out -- "
+			   "$FX -scale 3 -workers 8 > $d/fx.out; python3 -c \"import json; "
+			   "s=json.load(open(\\\"$d/out/summary.json\\\")); "
+			   "print(\\\"dropped\\\", s[\\\"dropped\\\"], s[\\\"counters\\\"][\\\"rb_drops_stack\\\"], "
+			   "s[\\\"unknown_stack_allocs\\\"]); "
+			   "print(\\\"peak\\\", int(max(r[\\\"allocs_per_s\\\"] for r in s[\\\"alloc_rate\\\"])))\"; "
+			   "grep -E \"allocConcurrent|final\" $d/fx.out; rm -rf $d");
+	long peak = 0;
+
+	cr_assert(strstr(out, "dropped 0 0 0\n"), "no record lost, no stack missing:\n%s", out);
+	cr_assert_eq(sscanf(strstr(out, "peak "), "peak %ld", &peak), 1);
+	cr_log_info("peak traced allocation rate: %ld allocs/s", peak);
+	free(out);
+}
