@@ -220,6 +220,11 @@ int gmt_tracer__ringbuf_fd(const struct gmt_tracer *t)
 	return bpf_map__fd(t->skel->maps.events);
 }
 
+int gmt_tracer__counters_fd(const struct gmt_tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.counters);
+}
+
 size_t gmt_tracer__nprobes(const struct gmt_tracer *t)
 {
 	return t->nlinks;

@@ -46,6 +46,8 @@ int gmt_tracer__for_each_alloc(struct gmt_tracer *t,
 size_t gmt_tracer__nprobes(const struct gmt_tracer *t);
 /* The ring buffer's map fd: other BPF objects of the recording write into it too. */
 int gmt_tracer__ringbuf_fd(const struct gmt_tracer *t);
+/* The per-CPU counters map's fd, shared the same way. */
+int gmt_tracer__counters_fd(const struct gmt_tracer *t);
 void gmt_tracer__free(struct gmt_tracer *t);
 
 #endif

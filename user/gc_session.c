@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: MIT
+/*
+ * GC tracing within a recording: open gc.bpf.o on the recording's ring buffer, point it
+ * at gcController / memstats, attach the GC hooks of the hook plan, feed the records to
+ * the timeline, write the outputs.  The lifecycle is the tracer's: open -> rodata ->
+ * reuse the ring buffer -> load -> attach; stop; write; free.
+ */
+#include "gc_session.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gc.skel.h"
+#include "gc_timeline.h"
+#include "gcvars.h"
+#include "elf_file.h"
+#include "gobin.h"
+#include "hookplan.h"
+#include "json_writer.h"
+#include "log.h"
+#include "out_gc.h"
+#include "probesite.h"
+#include "recorder.h"
+
+_Static_assert(sizeof(struct gmt_rec_gc) == 168, "gmt_rec_gc is part of the BPF ABI");
+
+struct gmt_gc_session {
+	struct gc_bpf *skel;
+	struct bpf_link **links;
+	size_t nlinks;
+	struct gmt_gc_timeline *tl;
+	struct gmt_gcvars vars;
+	uint64_t controller; /* runtime address of gcController, 0 when not found */
+	int ncpus;
+	bool stopped, finished;
+	uint64_t end_ns;
+	uint64_t counters[GMT_CNT__MAX];
+	bool have_counters;
+	uint64_t bad_records;
+	uint64_t receiver_mismatch; /* startCycle receivers that were not our gcController */
+	struct gmt_run_info ri;
+	bool have_ri;
+	char unavailable[2048]; /* one line per missing piece */
+};
+
+static void add_unavailable(struct gmt_gc_session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void add_unavailable(struct gmt_gc_session *s, const char *fmt, ...)
+{
+	size_t n = strlen(s->unavailable);
+	va_list ap;
+
+	if (n + 2 >= sizeof(s->unavailable))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(s->unavailable + n, sizeof(s->unavailable) - n - 1, fmt, ap);
+	va_end(ap);
+	n = strlen(s->unavailable);
+	s->unavailable[n] = '\n';
+	s->unavailable[n + 1] = 0;
+}
+
+/* What a missing GC hook costs the outputs. */
+static const char *missing_effect(enum gmt_hook_id id)
+{
+	switch (id) {
+	case GMT_HOOK_GCSTART:
+		return "gcStart calls are not counted";
+	case GMT_HOOK_STARTCYCLE:
+		return "GC cycles cannot be delimited";
+	case GMT_HOOK_GCSWEEP:
+		return "the end of mark (and the heap marked, the goal) is not seen";
+	case GMT_HOOK_STW_STOP:
+	case GMT_HOOK_STW_START:
+		return "stop-the-world pauses are not timed";
+	case GMT_HOOK_STOPTHEWORLD:
+		return "non-GC pauses have no reason";
+	default:
+		return "";
+	}
+}
+
+static void note_missing(struct gmt_gc_session *s, const struct gmt_hookplan *plan)
+{
+	for (size_t i = 0; i < plan->nmissing; i++) {
+		const struct gmt_missing_hook *m = &plan->missing[i];
+
+		if (m->group == GMT_GROUP_GC)
+			add_unavailable(s, "%s: %s: %s", m->function, m->reason,
+					missing_effect(m->id));
+	}
+}
+
+static void note_vars(struct gmt_gc_session *s)
+{
+	const struct gmt_gcvars *v = &s->vars;
+
+	if (!v->gc_controller)
+		add_unavailable(s, "heap sizes (live, marked, goal): %s", v->why_controller);
+	else if (!v->have_offsets)
+		add_unavailable(s, "heap sizes (live, marked, goal): %s", v->why_offsets);
+	else if (v->why_offsets[0])
+		pr_warn("GC: %s\n", v->why_offsets);
+	if (!v->numgc)
+		add_unavailable(s, "cycle numbers (memstats.numgc): %s", v->why_numgc);
+	if (!v->work_times)
+		add_unavailable(s,
+				"the runtime's own phase times and heap sizes: %s; GC phases "
+				"are timed by the probes (their latency included)",
+				v->why_work);
+}
+
+static struct bpf_program *prog_for(struct gc_bpf *skel, enum gmt_hook_id id)
+{
+	switch (id) {
+	case GMT_HOOK_GCSTART:
+		return skel->progs.gmt_gc_start;
+	case GMT_HOOK_STARTCYCLE:
+		return skel->progs.gmt_gc_cycle;
+	case GMT_HOOK_GCSWEEP:
+		return skel->progs.gmt_gc_sweep;
+	case GMT_HOOK_STW_STOP:
+		return skel->progs.gmt_gc_stw_stop;
+	case GMT_HOOK_STW_START:
+		return skel->progs.gmt_gc_stw_start;
+	case GMT_HOOK_STOPTHEWORLD:
+		return skel->progs.gmt_gc_stoptheworld;
+	default:
+		return NULL;
+	}
+}
+
+#define MAX_RETS 16
+
+static int attach_one(struct gmt_gc_session *s, struct bpf_program *prog,
+		      const struct gmt_gc_session_opts *o, const struct gmt_hook *h, uint64_t off,
+		      bool stack_check, struct gmt_diag *d)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo);
+	struct bpf_link *link;
+
+	uo.bpf_cookie = (stack_check ? GMT_COOKIE_STACK_CHECK : 0) | (uint32_t)h->id;
+	link = bpf_program__attach_uprobe_opts(prog, o->pid, o->exe, off, &uo);
+	if (!link) {
+		int err = -errno;
+
+		return gmt_diag_set(d, err, "cannot attach a uprobe to %s at %s+%#llx: %s",
+				    h->function, o->exe, (unsigned long long)off, strerror(-err));
+	}
+	s->links[s->nlinks++] = link;
+	return 0;
+}
+
+/*
+ * Plain uprobes on the RET instructions of startTheWorldWithSema for the time it
+ * returns (never a uretprobe on Go code: DESIGN.md §3).  Without them pauses end at its
+ * entry, which on go1.22+ misses the wake-up of the other Ps that gctrace counts.
+ */
+static int attach_rets(struct gmt_gc_session *s, const struct gmt_gc_session_opts *o,
+		       struct gmt_diag *d)
+{
+	const struct gmt_hook *h = gmt_hookplan_find(o->plan, GMT_HOOK_STW_START);
+	struct gmt_func_info fi = {0};
+	uint64_t rets[MAX_RETS];
+	const uint8_t *code;
+	int n, err;
+
+	if (!h)
+		return 0;
+	fi.entry = h->entry;
+	fi.end = h->end;
+	code = gmt_gobin__func_code(o->gb, &fi);
+	n = code ? gmt_find_rets(code, fi.end - fi.entry, fi.entry, rets, MAX_RETS) : -EINVAL;
+	if (n <= 0 || n > MAX_RETS) {
+		add_unavailable(s,
+				"%s: %s: pauses end at its entry, before the runtime wakes "
+				"the other Ps",
+				h->function,
+				n == 0	? "no RET instruction"
+				: n > 0 ? "too many RETs"
+					: "code does not decode");
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		uint64_t off;
+
+		if (gmt_elf__vaddr_to_off(o->gb->elf, rets[i], &off))
+			continue;
+		err = attach_one(s, s->skel->progs.gmt_gc_stw_done, o, h, off, false, d);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int attach_hooks(struct gmt_gc_session *s, const struct gmt_gc_session_opts *o,
+			bool want_stoptheworld, struct gmt_diag *d)
+{
+	const struct gmt_hookplan *plan = o->plan;
+
+	s->links = calloc(plan->nhooks + MAX_RETS + 1, sizeof(*s->links));
+	if (!s->links)
+		return -ENOMEM;
+	for (size_t i = 0; i < plan->nhooks; i++) {
+		const struct gmt_hook *h = &plan->hooks[i];
+		struct bpf_program *prog = prog_for(s->skel, h->id);
+		int err;
+
+		if (!prog || h->group != GMT_GROUP_GC)
+			continue;
+		if (h->id == GMT_HOOK_STOPTHEWORLD && !want_stoptheworld)
+			continue;
+		err = attach_one(s, prog, o, h, h->probe_offset, h->stack_check, d);
+		if (err)
+			return err;
+		pr_debug("GC probe %s at %#llx (file offset %#llx, %s)\n", h->function,
+			 (unsigned long long)h->probe_addr, (unsigned long long)h->probe_offset,
+			 h->insn);
+	}
+	return attach_rets(s, o, d);
+}
+
+/*
+ * go1.21 gave stopTheWorldWithSema its stwReason argument.  When only the pclntab
+ * family (1.20+) is known, the gcController layout tells 1.20 (lastHeapGoal at +72)
+ * from 1.21+.
+ */
+static bool has_reason_arg(const struct gmt_gc_session *s, const struct gmt_gobin *gb)
+{
+	int minor = gmt_gobin__minor(gb);
+
+	if (gb->version_source != GMT_VERSION_PCLNTAB)
+		return minor >= 21;
+	return !(s->vars.have_offsets && s->vars.off.last_heap_goal == 72);
+}
+
+static int setup_bpf(struct gmt_gc_session *s, const struct gmt_gc_session_opts *o,
+		     struct gmt_diag *d)
+{
+	const struct gmt_gcvars *v = &s->vars;
+	bool reason_arg = has_reason_arg(s, o->gb);
+	bool stw_fn = gmt_hookplan_find(o->plan, GMT_HOOK_STOPTHEWORLD) != NULL;
+	struct gmt_gc_offsets legacy;
+	int err;
+
+	s->skel = gc_bpf__open();
+	if (!s->skel)
+		return gmt_diag_set(d, -errno, "cannot open the GC BPF object: %s",
+				    strerror(errno));
+	if (v->gc_controller && v->have_offsets) {
+		s->controller = v->gc_controller + o->bias;
+		s->skel->rodata->gc_controller = s->controller;
+		s->skel->rodata->off_heap_live = v->off.heap_live;
+		s->skel->rodata->off_heap_marked = v->off.heap_marked;
+		s->skel->rodata->off_heap_goal = v->off.last_heap_goal;
+	}
+	if (v->numgc)
+		s->skel->rodata->numgc_addr = v->numgc + o->bias;
+	if (v->work_times && v->work_heaps) {
+		s->skel->rodata->work_times = v->work_times + o->bias;
+		s->skel->rodata->work_heaps = v->work_heaps + o->bias;
+	}
+	s->skel->rodata->stw_reason_arg = reason_arg;
+	if (!reason_arg && !gmt_gc_offsets_for(20, &legacy)) {
+		/* g.m and m.curg: the same in go1.19 and 1.20. */
+		s->skel->rodata->off_g_m = legacy.g_m;
+		s->skel->rodata->off_m_curg = legacy.m_curg;
+	}
+	if (!reason_arg && !stw_fn)
+		add_unavailable(s, "non-GC pause reasons: runtime.stopTheWorld is not hooked");
+	bpf_program__set_autoload(s->skel->progs.gmt_gc_stoptheworld, !reason_arg && stw_fn);
+
+	err = bpf_map__reuse_fd(s->skel->maps.events, o->ringbuf_fd);
+	if (err)
+		return gmt_diag_set(d, err, "cannot share the recording's ring buffer: %s",
+				    strerror(-err));
+	if (o->counters_fd > 0) {
+		err = bpf_map__reuse_fd(s->skel->maps.counters, o->counters_fd);
+		if (err)
+			return gmt_diag_set(d, err, "cannot share the recording's counters: %s",
+					    strerror(-err));
+	}
+	err = gc_bpf__load(s->skel);
+	if (err)
+		return gmt_diag_set(d, err < 0 ? err : -EINVAL,
+				    "cannot load the GC BPF programs: %s (run with -v for the "
+				    "verifier log)",
+				    strerror(err < 0 ? -err : EINVAL));
+	return attach_hooks(s, o, !reason_arg && stw_fn, d);
+}
+
+static bool any_gc_hook(const struct gmt_hookplan *plan)
+{
+	for (size_t i = 0; i < plan->nhooks; i++)
+		if (plan->hooks[i].group == GMT_GROUP_GC)
+			return true;
+	return false;
+}
+
+int gmt_gc_session__start(const struct gmt_gc_session_opts *o, struct gmt_gc_session **out,
+			  struct gmt_diag *d)
+{
+	struct gmt_gc_session *s;
+	int err;
+
+	*out = NULL;
+	if (!o->gb || !o->plan || !o->exe || o->ringbuf_fd < 0)
+		return gmt_diag_set(d, -EINVAL, "GC tracing: invalid options");
+	if (!any_gc_hook(o->plan))
+		return gmt_diag_set(d, -ENOENT,
+				    "GC tracing: none of the runtime's GC functions "
+				    "is in this binary");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->ncpus = libbpf_num_possible_cpus();
+	s->tl = gmt_gc_timeline__new(gmt_gobin__minor(o->gb));
+	if (!s->tl || s->ncpus <= 0) {
+		err = gmt_diag_set(d, s->tl ? -EINVAL : -ENOMEM, "GC tracing: cannot set up");
+		goto fail;
+	}
+	err = gmt_gcvars_find(o->gb, 0, &s->vars);
+	if (err) {
+		gmt_diag_set(d, err, "GC tracing: cannot read the binary: %s", strerror(-err));
+		goto fail;
+	}
+	note_missing(s, o->plan);
+	note_vars(s);
+	err = setup_bpf(s, o, d);
+	if (err)
+		goto fail;
+	/* Every probe is in: records from here on are whole sequences. */
+	__atomic_store_n(&s->skel->bss->enabled, 1, __ATOMIC_RELEASE);
+	for (const char *p = s->unavailable; *p;) {
+		const char *nl = strchr(p, '\n');
+
+		pr_warn("GC: unavailable: %.*s\n", (int)(nl - p), p);
+		p = nl + 1;
+	}
+	pr_debug("GC: gcController %#llx (%s), numgc %#llx, %zu probes\n",
+		 (unsigned long long)s->vars.gc_controller,
+		 s->vars.controller_src == GMT_GCVAR_SYMTAB ? "symbol" : "decoded",
+		 (unsigned long long)s->vars.numgc, s->nlinks);
+	*out = s;
+	return 0;
+fail:
+	gmt_gc_session__free(s);
+	return err;
+}
+
+size_t gmt_gc_session__nprobes(const struct gmt_gc_session *s)
+{
+	return s && !s->stopped ? s->nlinks : 0;
+}
+
+int gmt_gc_session__on_record(struct gmt_gc_session *s, const void *data, size_t size)
+{
+	const struct gmt_rec_hdr *h = data;
+	const struct gmt_rec_gc *r = data;
+
+	if (size < sizeof(*h) || h->kind < GMT_REC_GC_START || h->kind > GMT_REC_GC_STW_DONE)
+		return -ENOENT;
+	if (size < sizeof(*r)) {
+		s->bad_records++;
+		return 0;
+	}
+	if (h->kind == GMT_REC_GC_CYCLE && s->controller && r->arg[3] != s->controller)
+		s->receiver_mismatch++;
+	return gmt_gc_timeline__add(s->tl, r) == -ENOMEM ? -ENOMEM : 0;
+}
+
+static void read_counters(struct gmt_gc_session *s)
+{
+	int fd = bpf_map__fd(s->skel->maps.counters);
+	uint64_t *vals = calloc(s->ncpus, sizeof(*vals));
+
+	if (!vals)
+		return;
+	for (uint32_t k = 0; k < GMT_CNT__MAX; k++) {
+		s->counters[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < s->ncpus; c++)
+			s->counters[k] += vals[c];
+	}
+	s->have_counters = true;
+	free(vals);
+}
+
+void gmt_gc_session__stop(struct gmt_gc_session *s, uint64_t end_ns)
+{
+	if (!s || s->stopped)
+		return;
+	s->stopped = true;
+	s->end_ns = end_ns;
+	/* Before any probe goes: the sequence ends for all of them at once. */
+	__atomic_store_n(&s->skel->bss->enabled, 0, __ATOMIC_RELEASE);
+	for (size_t i = 0; i < s->nlinks; i++)
+		bpf_link__destroy(s->links[i]);
+	s->nlinks = 0;
+	read_counters(s);
+	if (s->counters[GMT_CNT_GC_RB_DROPS])
+		pr_warn("GC: %llu GC records lost: the ring buffer was full (--ringbuf-mb); the "
+			"cycles around them are marked partial\n",
+			(unsigned long long)s->counters[GMT_CNT_GC_RB_DROPS]);
+	if (s->counters[GMT_CNT_GC_READ_ERR])
+		pr_warn("GC: %llu reads of gcController/memstats faulted\n",
+			(unsigned long long)s->counters[GMT_CNT_GC_READ_ERR]);
+	if (s->receiver_mismatch)
+		pr_warn("GC: startCycle ran on a gcController other than the one found in the "
+			"binary (%#llx): heap sizes are not trustworthy\n",
+			(unsigned long long)s->controller);
+	if (s->bad_records)
+		pr_warn("GC: %llu malformed GC records ignored\n",
+			(unsigned long long)s->bad_records);
+}
+
+/* Closes what is still open; after the last record (the final drain) has been seen. */
+static void finish(const struct gmt_gc_session *cs)
+{
+	struct gmt_gc_session *s = (struct gmt_gc_session *)cs;
+
+	if (s->finished)
+		return;
+	s->finished = true;
+	gmt_gc_timeline__finish(s->tl, s->end_ns);
+}
+
+static void out_init(const struct gmt_gc_session *s, struct gmt_gc_out *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->tl = s->tl;
+	o->ri = s->have_ri ? &s->ri : NULL;
+	o->counters = s->have_counters ? s->counters : NULL;
+	o->unavailable = s->unavailable;
+}
+
+static int w_txt(FILE *f, void *ctx)
+{
+	return gmt_write_gc_txt(f, ctx);
+}
+
+static int w_json(FILE *f, void *ctx)
+{
+	return gmt_write_gc_json(f, ctx);
+}
+
+int gmt_gc_session__write(struct gmt_gc_session *s, const char *dir, const struct gmt_run_info *ri,
+			  const uint64_t *rate_ts, const double *rate_bytes_per_s, size_t nrate,
+			  struct gmt_diag *d)
+{
+	struct gmt_gc_out o;
+	int err;
+
+	finish(s);
+	if (ri) {
+		s->ri = *ri;
+		s->have_ri = true;
+	}
+	out_init(s, &o);
+	if (rate_ts && rate_bytes_per_s) {
+		o.rate_ts = rate_ts;
+		o.rate_bytes_per_s = rate_bytes_per_s;
+		o.nrate = nrate;
+	}
+	err = gmt_outdir_prepare(dir, d);
+	if (!err)
+		err = gmt_write_file_atomic(dir, "gc.txt", w_txt, &o, d);
+	if (!err)
+		err = gmt_write_file_atomic(dir, "gc.json", w_json, &o, d);
+	return err;
+}
+
+void gmt_gc_session__summary_fields(const struct gmt_gc_session *s, struct gmt_json *j)
+{
+	struct gmt_gc_out o;
+
+	finish(s);
+	out_init(s, &o);
+	gmt_gc_summary_fields(j, &o);
+}
+
+void gmt_gc_session__report(const struct gmt_gc_session *s, FILE *f)
+{
+	struct gmt_gc_out o;
+
+	finish(s);
+	out_init(s, &o);
+	gmt_gc_report(f, &o);
+}
+
+void gmt_gc_session__free(struct gmt_gc_session *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nlinks; i++)
+		bpf_link__destroy(s->links[i]);
+	free(s->links);
+	gc_bpf__destroy(s->skel);
+	gmt_gc_timeline__free(s->tl);
+	free(s);
+}
