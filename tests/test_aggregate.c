@@ -595,7 +595,7 @@ Test(summary, values_parse_in_python)
 	ri.counters[GMT_CNT_RB_DROPS] = 5;
 	ri.counters[GMT_CNT_STACK_ERR] = 2;
 	ri.counters[GMT_CNT_STACK_TRUNC] = 9;
-	ri.counters[12] = 1; /* a counter nobody named yet */
+	ri.counters[15] = 1; /* a counter nobody named yet */
 	build(&fx, 22);
 	path = json_to_file(&fx, &ri, false);
 	out = tu_run("python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
@@ -604,7 +604,7 @@ Test(summary, values_parse_in_python)
 		     "d[\"reserved_bytes\"], d[\"zero_size_allocs\"], d[\"stacks\"], "
 		     "d[\"dropped\"], d[\"truncated_stacks\"]); "
 		     "print(d[\"counters\"][\"rb_drops\"], d[\"counters\"][\"stack_err\"], "
-		     "d[\"counters\"][\"counter_12\"], len(d[\"counters\"])); "
+		     "d[\"counters\"][\"counter_15\"], len(d[\"counters\"])); "
 		     "print([(t[\"name\"], t[\"count\"], t[\"bytes\"]) "
 		     "for t in d[\"top_types\"]]); "
 		     "print([(r[\"t_s\"], r[\"allocs_per_s\"], r[\"bytes_per_s\"]) "
@@ -612,7 +612,7 @@ Test(summary, values_parse_in_python)
 		     path);
 	cr_assert_str_eq(out,
 			 "exact go1.22.12 4242 demo /srv/demo 3 31 7276 7896 8 5 5 9\n"
-			 "5 2 1 12\n"
+			 "5 2 1 16\n"
 			 "[('[type 0x500300]', 4, 4096), ('uint8', 2, 2000), "
 			 "('main.record', 13, 624), ('[no type]', 12, 556)]\n"
 			 "[(1, 10, 1000), (2, 30, 500), (3, 5, 500)]\n",

@@ -17,6 +17,10 @@ static const char *const counter_names[GMT_CNT__MAX] = {
 	[GMT_CNT_STACK_ERR] = "stack_err",
 	[GMT_CNT_RB_DROPS_STACK] = "rb_drops_stack",
 	[GMT_CNT_ZERO_SIZE] = "zero_size",
+	[GMT_CNT_GC_HITS] = "gc_hits",
+	[GMT_CNT_GC_MORESTACK] = "gc_morestack",
+	[GMT_CNT_GC_READ_ERR] = "gc_read_err",
+	[GMT_CNT_GC_RB_DROPS] = "gc_rb_drops",
 };
 
 const char *gmt_counter_name(unsigned int c)

@@ -61,6 +61,70 @@ int gmt_summary__alloc_fields(struct gmt_json *j, const struct gmt_agg *a,
 /* Closes the object and frees j: 0 or -EIO. */
 int gmt_summary__end(struct gmt_json *j);
 
+/* ---- pprof profile.proto, alloc.pb.gz (out_pprof.c) ---- */
+
+/*
+ * The traced binary as the process mapped it: the profile's one Mapping.  pprof reads
+ * profiles without the binary at hand: the Mapping says every Location is already
+ * symbolized (has_functions, has_filenames, has_line_numbers, has_inline_frames), so
+ * pprof does not try again.
+ */
+struct gmt_pprof_mapping {
+	const char *filename; /* NULL: the run info's binary ("" without run info) */
+	const char *build_id; /* NULL or "" when unknown */
+	/*
+	 * [memory_start, memory_limit): the runtime addresses of the executable segment;
+	 * Locations outside it get no mapping_id (cgo libraries, the vdso).  memory_limit
+	 * 0 when the range is unknown: then every address is put in the mapping.
+	 */
+	uint64_t memory_start, memory_limit;
+	uint64_t file_offset; /* file offset of memory_start */
+};
+
+/*
+ * In-use values of one stack, for sampled mode: objects of the stack still live when the
+ * recording ended and their bytes, estimated like the stack's count and bytes.  Called
+ * once per stack of the aggregator's views (its id identifies it), only when opts.inuse
+ * is set.  Returns 0, or a negative errno that aborts the write.
+ *
+ * A callback rather than fields in struct gmt_agg_stack because the live heap comes from
+ * a different source (mProf_Free, object to bucket) that the aggregator does not track
+ * yet; if it learns to, the caller's callback becomes a read of those fields and this
+ * writer does not change.
+ */
+typedef int (*gmt_pprof_inuse_fn)(void *ctx, const struct gmt_agg_stack *s, uint64_t *objects,
+				  uint64_t *bytes);
+
+struct gmt_pprof_opts {
+	/* Profile.period, of period_type space/bytes: 1 in exact mode, the sampling rate
+	 * (MemProfileRate) in sampled mode, as Go's heap profiles say it.  0 reads as 1.
+	 * pprof does not scale values by it: sampled counts must already be estimates. */
+	uint64_t period;
+	/* Add the sample types inuse_objects/count and inuse_space/bytes: inuse_fn is then
+	 * required (-EINVAL without). */
+	bool inuse;
+	gmt_pprof_inuse_fn inuse_fn;
+	void *inuse_ctx;
+	struct gmt_pprof_mapping mapping;
+};
+
+/*
+ * A gzip-compressed profile.proto (github.com/google/pprof/proto/profile.proto), what
+ * `go tool pprof` reads.  Sample types alloc_objects/count and alloc_space/bytes (the
+ * requested bytes, as the report and alloc_bytes.folded count them), then the in-use pair
+ * when o->inuse; the default is alloc_space.  One Sample per stack, location ids leaf
+ * first; one Location per distinct return address (address as the process saw it), its
+ * Lines innermost first with the physical function last, none when the address does not
+ * symbolize; Functions deduplicated by (name, file).  A truncated stack ends in a
+ * "[truncated]" root, the allocations without a stack are one "[unknown stack]" frame.
+ * Stacks whose values are all 0 (only zero-size allocations) are left out.  time_nanos
+ * and duration_nanos come from ri when it has them; ri and o may be NULL.  Besides the
+ * writers' usual errors: -EINVAL for bad arguments, -E2BIG past 2^32 distinct strings,
+ * and whatever inuse_fn returned.
+ */
+int gmt_write_pprof(const struct gmt_agg *a, const struct gmt_symbolizer *sym, FILE *f,
+		    const struct gmt_run_info *ri, const struct gmt_pprof_opts *o);
+
 /* ---- shared by the writers (out_common.c) ---- */
 
 /* The counter's name in summary.json ("rb_drops"), NULL for an unused slot. */

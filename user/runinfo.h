@@ -16,6 +16,7 @@ struct gmt_run_info {
 	int pid;
 	double duration_s;
 	uint64_t start_ns, end_ns;	 /* CLOCK_MONOTONIC, the BPF clock */
+	uint64_t start_wall_ns;		 /* CLOCK_REALTIME at start_ns, for pprof; 0 unknown */
 	uint64_t counters[GMT_CNT__MAX]; /* summed over CPUs */
 	uint32_t ringbuf_mb;		 /* ring buffer size, for the drop hint */
 };

@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pprof profile.proto, gzip-compressed: what `go tool pprof` reads.
+ *
+ * Locations and Functions are discovered while samples are written, so each kind is
+ * encoded into its own buffer and the Profile is assembled at the end: header and mapping,
+ * samples, locations, functions, then the string table, which is complete only then.
+ * Field order does not matter to protobuf readers.  Each return address is symbolized
+ * once, however many stacks hold it.
+ */
+#include "outputs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pprof.h"
+
+#define MAX_INLINE 64 /* frames per return address, as out_folded.c */
+
+/* Field numbers of github.com/google/pprof/proto/profile.proto. */
+enum {
+	PROFILE_SAMPLE_TYPE = 1,
+	PROFILE_SAMPLE = 2,
+	PROFILE_MAPPING = 3,
+	PROFILE_LOCATION = 4,
+	PROFILE_FUNCTION = 5,
+	PROFILE_STRING_TABLE = 6,
+	PROFILE_TIME_NANOS = 9,
+	PROFILE_DURATION_NANOS = 10,
+	PROFILE_PERIOD_TYPE = 11,
+	PROFILE_PERIOD = 12,
+	PROFILE_COMMENT = 13,
+	PROFILE_DEFAULT_SAMPLE_TYPE = 14,
+};
+enum { VALUETYPE_TYPE = 1, VALUETYPE_UNIT = 2 };
+enum { SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2 };
+enum {
+	MAPPING_ID = 1,
+	MAPPING_MEMORY_START = 2,
+	MAPPING_MEMORY_LIMIT = 3,
+	MAPPING_FILE_OFFSET = 4,
+	MAPPING_FILENAME = 5,
+	MAPPING_BUILD_ID = 6,
+	MAPPING_HAS_FUNCTIONS = 7,
+	MAPPING_HAS_FILENAMES = 8,
+	MAPPING_HAS_LINE_NUMBERS = 9,
+	MAPPING_HAS_INLINE_FRAMES = 10,
+};
+enum { LOCATION_ID = 1, LOCATION_MAPPING_ID = 2, LOCATION_ADDRESS = 3, LOCATION_LINE = 4 };
+enum { LINE_FUNCTION_ID = 1, LINE_LINE = 2 };
+enum {
+	FUNCTION_ID = 1,
+	FUNCTION_NAME = 2,
+	FUNCTION_SYSTEM_NAME = 3,
+	FUNCTION_FILENAME = 4,
+	FUNCTION_START_LINE = 5,
+};
+
+#define MAPPING_ONLY_ID 1 /* the one Mapping: the traced binary */
+
+/* A uint64 key -> nonzero id table (open addressing): ids by return address and by name. */
+struct idmap {
+	uint64_t *keys, *ids; /* ids[i] == 0: slot i empty */
+	size_t mask, n;
+};
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static uint64_t idmap_get(const struct idmap *m, uint64_t key)
+{
+	if (!m->ids)
+		return 0;
+	for (size_t i = mix64(key) & m->mask; m->ids[i]; i = (i + 1) & m->mask)
+		if (m->keys[i] == key)
+			return m->ids[i];
+	return 0;
+}
+
+/* key must be absent. */
+static int idmap_put(struct idmap *m, uint64_t key, uint64_t id)
+{
+	size_t cap = m->ids ? m->mask + 1 : 0, i;
+
+	if ((m->n + 1) * 4 > cap * 3) {
+		size_t ncap = cap ? cap * 2 : 1024;
+		uint64_t *keys = calloc(ncap, sizeof(*keys)), *ids = calloc(ncap, sizeof(*ids));
+
+		if (!keys || !ids) {
+			free(keys);
+			free(ids);
+			return -ENOMEM;
+		}
+		for (size_t j = 0; j < cap; j++) {
+			if (!m->ids[j])
+				continue;
+			for (i = mix64(m->keys[j]) & (ncap - 1); ids[i]; i = (i + 1) & (ncap - 1))
+				;
+			keys[i] = m->keys[j];
+			ids[i] = m->ids[j];
+		}
+		free(m->keys);
+		free(m->ids);
+		m->keys = keys;
+		m->ids = ids;
+		m->mask = ncap - 1;
+	}
+	for (i = mix64(key) & m->mask; m->ids[i]; i = (i + 1) & m->mask)
+		;
+	m->keys[i] = key;
+	m->ids[i] = id;
+	m->n++;
+	return 0;
+}
+
+static void idmap_release(struct idmap *m)
+{
+	free(m->keys);
+	free(m->ids);
+}
+
+struct pp {
+	const struct gmt_symbolizer *sym;
+	struct gmt_pprof_mapping map; /* the one Mapping, filename resolved */
+	struct gmt_strtab *st;
+	struct gmt_pb *locs, *funcs; /* encoded Location and Function messages */
+	struct idmap loc_by_pc, func_by_name;
+	uint64_t nlocs, nfuncs;
+	uint64_t truncated_loc, unknown_loc; /* the synthetic locations, 0 until needed */
+};
+
+/* A string's index; the first failure is kept in *err, so that callers check once. */
+static int64_t str(struct pp *p, const char *s, int *err)
+{
+	int64_t i = gmt_strtab__intern(p->st, s);
+
+	if (i < 0) {
+		if (!*err)
+			*err = (int)i;
+		return 0;
+	}
+	return i;
+}
+
+/* Zero fields are left out, as proto3 writers do: they read back as 0 anyway. */
+static void put_opt(struct gmt_pb *b, uint32_t field, uint64_t v)
+{
+	if (v)
+		gmt_pb__u64(b, field, v);
+}
+
+/* The Function for (name, file), created on first use. */
+static int function_id(struct pp *p, const char *name, const char *file, uint64_t *id)
+{
+	int64_t ni, fi;
+	uint64_t key;
+	size_t m;
+	int err = 0;
+
+	ni = str(p, name, &err);
+	fi = str(p, file, &err);
+	if (err)
+		return err;
+	if (ni > UINT32_MAX || fi > UINT32_MAX)
+		return -E2BIG;
+	key = (uint64_t)ni << 32 | (uint64_t)fi;
+	*id = idmap_get(&p->func_by_name, key);
+	if (*id)
+		return 0;
+	*id = ++p->nfuncs;
+	m = gmt_pb__open(p->funcs, PROFILE_FUNCTION);
+	gmt_pb__u64(p->funcs, FUNCTION_ID, *id);
+	put_opt(p->funcs, FUNCTION_NAME, ni);
+	/* Go names are not mangled: the system name is the same string. */
+	put_opt(p->funcs, FUNCTION_SYSTEM_NAME, ni);
+	put_opt(p->funcs, FUNCTION_FILENAME, fi);
+	/* FUNCTION_START_LINE: the symbolizer does not give it; 0 means unknown. */
+	gmt_pb__close(p->funcs, m);
+	return idmap_put(&p->func_by_name, key, *id);
+}
+
+static uint64_t mapping_of(const struct pp *p, uint64_t pc)
+{
+	if (p->map.memory_limit == 0)
+		return MAPPING_ONLY_ID; /* the range is unknown */
+	return pc >= p->map.memory_start && pc < p->map.memory_limit ? MAPPING_ONLY_ID : 0;
+}
+
+static void put_line(struct gmt_pb *b, uint64_t func_id, uint32_t line)
+{
+	size_t m = gmt_pb__open(b, LOCATION_LINE);
+
+	gmt_pb__u64(b, LINE_FUNCTION_ID, func_id);
+	put_opt(b, LINE_LINE, line);
+	gmt_pb__close(b, m);
+}
+
+/* The Location of a return address, created (and symbolized) on first use. */
+static int location_id(struct pp *p, uint64_t pc, uint64_t *id)
+{
+	struct gmt_frame fr[MAX_INLINE];
+	uint64_t fids[MAX_INLINE];
+	int n, err;
+	size_t m;
+
+	*id = idmap_get(&p->loc_by_pc, pc);
+	if (*id)
+		return 0;
+	n = gmt_symbolize_pc(p->sym, pc, fr, MAX_INLINE);
+	for (int i = 0; i < n; i++) {
+		const char *file = fr[i].file;
+
+		fids[i] = 0;
+		if (!fr[i].func || !fr[i].func[0])
+			continue; /* a nameless frame says nothing: leave its Line out */
+		if (!file || !strcmp(file, "?"))
+			file = ""; /* pprof's "unknown" */
+		err = function_id(p, fr[i].func, file, &fids[i]);
+		if (err)
+			return err;
+	}
+	*id = ++p->nlocs;
+	m = gmt_pb__open(p->locs, PROFILE_LOCATION);
+	gmt_pb__u64(p->locs, LOCATION_ID, *id);
+	put_opt(p->locs, LOCATION_MAPPING_ID, mapping_of(p, pc));
+	put_opt(p->locs, LOCATION_ADDRESS, pc);
+	/* Innermost first, the physical function last: pprof's order for inlined frames. */
+	for (int i = 0; i < n; i++)
+		if (fids[i])
+			put_line(p->locs, fids[i], fr[i].line);
+	gmt_pb__close(p->locs, m);
+	return idmap_put(&p->loc_by_pc, pc, *id);
+}
+
+/* A Location with no address for a frame gomemtrace made up, created on first use. */
+static int synthetic_location(struct pp *p, const char *name, uint64_t *cached)
+{
+	uint64_t fid;
+	size_t m;
+	int err;
+
+	if (*cached)
+		return 0;
+	err = function_id(p, name, "", &fid);
+	if (err)
+		return err;
+	*cached = ++p->nlocs;
+	m = gmt_pb__open(p->locs, PROFILE_LOCATION);
+	gmt_pb__u64(p->locs, LOCATION_ID, *cached);
+	put_line(p->locs, fid, 0);
+	gmt_pb__close(p->locs, m);
+	return 0;
+}
+
+static int64_t clamp_i64(uint64_t v)
+{
+	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+static int write_sample(struct pp *p, struct gmt_pb *b, const struct gmt_agg_stack *s,
+			const struct gmt_pprof_opts *o, uint64_t *loc_ids)
+{
+	int64_t vals[4] = { clamp_i64(s->count), clamp_i64(s->bytes) };
+	size_t nvals = 2, nlocs = 0;
+	bool nonzero = s->count || s->bytes;
+	size_t m;
+	int err;
+
+	if (o && o->inuse) {
+		uint64_t objects = 0, bytes = 0;
+
+		err = o->inuse_fn(o->inuse_ctx, s, &objects, &bytes);
+		if (err)
+			return err < 0 ? err : -EINVAL;
+		vals[nvals++] = clamp_i64(objects);
+		vals[nvals++] = clamp_i64(bytes);
+		nonzero = nonzero || objects || bytes;
+	}
+	if (!nonzero)
+		return 0; /* only zero-size allocations: a row of zeros is noise in pprof */
+
+	if (gmt_agg_stack_is_unknown(s)) {
+		err = synthetic_location(p, "[unknown stack]", &p->unknown_loc);
+		if (err)
+			return err;
+		loc_ids[nlocs++] = p->unknown_loc;
+	}
+	for (uint32_t i = 0; i < s->depth; i++) {
+		err = location_id(p, s->pcs[i], &loc_ids[nlocs++]);
+		if (err)
+			return err;
+	}
+	if (s->truncated && !gmt_agg_stack_is_unknown(s)) {
+		/* The real root is missing: say so where pprof shows roots. */
+		err = synthetic_location(p, "[truncated]", &p->truncated_loc);
+		if (err)
+			return err;
+		loc_ids[nlocs++] = p->truncated_loc;
+	}
+	m = gmt_pb__open(b, PROFILE_SAMPLE);
+	gmt_pb__packed_u64(b, SAMPLE_LOCATION_ID, loc_ids, nlocs);
+	gmt_pb__packed_i64(b, SAMPLE_VALUE, vals, nvals);
+	gmt_pb__close(b, m);
+	return 0;
+}
+
+static void put_value_type(struct gmt_pb *b, uint32_t field, int64_t type, int64_t unit)
+{
+	size_t m = gmt_pb__open(b, field);
+
+	put_opt(b, VALUETYPE_TYPE, type);
+	put_opt(b, VALUETYPE_UNIT, unit);
+	gmt_pb__close(b, m);
+}
+
+static void put_mapping(struct pp *p, struct gmt_pb *b, int *err)
+{
+	const struct gmt_pprof_mapping *mp = &p->map;
+	size_t m = gmt_pb__open(b, PROFILE_MAPPING);
+
+	gmt_pb__u64(b, MAPPING_ID, MAPPING_ONLY_ID);
+	put_opt(b, MAPPING_MEMORY_START, mp->memory_start);
+	put_opt(b, MAPPING_MEMORY_LIMIT, mp->memory_limit);
+	put_opt(b, MAPPING_FILE_OFFSET, mp->file_offset);
+	put_opt(b, MAPPING_FILENAME, str(p, mp->filename, err));
+	put_opt(b, MAPPING_BUILD_ID, str(p, mp->build_id, err));
+	/* Already symbolized, inlining included: pprof must not look for the binary. */
+	gmt_pb__bool(b, MAPPING_HAS_FUNCTIONS, 1);
+	gmt_pb__bool(b, MAPPING_HAS_FILENAMES, 1);
+	gmt_pb__bool(b, MAPPING_HAS_LINE_NUMBERS, 1);
+	gmt_pb__bool(b, MAPPING_HAS_INLINE_FRAMES, 1);
+	gmt_pb__close(b, m);
+}
+
+/* Free-form lines `go tool pprof -comments` prints: what was traced, and how. */
+static void put_comments(struct pp *p, struct gmt_pb *b, const struct gmt_run_info *ri, int *err)
+{
+	char line[512];
+
+	if (!ri)
+		return;
+	snprintf(line, sizeof(line), "gomemtrace %s mode", ri->mode ? ri->mode : "?");
+	gmt_pb__i64(b, PROFILE_COMMENT, str(p, line, err));
+	if (ri->binary) {
+		snprintf(line, sizeof(line), "binary %s, pid %d, %s", ri->binary, ri->pid,
+			 ri->go_version ? ri->go_version : "unknown Go version");
+		gmt_pb__i64(b, PROFILE_COMMENT, str(p, line, err));
+	}
+}
+
+static int64_t duration_ns(const struct gmt_run_info *ri)
+{
+	if (ri->end_ns > ri->start_ns && ri->start_ns)
+		return clamp_i64(ri->end_ns - ri->start_ns);
+	if (ri->duration_s > 0 && ri->duration_s < 9e9)
+		return (int64_t)(ri->duration_s * 1e9);
+	return 0;
+}
+
+/* The Profile without its string table, which the caller appends last. */
+static int build(struct pp *p, struct gmt_pb *prof, const struct gmt_agg *a,
+		 const struct gmt_run_info *ri, const struct gmt_pprof_opts *o)
+{
+	const struct gmt_agg_stack *const *st;
+	size_t n = gmt_agg__stacks_by_bytes(a, &st), len;
+	const uint8_t *data;
+	uint64_t *loc_ids;
+	int64_t space;
+	int err = 0;
+
+	/* Value order as in Go's own heap profiles. */
+	put_value_type(prof, PROFILE_SAMPLE_TYPE, str(p, "alloc_objects", &err),
+		       str(p, "count", &err));
+	space = str(p, "alloc_space", &err);
+	put_value_type(prof, PROFILE_SAMPLE_TYPE, space, str(p, "bytes", &err));
+	if (o && o->inuse) {
+		put_value_type(prof, PROFILE_SAMPLE_TYPE, str(p, "inuse_objects", &err),
+			       str(p, "count", &err));
+		put_value_type(prof, PROFILE_SAMPLE_TYPE, str(p, "inuse_space", &err),
+			       str(p, "bytes", &err));
+	}
+	put_opt(prof, PROFILE_DEFAULT_SAMPLE_TYPE, space);
+	put_value_type(prof, PROFILE_PERIOD_TYPE, str(p, "space", &err), str(p, "bytes", &err));
+	gmt_pb__i64(prof, PROFILE_PERIOD, clamp_i64(o && o->period ? o->period : 1));
+	if (ri) {
+		put_opt(prof, PROFILE_TIME_NANOS, clamp_i64(ri->start_wall_ns));
+		put_opt(prof, PROFILE_DURATION_NANOS, duration_ns(ri));
+	}
+	put_comments(p, prof, ri, &err);
+	put_mapping(p, prof, &err);
+	if (err)
+		return err;
+
+	/* Room for the deepest stack plus a synthetic root. */
+	loc_ids = calloc(GMT_MAX_STACK + 1, sizeof(*loc_ids));
+	if (!loc_ids)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && !err; i++) {
+		if (st[i]->depth > GMT_MAX_STACK)
+			err = -EINVAL; /* the aggregator caps depth: never happens */
+		else
+			err = write_sample(p, prof, st[i], o, loc_ids);
+	}
+	free(loc_ids);
+	if (err)
+		return err;
+	err = gmt_pb__err(p->locs);
+	if (!err)
+		err = gmt_pb__err(p->funcs);
+	if (err)
+		return err;
+	data = gmt_pb__data(p->locs, &len);
+	gmt_pb__raw(prof, data, len);
+	data = gmt_pb__data(p->funcs, &len);
+	gmt_pb__raw(prof, data, len);
+	return 0;
+}
+
+int gmt_write_pprof(const struct gmt_agg *a, const struct gmt_symbolizer *sym, FILE *f,
+		    const struct gmt_run_info *ri, const struct gmt_pprof_opts *o)
+{
+	struct pp p = { .sym = sym };
+	struct gmt_pb *prof = NULL;
+	int err;
+
+	if (!a || !f || (o && o->inuse && !o->inuse_fn))
+		return -EINVAL;
+	if (o)
+		p.map = o->mapping;
+	/*
+	 * Always a Mapping: given none, pprof makes up an empty one, says "Main binary
+	 * filename not available" and tries to symbolize.
+	 */
+	if (!p.map.filename)
+		p.map.filename = ri && ri->binary ? ri->binary : "";
+	p.st = gmt_strtab__new();
+	p.locs = gmt_pb__new();
+	p.funcs = gmt_pb__new();
+	prof = gmt_pb__new();
+	if (!p.st || !p.locs || !p.funcs || !prof) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = build(&p, prof, a, ri, o);
+	if (err)
+		goto out;
+	gmt_strtab__encode(p.st, prof, PROFILE_STRING_TABLE);
+	err = gmt_pb__err(prof);
+	if (err)
+		goto out;
+	err = gmt_pb__write_gzip(prof, f);
+	if (!err && ferror(f))
+		err = -EIO;
+out:
+	gmt_pb__free(prof);
+	gmt_pb__free(p.funcs);
+	gmt_pb__free(p.locs);
+	gmt_strtab__free(p.st);
+	idmap_release(&p.func_by_name);
+	idmap_release(&p.loc_by_pc);
+	return err;
+}

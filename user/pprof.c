@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Protobuf encoding, the string table and gzip for the pprof writer: see pprof.h.
+ */
+#include "pprof.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define PB_WT_VARINT 0
+#define PB_WT_LEN 2
+#define PB_MAX_FIELD ((1u << 29) - 1) /* field numbers are 29 bits */
+#define PB_MAX_VARINT 10
+
+struct gmt_pb {
+	uint8_t *p;
+	size_t len, cap;
+	int err;
+};
+
+struct gmt_pb *gmt_pb__new(void)
+{
+	return calloc(1, sizeof(struct gmt_pb));
+}
+
+void gmt_pb__free(struct gmt_pb *b)
+{
+	if (!b)
+		return;
+	free(b->p);
+	free(b);
+}
+
+int gmt_pb__err(const struct gmt_pb *b)
+{
+	return b ? b->err : -EINVAL;
+}
+
+const uint8_t *gmt_pb__data(const struct gmt_pb *b, size_t *len)
+{
+	*len = b->len;
+	return b->p;
+}
+
+static void pb_fail(struct gmt_pb *b, int err)
+{
+	if (!b->err)
+		b->err = err;
+}
+
+/* Room for n more bytes; false (and the error recorded) when there is none. */
+static bool pb_room(struct gmt_pb *b, size_t n)
+{
+	size_t ncap;
+	uint8_t *p;
+
+	if (b->err)
+		return false;
+	if (n <= b->cap - b->len)
+		return true;
+	if (n > SIZE_MAX / 2 - b->len) {
+		pb_fail(b, -ENOMEM);
+		return false;
+	}
+	ncap = b->cap ? b->cap : 256;
+	while (ncap - b->len < n)
+		ncap *= 2;
+	p = realloc(b->p, ncap);
+	if (!p) {
+		pb_fail(b, -ENOMEM);
+		return false;
+	}
+	b->p = p;
+	b->cap = ncap;
+	return true;
+}
+
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/* The caller made room for PB_MAX_VARINT bytes. */
+static size_t put_varint(uint8_t *dst, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		dst[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	dst[n++] = (uint8_t)v;
+	return n;
+}
+
+void gmt_pb__varint(struct gmt_pb *b, uint64_t v)
+{
+	if (pb_room(b, PB_MAX_VARINT))
+		b->len += put_varint(b->p + b->len, v);
+}
+
+void gmt_pb__raw(struct gmt_pb *b, const void *p, size_t n)
+{
+	if (n && pb_room(b, n)) {
+		memcpy(b->p + b->len, p, n);
+		b->len += n;
+	}
+}
+
+static void pb_key(struct gmt_pb *b, uint32_t field, unsigned int wire_type)
+{
+	if (field == 0 || field > PB_MAX_FIELD) {
+		pb_fail(b, -EINVAL);
+		return;
+	}
+	gmt_pb__varint(b, (uint64_t)field << 3 | wire_type);
+}
+
+void gmt_pb__u64(struct gmt_pb *b, uint32_t field, uint64_t v)
+{
+	pb_key(b, field, PB_WT_VARINT);
+	gmt_pb__varint(b, v);
+}
+
+void gmt_pb__i64(struct gmt_pb *b, uint32_t field, int64_t v)
+{
+	/* int64, not sint64: protobuf sign-extends to 64 bits, no zigzag. */
+	gmt_pb__u64(b, field, (uint64_t)v);
+}
+
+void gmt_pb__bool(struct gmt_pb *b, uint32_t field, int v)
+{
+	gmt_pb__u64(b, field, v ? 1 : 0);
+}
+
+void gmt_pb__bytes(struct gmt_pb *b, uint32_t field, const void *p, size_t n)
+{
+	pb_key(b, field, PB_WT_LEN);
+	gmt_pb__varint(b, n);
+	gmt_pb__raw(b, p, n);
+}
+
+void gmt_pb__str(struct gmt_pb *b, uint32_t field, const char *s)
+{
+	gmt_pb__bytes(b, field, s, s ? strlen(s) : 0);
+}
+
+void gmt_pb__packed_u64(struct gmt_pb *b, uint32_t field, const uint64_t *v, size_t n)
+{
+	size_t body = 0;
+
+	if (!n)
+		return;
+	/* The length is cheap to compute here: no need for open/close and a move. */
+	for (size_t i = 0; i < n; i++)
+		body += varint_len(v[i]);
+	pb_key(b, field, PB_WT_LEN);
+	gmt_pb__varint(b, body);
+	if (!pb_room(b, body))
+		return;
+	for (size_t i = 0; i < n; i++)
+		b->len += put_varint(b->p + b->len, v[i]);
+}
+
+void gmt_pb__packed_i64(struct gmt_pb *b, uint32_t field, const int64_t *v, size_t n)
+{
+	/* Same bits on the wire as the uint64 of the two's complement. */
+	_Static_assert(sizeof(int64_t) == sizeof(uint64_t), "int64 is 64 bits");
+	gmt_pb__packed_u64(b, field, (const uint64_t *)v, n);
+}
+
+size_t gmt_pb__open(struct gmt_pb *b, uint32_t field)
+{
+	pb_key(b, field, PB_WT_LEN);
+	/* One byte holds lengths below 128, the common case for pprof's small messages. */
+	if (!pb_room(b, 1))
+		return 0;
+	b->p[b->len++] = 0;
+	return b->len;
+}
+
+void gmt_pb__close(struct gmt_pb *b, size_t mark)
+{
+	size_t body, n;
+
+	if (b->err)
+		return;
+	if (mark == 0 || mark > b->len) {
+		pb_fail(b, -EINVAL);
+		return;
+	}
+	body = b->len - mark;
+	n = varint_len(body);
+	if (n > 1) {
+		if (!pb_room(b, n - 1))
+			return;
+		memmove(b->p + mark + n - 1, b->p + mark, body);
+		b->len += n - 1;
+	}
+	put_varint(b->p + mark - 1, body);
+}
+
+int gmt_pb__write_gzip(const struct gmt_pb *b, FILE *f)
+{
+	const uint8_t *in = b->p;
+	size_t left = b->len;
+	uint8_t out[16384];
+	z_stream z = {};
+	int zr, err = 0;
+
+	if (b->err)
+		return b->err;
+	/* windowBits 15 + 16: a gzip header and trailer instead of zlib's. */
+	zr = deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+	if (zr != Z_OK)
+		return zr == Z_MEM_ERROR ? -ENOMEM : -EINVAL;
+	do {
+		/* avail_in is 32 bits: feed big buffers in pieces. */
+		uInt chunk = left > UINT_MAX ? UINT_MAX : (uInt)left;
+		int flush = chunk == left ? Z_FINISH : Z_NO_FLUSH;
+
+		z.next_in = (Bytef *)in;
+		z.avail_in = chunk;
+		do {
+			size_t have;
+
+			z.next_out = out;
+			z.avail_out = sizeof(out);
+			zr = deflate(&z, flush);
+			if (zr == Z_STREAM_ERROR) {
+				err = -EINVAL;
+				goto out;
+			}
+			have = sizeof(out) - z.avail_out;
+			if (have && fwrite(out, 1, have, f) != have) {
+				err = -EIO;
+				goto out;
+			}
+		} while (z.avail_out == 0);
+		in += chunk;
+		left -= chunk;
+	} while (left);
+	if (zr != Z_STREAM_END)
+		err = -EIO;
+out:
+	deflateEnd(&z);
+	return err;
+}
+
+/* ---- string table ---- */
+
+struct gmt_strtab {
+	char *chars; /* every string, NUL-terminated, one after the other */
+	size_t nchars, cap_chars;
+	size_t *off;	/* index -> offset in chars */
+	uint64_t *hash; /* index -> hash, so that growing the table does not rehash strings */
+	size_t n, cap;
+	uint32_t *slots; /* index + 1, 0 empty; open addressing, linear probing */
+	size_t mask;
+};
+
+static uint64_t str_hash(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h ^ (h >> 32);
+}
+
+static int strtab_grow_slots(struct gmt_strtab *t)
+{
+	size_t ncap = t->slots ? (t->mask + 1) * 2 : 1024;
+	uint32_t *slots = calloc(ncap, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++) {
+		size_t j = t->hash[i] & (ncap - 1);
+
+		while (slots[j])
+			j = (j + 1) & (ncap - 1);
+		slots[j] = (uint32_t)(i + 1);
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->mask = ncap - 1;
+	return 0;
+}
+
+/* Adds a string known to be absent (h is its hash); returns its index. */
+static int64_t strtab_add(struct gmt_strtab *t, const char *s, size_t len, uint64_t h)
+{
+	uint64_t *hash;
+	size_t *off, j;
+	char *chars;
+	int err;
+
+	if (t->n >= UINT32_MAX - 1)
+		return -E2BIG; /* slots store index + 1 in 32 bits */
+	if ((t->n + 1) * 4 > (t->slots ? t->mask + 1 : 0) * 3) {
+		err = strtab_grow_slots(t);
+		if (err)
+			return err;
+	}
+	if (t->n == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 256;
+
+		off = reallocarray(t->off, ncap, sizeof(*off));
+		if (!off)
+			return -ENOMEM;
+		t->off = off;
+		hash = reallocarray(t->hash, ncap, sizeof(*hash));
+		if (!hash)
+			return -ENOMEM;
+		t->hash = hash;
+		t->cap = ncap;
+	}
+	if (len + 1 > t->cap_chars - t->nchars) {
+		size_t ncap = t->cap_chars ? t->cap_chars : 4096;
+
+		while (ncap - t->nchars < len + 1) {
+			if (ncap > SIZE_MAX / 2)
+				return -ENOMEM;
+			ncap *= 2;
+		}
+		chars = realloc(t->chars, ncap);
+		if (!chars)
+			return -ENOMEM;
+		t->chars = chars;
+		t->cap_chars = ncap;
+	}
+	memcpy(t->chars + t->nchars, s, len);
+	t->chars[t->nchars + len] = 0;
+	t->off[t->n] = t->nchars;
+	t->hash[t->n] = h;
+	t->nchars += len + 1;
+
+	/* Slots may have been rebuilt above: find the empty one now. */
+	j = h & t->mask;
+	while (t->slots[j])
+		j = (j + 1) & t->mask;
+	t->slots[j] = (uint32_t)(t->n + 1);
+	return (int64_t)t->n++;
+}
+
+struct gmt_strtab *gmt_strtab__new(void)
+{
+	struct gmt_strtab *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	if (strtab_add(t, "", 0, str_hash("", 0)) != 0) {
+		gmt_strtab__free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void gmt_strtab__free(struct gmt_strtab *t)
+{
+	if (!t)
+		return;
+	free(t->chars);
+	free(t->off);
+	free(t->hash);
+	free(t->slots);
+	free(t);
+}
+
+int64_t gmt_strtab__intern(struct gmt_strtab *t, const char *s)
+{
+	size_t len, j;
+	uint64_t h;
+
+	if (!s)
+		s = "";
+	len = strlen(s);
+	h = str_hash(s, len);
+	for (j = h & t->mask; t->slots[j]; j = (j + 1) & t->mask) {
+		size_t i = t->slots[j] - 1;
+
+		if (t->hash[i] == h && !strcmp(t->chars + t->off[i], s))
+			return (int64_t)i;
+	}
+	return strtab_add(t, s, len, h);
+}
+
+size_t gmt_strtab__count(const struct gmt_strtab *t)
+{
+	return t->n;
+}
+
+const char *gmt_strtab__get(const struct gmt_strtab *t, size_t i)
+{
+	return i < t->n ? t->chars + t->off[i] : NULL;
+}
+
+void gmt_strtab__encode(const struct gmt_strtab *t, struct gmt_pb *b, uint32_t field)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		size_t end = i + 1 < t->n ? t->off[i + 1] : t->nchars;
+
+		gmt_pb__bytes(b, field, t->chars + t->off[i], end - t->off[i] - 1);
+	}
+}
