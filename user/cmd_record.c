@@ -16,6 +16,7 @@
 #include "aggregate.h"
 #include "commands.h"
 #include "elf_file.h"
+#include "gc_session.h"
 #include "gobin.h"
 #include "hookplan.h"
 #include "log.h"
@@ -34,9 +35,12 @@ static const char record_usage[] =
 	"(traced from its first allocation; gomemtrace then exits with the command's exit\n"
 	"status).  Tracing ends on Ctrl-C, SIGTERM, when the -d duration expires or when the\n"
 	"target exits; then the outputs are written:\n"
+	"  alloc.pb.gz                             pprof profile (go tool pprof)\n"
 	"  alloc_bytes.folded, alloc_count.folded  folded stacks for flame graphs\n"
-	"  report.txt                              top stacks, sizes, types, totals, drops\n"
+	"  report.txt                              top stacks, sizes, types, GC, drops\n"
 	"  summary.json                            the totals, machine-readable\n"
+	"  gc.txt                                  one gctrace-like line per GC cycle, pauses\n"
+	"  gc.json                                 GC/STW timeline (Perfetto, chrome://tracing)\n"
 	"\n"
 	"Options:\n"
 	"  -p, --pid PID          trace this running process\n"
@@ -46,6 +50,7 @@ static const char record_usage[] =
 	"      --max-depth N      stack frames to walk, 1-127 (default 127)\n"
 	"      --ringbuf-mb N     ring buffer size in MiB, a power of two (default 16)\n"
 	"      --agg-entries N    in-kernel (stack, type, size) table rows (default 131072)\n"
+	"      --no-gc            do not trace GC cycles and stop-the-world pauses\n"
 	"  -v, --verbose          debug output (libbpf's too)\n"
 	"  -q, --quiet            only errors\n"
 	"  -h, --help             show this help\n"
@@ -58,6 +63,7 @@ struct record_opts {
 	double duration_s; /* 0: unlimited */
 	const char *outdir;
 	uint32_t max_depth, ringbuf_mb, agg_entries;
+	bool no_gc;
 	char **cmd;
 };
 
@@ -88,6 +94,7 @@ static uint64_t now_ns(void)
 
 struct session {
 	struct gmt_agg *agg;
+	struct gmt_gc_session *gc;
 	uint64_t bad_records;
 };
 
@@ -100,6 +107,12 @@ static int on_record(void *ctx, const void *data, size_t size)
 	if (size < sizeof(*h)) {
 		s->bad_records++;
 		return 0;
+	}
+	if (s->gc) {
+		int err = gmt_gc_session__on_record(s->gc, data, size);
+
+		if (err != -ENOENT)
+			return err == -ENOMEM ? err : 0;
 	}
 	switch (h->kind) {
 	case GMT_REC_STACK: {
@@ -137,7 +150,7 @@ static int add_alloc_row(void *ctx, const struct gmt_alloc_key *k, uint64_t n)
 
 static int parse_args(int argc, char **argv, struct record_opts *o)
 {
-	enum { OPT_MODE = 256, OPT_DEPTH, OPT_RB, OPT_AGG };
+	enum { OPT_MODE = 256, OPT_DEPTH, OPT_RB, OPT_AGG, OPT_NO_GC };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -146,6 +159,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{ "max-depth", required_argument, NULL, OPT_DEPTH },
 		{ "ringbuf-mb", required_argument, NULL, OPT_RB },
 		{ "agg-entries", required_argument, NULL, OPT_AGG },
+		{ "no-gc", no_argument, NULL, OPT_NO_GC },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -205,6 +219,9 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			}
 			o->agg_entries = v;
 			break;
+		case OPT_NO_GC:
+			o->no_gc = true;
+			break;
 		case 'v':
 			gmt_log_set_level(GMT_LOG_DEBUG);
 			break;
@@ -248,12 +265,38 @@ static int target_bias(const struct gmt_gobin *gb, pid_t pid, uint64_t *bias, st
 	return gmt_target__load_bias(pid, first->vaddr, first->off, bias, d);
 }
 
+/* The executable's text as the process maps it, for the profile's Mapping. */
+static void exe_mapping(const struct gmt_gobin *gb, uint64_t bias, const struct gmt_target *t,
+			struct gmt_pprof_mapping *m)
+{
+	for (size_t i = 0; i < gmt_elf__nsegs(gb->elf); i++) {
+		const struct gmt_elf_seg *s = gmt_elf__seg(gb->elf, i);
+
+		if (s->type == PT_LOAD && (s->flags & PF_X)) {
+			m->memory_start = s->vaddr + bias;
+			m->memory_limit = s->vaddr + s->memsz + bias;
+			m->file_offset = s->off;
+			break;
+		}
+	}
+	m->filename = t->path;
+}
+
 struct out_ctx {
 	const struct gmt_agg *agg;
 	const struct gmt_symbolizer *sym;
 	const struct gmt_run_info *ri;
+	const struct gmt_gc_session *gc; /* NULL with --no-gc */
+	const struct gmt_pprof_opts *pprof;
 	enum gmt_folded_value value;
 };
+
+static int w_pprof(FILE *f, void *ctx)
+{
+	struct out_ctx *c = ctx;
+
+	return gmt_write_pprof(c->agg, c->sym, f, c->ri, c->pprof);
+}
 
 static int w_folded(FILE *f, void *ctx)
 {
@@ -265,26 +308,64 @@ static int w_folded(FILE *f, void *ctx)
 static int w_report(FILE *f, void *ctx)
 {
 	struct out_ctx *c = ctx;
+	int err = gmt_write_report(c->agg, c->sym, f, c->ri);
 
-	return gmt_write_report(c->agg, c->sym, f, c->ri);
+	if (!err && c->gc)
+		gmt_gc_session__report(c->gc, f);
+	return err;
 }
 
 static int w_summary(FILE *f, void *ctx)
 {
 	struct out_ctx *c = ctx;
+	struct gmt_json *j = gmt_summary__begin(f);
+	int err;
 
-	return gmt_write_summary_json(c->agg, c->sym, f, c->ri);
+	if (!j)
+		return -ENOMEM;
+	err = gmt_summary__alloc_fields(j, c->agg, c->sym, c->ri);
+	if (c->gc)
+		gmt_gc_session__summary_fields(c->gc, j);
+	return gmt_summary__end(j) ?: err;
+}
+
+/* The allocation rate as the GC timeline's counter track wants it. */
+static int write_gc(struct gmt_gc_session *gc, const char *dir, const struct gmt_agg *agg,
+		    const struct gmt_run_info *ri, struct gmt_diag *d)
+{
+	struct gmt_rate_interval *iv = NULL;
+	int n = gmt_rate_intervals(agg, ri, &iv), err;
+	uint64_t *ts = calloc(n > 0 ? n : 1, sizeof(*ts));
+	double *rate = calloc(n > 0 ? n : 1, sizeof(*rate));
+
+	if (n < 0 || !ts || !rate) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		ts[i] = ri->start_ns + (uint64_t)(iv[i].t_s * 1e9);
+		rate[i] = iv[i].bytes_per_s;
+	}
+	err = gmt_gc_session__write(gc, dir, ri, ts, rate, n, d);
+out:
+	free(iv);
+	free(ts);
+	free(rate);
+	return err;
 }
 
 
 static int write_outputs(const char *dir, const struct gmt_agg *agg,
 			 const struct gmt_symbolizer *sym, const struct gmt_run_info *ri,
+			 struct gmt_gc_session *gc, const struct gmt_pprof_opts *pprof,
 			 struct gmt_diag *d)
 {
-	struct out_ctx c = { agg, sym, ri, GMT_FOLDED_BYTES };
+	struct out_ctx c = { agg, sym, ri, gc, pprof, GMT_FOLDED_BYTES };
 	int err;
 
 	err = gmt_outdir_prepare(dir, d);
+	if (!err)
+		err = gmt_write_file_atomic(dir, "alloc.pb.gz", w_pprof, &c, d);
 	if (!err)
 		err = gmt_write_file_atomic(dir, "alloc_bytes.folded", w_folded, &c, d);
 	c.value = GMT_FOLDED_COUNT;
@@ -294,6 +375,8 @@ static int write_outputs(const char *dir, const struct gmt_agg *agg,
 		err = gmt_write_file_atomic(dir, "report.txt", w_report, &c, d);
 	if (!err)
 		err = gmt_write_file_atomic(dir, "summary.json", w_summary, &c, d);
+	if (!err && gc)
+		err = write_gc(gc, dir, agg, ri, d);
 	return err;
 }
 
@@ -333,6 +416,7 @@ int cmd_record(int argc, char **argv)
 {
 	struct gmt_tracer_opts to = {};
 	struct gmt_run_info ri = { .mode = "exact" };
+	struct gmt_pprof_opts pprof = { .period = 1 };
 	struct gmt_symbolizer sym;
 	struct gmt_procsym ps;
 	struct gmt_hookplan plan = {};
@@ -380,12 +464,34 @@ int cmd_record(int argc, char **argv)
 	err = gmt_tracer__open(&to, &tr, &d);
 	if (err)
 		goto fail;
+	if (!o.no_gc) {
+		struct gmt_gc_session_opts go = {
+			.pid = t.pid, .exe = t.exe, .bias = bias, .gb = gb, .plan = &plan,
+			.ringbuf_fd = gmt_tracer__ringbuf_fd(tr),
+			.counters_fd = gmt_tracer__counters_fd(tr),
+		};
+
+		err = gmt_gc_session__start(&go, &s.gc, &d);
+		if (err == -ENOENT) {
+			pr_warn("%s; tracing allocations only\n", d.msg);
+			d.msg[0] = 0;
+		} else if (err) {
+			goto fail;
+		}
+	}
 	start = now_ns();
+	{
+		struct timespec wall;
+
+		clock_gettime(CLOCK_REALTIME, &wall);
+		ri.start_wall_ns = (uint64_t)wall.tv_sec * 1000000000ULL + wall.tv_nsec;
+	}
 	err = gmt_target__release(&t, &d);
 	if (err)
 		goto fail;
 	pr_info("tracing PID %d (%s, %s%s) with %zu probes%s; Ctrl-C to stop\n", (int)t.pid,
-		t.comm, gb->version, gb->stripped ? ", stripped" : "", gmt_tracer__nprobes(tr),
+		t.comm, gb->version, gb->stripped ? ", stripped" : "",
+		gmt_tracer__nprobes(tr) + (s.gc ? gmt_gc_session__nprobes(s.gc) : 0),
 		plan.size_specialized ? " (size-specialized allocators included)" : "");
 
 	while (!stop_signal) {
@@ -410,6 +516,9 @@ int cmd_record(int argc, char **argv)
 			break;
 	}
 	ri.end_ns = now_ns();
+	/* GC probes first: the allocation side's detach drains the shared ring buffer. */
+	if (s.gc)
+		gmt_gc_session__stop(s.gc, ri.end_ns);
 	gmt_tracer__detach(tr);
 	if (stop_signal && t.launched && !t.exited)
 		kill(t.pid, stop_signal); /* the command was ours: pass the stop on */
@@ -432,6 +541,7 @@ int cmd_record(int argc, char **argv)
 		goto fail;
 	}
 	gmt_procsym_init(&ps, gb, bias, &sym);
+	exe_mapping(gb, bias, &t, &pprof.mapping);
 	err = gmt_agg__finish(s.agg, &sym);
 	if (err) {
 		gmt_diag_set(&d, err, "aggregation: %s", strerror(-err));
@@ -441,7 +551,7 @@ int cmd_record(int argc, char **argv)
 		snprintf(outdir, sizeof(outdir), "%s", o.outdir);
 	else
 		default_outdir(outdir, sizeof(outdir), &t);
-	err = write_outputs(outdir, s.agg, &sym, &ri, &d);
+	err = write_outputs(outdir, s.agg, &sym, &ri, s.gc, &pprof, &d);
 	if (err)
 		goto fail;
 	report_drops(&ri, s.bad_records);
@@ -465,6 +575,7 @@ fail:
 	gmt_target__abort(&t);
 	ret = 1;
 out:
+	gmt_gc_session__free(s.gc);
 	gmt_tracer__free(tr);
 	gmt_agg__free(s.agg);
 	gmt_hookplan_free(&plan);
