@@ -16,6 +16,7 @@
 
 #include "gomemtrace.h"
 #include "goabi.bpf.h"
+#include "shared.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -46,17 +47,6 @@ const volatile __u32 off_m_curg = 0;
  */
 __u32 enabled = 0;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096); /* replaced by the recording's ring buffer */
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, GMT_CNT__MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
 
 struct stw_reason {
 	char s[GMT_GC_REASON_LEN];
@@ -69,14 +59,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct stw_reason);
 } reasons SEC(".maps");
-
-static __always_inline void count(__u32 which)
-{
-	__u64 *v = bpf_map_lookup_elem(&counters, &which);
-
-	if (v)
-		*v += 1; /* per-CPU: no atomics needed */
-}
 
 /*
  * GC records come a few per cycle and nobody waits for them: wake the reader only once
@@ -101,10 +83,10 @@ static __always_inline bool take_hit(struct pt_regs *ctx)
 {
 	if (!enabled)
 		return false;
-	count(GMT_CNT_GC_HITS);
+	count(GMT_CNT_GC_HITS, 1);
 	if ((bpf_get_attach_cookie(ctx) & GMT_COOKIE_STACK_CHECK) &&
 	    go_stack_check_will_branch(ctx)) {
-		count(GMT_CNT_GC_MORESTACK);
+		count(GMT_CNT_GC_MORESTACK, 1);
 		return false;
 	}
 	return true;
@@ -135,7 +117,7 @@ static __always_inline void read_counters(struct gmt_rec_gc *r)
 			ok = false;
 	}
 	if (!ok)
-		count(GMT_CNT_GC_READ_ERR);
+		count(GMT_CNT_GC_READ_ERR, 1);
 }
 
 /*
@@ -147,7 +129,7 @@ static __always_inline struct gmt_rec_gc *new_rec(__u32 kind, int what)
 	struct gmt_rec_gc *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 
 	if (!r) {
-		count(GMT_CNT_GC_RB_DROPS);
+		count(GMT_CNT_GC_RB_DROPS, 1);
 		return NULL;
 	}
 	__builtin_memset(r, 0, sizeof(*r));
@@ -160,15 +142,14 @@ static __always_inline struct gmt_rec_gc *new_rec(__u32 kind, int what)
 	return r;
 }
 
-/* func gcStart(trigger gcTrigger): gcTrigger{kind int; now int64; n uint32} flattened. */
-SEC("uprobe")
-int gmt_gc_start(struct pt_regs *ctx)
+/* A record of the first three Go arguments, for userspace to interpret by version. */
+static __always_inline int record_args(struct pt_regs *ctx, __u32 kind, int what)
 {
 	struct gmt_rec_gc *r;
 
 	if (!take_hit(ctx))
 		return 0;
-	r = new_rec(GMT_REC_GC_START, READ_NOTHING);
+	r = new_rec(kind, what);
 	if (!r)
 		return 0;
 	r->arg[0] = GO_ARG1(ctx);
@@ -176,6 +157,13 @@ int gmt_gc_start(struct pt_regs *ctx)
 	r->arg[2] = GO_ARG3(ctx);
 	submit(r);
 	return 0;
+}
+
+/* func gcStart(trigger gcTrigger): gcTrigger{kind int; now int64; n uint32} flattened. */
+SEC("uprobe")
+int gmt_gc_start(struct pt_regs *ctx)
+{
+	return record_args(ctx, GMT_REC_GC_START, READ_NOTHING);
 }
 
 /* func (c *gcControllerState) startCycle(markStartTime int64, procs int, trigger gcTrigger) */
@@ -215,7 +203,7 @@ int gmt_gc_sweep(struct pt_regs *ctx)
 		    !bpf_probe_read_user(&r->work[3], 3 * sizeof(__u64), (void *)work_heaps))
 			r->flags |= GMT_GC_HAVE_WORK;
 		else
-			count(GMT_CNT_GC_READ_ERR);
+			count(GMT_CNT_GC_READ_ERR, 1);
 	}
 	submit(r);
 	return 0;
@@ -284,18 +272,7 @@ int gmt_gc_stw_stop(struct pt_regs *ctx)
 SEC("uprobe")
 int gmt_gc_stw_start(struct pt_regs *ctx)
 {
-	struct gmt_rec_gc *r;
-
-	if (!take_hit(ctx))
-		return 0;
-	r = new_rec(GMT_REC_GC_STW_START, READ_COUNTERS);
-	if (!r)
-		return 0;
-	r->arg[0] = GO_ARG1(ctx);
-	r->arg[1] = GO_ARG2(ctx);
-	r->arg[2] = GO_ARG3(ctx);
-	submit(r);
-	return 0;
+	return record_args(ctx, GMT_REC_GC_STW_START, READ_COUNTERS);
 }
 
 /*
@@ -310,7 +287,7 @@ int gmt_gc_stw_done(struct pt_regs *ctx)
 
 	if (!enabled)
 		return 0;
-	count(GMT_CNT_GC_HITS);
+	count(GMT_CNT_GC_HITS, 1);
 	r = new_rec(GMT_REC_GC_STW_DONE, READ_NOTHING);
 	if (!r)
 		return 0;

@@ -9,6 +9,7 @@
 
 #include "gomemtrace.h"
 #include "goabi.bpf.h"
+#include "shared.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -18,18 +19,6 @@ const volatile __u32 max_depth = GMT_MAX_STACK;
  * mallocgc's own dispatch and already counted (DESIGN.md §5). */
 const volatile __u64 mallocgc_start = 0;
 const volatile __u64 mallocgc_end = 0;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 << 20); /* resized by userspace before load */
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, GMT_CNT__MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
 
 /* Stacks already sent to userspace: the ring buffer carries each stack once. */
 struct {
@@ -65,14 +54,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct walk_scratch);
 } scratch SEC(".maps");
-
-static __always_inline void count(__u32 which, __u64 n)
-{
-	__u64 *v = bpf_map_lookup_elem(&counters, &which);
-
-	if (v)
-		*v += n; /* per-CPU: no atomics needed */
-}
 
 static __always_inline __u64 mix(__u64 h, __u64 v)
 {

@@ -12,6 +12,7 @@
 
 #include "gomemtrace.h"
 #include "sizeclass.h"
+#include "bits.h"
 
 /* Slots hold index + 1 into a dense array; 0 is an empty slot. */
 struct table {
@@ -48,19 +49,9 @@ struct gmt_agg {
 	struct gmt_agg_totals totals;
 };
 
-static uint64_t mix64(uint64_t x)
-{
-	/* splitmix64's finalizer: stack ids are already hashes, types are aligned pointers */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 static uint64_t row_hash(uint64_t stack_id, uint64_t typ, uint64_t size)
 {
-	return mix64(stack_id ^ mix64(typ ^ mix64(size)));
+	return gmt_mix64(stack_id ^ gmt_mix64(typ ^ gmt_mix64(size)));
 }
 
 static uint64_t add_sat(uint64_t a, uint64_t b)
@@ -149,7 +140,7 @@ static int tab_reserve(struct table *t, size_t n,
 
 static uint64_t stack_hash_of(const struct gmt_agg *a, size_t i)
 {
-	return mix64(a->stacks[i].id);
+	return gmt_mix64(a->stacks[i].id);
 }
 
 static uint64_t row_hash_of(const struct gmt_agg *a, size_t i)
@@ -161,7 +152,7 @@ static uint64_t row_hash_of(const struct gmt_agg *a, size_t i)
 
 static uint64_t type_hash_of(const struct gmt_agg *a, size_t i)
 {
-	return mix64(a->types[i].typ);
+	return gmt_mix64(a->types[i].typ);
 }
 
 struct gmt_agg *gmt_agg__new(int go_minor)
@@ -208,7 +199,7 @@ int gmt_agg__add_stack(struct gmt_agg *a, uint64_t id, const uint64_t *pcs, uint
 	err = tab_reserve(&a->stack_tab, a->nstacks, stack_hash_of, a);
 	if (err)
 		return err;
-	slot = TAB_FIND(&a->stack_tab, mix64(id), a->stacks[idx].id == id);
+	slot = TAB_FIND(&a->stack_tab, gmt_mix64(id), a->stacks[idx].id == id);
 	if (*slot)
 		return 0; /* the BPF side re-sends stacks once its own table is full */
 	err = reserve((void **)&a->stacks, &a->cap_stacks, a->nstacks + 1, sizeof(*a->stacks));
@@ -283,7 +274,7 @@ static int type_for(struct gmt_agg *a, const struct gmt_symbolizer *sym, uint64_
 	err = tab_reserve(&a->type_tab, a->ntypes, type_hash_of, a);
 	if (err)
 		return err;
-	slot = TAB_FIND(&a->type_tab, mix64(typ), a->types[idx].typ == typ);
+	slot = TAB_FIND(&a->type_tab, gmt_mix64(typ), a->types[idx].typ == typ);
 	if (*slot) {
 		*out = &a->types[*slot - 1];
 		return 0;
@@ -310,7 +301,7 @@ static int stack_index(struct gmt_agg *a, uint64_t id, size_t *unknown_idx, size
 	int err;
 
 	if (id != GMT_AGG_UNKNOWN_STACK_ID && a->stack_tab.slots) {
-		uint32_t *slot = TAB_FIND(&a->stack_tab, mix64(id), a->stacks[idx].id == id);
+		uint32_t *slot = TAB_FIND(&a->stack_tab, gmt_mix64(id), a->stacks[idx].id == id);
 
 		if (*slot) {
 			*out = *slot - 1;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "elf_file.h"
+#include "bits.h"
 
 static const char magic[14] = "\xff Go buildinf:";
 #define BLOB_HDR 32
@@ -39,21 +40,6 @@ int gmt_buildinfo_locate(const struct gmt_elf *e, uint64_t *vaddr)
 		}
 	}
 	return -ENOENT;
-}
-
-/* Reads a uvarint; returns bytes consumed, 0 on overflow or truncation. */
-static size_t uvarint(const uint8_t *p, size_t avail, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	for (size_t i = 0; i < avail && i < 10; i++) {
-		x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-		if (!(p[i] & 0x80)) {
-			*v = x;
-			return i + 1;
-		}
-	}
-	return 0;
 }
 
 /* Reads a Go string header {ptr, len} at vaddr (pre-1.18 layout). */
@@ -125,12 +111,12 @@ int gmt_buildinfo_parse(const struct gmt_elf *e, uint64_t vaddr, struct gmt_buil
 		size_t n, off = BLOB_HDR;
 
 		p = gmt_elf__vaddr_ptr(e, vaddr, avail);
-		n = uvarint(p + off, avail - off, &vlen);
+		n = gmt_uvarint(p + off, avail - off, &vlen);
 		if (!n || vlen > avail - off - n)
 			return gmt_diag_set(d, -EINVAL, "Go build info: truncated version string");
 		ver = (const char *)p + off + n;
 		off += n + vlen;
-		n = uvarint(p + off, avail - off, &mlen);
+		n = gmt_uvarint(p + off, avail - off, &mlen);
 		if (n && mlen <= avail - off - n)
 			mod = (const char *)p + off + n;
 		else

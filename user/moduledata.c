@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "elf_file.h"
+#include "bits.h"
 
 /*
  * Field offsets of moduledata on 64-bit targets.  The head of the struct (pcHeader,
@@ -154,20 +155,6 @@ int gmt_moduledata_find(const struct gmt_elf *e, const struct gmt_pcln_loc *loc,
 			    (unsigned long long)loc->vaddr);
 }
 
-static size_t uvarint(const uint8_t *p, size_t avail, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	for (size_t i = 0; i < avail && i < 10; i++) {
-		x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-		if (!(p[i] & 0x80)) {
-			*v = x;
-			return i + 1;
-		}
-	}
-	return 0;
-}
-
 #define TFLAG_EXTRA_STAR 0x2
 
 int gmt_type_name(const struct gmt_elf *e, const struct gmt_moduledata *md, uint64_t typ,
@@ -196,7 +183,7 @@ int gmt_type_name(const struct gmt_elf *e, const struct gmt_moduledata *md, uint
 	n = gmt_elf__vaddr_ptr(e, name, avail);
 	if (!n || avail < 2)
 		return -EINVAL;
-	hdr = uvarint(n + 1, avail - 1, &nlen);
+	hdr = gmt_uvarint(n + 1, avail - 1, &nlen);
 	if (!hdr || nlen > avail - 1 - hdr)
 		return -EINVAL;
 	n += 1 + hdr;

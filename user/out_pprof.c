@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "pprof.h"
+#include "bits.h"
 
 #define MAX_INLINE 64 /* frames per return address, as out_folded.c */
 
@@ -65,20 +66,11 @@ struct idmap {
 	size_t mask, n;
 };
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 static uint64_t idmap_get(const struct idmap *m, uint64_t key)
 {
 	if (!m->ids)
 		return 0;
-	for (size_t i = mix64(key) & m->mask; m->ids[i]; i = (i + 1) & m->mask)
+	for (size_t i = gmt_mix64(key) & m->mask; m->ids[i]; i = (i + 1) & m->mask)
 		if (m->keys[i] == key)
 			return m->ids[i];
 	return 0;
@@ -101,7 +93,7 @@ static int idmap_put(struct idmap *m, uint64_t key, uint64_t id)
 		for (size_t j = 0; j < cap; j++) {
 			if (!m->ids[j])
 				continue;
-			for (i = mix64(m->keys[j]) & (ncap - 1); ids[i]; i = (i + 1) & (ncap - 1))
+			for (i = gmt_mix64(m->keys[j]) & (ncap - 1); ids[i]; i = (i + 1) & (ncap - 1))
 				;
 			keys[i] = m->keys[j];
 			ids[i] = m->ids[j];
@@ -112,7 +104,7 @@ static int idmap_put(struct idmap *m, uint64_t key, uint64_t id)
 		m->ids = ids;
 		m->mask = ncap - 1;
 	}
-	for (i = mix64(key) & m->mask; m->ids[i]; i = (i + 1) & m->mask)
+	for (i = gmt_mix64(key) & m->mask; m->ids[i]; i = (i + 1) & m->mask)
 		;
 	m->keys[i] = key;
 	m->ids[i] = id;

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The maps every gomemtrace BPF object shares.  The allocation object creates them;
+ * userspace hands their fds to the other objects (bpf_map__reuse_fd) before those load,
+ * so that one ring buffer carries every record on one clock and one counter table
+ * reports every loss.
+ */
+#ifndef GMT_SHARED_BPF_H
+#define GMT_SHARED_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "gomemtrace.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* resized by userspace before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GMT_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 which, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &which);
+
+	if (v)
+		*v += n; /* per-CPU: no atomics needed */
+}
+
+#endif

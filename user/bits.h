@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* Small byte and hash helpers shared by the readers and the tables. */
+#ifndef GMT_BITS_H
+#define GMT_BITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Go's uvarint (encoding/binary); returns the bytes consumed, 0 on overflow or truncation. */
+static inline size_t gmt_uvarint(const uint8_t *p, size_t avail, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (size_t i = 0; i < avail && i < 10; i++) {
+		x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			*v = x;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * splitmix64's finalizer: spreads keys that are already hashes (stack ids) or aligned
+ * pointers (types, return addresses) over a power-of-two open-addressing table.
+ */
+static inline uint64_t gmt_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+#endif
