@@ -145,6 +145,10 @@ static int plan_function(struct gmt_hookplan *plan, const struct gmt_gobin *gb,
 		if (gmt_probe_site_choose(code, fi->end - fi->entry, fi->entry, &site))
 			return add_missing(plan, s, "cannot decode the first instruction at %#llx",
 					   (unsigned long long)fi->entry);
+		/* A probe the kernel refuses, or would emulate as something else, is none. */
+		if (!site.uprobe_ok)
+			return add_missing(plan, s, "the kernel cannot probe '%s' at %#llx safely",
+					   site.insn, (unsigned long long)site.vaddr);
 		return add_hook(plan, gb, s, fi, site.vaddr, &site);
 	}
 	n = gmt_find_rets(code, fi->end - fi->entry, fi->entry, rets, 64);
