@@ -815,7 +815,7 @@ ParameterizedTest(int *i, memrate_launch, profile_reader_linked, .timeout = 120)
 	struct live l;
 
 	if (!build_memprofile(gos[*i], path, sizeof(path)))
-		cr_skip_test("%s is not installed", gos[*i]);
+		cr_assert_fail("%s is not installed (scripts/setup.sh installs it)", gos[*i]);
 	gb = open_bin(path);
 	cr_assert_eq(gmt_memrate_find(gb, GMT_MEMRATE_NO_SYMTAB, &mv, &d), 0, "%s: found: %s",
 		     gos[*i], d.msg);
