@@ -173,7 +173,9 @@ static int open_elf(struct gmt_gobin *gb, struct gmt_diag *d)
 	return 0;
 }
 
-int gmt_gobin__open(const char *path, struct gmt_gobin **out, struct gmt_diag *d)
+/* buf == NULL: map the file at name; else read buf, named name in messages. */
+static int gobin_new(const char *name, const void *buf, size_t size, struct gmt_gobin **out,
+		     struct gmt_diag *d)
 {
 	struct gmt_gobin *gb;
 	int err;
@@ -182,8 +184,11 @@ int gmt_gobin__open(const char *path, struct gmt_gobin **out, struct gmt_diag *d
 	gb = calloc(1, sizeof(*gb));
 	if (!gb)
 		return -ENOMEM;
-	snprintf(gb->path, sizeof(gb->path), "%s", path);
-	err = gmt_elf__open(path, &gb->elf, d);
+	snprintf(gb->path, sizeof(gb->path), "%s", name);
+	if (buf)
+		err = gmt_elf__from_mem(buf, size, &gb->elf, d);
+	else
+		err = gmt_elf__open(name, &gb->elf, d);
 	if (!err)
 		err = open_elf(gb, d);
 	if (err) {
@@ -192,6 +197,20 @@ int gmt_gobin__open(const char *path, struct gmt_gobin **out, struct gmt_diag *d
 	}
 	*out = gb;
 	return 0;
+}
+
+int gmt_gobin__open(const char *path, struct gmt_gobin **out, struct gmt_diag *d)
+{
+	return gobin_new(path, NULL, 0, out, d);
+}
+
+int gmt_gobin__from_mem(const void *buf, size_t size, const char *name, struct gmt_gobin **out,
+			struct gmt_diag *d)
+{
+	*out = NULL;
+	if (!buf)
+		return gmt_diag_set(d, -EINVAL, "%s: no data", name);
+	return gobin_new(name, buf, size, out, d);
 }
 
 int gmt_gobin__open_pid(pid_t pid, struct gmt_gobin **out, struct gmt_diag *d)

@@ -7,6 +7,7 @@
 #define GMT_GOBIN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -54,6 +55,12 @@ struct gmt_gobin {
 
 /* Reads the Go binary at path.  Non-ELF / non-Go files give -ENOEXEC and a message. */
 int gmt_gobin__open(const char *path, struct gmt_gobin **out, struct gmt_diag *d);
+/*
+ * Reads a Go binary held in memory (tests, fuzzing); name only labels messages.  Borrows
+ * buf: it must outlive the returned object.  Same checks and results as gmt_gobin__open().
+ */
+int gmt_gobin__from_mem(const void *buf, size_t size, const char *name, struct gmt_gobin **out,
+			struct gmt_diag *d);
 /* Reads /proc/PID/exe (works for containers and deleted files). */
 int gmt_gobin__open_pid(pid_t pid, struct gmt_gobin **out, struct gmt_diag *d);
 void gmt_gobin__free(struct gmt_gobin *gb);
