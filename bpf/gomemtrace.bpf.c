@@ -242,3 +242,101 @@ int gmt_malloc_sc(struct pt_regs *ctx)
 {
 	return on_alloc(ctx, true);
 }
+
+/* ---- Sampled mode: Go's own heap sampler (DESIGN.md §5 "Go's own sampler") ---- */
+
+/* go1.23+: mProf_Malloc(mp *m, p, size), so p and size move one register up. */
+const volatile bool mprof_malloc_has_mp = false;
+/* go1.27: mProf_Free(b) takes no size; the bucket's own size says it. */
+const volatile bool mprof_free_has_size = true;
+
+/* The sampler runs a few thousand times a second, not once per allocation: one
+ * ring-buffer record per hit is cheap enough, and keeps the p -> b -> free join in
+ * userspace.  NULL when the hit is skipped (morestack) or the buffer is full. */
+static __always_inline struct gmt_rec_mprof *mprof_reserve(struct pt_regs *ctx, __u32 kind)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	struct gmt_rec_mprof *r;
+
+	count(GMT_CNT_ALLOC_HITS, 1);
+	if ((cookie & GMT_COOKIE_STACK_CHECK) && go_stack_check_will_branch(ctx)) {
+		/* morestack re-runs the prologue: that run is recorded. */
+		count(GMT_CNT_ALLOC_MORESTACK, 1);
+		return NULL;
+	}
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count(GMT_CNT_MPROF_RB_DROPS, 1);
+		return NULL;
+	}
+	r->hdr.kind = kind;
+	r->hdr.cpu = bpf_get_smp_processor_id();
+	r->hdr.ts_ns = bpf_ktime_get_ns();
+	r->stack_id = 0;
+	r->p = 0;
+	r->b = 0;
+	r->size = 0;
+	return r;
+}
+
+SEC("uprobe")
+int gmt_mprof_malloc(struct pt_regs *ctx)
+{
+	/* Both layouts read unconditionally: a ctx offset picked at run time is rejected by
+	 * the verifier ("dereference of modified ctx ptr"). */
+	__u64 a1 = GO_ARG1(ctx), a2 = GO_ARG2(ctx), a3 = GO_ARG3(ctx);
+	struct walk_scratch *w;
+	struct gmt_rec_mprof *r;
+	__u32 zero = 0;
+	__u64 id = 0;
+
+	/* Walk first: emit_stack must precede this sample in the ring buffer. */
+	w = bpf_map_lookup_elem(&scratch, &zero);
+	if (!w)
+		return 0;
+	if (!((bpf_get_attach_cookie(ctx) & GMT_COOKIE_STACK_CHECK) &&
+	      go_stack_check_will_branch(ctx))) {
+		id = walk_stack(ctx, w);
+		if (id)
+			emit_stack(&w->st, id);
+		else
+			count(GMT_CNT_STACK_ERR, 1);
+	}
+	r = mprof_reserve(ctx, GMT_REC_MPROF_MALLOC);
+	if (!r)
+		return 0;
+	r->stack_id = id;
+	r->p = mprof_malloc_has_mp ? a2 : a1;
+	r->size = mprof_malloc_has_mp ? a3 : a2;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+/* setprofilebucket(p unsafe.Pointer, b *bucket): every version. */
+SEC("uprobe")
+int gmt_setprofilebucket(struct pt_regs *ctx)
+{
+	struct gmt_rec_mprof *r = mprof_reserve(ctx, GMT_REC_MPROF_BUCKET);
+
+	if (!r)
+		return 0;
+	r->p = GO_ARG1(ctx);
+	r->b = GO_ARG2(ctx);
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+/* mProf_Free(b *bucket, size uintptr), go1.27 mProf_Free(b *bucket). */
+SEC("uprobe")
+int gmt_mprof_free(struct pt_regs *ctx)
+{
+	struct gmt_rec_mprof *r = mprof_reserve(ctx, GMT_REC_MPROF_FREE);
+
+	if (!r)
+		return 0;
+	r->b = GO_ARG1(ctx);
+	if (mprof_free_has_size)
+		r->size = GO_ARG2(ctx);
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}

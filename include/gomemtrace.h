@@ -22,11 +22,15 @@
 enum gmt_rec_kind {
 	GMT_REC_STACK = 1, /* a stack seen for the first time */
 	GMT_REC_ALLOC = 2, /* one allocation that the in-kernel table had no room for */
+	/* Sampled mode: Go's own heap sampler (DESIGN.md §5), one record per probe hit. */
+	GMT_REC_MPROF_MALLOC = 3, /* runtime.mProf_Malloc: stack_id, p, size */
+	GMT_REC_MPROF_BUCKET = 4, /* runtime.setprofilebucket: p, b */
+	GMT_REC_MPROF_FREE = 5,	  /* runtime.mProf_Free: b, size (0 on go1.27: no size arg) */
 };
 
 /* Per-CPU counters, summed by userspace. */
 enum gmt_counter {
-	GMT_CNT_ALLOC_HITS,	/* probe hits on an allocator */
+	GMT_CNT_ALLOC_HITS,	/* probe hits on an allocator (sampled mode: on the sampler) */
 	GMT_CNT_ALLOC_MORESTACK, /* hits skipped: the stack check branches to morestack */
 	GMT_CNT_ALLOC_NESTED,	/* hits skipped: size-specialized call from inside mallocgc */
 	GMT_CNT_ALLOCS,		/* allocations counted (size > 0, as MemStats.Mallocs) */
@@ -43,6 +47,7 @@ enum gmt_counter {
 	GMT_CNT_GC_MORESTACK,	/* GC hits skipped: the stack check branches to morestack */
 	GMT_CNT_GC_READ_ERR,	/* gcController / memstats reads that faulted */
 	GMT_CNT_GC_RB_DROPS,	/* ring buffer full: a GC record lost */
+	GMT_CNT_MPROF_RB_DROPS, /* ring buffer full: a sampler record lost (sampled mode) */
 	GMT_CNT__MAX = 16,
 };
 
@@ -72,6 +77,19 @@ struct gmt_alloc_key {
 struct gmt_rec_alloc {
 	struct gmt_rec_hdr hdr;
 	struct gmt_alloc_key key;
+};
+
+/*
+ * One record of Go's heap sampler; the kind says which fields hold what (above).  p is
+ * the sampled object's address, b the runtime's profile bucket (*bucket) it went to:
+ * mProf_Malloc gives p, setprofilebucket ties p to b, mProf_Free names only b.
+ */
+struct gmt_rec_mprof {
+	struct gmt_rec_hdr hdr;
+	__u64 stack_id; /* MPROF_MALLOC: 0 when the walk failed */
+	__u64 p;
+	__u64 b;
+	__u64 size;
 };
 
 /* ---- GC cycles and stop-the-world pauses (bpf/gc.bpf.c, user/gc_*.c; issue 5) ---- */

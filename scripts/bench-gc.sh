@@ -5,8 +5,8 @@
 # allocations, so that exact allocation tracing, which every recording does, adds little.
 # Three ways, interleaved over several rounds so that machine noise hits all alike:
 #   untraced              the fixture alone
-#   no-gc                 gomemtrace record --no-gc (allocation probes only)
-#   gc                    gomemtrace record (allocation and GC probes)
+#   no-gc                 gomemtrace record --mode exact --no-gc (allocation probes only)
+#   gc                    gomemtrace record --mode exact (allocation and GC probes)
 # The fixture times its own work (elapsed_s), so gomemtrace's start-up is not counted.
 # Reports the median of each and gc / no-gc: the cost of GC tracing alone.
 #   sudo [MODE=steady] scripts/bench-gc.sh [GOVERSION] [SCALE] [ROUNDS]   (default go126 1 9)
@@ -26,9 +26,9 @@ secs() { sed -n 's/^elapsed_s=//p'; }
 declare -A runs
 for r in $(seq "$rounds"); do
 	runs[untraced]+=" $("$fx" -mode "$mode" -scale "$scale" | secs)"
-	runs[nogc]+=" $(build/gomemtrace record --no-gc -q -o "$tmp/a" -- \
+	runs[nogc]+=" $(build/gomemtrace record --mode exact --no-gc -q -o "$tmp/a" -- \
 		"$fx" -mode "$mode" -scale "$scale" | secs)"
-	runs[gc]+=" $(build/gomemtrace record -q -o "$tmp/b" -- "$fx" -mode "$mode" -scale "$scale" |
+	runs[gc]+=" $(build/gomemtrace record --mode exact -q -o "$tmp/b" -- "$fx" -mode "$mode" -scale "$scale" |
 		secs)"
 	echo "round $r done" >&2
 done

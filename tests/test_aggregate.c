@@ -595,7 +595,7 @@ Test(summary, values_parse_in_python)
 	ri.counters[GMT_CNT_RB_DROPS] = 5;
 	ri.counters[GMT_CNT_STACK_ERR] = 2;
 	ri.counters[GMT_CNT_STACK_TRUNC] = 9;
-	ri.counters[15] = 1; /* a counter nobody named yet */
+	ri.counters[GMT_CNT_MPROF_RB_DROPS] = 1; /* the last slot: the sampler's drops */
 	build(&fx, 22);
 	path = json_to_file(&fx, &ri, false);
 	out = tu_run("python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
@@ -604,7 +604,7 @@ Test(summary, values_parse_in_python)
 		     "d[\"reserved_bytes\"], d[\"zero_size_allocs\"], d[\"stacks\"], "
 		     "d[\"dropped\"], d[\"truncated_stacks\"]); "
 		     "print(d[\"counters\"][\"rb_drops\"], d[\"counters\"][\"stack_err\"], "
-		     "d[\"counters\"][\"counter_15\"], len(d[\"counters\"])); "
+		     "d[\"counters\"][\"mprof_rb_drops\"], len(d[\"counters\"])); "
 		     "print([(t[\"name\"], t[\"count\"], t[\"bytes\"]) "
 		     "for t in d[\"top_types\"]]); "
 		     "print([(r[\"t_s\"], r[\"allocs_per_s\"], r[\"bytes_per_s\"]) "

@@ -236,7 +236,7 @@ static void check_run(const char *version, const char *flavour)
 	cr_assert(r.gt && r.us, "memory for the cycle tables");
 	cr_assert_not_null(mkdtemp(dir), "temporary directory");
 	snprintf(out_dir, sizeof(out_dir), "%s/out", dir);
-	out = tu_run("GODEBUG=gctrace=1 %s record -q -o %s -- %s 2>%s/stderr", bin(), out_dir, fx,
+	out = tu_run("GODEBUG=gctrace=1 %s record --mode exact -q -o %s -- %s 2>%s/stderr", bin(), out_dir, fx,
 		     dir);
 	parse_fixture_stdout(out, &r);
 	snprintf(path, sizeof(path), "%s/stderr", dir);

@@ -208,6 +208,9 @@ Test(record, sigterm_detaches_cleanly, .timeout = 120)
 	const char *fx = tu_fixture("alloc", "go127", "stripped");
 	char *out = script(fx,
 			   "d=$(mktemp -d); $FX -spin 12 > $d/fx.out & p=$!; "
+			   /* attach only once the child has exec'd the fixture */
+			   "until [ \"$(readlink /proc/$p/exe)\" = \"$(readlink -f $FX)\" ]; do "
+			   "sleep 0.01; done; "
 			   "$GMT record --mode exact -o $d/out -p $p 2> $d/gmt.err & g=$!; "
 			   "until grep -qs \"tracing PID\" $d/gmt.err; do sleep 0.05; done; "
 			   "sleep 1; kill -TERM $g; wait $g; echo gmt_rc=$?; "

@@ -20,11 +20,13 @@
 #include "gobin.h"
 #include "hookplan.h"
 #include "log.h"
+#include "memrate.h"
 #include "options.h"
 #include "outputs.h"
 #include "procsym.h"
 #include "recorder.h"
 #include "runinfo.h"
+#include "sampled.h"
 #include "target.h"
 #include "tracer.h"
 
@@ -37,6 +39,7 @@ static const char record_usage[] =
 	"target exits; then the outputs are written:\n"
 	"  alloc.pb.gz                             pprof profile (go tool pprof)\n"
 	"  alloc_bytes.folded, alloc_count.folded  folded stacks for flame graphs\n"
+	"  inuse_bytes.folded                      live heap per stack (sampled mode)\n"
 	"  report.txt                              top stacks, sizes, types, GC, drops\n"
 	"  summary.json                            the totals, machine-readable\n"
 	"  gc.txt                                  one gctrace-like line per GC cycle, pauses\n"
@@ -46,7 +49,14 @@ static const char record_usage[] =
 	"  -p, --pid PID          trace this running process\n"
 	"  -d, --duration SECS    stop after SECS seconds (default: until Ctrl-C or exit)\n"
 	"  -o, --output DIR       output directory (default gomemtrace-COMM-PID-TIMESTAMP)\n"
-	"      --mode exact       exact: probe every allocation (one trap each, ~1-2 us)\n"
+	"      --mode MODE        sampled (default): probe Go's own heap sampler (a few\n"
+	"                         thousand hits a second), estimates like pprof, plus the\n"
+	"                         live heap; exact: probe every allocation (one trap each,\n"
+	"                         ~1-2 us), exact counts and types\n"
+	"      --rate BYTES       sampled: the MemProfileRate to set when the target's is 0\n"
+	"                         (default 524288)\n"
+	"      --no-write-target  sampled: never write into the target; with its rate 0\n"
+	"                         there is then nothing to trace\n"
 	"      --max-depth N      stack frames to walk, 1-127 (default 127)\n"
 	"      --ringbuf-mb N     ring buffer size in MiB, a power of two (default 16)\n"
 	"      --agg-entries N    in-kernel (stack, type, size) table rows (default 131072)\n"
@@ -56,10 +66,17 @@ static const char record_usage[] =
 	"  -h, --help             show this help\n"
 	"\n"
 	"Needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE) and a kernel with BTF.\n"
-	"Nothing is written into the target process in exact mode.\n";
+	"Nothing is written into the target process in exact mode.  Sampled mode writes\n"
+	"runtime.MemProfileRate only when it is 0 (binaries that do not link the heap\n"
+	"profiler), says so, and restores it when tracing ends.\n";
+
+enum record_mode { MODE_EXACT, MODE_SAMPLED };
 
 struct record_opts {
 	int pid;
+	enum record_mode mode;
+	uint64_t rate;
+	bool no_write_target;
 	double duration_s; /* 0: unlimited */
 	const char *outdir;
 	uint32_t max_depth, ringbuf_mb, agg_entries;
@@ -94,6 +111,7 @@ static uint64_t now_ns(void)
 
 struct session {
 	struct gmt_agg *agg;
+	struct gmt_sampled *sampled; /* sampled mode */
 	struct gmt_gc_session *gc;
 	uint64_t bad_records;
 };
@@ -117,10 +135,19 @@ static int on_record(void *ctx, const void *data, size_t size)
 	switch (h->kind) {
 	case GMT_REC_STACK: {
 		const struct gmt_rec_stack *r = data;
+		int err;
 
 		if (size < sizeof(*r) || r->depth > GMT_MAX_STACK) {
 			s->bad_records++;
 			return 0;
+		}
+		if (s->sampled) {
+			err = gmt_sampled__add_stack(s->sampled, r->stack_id,
+						     (const uint64_t *)r->pcs, r->depth,
+						     r->flags & GMT_STACK_TRUNCATED);
+			if (err == -EINVAL)
+				s->bad_records++;
+			return err == -ENOMEM ? err : 0;
 		}
 		if (gmt_agg__add_stack(s->agg, r->stack_id, (const uint64_t *)r->pcs, r->depth,
 				       r->flags & GMT_STACK_TRUNCATED) == -EINVAL)
@@ -137,10 +164,43 @@ static int on_record(void *ctx, const void *data, size_t size)
 		/* Only -ENOMEM can fail here; stop polling then. */
 		return gmt_agg__add_allocs(s->agg, r->key.stack_id, r->key.typ, r->key.size, 1);
 	}
+	case GMT_REC_MPROF_MALLOC:
+	case GMT_REC_MPROF_BUCKET:
+	case GMT_REC_MPROF_FREE: {
+		const struct gmt_rec_mprof *r = data;
+
+		if (size < sizeof(*r) || !s->sampled) {
+			s->bad_records++;
+			return 0;
+		}
+		/* Only -ENOMEM can fail here; stop polling then. */
+		if (h->kind == GMT_REC_MPROF_MALLOC)
+			return gmt_sampled__malloc(s->sampled, r->stack_id, r->p, r->size);
+		if (h->kind == GMT_REC_MPROF_BUCKET)
+			return gmt_sampled__bucket(s->sampled, r->p, r->b);
+		return gmt_sampled__free_obj(s->sampled, r->b);
+	}
 	default:
 		s->bad_records++;
 		return 0;
 	}
+}
+
+/* Cumulative allocations so far: exact counts, or in sampled mode the estimates. */
+static void add_rate_point(struct gmt_tracer *tr, struct session *s, uint64_t now)
+{
+	uint64_t c[GMT_CNT__MAX];
+
+	if (s->sampled) {
+		struct gmt_sampled_stats st;
+
+		gmt_sampled__stats(s->sampled, &st);
+		gmt_agg__add_rate_point(s->agg, now, (uint64_t)llround(st.est_alloc_objects),
+					(uint64_t)llround(st.est_alloc_bytes));
+		return;
+	}
+	gmt_tracer__counters(tr, c);
+	gmt_agg__add_rate_point(s->agg, now, c[GMT_CNT_ALLOCS], c[GMT_CNT_BYTES]);
 }
 
 static int add_alloc_row(void *ctx, const struct gmt_alloc_key *k, uint64_t n)
@@ -150,7 +210,7 @@ static int add_alloc_row(void *ctx, const struct gmt_alloc_key *k, uint64_t n)
 
 static int parse_args(int argc, char **argv, struct record_opts *o)
 {
-	enum { OPT_MODE = 256, OPT_DEPTH, OPT_RB, OPT_AGG, OPT_NO_GC };
+	enum { OPT_MODE = 256, OPT_DEPTH, OPT_RB, OPT_AGG, OPT_NO_GC, OPT_RATE, OPT_NO_WRITE };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -160,6 +220,8 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{ "ringbuf-mb", required_argument, NULL, OPT_RB },
 		{ "agg-entries", required_argument, NULL, OPT_AGG },
 		{ "no-gc", no_argument, NULL, OPT_NO_GC },
+		{ "rate", required_argument, NULL, OPT_RATE },
+		{ "no-write-target", no_argument, NULL, OPT_NO_WRITE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -169,7 +231,8 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 	char *end;
 	int c;
 
-	*o = (struct record_opts){ .max_depth = GMT_MAX_STACK, .ringbuf_mb = 16,
+	*o = (struct record_opts){ .mode = MODE_SAMPLED, .rate = GMT_MEMRATE_DEFAULT,
+				   .max_depth = GMT_MAX_STACK, .ringbuf_mb = 16,
 				   .agg_entries = 1 << 17 };
 	optind = 1;
 	/* '+': stop at the first non-option, so the command's own options stay its own. */
@@ -193,10 +256,25 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			o->outdir = optarg;
 			break;
 		case OPT_MODE:
-			if (strcmp(optarg, "exact") != 0) {
-				pr_err("unknown mode '%s' (available: exact)\n", optarg);
+			if (strcmp(optarg, "exact") == 0) {
+				o->mode = MODE_EXACT;
+			} else if (strcmp(optarg, "sampled") == 0) {
+				o->mode = MODE_SAMPLED;
+			} else {
+				pr_err("unknown mode '%s' (available: exact, sampled)\n", optarg);
 				return 2;
 			}
+			break;
+		case OPT_RATE:
+			/* 1 samples every allocation; past 2^40 hardly anything is sampled. */
+			if (gmt_parse_u64(optarg, 1, 1ULL << 40, &v)) {
+				pr_err("--rate takes bytes from 1 to 2^40\n");
+				return 2;
+			}
+			o->rate = v;
+			break;
+		case OPT_NO_WRITE:
+			o->no_write_target = true;
 			break;
 		case OPT_DEPTH:
 			if (gmt_parse_u64(optarg, 1, GMT_MAX_STACK, &v)) {
@@ -282,8 +360,16 @@ static void exe_mapping(const struct gmt_gobin *gb, uint64_t bias, const struct 
 	m->filename = t->path;
 }
 
+/* What sampled mode adds to summary.json. */
+struct sampled_info {
+	const struct gmt_sampled *sampled;
+	bool rate_written; /* gomemtrace wrote MemProfileRate into the target */
+};
+
 struct out_ctx {
 	const struct gmt_agg *agg;
+	const struct gmt_agg *inuse_agg; /* sampled mode: estimated live objects */
+	const struct sampled_info *si;	 /* sampled mode */
 	const struct gmt_symbolizer *sym;
 	const struct gmt_run_info *ri;
 	const struct gmt_gc_session *gc; /* NULL with --no-gc */
@@ -305,6 +391,20 @@ static int w_folded(FILE *f, void *ctx)
 	return gmt_write_folded(c->agg, c->sym, f, c->value);
 }
 
+static int w_inuse_folded(FILE *f, void *ctx)
+{
+	struct out_ctx *c = ctx;
+
+	return gmt_write_folded(c->inuse_agg, c->sym, f, GMT_FOLDED_BYTES);
+}
+
+static int pprof_inuse(void *ctx, const struct gmt_agg_stack *s, uint64_t *objects,
+		       uint64_t *bytes)
+{
+	gmt_sampled__inuse(ctx, s->id, objects, bytes);
+	return 0;
+}
+
 static int w_report(FILE *f, void *ctx)
 {
 	struct out_ctx *c = ctx;
@@ -324,6 +424,20 @@ static int w_summary(FILE *f, void *ctx)
 	if (!j)
 		return -ENOMEM;
 	err = gmt_summary__alloc_fields(j, c->agg, c->sym, c->ri);
+	if (c->si) {
+		struct gmt_sampled_stats st;
+
+		gmt_sampled__stats(c->si->sampled, &st);
+		gmt_json__kuint(j, "rate", gmt_sampled__rate(c->si->sampled));
+		gmt_json__kuint(j, "samples", st.samples);
+		gmt_json__kuint(j, "est_alloc_objects", (uint64_t)llround(st.est_alloc_objects));
+		gmt_json__kuint(j, "est_alloc_bytes", (uint64_t)llround(st.est_alloc_bytes));
+		gmt_json__kuint(j, "est_inuse_objects", (uint64_t)llround(st.est_inuse_objects));
+		gmt_json__kuint(j, "est_inuse_bytes", (uint64_t)llround(st.est_inuse_bytes));
+		gmt_json__kuint(j, "sampled_frees", st.frees);
+		gmt_json__kuint(j, "sampler_unmatched", st.unmatched);
+		gmt_json__kbool(j, "target_rate_written", c->si->rate_written);
+	}
 	if (c->gc)
 		gmt_gc_session__summary_fields(c->gc, j);
 	return gmt_summary__end(j) ?: err;
@@ -356,11 +470,12 @@ out:
 
 
 static int write_outputs(const char *dir, const struct gmt_agg *agg,
+			 const struct gmt_agg *inuse_agg, const struct sampled_info *si,
 			 const struct gmt_symbolizer *sym, const struct gmt_run_info *ri,
 			 struct gmt_gc_session *gc, const struct gmt_pprof_opts *pprof,
 			 struct gmt_diag *d)
 {
-	struct out_ctx c = { agg, sym, ri, gc, pprof, GMT_FOLDED_BYTES };
+	struct out_ctx c = { agg, inuse_agg, si, sym, ri, gc, pprof, GMT_FOLDED_BYTES };
 	int err;
 
 	err = gmt_outdir_prepare(dir, d);
@@ -371,6 +486,8 @@ static int write_outputs(const char *dir, const struct gmt_agg *agg,
 	c.value = GMT_FOLDED_COUNT;
 	if (!err)
 		err = gmt_write_file_atomic(dir, "alloc_count.folded", w_folded, &c, d);
+	if (!err && inuse_agg)
+		err = gmt_write_file_atomic(dir, "inuse_bytes.folded", w_inuse_folded, &c, d);
 	if (!err)
 		err = gmt_write_file_atomic(dir, "report.txt", w_report, &c, d);
 	if (!err)
@@ -378,6 +495,98 @@ static int write_outputs(const char *dir, const struct gmt_agg *agg,
 	if (!err && gc)
 		err = write_gc(gc, dir, agg, ri, d);
 	return err;
+}
+
+/* runtime.mallocgc and the size-specialized allocators: sampled stacks lose these frames
+ * and everything below them, so that the leaf is mallocgc's caller (sampled.h). */
+static int strip_ranges(const struct gmt_hookplan *plan, uint64_t bias,
+			struct gmt_pc_range **out, size_t *n)
+{
+	*n = 0;
+	*out = calloc(plan->nhooks + 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (size_t i = 0; i < plan->nhooks; i++) {
+		const struct gmt_hook *h = &plan->hooks[i];
+
+		if (h->id == GMT_HOOK_MALLOCGC || h->id == GMT_HOOK_MALLOC_SC)
+			(*out)[(*n)++] = (struct gmt_pc_range){ h->entry + bias, h->end + bias };
+	}
+	return 0;
+}
+
+/*
+ * Sampled mode: the rate the target samples at once tracing runs.  A launched target
+ * gives its rate its start-up value first (memrate.h), so the rate is read, and written,
+ * only after that.  A rate of 0 is set to --rate through *guard, which the caller
+ * restores on every way out; with --no-write-target it is an error: nothing would be
+ * sampled.
+ */
+static int setup_rate(const struct record_opts *o, const struct gmt_target *t,
+		      const struct gmt_memrate_vars *mv, uint64_t bias,
+		      struct gmt_memrate_guard **guard, uint64_t *rate, bool *written,
+		      struct gmt_diag *d)
+{
+	uint64_t addr = mv->rate + bias;
+	int64_t cur = 0;
+	int err;
+
+	*written = false;
+	if (t->launched) {
+		err = gmt_memrate_wait_startup(t->pid, mv, bias, 5000, &cur, d);
+		if (err == -ETIMEDOUT || err == -ENOENT) {
+			/* -ENOENT: go1.19 without its inittask; the rate read now may still be
+			 * overwritten by runtime.init, which the end-of-run restore reports. */
+			pr_debug("start-up of the rate not observed (%s); using its value now\n",
+				 d->msg);
+			d->msg[0] = 0;
+			err = gmt_memrate_read(t->pid, addr, &cur, d);
+		}
+	} else {
+		err = gmt_memrate_read(t->pid, addr, &cur, d);
+	}
+	if (err)
+		return err;
+	if (cur > 0) {
+		*rate = (uint64_t)cur;
+		pr_debug("runtime.MemProfileRate is %lld: sampling at the target's own rate\n",
+			 (long long)cur);
+		return 0;
+	}
+	if (o->no_write_target)
+		return gmt_diag_set(d, -ENODATA,
+				    "runtime.MemProfileRate is %lld in PID %d (the binary does not "
+				    "link the heap profiler): Go samples nothing, and "
+				    "--no-write-target forbids setting it; nothing to trace "
+				    "(drop --no-write-target, or use --mode exact)",
+				    (long long)cur, (int)t->pid);
+	pr_warn("runtime.MemProfileRate is %lld in PID %d: gomemtrace sets it to %llu while "
+		"tracing and restores it afterwards (--no-write-target forbids this)\n",
+		(long long)cur, (int)t->pid, (unsigned long long)o->rate);
+	err = gmt_memrate_guard__set(t->pid, addr, (int64_t)o->rate, guard, d);
+	if (err < 0)
+		return err;
+	*written = err == GMT_MEMRATE_WROTE;
+	*rate = o->rate;
+	return 0;
+}
+
+/* After detach: the target's rate back as it was, and the user told if it was not. */
+static void restore_rate(struct gmt_memrate_guard *guard, const struct gmt_target *t)
+{
+	int r = gmt_memrate_guard__restore(guard);
+
+	if (r == GMT_MEMRATE_WROTE)
+		pr_info("runtime.MemProfileRate of PID %d restored to %lld\n", (int)t->pid,
+			(long long)gmt_memrate_guard__original(guard));
+	else if (r == GMT_MEMRATE_LEFT)
+		pr_warn("runtime.MemProfileRate of PID %d was changed by the program to %lld "
+			"while tracing: left as it is\n",
+			(int)t->pid, (long long)gmt_memrate_guard__seen(guard));
+	else if (r < 0 && r != -ESRCH)
+		pr_warn("cannot restore runtime.MemProfileRate of PID %d to %lld: %s\n",
+			(int)t->pid, (long long)gmt_memrate_guard__original(guard),
+			strerror(-r));
 }
 
 static void default_outdir(char *buf, size_t len, const struct gmt_target *t)
@@ -417,6 +626,13 @@ int cmd_record(int argc, char **argv)
 	struct gmt_tracer_opts to = {};
 	struct gmt_run_info ri = { .mode = "exact" };
 	struct gmt_pprof_opts pprof = { .period = 1 };
+	struct gmt_memrate_vars mv = {};
+	struct gmt_memrate_guard *guard = NULL;
+	struct gmt_agg *inuse_agg = NULL;
+	struct gmt_pc_range *strip = NULL;
+	struct sampled_info si = {};
+	size_t nstrip = 0;
+	uint64_t rate = 0;
 	struct gmt_symbolizer sym;
 	struct gmt_procsym ps;
 	struct gmt_hookplan plan = {};
@@ -456,8 +672,23 @@ int cmd_record(int argc, char **argv)
 		err = gmt_diag_set(&d, -ENOMEM, "out of memory");
 		goto fail;
 	}
+	if (o.mode == MODE_SAMPLED) {
+		ri.mode = "sampled";
+		/* Before anything is attached: a binary where it cannot be found is an error. */
+		err = gmt_memrate_find(gb, 0, &mv, &d);
+		if (err)
+			goto fail;
+		inuse_agg = gmt_agg__new(gmt_gobin__minor(gb));
+		err = inuse_agg ? strip_ranges(&plan, bias, &strip, &nstrip) : -ENOMEM;
+		if (err) {
+			gmt_diag_set(&d, err, "out of memory");
+			goto fail;
+		}
+	}
 	to = (struct gmt_tracer_opts){
-		.pid = t.pid, .exe = t.exe, .bias = bias, .plan = &plan, .alloc = true,
+		.pid = t.pid, .exe = t.exe, .bias = bias, .plan = &plan,
+		.alloc = o.mode == MODE_EXACT, .sampled = o.mode == MODE_SAMPLED,
+		.go_minor = gmt_gobin__minor(gb),
 		.ringbuf_mb = o.ringbuf_mb, .max_depth = o.max_depth,
 		.agg_entries = o.agg_entries, .on_record = on_record, .ctx = &s,
 	};
@@ -489,10 +720,28 @@ int cmd_record(int argc, char **argv)
 	err = gmt_target__release(&t, &d);
 	if (err)
 		goto fail;
+	if (o.mode == MODE_SAMPLED) {
+		/* From here every way out, fail: included, restores through the guard. */
+		err = setup_rate(&o, &t, &mv, bias, &guard, &rate, &si.rate_written, &d);
+		if (err)
+			goto fail;
+		s.sampled = gmt_sampled__new(s.agg, inuse_agg, rate, strip, nstrip);
+		if (!s.sampled) {
+			err = gmt_diag_set(&d, -ENOMEM, "out of memory");
+			goto fail;
+		}
+		si.sampled = s.sampled;
+		pprof.period = rate;
+		pprof.inuse = true;
+		pprof.inuse_fn = pprof_inuse;
+		pprof.inuse_ctx = s.sampled;
+	}
 	pr_info("tracing PID %d (%s, %s%s) with %zu probes%s; Ctrl-C to stop\n", (int)t.pid,
 		t.comm, gb->version, gb->stripped ? ", stripped" : "",
 		gmt_tracer__nprobes(tr) + (s.gc ? gmt_gc_session__nprobes(s.gc) : 0),
-		plan.size_specialized ? " (size-specialized allocators included)" : "");
+		o.mode == MODE_SAMPLED	  ? " (sampled mode: Go's heap sampler)"
+		: plan.size_specialized ? " (size-specialized allocators included)"
+					: "");
 
 	while (!stop_signal) {
 		uint64_t now;
@@ -504,10 +753,7 @@ int cmd_record(int argc, char **argv)
 		}
 		now = now_ns();
 		if (now - last_rate >= 250000000ULL) {
-			uint64_t c[GMT_CNT__MAX];
-
-			gmt_tracer__counters(tr, c);
-			gmt_agg__add_rate_point(s.agg, now, c[GMT_CNT_ALLOCS], c[GMT_CNT_BYTES]);
+			add_rate_point(tr, &s, now);
 			last_rate = now;
 		}
 		if (o.duration_s > 0 && (now - start) / 1e9 >= o.duration_s)
@@ -520,6 +766,7 @@ int cmd_record(int argc, char **argv)
 	if (s.gc)
 		gmt_gc_session__stop(s.gc, ri.end_ns);
 	gmt_tracer__detach(tr);
+	restore_rate(guard, &t);
 	if (stop_signal && t.launched && !t.exited)
 		kill(t.pid, stop_signal); /* the command was ours: pass the stop on */
 	if (t.exited)
@@ -533,8 +780,7 @@ int cmd_record(int argc, char **argv)
 	ri.pid = t.pid;
 	ri.ringbuf_mb = o.ringbuf_mb;
 	gmt_tracer__counters(tr, ri.counters);
-	gmt_agg__add_rate_point(s.agg, ri.end_ns, ri.counters[GMT_CNT_ALLOCS],
-				ri.counters[GMT_CNT_BYTES]);
+	add_rate_point(tr, &s, ri.end_ns);
 	err = gmt_tracer__for_each_alloc(tr, add_alloc_row, s.agg);
 	if (err) {
 		gmt_diag_set(&d, err, "reading the allocation table: %s", strerror(-err));
@@ -542,6 +788,15 @@ int cmd_record(int argc, char **argv)
 	}
 	gmt_procsym_init(&ps, gb, bias, &sym);
 	exe_mapping(gb, bias, &t, &pprof.mapping);
+	if (s.sampled) {
+		err = gmt_sampled__flush(s.sampled);
+		if (!err)
+			err = gmt_agg__finish(inuse_agg, &sym);
+		if (err) {
+			gmt_diag_set(&d, err, "aggregation: %s", strerror(-err));
+			goto fail;
+		}
+	}
 	err = gmt_agg__finish(s.agg, &sym);
 	if (err) {
 		gmt_diag_set(&d, err, "aggregation: %s", strerror(-err));
@@ -551,16 +806,28 @@ int cmd_record(int argc, char **argv)
 		snprintf(outdir, sizeof(outdir), "%s", o.outdir);
 	else
 		default_outdir(outdir, sizeof(outdir), &t);
-	err = write_outputs(outdir, s.agg, &sym, &ri, s.gc, &pprof, &d);
+	err = write_outputs(outdir, s.agg, inuse_agg, s.sampled ? &si : NULL, &sym, &ri, s.gc,
+			    &pprof, &d);
 	if (err)
 		goto fail;
 	report_drops(&ri, s.bad_records);
 	{
 		const struct gmt_agg_totals *tot = gmt_agg__totals(s.agg);
 
-		pr_info("%llu allocations, %llu bytes in %.1f s; outputs in %s/\n",
-			(unsigned long long)tot->allocs, (unsigned long long)tot->bytes,
-			ri.duration_s, outdir);
+		struct gmt_sampled_stats st;
+
+		if (s.sampled) {
+			gmt_sampled__stats(s.sampled, &st);
+			pr_info("%llu samples at rate %llu: ~%.0f allocations, ~%.0f bytes, "
+				"~%.0f bytes still live in %.1f s; outputs in %s/\n",
+				(unsigned long long)st.samples, (unsigned long long)rate,
+				st.est_alloc_objects, st.est_alloc_bytes, st.est_inuse_bytes,
+				ri.duration_s, outdir);
+		} else {
+			pr_info("%llu allocations, %llu bytes in %.1f s; outputs in %s/\n",
+				(unsigned long long)tot->allocs, (unsigned long long)tot->bytes,
+				ri.duration_s, outdir);
+		}
 	}
 	ret = 0;
 	if (t.launched) {
@@ -572,9 +839,16 @@ int cmd_record(int argc, char **argv)
 	goto out;
 fail:
 	pr_err("%s\n", gmt_diag_msg(&d, err));
+	if (tr)
+		gmt_tracer__detach(tr);
+	restore_rate(guard, &t);
 	gmt_target__abort(&t);
 	ret = 1;
 out:
+	gmt_memrate_guard__free(guard);
+	gmt_sampled__free(s.sampled);
+	gmt_agg__free(inuse_agg);
+	free(strip);
 	gmt_gc_session__free(s.gc);
 	gmt_tracer__free(tr);
 	gmt_agg__free(s.agg);

@@ -21,6 +21,7 @@ static const char *const counter_names[GMT_CNT__MAX] = {
 	[GMT_CNT_GC_MORESTACK] = "gc_morestack",
 	[GMT_CNT_GC_READ_ERR] = "gc_read_err",
 	[GMT_CNT_GC_RB_DROPS] = "gc_rb_drops",
+	[GMT_CNT_MPROF_RB_DROPS] = "mprof_rb_drops",
 };
 
 const char *gmt_counter_name(unsigned int c)

@@ -16,6 +16,7 @@ _Static_assert(sizeof(struct gmt_rec_hdr) == 16, "gmt_rec_hdr");
 _Static_assert(sizeof(struct gmt_rec_stack) == 16 + 16 + 8 * GMT_MAX_STACK, "gmt_rec_stack");
 _Static_assert(sizeof(struct gmt_alloc_key) == 24, "gmt_alloc_key");
 _Static_assert(sizeof(struct gmt_rec_alloc) == 40, "gmt_rec_alloc");
+_Static_assert(sizeof(struct gmt_rec_mprof) == 48, "gmt_rec_mprof");
 
 struct gmt_tracer {
 	struct gomemtrace_bpf *skel;
@@ -75,6 +76,12 @@ static int attach_plan(struct gmt_tracer *t, const struct gmt_tracer_opts *o, st
 			prog = t->skel->progs.gmt_mallocgc;
 		else if (o->alloc && h->id == GMT_HOOK_MALLOC_SC)
 			prog = t->skel->progs.gmt_malloc_sc;
+		else if (o->sampled && h->id == GMT_HOOK_MPROF_MALLOC)
+			prog = t->skel->progs.gmt_mprof_malloc;
+		else if (o->sampled && h->id == GMT_HOOK_SETPROFILEBUCKET)
+			prog = t->skel->progs.gmt_setprofilebucket;
+		else if (o->sampled && h->id == GMT_HOOK_MPROF_FREE)
+			prog = t->skel->progs.gmt_mprof_free;
 		if (!prog)
 			continue;
 		err = attach_one(t, prog, o, h, d);
@@ -101,6 +108,21 @@ int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 		return gmt_diag_set(d, -EINVAL, "invalid tracer options");
 	if (o->alloc && !mallocgc)
 		return gmt_diag_set(d, -ENOENT, "runtime.mallocgc is not in this binary");
+	if (o->alloc && o->sampled)
+		return gmt_diag_set(d, -EINVAL, "exact and sampled mode exclude each other");
+	if (o->sampled) {
+		static const enum gmt_hook_id need[] = { GMT_HOOK_MPROF_MALLOC,
+							 GMT_HOOK_SETPROFILEBUCKET,
+							 GMT_HOOK_MPROF_FREE };
+
+		/* Without all three the in-use join is wrong, not just incomplete. */
+		for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+			if (!gmt_hookplan_find(o->plan, need[i]))
+				return gmt_diag_set(d, -ENOENT,
+						    "the heap sampler's hooks (mProf_Malloc, "
+						    "setprofilebucket, mProf_Free) are not all in "
+						    "this binary: try --mode exact");
+	}
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
@@ -126,6 +148,12 @@ int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 	bpf_map__set_max_entries(t->skel->maps.allocs, o->agg_entries);
 	bpf_program__set_autoload(t->skel->progs.gmt_mallocgc, o->alloc);
 	bpf_program__set_autoload(t->skel->progs.gmt_malloc_sc, o->alloc);
+	bpf_program__set_autoload(t->skel->progs.gmt_mprof_malloc, o->sampled);
+	bpf_program__set_autoload(t->skel->progs.gmt_setprofilebucket, o->sampled);
+	bpf_program__set_autoload(t->skel->progs.gmt_mprof_free, o->sampled);
+	/* DESIGN.md §5: go1.23 added mp to mProf_Malloc, go1.27 dropped size from mProf_Free. */
+	t->skel->rodata->mprof_malloc_has_mp = o->go_minor >= 23;
+	t->skel->rodata->mprof_free_has_size = o->go_minor < 27;
 
 	err = gomemtrace_bpf__load(t->skel);
 	if (err) {

@@ -23,6 +23,8 @@ struct gmt_tracer_opts {
 	uint64_t bias;		       /* load bias of the executable */
 	const struct gmt_hookplan *plan;
 	bool alloc;		       /* exact mode: probe the allocators */
+	bool sampled;		       /* sampled mode: probe Go's heap sampler (not with alloc) */
+	int go_minor;		       /* selects the sampler's argument registers */
 	uint32_t ringbuf_mb;	       /* ring buffer size in MiB (power of two) */
 	uint32_t max_depth;	       /* stack walk limit, 1..GMT_MAX_STACK */
 	uint32_t agg_entries;	       /* in-kernel (stack, type, size) table size */

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: MIT
+/*
+ * End to end: `gomemtrace record --mode sampled` on the sampled fixture, for every Go
+ * version and build flavour, against the runtime's own MemStats.  The fixture does not
+ * link the heap profiler, so its MemProfileRate is 0 and gomemtrace must set it, and
+ * restore it: the fixture prints the rate again after gomemtrace detached.  These tests
+ * load BPF and attach uprobes: without root or BPF they fail, they never skip.
+ *
+ * Sampling is random: the tolerances leave room for it.  At --rate 65536 the smallest
+ * checked site (~10% of ~1.1 GB) gets ~1,600 samples (2.5% standard error), the live
+ * heap (128 MiB) ~2,000; at the default rate the live heap gets ~250 (6%).
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static const char *bin(void)
+{
+	const char *b = getenv("GMT_BIN");
+
+	cr_assert(b, "GMT_BIN is not set: run through meson test");
+	return b;
+}
+
+struct site {
+	char name[64];
+	long bytes;
+};
+
+struct truth {
+	struct site sites[16];
+	int nsites;
+	long total, live, rate_start, rate_end;
+	bool have_rate_end;
+};
+
+static void parse_fixture_output(const char *out, struct truth *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->rate_start = t->rate_end = -1;
+	for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		struct site *s = &t->sites[t->nsites];
+
+		if (sscanf(p, "site %63s bytes=%ld", s->name, &s->bytes) == 2 && t->nsites < 15)
+			t->nsites++;
+		sscanf(p, "total bytes=%ld", &t->total);
+		sscanf(p, "live bytes=%ld", &t->live);
+		sscanf(p, "rate start=%ld", &t->rate_start);
+		if (sscanf(p, "rate end=%ld", &t->rate_end) == 1)
+			t->have_rate_end = true;
+	}
+	cr_assert_eq(t->nsites, 6, "fixture printed its six sites:\n%s", out);
+	cr_assert_gt(t->total, 500L << 20, "fixture allocated at least 500 MB:\n%s", out);
+	cr_assert_gt(t->live, 0, "fixture printed its live bytes:\n%s", out);
+}
+
+/* Sum of the folded values of the lines with a frame named fn. */
+static double folded_sum(const char *path, const char *fn)
+{
+	size_t len, fl = strlen(fn);
+	char *buf = (char *)tu_read_file(path, &len), *save = NULL;
+	double sum = 0;
+
+	buf = realloc(buf, len + 1);
+	buf[len] = 0;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *sp = strrchr(line, ' ');
+
+		if (!sp)
+			continue;
+		*sp = 0;
+		for (char *f = line; f && *f;) {
+			char *semi = strchr(f, ';');
+			size_t n = semi ? (size_t)(semi - f) : strlen(f);
+
+			if (n == fl && strncmp(f, fn, fl) == 0) {
+				sum += atof(sp + 1);
+				break;
+			}
+			f = semi ? semi + 1 : NULL;
+		}
+	}
+	free(buf);
+	return sum;
+}
+
+static double json_num(const char *dir, const char *key)
+{
+	char *out = tu_run(
+	    "python3 -c 'import json,sys; print(float(json.load(open(sys.argv[1]))[sys.argv[2]]))' "
+	    "%s/summary.json %s",
+	    dir, key);
+	double v = atof(out);
+
+	free(out);
+	return v;
+}
+
+/* The leaf function with the most bytes in alloc_bytes.folded. */
+static char *folded_top_leaf(const char *dir)
+{
+	return tu_run("awk '{v=$NF; $NF=\"\"; n=split($0, f, \";\"); sub(/ +$/, \"\", f[n]); "
+		      "s[f[n]]+=v} END {for (k in s) print s[k], k}' %s/alloc_bytes.folded | "
+		      "sort -rn | head -1 | cut -d' ' -f2",
+		      dir);
+}
+
+/* The first function of `go tool pprof -top` (the most flat alloc_space). */
+static char *pprof_top(const char *dir)
+{
+	return tu_run("cd %s && go tool pprof -top alloc.pb.gz 2>/dev/null | "
+		      "awk '/flat%%/ {on=1; next} on {print $6; exit}'",
+		      dir);
+}
+
+static void expect_within(double got, double want, double tol, const char *fx, const char *what)
+{
+	cr_expect(fabs(got - want) <= tol * want,
+		  "%s: %s: estimate %.0f within %.0f%% of %.0f (%.1f%% off)", fx, what, got,
+		  tol * 100, want, 100 * (got - want) / want);
+}
+
+/*
+ * Attach (-p) to the fixture waiting for SIGUSR1, let it allocate, stop gomemtrace
+ * with SIGINT once it printed "done", then let it print its rate after the detach.
+ */
+static char *run_attached(const char *fx, const char *opts, char *dir, size_t dirlen)
+{
+	char *out = tu_run("GMT=%s FX=%s bash -c '"
+			   "set -e; d=$(mktemp -d); $FX -wait > $d/fx.out & p=$!; "
+			   "until grep -qs ready $d/fx.out; do sleep 0.05; done; "
+			   "$GMT record --mode sampled %s -o $d/out -p $p 2> $d/gmt.err & g=$!; "
+			   "until grep -qs \"tracing PID\" $d/gmt.err; do sleep 0.05; done; "
+			   "kill -USR1 $p; until grep -qs done $d/fx.out; do sleep 0.05; done; "
+			   "kill -INT $g; wait $g; echo gmt_rc=$?; kill -USR2 $p; wait $p; "
+			   "cat $d/fx.out $d/gmt.err; echo dir=$d'",
+			   bin(), fx, opts);
+	const char *p = strstr(out, "dir=");
+
+	cr_assert(p && sscanf(p, "dir=%255s", dir) == 1, "%s: the run finished:\n%s", fx, out);
+	cr_assert(strstr(out, "gmt_rc=0"), "%s: gomemtrace exits 0 on SIGINT:\n%s", fx, out);
+	strncat(dir, "/out", dirlen - strlen(dir) - 1);
+	return out;
+}
+
+static void check_estimates(const char *fx, const char *dir, const struct truth *t, bool per_site)
+{
+	char path[512];
+
+	expect_within(json_num(dir, "est_alloc_bytes"), t->total, 0.10, fx, "total alloc bytes");
+	expect_within(json_num(dir, "est_inuse_bytes"), t->live, 0.20, fx, "in-use bytes after GC");
+	snprintf(path, sizeof(path), "%s/inuse_bytes.folded", dir);
+	expect_within(folded_sum(path, "main.siteKeep"), t->live, 0.20, fx,
+		      "in-use bytes of main.siteKeep");
+	if (!per_site)
+		return;
+	snprintf(path, sizeof(path), "%s/alloc_bytes.folded", dir);
+	for (int i = 0; i < t->nsites; i++) {
+		if (t->sites[i].bytes * 20 < t->total)
+			continue; /* under 5% of the bytes */
+		expect_within(folded_sum(path, t->sites[i].name), t->sites[i].bytes, 0.20, fx,
+			      t->sites[i].name);
+	}
+}
+
+static void check_pprof_top(const char *fx, const char *dir)
+{
+	char *ours = folded_top_leaf(dir), *theirs = pprof_top(dir);
+
+	cr_expect(ours[0] && strcmp(ours, theirs) == 0,
+		  "%s: go tool pprof -top reads alloc.pb.gz and its top function (%s) is our "
+		  "top leaf (%s)",
+		  fx, theirs, ours);
+	free(ours);
+	free(theirs);
+}
+
+static void check_attached(const char *version, const char *flavour)
+{
+	const char *fx = tu_fixture("sampled", version, flavour);
+	char dir[300] = "";
+	char *out = run_attached(fx, "--rate 65536", dir, sizeof(dir));
+	struct truth t;
+
+	parse_fixture_output(out, &t);
+	cr_assert_eq(t.rate_start, 0, "%s: without the heap profiler linked the rate is 0", fx);
+	cr_assert(strstr(out, "gomemtrace sets it to 65536"),
+		  "%s: gomemtrace announced that it writes the rate:\n%s", fx, out);
+	cr_assert(t.have_rate_end && t.rate_end == t.rate_start,
+		  "%s: MemProfileRate after the detach (%ld) is the original (%ld)", fx, t.rate_end,
+		  t.rate_start);
+	cr_assert_eq(json_num(dir, "rate"), 65536, "%s: summary.json has the rate", fx);
+	cr_assert_eq(json_num(dir, "target_rate_written"), 1, "%s: summary.json says it wrote", fx);
+	cr_assert_gt(json_num(dir, "samples"), 10000, "%s: samples arrived", fx);
+	check_estimates(fx, dir, &t, true);
+	check_pprof_top(fx, dir);
+	tu_run("rm -rf \"$(dirname %s)\"", dir); /* the run's whole temporary directory */
+	free(out);
+}
+
+ParameterizedTestParameters(sampled, estimates_match_memstats)
+{
+	static int idx[64];
+	size_t n = tu_nversions * tu_nflavours + 1;
+
+	for (size_t i = 0; i < n; i++)
+		idx[i] = (int)i;
+	return cr_make_param_array(int, idx, n);
+}
+
+ParameterizedTest(int *i, sampled, estimates_match_memstats, .timeout = 300)
+{
+	if ((size_t)*i == tu_nversions * tu_nflavours)
+		check_attached("go126", "exp"); /* size-specialized allocators, go1.26 experiment */
+	else
+		check_attached(tu_versions[*i / tu_nflavours], tu_flavours[*i % tu_nflavours]);
+}
+
+/* The default rate (512 KiB): fewer samples, the totals still hold. */
+Test(sampled, default_rate, .timeout = 300)
+{
+	const char *fx = tu_fixture("sampled", "go124", "exe");
+	char dir[300] = "";
+	char *out = run_attached(fx, "", dir, sizeof(dir));
+	struct truth t;
+
+	parse_fixture_output(out, &t);
+	cr_assert_eq(json_num(dir, "rate"), 524288, "%s: the default rate is 524288", fx);
+	cr_assert(t.rate_end == 0, "%s: MemProfileRate restored to 0 after the detach", fx);
+	check_estimates(fx, dir, &t, false);
+	tu_run("rm -rf \"$(dirname %s)\"", dir);
+	free(out);
+}
+
+/*
+ * Launch mode: the runtime zeroes the rate during its start-up, so gomemtrace sets it
+ * only after that point; go1.19 (set by runtime.init) and go1.27 (by schedinit).
+ */
+static void check_launched(const char *version)
+{
+	const char *fx = tu_fixture("sampled", version, "exe");
+	char dir[] = "/tmp/gmt-smp-XXXXXX", out_dir[300];
+	char *out;
+	struct truth t;
+
+	cr_assert_not_null(mkdtemp(dir));
+	out = tu_run("%s record --mode sampled --rate 65536 -q -o %s/out -- %s", bin(), dir, fx);
+	parse_fixture_output(out, &t);
+	snprintf(out_dir, sizeof(out_dir), "%s/out", dir);
+	cr_assert_eq(json_num(out_dir, "target_rate_written"), 1, "%s: the rate was written", fx);
+	check_estimates(fx, out_dir, &t, true);
+	tu_run("rm -rf %s", dir);
+	free(out);
+}
+
+Test(sampled, launch_go119, .timeout = 300)
+{
+	check_launched("go119");
+}
+
+Test(sampled, launch_go127, .timeout = 300)
+{
+	check_launched("go127");
+}
+
+/* --no-write-target with a rate of 0: says so, traces nothing, writes nothing. */
+Test(sampled, no_write_target_refuses, .timeout = 120)
+{
+	const char *fx = tu_fixture("sampled", "go122", "stripped");
+	char *out = tu_run(
+	    "GMT=%s FX=%s bash -c '"
+	    "d=$(mktemp -d); $FX -wait > $d/fx.out & p=$!; "
+	    "until grep -qs ready $d/fx.out; do sleep 0.05; done; "
+	    "$GMT record --mode sampled --no-write-target -o $d/out -p $p 2> $d/gmt.err; "
+	    "echo gmt_rc=$?; kill -USR1 $p; until grep -qs done $d/fx.out; do sleep 0.05; done; "
+	    "kill -USR2 $p; wait $p; cat $d/fx.out $d/gmt.err; ls $d/out 2>&1; rm -rf $d'",
+	    bin(), fx);
+	struct truth t;
+
+	parse_fixture_output(out, &t);
+	cr_assert(strstr(out, "gmt_rc=1"), "gomemtrace fails rather than pretend:\n%s", out);
+	cr_assert(strstr(out, "nothing to trace"), "and says why:\n%s", out);
+	cr_assert_eq(t.rate_end, 0, "the target's rate was never written");
+	cr_assert(!strstr(out, "summary.json"), "no outputs written:\n%s", out);
+	free(out);
+}

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Sampled mode's aggregation (see sampled.h).  Rows (stripped stack, size) live in a
+ * dense array; stack ids, buckets and rows are found through open-addressing tables, so
+ * every record costs one probe sequence.  Go's buckets are never freed, so the bucket
+ * table is bounded by the target's own bucket count; objects waiting for their bucket
+ * sit in a small ring, since setprofilebucket follows mProf_Malloc on the same thread at
+ * once and only other CPUs' samples can come in between.
+ */
+#include "sampled.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregate.h"
+#include "bits.h"
+
+#define PENDING 256 /* objects waiting for setprofilebucket: far more than CPUs */
+
+/* key -> value map; keys are two words, value an index or id. */
+struct kv {
+	uint64_t k1, k2, val;
+	bool used;
+};
+
+struct map {
+	struct kv *slots;
+	size_t mask, n;
+};
+
+struct row {
+	uint64_t sid, size;
+	uint64_t samples, live;
+};
+
+struct pending {
+	uint64_t p;
+	uint32_t row; /* index + 1, 0 for an empty entry */
+};
+
+struct inuse {
+	double objects, bytes;
+};
+
+struct gmt_sampled {
+	struct gmt_agg *agg;
+	struct gmt_agg *inuse_agg;
+	uint64_t rate;
+	struct gmt_pc_range *strip;
+	size_t nstrip;
+
+	struct map stacks;    /* BPF stack id -> stripped id */
+	struct map rowmap;    /* (stripped id, size) -> rows[] index */
+	struct map buckets;   /* bucket -> rows[] index */
+	struct map inuse_map; /* stripped id -> inuse[] index, built by flush */
+	struct row *rows;
+	size_t nrows, cap_rows;
+	struct inuse *inuse;
+	size_t ninuse;
+	struct pending pending[PENDING];
+	size_t pending_next;
+	struct gmt_sampled_stats st;
+};
+
+static uint64_t kv_hash(uint64_t k1, uint64_t k2)
+{
+	return gmt_mix64(k1 ^ gmt_mix64(k2));
+}
+
+static struct kv *map_find(const struct map *m, uint64_t k1, uint64_t k2)
+{
+	if (!m->slots)
+		return NULL;
+	for (size_t i = kv_hash(k1, k2) & m->mask;; i = (i + 1) & m->mask) {
+		struct kv *e = &m->slots[i];
+
+		if (!e->used || (e->k1 == k1 && e->k2 == k2))
+			return e;
+	}
+}
+
+/* Keeps the load under one half, so map_find always meets an empty slot. */
+static int map_grow(struct map *m)
+{
+	size_t ncap = m->slots ? 2 * (m->mask + 1) : 64;
+	struct map nm = {.slots = calloc(ncap, sizeof(struct kv)), .mask = ncap - 1, .n = m->n};
+
+	if (!nm.slots)
+		return -ENOMEM;
+	for (size_t i = 0; m->slots && i <= m->mask; i++) {
+		if (m->slots[i].used)
+			*map_find(&nm, m->slots[i].k1, m->slots[i].k2) = m->slots[i];
+	}
+	free(m->slots);
+	*m = nm;
+	return 0;
+}
+
+/* Sets k -> val (replacing). */
+static int map_put(struct map *m, uint64_t k1, uint64_t k2, uint64_t val)
+{
+	struct kv *e;
+
+	if (!m->slots || 2 * (m->n + 1) > m->mask + 1) {
+		int err = map_grow(m);
+
+		if (err)
+			return err;
+	}
+	e = map_find(m, k1, k2);
+	if (!e->used)
+		m->n++;
+	*e = (struct kv){k1, k2, val, true};
+	return 0;
+}
+
+static const struct kv *map_get(const struct map *m, uint64_t k1, uint64_t k2)
+{
+	const struct kv *e = map_find(m, k1, k2);
+
+	return e && e->used ? e : NULL;
+}
+
+double gmt_sampled_weight(uint64_t size, uint64_t rate)
+{
+	/* As pprof's scaleHeapSample: no scaling for rate 1 (every allocation) or size 0. */
+	if (rate <= 1 || !size)
+		return 1.0;
+	return 1.0 / (1.0 - exp(-(double)size / (double)rate));
+}
+
+struct gmt_sampled *gmt_sampled__new(struct gmt_agg *agg, struct gmt_agg *inuse_agg, uint64_t rate,
+				     const struct gmt_pc_range *strip, size_t nstrip)
+{
+	struct gmt_sampled *s;
+
+	if (!agg || !rate || (nstrip && !strip))
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->agg = agg;
+	s->inuse_agg = inuse_agg;
+	s->rate = rate;
+	if (nstrip) {
+		s->strip = calloc(nstrip, sizeof(*strip));
+		if (!s->strip) {
+			free(s);
+			return NULL;
+		}
+		memcpy(s->strip, strip, nstrip * sizeof(*strip));
+		s->nstrip = nstrip;
+	}
+	return s;
+}
+
+void gmt_sampled__free(struct gmt_sampled *s)
+{
+	if (!s)
+		return;
+	free(s->strip);
+	free(s->stacks.slots);
+	free(s->rowmap.slots);
+	free(s->buckets.slots);
+	free(s->inuse_map.slots);
+	free(s->rows);
+	free(s->inuse);
+	free(s);
+}
+
+static bool in_allocator(const struct gmt_sampled *s, uint64_t pc)
+{
+	for (size_t i = 0; i < s->nstrip; i++)
+		if (pc >= s->strip[i].start && pc < s->strip[i].end)
+			return true;
+	return false;
+}
+
+/* Index of the first frame to keep (see sampled.h). */
+static uint32_t strip_start(const struct gmt_sampled *s, const uint64_t *pcs, uint32_t depth)
+{
+	uint32_t i;
+
+	for (i = 0; i < depth && i < GMT_SAMPLED_STRIP_SCAN; i++)
+		if (in_allocator(s, pcs[i]))
+			break;
+	if (i == depth || i == GMT_SAMPLED_STRIP_SCAN)
+		return 0;
+	while (i + 1 < depth && in_allocator(s, pcs[i + 1]))
+		i++;
+	/* Nothing above the allocator (a truncated walk): keep its last frame. */
+	return i + 1 < depth ? i + 1 : depth - 1;
+}
+
+int gmt_sampled__add_stack(struct gmt_sampled *s, uint64_t id, const uint64_t *pcs, uint32_t depth,
+			   bool truncated)
+{
+	uint64_t sid = 0xcbf29ce484222325ULL;
+	uint32_t start;
+	int err;
+
+	if (!id || !depth || !pcs)
+		return -EINVAL;
+	if (map_get(&s->stacks, id, 0))
+		return 0;
+	start = strip_start(s, pcs, depth);
+	for (uint32_t i = start; i < depth; i++)
+		sid = gmt_mix64(sid ^ pcs[i]);
+	sid = gmt_mix64(sid ^ (depth - start) ^ ((uint64_t)truncated << 63));
+	if (sid == 0) /* GMT_AGG_UNKNOWN_STACK_ID */
+		sid = 1;
+	err = gmt_agg__add_stack(s->agg, sid, pcs + start, depth - start, truncated);
+	if (!err && s->inuse_agg)
+		err = gmt_agg__add_stack(s->inuse_agg, sid, pcs + start, depth - start, truncated);
+	if (err)
+		return err;
+	return map_put(&s->stacks, id, 0, sid);
+}
+
+int gmt_sampled__malloc(struct gmt_sampled *s, uint64_t stack_id, uint64_t p, uint64_t size)
+{
+	const struct kv *e = stack_id ? map_get(&s->stacks, stack_id, 0) : NULL;
+	uint64_t sid = e ? e->val : GMT_AGG_UNKNOWN_STACK_ID; /* walk failed, or record lost */
+	const struct kv *r = map_get(&s->rowmap, sid, size);
+	size_t idx;
+	int err;
+
+	if (r) {
+		idx = r->val;
+	} else {
+		if (s->nrows == s->cap_rows) {
+			size_t ncap = s->cap_rows ? 2 * s->cap_rows : 256;
+			struct row *nr = realloc(s->rows, ncap * sizeof(*nr));
+
+			if (!nr)
+				return -ENOMEM;
+			s->rows = nr;
+			s->cap_rows = ncap;
+		}
+		idx = s->nrows;
+		err = map_put(&s->rowmap, sid, size, idx);
+		if (err)
+			return err;
+		s->rows[s->nrows++] = (struct row){.sid = sid, .size = size};
+	}
+	s->rows[idx].samples++;
+	s->rows[idx].live++;
+	s->st.samples++;
+	/* Running totals: the allocation rate over time reads them while tracing runs. */
+	s->st.est_alloc_objects += gmt_sampled_weight(size, s->rate);
+	s->st.est_alloc_bytes += gmt_sampled_weight(size, s->rate) * size;
+	s->pending[s->pending_next] = (struct pending){p, (uint32_t)idx + 1};
+	s->pending_next = (s->pending_next + 1) % PENDING;
+	return 0;
+}
+
+int gmt_sampled__bucket(struct gmt_sampled *s, uint64_t p, uint64_t b)
+{
+	/* Newest first: the sample this call belongs to was just recorded. */
+	for (size_t n = 0; n < PENDING; n++) {
+		struct pending *e = &s->pending[(s->pending_next + PENDING - 1 - n) % PENDING];
+
+		if (e->row && e->p == p) {
+			uint32_t row = e->row - 1;
+
+			e->row = 0;
+			s->st.buckets++;
+			return map_put(&s->buckets, b, 0, row);
+		}
+	}
+	s->st.unmatched++;
+	return 0;
+}
+
+int gmt_sampled__free_obj(struct gmt_sampled *s, uint64_t b)
+{
+	const struct kv *e = map_get(&s->buckets, b, 0);
+
+	/* A bucket filled before the recording started, or a lost record. */
+	if (!e || !s->rows[e->val].live) {
+		s->st.unmatched++;
+		return 0;
+	}
+	s->rows[e->val].live--;
+	s->st.frees++;
+	return 0;
+}
+
+int gmt_sampled__flush(struct gmt_sampled *s)
+{
+	if (s->inuse)
+		return -EINVAL; /* once */
+	s->inuse = calloc(s->nrows ? s->nrows : 1, sizeof(*s->inuse));
+	if (!s->inuse)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nrows; i++) {
+		const struct row *r = &s->rows[i];
+		double w = gmt_sampled_weight(r->size, s->rate);
+		const struct kv *e;
+		uint64_t n = (uint64_t)llround(r->samples * w);
+		uint64_t live = (uint64_t)llround(r->live * w);
+		int err;
+
+		s->st.est_inuse_objects += r->live * w;
+		s->st.est_inuse_bytes += r->live * w * r->size;
+		err = gmt_agg__add_allocs(s->agg, r->sid, 0, r->size, n ? n : 1);
+		if (!err && s->inuse_agg && r->live)
+			err =
+			    gmt_agg__add_allocs(s->inuse_agg, r->sid, 0, r->size, live ? live : 1);
+		if (err)
+			return err;
+		e = map_get(&s->inuse_map, r->sid, 0);
+		if (!e) {
+			err = map_put(&s->inuse_map, r->sid, 0, s->ninuse);
+			if (err)
+				return err;
+			e = map_get(&s->inuse_map, r->sid, 0);
+			s->ninuse++;
+		}
+		s->inuse[e->val].objects += r->live * w;
+		s->inuse[e->val].bytes += r->live * w * r->size;
+	}
+	return 0;
+}
+
+void gmt_sampled__inuse(const struct gmt_sampled *s, uint64_t agg_stack_id, uint64_t *objects,
+			uint64_t *bytes)
+{
+	const struct kv *e = map_get(&s->inuse_map, agg_stack_id, 0);
+
+	*objects = e ? (uint64_t)llround(s->inuse[e->val].objects) : 0;
+	*bytes = e ? (uint64_t)llround(s->inuse[e->val].bytes) : 0;
+}
+
+void gmt_sampled__stats(const struct gmt_sampled *s, struct gmt_sampled_stats *out)
+{
+	*out = s->st;
+}
+
+uint64_t gmt_sampled__rate(const struct gmt_sampled *s)
+{
+	return s->rate;
+}

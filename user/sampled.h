@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sampled mode's aggregation: what Go's own heap sampler reported (DESIGN.md §5) becomes
+ * estimated allocations and an estimated live heap per stack, fed into the ordinary
+ * aggregator so that every writer (folded, report, summary, pprof) prints estimates.
+ *
+ * The records join like this:
+ *   mProf_Malloc(p, size) with its stack   a sample: object p of size bytes from stack S
+ *   setprofilebucket(p, b)                 the runtime filed p under its bucket b
+ *   mProf_Free(b)                          one sampled object of bucket b died
+ * A Go bucket is one (stack, size), so b names the row the free takes one object from.
+ *
+ * Weights as pprof's scaleHeapSample: a sample of size bytes at rate R stands for
+ * 1 / (1 - exp(-size / R)) objects.  Go passes the object's size-class size (its
+ * elemsize), so the estimate of bytes tracks MemStats.TotalAlloc.
+ *
+ * Stacks are taken at mProf_Malloc's entry and start inside the allocator
+ * (mProf_Malloc <- profilealloc <- mallocgc* helpers <- mallocgc).  Exact mode's leaf is
+ * mallocgc's caller, so the frames up to and including the last allocator frame are
+ * dropped: the caller passes the address ranges of runtime.mallocgc and the
+ * size-specialized allocators (the hook plan has them).  Within the first
+ * GMT_SAMPLED_STRIP_SCAN frames, the first frame inside one of those ranges and any
+ * allocator frames directly above it go, with everything below them.  mallocgc's own
+ * helpers (mallocgcSmallNoscan... in 1.24+) and profilealloc are always called from
+ * mallocgc, so they are below it and dropped with it; a size-specialized allocator
+ * called by compiled code (go1.27) is itself the last allocator frame.  A stack with no
+ * allocator frame there is kept whole.
+ *
+ * No kernel needed: unit-tested with synthetic records.
+ */
+#ifndef GMT_SAMPLED_H
+#define GMT_SAMPLED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct gmt_agg;
+struct gmt_sampled;
+
+#define GMT_SAMPLED_STRIP_SCAN 16
+
+/* [start, end) in the target's runtime addresses. */
+struct gmt_pc_range {
+	uint64_t start, end;
+};
+
+struct gmt_sampled_stats {
+	uint64_t samples;	  /* mProf_Malloc records */
+	uint64_t buckets;	  /* setprofilebucket records matched to a sample */
+	uint64_t frees;		  /* mProf_Free records matched to a bucket */
+	uint64_t unmatched;	  /* bucket or free records with nothing to join to */
+	double est_alloc_objects; /* weighted, pprof's way; running totals */
+	double est_alloc_bytes;
+	double est_inuse_objects; /* sampled objects not freed yet, weighted: from flush on */
+	double est_inuse_bytes;
+};
+
+/*
+ * agg is where gmt_sampled__flush() puts the estimated allocations, inuse_agg (may be
+ * NULL) where it puts the estimated live objects, so that the ordinary writers print the
+ * live heap too (inuse_bytes.folded); neither is owned.  rate is the MemProfileRate the
+ * samples were taken at (> 0); strip as above (copied, may be empty).  NULL on -ENOMEM
+ * or -EINVAL.
+ */
+struct gmt_sampled *gmt_sampled__new(struct gmt_agg *agg, struct gmt_agg *inuse_agg, uint64_t rate,
+				     const struct gmt_pc_range *strip, size_t nstrip);
+void gmt_sampled__free(struct gmt_sampled *s);
+
+/* A stack record (GMT_REC_STACK): stripped, then added to the aggregators: 0, -EINVAL, -ENOMEM. */
+int gmt_sampled__add_stack(struct gmt_sampled *s, uint64_t id, const uint64_t *pcs, uint32_t depth,
+			   bool truncated);
+/* The records of the three hooks: 0 or -ENOMEM. */
+int gmt_sampled__malloc(struct gmt_sampled *s, uint64_t stack_id, uint64_t p, uint64_t size);
+int gmt_sampled__bucket(struct gmt_sampled *s, uint64_t p, uint64_t b);
+int gmt_sampled__free_obj(struct gmt_sampled *s, uint64_t b);
+
+/*
+ * Adds the estimated allocations of every (stack, size) to agg, and its estimated live
+ * objects to inuse_agg (untyped: the sampler does not see the type), rounded to whole
+ * objects.  Once, before gmt_agg__finish(): 0, -EINVAL when called again, or what
+ * gmt_agg__add_allocs() returned.
+ */
+int gmt_sampled__flush(struct gmt_sampled *s);
+/* Estimated live objects and bytes of an aggregator stack id (the stripped one). */
+void gmt_sampled__inuse(const struct gmt_sampled *s, uint64_t agg_stack_id, uint64_t *objects,
+			uint64_t *bytes);
+void gmt_sampled__stats(const struct gmt_sampled *s, struct gmt_sampled_stats *out);
+uint64_t gmt_sampled__rate(const struct gmt_sampled *s);
+/* pprof's weight of one sample: objects it stands for. */
+double gmt_sampled_weight(uint64_t size, uint64_t rate);
+
+#endif
