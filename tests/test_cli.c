@@ -8,14 +8,6 @@
 
 #include "testutil.h"
 
-static const char *bin(void)
-{
-	const char *b = getenv("GMT_BIN");
-
-	cr_assert(b, "GMT_BIN is not set: run through meson test");
-	return b;
-}
-
 /* Runs gomemtrace with args; returns the exit status, stderr in err (malloc'd). */
 static int run_cli(const char *args, char **out, char **err)
 {
@@ -25,7 +17,7 @@ static int run_cli(const char *args, char **out, char **err)
 	size_t n = 0, cap = 1 << 16;
 
 	close(fd);
-	snprintf(cmd, sizeof(cmd), "%s %s 2>%s", bin(), args, errpath);
+	snprintf(cmd, sizeof(cmd), "%s %s 2>%s", tu_bin(), args, errpath);
 	f = popen(cmd, "r");
 	*out = malloc(cap);
 	while (!feof(f) && n < cap - 1)
@@ -106,7 +98,7 @@ Test(cli, info_json_on_every_flavour)
 				     "assert d[\"pclntab_version\"] in (\"1.18\",\"1.20\"); "
 				     "assert set(x[\"function\"] for x in d[\"missing\"])==set(); "
 				     "print(\"ok\")'",
-				     bin(), path, want, strcmp(tu_flavours[f], "pie") ? "False" : "True",
+				     tu_bin(), path, want, strcmp(tu_flavours[f], "pie") ? "False" : "True",
 				     strcmp(tu_flavours[f], "stripped") && strcmp(tu_flavours[f], "nosh")
 					     ? "False" : "True",
 				     mallocgc);
@@ -128,7 +120,7 @@ Test(cli, info_on_a_running_process)
 			   "b=$(%s info --json %s | python3 -c 'import json,sys; "
 			   "print(json.load(sys.stdin)[\"hooks\"][0][\"probe_offset\"])'); "
 			   "kill $p; [ -n \"$a\" ] && [ \"$a\" = \"$b\" ] && echo same",
-			   path, bin(), bin(), path);
+			   path, tu_bin(), tu_bin(), path);
 
 	cr_assert_str_eq(res, "same\n", "probe offsets through -p equal those of the file");
 	free(res);

@@ -18,14 +18,6 @@
 
 #define MAX_CYCLES 4096
 
-static const char *bin(void)
-{
-	const char *b = getenv("GMT_BIN");
-
-	cr_assert(b, "GMT_BIN is not set: run through meson test");
-	return b;
-}
-
 struct gc_line {
 	bool seen;
 	bool forced;
@@ -236,7 +228,7 @@ static void check_run(const char *version, const char *flavour)
 	cr_assert(r.gt && r.us, "memory for the cycle tables");
 	cr_assert_not_null(mkdtemp(dir), "temporary directory");
 	snprintf(out_dir, sizeof(out_dir), "%s/out", dir);
-	out = tu_run("GODEBUG=gctrace=1 %s record --mode exact -q -o %s -- %s 2>%s/stderr", bin(), out_dir, fx,
+	out = tu_run("GODEBUG=gctrace=1 %s record --mode exact -q -o %s -- %s 2>%s/stderr", tu_bin(), out_dir, fx,
 		     dir);
 	parse_fixture_stdout(out, &r);
 	snprintf(path, sizeof(path), "%s/stderr", dir);
@@ -333,12 +325,7 @@ static void check_run(const char *version, const char *flavour)
 
 ParameterizedTestParameters(gc_e2e, matches_gctrace)
 {
-	static int idx[64];
-	size_t n = tu_nversions * tu_nflavours;
-
-	for (size_t i = 0; i < n; i++)
-		idx[i] = (int)i;
-	return cr_make_param_array(int, idx, n);
+	return cr_make_param_array(int, tu_matrix_params(false), tu_matrix_size(false));
 }
 
 ParameterizedTest(int *i, gc_e2e, matches_gctrace, .timeout = 300)

@@ -15,14 +15,6 @@
 
 #include "testutil.h"
 
-static const char *bin(void)
-{
-	const char *b = getenv("GMT_BIN");
-
-	cr_assert(b, "GMT_BIN is not set: run through meson test");
-	return b;
-}
-
 struct site {
 	char name[64];
 	long n, size, mallocs, total;
@@ -56,49 +48,6 @@ static void parse_fixture_output(const char *out, struct truth *t)
 	cr_assert_gt(t->nsites, 5, "fixture printed its sites:\n%s", out);
 }
 
-/* Sum of the folded values of lines with a frame named fn (or fn.closure). */
-static long folded_sum(const char *path, const char *fn)
-{
-	size_t len;
-	char *buf = (char *)tu_read_file(path, &len), *save = NULL;
-	size_t fl = strlen(fn);
-	long sum = 0;
-
-	buf = realloc(buf, len + 1);
-	buf[len] = 0;
-	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *sp = strrchr(line, ' ');
-		bool hit = false;
-
-		if (!sp)
-			continue;
-		*sp = 0;
-		for (char *f = line; f && *f;) {
-			char *semi = strchr(f, ';');
-			size_t n = semi ? (size_t)(semi - f) : strlen(f);
-
-			if (n >= fl && strncmp(f, fn, fl) == 0 && (n == fl || f[fl] == '.'))
-				hit = true;
-			f = semi ? semi + 1 : NULL;
-		}
-		if (hit)
-			sum += atol(sp + 1);
-	}
-	free(buf);
-	return sum;
-}
-
-static long json_num(const char *dir, const char *key)
-{
-	char *out = tu_run("python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "
-			   "%s/summary.json %s",
-			   dir, key);
-	long v = atol(out);
-
-	free(out);
-	return v;
-}
-
 /* Sites with no goroutine creation: every allocation's stack contains the site. */
 static const char *const exact_sites[] = {
 	"main.allocSmall", "main.allocTiny",   "main.allocLarge",  "main.allocSlice",
@@ -113,7 +62,7 @@ static void check_run(const char *version, const char *flavour)
 	char *out;
 
 	cr_assert_not_null(mkdtemp(dir));
-	out = tu_run("%s record --mode exact -q -o %s/out -- %s", bin(), dir, fx);
+	out = tu_run("%s record --mode exact -q -o %s/out -- %s", tu_bin(), dir, fx);
 	parse_fixture_output(out, &t);
 	cr_assert(t.check_ok, "%s: the traced fixture verified its own results", fx);
 	snprintf(counts, sizeof(counts), "%s/out/alloc_count.folded", dir);
@@ -121,10 +70,11 @@ static void check_run(const char *version, const char *flavour)
 	strcat(dir, "/out");
 
 	/* The whole run: we saw the process from its first instruction to its exit. */
-	cr_assert_eq(json_num(dir, "allocs"), t.final_mallocs,
+	cr_assert_eq((long)tu_summary_num(dir, "allocs"), t.final_mallocs,
 		     "%s: traced allocations equal MemStats.Mallocs at exit", fx);
-	cr_assert_eq(json_num(dir, "dropped"), 0, "%s: nothing dropped", fx);
-	cr_assert_geq(json_num(dir, "zero_size_allocs"), 1000, "%s: zero-size allocations seen", fx);
+	cr_assert_eq((long)tu_summary_num(dir, "dropped"), 0, "%s: nothing dropped", fx);
+	cr_assert_geq((long)tu_summary_num(dir, "zero_size_allocs"), 1000,
+		      "%s: zero-size allocations seen", fx);
 
 	for (int i = 0; i < t.nsites; i++) {
 		const struct site *s = &t.sites[i];
@@ -134,40 +84,36 @@ static void check_run(const char *version, const char *flavour)
 			exact |= strcmp(s->name, exact_sites[k]) == 0;
 		if (!exact)
 			continue;
-		cr_assert_eq(folded_sum(counts, s->name), s->mallocs,
+		cr_assert_eq((long)tu_folded_sum(counts, s->name, true), s->mallocs,
 			     "%s: %s: traced count equals the MemStats window", fx, s->name);
 		if (s->size)
-			cr_assert_eq(folded_sum(bytes, s->name), s->n * s->size,
+			cr_assert_eq((long)tu_folded_sum(bytes, s->name, true), s->n * s->size,
 				     "%s: %s: traced bytes equal n x size", fx, s->name);
 	}
 	/* mallocgc(0) returns zerobase: our count for the site is 0, as MemStats says. */
-	cr_assert_eq(folded_sum(counts, "main.allocEmpty"), 0, "%s: zero-size not counted", fx);
+	cr_assert_eq((long)tu_folded_sum(counts, "main.allocEmpty", true), 0,
+		     "%s: zero-size not counted", fx);
 	tu_run("rm -rf %s", dir);
 	free(out);
 }
 
 ParameterizedTestParameters(record, exact_matches_memstats)
 {
-	static int idx[64];
-	size_t n = tu_nversions * tu_nflavours + 1;
-
-	for (size_t i = 0; i < n; i++)
-		idx[i] = (int)i;
-	return cr_make_param_array(int, idx, n);
+	return cr_make_param_array(int, tu_matrix_params(true), tu_matrix_size(true));
 }
 
 ParameterizedTest(int *i, record, exact_matches_memstats, .timeout = 300)
 {
-	if ((size_t)*i == tu_nversions * tu_nflavours)
-		check_run("go126", "exp"); /* size-specialized allocators, go1.26 experiment */
-	else
-		check_run(tu_versions[*i / tu_nflavours], tu_flavours[*i % tu_nflavours]);
+	const char *v, *f;
+
+	tu_matrix_entry(*i, &v, &f);
+	check_run(v, f);
 }
 
 /* Runs a bash script (with GMT and FX set) and returns its stdout. */
 static char *script(const char *fx, const char *body)
 {
-	return tu_run("GMT=%s FX=%s bash -c '%s'", bin(), fx, body);
+	return tu_run("GMT=%s FX=%s bash -c '%s'", tu_bin(), fx, body);
 }
 
 /*
@@ -195,7 +141,8 @@ Test(record, attach_to_running_process, .timeout = 120)
 	for (int i = 0; i < t.nsites; i++)
 		for (size_t k = 0; k < sizeof(exact_sites) / sizeof(exact_sites[0]); k++)
 			if (!strcmp(t.sites[i].name, exact_sites[k]))
-				cr_assert_eq(folded_sum(path, t.sites[i].name), t.sites[i].mallocs,
+				cr_assert_eq((long)tu_folded_sum(path, t.sites[i].name, true),
+					     t.sites[i].mallocs,
 					     "attached: %s matches its MemStats window",
 					     t.sites[i].name);
 	tu_run("rm -rf %s", dir);

@@ -19,14 +19,6 @@
 
 #include "testutil.h"
 
-static const char *bin(void)
-{
-	const char *b = getenv("GMT_BIN");
-
-	cr_assert(b, "GMT_BIN is not set: run through meson test");
-	return b;
-}
-
 struct site {
 	char name[64];
 	long bytes;
@@ -57,48 +49,6 @@ static void parse_fixture_output(const char *out, struct truth *t)
 	cr_assert_eq(t->nsites, 6, "fixture printed its six sites:\n%s", out);
 	cr_assert_gt(t->total, 500L << 20, "fixture allocated at least 500 MB:\n%s", out);
 	cr_assert_gt(t->live, 0, "fixture printed its live bytes:\n%s", out);
-}
-
-/* Sum of the folded values of the lines with a frame named fn. */
-static double folded_sum(const char *path, const char *fn)
-{
-	size_t len, fl = strlen(fn);
-	char *buf = (char *)tu_read_file(path, &len), *save = NULL;
-	double sum = 0;
-
-	buf = realloc(buf, len + 1);
-	buf[len] = 0;
-	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *sp = strrchr(line, ' ');
-
-		if (!sp)
-			continue;
-		*sp = 0;
-		for (char *f = line; f && *f;) {
-			char *semi = strchr(f, ';');
-			size_t n = semi ? (size_t)(semi - f) : strlen(f);
-
-			if (n == fl && strncmp(f, fn, fl) == 0) {
-				sum += atof(sp + 1);
-				break;
-			}
-			f = semi ? semi + 1 : NULL;
-		}
-	}
-	free(buf);
-	return sum;
-}
-
-static double json_num(const char *dir, const char *key)
-{
-	char *out = tu_run(
-	    "python3 -c 'import json,sys; print(float(json.load(open(sys.argv[1]))[sys.argv[2]]))' "
-	    "%s/summary.json %s",
-	    dir, key);
-	double v = atof(out);
-
-	free(out);
-	return v;
 }
 
 /* The leaf function with the most bytes in alloc_bytes.folded. */
@@ -139,7 +89,7 @@ static char *run_attached(const char *fx, const char *opts, char *dir, size_t di
 			   "kill -USR1 $p; until grep -qs done $d/fx.out; do sleep 0.05; done; "
 			   "kill -INT $g; wait $g; echo gmt_rc=$?; kill -USR2 $p; wait $p; "
 			   "cat $d/fx.out $d/gmt.err; echo dir=$d'",
-			   bin(), fx, opts);
+			   tu_bin(), fx, opts);
 	const char *p = strstr(out, "dir=");
 
 	cr_assert(p && sscanf(p, "dir=%255s", dir) == 1, "%s: the run finished:\n%s", fx, out);
@@ -152,10 +102,10 @@ static void check_estimates(const char *fx, const char *dir, const struct truth 
 {
 	char path[512];
 
-	expect_within(json_num(dir, "est_alloc_bytes"), t->total, 0.10, fx, "total alloc bytes");
-	expect_within(json_num(dir, "est_inuse_bytes"), t->live, 0.20, fx, "in-use bytes after GC");
+	expect_within(tu_summary_num(dir, "est_alloc_bytes"), t->total, 0.10, fx, "total alloc bytes");
+	expect_within(tu_summary_num(dir, "est_inuse_bytes"), t->live, 0.20, fx, "in-use bytes after GC");
 	snprintf(path, sizeof(path), "%s/inuse_bytes.folded", dir);
-	expect_within(folded_sum(path, "main.siteKeep"), t->live, 0.20, fx,
+	expect_within(tu_folded_sum(path, "main.siteKeep", false), t->live, 0.20, fx,
 		      "in-use bytes of main.siteKeep");
 	if (!per_site)
 		return;
@@ -163,8 +113,8 @@ static void check_estimates(const char *fx, const char *dir, const struct truth 
 	for (int i = 0; i < t->nsites; i++) {
 		if (t->sites[i].bytes * 20 < t->total)
 			continue; /* under 5% of the bytes */
-		expect_within(folded_sum(path, t->sites[i].name), t->sites[i].bytes, 0.20, fx,
-			      t->sites[i].name);
+		expect_within(tu_folded_sum(path, t->sites[i].name, false), t->sites[i].bytes, 0.20,
+			      fx, t->sites[i].name);
 	}
 }
 
@@ -194,9 +144,9 @@ static void check_attached(const char *version, const char *flavour)
 	cr_assert(t.have_rate_end && t.rate_end == t.rate_start,
 		  "%s: MemProfileRate after the detach (%ld) is the original (%ld)", fx, t.rate_end,
 		  t.rate_start);
-	cr_assert_eq(json_num(dir, "rate"), 65536, "%s: summary.json has the rate", fx);
-	cr_assert_eq(json_num(dir, "target_rate_written"), 1, "%s: summary.json says it wrote", fx);
-	cr_assert_gt(json_num(dir, "samples"), 10000, "%s: samples arrived", fx);
+	cr_assert_eq(tu_summary_num(dir, "rate"), 65536, "%s: summary.json has the rate", fx);
+	cr_assert_eq(tu_summary_num(dir, "target_rate_written"), 1, "%s: summary.json says it wrote", fx);
+	cr_assert_gt(tu_summary_num(dir, "samples"), 10000, "%s: samples arrived", fx);
 	check_estimates(fx, dir, &t, true);
 	check_pprof_top(fx, dir);
 	tu_run("rm -rf \"$(dirname %s)\"", dir); /* the run's whole temporary directory */
@@ -205,20 +155,15 @@ static void check_attached(const char *version, const char *flavour)
 
 ParameterizedTestParameters(sampled, estimates_match_memstats)
 {
-	static int idx[64];
-	size_t n = tu_nversions * tu_nflavours + 1;
-
-	for (size_t i = 0; i < n; i++)
-		idx[i] = (int)i;
-	return cr_make_param_array(int, idx, n);
+	return cr_make_param_array(int, tu_matrix_params(true), tu_matrix_size(true));
 }
 
 ParameterizedTest(int *i, sampled, estimates_match_memstats, .timeout = 300)
 {
-	if ((size_t)*i == tu_nversions * tu_nflavours)
-		check_attached("go126", "exp"); /* size-specialized allocators, go1.26 experiment */
-	else
-		check_attached(tu_versions[*i / tu_nflavours], tu_flavours[*i % tu_nflavours]);
+	const char *v, *f;
+
+	tu_matrix_entry(*i, &v, &f);
+	check_attached(v, f);
 }
 
 /* The default rate (512 KiB): fewer samples, the totals still hold. */
@@ -230,7 +175,7 @@ Test(sampled, default_rate, .timeout = 300)
 	struct truth t;
 
 	parse_fixture_output(out, &t);
-	cr_assert_eq(json_num(dir, "rate"), 524288, "%s: the default rate is 524288", fx);
+	cr_assert_eq(tu_summary_num(dir, "rate"), 524288, "%s: the default rate is 524288", fx);
 	cr_assert(t.rate_end == 0, "%s: MemProfileRate restored to 0 after the detach", fx);
 	check_estimates(fx, dir, &t, false);
 	tu_run("rm -rf \"$(dirname %s)\"", dir);
@@ -249,10 +194,10 @@ static void check_launched(const char *version)
 	struct truth t;
 
 	cr_assert_not_null(mkdtemp(dir));
-	out = tu_run("%s record --mode sampled --rate 65536 -q -o %s/out -- %s", bin(), dir, fx);
+	out = tu_run("%s record --mode sampled --rate 65536 -q -o %s/out -- %s", tu_bin(), dir, fx);
 	parse_fixture_output(out, &t);
 	snprintf(out_dir, sizeof(out_dir), "%s/out", dir);
-	cr_assert_eq(json_num(out_dir, "target_rate_written"), 1, "%s: the rate was written", fx);
+	cr_assert_eq(tu_summary_num(out_dir, "target_rate_written"), 1, "%s: the rate was written", fx);
 	check_estimates(fx, out_dir, &t, true);
 	tu_run("rm -rf %s", dir);
 	free(out);
@@ -279,7 +224,7 @@ Test(sampled, no_write_target_refuses, .timeout = 120)
 	    "$GMT record --mode sampled --no-write-target -o $d/out -p $p 2> $d/gmt.err; "
 	    "echo gmt_rc=$?; kill -USR1 $p; until grep -qs done $d/fx.out; do sleep 0.05; done; "
 	    "kill -USR2 $p; wait $p; cat $d/fx.out $d/gmt.err; ls $d/out 2>&1; rm -rf $d'",
-	    bin(), fx);
+	    tu_bin(), fx);
 	struct truth t;
 
 	parse_fixture_output(out, &t);

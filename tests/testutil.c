@@ -121,3 +121,85 @@ uint8_t *tu_read_file(const char *path, size_t *len)
 	*len = n;
 	return buf;
 }
+
+const char *tu_bin(void)
+{
+	const char *b = getenv("GMT_BIN");
+
+	cr_assert(b, "GMT_BIN is not set: run through meson test");
+	return b;
+}
+
+static bool frame_matches(const char *f, size_t n, const char *fn, size_t fl, bool closures)
+{
+	if (n < fl || strncmp(f, fn, fl) != 0)
+		return false;
+	return n == fl || (closures && f[fl] == '.');
+}
+
+double tu_folded_sum(const char *path, const char *fn, bool closures)
+{
+	size_t len, fl = strlen(fn);
+	char *buf = (char *)tu_read_file(path, &len), *save = NULL;
+	double sum = 0;
+
+	buf = realloc(buf, len + 1);
+	buf[len] = 0;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *sp = strrchr(line, ' ');
+
+		if (!sp)
+			continue;
+		*sp = 0;
+		for (char *f = line; f && *f;) {
+			char *semi = strchr(f, ';');
+			size_t n = semi ? (size_t)(semi - f) : strlen(f);
+
+			if (frame_matches(f, n, fn, fl, closures)) {
+				sum += atof(sp + 1);
+				break;
+			}
+			f = semi ? semi + 1 : NULL;
+		}
+	}
+	free(buf);
+	return sum;
+}
+
+double tu_summary_num(const char *dir, const char *key)
+{
+	char *out = tu_run(
+		"python3 -c 'import json,sys; print(float(json.load(open(sys.argv[1]))[sys.argv[2]]))' "
+		"%s/summary.json %s",
+		dir, key);
+	double v = atof(out);
+
+	free(out);
+	return v;
+}
+
+size_t tu_matrix_size(bool with_exp)
+{
+	return tu_nversions * tu_nflavours + (with_exp ? 1 : 0);
+}
+
+int *tu_matrix_params(bool with_exp)
+{
+	static int idx[64];
+
+	for (size_t i = 0; i < tu_matrix_size(with_exp); i++)
+		idx[i] = (int)i;
+	return idx;
+}
+
+void tu_matrix_entry(int i, const char **version, const char **flavour)
+{
+	if ((size_t)i == tu_nversions * tu_nflavours) {
+		/* size-specialized allocators, the go1.26 experiment */
+		*version = "go126";
+		*flavour = "exp";
+		return;
+	}
+	*version = tu_versions[i / tu_nflavours];
+	*flavour = tu_flavours[i % tu_nflavours];
+}

@@ -3,6 +3,7 @@
 #ifndef GMT_TESTUTIL_H
 #define GMT_TESTUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,23 @@ const char *tu_go(void);
 char *tu_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Runs a command feeding it `input` on stdin; returns stdout. */
 char *tu_run_input(const char *input, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The gomemtrace binary under test ($GMT_BIN, set by meson). */
+const char *tu_bin(void);
+/*
+ * Sum of the values of the folded-stack lines (root;...;leaf value) that have a frame
+ * named fn; with closures, frames named fn.<anything> count too.  Each line counts once.
+ */
+double tu_folded_sum(const char *path, const char *fn, bool closures);
+/* A number from DIR/summary.json. */
+double tu_summary_num(const char *dir, const char *key);
+/*
+ * The fixture matrix as parameters: versions x flavours, plus go126-exp when with_exp.
+ * tu_matrix_params() fills a static index array for cr_make_param_array.
+ */
+size_t tu_matrix_size(bool with_exp);
+int *tu_matrix_params(bool with_exp);
+void tu_matrix_entry(int i, const char **version, const char **flavour);
+
 /* Reads a whole file (malloc'd). */
 uint8_t *tu_read_file(const char *path, size_t *len);
 
