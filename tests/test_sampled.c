@@ -79,23 +79,66 @@ static void expect_within(double got, double want, double tol, const char *fx, c
  * Attach (-p) to the fixture waiting for SIGUSR1, let it allocate, stop gomemtrace
  * with SIGINT once it printed "done", then let it print its rate after the detach.
  */
-static char *run_attached(const char *fx, const char *opts, char *dir, size_t dirlen)
+static char *run_attached(const char *fx, const char *fxargs, const char *opts, char *dir,
+			  size_t dirlen)
 {
 	char *out = tu_run("GMT=%s FX=%s bash -c '"
-			   "set -e; d=$(mktemp -d); $FX -wait > $d/fx.out & p=$!; "
+			   "set -e; d=$(mktemp -d); $FX -wait %s > $d/fx.out & p=$!; "
 			   "until grep -qs ready $d/fx.out; do sleep 0.05; done; "
 			   "$GMT record --mode sampled %s -o $d/out -p $p 2> $d/gmt.err & g=$!; "
 			   "until grep -qs \"tracing PID\" $d/gmt.err; do sleep 0.05; done; "
 			   "kill -USR1 $p; until grep -qs done $d/fx.out; do sleep 0.05; done; "
 			   "kill -INT $g; wait $g; echo gmt_rc=$?; kill -USR2 $p; wait $p; "
 			   "cat $d/fx.out $d/gmt.err; echo dir=$d'",
-			   tu_bin(), fx, opts);
+			   tu_bin(), fx, fxargs, opts);
 	const char *p = strstr(out, "dir=");
 
 	cr_assert(p && sscanf(p, "dir=%255s", dir) == 1, "%s: the run finished:\n%s", fx, out);
 	cr_assert(strstr(out, "gmt_rc=0"), "%s: gomemtrace exits 0 on SIGINT:\n%s", fx, out);
 	strncat(dir, "/out", dirlen - strlen(dir) - 1);
 	return out;
+}
+
+/* Bytes of type name in summary.json's list key (top_types, inuse_top_types); 0 if absent. */
+static double summary_type_bytes(const char *dir, const char *key, const char *name)
+{
+	char *out = tu_run("python3 -c 'import json, sys; "
+			   "print(sum(t[\"bytes\"] for t in json.load(open(sys.argv[1]))[sys.argv[2]] "
+			   "if t[\"name\"] == sys.argv[3]))' %s/summary.json %s '%s'",
+			   dir, key, name);
+	double v = atof(out);
+
+	free(out);
+	return v;
+}
+
+static long site_bytes(const struct truth *t, const char *fn)
+{
+	for (int i = 0; i < t->nsites; i++)
+		if (strcmp(t->sites[i].name, fn) == 0)
+			return t->sites[i].bytes;
+	cr_assert_fail("the fixture printed site %s", fn);
+	return 0;
+}
+
+/*
+ * Per type: the sampler does not see types, gomemtrace reads them from the call sites.
+ * [8]int only comes from siteSmall, *int from sitePtrs (element type of []*int), uint8
+ * from the four []byte sites; the live heap is siteKeep's []byte.
+ */
+static void check_types(const char *fx, const char *dir, const struct truth *t)
+{
+	double u8 = site_bytes(t, "main.sitePages") + site_bytes(t, "main.siteKilo") +
+		    site_bytes(t, "main.siteLarge") + site_bytes(t, "main.siteKeep");
+
+	expect_within(summary_type_bytes(dir, "top_types", "[8]int"), site_bytes(t, "main.siteSmall"),
+		      0.20, fx, "bytes of type [8]int");
+	expect_within(summary_type_bytes(dir, "top_types", "*int"), site_bytes(t, "main.sitePtrs"),
+		      0.20, fx, "bytes of type *int");
+	expect_within(summary_type_bytes(dir, "top_types", "uint8"), u8, 0.20, fx,
+		      "bytes of type uint8");
+	expect_within(summary_type_bytes(dir, "inuse_top_types", "uint8"), t->live, 0.20, fx,
+		      "in-use bytes of type uint8");
 }
 
 static void check_estimates(const char *fx, const char *dir, const struct truth *t, bool per_site)
@@ -109,6 +152,7 @@ static void check_estimates(const char *fx, const char *dir, const struct truth 
 		      "in-use bytes of main.siteKeep");
 	if (!per_site)
 		return;
+	check_types(fx, dir, t);
 	snprintf(path, sizeof(path), "%s/alloc_bytes.folded", dir);
 	for (int i = 0; i < t->nsites; i++) {
 		if (t->sites[i].bytes * 20 < t->total)
@@ -134,7 +178,7 @@ static void check_attached(const char *version, const char *flavour)
 {
 	const char *fx = tu_fixture("sampled", version, flavour);
 	char dir[300] = "";
-	char *out = run_attached(fx, "--rate 65536", dir, sizeof(dir));
+	char *out = run_attached(fx, "", "--rate 65536", dir, sizeof(dir));
 	struct truth t;
 
 	parse_fixture_output(out, &t);
@@ -171,7 +215,7 @@ Test(sampled, default_rate, .timeout = 300)
 {
 	const char *fx = tu_fixture("sampled", "go124", "exe");
 	char dir[300] = "";
-	char *out = run_attached(fx, "", dir, sizeof(dir));
+	char *out = run_attached(fx, "", "", dir, sizeof(dir));
 	struct truth t;
 
 	parse_fixture_output(out, &t);
@@ -233,4 +277,73 @@ Test(sampled, no_write_target_refuses, .timeout = 120)
 	cr_assert_eq(t.rate_end, 0, "the target's rate was never written");
 	cr_assert(!strstr(out, "summary.json"), "no outputs written:\n%s", out);
 	free(out);
+}
+
+/*
+ * Go's own heap profile: the heapprof fixture links runtime/pprof and writes its heap
+ * profile before and after the window gomemtrace is attached around.  Both rest on the
+ * same samples, so `go tool pprof` ranks the sites the same way for both; runtime frames
+ * are hidden so that each site's leaf is its function.  The fixture's MemProfileRate
+ * (65536) is not 0: gomemtrace reads it and writes nothing.
+ */
+static char *pprof_top5(const char *profiles)
+{
+	return tu_run("go tool pprof -top -sample_index=alloc_space -hide='^runtime\\.' %s "
+		      "2>/dev/null | awk '/flat%%/ {on=1; next} on && n < 5 {print $6; n++}'",
+		      profiles);
+}
+
+static void check_ranking(const char *version, const char *flavour)
+{
+	const char *fx = tu_fixture("heapprof", version, flavour);
+	char dir[300] = "", profiles[700], want[256] = "";
+	char *out = run_attached(fx, "-prof $d", "", dir, sizeof(dir));
+	char *ours, *theirs;
+	struct truth t;
+
+	memset(&t, 0, sizeof(t));
+	for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		struct site *s = &t.sites[t.nsites];
+
+		if (sscanf(p, "site %63s bytes=%ld", s->name, &s->bytes) == 2 && t.nsites < 15)
+			t.nsites++;
+		sscanf(p, "rate end=%ld", &t.rate_end);
+	}
+	cr_assert_eq(t.nsites, 6, "%s: the fixture printed its six sites:\n%s", fx, out);
+	cr_assert_eq(tu_summary_num(dir, "rate"), 65536, "%s: the target's own rate is used", fx);
+	cr_assert_eq(tu_summary_num(dir, "target_rate_written"), 0, "%s: nothing written", fx);
+	cr_assert_eq(t.rate_end, 65536, "%s: the rate is untouched", fx);
+	/* The fixture lists its sites by decreasing bytes: the truth's ranking. */
+	for (int i = 0; i < 5; i++) {
+		cr_assert_gt(t.sites[i].bytes, t.sites[i + 1].bytes, "%s: sites in order", fx);
+		strcat(want, t.sites[i].name);
+		strcat(want, "\n");
+	}
+	snprintf(profiles, sizeof(profiles), "-base %s/../before.pb.gz %s/../after.pb.gz", dir, dir);
+	theirs = pprof_top5(profiles);
+	snprintf(profiles, sizeof(profiles), "%s/alloc.pb.gz", dir);
+	ours = pprof_top5(profiles);
+	cr_expect_str_eq(theirs, want, "%s: Go's own heap profile ranks the sites by their bytes", fx);
+	cr_expect_str_eq(ours, theirs, "%s: our top 5 (\n%s) are Go's own (\n%s)", fx, ours, theirs);
+	expect_within(summary_type_bytes(dir, "top_types", "[64]int"), site_bytes(&t, "main.siteB"),
+		      0.20, fx, "bytes of type [64]int");
+	expect_within(summary_type_bytes(dir, "top_types", "main.record"),
+		      site_bytes(&t, "main.siteE"), 0.20, fx, "bytes of type main.record");
+	tu_run("rm -rf \"$(dirname %s)\"", dir);
+	free(ours);
+	free(theirs);
+	free(out);
+}
+
+ParameterizedTestParameters(sampled, top5_as_go_heap_profile)
+{
+	return cr_make_param_array(int, tu_matrix_params(true), tu_matrix_size(true));
+}
+
+ParameterizedTest(int *i, sampled, top5_as_go_heap_profile, .timeout = 300)
+{
+	const char *v, *f;
+
+	tu_matrix_entry(*i, &v, &f);
+	check_ranking(v, f);
 }

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "aggregate.h"
+#include "calltype.h"
 #include "commands.h"
 #include "elf_file.h"
 #include "gc_session.h"
@@ -410,6 +411,8 @@ static int w_report(FILE *f, void *ctx)
 	struct out_ctx *c = ctx;
 	int err = gmt_write_report(c->agg, c->sym, f, c->ri);
 
+	if (!err && c->inuse_agg)
+		err = gmt_write_report_inuse(c->inuse_agg, c->sym, f);
 	if (!err && c->gc)
 		gmt_gc_session__report(c->gc, f);
 	return err;
@@ -437,6 +440,7 @@ static int w_summary(FILE *f, void *ctx)
 		gmt_json__kuint(j, "sampled_frees", st.frees);
 		gmt_json__kuint(j, "sampler_unmatched", st.unmatched);
 		gmt_json__kbool(j, "target_rate_written", c->si->rate_written);
+		gmt_summary__inuse_types(j, c->inuse_agg);
 	}
 	if (c->gc)
 		gmt_gc_session__summary_fields(c->gc, j);
@@ -499,6 +503,19 @@ static int write_outputs(const char *dir, const struct gmt_agg *agg,
 
 /* runtime.mallocgc and the size-specialized allocators: sampled stacks lose these frames
  * and everything below them, so that the leaf is mallocgc's caller (sampled.h). */
+/* Sampled mode's typer: the type each allocation site's code passes (calltype.h). */
+struct site_typer {
+	const struct gmt_gobin *gb;
+	uint64_t bias;
+};
+
+static uint64_t site_type(void *ctx, const uint64_t *pcs, uint32_t depth)
+{
+	const struct site_typer *st = ctx;
+
+	return gmt_calltype(st->gb, st->bias, pcs, depth);
+}
+
 static int strip_ranges(const struct gmt_hookplan *plan, uint64_t bias,
 			struct gmt_pc_range **out, size_t *n)
 {
@@ -631,6 +648,7 @@ int cmd_record(int argc, char **argv)
 	struct gmt_agg *inuse_agg = NULL;
 	struct gmt_pc_range *strip = NULL;
 	struct sampled_info si = {};
+	struct site_typer site = {};
 	size_t nstrip = 0;
 	uint64_t rate = 0;
 	struct gmt_symbolizer sym;
@@ -730,6 +748,8 @@ int cmd_record(int argc, char **argv)
 			err = gmt_diag_set(&d, -ENOMEM, "out of memory");
 			goto fail;
 		}
+		site = (struct site_typer){.gb = gb, .bias = bias};
+		gmt_sampled__set_typer(s.sampled, site_type, &site);
 		si.sampled = s.sampled;
 		pprof.period = rate;
 		pprof.inuse = true;

@@ -180,12 +180,12 @@ static void stacks(FILE *f, const char *title, const struct gmt_agg_stack *const
 	}
 }
 
-static void types(FILE *f, const struct gmt_agg *a)
+static void types(FILE *f, const char *title, const struct gmt_agg *a)
 {
 	const struct gmt_agg_type *const *ty;
 	size_t n = gmt_agg__types(a, &ty);
 
-	fprintf(f, "\nTop %d types by bytes\n", GMT_REPORT_TOP);
+	fprintf(f, "\n%s\n", title);
 	fprintf(f, "  %12s %16s %16s  %s\n", "count", "bytes", "reserved", "type");
 	if (!n)
 		fprintf(f, "  (none)\n");
@@ -258,7 +258,26 @@ int gmt_write_report(const struct gmt_agg *a, const struct gmt_symbolizer *sym, 
 	n = gmt_agg__stacks_by_count(a, &st);
 	snprintf(title, sizeof(title), "Top %d stacks by count", GMT_REPORT_TOP);
 	stacks(f, title, st, n, sym);
-	types(f, a);
+	snprintf(title, sizeof(title), "Top %d types by bytes", GMT_REPORT_TOP);
+	types(f, title, a);
 	drops(f, ri);
+	return ferror(f) ? -EIO : 0;
+}
+
+int gmt_write_report_inuse(const struct gmt_agg *inuse, const struct gmt_symbolizer *sym, FILE *f)
+{
+	const struct gmt_agg_stack *const *st;
+	size_t n;
+	char title[96];
+
+	if (!inuse || !f)
+		return -EINVAL;
+	n = gmt_agg__stacks_by_bytes(inuse, &st);
+	snprintf(title, sizeof(title), "Live heap at the end (estimated): top %d stacks by bytes",
+		 GMT_REPORT_TOP);
+	stacks(f, title, st, n, sym);
+	snprintf(title, sizeof(title), "Live heap at the end (estimated): top %d types by bytes",
+		 GMT_REPORT_TOP);
+	types(f, title, inuse);
 	return ferror(f) ? -EIO : 0;
 }

@@ -61,12 +61,12 @@ static void counters(struct gmt_json *j, const struct gmt_run_info *ri)
 	gmt_json__obj_end(j);
 }
 
-static void top_types(struct gmt_json *j, const struct gmt_agg *a)
+static void top_types(struct gmt_json *j, const char *key, const struct gmt_agg *a)
 {
 	const struct gmt_agg_type *const *ty;
 	size_t n = gmt_agg__types(a, &ty);
 
-	gmt_json__key(j, "top_types");
+	gmt_json__key(j, key);
 	gmt_json__arr_begin(j);
 	for (size_t i = 0; i < n && i < GMT_REPORT_TOP; i++) {
 		char name[sizeof(ty[i]->info.name) + 32];
@@ -120,8 +120,13 @@ int gmt_summary__alloc_fields(struct gmt_json *j, const struct gmt_agg *a,
 	/* stack walks that hit --max-depth, one per allocation, not distinct stacks */
 	gmt_json__kuint(j, "truncated_stacks", ri ? ri->counters[GMT_CNT_STACK_TRUNC] : 0);
 	counters(j, ri);
-	top_types(j, a);
+	top_types(j, "top_types", a);
 	return alloc_rate(j, a, ri);
+}
+
+void gmt_summary__inuse_types(struct gmt_json *j, const struct gmt_agg *inuse)
+{
+	top_types(j, "inuse_top_types", inuse);
 }
 
 int gmt_write_summary_json(const struct gmt_agg *a, const struct gmt_symbolizer *sym, FILE *f,

@@ -44,6 +44,9 @@ int gmt_write_folded(const struct gmt_agg *a, const struct gmt_symbolizer *sym, 
 
 int gmt_write_report(const struct gmt_agg *a, const struct gmt_symbolizer *sym, FILE *f,
 		     const struct gmt_run_info *ri);
+/* Sampled mode's live heap (an aggregator of estimated live objects): stacks and types. */
+int gmt_write_report_inuse(const struct gmt_agg *inuse, const struct gmt_symbolizer *sym,
+			   FILE *f);
 
 /* ---- summary.json (out_summary.c) ---- */
 
@@ -53,6 +56,8 @@ int gmt_write_report(const struct gmt_agg *a, const struct gmt_symbolizer *sym, 
  */
 int gmt_write_summary_json(const struct gmt_agg *a, const struct gmt_symbolizer *sym, FILE *f,
 			   const struct gmt_run_info *ri);
+/* "inuse_top_types": the live heap's types, as top_types. */
+void gmt_summary__inuse_types(struct gmt_json *j, const struct gmt_agg *inuse);
 /* Opens the top-level object; NULL on -ENOMEM. */
 struct gmt_json *gmt_summary__begin(FILE *f);
 /* The run's identity, totals, counters, top types and allocation rate: 0 or -ENOMEM. */

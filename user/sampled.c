@@ -55,6 +55,9 @@ struct gmt_sampled {
 	struct map rowmap;    /* (stripped id, size) -> rows[] index */
 	struct map buckets;   /* bucket -> rows[] index */
 	struct map inuse_map; /* stripped id -> inuse[] index, built by flush */
+	struct map types;     /* stripped id -> *_type, from the typer */
+	gmt_sampled_typer typer;
+	void *typer_ctx;
 	struct row *rows;
 	size_t nrows, cap_rows;
 	struct inuse *inuse;
@@ -165,9 +168,16 @@ void gmt_sampled__free(struct gmt_sampled *s)
 	free(s->rowmap.slots);
 	free(s->buckets.slots);
 	free(s->inuse_map.slots);
+	free(s->types.slots);
 	free(s->rows);
 	free(s->inuse);
 	free(s);
+}
+
+void gmt_sampled__set_typer(struct gmt_sampled *s, gmt_sampled_typer fn, void *ctx)
+{
+	s->typer = fn;
+	s->typer_ctx = ctx;
 }
 
 static bool in_allocator(const struct gmt_sampled *s, uint64_t pc)
@@ -214,6 +224,12 @@ int gmt_sampled__add_stack(struct gmt_sampled *s, uint64_t id, const uint64_t *p
 	err = gmt_agg__add_stack(s->agg, sid, pcs + start, depth - start, truncated);
 	if (!err && s->inuse_agg)
 		err = gmt_agg__add_stack(s->inuse_agg, sid, pcs + start, depth - start, truncated);
+	if (!err && s->typer) {
+		uint64_t typ = s->typer(s->typer_ctx, pcs + start, depth - start);
+
+		if (typ)
+			err = map_put(&s->types, sid, 0, typ);
+	}
 	if (err)
 		return err;
 	return map_put(&s->stacks, id, 0, sid);
@@ -298,17 +314,18 @@ int gmt_sampled__flush(struct gmt_sampled *s)
 	for (size_t i = 0; i < s->nrows; i++) {
 		const struct row *r = &s->rows[i];
 		double w = gmt_sampled_weight(r->size, s->rate);
-		const struct kv *e;
+		const struct kv *e = map_get(&s->types, r->sid, 0);
+		uint64_t typ = e ? e->val : 0;
 		uint64_t n = (uint64_t)llround(r->samples * w);
 		uint64_t live = (uint64_t)llround(r->live * w);
 		int err;
 
 		s->st.est_inuse_objects += r->live * w;
 		s->st.est_inuse_bytes += r->live * w * r->size;
-		err = gmt_agg__add_allocs(s->agg, r->sid, 0, r->size, n ? n : 1);
+		err = gmt_agg__add_allocs(s->agg, r->sid, typ, r->size, n ? n : 1);
 		if (!err && s->inuse_agg && r->live)
-			err =
-			    gmt_agg__add_allocs(s->inuse_agg, r->sid, 0, r->size, live ? live : 1);
+			err = gmt_agg__add_allocs(s->inuse_agg, r->sid, typ, r->size,
+						  live ? live : 1);
 		if (err)
 			return err;
 		e = map_get(&s->inuse_map, r->sid, 0);

@@ -67,6 +67,14 @@ struct gmt_sampled *gmt_sampled__new(struct gmt_agg *agg, struct gmt_agg *inuse_
 				     const struct gmt_pc_range *strip, size_t nstrip);
 void gmt_sampled__free(struct gmt_sampled *s);
 
+/*
+ * The type of the allocations of a stripped stack (runtime addresses, leaf first), or 0
+ * for unknown: the sampler's hooks do not see it (see calltype.h).
+ */
+typedef uint64_t (*gmt_sampled_typer)(void *ctx, const uint64_t *pcs, uint32_t depth);
+/* Asked once per new stack from then on; fn NULL: every allocation untyped. */
+void gmt_sampled__set_typer(struct gmt_sampled *s, gmt_sampled_typer fn, void *ctx);
+
 /* A stack record (GMT_REC_STACK): stripped, then added to the aggregators: 0, -EINVAL, -ENOMEM. */
 int gmt_sampled__add_stack(struct gmt_sampled *s, uint64_t id, const uint64_t *pcs, uint32_t depth,
 			   bool truncated);
@@ -77,7 +85,7 @@ int gmt_sampled__free_obj(struct gmt_sampled *s, uint64_t b);
 
 /*
  * Adds the estimated allocations of every (stack, size) to agg, and its estimated live
- * objects to inuse_agg (untyped: the sampler does not see the type), rounded to whole
+ * objects to inuse_agg (typed by the typer, when there is one), rounded to whole
  * objects.  Once, before gmt_agg__finish(): 0, -EINVAL when called again, or what
  * gmt_agg__add_allocs() returned.
  */
