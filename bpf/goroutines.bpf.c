@@ -132,6 +132,31 @@ int gmt_go_created(struct pt_regs *ctx)
 	return send(GMT_REC_GO_CREATE, GO_RET1(ctx), c.stack_id, c.start_pc);
 }
 
+/*
+ * The CALL of runqput(pp, gp, next) in newproc's systemstack closure, right after
+ * newproc1 returned gp (GMT_HOOK_NEWPROC_RUNQPUT): the same as a RET of newproc1 for a
+ * goroutine made by newproc, at one trap instead of two.
+ */
+SEC("uprobe")
+int gmt_go_handoff(struct pt_regs *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct creator c = {};
+	struct creator *p;
+
+	if (!enabled)
+		return 0;
+	count(GMT_CNT_GO_HITS, 1);
+	p = bpf_map_lookup_elem(&creators, &tid);
+	if (p) {
+		c = *p;
+		bpf_map_delete_elem(&creators, &tid);
+	} else {
+		count(GMT_CNT_GO_NO_STACK, 1);
+	}
+	return send(GMT_REC_GO_CREATE, GO_ARG2(ctx), c.stack_id, c.start_pc);
+}
+
 /* func goexit0(gp *g) (<= 1.21) / func gdestroy(gp *g) (1.22+), on g0. */
 SEC("uprobe")
 int gmt_go_exit(struct pt_regs *ctx)

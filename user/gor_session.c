@@ -41,6 +41,8 @@ static struct bpf_program *prog_for(struct goroutines_bpf *skel, enum gmt_hook_i
 		return skel->progs.gmt_go_newproc;
 	case GMT_HOOK_NEWPROC1_RET:
 		return skel->progs.gmt_go_created;
+	case GMT_HOOK_NEWPROC_RUNQPUT:
+		return skel->progs.gmt_go_handoff;
 	case GMT_HOOK_GEXIT:
 		return skel->progs.gmt_go_exit;
 	default:
@@ -55,7 +57,8 @@ static int check_plan(const struct gmt_hookplan *plan, struct gmt_diag *d)
 						 GMT_HOOK_GEXIT };
 
 	for (size_t i = 0; i < plan->nmissing; i++)
-		if (plan->missing[i].group == GMT_GROUP_GOROUTINES)
+		if (plan->missing[i].group == GMT_GROUP_GOROUTINES &&
+		    plan->missing[i].id != GMT_HOOK_NEWPROC_RUNQPUT)
 			return gmt_diag_set(d, -ENOENT, "goroutine tracking: %s: %s",
 					    plan->missing[i].function, plan->missing[i].reason);
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
@@ -72,6 +75,8 @@ static int attach(struct gmt_gor_session *s, const struct gmt_gor_session_opts *
 		  struct gmt_diag *d)
 {
 	const struct gmt_hookplan *plan = o->plan;
+	/* The runqput hand-off replaces the RETs when found (cheaper); see hookplan.c. */
+	bool handoff = gmt_hookplan_find(plan, GMT_HOOK_NEWPROC_RUNQPUT) != NULL;
 
 	s->links = calloc(plan->nhooks + 1, sizeof(*s->links));
 	if (!s->links)
@@ -83,6 +88,8 @@ static int attach(struct gmt_gor_session *s, const struct gmt_gor_session_opts *
 		struct bpf_link *link;
 
 		if (!prog || h->group != GMT_GROUP_GOROUTINES)
+			continue;
+		if (h->id == (handoff ? GMT_HOOK_NEWPROC1_RET : GMT_HOOK_NEWPROC_RUNQPUT))
 			continue;
 		uo.bpf_cookie = (h->stack_check ? GMT_COOKIE_STACK_CHECK : 0) | (uint32_t)h->id;
 		link = bpf_program__attach_uprobe_opts(prog, o->pid, o->exe, h->probe_offset, &uo);

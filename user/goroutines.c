@@ -268,12 +268,15 @@ int gmt_goroutines__created(struct gmt_goroutines *g, uint64_t ts, uint64_t goid
 	struct gmt_gor_site *s;
 
 	if (old) {
-		/* Enumerated at attach after its creation was in flight: the record wins. */
+		/* Enumerated at attach after its creation was in flight: the record wins.
+		 * (A goid created twice cannot happen; were it to, the later one counts.) */
 		struct gmt_gor_site *p = g->sites[*old];
 
 		p->live--;
-		p->pre--;
-		g->st.preexisting--;
+		if (p->preexisting) {
+			p->pre--;
+			g->st.preexisting--;
+		}
 	}
 	s = site_get(g, stack_id, false, 0, start_pc, &idx);
 	if (!s || map_put(&g->live, goid, idx))
