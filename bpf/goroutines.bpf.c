@@ -5,11 +5,12 @@
  *
  * runtime.newproc(fn) runs on the creating goroutine: its stack there is the creation
  * stack.  It then switches to the system stack of the same thread and calls newproc1,
- * which allocates the g and assigns its goid; plain uprobes on newproc1's RET
- * instructions (never a uretprobe: DESIGN.md §3) read the new g from RAX and pair it
- * with the stack the same thread left at newproc.  goexit0 (<= 1.21) / gdestroy (1.22+)
- * receive the dying g.  Each creation and exit is one record; userspace keeps the table
- * of live goroutines.
+ * which allocates the g and assigns its goid, and hands the g to runqput.  A probe on
+ * that CALL of runqput (emulated) reads the new g from RBX; where the hook plan did
+ * not find it, plain uprobes on newproc1's RET instructions (never a uretprobe:
+ * DESIGN.md §3) read it from RAX.  Either pairs it with the stack the same thread left
+ * at newproc.  goexit0 (<= 1.21) / gdestroy (1.22+) receive the dying g.  Each creation
+ * and exit is one record; userspace keeps the table of live goroutines.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

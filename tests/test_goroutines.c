@@ -163,6 +163,7 @@ Test(goroutines, runtime_goroutines_as_numgoroutine_counts_them)
 	cr_expect(gmt_goroutines_is_runtime_fn("runtime.bgsweep"));
 	cr_expect(gmt_goroutines_is_runtime_fn("runtime.gcenable.gowrap1"));
 	cr_expect_not(gmt_goroutines_is_runtime_fn("runtime.main"));
+	cr_expect_not(gmt_goroutines_is_runtime_fn("runtime.corostart"));
 	cr_expect_not(gmt_goroutines_is_runtime_fn("main.main.func1"));
 	cr_expect_not(gmt_goroutines_is_runtime_fn("os/signal.loop"));
 	cr_expect_not(gmt_goroutines_is_runtime_fn(""));

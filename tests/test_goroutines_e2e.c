@@ -146,3 +146,43 @@ ParameterizedTest(int *i, goroutines, live_equals_numgoroutine, .timeout = 300)
 	tu_matrix_entry(*i, &v, &f);
 	check_attached(v, f);
 }
+
+/*
+ * Launch mode: every goroutine, main's included, is created under the probes; the
+ * program exits right after printing NumGoroutine, with its leaked goroutines alive.
+ */
+static void check_launched(const char *version)
+{
+	const char *fx = tu_fixture("goleak", version, "exe");
+	char dir[] = "/tmp/gmt-gor-XXXXXX", out_dir[300];
+	struct site leak;
+	struct truth t;
+	char *out;
+
+	cr_assert_not_null(mkdtemp(dir));
+	out = tu_run("%s record --goroutines -q -o %s/out -- %s -leak 40 -short 2000 -dur 1",
+		     tu_bin(), dir, fx);
+	parse_fixture_output(out, &t);
+	snprintf(out_dir, sizeof(out_dir), "%s/out", dir);
+	cr_expect_eq(tu_summary_num(out_dir, "goroutines_preexisting"), 0,
+		     "%s: nothing ran before the probes", fx);
+	cr_expect_eq(tu_summary_num(out_dir, "goroutines_live"), t.numgoroutine,
+		     "%s: goroutines_live (%.0f) equals runtime.NumGoroutine() (%ld)", fx,
+		     tu_summary_num(out_dir, "goroutines_live"), t.numgoroutine);
+	leak = summary_site(out_dir, "main.leakOne");
+	cr_assert(leak.found, "%s: main.leakOne is a creation site", fx);
+	cr_expect_eq(leak.live, t.leaked, "%s: main.leakOne: %ld live of %ld leaked", fx,
+		     leak.live, t.leaked);
+	tu_run("rm -rf %s", dir);
+	free(out);
+}
+
+Test(goroutines, launch_go119, .timeout = 300)
+{
+	check_launched("go119");
+}
+
+Test(goroutines, launch_go127, .timeout = 300)
+{
+	check_launched("go127");
+}

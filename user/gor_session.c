@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Goroutine tracking within a recording: open goroutines.bpf.o on the recording's ring
- * buffer, attach newproc, the RETs of newproc1 and goexit0/gdestroy from the hook plan,
- * enumerate runtime.allgs, hand the records to the aggregator, write its outputs.
+ * buffer, attach newproc, the hand-off of newproc1's g to runqput (or newproc1's RETs)
+ * and goexit0/gdestroy from the hook plan, enumerate runtime.allgs, hand the records
+ * to the aggregator, write its outputs.
  */
 #include "gor_session.h"
 

@@ -363,7 +363,9 @@ int gmt_goroutines__tick(struct gmt_goroutines *g, uint64_t ts)
 
 bool gmt_goroutines_is_runtime_fn(const char *fn)
 {
-	return fn && strncmp(fn, "runtime.", 8) == 0 && strcmp(fn, "runtime.main") != 0;
+	/* isSystemGoroutine's exceptions: the main goroutine and coroutines (go1.23+). */
+	return fn && strncmp(fn, "runtime.", 8) == 0 && strcmp(fn, "runtime.main") != 0 &&
+	       strcmp(fn, "runtime.corostart") != 0;
 }
 
 /* The innermost frame at a return address, as "func (file:line)"; false if none. */

@@ -17,7 +17,7 @@
  *
  * Runtime goroutines are told apart the way runtime.NumGoroutine does
  * (isSystemGoroutine): the goroutine's function is in package runtime and is not
- * runtime.main.  goroutines_live counts the others, which is what NumGoroutine returns.
+ * runtime.main (nor runtime.corostart, a coroutine's).  goroutines_live counts the others, which is what NumGoroutine returns.
  */
 #ifndef GMT_GOROUTINES_H
 #define GMT_GOROUTINES_H
