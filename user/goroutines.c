@@ -6,117 +6,11 @@
 #include <string.h>
 
 #include "bits.h"
-#include "json_writer.h"
 #include "outputs.h"
+#include "u64map.h"
 
 #define MAX_TICKS 4096 /* past this, every other sample is dropped */
 #define MAX_INLINE 16
-
-/* ---- a u64 -> u64 open-addressing map with backward-shift deletion ---- */
-
-struct u64map {
-	uint64_t *keys, *vals;
-	uint8_t *used;
-	size_t cap, n; /* cap: a power of two */
-};
-
-static int map_grow(struct u64map *m);
-
-static size_t map_slot(const struct u64map *m, uint64_t key, bool *found)
-{
-	size_t i = gmt_mix64(key) & (m->cap - 1);
-
-	while (m->used[i] && m->keys[i] != key)
-		i = (i + 1) & (m->cap - 1);
-	*found = m->used[i];
-	return i;
-}
-
-static uint64_t *map_get(const struct u64map *m, uint64_t key)
-{
-	bool found;
-	size_t i;
-
-	if (!m->cap)
-		return NULL;
-	i = map_slot(m, key, &found);
-	return found ? &m->vals[i] : NULL;
-}
-
-static int map_put(struct u64map *m, uint64_t key, uint64_t val)
-{
-	bool found;
-	size_t i;
-
-	if ((m->n + 1) * 4 > m->cap * 3 && map_grow(m))
-		return -ENOMEM;
-	i = map_slot(m, key, &found);
-	if (!found) {
-		m->used[i] = 1;
-		m->keys[i] = key;
-		m->n++;
-	}
-	m->vals[i] = val;
-	return 0;
-}
-
-static int map_grow(struct u64map *m)
-{
-	struct u64map b = { .cap = m->cap ? 2 * m->cap : 1024 };
-
-	b.keys = malloc(b.cap * sizeof(*b.keys));
-	b.vals = malloc(b.cap * sizeof(*b.vals));
-	b.used = calloc(b.cap, 1);
-	if (!b.keys || !b.vals || !b.used) {
-		free(b.keys);
-		free(b.vals);
-		free(b.used);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->used[i])
-			map_put(&b, m->keys[i], m->vals[i]); /* fits: no growth */
-	free(m->keys);
-	free(m->vals);
-	free(m->used);
-	*m = b;
-	return 0;
-}
-
-static void map_del(struct u64map *m, uint64_t key)
-{
-	bool found;
-	size_t i, j;
-
-	if (!m->cap)
-		return;
-	i = map_slot(m, key, &found);
-	if (!found)
-		return;
-	/* Shift back the entries of the probe run that follows, so lookups still find them. */
-	for (j = (i + 1) & (m->cap - 1); m->used[j]; j = (j + 1) & (m->cap - 1)) {
-		size_t home = gmt_mix64(m->keys[j]) & (m->cap - 1);
-
-		/* j's entry may move to i iff i lies cyclically in [home, j). */
-		if (((j - home) & (m->cap - 1)) >= ((j - i) & (m->cap - 1))) {
-			m->keys[i] = m->keys[j];
-			m->vals[i] = m->vals[j];
-			i = j;
-		}
-	}
-	m->used[i] = 0;
-	m->n--;
-}
-
-static void map_free(struct u64map *m)
-{
-	free(m->keys);
-	free(m->vals);
-	free(m->used);
-	memset(m, 0, sizeof(*m));
-}
-
-/* ---- the aggregator ---- */
 
 struct stack {
 	uint64_t *pcs;
@@ -125,13 +19,13 @@ struct stack {
 };
 
 struct gmt_goroutines {
-	struct u64map stack_idx; /* stack id -> index in stacks */
+	struct gmt_u64map stack_idx; /* stack id -> index in stacks */
 	struct stack *stacks;
 	size_t nstacks;
-	struct u64map site_idx; /* site id -> index in sites */
+	struct gmt_u64map site_idx; /* site id -> index in sites */
 	struct gmt_gor_site **sites;
 	size_t nsites;
-	struct u64map live; /* goid -> site index */
+	struct gmt_u64map live; /* goid -> site index */
 	uint64_t *tick_ts;
 	double *tick_live;
 	size_t nticks, tick_cap; /* every series has tick_cap entries */
@@ -156,9 +50,9 @@ void gmt_goroutines__free(struct gmt_goroutines *g)
 		free(g->sites[i]);
 	}
 	free(g->sites);
-	map_free(&g->stack_idx);
-	map_free(&g->site_idx);
-	map_free(&g->live);
+	gmt_u64map_free(&g->stack_idx);
+	gmt_u64map_free(&g->site_idx);
+	gmt_u64map_free(&g->live);
 	free(g->tick_ts);
 	free(g->tick_live);
 	free(g);
@@ -185,7 +79,7 @@ int gmt_goroutines__add_stack(struct gmt_goroutines *g, uint64_t id, const uint6
 
 	if (!id || !depth || !pcs)
 		return -EINVAL;
-	if (map_get(&g->stack_idx, id))
+	if (gmt_u64map_get(&g->stack_idx, id))
 		return 0;
 	if (grow((void **)&g->stacks, g->nstacks, sizeof(*g->stacks)))
 		return -ENOMEM;
@@ -196,7 +90,7 @@ int gmt_goroutines__add_stack(struct gmt_goroutines *g, uint64_t id, const uint6
 	memcpy(s->pcs, pcs, depth * sizeof(*pcs));
 	s->depth = depth;
 	s->truncated = truncated;
-	if (map_put(&g->stack_idx, id, g->nstacks)) {
+	if (gmt_u64map_put(&g->stack_idx, id, g->nstacks)) {
 		free(s->pcs);
 		return -ENOMEM;
 	}
@@ -208,7 +102,7 @@ int gmt_goroutines__add_stack(struct gmt_goroutines *g, uint64_t id, const uint6
 static struct gmt_gor_site *site_get(struct gmt_goroutines *g, uint64_t id, bool pre,
 				     uint64_t gopc, uint64_t start_pc, uint64_t *idx)
 {
-	uint64_t *v = map_get(&g->site_idx, id);
+	uint64_t *v = gmt_u64map_get(&g->site_idx, id);
 	struct gmt_gor_site *s;
 
 	if (v) {
@@ -223,7 +117,7 @@ static struct gmt_gor_site *site_get(struct gmt_goroutines *g, uint64_t id, bool
 	s = calloc(1, sizeof(*s));
 	if (s && g->tick_cap)
 		s->series = calloc(g->tick_cap, sizeof(*s->series)); /* 0 live until now */
-	if (!s || (g->tick_cap && !s->series) || map_put(&g->site_idx, id, g->nsites)) {
+	if (!s || (g->tick_cap && !s->series) || gmt_u64map_put(&g->site_idx, id, g->nsites)) {
 		if (s)
 			free(s->series);
 		free(s);
@@ -245,10 +139,10 @@ int gmt_goroutines__preexisting(struct gmt_goroutines *g, uint64_t goid, uint64_
 	uint64_t id = gmt_mix64(gopc ^ gmt_mix64(start_pc)) | 1, idx;
 	struct gmt_gor_site *s;
 
-	if (map_get(&g->live, goid))
+	if (gmt_u64map_get(&g->live, goid))
 		return 0; /* its creation was recorded already */
 	s = site_get(g, id, true, gopc, start_pc, &idx);
-	if (!s || map_put(&g->live, goid, idx))
+	if (!s || gmt_u64map_put(&g->live, goid, idx))
 		return -ENOMEM;
 	s->pre++;
 	s->live++;
@@ -264,7 +158,7 @@ void gmt_goroutines__set_enumerated(struct gmt_goroutines *g, bool done)
 int gmt_goroutines__created(struct gmt_goroutines *g, uint64_t ts, uint64_t goid,
 			    uint64_t stack_id, uint64_t start_pc)
 {
-	uint64_t idx, *old = map_get(&g->live, goid);
+	uint64_t idx, *old = gmt_u64map_get(&g->live, goid);
 	struct gmt_gor_site *s;
 
 	if (old) {
@@ -279,7 +173,7 @@ int gmt_goroutines__created(struct gmt_goroutines *g, uint64_t ts, uint64_t goid
 		}
 	}
 	s = site_get(g, stack_id, false, 0, start_pc, &idx);
-	if (!s || map_put(&g->live, goid, idx))
+	if (!s || gmt_u64map_put(&g->live, goid, idx))
 		return -ENOMEM;
 	s->created++;
 	s->live++;
@@ -289,7 +183,7 @@ int gmt_goroutines__created(struct gmt_goroutines *g, uint64_t ts, uint64_t goid
 
 int gmt_goroutines__exited(struct gmt_goroutines *g, uint64_t ts, uint64_t goid)
 {
-	uint64_t *v = map_get(&g->live, goid);
+	uint64_t *v = gmt_u64map_get(&g->live, goid);
 	struct gmt_gor_site *s;
 
 	if (!v) {
@@ -302,7 +196,7 @@ int gmt_goroutines__exited(struct gmt_goroutines *g, uint64_t ts, uint64_t goid)
 	if (s->preexisting)
 		g->st.exited_pre++;
 	g->st.exited++;
-	map_del(&g->live, goid);
+	gmt_u64map_del(&g->live, goid);
 	return 0;
 }
 
@@ -403,7 +297,7 @@ static void name_site(const struct gmt_goroutines *g, const struct gmt_symbolize
 			snprintf(s->name, sizeof(s->name), "[pre-existing]");
 		return;
 	}
-	v = s->id ? map_get(&g->stack_idx, s->id) : NULL;
+	v = s->id ? gmt_u64map_get(&g->stack_idx, s->id) : NULL;
 	if (!v || !describe_pc(sym, g->stacks[*v].pcs[0], s->name, sizeof(s->name)))
 		snprintf(s->name, sizeof(s->name), "%s", v ? "[unsymbolized]" : "[unknown stack]");
 }
@@ -498,239 +392,23 @@ size_t gmt_goroutines__sites(const struct gmt_goroutines *g, const struct gmt_go
 	return g->nsites;
 }
 
+bool gmt_goroutines__stack(const struct gmt_goroutines *g, uint64_t id, const uint64_t **pcs,
+			   uint32_t *depth, bool *truncated)
+{
+	uint64_t *v = id ? gmt_u64map_get(&g->stack_idx, id) : NULL;
+
+	if (!v)
+		return false;
+	*pcs = g->stacks[*v].pcs;
+	*depth = g->stacks[*v].depth;
+	*truncated = g->stacks[*v].truncated;
+	return true;
+}
+
 size_t gmt_goroutines__track(const struct gmt_goroutines *g, const uint64_t **ts,
 			     const double **live)
 {
 	*ts = g->tick_ts;
 	*live = g->tick_live;
 	return g->nticks;
-}
-
-/* ---- outputs ---- */
-
-struct text {
-	char *buf;
-	size_t len, cap;
-	bool oom;
-};
-
-static void t_puts(struct text *t, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (t->oom)
-		return;
-	if (t->len + n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 256;
-		char *p;
-
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		p = realloc(t->buf, cap);
-		if (!p) {
-			t->oom = true;
-			return;
-		}
-		t->buf = p;
-		t->cap = cap;
-	}
-	memcpy(t->buf + t->len, s, n + 1);
-	t->len += n;
-}
-
-/* A folded frame: ';' separates frames and a newline ends the line. */
-static void t_frame(struct text *t, const char *name)
-{
-	char tmp[512];
-	size_t i;
-
-	snprintf(tmp, sizeof(tmp), "%s", name);
-	for (i = 0; tmp[i]; i++)
-		if (tmp[i] == ';')
-			tmp[i] = ',';
-		else if ((unsigned char)tmp[i] < 0x20)
-			tmp[i] = ' ';
-	if (t->len)
-		t_puts(t, ";");
-	t_puts(t, tmp);
-}
-
-/* Frames of one return address, outermost first. */
-static void t_pc(struct text *t, const struct gmt_symbolizer *sym, uint64_t pc)
-{
-	struct gmt_frame fr[MAX_INLINE];
-	int n = gmt_symbolize_pc(sym, pc, fr, MAX_INLINE);
-	char addr[24];
-
-	snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)pc);
-	if (n < 1) {
-		t_frame(t, addr);
-		return;
-	}
-	for (int j = n; j-- > 0;)
-		t_frame(t, fr[j].func && fr[j].func[0] ? fr[j].func : addr);
-}
-
-static void fold_site(const struct gmt_goroutines *g, const struct gmt_symbolizer *sym,
-		      const struct gmt_gor_site *s, struct text *t)
-{
-	uint64_t *v = s->id && !s->preexisting ? map_get(&g->stack_idx, s->id) : NULL;
-
-	if (s->preexisting) {
-		t_frame(t, "[pre-existing]");
-		if (s->gopc)
-			t_pc(t, sym, s->gopc);
-	} else if (!v) {
-		t_frame(t, "[unknown stack]");
-	} else {
-		const struct stack *st = &g->stacks[*v];
-
-		if (st->truncated)
-			t_frame(t, "[truncated]");
-		for (uint32_t i = st->depth; i-- > 0;)
-			t_pc(t, sym, st->pcs[i]);
-	}
-	if (s->start_fn[0]) {
-		char go[160];
-
-		snprintf(go, sizeof(go), "[go] %s", s->start_fn);
-		t_frame(t, go);
-	}
-}
-
-struct fline {
-	char *text;
-	uint64_t value;
-};
-
-static int cmp_fline(const void *pa, const void *pb)
-{
-	return strcmp(((const struct fline *)pa)->text, ((const struct fline *)pb)->text);
-}
-
-int gmt_goroutines__write_folded(const struct gmt_goroutines *g, const struct gmt_symbolizer *sym,
-				 FILE *f)
-{
-	struct fline *lines = calloc(g->nsites ? g->nsites : 1, sizeof(*lines));
-	size_t n = 0;
-	int err = 0;
-
-	if (!lines)
-		return -ENOMEM;
-	for (size_t i = 0; i < g->nsites; i++) {
-		struct text t = {};
-
-		if (!g->sites[i]->live)
-			continue;
-		fold_site(g, sym, g->sites[i], &t);
-		if (t.oom || !t.buf) {
-			free(t.buf);
-			err = -ENOMEM;
-			goto out;
-		}
-		lines[n].text = t.buf;
-		lines[n++].value = g->sites[i]->live;
-	}
-	if (n)
-		qsort(lines, n, sizeof(*lines), cmp_fline);
-	for (size_t i = 0; i < n;) {
-		uint64_t sum = 0;
-		size_t j = i;
-
-		for (; j < n && strcmp(lines[j].text, lines[i].text) == 0; j++)
-			sum += lines[j].value;
-		fprintf(f, "%s %llu\n", lines[i].text, (unsigned long long)sum);
-		i = j;
-	}
-	if (ferror(f))
-		err = -EIO;
-out:
-	for (size_t i = 0; i < n; i++)
-		free(lines[i].text);
-	free(lines);
-	return err;
-}
-
-int gmt_goroutines__report(const struct gmt_goroutines *g, FILE *f)
-{
-	const struct gmt_gor_stats *st = &g->st;
-	size_t shown = 0;
-
-	fprintf(f, "\nGoroutines\n");
-	fprintf(f, "  live at the end: %llu (as runtime.NumGoroutine counts them) + %llu of the "
-		   "runtime itself\n",
-		(unsigned long long)st->live, (unsigned long long)st->live_runtime);
-	if (st->enumerated)
-		fprintf(f, "  before tracing: %llu (found in runtime.allgs at attach)\n",
-			(unsigned long long)st->preexisting);
-	else
-		fprintf(f, "  before tracing: not enumerated; %llu of them seen exiting, the "
-			   "others are missing from the live counts\n",
-			(unsigned long long)st->exited_unknown);
-	fprintf(f, "  created while tracing: %llu; exited: %llu (%llu of them pre-existing)\n",
-		(unsigned long long)st->created, (unsigned long long)st->exited,
-		(unsigned long long)st->exited_pre);
-	fprintf(f, "  probable leaks (live count only grew over %d slices of the trace): %llu "
-		   "site%s\n",
-		GMT_GOR_BUCKETS, (unsigned long long)st->leak_sites, st->leak_sites == 1 ? "" : "s");
-	fprintf(f, "\n  %8s %9s %9s  %-44s %s\n", "live", "created", "exited",
-		"live at start, then after each tenth", "creation site [goroutine function]");
-	for (size_t i = 0; i < g->nsites && shown < GMT_GOR_REPORT_TOP; i++) {
-		const struct gmt_gor_site *s = g->sites[i];
-		char growth[256];
-		size_t len = 0;
-
-		if (!s->live && !s->created)
-			continue;
-		growth[0] = 0;
-		for (int k = 0; k <= GMT_GOR_BUCKETS && len < sizeof(growth) - 24; k++)
-			len += snprintf(growth + len, sizeof(growth) - len, "%s%llu", k ? " " : "",
-					(unsigned long long)s->buckets[k]);
-		fprintf(f, "  %8llu %9llu %9llu  %-44s %s%s%s [%s]%s\n", (unsigned long long)s->live,
-			(unsigned long long)s->created, (unsigned long long)s->exited, growth,
-			s->leak && !s->runtime ? "LEAK? " : "", s->preexisting ? "[pre-existing] " : "",
-			s->name, s->start_fn[0] ? s->start_fn : "?", s->runtime ? " (runtime)" : "");
-		shown++;
-	}
-	return ferror(f) ? -EIO : 0;
-}
-
-void gmt_goroutines__summary_fields(const struct gmt_goroutines *g, struct gmt_json *j)
-{
-	const struct gmt_gor_stats *st = &g->st;
-	size_t shown = 0;
-
-	gmt_json__kuint(j, "goroutines_live", st->live);
-	gmt_json__kuint(j, "goroutines_live_runtime", st->live_runtime);
-	gmt_json__kbool(j, "goroutines_enumerated", st->enumerated);
-	gmt_json__kuint(j, "goroutines_preexisting", st->preexisting);
-	gmt_json__kuint(j, "goroutines_created", st->created);
-	gmt_json__kuint(j, "goroutines_exited", st->exited);
-	gmt_json__kuint(j, "goroutines_exited_unknown", st->exited_unknown);
-	gmt_json__kuint(j, "goroutine_leak_sites", st->leak_sites);
-	gmt_json__key(j, "goroutine_sites");
-	gmt_json__arr_begin(j);
-	for (size_t i = 0; i < g->nsites && shown < GMT_GOR_REPORT_TOP; i++) {
-		const struct gmt_gor_site *s = g->sites[i];
-
-		if (!s->live && !s->created)
-			continue;
-		gmt_json__obj_begin(j);
-		gmt_json__kstr(j, "site", s->name);
-		gmt_json__kstr(j, "function", s->start_fn);
-		gmt_json__kuint(j, "live", s->live);
-		gmt_json__kuint(j, "created", s->created);
-		gmt_json__kuint(j, "exited", s->exited);
-		gmt_json__kuint(j, "preexisting", s->pre);
-		gmt_json__kbool(j, "runtime", s->runtime);
-		gmt_json__kbool(j, "leak", s->leak && !s->runtime);
-		gmt_json__key(j, "growth");
-		gmt_json__arr_begin(j);
-		for (int k = 0; k <= GMT_GOR_BUCKETS; k++)
-			gmt_json__uint(j, s->buckets[k]);
-		gmt_json__arr_end(j);
-		gmt_json__obj_end(j);
-		shown++;
-	}
-	gmt_json__arr_end(j);
 }

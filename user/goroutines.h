@@ -88,12 +88,17 @@ int gmt_goroutines__finish(struct gmt_goroutines *g, const struct gmt_symbolizer
 void gmt_goroutines__stats(const struct gmt_goroutines *g, struct gmt_gor_stats *st);
 /* Sites by live count, then created, descending (after finish). */
 size_t gmt_goroutines__sites(const struct gmt_goroutines *g, const struct gmt_gor_site *const **out);
+/* A creation stack by id (leaf first); false when unknown. */
+bool gmt_goroutines__stack(const struct gmt_goroutines *g, uint64_t id, const uint64_t **pcs,
+			   uint32_t *depth, bool *truncated);
 /* The live-count samples: ts[i] and the total (user + runtime) live count. */
 size_t gmt_goroutines__track(const struct gmt_goroutines *g, const uint64_t **ts,
 			     const double **live);
 
 /* True for a goroutine function NumGoroutine does not count. */
 bool gmt_goroutines_is_runtime_fn(const char *fn);
+
+/* ---- outputs (out_goroutines.c) ---- */
 
 /* goroutines.folded: live goroutines at the end by creation stack, root first. */
 int gmt_goroutines__write_folded(const struct gmt_goroutines *g, const struct gmt_symbolizer *sym,
