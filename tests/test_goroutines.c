@@ -355,3 +355,31 @@ ParameterizedTest(int *i, gorvars, allgs_found_in_every_flavour)
 	cr_expect_neq(gv.allglen, gv.allgptr);
 	gmt_gobin__free(gb);
 }
+
+/* Snapshots can be taken while records keep coming (a daemon's intervals). */
+Test(goroutines, snapshot_then_more_records)
+{
+	struct gmt_goroutines *g = gmt_goroutines__new();
+	const struct gmt_gor_site *const *s;
+	struct gmt_gor_stats st;
+
+	cr_assert_eq(gmt_goroutines__created(g, 1, 3, 5, FN_LEAK), 0);
+	cr_assert_eq(gmt_goroutines__created(g, 2, 1, 0, FN_SHORT), 0);
+	cr_assert_eq(gmt_goroutines__created(g, 3, 2, 0, FN_SHORT), 0);
+	cr_assert_eq(gmt_goroutines__finish(g, &fake_sym, 0, 10), 0);
+	cr_assert_eq(gmt_goroutines__sites(g, &s), 2);
+	cr_expect_eq(s[0]->live, 2, "the second site first: 2 live");
+	/* The ranking put the sites in another order than they came in; the goroutines
+	 * must still be found by goid. */
+	cr_assert_eq(gmt_goroutines__exited(g, 11, 1), 0);
+	cr_assert_eq(gmt_goroutines__exited(g, 12, 2), 0);
+	cr_assert_eq(gmt_goroutines__finish(g, &fake_sym, 0, 20), 0);
+	gmt_goroutines__stats(g, &st);
+	cr_expect_eq(st.live, 1);
+	cr_expect_eq(st.exited, 2);
+	cr_expect_eq(st.exited_unknown, 0);
+	cr_assert_eq(gmt_goroutines__sites(g, &s), 2);
+	cr_expect_eq(s[0]->live, 1, "now the other site leads");
+	cr_expect_str_eq(s[0]->start_fn, "main.leak.func1");
+	gmt_goroutines__free(g);
+}

@@ -30,7 +30,8 @@ struct gmt_goroutines {
 	double *tick_live;
 	size_t nticks, tick_cap; /* every series has tick_cap entries */
 	struct gmt_gor_stats st;
-	bool finished;
+	struct gmt_gor_site **ranked; /* sites by live count: the last snapshot's order */
+	size_t nranked;
 };
 
 struct gmt_goroutines *gmt_goroutines__new(void)
@@ -50,6 +51,7 @@ void gmt_goroutines__free(struct gmt_goroutines *g)
 		free(g->sites[i]);
 	}
 	free(g->sites);
+	free(g->ranked);
 	gmt_u64map_free(&g->stack_idx);
 	gmt_u64map_free(&g->site_idx);
 	gmt_u64map_free(&g->live);
@@ -353,16 +355,19 @@ static int cmp_site(const void *pa, const void *pb)
 int gmt_goroutines__finish(struct gmt_goroutines *g, const struct gmt_symbolizer *sym,
 			   uint64_t start_ns, uint64_t end_ns)
 {
+	struct gmt_gor_site **ranked;
 	int err;
 
-	if (g->finished)
-		return 0;
 	if (end_ns < start_ns)
 		end_ns = start_ns;
 	err = gmt_goroutines__tick(g, end_ns);
 	if (err)
 		return err;
-	g->finished = true;
+	/* A copy: g->sites stays in the order the goid table's indexes refer to. */
+	ranked = realloc(g->ranked, (g->nsites ? g->nsites : 1) * sizeof(*ranked));
+	if (!ranked)
+		return -ENOMEM;
+	g->ranked = ranked;
 	g->st.live = g->st.live_runtime = g->st.leak_sites = 0;
 	for (size_t i = 0; i < g->nsites; i++) {
 		struct gmt_gor_site *s = g->sites[i];
@@ -376,8 +381,11 @@ int gmt_goroutines__finish(struct gmt_goroutines *g, const struct gmt_symbolizer
 		g->st.leak_sites += s->leak && !s->runtime;
 	}
 	g->st.sites = g->nsites;
-	if (g->nsites)
-		qsort(g->sites, g->nsites, sizeof(*g->sites), cmp_site);
+	g->nranked = g->nsites;
+	if (g->nsites) {
+		memcpy(ranked, g->sites, g->nsites * sizeof(*ranked));
+		qsort(ranked, g->nsites, sizeof(*ranked), cmp_site);
+	}
 	return 0;
 }
 
@@ -388,8 +396,8 @@ void gmt_goroutines__stats(const struct gmt_goroutines *g, struct gmt_gor_stats 
 
 size_t gmt_goroutines__sites(const struct gmt_goroutines *g, const struct gmt_gor_site *const **out)
 {
-	*out = (const struct gmt_gor_site *const *)g->sites;
-	return g->nsites;
+	*out = (const struct gmt_gor_site *const *)g->ranked;
+	return g->ranked ? g->nranked : 0;
 }
 
 bool gmt_goroutines__stack(const struct gmt_goroutines *g, uint64_t id, const uint64_t **pcs,

@@ -78,15 +78,16 @@ int gmt_goroutines__exited(struct gmt_goroutines *g, uint64_t ts, uint64_t goid)
 /* A live-count sample at ts (CLOCK_MONOTONIC ns), for growth and the gc.json track. */
 int gmt_goroutines__tick(struct gmt_goroutines *g, uint64_t ts);
 /*
- * After the last record: ticks end_ns, names the sites, classifies them, fills the
- * buckets over [start_ns, end_ns] and flags leaks.  sym may be NULL (tests: then
- * runtime_fn decides).
+ * A snapshot for the outputs, after the last record or at any time (a long-running
+ * command may take one per interval and keep feeding records): ticks end_ns, names the
+ * sites, classifies them, fills the buckets over [start_ns, end_ns], flags leaks and
+ * ranks the sites.  0 or -ENOMEM.
  */
 int gmt_goroutines__finish(struct gmt_goroutines *g, const struct gmt_symbolizer *sym,
 			   uint64_t start_ns, uint64_t end_ns);
 
 void gmt_goroutines__stats(const struct gmt_goroutines *g, struct gmt_gor_stats *st);
-/* Sites by live count, then created, descending (after finish). */
+/* Sites by live count, then created, descending, as of the last finish (none before). */
 size_t gmt_goroutines__sites(const struct gmt_goroutines *g, const struct gmt_gor_site *const **out);
 /* A creation stack by id (leaf first); false when unknown. */
 bool gmt_goroutines__stack(const struct gmt_goroutines *g, uint64_t id, const uint64_t **pcs,
