@@ -48,7 +48,12 @@ enum gmt_counter {
 	GMT_CNT_GC_READ_ERR,	/* gcController / memstats reads that faulted */
 	GMT_CNT_GC_RB_DROPS,	/* ring buffer full: a GC record lost */
 	GMT_CNT_MPROF_RB_DROPS, /* ring buffer full: a sampler record lost (sampled mode) */
-	GMT_CNT__MAX = 16,
+	/* Goroutines (bpf/goroutines.bpf.c, issue 8) */
+	GMT_CNT_GO_HITS,	/* goroutine probe hits */
+	GMT_CNT_GO_RB_DROPS,	/* ring buffer full: a goroutine create/exit record lost */
+	GMT_CNT_GO_NO_STACK,	/* newproc1 returned without a newproc entry on its thread */
+	GMT_CNT_GO_READ_ERR,	/* reads of g.goid that faulted */
+	GMT_CNT__MAX = 20,
 };
 
 struct gmt_rec_hdr {
@@ -58,6 +63,7 @@ struct gmt_rec_hdr {
 };
 
 #define GMT_STACK_TRUNCATED 0x1
+#define GMT_STACK_GOROUTINE 0x2 /* a creation stack, from the goroutine probes */
 
 struct gmt_rec_stack {
 	struct gmt_rec_hdr hdr;
@@ -140,6 +146,21 @@ struct gmt_rec_gc {
 	__u32 reason;	   /* stwReason (u8): GC_STW_STOP on go1.21+, GC_STW_START on 1.22+ */
 	char reason_str[GMT_GC_REASON_LEN]; /* NUL-terminated */
 	__u64 work[6];			    /* GC_SWEEP, see above */
+};
+
+/* ---- Goroutines (bpf/goroutines.bpf.c, user/goroutines.c; issue 8, DESIGN.md §7) ---- */
+
+enum gmt_go_rec_kind {
+	GMT_REC_GO_CREATE = 32, /* a RET of runtime.newproc1: goroutine goid was created */
+	GMT_REC_GO_EXIT = 33,	/* runtime.goexit0 / gdestroy: goroutine goid ended */
+};
+
+struct gmt_rec_go {
+	struct gmt_rec_hdr hdr;
+	__u64 goid;
+	__u64 stack_id; /* CREATE: the creating goroutine's stack at newproc, 0 if unknown */
+	__u64 start_pc; /* CREATE: the entry of the new goroutine's function (fn.fn), or 0 */
+	__u64 g;	/* the g's address */
 };
 
 #endif

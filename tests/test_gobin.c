@@ -287,6 +287,9 @@ static void check_plan(const char *path, int want_sc)
 		}
 		if (h->id == GMT_HOOK_NEWPROC1_RET)
 			cr_assert_eq(file[h->probe_offset], 0xc3, "%s: newproc1 RET", path);
+		if (h->id == GMT_HOOK_NEWPROC_RUNQPUT)
+			cr_assert(file[h->probe_offset] == 0xe8 && h->emulated,
+				  "%s: the CALL of runqput after newproc1 (emulated)", path);
 		sc += h->id == GMT_HOOK_MALLOC_SC;
 	}
 	cr_assert_eq(sc, want_sc, "%s: size-specialized allocators probed", path);

@@ -44,6 +44,8 @@ struct gmt_gc_session {
 	uint64_t receiver_mismatch; /* startCycle receivers that were not our gcController */
 	struct gmt_run_info ri;
 	bool have_ri;
+	struct gmt_counter_track tracks[GMT_GC_MAX_TRACKS];
+	size_t ntracks;
 	char unavailable[2048]; /* one line per missing piece */
 };
 
@@ -438,6 +440,16 @@ static void out_init(const struct gmt_gc_session *s, struct gmt_gc_out *o)
 	o->ri = s->have_ri ? &s->ri : NULL;
 	o->counters = s->have_counters ? s->counters : NULL;
 	o->unavailable = s->unavailable;
+	o->tracks = s->tracks;
+	o->ntracks = s->ntracks;
+}
+
+int gmt_gc_session__add_track(struct gmt_gc_session *s, const struct gmt_counter_track *t)
+{
+	if (s->ntracks == GMT_GC_MAX_TRACKS)
+		return -ENOSPC;
+	s->tracks[s->ntracks++] = *t;
+	return 0;
 }
 
 static int w_txt(FILE *f, void *ctx)

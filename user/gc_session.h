@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "diag.h"
+#include "out_gc.h"
 #include "runinfo.h"
 
 struct gmt_gobin;
@@ -58,6 +59,11 @@ void gmt_gc_session__stop(struct gmt_gc_session *s, uint64_t end_ns);
 int gmt_gc_session__write(struct gmt_gc_session *s, const char *dir, const struct gmt_run_info *ri,
 			  const uint64_t *rate_ts, const double *rate_bytes_per_s, size_t nrate,
 			  struct gmt_diag *d);
+/*
+ * Another counter track for gc.json (live goroutines...): the arrays must live until
+ * gmt_gc_session__write.  -ENOSPC past GMT_GC_MAX_TRACKS.
+ */
+int gmt_gc_session__add_track(struct gmt_gc_session *s, const struct gmt_counter_track *t);
 /* Adds gc_cycles, gc_forced, stw_pauses, stw_total_ns, stw_max_ns to summary.json. */
 void gmt_gc_session__summary_fields(const struct gmt_gc_session *s, struct gmt_json *j);
 /* Appends the GC summary section to report.txt. */

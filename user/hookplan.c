@@ -11,6 +11,8 @@
 #include "elf_file.h"
 #include "gobin.h"
 #include "probesite.h"
+#include "rtvars.h"
+#include "x86dec.h"
 
 struct hook_spec {
 	enum gmt_hook_id id;
@@ -201,6 +203,56 @@ static int plan_size_specialized(struct gmt_hookplan *plan, const struct gmt_gob
 	return 0;
 }
 
+struct handoff {
+	const struct gmt_gobin *gb;
+	bool after_newproc1;
+	uint64_t call; /* the CALL runqput that follows CALL newproc1, 0 until found */
+	struct gmt_probe_site site;
+};
+
+static int on_handoff_insn(const struct gmt_insn *in, void *arg)
+{
+	struct handoff *h = arg;
+	const char *fn = gmt_rtvars_call_target(h->gb, in);
+
+	if (in->kind == GMT_INSN_CALL || in->kind == GMT_INSN_CALL_IND) {
+		if (h->after_newproc1 && fn && strcmp(fn, "runtime.runqput") == 0) {
+			h->call = in->vaddr;
+			h->site.vaddr = in->vaddr;
+			h->site.emulated = in->emulated;
+			h->site.uprobe_ok = in->uprobe_ok && !in->misemulated;
+			snprintf(h->site.insn, sizeof(h->site.insn), "%s", in->text);
+			return 1;
+		}
+		/* Any other call in between: RBX is no longer newproc1's g. */
+		h->after_newproc1 = fn && strcmp(fn, "runtime.newproc1") == 0;
+	}
+	return 0;
+}
+
+/*
+ * `runqput(pp, newproc1(...), true)` in newproc's systemstack closure: at the CALL of
+ * runqput its second argument, RBX, is the new g, and a CALL is emulated (one trap)
+ * where newproc1's RETs are single-stepped (two).  Coroutines (go1.23+ iter.Pull) get
+ * their g from newproc1 elsewhere: only the RETs see those.
+ */
+static int plan_newproc_handoff(struct gmt_hookplan *plan, const struct gmt_gobin *gb)
+{
+	static const struct hook_spec s = { GMT_HOOK_NEWPROC_RUNQPUT, GMT_GROUP_GOROUTINES,
+					    "runtime.newproc.func1", 19, 99 };
+	struct handoff h = { .gb = gb };
+	struct gmt_func_info fi;
+
+	if (gmt_pcln__func_by_name(gb->pcln, s.function, &fi))
+		return add_missing(plan, &s, "not in this binary");
+	if (gmt_rtvars_walk_func(gb, s.function, on_handoff_insn, &h) || !h.call)
+		return add_missing(plan, &s, "no CALL runqput right after CALL newproc1");
+	if (!h.site.uprobe_ok)
+		return add_missing(plan, &s, "the kernel cannot probe '%s' at %#llx safely",
+				   h.site.insn, (unsigned long long)h.call);
+	return add_hook(plan, gb, &s, &fi, h.call, &h.site);
+}
+
 int gmt_hookplan_build(const struct gmt_gobin *gb, struct gmt_hookplan *plan, struct gmt_diag *d)
 {
 	int minor = gmt_gobin__minor(gb);
@@ -225,6 +277,8 @@ int gmt_hookplan_build(const struct gmt_gobin *gb, struct gmt_hookplan *plan, st
 	}
 	if (!err)
 		err = plan_size_specialized(plan, gb);
+	if (!err && (gb->version_source == GMT_VERSION_PCLNTAB || minor >= 19))
+		err = plan_newproc_handoff(plan, gb);
 	if (err) {
 		gmt_hookplan_free(plan);
 		return gmt_diag_set(d, err, "cannot build the hook plan: %s", strerror(-err));

@@ -29,6 +29,8 @@ enum gmt_hook_id {
 	GMT_HOOK_NEWPROC,
 	GMT_HOOK_NEWPROC1_RET, /* one hook per RET instruction */
 	GMT_HOOK_GEXIT,	       /* goexit0 (<= 1.21) or gdestroy (1.22+) */
+	/* newproc's systemstack closure hands newproc1's g to runqput: the CALL (emulated) */
+	GMT_HOOK_NEWPROC_RUNQPUT,
 	GMT_HOOK__COUNT,
 };
 

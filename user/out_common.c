@@ -22,6 +22,10 @@ static const char *const counter_names[GMT_CNT__MAX] = {
 	[GMT_CNT_GC_READ_ERR] = "gc_read_err",
 	[GMT_CNT_GC_RB_DROPS] = "gc_rb_drops",
 	[GMT_CNT_MPROF_RB_DROPS] = "mprof_rb_drops",
+	[GMT_CNT_GO_HITS] = "go_hits",
+	[GMT_CNT_GO_RB_DROPS] = "go_rb_drops",
+	[GMT_CNT_GO_NO_STACK] = "go_no_stack",
+	[GMT_CNT_GO_READ_ERR] = "go_read_err",
 };
 
 const char *gmt_counter_name(unsigned int c)

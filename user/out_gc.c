@@ -528,6 +528,10 @@ int gmt_write_gc_json(FILE *f, const struct gmt_gc_out *o)
 		stw_event(&x, &s[i], first, last);
 	for (size_t i = 0; i < o->nrate; i++)
 		counter(&x, "allocation rate", o->rate_ts[i], "MB/s", o->rate_bytes_per_s[i] / 1e6);
+	for (size_t t = 0; t < o->ntracks; t++)
+		for (size_t i = 0; i < o->tracks[t].n; i++)
+			counter(&x, o->tracks[t].name, o->tracks[t].ts[i], o->tracks[t].unit,
+				o->tracks[t].v[i]);
 	gmt_json__arr_end(x.j);
 	gmt_json__kstr(x.j, "displayTimeUnit", "ms");
 	gmt_json__key(x.j, "otherData");

@@ -17,6 +17,16 @@
 
 struct gmt_json;
 
+/* A counter track of gc.json besides the GC's own (e.g. live goroutines). */
+struct gmt_counter_track {
+	const char *name, *unit;
+	const uint64_t *ts; /* CLOCK_MONOTONIC ns */
+	const double *v;
+	size_t n;
+};
+
+#define GMT_GC_MAX_TRACKS 4
+
 struct gmt_gc_out {
 	const struct gmt_gc_timeline *tl; /* finished (gmt_gc_timeline__finish) */
 	const struct gmt_run_info *ri;	  /* may be NULL */
@@ -24,6 +34,9 @@ struct gmt_gc_out {
 	const uint64_t *rate_ts;
 	const double *rate_bytes_per_s;
 	size_t nrate;
+	/* More counter tracks, may be empty. */
+	const struct gmt_counter_track *tracks;
+	size_t ntracks;
 	/* GC probe counters (GMT_CNT_GC_*), NULL when unknown. */
 	const uint64_t *counters;
 	/* What could not be read, one item per line ("" when everything was). */

@@ -25,12 +25,13 @@ import (
 var fields = map[string][]string{
 	"runtime.gcControllerState": {"heapLive", "heapMarked", "lastHeapGoal", "gcPercent", "heapMinimum"},
 	"runtime.mstats":            {"numgc", "numforcedgc"},
-	"runtime.g":                 {"m"},
+	"runtime.g":                 {"m", "goid", "atomicstatus", "gopc", "startpc"},
 	"runtime.m":                 {"curg", "preemptoff"},
 	"runtime.workType":          {"tSweepTerm", "tMark", "tMarkTerm", "tEnd", "heap0", "heap1", "heap2", "userForced"},
 }
 
-var symbols = []string{"runtime.gcController", "runtime.memstats", "runtime.work"}
+var symbols = []string{"runtime.gcController", "runtime.memstats", "runtime.work",
+	"runtime.allglen", "runtime.allgptr"}
 
 func main() {
 	if len(os.Args) != 2 {

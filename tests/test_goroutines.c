@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Goroutine tracking without a kernel: the aggregator (user/goroutines.c) on synthetic
+ * creations and exits with a fake symbolizer, and what user/gorvars.c reads from real
+ * binaries against the DWARF / symbol oracle (tests/gcoffsets/main.go).
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gobin.h"
+#include "goroutines.h"
+#include "gorvars.h"
+#include "testutil.h"
+
+/* ---- the aggregator ---- */
+
+#define S 1000000000ULL
+
+/* Fake text: one function per 0x1000 bytes. */
+static int fake_frames(void *ctx, uint64_t ret_addr, struct gmt_frame *fr, int max)
+{
+	static const char *const names[] = { "?", "main.leak", "main.short", "runtime.bgsweep",
+					     "main.main", "main.leak.func1", "main.short.func1",
+					     "runtime.main" };
+	uint64_t pc = ret_addr - 1, i = pc / 0x1000;
+
+	if (i == 0 || i >= sizeof(names) / sizeof(names[0]) || max < 1)
+		return -1;
+	fr[0].func = names[i];
+	fr[0].file = "/src/main.go";
+	fr[0].line = (uint32_t)(pc & 0xfff);
+	return 1;
+}
+
+static const struct gmt_symbolizer fake_sym = { fake_frames, NULL, NULL };
+
+#define PC_LEAK 0x1010	  /* in main.leak */
+#define PC_SHORT 0x2010	  /* in main.short */
+#define PC_MAIN 0x4010	  /* in main.main */
+#define FN_LEAK 0x5000	  /* main.leak.func1's entry */
+#define FN_SHORT 0x6000	  /* main.short.func1 */
+#define FN_RUNTIME 0x3000 /* runtime.bgsweep */
+#define FN_MAIN 0x7000	  /* runtime.main: counted by NumGoroutine */
+
+static const struct gmt_gor_site *find_site(const struct gmt_goroutines *g, const char *fn)
+{
+	const struct gmt_gor_site *const *s;
+	size_t n = gmt_goroutines__sites(g, &s);
+
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(s[i]->name, fn, strlen(fn)) == 0 && s[i]->name[strlen(fn)] == ' ' &&
+		    !s[i]->preexisting)
+			return s[i];
+	return NULL;
+}
+
+/*
+ * Ten seconds: main.leak creates one goroutine a second that never ends; main.short five
+ * a second that end within the second, some still running at a tick; the runtime one
+ * goroutine at 0.5 s.  Before attach: runtime.main, one leak-like user goroutine and a
+ * runtime one.
+ */
+static struct gmt_goroutines *scenario(void)
+{
+	struct gmt_goroutines *g = gmt_goroutines__new();
+	uint64_t leak_pcs[] = { PC_LEAK, PC_MAIN }, short_pcs[] = { PC_SHORT, PC_MAIN };
+	uint64_t goid = 100;
+
+	cr_assert_not_null(g);
+	cr_assert_eq(gmt_goroutines__preexisting(g, 1, 0x10, FN_MAIN), 0);
+	cr_assert_eq(gmt_goroutines__preexisting(g, 2, PC_MAIN, FN_LEAK), 0);
+	cr_assert_eq(gmt_goroutines__preexisting(g, 3, PC_MAIN, FN_RUNTIME), 0);
+	gmt_goroutines__set_enumerated(g, true);
+	cr_assert_eq(gmt_goroutines__add_stack(g, 11, leak_pcs, 2, false), 0);
+	cr_assert_eq(gmt_goroutines__add_stack(g, 22, short_pcs, 2, false), 0);
+	cr_assert_eq(gmt_goroutines__add_stack(g, 11, leak_pcs, 2, false), 0, "duplicate");
+	cr_assert_eq(gmt_goroutines__created(g, S / 2, 50, 33, FN_RUNTIME), 0);
+	for (uint64_t sec = 0; sec < 10; sec++) {
+		uint64_t t = sec * S;
+
+		cr_assert_eq(gmt_goroutines__created(g, t + 1, goid++, 11, FN_LEAK), 0);
+		for (int k = 0; k < 5; k++)
+			cr_assert_eq(gmt_goroutines__created(g, t + 2 + k, 1000 + sec * 10 + k, 22,
+							     FN_SHORT), 0);
+		/* Odd seconds leave two short ones running over the tick. */
+		for (int k = 0; k < (sec % 2 ? 3 : 5); k++)
+			cr_assert_eq(gmt_goroutines__exited(g, t + 10 + k, 1000 + sec * 10 + k), 0);
+		cr_assert_eq(gmt_goroutines__tick(g, t + S / 2), 0);
+		if (sec % 2)
+			for (int k = 3; k < 5; k++)
+				cr_assert_eq(gmt_goroutines__exited(g, t + S / 2 + k,
+								    1000 + sec * 10 + k), 0);
+	}
+	cr_assert_eq(gmt_goroutines__exited(g, 10 * S, 999999), 0, "an exit never seen created");
+	cr_assert_eq(gmt_goroutines__finish(g, &fake_sym, 0, 10 * S), 0);
+	return g;
+}
+
+Test(goroutines, live_counts_by_site)
+{
+	struct gmt_goroutines *g = scenario();
+	struct gmt_gor_stats st;
+	const struct gmt_gor_site *leak = find_site(g, "main.leak"), *shrt = find_site(g, "main.short");
+
+	gmt_goroutines__stats(g, &st);
+	cr_assert_not_null(leak, "main.leak is a site");
+	cr_assert_not_null(shrt, "main.short is a site");
+	cr_expect_eq(leak->live, 10, "main.leak: 10 live, got %llu", (unsigned long long)leak->live);
+	cr_expect_eq(leak->created, 10);
+	cr_expect_eq(shrt->created, 50);
+	cr_expect_eq(shrt->exited, 50);
+	cr_expect_eq(shrt->live, 0);
+	cr_expect_str_eq(leak->start_fn, "main.leak.func1");
+	/* User: 10 leaked + runtime.main + the pre-existing user one; runtime: 2. */
+	cr_expect_eq(st.live, 12, "live (NumGoroutine's count) 12, got %llu",
+		     (unsigned long long)st.live);
+	cr_expect_eq(st.live_runtime, 2, "runtime goroutines 2, got %llu",
+		     (unsigned long long)st.live_runtime);
+	cr_expect_eq(st.preexisting, 3);
+	cr_expect_eq(st.created, 61);
+	cr_expect_eq(st.exited, 50);
+	cr_expect_eq(st.exited_unknown, 1);
+	gmt_goroutines__free(g);
+}
+
+Test(goroutines, only_the_growing_site_is_a_leak)
+{
+	struct gmt_goroutines *g = scenario();
+	const struct gmt_gor_site *leak = find_site(g, "main.leak"), *shrt = find_site(g, "main.short");
+	struct gmt_gor_stats st;
+
+	gmt_goroutines__stats(g, &st);
+	cr_assert(leak && shrt);
+	cr_expect(leak->leak, "main.leak grows in every slice: flagged");
+	cr_expect_eq(leak->buckets[0], 0);
+	cr_expect_eq(leak->buckets[GMT_GOR_BUCKETS], 10);
+	for (int k = 1; k <= GMT_GOR_BUCKETS; k++)
+		cr_expect_geq(leak->buckets[k], leak->buckets[k - 1], "never falls (slice %d)", k);
+	cr_expect_not(shrt->leak, "main.short rises and falls: not flagged");
+	cr_expect_eq(st.leak_sites, 1, "one leak site, got %llu",
+		     (unsigned long long)st.leak_sites);
+	gmt_goroutines__free(g);
+}
+
+Test(goroutines, sites_ranked_by_live)
+{
+	struct gmt_goroutines *g = scenario();
+	const struct gmt_gor_site *const *s;
+	size_t n = gmt_goroutines__sites(g, &s);
+
+	cr_assert_geq(n, 5);
+	cr_expect_eq(s[0]->live, 10);
+	for (size_t i = 1; i < n; i++)
+		cr_expect_geq(s[i - 1]->live, s[i]->live, "sorted by live count");
+	gmt_goroutines__free(g);
+}
+
+Test(goroutines, runtime_goroutines_as_numgoroutine_counts_them)
+{
+	cr_expect(gmt_goroutines_is_runtime_fn("runtime.bgsweep"));
+	cr_expect(gmt_goroutines_is_runtime_fn("runtime.gcenable.gowrap1"));
+	cr_expect_not(gmt_goroutines_is_runtime_fn("runtime.main"));
+	cr_expect_not(gmt_goroutines_is_runtime_fn("runtime.corostart"));
+	cr_expect_not(gmt_goroutines_is_runtime_fn("main.main.func1"));
+	cr_expect_not(gmt_goroutines_is_runtime_fn("os/signal.loop"));
+	cr_expect_not(gmt_goroutines_is_runtime_fn(""));
+}
+
+Test(goroutines, enumerated_then_created_counts_once)
+{
+	struct gmt_goroutines *g = gmt_goroutines__new();
+	struct gmt_gor_stats st;
+
+	/* Created while the enumeration ran: allgs had it, then its record arrived. */
+	cr_assert_eq(gmt_goroutines__preexisting(g, 7, PC_MAIN, FN_LEAK), 0);
+	cr_assert_eq(gmt_goroutines__created(g, 1, 7, 0, FN_LEAK), 0);
+	/* The record was drained first: the enumeration does not count it again. */
+	cr_assert_eq(gmt_goroutines__created(g, 2, 8, 0, FN_LEAK), 0);
+	cr_assert_eq(gmt_goroutines__preexisting(g, 8, PC_MAIN, FN_LEAK), 0);
+	cr_assert_eq(gmt_goroutines__finish(g, &fake_sym, 0, S), 0);
+	gmt_goroutines__stats(g, &st);
+	cr_expect_eq(st.preexisting, 0);
+	cr_expect_eq(st.created, 2);
+	cr_expect_eq(st.live, 2);
+	gmt_goroutines__free(g);
+}
+
+Test(goroutines, many_goroutines_come_and_go)
+{
+	struct gmt_goroutines *g = gmt_goroutines__new();
+	struct gmt_gor_stats st;
+	const uint64_t n = 200000;
+
+	/* Interleaved creations and exits stress the table's deletions. */
+	for (uint64_t i = 1; i <= n; i++) {
+		cr_assert_eq(gmt_goroutines__created(g, i, i * 7919, 0, FN_SHORT), 0);
+		if (i % 3)
+			cr_assert_eq(gmt_goroutines__exited(g, i, (i - (i % 3)) * 7919 + 7919), 0);
+	}
+	for (uint64_t i = 1; i <= n; i++)
+		cr_assert_eq(gmt_goroutines__exited(g, n + i, i * 7919), 0);
+	cr_assert_eq(gmt_goroutines__finish(g, &fake_sym, 0, 2 * n), 0);
+	gmt_goroutines__stats(g, &st);
+	cr_expect_eq(st.live, 0, "every goroutine exited, %llu left",
+		     (unsigned long long)st.live);
+	cr_expect_eq(st.exited + st.exited_unknown, n + n - n / 3);
+	cr_expect_eq(st.exited, n, "each goroutine's exit matched once");
+	gmt_goroutines__free(g);
+}
+
+Test(goroutines, folded_has_live_goroutines_by_stack)
+{
+	struct gmt_goroutines *g = scenario();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_eq(gmt_goroutines__write_folded(g, &fake_sym, f), 0);
+	fclose(f);
+	cr_expect(strstr(buf, "main.main;main.leak;[go] main.leak.func1 10\n"), "%s", buf);
+	cr_expect(strstr(buf, "[pre-existing];main.main;[go] main.leak.func1 1\n"), "%s", buf);
+	cr_expect(strstr(buf, "[unknown stack];[go] runtime.bgsweep 1\n"), "%s", buf);
+	cr_expect_null(strstr(buf, "main.short"), "no live main.short goroutines:\n%s", buf);
+	free(buf);
+	gmt_goroutines__free(g);
+}
+
+Test(goroutines, many_ticks_are_thinned)
+{
+	struct gmt_goroutines *g = gmt_goroutines__new();
+	const uint64_t *ts;
+	const double *live;
+	size_t n;
+
+	for (uint64_t i = 0; i < 10000; i++) {
+		cr_assert_eq(gmt_goroutines__created(g, i * 10, i + 1, 5, FN_LEAK), 0);
+		cr_assert_eq(gmt_goroutines__tick(g, i * 10 + 5), 0);
+	}
+	cr_assert_eq(gmt_goroutines__finish(g, &fake_sym, 0, 100000), 0);
+	n = gmt_goroutines__track(g, &ts, &live);
+	cr_expect_leq(n, 4097, "bounded: %zu samples", n);
+	cr_expect_eq(live[n - 1], 10000);
+	for (size_t i = 1; i < n; i++) {
+		cr_expect_gt(ts[i], ts[i - 1]);
+		cr_expect_geq(live[i], live[i - 1]);
+	}
+	gmt_goroutines__free(g);
+}
+
+/* ---- runtime.g offsets and allgs against the oracle ---- */
+
+struct oracle {
+	long goid, status, gopc, startpc;
+	uint64_t allglen, allgptr;
+};
+
+static void run_oracle(const char *bin, struct oracle *o)
+{
+	const char *root = getenv("GMT_SOURCE_ROOT");
+	char *out, *save = NULL;
+
+	cr_assert(root, "GMT_SOURCE_ROOT is not set: run through meson test");
+	memset(o, 0, sizeof(*o));
+	o->goid = o->status = o->gopc = o->startpc = -1;
+	out = tu_run("cd %s && GOFLAGS=-mod=mod %s run tests/gcoffsets/main.go %s", root, tu_go(),
+		     bin);
+	for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char name[128], sec[32];
+		unsigned long long v;
+		long off;
+
+		if (sscanf(l, "sym %127s %llx %31s", name, &v, sec) == 3) {
+			if (!strcmp(name, "runtime.allglen"))
+				o->allglen = v;
+			else if (!strcmp(name, "runtime.allgptr"))
+				o->allgptr = v;
+		} else if (sscanf(l, "off %127s %ld", name, &off) == 2) {
+			if (!strcmp(name, "runtime.g.goid"))
+				o->goid = off;
+			else if (!strcmp(name, "runtime.g.atomicstatus"))
+				o->status = off;
+			else if (!strcmp(name, "runtime.g.gopc"))
+				o->gopc = off;
+			else if (!strcmp(name, "runtime.g.startpc"))
+				o->startpc = off;
+		}
+	}
+	free(out);
+}
+
+static struct gmt_gobin *open_bin(const char *path)
+{
+	struct gmt_gobin *gb = NULL;
+	struct gmt_diag d = {};
+
+	cr_assert_eq(gmt_gobin__open(path, &gb, &d), 0, "%s opens: %s", path, d.msg);
+	return gb;
+}
+
+ParameterizedTestParameters(gorvars, offsets_match_dwarf)
+{
+	static int idx[16];
+
+	for (size_t i = 0; i < tu_nversions; i++)
+		idx[i] = (int)i;
+	return cr_make_param_array(int, idx, tu_nversions);
+}
+
+ParameterizedTest(int *i, gorvars, offsets_match_dwarf, .timeout = 300)
+{
+	const char *v = tu_versions[*i];
+	const char *path = tu_fixture("goleak", v, "exe");
+	struct gmt_gobin *gb = open_bin(path);
+	struct gmt_g_offsets off;
+	struct gmt_gorvars gv;
+	struct oracle o;
+
+	run_oracle(path, &o);
+	cr_assert_eq(gmt_g_offsets_for(gmt_gobin__minor(gb), &off), 0, "%s: table knows it", v);
+	cr_expect_eq(off.goid, o.goid, "%s: g.goid %u, DWARF %ld", v, off.goid, o.goid);
+	cr_expect_eq(off.atomicstatus, o.status, "%s: g.atomicstatus", v);
+	cr_expect_eq(off.gopc, o.gopc, "%s: g.gopc", v);
+	cr_expect_eq(off.startpc, o.startpc, "%s: g.startpc", v);
+	/* What the stripped build decodes is what the symbols say. */
+	cr_assert(o.allglen && o.allgptr, "%s: the oracle found allglen/allgptr", v);
+	cr_assert_eq(gmt_gorvars_find(gb, GMT_GORVARS_NO_SYMTAB, &gv), 0);
+	cr_expect(gv.decoded, "%s: decoded from runtime.allgadd (%s)", v, gv.why);
+	cr_expect_eq(gv.allglen, o.allglen, "%s: allglen %#llx, symbol %#llx", v,
+		     (unsigned long long)gv.allglen, (unsigned long long)o.allglen);
+	cr_expect_eq(gv.allgptr, o.allgptr, "%s: allgptr %#llx, symbol %#llx", v,
+		     (unsigned long long)gv.allgptr, (unsigned long long)o.allgptr);
+	cr_assert_eq(gmt_gorvars_find(gb, 0, &gv), 0);
+	cr_expect(!gv.decoded && gv.allglen == o.allglen, "%s: .symtab first", v);
+	gmt_gobin__free(gb);
+}
+
+ParameterizedTestParameters(gorvars, allgs_found_in_every_flavour)
+{
+	return cr_make_param_array(int, tu_matrix_params(false), tu_matrix_size(false));
+}
+
+ParameterizedTest(int *i, gorvars, allgs_found_in_every_flavour)
+{
+	const char *v, *f;
+	struct gmt_gobin *gb;
+	struct gmt_gorvars gv;
+
+	tu_matrix_entry(*i, &v, &f);
+	gb = open_bin(tu_fixture("goleak", v, f));
+	cr_assert_eq(gmt_gorvars_find(gb, 0, &gv), 0);
+	cr_expect(gv.allglen && gv.allgptr, "%s-%s: allglen/allgptr found (%s)", v, f, gv.why);
+	cr_expect_neq(gv.allglen, gv.allgptr);
+	gmt_gobin__free(gb);
+}
+
+/* Snapshots can be taken while records keep coming (a daemon's intervals). */
+Test(goroutines, snapshot_then_more_records)
+{
+	struct gmt_goroutines *g = gmt_goroutines__new();
+	const struct gmt_gor_site *const *s;
+	struct gmt_gor_stats st;
+
+	cr_assert_eq(gmt_goroutines__created(g, 1, 3, 5, FN_LEAK), 0);
+	cr_assert_eq(gmt_goroutines__created(g, 2, 1, 0, FN_SHORT), 0);
+	cr_assert_eq(gmt_goroutines__created(g, 3, 2, 0, FN_SHORT), 0);
+	cr_assert_eq(gmt_goroutines__finish(g, &fake_sym, 0, 10), 0);
+	cr_assert_eq(gmt_goroutines__sites(g, &s), 2);
+	cr_expect_eq(s[0]->live, 2, "the second site first: 2 live");
+	/* The ranking put the sites in another order than they came in; the goroutines
+	 * must still be found by goid. */
+	cr_assert_eq(gmt_goroutines__exited(g, 11, 1), 0);
+	cr_assert_eq(gmt_goroutines__exited(g, 12, 2), 0);
+	cr_assert_eq(gmt_goroutines__finish(g, &fake_sym, 0, 20), 0);
+	gmt_goroutines__stats(g, &st);
+	cr_expect_eq(st.live, 1);
+	cr_expect_eq(st.exited, 2);
+	cr_expect_eq(st.exited_unknown, 0);
+	cr_assert_eq(gmt_goroutines__sites(g, &s), 2);
+	cr_expect_eq(s[0]->live, 1, "now the other site leads");
+	cr_expect_str_eq(s[0]->start_fn, "main.leak.func1");
+	gmt_goroutines__free(g);
+}

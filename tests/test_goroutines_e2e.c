@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: MIT
+/*
+ * End to end: `gomemtrace record --goroutines` attached to the goleak fixture, for every
+ * Go version and build flavour of the matrix.  The fixture leaks goroutines at
+ * main.leakOne (blocked on a channel nobody sends to), runs short-lived ones at
+ * main.shortOne, and prints runtime.NumGoroutine() after gomemtrace has stopped: our
+ * live count must equal it, with the runtime's own goroutines counted apart.  These
+ * tests load BPF and attach uprobes: without root or BPF they fail, they never skip.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+struct truth {
+	long leaked, shorts, numgoroutine;
+};
+
+static void parse_fixture_output(const char *out, struct truth *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->numgoroutine = -1;
+	for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		sscanf(p, "done leaked=%ld short=%ld", &t->leaked, &t->shorts);
+		sscanf(p, "goroutines=%ld", &t->numgoroutine);
+	}
+	cr_assert_gt(t->leaked, 0, "fixture printed what it leaked:\n%s", out);
+	cr_assert_gt(t->shorts, 0, "fixture printed its short-lived goroutines:\n%s", out);
+	cr_assert_gt(t->numgoroutine, t->leaked, "fixture printed NumGoroutine:\n%s", out);
+}
+
+/*
+ * Attach (-p) to the fixture waiting for SIGUSR1, start its goroutines once tracing
+ * runs, stop gomemtrace with SIGINT after "done", then let it print NumGoroutine.
+ */
+static char *run_attached(const char *fx, const char *fx_args, char *dir, size_t dirlen)
+{
+	char *out = tu_run("GMT=%s FX=%s bash -c '"
+			   "set -e; d=$(mktemp -d); $FX -wait %s > $d/fx.out & p=$!; "
+			   "until grep -qs ready $d/fx.out; do sleep 0.05; done; "
+			   "$GMT record --goroutines -o $d/out -p $p 2> $d/gmt.err & g=$!; "
+			   "until grep -qs \"tracing PID\" $d/gmt.err; do sleep 0.05; done; "
+			   "kill -USR1 $p; until grep -qs done $d/fx.out; do sleep 0.05; done; "
+			   "kill -INT $g; wait $g; echo gmt_rc=$?; kill -USR2 $p; wait $p; "
+			   "cat $d/fx.out $d/gmt.err; echo dir=$d'",
+			   tu_bin(), fx, fx_args);
+	const char *p = strstr(out, "dir=");
+
+	cr_assert(p && sscanf(p, "dir=%255s", dir) == 1, "%s: the run finished:\n%s", fx, out);
+	cr_assert(strstr(out, "gmt_rc=0"), "%s: gomemtrace exits 0 on SIGINT:\n%s", fx, out);
+	strncat(dir, "/out", dirlen - strlen(dir) - 1);
+	return out;
+}
+
+struct site {
+	long live, created, exited, leak, runtime;
+	bool found;
+};
+
+/* The goroutine_sites entry of summary.json whose site is in function fn. */
+static struct site summary_site(const char *dir, const char *fn)
+{
+	struct site s = {};
+	char *line = tu_run("python3 -c 'import json,sys\n"
+			    "for s in json.load(open(sys.argv[1]))[\"goroutine_sites\"]:\n"
+			    "  if s[\"site\"].split(\" \")[0] == sys.argv[2]:\n"
+			    "    print(s[\"live\"], s[\"created\"], s[\"exited\"], int(s[\"leak\"]), "
+			    "int(s[\"runtime\"])); break' %s/summary.json %s",
+			    dir, fn);
+
+	s.found = sscanf(line, "%ld %ld %ld %ld %ld", &s.live, &s.created, &s.exited, &s.leak,
+			 &s.runtime) == 5;
+	free(line);
+	return s;
+}
+
+static void check_attached(const char *version, const char *flavour)
+{
+	const char *fx = tu_fixture("goleak", version, flavour);
+	char dir[300] = "", path[400];
+	char *out = run_attached(fx, "-leak 150 -short 15000 -dur 3", dir, sizeof(dir));
+	struct truth t;
+	struct site leak, shorts;
+	char *n;
+
+	parse_fixture_output(out, &t);
+	cr_assert_eq(tu_summary_num(dir, "goroutines_enumerated"), 1,
+		     "%s: the goroutines before attach were read from allgs:\n%s", fx, out);
+	cr_expect_eq(tu_summary_num(dir, "goroutines_live"), t.numgoroutine,
+		     "%s: goroutines_live (%.0f) equals runtime.NumGoroutine() (%ld)", fx,
+		     tu_summary_num(dir, "goroutines_live"), t.numgoroutine);
+	cr_expect_geq(tu_summary_num(dir, "goroutines_live_runtime"), 2,
+		      "%s: the runtime's own goroutines (forcegc, sweeper, ...) are counted apart",
+		      fx);
+	cr_expect_eq(tu_summary_num(dir, "goroutines_exited_unknown"), 0,
+		     "%s: every exit is of a goroutine we knew", fx);
+
+	leak = summary_site(dir, "main.leakOne");
+	cr_assert(leak.found, "%s: main.leakOne is a creation site in summary.json", fx);
+	cr_expect_eq(leak.created, t.leaked, "%s: main.leakOne created %ld (fixture: %ld)", fx,
+		     leak.created, t.leaked);
+	cr_expect_eq(leak.live, t.leaked, "%s: main.leakOne: %ld live (fixture leaked %ld)", fx,
+		     leak.live, t.leaked);
+	cr_expect_eq(leak.leak, 1, "%s: main.leakOne is flagged as a probable leak", fx);
+	cr_expect_eq(leak.runtime, 0, "%s: main.leakOne is not the runtime's", fx);
+
+	shorts = summary_site(dir, "main.shortOne");
+	cr_assert(shorts.found, "%s: main.shortOne is a creation site in summary.json", fx);
+	cr_expect_eq(shorts.created, t.shorts, "%s: main.shortOne created %ld (fixture: %ld)", fx,
+		     shorts.created, t.shorts);
+	cr_expect_eq(shorts.exited, t.shorts, "%s: main.shortOne: %ld exited (fixture: %ld)", fx,
+		     shorts.exited, t.shorts);
+	cr_expect_eq(shorts.live, 0, "%s: main.shortOne: none live at the end", fx);
+	cr_expect_eq(shorts.leak, 0, "%s: main.shortOne is not flagged", fx);
+	cr_expect_eq(tu_summary_num(dir, "goroutine_leak_sites"), 1, "%s: one leak site", fx);
+
+	snprintf(path, sizeof(path), "%s/goroutines.folded", dir);
+	cr_expect_eq(tu_folded_sum(path, "main.leakOne", false), t.leaked,
+		     "%s: goroutines.folded holds the %ld leaked goroutines under main.leakOne", fx,
+		     t.leaked);
+	cr_expect_eq(tu_folded_sum(path, "main.shortOne", false), 0,
+		     "%s: and none of main.shortOne", fx);
+	n = tu_run("grep -o '\"name\":\"goroutines live\",[^}]*\"ph\":\"C\"' %s/gc.json | wc -l",
+		   dir);
+	cr_expect_gt(atoi(n), 2, "%s: gc.json has a live-goroutine counter track", fx);
+	free(n);
+	n = tu_run("grep -c 'LEAK? main.leakOne' %s/report.txt || true", dir);
+	cr_expect_eq(atoi(n), 1, "%s: report.txt flags main.leakOne", fx);
+	free(n);
+	tu_run("rm -rf \"$(dirname %s)\"", dir); /* the run's whole temporary directory */
+	free(out);
+}
+
+ParameterizedTestParameters(goroutines, live_equals_numgoroutine)
+{
+	return cr_make_param_array(int, tu_matrix_params(false), tu_matrix_size(false));
+}
+
+ParameterizedTest(int *i, goroutines, live_equals_numgoroutine, .timeout = 300)
+{
+	const char *v, *f;
+
+	tu_matrix_entry(*i, &v, &f);
+	check_attached(v, f);
+}
+
+/*
+ * Launch mode: every goroutine, main's included, is created under the probes; the
+ * program exits right after printing NumGoroutine, with its leaked goroutines alive.
+ */
+static void check_launched(const char *version)
+{
+	const char *fx = tu_fixture("goleak", version, "exe");
+	char dir[] = "/tmp/gmt-gor-XXXXXX", out_dir[300];
+	struct site leak;
+	struct truth t;
+	char *out;
+
+	cr_assert_not_null(mkdtemp(dir));
+	out = tu_run("%s record --goroutines -q -o %s/out -- %s -leak 40 -short 2000 -dur 1",
+		     tu_bin(), dir, fx);
+	parse_fixture_output(out, &t);
+	snprintf(out_dir, sizeof(out_dir), "%s/out", dir);
+	cr_expect_eq(tu_summary_num(out_dir, "goroutines_preexisting"), 0,
+		     "%s: nothing ran before the probes", fx);
+	cr_expect_eq(tu_summary_num(out_dir, "goroutines_live"), t.numgoroutine,
+		     "%s: goroutines_live (%.0f) equals runtime.NumGoroutine() (%ld)", fx,
+		     tu_summary_num(out_dir, "goroutines_live"), t.numgoroutine);
+	leak = summary_site(out_dir, "main.leakOne");
+	cr_assert(leak.found, "%s: main.leakOne is a creation site", fx);
+	cr_expect_eq(leak.live, t.leaked, "%s: main.leakOne: %ld live of %ld leaked", fx,
+		     leak.live, t.leaked);
+	tu_run("rm -rf %s", dir);
+	free(out);
+}
+
+Test(goroutines, launch_go119, .timeout = 300)
+{
+	check_launched("go119");
+}
+
+Test(goroutines, launch_go127, .timeout = 300)
+{
+	check_launched("go127");
+}
