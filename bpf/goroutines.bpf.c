@@ -112,9 +112,8 @@ int gmt_go_newproc(struct pt_regs *ctx)
 	return 0;
 }
 
-/* A RET of newproc1 (on g0 of the creating thread): RAX is the new g. */
-SEC("uprobe")
-int gmt_go_created(struct pt_regs *ctx)
+/* The new goroutine gp is known: join it with the creation stack newproc left. */
+static __always_inline int created(__u64 gp)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct creator c = {};
@@ -130,7 +129,14 @@ int gmt_go_created(struct pt_regs *ctx)
 	} else {
 		count(GMT_CNT_GO_NO_STACK, 1);
 	}
-	return send(GMT_REC_GO_CREATE, GO_RET1(ctx), c.stack_id, c.start_pc);
+	return send(GMT_REC_GO_CREATE, gp, c.stack_id, c.start_pc);
+}
+
+/* A RET of newproc1 (on g0 of the creating thread): RAX is the new g. */
+SEC("uprobe")
+int gmt_go_created(struct pt_regs *ctx)
+{
+	return created(GO_RET1(ctx));
 }
 
 /*
@@ -141,21 +147,7 @@ int gmt_go_created(struct pt_regs *ctx)
 SEC("uprobe")
 int gmt_go_handoff(struct pt_regs *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct creator c = {};
-	struct creator *p;
-
-	if (!enabled)
-		return 0;
-	count(GMT_CNT_GO_HITS, 1);
-	p = bpf_map_lookup_elem(&creators, &tid);
-	if (p) {
-		c = *p;
-		bpf_map_delete_elem(&creators, &tid);
-	} else {
-		count(GMT_CNT_GO_NO_STACK, 1);
-	}
-	return send(GMT_REC_GO_CREATE, GO_ARG2(ctx), c.stack_id, c.start_pc);
+	return created(GO_ARG2(ctx));
 }
 
 /* func goexit0(gp *g) (<= 1.21) / func gdestroy(gp *g) (1.22+), on g0. */

@@ -60,10 +60,8 @@ static void check_binary(const char *path, bool newobject_frame)
 	    {"main.siteLarge", "uint8"},
 	    {"main.sitePtrs", "*int"},
 	};
-	struct gmt_gobin *gb = NULL;
-	struct gmt_diag d = {0};
+	struct gmt_gobin *gb = tu_open_gobin(path);
 
-	cr_assert_eq(gmt_gobin__open(path, &gb, &d), 0, "%s: %s", path, d.msg);
 	for (size_t i = 0; i < sizeof(sites) / sizeof(sites[0]); i++) {
 		uint64_t ret = ret_after_call(path, sites[i].fn, ALLOCATORS);
 

@@ -685,29 +685,16 @@ static void run_oracle(const char *bin, struct oracle *o)
 	free(out);
 }
 
-static struct gmt_gobin *open_bin(const char *path)
-{
-	struct gmt_gobin *gb = NULL;
-	struct gmt_diag d = {};
-
-	cr_assert_eq(gmt_gobin__open(path, &gb, &d), 0, "%s opens: %s", path, d.msg);
-	return gb;
-}
-
 ParameterizedTestParameters(gcvars, offsets_match_dwarf)
 {
-	static int idx[16];
-
-	for (size_t i = 0; i < tu_nversions; i++)
-		idx[i] = (int)i;
-	return cr_make_param_array(int, idx, tu_nversions);
+	return cr_make_param_array(int, tu_version_params(), tu_nversions);
 }
 
 ParameterizedTest(int *i, gcvars, offsets_match_dwarf, .timeout = 300)
 {
 	const char *v = tu_versions[*i];
 	const char *path = tu_fixture("gcwork", v, "exe");
-	struct gmt_gobin *gb = open_bin(path);
+	struct gmt_gobin *gb = tu_open_gobin(path);
 	struct gmt_gc_offsets off;
 	struct oracle o;
 
@@ -776,7 +763,7 @@ ParameterizedTest(int *i, gcvars, found_in_every_flavour, .timeout = 300)
 		want_heaps = ox.work + ox.heap0 - base(&ox, ox.work_sec) + base(&os, ox.work_sec);
 	}
 
-	gb = open_bin(path);
+	gb = tu_open_gobin(path);
 	cr_assert_eq(gmt_gcvars_find(gb, 0, &sym), 0, "%s-%s: gcvars runs", v, fl);
 	cr_assert_eq(gmt_gcvars_find(gb, GMT_GCVARS_NO_SYMTAB, &dec), 0, "%s-%s: decoding", v, fl);
 	cr_expect_eq(dec.gc_controller, want_ctrl, "%s-%s: gcController decoded (%s)", v, fl,

@@ -291,29 +291,16 @@ static void run_oracle(const char *bin, struct oracle *o)
 	free(out);
 }
 
-static struct gmt_gobin *open_bin(const char *path)
-{
-	struct gmt_gobin *gb = NULL;
-	struct gmt_diag d = {};
-
-	cr_assert_eq(gmt_gobin__open(path, &gb, &d), 0, "%s opens: %s", path, d.msg);
-	return gb;
-}
-
 ParameterizedTestParameters(gorvars, offsets_match_dwarf)
 {
-	static int idx[16];
-
-	for (size_t i = 0; i < tu_nversions; i++)
-		idx[i] = (int)i;
-	return cr_make_param_array(int, idx, tu_nversions);
+	return cr_make_param_array(int, tu_version_params(), tu_nversions);
 }
 
 ParameterizedTest(int *i, gorvars, offsets_match_dwarf, .timeout = 300)
 {
 	const char *v = tu_versions[*i];
 	const char *path = tu_fixture("goleak", v, "exe");
-	struct gmt_gobin *gb = open_bin(path);
+	struct gmt_gobin *gb = tu_open_gobin(path);
 	struct gmt_g_offsets off;
 	struct gmt_gorvars gv;
 	struct oracle o;
@@ -349,7 +336,7 @@ ParameterizedTest(int *i, gorvars, allgs_found_in_every_flavour)
 	struct gmt_gorvars gv;
 
 	tu_matrix_entry(*i, &v, &f);
-	gb = open_bin(tu_fixture("goleak", v, f));
+	gb = tu_open_gobin(tu_fixture("goleak", v, f));
 	cr_assert_eq(gmt_gorvars_find(gb, 0, &gv), 0);
 	cr_expect(gv.allglen && gv.allgptr, "%s-%s: allglen/allgptr found (%s)", v, f, gv.why);
 	cr_expect_neq(gv.allglen, gv.allgptr);

@@ -31,15 +31,6 @@
 
 /* ---- oracles ---- */
 
-static struct gmt_gobin *open_bin(const char *path)
-{
-	struct gmt_gobin *gb = NULL;
-	struct gmt_diag d = {};
-
-	cr_assert_eq(gmt_gobin__open(path, &gb, &d), 0, "%s opens: %s", path, d.msg);
-	return gb;
-}
-
 static uint64_t nm_addr(const char *path, const char *sym)
 {
 	char *out = tu_run("%s tool nm %s | awk '$3 == \"%s\" {print $1}'", tu_go(), path, sym);
@@ -120,7 +111,7 @@ ParameterizedTest(int *i, memrate_find, matches_linker_symbols, .timeout = 120)
 	uint64_t want_rate = oracle_addr(name, v, fl, "runtime.MemProfileRate");
 	uint64_t want_disable = oracle_addr(name, v, fl, "runtime.disableMemoryProfiling");
 	uint64_t want_inittask = go119 ? oracle_addr(name, v, fl, "runtime..inittask") : 0;
-	struct gmt_gobin *gb = open_bin(tu_fixture(name, v, fl));
+	struct gmt_gobin *gb = tu_open_gobin(tu_fixture(name, v, fl));
 	unsigned int modes[] = {0, GMT_MEMRATE_NO_SYMTAB};
 
 	for (int m = 0; m < 2; m++) {
@@ -197,7 +188,7 @@ ParameterizedTest(int *i, memrate_find, matches_running_program, .timeout = 60)
 	const char *v = tu_versions[*i / tu_nflavours], *fl = tu_flavours[*i % tu_nflavours];
 	const char *path = tu_fixture("memrate", v, fl);
 	char *out = tu_run("%s -info", path);
-	struct gmt_gobin *gb = open_bin(path);
+	struct gmt_gobin *gb = tu_open_gobin(path);
 	struct gmt_memrate_vars mv, dec;
 	struct gmt_diag d = {};
 	struct info in;
@@ -228,7 +219,7 @@ static void patched_copy(const char *path, char *out, size_t outlen,
 {
 	size_t len;
 	uint8_t *buf = tu_read_file(path, &len);
-	struct gmt_gobin *gb = open_bin(path);
+	struct gmt_gobin *gb = tu_open_gobin(path);
 	int fd;
 
 	patch(gb, buf, ctx);
@@ -293,7 +284,7 @@ Test(memrate_find, wrong_initial_value_is_rejected)
 
 	patched_copy(tu_fixture("memrate", "go126", "stripped"), path, sizeof(path),
 		     patch_initial_value, NULL);
-	gb = open_bin(path);
+	gb = tu_open_gobin(path);
 	cr_expect_eq(gmt_memrate_find(gb, 0, &mv, &d), -ENOENT,
 		     "an address not holding 524288 is not MemProfileRate");
 	cr_expect(strstr(d.msg, "holds 1234"), "the message says what the file holds: %s", d.msg);
@@ -313,7 +304,7 @@ Test(memrate_find, no_nextsample_idiom_is_enoent)
 	patched_copy(tu_fixture("memrate", "go124", "nosh"), path, sizeof(path), patch_nextsample,
 		     &patched);
 	cr_assert_geq(patched, 2, "a `cmp reg, 1` patched in each function");
-	gb = open_bin(path);
+	gb = tu_open_gobin(path);
 	cr_expect_eq(gmt_memrate_find(gb, 0, &mv, &d), -ENOENT, "stripped and not decodable");
 	cr_expect(strstr(d.msg, "cannot find runtime.MemProfileRate"), "a clear message: %s",
 		  d.msg);
@@ -472,7 +463,7 @@ struct live {
 
 static void live_vars(struct live *l, const char *path)
 {
-	struct gmt_gobin *gb = open_bin(path);
+	struct gmt_gobin *gb = tu_open_gobin(path);
 	const struct gmt_elf_seg *s = NULL;
 	struct gmt_diag d = {};
 
@@ -816,7 +807,7 @@ ParameterizedTest(int *i, memrate_launch, profile_reader_linked, .timeout = 120)
 
 	if (!build_memprofile(gos[*i], path, sizeof(path)))
 		cr_assert_fail("%s is not installed (scripts/setup.sh installs it)", gos[*i]);
-	gb = open_bin(path);
+	gb = tu_open_gobin(path);
 	cr_assert_eq(gmt_memrate_find(gb, GMT_MEMRATE_NO_SYMTAB, &mv, &d), 0, "%s: found: %s",
 		     gos[*i], d.msg);
 	cr_expect_eq(mv.disable, nm_addr(path, "runtime.disableMemoryProfiling"),

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "testutil.h"
 
+#include "gobin.h"
+
 #include <criterion/criterion.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -202,4 +204,22 @@ void tu_matrix_entry(int i, const char **version, const char **flavour)
 	}
 	*version = tu_versions[i / tu_nflavours];
 	*flavour = tu_flavours[i % tu_nflavours];
+}
+
+int *tu_version_params(void)
+{
+	static int idx[16];
+
+	for (size_t i = 0; i < tu_nversions && i < 16; i++)
+		idx[i] = (int)i;
+	return idx;
+}
+
+struct gmt_gobin *tu_open_gobin(const char *path)
+{
+	struct gmt_gobin *gb = NULL;
+	struct gmt_diag d = {};
+
+	cr_assert_eq(gmt_gobin__open(path, &gb, &d), 0, "%s opens: %s", path, d.msg);
+	return gb;
 }

@@ -41,6 +41,13 @@ size_t tu_matrix_size(bool with_exp);
 int *tu_matrix_params(bool with_exp);
 void tu_matrix_entry(int i, const char **version, const char **flavour);
 
+/* One index per Go version (0 .. tu_nversions - 1), for cr_make_param_array. */
+int *tu_version_params(void);
+
+struct gmt_gobin;
+/* Opens a Go binary with gmt_gobin__open(); fails the test with its message if it cannot. */
+struct gmt_gobin *tu_open_gobin(const char *path);
+
 /* Reads a whole file (malloc'd). */
 uint8_t *tu_read_file(const char *path, size_t *len);
 
