@@ -30,7 +30,7 @@ struct run {
 
 static void parse_run(const char *dir, struct run *r)
 {
-	char path[512];
+	char path[1024];
 	char *out;
 
 	snprintf(path, sizeof(path), "%s/%s.out", dir, r->tag);
@@ -80,7 +80,7 @@ Test(daemon, restarts_and_late_start, .timeout = 600)
 	for (int i = 0; i < 4; i++) {
 		char key[32];
 
-		snprintf(key, sizeof(key), "pid %s=", runs[i].tag);
+		snprintf(key, sizeof(key), "pid %.7s=", runs[i].tag);
 		p = strstr(out, key);
 		cr_assert(p && sscanf(p + strlen(key), "%d", &runs[i].pid) == 1,
 			  "the scenario started %s:\n%s", runs[i].tag, out);
@@ -102,14 +102,14 @@ Test(daemon, restarts_and_late_start, .timeout = 600)
 
 	for (int i = 0; i < 4; i++) {
 		struct run *r = &runs[i];
-		char rdir[600], pdir[700], names[256][64], announce[64];
+		char rdir[600], pdir[700], names[64][256], announce[64];
 		double alloc = 0;
 		int n;
 
 		snprintf(rdir, sizeof(rdir), "%s/run", work);
 		parse_run(rdir, r);
 		snprintf(pdir, sizeof(pdir), "%s/out/app%c-%d", rdir, r->tag[0], r->pid);
-		n = intervals(pdir, names, 256);
+		n = intervals(pdir, names, 64);
 		cr_expect_geq(n, 1, "%s (PID %d) has its intervals in %s", r->tag, r->pid, pdir);
 		/* The allocations of the run, summed over its intervals. */
 		for (int k = 0; k < n; k++) {
