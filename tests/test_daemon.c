@@ -198,3 +198,48 @@ Test(daemon, sighup_and_keep, .timeout = 300)
 	free(out);
 	tu_run("rm -rf %s", work);
 }
+
+/* The daemon on the sampled fixture with opts; returns the log, the fixture's output after. */
+static char *run_alerts(const char *fx, const char *work, const char *opts)
+{
+	return tu_run(
+		"GMT=%s FX=%s D=%s bash -c '"
+		"set -e; $FX -wait > $D/fx.out & p=$!; "
+		"until grep -qs ready $D/fx.out; do sleep 0.05; done; "
+		"$GMT daemon -p $p -o $D/out -i 3600 --metrics none %s 2> $D/d.err & g=$!; "
+		"until grep -qs \"tracing PID $p \" $D/d.err; do sleep 0.05; done; "
+		"kill -USR1 $p; until grep -qs done $D/fx.out; do sleep 0.05; done; "
+		"sleep 3; kill -TERM $g; wait $g; echo rc=$?; kill -USR2 $p; wait $p; "
+		"cat $D/fx.out $D/d.err; echo; ls $D/out/*/'",
+		tu_bin(), fx, work, opts);
+}
+
+/*
+ * Thresholds: 128 MiB stay live after the fixture's GC, and it runs ~100 GC cycles.
+ * Over 64 MiB for a second must fire, a 1 us pause must fire; 1 GiB and 10 s must not.
+ */
+Test(daemon, alerts_fire_when_crossed_only, .timeout = 300)
+{
+	const char *fx = tu_fixture("sampled", "go126", "exe");
+	char work[] = "/tmp/gmt-daemon-XXXXXX";
+	char *out;
+
+	cr_assert_not_null(mkdtemp(work));
+	out = run_alerts(fx, work, "--alert-heap 64M --alert-for 1 --alert-pause 1us");
+	cr_assert(strstr(out, "rc=0"), "the daemon exits 0:\n%s", out);
+	cr_expect(strstr(out, "-alert-heap\n"), "a marked set for the heap:\n%s", out);
+	cr_expect(strstr(out, "above 67108864 for"), "and its log line:\n%s", out);
+	cr_expect(strstr(out, "-alert-pause\n"), "a marked set for a pause:\n%s", out);
+	cr_expect(strstr(out, "ALERT") && strstr(out, "stop-the-world pause of"),
+		  "and its log line:\n%s", out);
+	cr_expect(strstr(out, "rate end=0"), "the rate restored:\n%s", out);
+	free(out);
+	tu_run("rm -rf %s/out", work);
+
+	out = run_alerts(fx, work, "--alert-heap 1G --alert-for 1 --alert-pause 10s");
+	cr_assert(strstr(out, "rc=0"), "the daemon exits 0:\n%s", out);
+	cr_expect(!strstr(out, "alert") && !strstr(out, "ALERT"),
+		  "nothing crossed, nothing marked:\n%s", out);
+	free(out);
+	tu_run("rm -rf %s", work);
+}

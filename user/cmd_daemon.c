@@ -62,7 +62,9 @@ static const char daemon_usage[] =
 	"      --alert-for SECS     ... for SECS seconds in a row (default 0: at once);\n"
 	"                           fires once, re-armed when the heap falls below\n"
 	"      --alert-pause DUR    a stop-the-world pause longer than DUR (e.g. 5ms,\n"
-	"                           200us, 1s; a bare number is seconds)\n"
+	"                           200us, 1s; a bare number is seconds); once per\n"
+	"                           interval at most\n"
+	"A marked set ends the interval early: the next one starts at the alert.\n"
 	"\n"
 	"Tracing:\n"
 	"      --rate BYTES       the MemProfileRate to set in targets whose rate is 0\n"
@@ -117,6 +119,7 @@ struct dtarget {
 	char dir[4096]; /* OUTDIR/<comm>-<pid> */
 	uint64_t heap_since_ns; /* live heap above --alert-heap since, 0 below */
 	bool heap_alerted;
+	bool pause_alerted; /* one pause alert per interval at most */
 	struct gmt_metrics_target m;
 };
 
@@ -665,7 +668,8 @@ static void check_alerts(struct daemon *dm, uint64_t now)
 		if (dm->o.alert_pause_ns) {
 			uint64_t p = gmt_session__new_max_pause(dt->s);
 
-			if (p > dm->o.alert_pause_ns) {
+			if (p > dm->o.alert_pause_ns && !dt->pause_alerted) {
+				dt->pause_alerted = true;
 				pr_warn("ALERT PID %d (%s): stop-the-world pause of %.3f ms (above "
 					"%.3f ms): writing a marked profile set\n",
 					(int)dt->t.pid, dt->t.comm, p / 1e6,
@@ -698,8 +702,10 @@ static void write_all(struct daemon *dm)
 {
 	if (dm->o.alert_pause_ns)
 		check_alerts(dm, mono_ns()); /* pauses about to move into the interval */
-	for (size_t i = 0; i < dm->nt; i++)
+	for (size_t i = 0; i < dm->nt; i++) {
 		write_interval(dm, dm->t[i], NULL);
+		dm->t[i]->pause_alerted = false;
+	}
 	apply_retention(dm);
 	write_metrics(dm);
 }

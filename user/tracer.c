@@ -197,7 +197,11 @@ fail:
 
 int gmt_tracer__poll(struct gmt_tracer *t, int timeout_ms)
 {
-	int n = ring_buffer__poll(t->rb, timeout_ms);
+	/*
+	 * Without a wait, read whatever is there: the kernel's wakeups are adaptive, and a
+	 * ring whose wakeup went to an outer epoll would otherwise keep its records.
+	 */
+	int n = timeout_ms ? ring_buffer__poll(t->rb, timeout_ms) : ring_buffer__consume(t->rb);
 
 	return n == -EINTR ? 0 : n;
 }

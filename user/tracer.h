@@ -38,7 +38,8 @@ void gmt_tracer_set_log(void);
 
 int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 		     struct gmt_diag *d);
-/* Consumes ring-buffer records for up to timeout_ms; returns records handled or -errno. */
+/* Consumes ring-buffer records for up to timeout_ms (0: what is there, without waiting
+ * for a wakeup); returns records handled or -errno. */
 int gmt_tracer__poll(struct gmt_tracer *t, int timeout_ms);
 /* Removes the probes (the process runs untouched from here), then drains the buffer. */
 void gmt_tracer__detach(struct gmt_tracer *t);
