@@ -136,6 +136,7 @@ struct daemon {
 	size_t nskip, capskip;
 	int epfd;
 	bool only_pids;
+	bool starting; /* attaching the -p targets: a failure is fatal */
 	uint64_t last_ts_ms; /* last directory timestamp, to keep names unique */
 	char metrics_path[4096];
 };
@@ -204,7 +205,7 @@ static int parse_bytes(const char *s, uint64_t *out)
 		mul = 1024.0 * 1024 * 1024 * 1024, end++;
 	if (*end == 'i' && mul > 1)
 		end++;
-	if (*end == 'B' && end[-1] != 0)
+	if (*end == 'B')
 		end++;
 	if (*end || v * mul > 1e18)
 		return -EINVAL;
@@ -585,6 +586,12 @@ static int add_target(void *ctx, const struct gmt_proc_id *id)
 		err = push((void **)&dm->t, &dm->nt, &dm->cap, sizeof(dt), &dt);
 	if (err) {
 		/* A -p target that cannot be traced is the user's error; found ones are not. */
+		if (dm->starting) {
+			pr_err("PID %d (%s) cannot be traced: %s\n", (int)id->pid, id->comm,
+			       gmt_diag_msg(&d, err));
+			free_target(dt);
+			return -EINVAL;
+		}
 		pr_warn("PID %d (%s): not traced: %s\n", (int)id->pid, id->comm,
 			gmt_diag_msg(&d, err));
 		free_target(dt);
@@ -748,25 +755,21 @@ int cmd_daemon(int argc, char **argv)
 		goto out;
 	}
 	/* -p targets: each must be traceable, or the daemon does not start. */
+	dm.starting = true;
 	for (size_t i = 0; i < dm.o.npids; i++) {
 		struct gmt_proc_id id;
-		size_t before = dm.nt;
 
 		err = gmt_proc_check(dm.o.pids[i], &d);
 		if (!err)
 			err = gmt_proc_identity(dm.o.pids[i], &id);
-		if (!err)
-			err = add_target(&dm, &id);
-		if (!err && dm.nt == before)
-			err = -EINVAL; /* add_target said why */
 		if (err) {
-			if (err != -EINVAL)
-				pr_err("%s\n", gmt_diag_msg(&d, err));
-			else
-				pr_err("PID %d cannot be traced\n", (int)dm.o.pids[i]);
+			pr_err("%s\n", gmt_diag_msg(&d, err));
 			goto out;
 		}
+		if (add_target(&dm, &id))
+			goto out; /* add_target said why */
 	}
+	dm.starting = false;
 	pr_info("daemon: %zu targets by PID, %zu executables, %zu names; a profile set every "
 		"%g s into %s/\n", dm.o.npids, dm.o.nexes, dm.o.ncomms, dm.o.interval_s,
 		dm.o.outdir);
