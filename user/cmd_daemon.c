@@ -78,7 +78,7 @@ static const char daemon_usage[] =
 	"      --ringbuf-mb N     ring buffer per process in MiB, a power of two (default 8)\n"
 	"      --no-gc            do not trace GC cycles and pauses\n"
 	"  -v, --verbose          debug output\n"
-	"  -q, --quiet            only warnings and errors\n"
+	"  -q, --quiet            only errors\n"
 	"  -h, --help             show this help\n"
 	"\n"
 	"Signals: SIGHUP writes the current interval of every process now; SIGTERM and\n"
@@ -107,9 +107,7 @@ struct daemon_opts {
 	uint64_t alert_heap;
 	double alert_for_s;
 	uint64_t alert_pause_ns;
-	uint64_t rate;
-	bool no_write_target, no_gc;
-	uint32_t max_depth, ringbuf_mb, max_stacks;
+	struct gmt_session_opts so; /* the tracing options */
 };
 
 struct dtarget {
@@ -232,7 +230,7 @@ static int push(void **arr, size_t *n, size_t *cap, size_t elem, const void *v)
 static int parse_args(int argc, char **argv, struct daemon_opts *o)
 {
 	enum { OPT_EXE = 256, OPT_COMM, OPT_KEEP, OPT_DISK, OPT_METRICS, OPT_AHEAP, OPT_AFOR,
-	       OPT_APAUSE, OPT_RATE, OPT_NO_WRITE, OPT_STACKS, OPT_DEPTH, OPT_RB, OPT_NO_GC };
+	       OPT_APAUSE, OPT_STACKS };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "exe", required_argument, NULL, OPT_EXE },
@@ -245,25 +243,22 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 		{ "alert-heap", required_argument, NULL, OPT_AHEAP },
 		{ "alert-for", required_argument, NULL, OPT_AFOR },
 		{ "alert-pause", required_argument, NULL, OPT_APAUSE },
-		{ "rate", required_argument, NULL, OPT_RATE },
-		{ "no-write-target", no_argument, NULL, OPT_NO_WRITE },
 		{ "max-stacks", required_argument, NULL, OPT_STACKS },
-		{ "max-depth", required_argument, NULL, OPT_DEPTH },
-		{ "ringbuf-mb", required_argument, NULL, OPT_RB },
-		{ "no-gc", no_argument, NULL, OPT_NO_GC },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
+		GMT_SESSION_LONG_OPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	size_t cp = 0, ce = 0, cc = 0;
 	uint64_t v;
 	char *end;
-	int c, pid;
+	int c, pid, err;
 
+	/* Sampled mode, intervals; the exact-mode table unused, at its minimum. */
 	*o = (struct daemon_opts){ .outdir = "gomemtrace-daemon", .interval_s = 60,
-				   .rate = GMT_MEMRATE_DEFAULT, .max_depth = GMT_MAX_STACK,
-				   .ringbuf_mb = 8, .max_stacks = 1 << 16 };
+				   .so = { .sampled = true, .intervals = true,
+					   .rate = GMT_MEMRATE_DEFAULT, .max_depth = GMT_MAX_STACK,
+					   .ringbuf_mb = 8, .agg_entries = 1024,
+					   .max_rows = 1 << 16 } };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:o:i:vqh", opts, NULL)) != -1) {
 		switch (c) {
@@ -335,50 +330,23 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 				return 2;
 			}
 			break;
-		case OPT_RATE:
-			if (gmt_parse_u64(optarg, 1, 1ULL << 40, &v)) {
-				pr_err("--rate takes bytes from 1 to 2^40\n");
-				return 2;
-			}
-			o->rate = v;
-			break;
-		case OPT_NO_WRITE:
-			o->no_write_target = true;
-			break;
 		case OPT_STACKS:
 			if (gmt_parse_u64(optarg, 1024, 1 << 22, &v)) {
 				pr_err("--max-stacks takes 1024 to 4194304\n");
 				return 2;
 			}
-			o->max_stacks = v;
-			break;
-		case OPT_DEPTH:
-			if (gmt_parse_u64(optarg, 1, GMT_MAX_STACK, &v)) {
-				pr_err("--max-depth takes 1 to %d\n", GMT_MAX_STACK);
-				return 2;
-			}
-			o->max_depth = v;
-			break;
-		case OPT_RB:
-			if (gmt_parse_u64(optarg, 1, 1024, &v) || (v & (v - 1))) {
-				pr_err("--ringbuf-mb takes a power of two from 1 to 1024\n");
-				return 2;
-			}
-			o->ringbuf_mb = v;
-			break;
-		case OPT_NO_GC:
-			o->no_gc = true;
-			break;
-		case 'v':
-			gmt_log_set_level(GMT_LOG_DEBUG);
-			break;
-		case 'q':
-			gmt_log_set_level(GMT_LOG_WARN);
+			o->so.max_rows = v;
 			break;
 		case 'h':
 			fputs(daemon_usage, stdout);
 			return 0;
 		default:
+			err = gmt_session_parse_opt(c, optarg, &o->so);
+			if (err >= 0) {
+				if (err)
+					return err;
+				break;
+			}
 			fputs(daemon_usage, stderr);
 			return 2;
 		}
@@ -557,13 +525,6 @@ static void free_target(struct dtarget *dt)
 static int add_target(void *ctx, const struct gmt_proc_id *id)
 {
 	struct daemon *dm = ctx;
-	struct gmt_session_opts so = {
-		.sampled = true, .rate = dm->o.rate, .no_write_target = dm->o.no_write_target,
-		.max_depth = dm->o.max_depth, .ringbuf_mb = dm->o.ringbuf_mb,
-		/* The exact-mode table: unused in sampled mode, kept at its minimum. */
-		.agg_entries = 1024, .no_gc = dm->o.no_gc, .intervals = true,
-		.max_rows = dm->o.max_stacks,
-	};
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct dtarget *dt, *old = find_target(dm, id->pid);
 	struct gmt_diag d = {};
@@ -577,7 +538,7 @@ static int add_target(void *ctx, const struct gmt_proc_id *id)
 	dt->id = *id;
 	err = gmt_target__attach(id->pid, &dt->t, &d);
 	if (!err)
-		err = gmt_session__open(&so, &dt->t, &dt->s, &d);
+		err = gmt_session__open(&dm->o.so, &dt->t, &dt->s, &d);
 	if (!err)
 		err = gmt_session__start(dt->s, &d);
 	if (!err && epoll_ctl(dm->epfd, EPOLL_CTL_ADD, gmt_session__epoll_fd(dt->s), &ev) < 0)

@@ -62,12 +62,9 @@ enum record_mode { MODE_EXACT, MODE_SAMPLED };
 struct record_opts {
 	int pid;
 	enum record_mode mode;
-	uint64_t rate;
-	bool no_write_target;
 	double duration_s; /* 0: unlimited */
 	const char *outdir;
-	uint32_t max_depth, ringbuf_mb, agg_entries;
-	bool no_gc;
+	struct gmt_session_opts so; /* the tracing options (sampled from mode) */
 	char **cmd;
 };
 
@@ -80,30 +77,24 @@ static void on_signal(int sig)
 
 static int parse_args(int argc, char **argv, struct record_opts *o)
 {
-	enum { OPT_MODE = 256, OPT_DEPTH, OPT_RB, OPT_AGG, OPT_NO_GC, OPT_RATE, OPT_NO_WRITE };
+	enum { OPT_MODE = 256, OPT_AGG };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "mode", required_argument, NULL, OPT_MODE },
-		{ "max-depth", required_argument, NULL, OPT_DEPTH },
-		{ "ringbuf-mb", required_argument, NULL, OPT_RB },
 		{ "agg-entries", required_argument, NULL, OPT_AGG },
-		{ "no-gc", no_argument, NULL, OPT_NO_GC },
-		{ "rate", required_argument, NULL, OPT_RATE },
-		{ "no-write-target", no_argument, NULL, OPT_NO_WRITE },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
+		GMT_SESSION_LONG_OPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	uint64_t v;
 	char *end;
-	int c;
+	int c, err;
 
-	*o = (struct record_opts){ .mode = MODE_SAMPLED, .rate = GMT_MEMRATE_DEFAULT,
-				   .max_depth = GMT_MAX_STACK, .ringbuf_mb = 16,
-				   .agg_entries = 1 << 17 };
+	*o = (struct record_opts){ .mode = MODE_SAMPLED,
+				   .so = { .rate = GMT_MEMRATE_DEFAULT, .max_depth = GMT_MAX_STACK,
+					   .ringbuf_mb = 16, .agg_entries = 1 << 17 } };
 	optind = 1;
 	/* '+': stop at the first non-option, so the command's own options stay its own. */
 	while ((c = getopt_long(argc, argv, "+p:d:o:vqh", opts, NULL)) != -1) {
@@ -135,51 +126,23 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 				return 2;
 			}
 			break;
-		case OPT_RATE:
-			/* 1 samples every allocation; past 2^40 hardly anything is sampled. */
-			if (gmt_parse_u64(optarg, 1, 1ULL << 40, &v)) {
-				pr_err("--rate takes bytes from 1 to 2^40\n");
-				return 2;
-			}
-			o->rate = v;
-			break;
-		case OPT_NO_WRITE:
-			o->no_write_target = true;
-			break;
-		case OPT_DEPTH:
-			if (gmt_parse_u64(optarg, 1, GMT_MAX_STACK, &v)) {
-				pr_err("--max-depth takes 1 to %d\n", GMT_MAX_STACK);
-				return 2;
-			}
-			o->max_depth = v;
-			break;
-		case OPT_RB:
-			if (gmt_parse_u64(optarg, 1, 1024, &v) || (v & (v - 1))) {
-				pr_err("--ringbuf-mb takes a power of two from 1 to 1024\n");
-				return 2;
-			}
-			o->ringbuf_mb = v;
-			break;
 		case OPT_AGG:
 			if (gmt_parse_u64(optarg, 1024, 1 << 24, &v)) {
 				pr_err("--agg-entries takes 1024 to 16777216\n");
 				return 2;
 			}
-			o->agg_entries = v;
-			break;
-		case OPT_NO_GC:
-			o->no_gc = true;
-			break;
-		case 'v':
-			gmt_log_set_level(GMT_LOG_DEBUG);
-			break;
-		case 'q':
-			gmt_log_set_level(GMT_LOG_ERROR);
+			o->so.agg_entries = v;
 			break;
 		case 'h':
 			fputs(record_usage, stdout);
 			return 0;
 		default:
+			err = gmt_session_parse_opt(c, optarg, &o->so);
+			if (err >= 0) {
+				if (err)
+					return err;
+				break;
+			}
 			fputs(record_usage, stderr);
 			return 2;
 		}
@@ -209,7 +172,6 @@ static void default_outdir(char *buf, size_t len, const struct gmt_target *t)
 
 int cmd_record(int argc, char **argv)
 {
-	struct gmt_session_opts so;
 	struct gmt_session *sess = NULL;
 	struct gmt_target t = { .pidfd = -1 };
 	struct record_opts o;
@@ -230,12 +192,8 @@ int cmd_record(int argc, char **argv)
 	err = o.cmd ? gmt_target__launch(o.cmd, &t, &d) : gmt_target__attach(o.pid, &t, &d);
 	if (err)
 		goto fail;
-	so = (struct gmt_session_opts){
-		.sampled = o.mode == MODE_SAMPLED, .rate = o.rate,
-		.no_write_target = o.no_write_target, .max_depth = o.max_depth,
-		.ringbuf_mb = o.ringbuf_mb, .agg_entries = o.agg_entries, .no_gc = o.no_gc,
-	};
-	err = gmt_session__open(&so, &t, &sess, &d);
+	o.so.sampled = o.mode == MODE_SAMPLED;
+	err = gmt_session__open(&o.so, &t, &sess, &d);
 	if (!err)
 		err = gmt_session__start(sess, &d);
 	if (err)

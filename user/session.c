@@ -21,6 +21,7 @@
 #include "hookplan.h"
 #include "log.h"
 #include "memrate.h"
+#include "options.h"
 #include "outputs.h"
 #include "procsym.h"
 #include "recorder.h"
@@ -63,6 +64,50 @@ struct gmt_session {
 	size_t niv_rate;
 	size_t stw_seen; /* pauses of the GC timeline already looked at (thresholds) */
 };
+
+int gmt_session_parse_opt(int c, const char *arg, struct gmt_session_opts *o)
+{
+	uint64_t v;
+
+	switch (c) {
+	case GMT_OPT_RATE:
+		/* 1 samples every allocation; past 2^40 hardly anything is sampled. */
+		if (gmt_parse_u64(arg, 1, 1ULL << 40, &v)) {
+			pr_err("--rate takes bytes from 1 to 2^40\n");
+			return 2;
+		}
+		o->rate = v;
+		return 0;
+	case GMT_OPT_NO_WRITE:
+		o->no_write_target = true;
+		return 0;
+	case GMT_OPT_DEPTH:
+		if (gmt_parse_u64(arg, 1, GMT_MAX_STACK, &v)) {
+			pr_err("--max-depth takes 1 to %d\n", GMT_MAX_STACK);
+			return 2;
+		}
+		o->max_depth = v;
+		return 0;
+	case GMT_OPT_RINGBUF:
+		if (gmt_parse_u64(arg, 1, 1024, &v) || (v & (v - 1))) {
+			pr_err("--ringbuf-mb takes a power of two from 1 to 1024\n");
+			return 2;
+		}
+		o->ringbuf_mb = v;
+		return 0;
+	case GMT_OPT_NO_GC:
+		o->no_gc = true;
+		return 0;
+	case 'v':
+		gmt_log_set_level(GMT_LOG_DEBUG);
+		return 0;
+	case 'q':
+		gmt_log_set_level(GMT_LOG_ERROR);
+		return 0;
+	default:
+		return -1;
+	}
+}
 
 static uint64_t now_ns(void)
 {

@@ -37,6 +37,33 @@ struct gmt_session_opts {
 };
 
 /*
+ * The command-line options record and daemon share, parsed in one place: their
+ * getopt_long codes, the struct option rows, and the parser of one of them.
+ */
+enum gmt_session_opt {
+	GMT_OPT_RATE = 512,
+	GMT_OPT_NO_WRITE,
+	GMT_OPT_DEPTH,
+	GMT_OPT_RINGBUF,
+	GMT_OPT_NO_GC,
+};
+
+#define GMT_SESSION_LONG_OPTS                                                      \
+	{ "rate", required_argument, NULL, GMT_OPT_RATE },                         \
+	{ "no-write-target", no_argument, NULL, GMT_OPT_NO_WRITE },                \
+	{ "max-depth", required_argument, NULL, GMT_OPT_DEPTH },                   \
+	{ "ringbuf-mb", required_argument, NULL, GMT_OPT_RINGBUF },                \
+	{ "no-gc", no_argument, NULL, GMT_OPT_NO_GC },                             \
+	{ "verbose", no_argument, NULL, 'v' },                                     \
+	{ "quiet", no_argument, NULL, 'q' }
+
+/*
+ * Applies option c (with arg) to o, or -v/-q to the log level: 0 when done, 2 after
+ * printing why arg is invalid, -1 when c is not one of these.
+ */
+int gmt_session_parse_opt(int c, const char *arg, struct gmt_session_opts *o);
+
+/*
  * Reads t's binary, plans and attaches the probes.  t (attached or launched, see
  * target.h) must outlive the session.  -ENOENT etc. with a one-line reason in d.
  */
