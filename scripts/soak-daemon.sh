@@ -2,7 +2,8 @@
 # Soak test of `gomemtrace daemon` (issue 7, README "Running as a service"): the daemon
 # traces a workload that keeps producing new call stacks (scripts/soak/main.go) for
 # MINUTES minutes at the default rate and interval; every 10 s it samples the daemon's
-# RSS (/proc/PID/status VmRSS) and every interval the entries of its BPF maps (found
+# RSS (/proc/PID/status VmRSS) and, once per interval shortly before it ends (when the
+# tables are fullest: eviction runs at the end), the entries of its BPF maps (found
 # through /proc/PID/fdinfo, counted with bpftool map dump).  At the end: RSS at minute 5
 # and at the end, growth, the tables' figures from the last summary.json, crashes.
 #   sudo scripts/soak-daemon.sh [MINUTES] [MBPS] [EXTRA DAEMON OPTIONS...]  (default 30 200)
@@ -54,7 +55,7 @@ while :; do
 		exit 1
 	fi
 	rss=$(sed -n 's/^VmRSS:\s*\([0-9]*\) kB/\1/p' /proc/$dpid/status)
-	if [ $((now % 60)) -lt 10 ]; then last_maps=$(maps); fi
+	if [ $((now % 60)) -ge 45 ] && [ $((now % 60)) -lt 55 ]; then last_maps=$(maps); fi
 	echo "$now,$rss,$last_maps" >>"$log"
 	sleep 10
 done

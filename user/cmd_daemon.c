@@ -680,7 +680,9 @@ static void write_all(struct daemon *dm)
 
 int cmd_daemon(int argc, char **argv)
 {
-	struct sigaction sa_stop = { .sa_handler = on_stop }, sa_hup = { .sa_handler = on_hup };
+	/* SA_RESTART: a signal in the middle of writing a profile must not fail the write. */
+	struct sigaction sa_stop = { .sa_handler = on_stop, .sa_flags = SA_RESTART };
+	struct sigaction sa_hup = { .sa_handler = on_hup, .sa_flags = SA_RESTART };
 	struct daemon dm = { .epfd = -1 };
 	struct gmt_diag d = {};
 	uint64_t next_iv, next_scan = 0;
