@@ -3,6 +3,7 @@
  * process every interval. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -676,6 +677,8 @@ static void write_all(struct daemon *dm)
 	}
 	apply_retention(dm);
 	write_metrics(dm);
+	/* What the interval's tables freed goes back to the system (see cmd_daemon()). */
+	malloc_trim(0);
 }
 
 int cmd_daemon(int argc, char **argv)
@@ -693,6 +696,14 @@ int cmd_daemon(int argc, char **argv)
 		goto out_opts;
 	gmt_log_set_timestamps(1);
 	gmt_tracer_set_log();
+	/*
+	 * Weeks of intervals allocate and free the same large tables (aggregators, hash
+	 * tables rebuilt by the eviction) again and again.  glibc raises its mmap threshold
+	 * each time a large mapped block is freed, after which those tables come from the
+	 * heap and fragment it: the RSS creeps up.  A fixed threshold keeps them mapped and
+	 * returned when freed.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	sigaction(SIGINT, &sa_stop, NULL);
 	sigaction(SIGTERM, &sa_stop, NULL);
 	sigaction(SIGHUP, &sa_hup, NULL);
