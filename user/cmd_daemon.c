@@ -252,7 +252,7 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 	size_t cp = 0, ce = 0, cc = 0;
 	uint64_t v;
 	char *end;
-	int c, pid, err;
+	int c, pid;
 
 	/* Sampled mode, intervals; the exact-mode table unused, at its minimum. */
 	*o = (struct daemon_opts){ .outdir = "gomemtrace-daemon", .interval_s = 60,
@@ -342,14 +342,9 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 			fputs(daemon_usage, stdout);
 			return 0;
 		default:
-			err = gmt_session_parse_opt(c, optarg, &o->so);
-			if (err >= 0) {
-				if (err)
-					return err;
-				break;
-			}
-			fputs(daemon_usage, stderr);
-			return 2;
+			if (gmt_session_parse_opt(c, optarg, &o->so, daemon_usage))
+				return 2;
+			break;
 		}
 	}
 	if (optind < argc) {

@@ -90,7 +90,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 	};
 	uint64_t v;
 	char *end;
-	int c, err;
+	int c;
 
 	*o = (struct record_opts){ .mode = MODE_SAMPLED,
 				   .so = { .rate = GMT_MEMRATE_DEFAULT, .max_depth = GMT_MAX_STACK,
@@ -137,14 +137,9 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			fputs(record_usage, stdout);
 			return 0;
 		default:
-			err = gmt_session_parse_opt(c, optarg, &o->so);
-			if (err >= 0) {
-				if (err)
-					return err;
-				break;
-			}
-			fputs(record_usage, stderr);
-			return 2;
+			if (gmt_session_parse_opt(c, optarg, &o->so, record_usage))
+				return 2;
+			break;
 		}
 	}
 	if (optind < argc)

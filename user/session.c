@@ -65,7 +65,8 @@ struct gmt_session {
 	size_t stw_seen; /* pauses of the GC timeline already looked at (thresholds) */
 };
 
-int gmt_session_parse_opt(int c, const char *arg, struct gmt_session_opts *o)
+int gmt_session_parse_opt(int c, const char *arg, struct gmt_session_opts *o,
+			  const char *usage)
 {
 	uint64_t v;
 
@@ -105,7 +106,8 @@ int gmt_session_parse_opt(int c, const char *arg, struct gmt_session_opts *o)
 		gmt_log_set_level(GMT_LOG_ERROR);
 		return 0;
 	default:
-		return -1;
+		fputs(usage, stderr);
+		return 2;
 	}
 }
 

@@ -58,10 +58,11 @@ enum gmt_session_opt {
 	{ "quiet", no_argument, NULL, 'q' }
 
 /*
- * Applies option c (with arg) to o, or -v/-q to the log level: 0 when done, 2 after
- * printing why arg is invalid, -1 when c is not one of these.
+ * Applies option c (with arg) to o, or -v/-q to the log level: 0 when done; 2 after
+ * printing why arg is invalid or, for an option that is none of these, usage.
  */
-int gmt_session_parse_opt(int c, const char *arg, struct gmt_session_opts *o);
+int gmt_session_parse_opt(int c, const char *arg, struct gmt_session_opts *o,
+			  const char *usage);
 
 /*
  * Reads t's binary, plans and attaches the probes.  t (attached or launched, see
