@@ -72,6 +72,13 @@ last=$(ls -d "$tmp"/out/*/*/ | sort -t/ -k6 | tail -n 1)
 echo "daemon exit status: $rc"
 echo "RSS: minute 5 ${r5:-?} kB, end (minute $minutes) $rend kB, growth $(awk -v a="${r5:-0}" -v b="$rend" 'BEGIN { if (a > 0) printf "%.1f%%", 100 * (b - a) / a; else print "n/a" }')"
 echo "RSS min/max after minute 5: $(awk -F, 'NR > 1 && $1 >= 300 { if (!m || $2 < m) m = $2; if ($2 > M) M = $2 } END { print m " / " M " kB" }' "$log")"
+# The RSS swings within an interval (its tables fill, then are freed): compare the
+# same phase, each minute's lowest and highest sample, at minute 5 and at the last one.
+awk -F, -v last=$((minutes - 1)) 'NR > 1 { m = int($1 / 60); if ($2 > hi[m]) hi[m] = $2
+		if (!lo[m] || $2 < lo[m]) lo[m] = $2 }
+	END { printf "RSS per minute (low/high): minute 5 %d/%d kB, minute %d %d/%d kB: " \
+		"low %+.1f%%, high %+.1f%%\n", lo[5], hi[5], last, lo[last], hi[last],
+		100 * (lo[last] - lo[5]) / lo[5], 100 * (hi[last] - hi[5]) / hi[5] }' "$log"
 echo "BPF maps (last sample): $(tail -n 1 "$log" | cut -d, -f3)"
 echo "last interval: $last"
 python3 - "$last/summary.json" <<'PY'
