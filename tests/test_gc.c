@@ -789,3 +789,77 @@ ParameterizedTest(int *i, gcvars, found_in_every_flavour, .timeout = 300)
 	}
 	gmt_gobin__free(gb);
 }
+
+/* ---- the daemon's intervals: rotation ---- */
+
+Test(gc_timeline, rotate_moves_what_ended_keeps_the_running_cycle)
+{
+	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(22), *snap, *snap2;
+	const struct gmt_gc_cycle *c;
+	const struct gmt_stw *s;
+	struct gmt_gc_stats st;
+	uint64_t t = T0, t6 = T0 + 20 * MS;
+
+	full_cycle(tl, t, GMT_GC_TRIGGER_HEAP, 5);
+	/* Cycle 6 has passed its sweep termination and is marking. */
+	stop(tl, t6, 2, 3 * MiB);
+	start_cycle(tl, t6 + 10 * US, GMT_GC_TRIGGER_HEAP, 5, t6 - 2 * US);
+	restart(tl, t6 + 50 * US, 5);
+	done(tl, t6 + 60 * US, t6 + 55 * US, 7);
+
+	snap = gmt_gc_timeline__rotate(tl, t6 + 1 * MS);
+	cr_assert_not_null(snap, "rotation");
+	c = only_cycle(snap);
+	cr_expect(c->num == 5 && gmt_gc_cycle_complete(c), "the ended cycle 5 moved, complete");
+	cr_expect_eq(gmt_gc_timeline__stws(snap, &s), 2, "with its two pauses");
+	gmt_gc_timeline__stats(snap, &st);
+	cr_expect_eq(st.partial_cycles, 0, "the running cycle is not in the interval");
+	cr_expect_eq(gmt_gc_timeline__cycles(tl, &c), 1, "only the running cycle stays");
+	cr_expect_eq(gmt_gc_timeline__stws(tl, &s), 1, "with its sweep-termination pause");
+
+	/* Cycle 6 ends after the cut: whole, in the next interval. */
+	stop(tl, t6 + 3 * MS, 1, 5 * MiB);
+	sweep(tl, t6 + 3 * MS + 30 * US, 1 * MiB, 6 * MiB);
+	restart(tl, t6 + 3 * MS + 80 * US, 6);
+	done(tl, t6 + 3 * MS + 90 * US, t6 + 3 * MS + 70 * US, 7);
+	snap2 = gmt_gc_timeline__rotate(tl, t6 + 10 * MS);
+	cr_assert_not_null(snap2, "second rotation");
+	c = only_cycle(snap2);
+	cr_expect(c->num == 6 && gmt_gc_cycle_complete(c), "cycle 6 complete in the second interval");
+	cr_expect_eq(c->t_mark, t6 + 55 * US, "its STW 1 end, seen before the cut, is kept");
+	cr_expect_eq(c->t_end, t6 + 3 * MS + 70 * US, "its end after the cut");
+	gmt_gc_timeline__stats(snap2, &st);
+	cr_expect_eq(st.stw_pauses, 2, "both of its pauses are in the second interval");
+	cr_expect_eq(st.stw_total_ns, 57 * US + 70 * US, "their total");
+	cr_expect_eq(gmt_gc_timeline__cycles(tl, &c), 0, "nothing running: nothing left");
+	cr_expect_eq(gmt_gc_timeline__stws(tl, &s), 0, "no pause left");
+	gmt_gc_timeline__free(snap);
+	gmt_gc_timeline__free(snap2);
+	gmt_gc_timeline__free(tl);
+}
+
+Test(gc_timeline, rotation_bounds_memory)
+{
+	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(22);
+	uint64_t cycles = 0;
+	const struct gmt_gc_cycle *c;
+	const struct gmt_stw *s;
+
+	for (uint32_t i = 1; i <= 1000; i++) {
+		full_cycle(tl, T0 + i * 10 * MS, GMT_GC_TRIGGER_HEAP, i);
+		if (i % 10 == 0) {
+			struct gmt_gc_timeline *snap = gmt_gc_timeline__rotate(tl, T0 + i * 10 * MS + 5 * MS);
+			struct gmt_gc_stats st;
+
+			cr_assert_not_null(snap, "rotation %u", i);
+			gmt_gc_timeline__stats(snap, &st);
+			cycles += st.cycles;
+			cr_assert_eq(st.cycles, 10, "ten cycles per interval");
+			gmt_gc_timeline__free(snap);
+			cr_assert_eq(gmt_gc_timeline__cycles(tl, &c), 0, "nothing kept between intervals");
+			cr_assert_eq(gmt_gc_timeline__stws(tl, &s), 0, "no pause kept");
+		}
+	}
+	cr_expect_eq(cycles, 1000, "every cycle counted once over all intervals");
+	gmt_gc_timeline__free(tl);
+}

@@ -144,3 +144,156 @@ Test(sampled_agg, joins_frees_to_buckets)
 	cr_assert_eq(gmt_sampled__flush(f.s), -EINVAL, "flush twice refused");
 	teardown(&f);
 }
+
+/* ---- interval mode (the daemon) ---- */
+
+struct forgot {
+	uint64_t ids[16];
+	int n;
+};
+
+static void forget_cb(void *ctx, uint64_t id)
+{
+	struct forgot *f = ctx;
+
+	if (f->n < 16)
+		f->ids[f->n++] = id;
+}
+
+static uint64_t agg_count(const struct gmt_agg *a, uint64_t leaf)
+{
+	const struct gmt_agg_stack *const *v;
+	size_t n = gmt_agg__stacks_by_bytes(a, &v);
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->depth && v[i]->pcs[0] == leaf)
+			return v[i]->count;
+	return 0;
+}
+
+/* One snapshot: fresh aggregators, finished. */
+static void snap(struct gmt_sampled *s, struct gmt_agg **alloc, struct gmt_agg **inuse,
+		 struct gmt_sampled_stats *iv)
+{
+	*alloc = gmt_agg__new(24);
+	*inuse = gmt_agg__new(24);
+	cr_assert_eq(gmt_sampled__snapshot(s, *alloc, *inuse, iv), 0, "snapshot");
+	cr_assert_eq(gmt_agg__finish(*alloc, NULL), 0, "alloc aggregator finishes");
+	cr_assert_eq(gmt_agg__finish(*inuse, NULL), 0, "in-use aggregator finishes");
+}
+
+Test(sampled_agg, intervals_deltas_and_cumulative_live_heap)
+{
+	const uint64_t a[] = {0x1500, 0x5000}, b[] = {0x1500, 0x6000};
+	const double w = gmt_sampled_weight(64, RATE);
+	struct gmt_sampled *s = gmt_sampled__new_intervals(RATE, ranges, 2, 1024, NULL, NULL);
+	struct gmt_agg *alloc, *inuse;
+	struct gmt_sampled_stats iv;
+
+	cr_assert_not_null(s, "interval mode");
+	cr_assert_eq(gmt_sampled__flush(s), -EINVAL, "no one-shot flush in interval mode");
+	gmt_sampled__add_stack(s, 1, a, 2, false);
+	gmt_sampled__add_stack(s, 2, b, 2, false);
+	/* Interval 1: three objects of a (two freed), one of b (kept). */
+	for (uint64_t p = 0x100; p < 0x400; p += 0x100) {
+		gmt_sampled__malloc(s, 1, p, 64);
+		gmt_sampled__bucket(s, p, 0xa);
+	}
+	gmt_sampled__malloc(s, 2, 0x900, 64);
+	gmt_sampled__bucket(s, 0x900, 0xb);
+	gmt_sampled__free_obj(s, 0xa);
+	gmt_sampled__free_obj(s, 0xa);
+	cr_assert_float_eq(gmt_sampled__live_bytes(s), 2 * 64 * w, 1e-6, "running live heap");
+	snap(s, &alloc, &inuse, &iv);
+	cr_expect_eq(iv.samples, 4, "interval 1: four samples");
+	cr_expect_float_eq(iv.est_alloc_bytes, 4 * 64 * w, 1e-3, "interval 1: allocations");
+	cr_expect_float_eq(iv.est_inuse_bytes, 2 * 64 * w, 1e-3, "live: one a, one b");
+	cr_expect_eq(agg_count(alloc, 0x5000), llround(3 * w), "a allocated three");
+	cr_expect_eq(agg_count(inuse, 0x6000), llround(w), "b's one is live");
+	gmt_agg__free(alloc);
+	gmt_agg__free(inuse);
+
+	/* Interval 2: only b allocates; a's live object dies. */
+	gmt_sampled__malloc(s, 2, 0xa00, 64);
+	gmt_sampled__bucket(s, 0xa00, 0xb);
+	gmt_sampled__free_obj(s, 0xa);
+	snap(s, &alloc, &inuse, &iv);
+	cr_expect_eq(iv.samples, 1, "interval 2: one sample, not the running total");
+	cr_expect_eq(iv.frees, 1, "interval 2: one free");
+	cr_expect_eq(agg_count(alloc, 0x5000), 0, "a allocated nothing in interval 2");
+	cr_expect_eq(agg_count(alloc, 0x6000), llround(w), "b allocated one");
+	cr_expect_eq(agg_count(inuse, 0x6000), llround(2 * w), "b's two objects are live");
+	cr_expect_eq(agg_count(inuse, 0x5000), 0, "nothing of a is live");
+	cr_expect_float_eq(iv.est_inuse_bytes, 2 * 64 * w, 1e-3, "live heap: b's two");
+	gmt_agg__free(alloc);
+	gmt_agg__free(inuse);
+	gmt_sampled__free(s);
+}
+
+Test(sampled_agg, eviction_forgets_cold_stacks_and_bounds_rows)
+{
+	const uint64_t a[] = {0x1500, 0x5000}, b[] = {0x1500, 0x6000}, c[] = {0x1500, 0x7000};
+	const double w = gmt_sampled_weight(64, RATE);
+	struct forgot fg = {0};
+	struct gmt_sampled *s = gmt_sampled__new_intervals(RATE, ranges, 2, 2, forget_cb, &fg);
+	struct gmt_sampled_bounds bd;
+	struct gmt_sampled_stats iv;
+	struct gmt_agg *alloc, *inuse;
+
+	cr_assert_not_null(s, "interval mode with two rows at most");
+	gmt_sampled__add_stack(s, 1, a, 2, false);
+	gmt_sampled__add_stack(s, 2, b, 2, false);
+	gmt_sampled__malloc(s, 1, 0x100, 64);
+	gmt_sampled__bucket(s, 0x100, 0xa);
+	gmt_sampled__free_obj(s, 0xa); /* a: nothing live */
+	gmt_sampled__malloc(s, 2, 0x200, 64);
+	gmt_sampled__bucket(s, 0x200, 0xb); /* b: live */
+	/* A third stack: no room for its stack or its row. */
+	gmt_sampled__add_stack(s, 3, c, 2, false);
+	cr_expect(fg.n == 1 && fg.ids[0] == 3, "the stack not kept is forgotten in BPF");
+	gmt_sampled__malloc(s, 3, 0x300, 64);
+	gmt_sampled__bounds(s, &bd);
+	cr_expect_eq(bd.samples_dropped, 1, "its sample is dropped and counted");
+	cr_expect_eq(bd.stacks_dropped, 1, "its stack too");
+	snap(s, &alloc, &inuse, &iv);
+	gmt_agg__free(alloc);
+	gmt_agg__free(inuse);
+
+	fg.n = 0;
+	cr_assert_eq(gmt_sampled__evict(s), 0, "eviction");
+	gmt_sampled__bounds(s, &bd);
+	cr_expect_eq(bd.rows, 1, "a's row (nothing live, nothing new) is evicted, b's stays");
+	cr_expect_eq(bd.stacks, 1, "and a's stack");
+	cr_expect(fg.n == 1 && fg.ids[0] == 1, "a's BPF stack id is forgotten (%d)", fg.n);
+
+	/* Now c fits; b's live object is still freed through its bucket. */
+	gmt_sampled__add_stack(s, 3, c, 2, false);
+	gmt_sampled__malloc(s, 3, 0x400, 64);
+	gmt_sampled__bucket(s, 0x400, 0xc);
+	gmt_sampled__free_obj(s, 0xb);
+	snap(s, &alloc, &inuse, &iv);
+	cr_expect_eq(agg_count(alloc, 0x7000), llround(w), "c's sample counted after eviction");
+	cr_expect_eq(iv.frees, 1, "b's free still joins its bucket after the tables were rebuilt");
+	cr_expect_eq(agg_count(inuse, 0x7000), llround(w), "c is live");
+	cr_expect_eq(agg_count(inuse, 0x6000), 0, "b is not");
+	gmt_agg__free(alloc);
+	gmt_agg__free(inuse);
+
+	/* Many intervals of ever-new stacks: the tables stay at their bound. */
+	for (uint64_t i = 0; i < 200; i++) {
+		uint64_t st[] = {0x1500, 0x10000 + i};
+
+		gmt_sampled__add_stack(s, 100 + i, st, 2, false);
+		gmt_sampled__malloc(s, 100 + i, 0x9000 + i * 16, 64);
+		gmt_sampled__bucket(s, 0x9000 + i * 16, 0x100 + i);
+		gmt_sampled__free_obj(s, 0x100 + i);
+		snap(s, &alloc, &inuse, &iv);
+		gmt_agg__free(alloc);
+		gmt_agg__free(inuse);
+		cr_assert_eq(gmt_sampled__evict(s), 0, "eviction %lu", (unsigned long)i);
+		gmt_sampled__bounds(s, &bd);
+		cr_assert_leq(bd.rows, 2, "rows bounded");
+		cr_assert_leq(bd.stacks, 2, "stacks bounded");
+	}
+	gmt_sampled__free(s);
+}

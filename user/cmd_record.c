@@ -2,34 +2,18 @@
 /* gomemtrace record: trace a Go process and write the profiles. */
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <elf.h>
 
-#include <bpf/libbpf.h>
-
-#include "aggregate.h"
-#include "calltype.h"
 #include "commands.h"
-#include "elf_file.h"
-#include "gc_session.h"
-#include "gobin.h"
-#include "gor_session.h"
-#include "goroutines.h"
-#include "hookplan.h"
 #include "log.h"
 #include "memrate.h"
 #include "options.h"
-#include "outputs.h"
-#include "procsym.h"
-#include "recorder.h"
-#include "runinfo.h"
-#include "sampled.h"
+#include "session.h"
 #include "target.h"
 #include "tracer.h"
 
@@ -84,13 +68,9 @@ enum record_mode { MODE_EXACT, MODE_SAMPLED };
 struct record_opts {
 	int pid;
 	enum record_mode mode;
-	uint64_t rate;
-	bool no_write_target;
 	double duration_s; /* 0: unlimited */
 	const char *outdir;
-	uint32_t max_depth, ringbuf_mb, agg_entries;
-	bool no_gc;
-	bool goroutines;
+	struct gmt_session_opts so; /* the tracing options (sampled from mode) */
 	char **cmd;
 };
 
@@ -101,148 +81,16 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	/* libbpf's own chatter is demoted one level: its warnings are our debug output. */
-	if (gmt_log_level() < GMT_LOG_DEBUG && level != LIBBPF_WARN)
-		return 0;
-	if (gmt_log_level() < GMT_LOG_INFO)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-struct session {
-	struct gmt_agg *agg;
-	struct gmt_sampled *sampled; /* sampled mode */
-	struct gmt_gc_session *gc;
-	struct gmt_gor_session *gor; /* --goroutines */
-	uint64_t bad_records;
-};
-
-/* Every ring-buffer record lands here: one switch on the kind tag. */
-static int on_record(void *ctx, const void *data, size_t size)
-{
-	struct session *s = ctx;
-	const struct gmt_rec_hdr *h = data;
-
-	if (size < sizeof(*h)) {
-		s->bad_records++;
-		return 0;
-	}
-	if (s->gc) {
-		int err = gmt_gc_session__on_record(s->gc, data, size);
-
-		if (err != -ENOENT)
-			return err == -ENOMEM ? err : 0;
-	}
-	if (s->gor) {
-		int err = gmt_gor_session__on_record(s->gor, data, size);
-
-		if (err != -ENOENT)
-			return err == -ENOMEM ? err : 0;
-	}
-	switch (h->kind) {
-	case GMT_REC_STACK: {
-		const struct gmt_rec_stack *r = data;
-		int err;
-
-		if (size < sizeof(*r) || r->depth > GMT_MAX_STACK) {
-			s->bad_records++;
-			return 0;
-		}
-		if (s->sampled) {
-			err = gmt_sampled__add_stack(s->sampled, r->stack_id,
-						     (const uint64_t *)r->pcs, r->depth,
-						     r->flags & GMT_STACK_TRUNCATED);
-			if (err == -EINVAL)
-				s->bad_records++;
-			return err == -ENOMEM ? err : 0;
-		}
-		if (gmt_agg__add_stack(s->agg, r->stack_id, (const uint64_t *)r->pcs, r->depth,
-				       r->flags & GMT_STACK_TRUNCATED) == -EINVAL)
-			s->bad_records++;
-		return 0;
-	}
-	case GMT_REC_ALLOC: {
-		const struct gmt_rec_alloc *r = data;
-
-		if (size < sizeof(*r)) {
-			s->bad_records++;
-			return 0;
-		}
-		/* Only -ENOMEM can fail here; stop polling then. */
-		return gmt_agg__add_allocs(s->agg, r->key.stack_id, r->key.typ, r->key.size, 1);
-	}
-	case GMT_REC_MPROF_MALLOC:
-	case GMT_REC_MPROF_BUCKET:
-	case GMT_REC_MPROF_FREE: {
-		const struct gmt_rec_mprof *r = data;
-
-		if (size < sizeof(*r) || !s->sampled) {
-			s->bad_records++;
-			return 0;
-		}
-		/* Only -ENOMEM can fail here; stop polling then. */
-		if (h->kind == GMT_REC_MPROF_MALLOC)
-			return gmt_sampled__malloc(s->sampled, r->stack_id, r->p, r->size);
-		if (h->kind == GMT_REC_MPROF_BUCKET)
-			return gmt_sampled__bucket(s->sampled, r->p, r->b);
-		return gmt_sampled__free_obj(s->sampled, r->b);
-	}
-	default:
-		s->bad_records++;
-		return 0;
-	}
-}
-
-/* Cumulative allocations so far: exact counts, or in sampled mode the estimates. */
-static void add_rate_point(struct gmt_tracer *tr, struct session *s, uint64_t now)
-{
-	uint64_t c[GMT_CNT__MAX];
-
-	if (s->sampled) {
-		struct gmt_sampled_stats st;
-
-		gmt_sampled__stats(s->sampled, &st);
-		gmt_agg__add_rate_point(s->agg, now, (uint64_t)llround(st.est_alloc_objects),
-					(uint64_t)llround(st.est_alloc_bytes));
-		return;
-	}
-	gmt_tracer__counters(tr, c);
-	gmt_agg__add_rate_point(s->agg, now, c[GMT_CNT_ALLOCS], c[GMT_CNT_BYTES]);
-}
-
-static int add_alloc_row(void *ctx, const struct gmt_alloc_key *k, uint64_t n)
-{
-	return gmt_agg__add_allocs(ctx, k->stack_id, k->typ, k->size, n);
-}
-
 static int parse_args(int argc, char **argv, struct record_opts *o)
 {
-	enum { OPT_MODE = 256, OPT_DEPTH, OPT_RB, OPT_AGG, OPT_NO_GC, OPT_RATE, OPT_NO_WRITE,
-	       OPT_GOROUTINES };
+	enum { OPT_MODE = 256, OPT_AGG };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "mode", required_argument, NULL, OPT_MODE },
-		{ "max-depth", required_argument, NULL, OPT_DEPTH },
-		{ "ringbuf-mb", required_argument, NULL, OPT_RB },
 		{ "agg-entries", required_argument, NULL, OPT_AGG },
-		{ "no-gc", no_argument, NULL, OPT_NO_GC },
-		{ "rate", required_argument, NULL, OPT_RATE },
-		{ "no-write-target", no_argument, NULL, OPT_NO_WRITE },
-		{ "goroutines", no_argument, NULL, OPT_GOROUTINES },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
+		GMT_SESSION_LONG_OPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -250,9 +98,9 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 	char *end;
 	int c;
 
-	*o = (struct record_opts){ .mode = MODE_SAMPLED, .rate = GMT_MEMRATE_DEFAULT,
-				   .max_depth = GMT_MAX_STACK, .ringbuf_mb = 16,
-				   .agg_entries = 1 << 17 };
+	*o = (struct record_opts){ .mode = MODE_SAMPLED,
+				   .so = { .rate = GMT_MEMRATE_DEFAULT, .max_depth = GMT_MAX_STACK,
+					   .ringbuf_mb = 16, .agg_entries = 1 << 17 } };
 	optind = 1;
 	/* '+': stop at the first non-option, so the command's own options stay its own. */
 	while ((c = getopt_long(argc, argv, "+p:d:o:vqh", opts, NULL)) != -1) {
@@ -284,56 +132,20 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 				return 2;
 			}
 			break;
-		case OPT_RATE:
-			/* 1 samples every allocation; past 2^40 hardly anything is sampled. */
-			if (gmt_parse_u64(optarg, 1, 1ULL << 40, &v)) {
-				pr_err("--rate takes bytes from 1 to 2^40\n");
-				return 2;
-			}
-			o->rate = v;
-			break;
-		case OPT_NO_WRITE:
-			o->no_write_target = true;
-			break;
-		case OPT_DEPTH:
-			if (gmt_parse_u64(optarg, 1, GMT_MAX_STACK, &v)) {
-				pr_err("--max-depth takes 1 to %d\n", GMT_MAX_STACK);
-				return 2;
-			}
-			o->max_depth = v;
-			break;
-		case OPT_RB:
-			if (gmt_parse_u64(optarg, 1, 1024, &v) || (v & (v - 1))) {
-				pr_err("--ringbuf-mb takes a power of two from 1 to 1024\n");
-				return 2;
-			}
-			o->ringbuf_mb = v;
-			break;
 		case OPT_AGG:
 			if (gmt_parse_u64(optarg, 1024, 1 << 24, &v)) {
 				pr_err("--agg-entries takes 1024 to 16777216\n");
 				return 2;
 			}
-			o->agg_entries = v;
-			break;
-		case OPT_NO_GC:
-			o->no_gc = true;
-			break;
-		case OPT_GOROUTINES:
-			o->goroutines = true;
-			break;
-		case 'v':
-			gmt_log_set_level(GMT_LOG_DEBUG);
-			break;
-		case 'q':
-			gmt_log_set_level(GMT_LOG_ERROR);
+			o->so.agg_entries = v;
 			break;
 		case 'h':
 			fputs(record_usage, stdout);
 			return 0;
 		default:
-			fputs(record_usage, stderr);
-			return 2;
+			if (gmt_session_parse_opt(c, optarg, &o->so, record_usage))
+				return 2;
+			break;
 		}
 	}
 	if (optind < argc)
@@ -343,301 +155,6 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		return 2;
 	}
 	return -1;
-}
-
-/* The lowest-offset PT_LOAD: the mapping /proc/PID/maps shows at that offset. */
-static int target_bias(const struct gmt_gobin *gb, pid_t pid, uint64_t *bias, struct gmt_diag *d)
-{
-	const struct gmt_elf_seg *first = NULL;
-
-	for (size_t i = 0; i < gmt_elf__nsegs(gb->elf); i++) {
-		const struct gmt_elf_seg *s = gmt_elf__seg(gb->elf, i);
-
-		if (s->type == PT_LOAD && (!first || s->off < first->off))
-			first = s;
-	}
-	if (!first)
-		return gmt_diag_set(d, -ENOEXEC, "no loadable segment");
-	if (!gb->pie) {
-		*bias = 0;
-		return 0;
-	}
-	return gmt_target__load_bias(pid, first->vaddr, first->off, bias, d);
-}
-
-/* The executable's text as the process maps it, for the profile's Mapping. */
-static void exe_mapping(const struct gmt_gobin *gb, uint64_t bias, const struct gmt_target *t,
-			struct gmt_pprof_mapping *m)
-{
-	for (size_t i = 0; i < gmt_elf__nsegs(gb->elf); i++) {
-		const struct gmt_elf_seg *s = gmt_elf__seg(gb->elf, i);
-
-		if (s->type == PT_LOAD && (s->flags & PF_X)) {
-			m->memory_start = s->vaddr + bias;
-			m->memory_limit = s->vaddr + s->memsz + bias;
-			m->file_offset = s->off;
-			break;
-		}
-	}
-	m->filename = t->path;
-}
-
-/* What sampled mode adds to summary.json. */
-struct sampled_info {
-	const struct gmt_sampled *sampled;
-	bool rate_written; /* gomemtrace wrote MemProfileRate into the target */
-};
-
-struct out_ctx {
-	const struct gmt_agg *agg;
-	const struct gmt_agg *inuse_agg; /* sampled mode: estimated live objects */
-	const struct sampled_info *si;	 /* sampled mode */
-	const struct gmt_symbolizer *sym;
-	const struct gmt_run_info *ri;
-	const struct gmt_gc_session *gc; /* NULL with --no-gc */
-	const struct gmt_goroutines *gor; /* --goroutines, else NULL */
-	const struct gmt_pprof_opts *pprof;
-	enum gmt_folded_value value;
-};
-
-static int w_pprof(FILE *f, void *ctx)
-{
-	struct out_ctx *c = ctx;
-
-	return gmt_write_pprof(c->agg, c->sym, f, c->ri, c->pprof);
-}
-
-static int w_folded(FILE *f, void *ctx)
-{
-	struct out_ctx *c = ctx;
-
-	return gmt_write_folded(c->agg, c->sym, f, c->value);
-}
-
-static int w_inuse_folded(FILE *f, void *ctx)
-{
-	struct out_ctx *c = ctx;
-
-	return gmt_write_folded(c->inuse_agg, c->sym, f, GMT_FOLDED_BYTES);
-}
-
-static int pprof_inuse(void *ctx, const struct gmt_agg_stack *s, uint64_t *objects,
-		       uint64_t *bytes)
-{
-	gmt_sampled__inuse(ctx, s->id, objects, bytes);
-	return 0;
-}
-
-static int w_report(FILE *f, void *ctx)
-{
-	struct out_ctx *c = ctx;
-	int err = gmt_write_report(c->agg, c->sym, f, c->ri);
-
-	if (!err && c->inuse_agg)
-		err = gmt_write_report_inuse(c->inuse_agg, c->sym, f);
-	if (!err && c->gc)
-		gmt_gc_session__report(c->gc, f);
-	if (!err && c->gor)
-		err = gmt_goroutines__report(c->gor, f);
-	return err;
-}
-
-static int w_summary(FILE *f, void *ctx)
-{
-	struct out_ctx *c = ctx;
-	struct gmt_json *j = gmt_summary__begin(f);
-	int err;
-
-	if (!j)
-		return -ENOMEM;
-	err = gmt_summary__alloc_fields(j, c->agg, c->sym, c->ri);
-	if (c->si) {
-		struct gmt_sampled_stats st;
-
-		gmt_sampled__stats(c->si->sampled, &st);
-		gmt_json__kuint(j, "rate", gmt_sampled__rate(c->si->sampled));
-		gmt_json__kuint(j, "samples", st.samples);
-		gmt_json__kuint(j, "est_alloc_objects", (uint64_t)llround(st.est_alloc_objects));
-		gmt_json__kuint(j, "est_alloc_bytes", (uint64_t)llround(st.est_alloc_bytes));
-		gmt_json__kuint(j, "est_inuse_objects", (uint64_t)llround(st.est_inuse_objects));
-		gmt_json__kuint(j, "est_inuse_bytes", (uint64_t)llround(st.est_inuse_bytes));
-		gmt_json__kuint(j, "sampled_frees", st.frees);
-		gmt_json__kuint(j, "sampler_unmatched", st.unmatched);
-		gmt_json__kbool(j, "target_rate_written", c->si->rate_written);
-		gmt_summary__inuse_types(j, c->inuse_agg);
-	}
-	if (c->gc)
-		gmt_gc_session__summary_fields(c->gc, j);
-	if (c->gor)
-		gmt_goroutines__summary_fields(c->gor, j);
-	return gmt_summary__end(j) ?: err;
-}
-
-/* The allocation rate as the GC timeline's counter track wants it. */
-static int write_gc(struct gmt_gc_session *gc, const char *dir, const struct gmt_agg *agg,
-		    const struct gmt_run_info *ri, struct gmt_diag *d)
-{
-	struct gmt_rate_interval *iv = NULL;
-	int n = gmt_rate_intervals(agg, ri, &iv), err;
-	uint64_t *ts = calloc(n > 0 ? n : 1, sizeof(*ts));
-	double *rate = calloc(n > 0 ? n : 1, sizeof(*rate));
-
-	if (n < 0 || !ts || !rate) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (int i = 0; i < n; i++) {
-		ts[i] = ri->start_ns + (uint64_t)(iv[i].t_s * 1e9);
-		rate[i] = iv[i].bytes_per_s;
-	}
-	err = gmt_gc_session__write(gc, dir, ri, ts, rate, n, d);
-out:
-	free(iv);
-	free(ts);
-	free(rate);
-	return err;
-}
-
-
-static int write_outputs(const char *dir, const struct gmt_agg *agg,
-			 const struct gmt_agg *inuse_agg, const struct sampled_info *si,
-			 const struct gmt_symbolizer *sym, const struct gmt_run_info *ri,
-			 struct gmt_gc_session *gc, struct gmt_gor_session *gor,
-			 const struct gmt_pprof_opts *pprof, struct gmt_diag *d)
-{
-	struct out_ctx c = { agg, inuse_agg, si, sym, ri, gc, gor ? gmt_gor_session__agg(gor) : NULL,
-			     pprof, GMT_FOLDED_BYTES };
-	struct gmt_counter_track live = { "goroutines live", "goroutines" };
-	int err;
-
-	err = gmt_outdir_prepare(dir, d);
-	if (!err)
-		err = gmt_write_file_atomic(dir, "alloc.pb.gz", w_pprof, &c, d);
-	if (!err)
-		err = gmt_write_file_atomic(dir, "alloc_bytes.folded", w_folded, &c, d);
-	c.value = GMT_FOLDED_COUNT;
-	if (!err)
-		err = gmt_write_file_atomic(dir, "alloc_count.folded", w_folded, &c, d);
-	if (!err && inuse_agg)
-		err = gmt_write_file_atomic(dir, "inuse_bytes.folded", w_inuse_folded, &c, d);
-	if (!err)
-		err = gmt_write_file_atomic(dir, "report.txt", w_report, &c, d);
-	if (!err)
-		err = gmt_write_file_atomic(dir, "summary.json", w_summary, &c, d);
-	if (!err && gor)
-		err = gmt_gor_session__write(gor, dir, sym, d);
-	if (!err && gc && gor) {
-		live.n = gmt_goroutines__track(c.gor, &live.ts, &live.v);
-		err = gmt_gc_session__add_track(gc, &live);
-	}
-	if (!err && gc)
-		err = write_gc(gc, dir, agg, ri, d);
-	return err;
-}
-
-/* runtime.mallocgc and the size-specialized allocators: sampled stacks lose these frames
- * and everything below them, so that the leaf is mallocgc's caller (sampled.h). */
-/* Sampled mode's typer: the type each allocation site's code passes (calltype.h). */
-struct site_typer {
-	const struct gmt_gobin *gb;
-	uint64_t bias;
-};
-
-static uint64_t site_type(void *ctx, const uint64_t *pcs, uint32_t depth)
-{
-	const struct site_typer *st = ctx;
-
-	return gmt_calltype(st->gb, st->bias, pcs, depth);
-}
-
-static int strip_ranges(const struct gmt_hookplan *plan, uint64_t bias,
-			struct gmt_pc_range **out, size_t *n)
-{
-	*n = 0;
-	*out = calloc(plan->nhooks + 1, sizeof(**out));
-	if (!*out)
-		return -ENOMEM;
-	for (size_t i = 0; i < plan->nhooks; i++) {
-		const struct gmt_hook *h = &plan->hooks[i];
-
-		if (h->id == GMT_HOOK_MALLOCGC || h->id == GMT_HOOK_MALLOC_SC)
-			(*out)[(*n)++] = (struct gmt_pc_range){ h->entry + bias, h->end + bias };
-	}
-	return 0;
-}
-
-/*
- * Sampled mode: the rate the target samples at once tracing runs.  A launched target
- * gives its rate its start-up value first (memrate.h), so the rate is read, and written,
- * only after that.  A rate of 0 is set to --rate through *guard, which the caller
- * restores on every way out; with --no-write-target it is an error: nothing would be
- * sampled.
- */
-static int setup_rate(const struct record_opts *o, const struct gmt_target *t,
-		      const struct gmt_memrate_vars *mv, uint64_t bias,
-		      struct gmt_memrate_guard **guard, uint64_t *rate, bool *written,
-		      struct gmt_diag *d)
-{
-	uint64_t addr = mv->rate + bias;
-	int64_t cur = 0;
-	int err;
-
-	*written = false;
-	if (t->launched) {
-		err = gmt_memrate_wait_startup(t->pid, mv, bias, 5000, &cur, d);
-		if (err == -ETIMEDOUT || err == -ENOENT) {
-			/* -ENOENT: go1.19 without its inittask; the rate read now may still be
-			 * overwritten by runtime.init, which the end-of-run restore reports. */
-			pr_debug("start-up of the rate not observed (%s); using its value now\n",
-				 d->msg);
-			d->msg[0] = 0;
-			err = gmt_memrate_read(t->pid, addr, &cur, d);
-		}
-	} else {
-		err = gmt_memrate_read(t->pid, addr, &cur, d);
-	}
-	if (err)
-		return err;
-	if (cur > 0) {
-		*rate = (uint64_t)cur;
-		pr_debug("runtime.MemProfileRate is %lld: sampling at the target's own rate\n",
-			 (long long)cur);
-		return 0;
-	}
-	if (o->no_write_target)
-		return gmt_diag_set(d, -ENODATA,
-				    "runtime.MemProfileRate is %lld in PID %d (the binary does not "
-				    "link the heap profiler): Go samples nothing, and "
-				    "--no-write-target forbids setting it; nothing to trace "
-				    "(drop --no-write-target, or use --mode exact)",
-				    (long long)cur, (int)t->pid);
-	pr_warn("runtime.MemProfileRate is %lld in PID %d: gomemtrace sets it to %llu while "
-		"tracing and restores it afterwards (--no-write-target forbids this)\n",
-		(long long)cur, (int)t->pid, (unsigned long long)o->rate);
-	err = gmt_memrate_guard__set(t->pid, addr, (int64_t)o->rate, guard, d);
-	if (err < 0)
-		return err;
-	*written = err == GMT_MEMRATE_WROTE;
-	*rate = o->rate;
-	return 0;
-}
-
-/* After detach: the target's rate back as it was, and the user told if it was not. */
-static void restore_rate(struct gmt_memrate_guard *guard, const struct gmt_target *t)
-{
-	int r = gmt_memrate_guard__restore(guard);
-
-	if (r == GMT_MEMRATE_WROTE)
-		pr_info("runtime.MemProfileRate of PID %d restored to %lld\n", (int)t->pid,
-			(long long)gmt_memrate_guard__original(guard));
-	else if (r == GMT_MEMRATE_LEFT)
-		pr_warn("runtime.MemProfileRate of PID %d was changed by the program to %lld "
-			"while tracing: left as it is\n",
-			(int)t->pid, (long long)gmt_memrate_guard__seen(guard));
-	else if (r < 0 && r != -ESRCH)
-		pr_warn("cannot restore runtime.MemProfileRate of PID %d to %lld: %s\n",
-			(int)t->pid, (long long)gmt_memrate_guard__original(guard),
-			strerror(-r));
 }
 
 static void default_outdir(char *buf, size_t len, const struct gmt_target *t)
@@ -654,55 +171,21 @@ static void default_outdir(char *buf, size_t len, const struct gmt_target *t)
 			*p = '_';
 }
 
-static void report_drops(const struct gmt_run_info *ri, uint64_t bad)
-{
-	const uint64_t *c = ri->counters;
-
-	if (c[GMT_CNT_RB_DROPS])
-		pr_warn("%llu records lost: the ring buffer was full (try --ringbuf-mb %u)\n",
-			(unsigned long long)c[GMT_CNT_RB_DROPS], ri->ringbuf_mb * 4);
-	if (c[GMT_CNT_STACK_TRUNC])
-		pr_warn("%llu stack walks hit the depth limit and are marked [truncated] "
-			"(--max-depth, up to %d)\n",
-			(unsigned long long)c[GMT_CNT_STACK_TRUNC], GMT_MAX_STACK);
-	if (c[GMT_CNT_STACK_ERR])
-		pr_warn("%llu allocations had an unreadable stack\n",
-			(unsigned long long)c[GMT_CNT_STACK_ERR]);
-	if (bad)
-		pr_warn("%llu malformed ring-buffer records ignored\n", (unsigned long long)bad);
-}
-
 int cmd_record(int argc, char **argv)
 {
-	struct gmt_tracer_opts to = {};
-	struct gmt_run_info ri = { .mode = "exact" };
-	struct gmt_pprof_opts pprof = { .period = 1 };
-	struct gmt_memrate_vars mv = {};
-	struct gmt_memrate_guard *guard = NULL;
-	struct gmt_agg *inuse_agg = NULL;
-	struct gmt_pc_range *strip = NULL;
-	struct sampled_info si = {};
-	struct site_typer site = {};
-	size_t nstrip = 0;
-	uint64_t rate = 0;
-	struct gmt_symbolizer sym;
-	struct gmt_procsym ps;
-	struct gmt_hookplan plan = {};
-	struct gmt_tracer *tr = NULL;
-	struct gmt_gobin *gb = NULL;
+	struct gmt_session *sess = NULL;
 	struct gmt_target t = { .pidfd = -1 };
-	struct session s = {};
 	struct record_opts o;
 	struct gmt_diag d = {};
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct timespec t0, t1;
 	char outdir[4096];
-	uint64_t bias = 0, start, last_rate = 0;
 	int ret = 1, err;
 
 	err = parse_args(argc, argv, &o);
 	if (err >= 0)
 		return err;
-	libbpf_set_print(libbpf_print);
+	gmt_tracer_set_log();
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -710,208 +193,38 @@ int cmd_record(int argc, char **argv)
 	err = o.cmd ? gmt_target__launch(o.cmd, &t, &d) : gmt_target__attach(o.pid, &t, &d);
 	if (err)
 		goto fail;
-	err = gmt_gobin__open(t.exe, &gb, &d);
+	o.so.sampled = o.mode == MODE_SAMPLED;
+	err = gmt_session__open(&o.so, &t, &sess, &d);
 	if (!err)
-		err = gmt_gobin__check_supported(gb, &d);
-	if (!err)
-		err = gmt_hookplan_build(gb, &plan, &d);
-	if (!err)
-		err = target_bias(gb, t.pid, &bias, &d);
+		err = gmt_session__start(sess, &d);
 	if (err)
 		goto fail;
-	s.agg = gmt_agg__new(gmt_gobin__minor(gb));
-	if (!s.agg) {
-		err = gmt_diag_set(&d, -ENOMEM, "out of memory");
-		goto fail;
-	}
-	if (o.mode == MODE_SAMPLED) {
-		ri.mode = "sampled";
-		/* Before anything is attached: a binary where it cannot be found is an error. */
-		err = gmt_memrate_find(gb, 0, &mv, &d);
-		if (err)
-			goto fail;
-		inuse_agg = gmt_agg__new(gmt_gobin__minor(gb));
-		err = inuse_agg ? strip_ranges(&plan, bias, &strip, &nstrip) : -ENOMEM;
-		if (err) {
-			gmt_diag_set(&d, err, "out of memory");
-			goto fail;
-		}
-	}
-	to = (struct gmt_tracer_opts){
-		.pid = t.pid, .exe = t.exe, .bias = bias, .plan = &plan,
-		.alloc = o.mode == MODE_EXACT, .sampled = o.mode == MODE_SAMPLED,
-		.go_minor = gmt_gobin__minor(gb),
-		.ringbuf_mb = o.ringbuf_mb, .max_depth = o.max_depth,
-		.agg_entries = o.agg_entries, .on_record = on_record, .ctx = &s,
-	};
-	err = gmt_tracer__open(&to, &tr, &d);
-	if (err)
-		goto fail;
-	if (!o.no_gc) {
-		struct gmt_gc_session_opts go = {
-			.pid = t.pid, .exe = t.exe, .bias = bias, .gb = gb, .plan = &plan,
-			.ringbuf_fd = gmt_tracer__ringbuf_fd(tr),
-			.counters_fd = gmt_tracer__counters_fd(tr),
-		};
-
-		err = gmt_gc_session__start(&go, &s.gc, &d);
-		if (err == -ENOENT) {
-			pr_warn("%s; tracing allocations only\n", d.msg);
-			d.msg[0] = 0;
-		} else if (err) {
-			goto fail;
-		}
-	}
-	if (o.goroutines) {
-		struct gmt_gor_session_opts go = {
-			.pid = t.pid, .exe = t.exe, .bias = bias, .gb = gb, .plan = &plan,
-			.ringbuf_fd = gmt_tracer__ringbuf_fd(tr),
-			.counters_fd = gmt_tracer__counters_fd(tr), .max_depth = o.max_depth,
-		};
-
-		err = gmt_gor_session__start(&go, &s.gor, &d);
-		if (err)
-			goto fail;
-	}
-	start = now_ns();
-	{
-		struct timespec wall;
-
-		clock_gettime(CLOCK_REALTIME, &wall);
-		ri.start_wall_ns = (uint64_t)wall.tv_sec * 1000000000ULL + wall.tv_nsec;
-	}
-	err = gmt_target__release(&t, &d);
-	if (err)
-		goto fail;
-	if (o.mode == MODE_SAMPLED) {
-		/* From here every way out, fail: included, restores through the guard. */
-		err = setup_rate(&o, &t, &mv, bias, &guard, &rate, &si.rate_written, &d);
-		if (err)
-			goto fail;
-		s.sampled = gmt_sampled__new(s.agg, inuse_agg, rate, strip, nstrip);
-		if (!s.sampled) {
-			err = gmt_diag_set(&d, -ENOMEM, "out of memory");
-			goto fail;
-		}
-		site = (struct site_typer){.gb = gb, .bias = bias};
-		gmt_sampled__set_typer(s.sampled, site_type, &site);
-		si.sampled = s.sampled;
-		pprof.period = rate;
-		pprof.inuse = true;
-		pprof.inuse_fn = pprof_inuse;
-		pprof.inuse_ctx = s.sampled;
-	}
-	pr_info("tracing PID %d (%s, %s%s) with %zu probes%s; Ctrl-C to stop\n", (int)t.pid,
-		t.comm, gb->version, gb->stripped ? ", stripped" : "",
-		gmt_tracer__nprobes(tr) + (s.gc ? gmt_gc_session__nprobes(s.gc) : 0) +
-			gmt_gor_session__nprobes(s.gor),
-		o.mode == MODE_SAMPLED	  ? " (sampled mode: Go's heap sampler)"
-		: plan.size_specialized ? " (size-specialized allocators included)"
-					: "");
-
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!stop_signal) {
-		uint64_t now;
-
-		err = gmt_tracer__poll(tr, 100);
+		err = gmt_session__poll(sess, 100);
 		if (err < 0) {
 			gmt_diag_set(&d, err, "ring buffer: %s", strerror(-err));
 			goto fail;
 		}
-		now = now_ns();
-		if (now - last_rate >= 250000000ULL) {
-			add_rate_point(tr, &s, now);
-			last_rate = now;
-			if (s.gor && gmt_gor_session__tick(s.gor, now)) {
-				err = gmt_diag_set(&d, -ENOMEM, "out of memory");
-				goto fail;
-			}
-		}
-		if (o.duration_s > 0 && (now - start) / 1e9 >= o.duration_s)
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (o.duration_s > 0 &&
+		    (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9 >= o.duration_s)
 			break;
 		if (gmt_target__poll_exit(&t))
 			break;
 	}
-	ri.end_ns = now_ns();
-	/* GC probes first: the allocation side's detach drains the shared ring buffer. */
-	if (s.gc)
-		gmt_gc_session__stop(s.gc, ri.end_ns);
-	gmt_gor_session__stop(s.gor);
-	gmt_tracer__detach(tr);
-	restore_rate(guard, &t);
+	gmt_session__stop(sess);
 	if (stop_signal && t.launched && !t.exited)
 		kill(t.pid, stop_signal); /* the command was ours: pass the stop on */
 	if (t.exited)
 		pr_info("PID %d exited; writing the outputs\n", (int)t.pid);
-
-	ri.start_ns = start;
-	ri.duration_s = (ri.end_ns - start) / 1e9;
-	ri.go_version = gb->version;
-	ri.binary = t.path;
-	ri.comm = t.comm;
-	ri.pid = t.pid;
-	ri.ringbuf_mb = o.ringbuf_mb;
-	gmt_tracer__counters(tr, ri.counters);
-	add_rate_point(tr, &s, ri.end_ns);
-	err = gmt_tracer__for_each_alloc(tr, add_alloc_row, s.agg);
-	if (err) {
-		gmt_diag_set(&d, err, "reading the allocation table: %s", strerror(-err));
-		goto fail;
-	}
-	gmt_procsym_init(&ps, gb, bias, &sym);
-	exe_mapping(gb, bias, &t, &pprof.mapping);
-	if (s.sampled) {
-		err = gmt_sampled__flush(s.sampled);
-		if (!err)
-			err = gmt_agg__finish(inuse_agg, &sym);
-		if (err) {
-			gmt_diag_set(&d, err, "aggregation: %s", strerror(-err));
-			goto fail;
-		}
-	}
-	err = gmt_agg__finish(s.agg, &sym);
-	if (!err && s.gor)
-		err = gmt_gor_session__finish(s.gor, &sym, start, ri.end_ns);
-	if (err) {
-		gmt_diag_set(&d, err, "aggregation: %s", strerror(-err));
-		goto fail;
-	}
 	if (o.outdir)
 		snprintf(outdir, sizeof(outdir), "%s", o.outdir);
 	else
 		default_outdir(outdir, sizeof(outdir), &t);
-	err = write_outputs(outdir, s.agg, inuse_agg, s.sampled ? &si : NULL, &sym, &ri, s.gc,
-			    s.gor, &pprof, &d);
+	err = gmt_session__write(sess, outdir, &d);
 	if (err)
 		goto fail;
-	report_drops(&ri, s.bad_records);
-	{
-		const struct gmt_agg_totals *tot = gmt_agg__totals(s.agg);
-
-		struct gmt_sampled_stats st;
-
-		if (s.sampled) {
-			gmt_sampled__stats(s.sampled, &st);
-			pr_info("%llu samples at rate %llu: ~%.0f allocations, ~%.0f bytes, "
-				"~%.0f bytes still live in %.1f s; outputs in %s/\n",
-				(unsigned long long)st.samples, (unsigned long long)rate,
-				st.est_alloc_objects, st.est_alloc_bytes, st.est_inuse_bytes,
-				ri.duration_s, outdir);
-		} else {
-			pr_info("%llu allocations, %llu bytes in %.1f s; outputs in %s/\n",
-				(unsigned long long)tot->allocs, (unsigned long long)tot->bytes,
-				ri.duration_s, outdir);
-		}
-	}
-	if (s.gor) {
-		struct gmt_gor_stats gs;
-
-		gmt_goroutines__stats(gmt_gor_session__agg(s.gor), &gs);
-		pr_info("goroutines: %llu live at the end (+%llu of the runtime), %llu created, "
-			"%llu exited; %llu probable leak site%s (report.txt)\n",
-			(unsigned long long)gs.live, (unsigned long long)gs.live_runtime,
-			(unsigned long long)gs.created, (unsigned long long)gs.exited,
-			(unsigned long long)gs.leak_sites, gs.leak_sites == 1 ? "" : "s");
-	}
 	ret = 0;
 	if (t.launched) {
 		/* Like time(1): our exit status is the command's. */
@@ -922,23 +235,12 @@ int cmd_record(int argc, char **argv)
 	goto out;
 fail:
 	pr_err("%s\n", gmt_diag_msg(&d, err));
-	gmt_gor_session__stop(s.gor);
-	if (tr)
-		gmt_tracer__detach(tr);
-	restore_rate(guard, &t);
+	gmt_session__free(sess); /* probes off and the rate restored before the target goes */
+	sess = NULL;
 	gmt_target__abort(&t);
 	ret = 1;
 out:
-	gmt_memrate_guard__free(guard);
-	gmt_sampled__free(s.sampled);
-	gmt_agg__free(inuse_agg);
-	free(strip);
-	gmt_gc_session__free(s.gc);
-	gmt_gor_session__free(s.gor);
-	gmt_tracer__free(tr);
-	gmt_agg__free(s.agg);
-	gmt_hookplan_free(&plan);
-	gmt_gobin__free(gb);
+	gmt_session__free(sess);
 	gmt_target__close(&t);
 	return ret;
 }

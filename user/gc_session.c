@@ -433,10 +433,11 @@ static void finish(const struct gmt_gc_session *cs)
 	gmt_gc_timeline__finish(s->tl, s->end_ns);
 }
 
-static void out_init(const struct gmt_gc_session *s, struct gmt_gc_out *o)
+static void out_init(const struct gmt_gc_session *s, const struct gmt_gc_timeline *tl,
+		     struct gmt_gc_out *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->tl = s->tl;
+	o->tl = tl;
 	o->ri = s->have_ri ? &s->ri : NULL;
 	o->counters = s->have_counters ? s->counters : NULL;
 	o->unavailable = s->unavailable;
@@ -446,6 +447,12 @@ static void out_init(const struct gmt_gc_session *s, struct gmt_gc_out *o)
 
 int gmt_gc_session__add_track(struct gmt_gc_session *s, const struct gmt_counter_track *t)
 {
+	for (size_t i = 0; i < s->ntracks; i++) {
+		if (strcmp(s->tracks[i].name, t->name) == 0) {
+			s->tracks[i] = *t; /* a newer copy of the same track */
+			return 0;
+		}
+	}
 	if (s->ntracks == GMT_GC_MAX_TRACKS)
 		return -ENOSPC;
 	s->tracks[s->ntracks++] = *t;
@@ -462,19 +469,18 @@ static int w_json(FILE *f, void *ctx)
 	return gmt_write_gc_json(f, ctx);
 }
 
-int gmt_gc_session__write(struct gmt_gc_session *s, const char *dir, const struct gmt_run_info *ri,
-			  const uint64_t *rate_ts, const double *rate_bytes_per_s, size_t nrate,
-			  struct gmt_diag *d)
+static int write_tl(struct gmt_gc_session *s, const struct gmt_gc_timeline *tl, const char *dir,
+		    const struct gmt_run_info *ri, const uint64_t *rate_ts,
+		    const double *rate_bytes_per_s, size_t nrate, struct gmt_diag *d)
 {
 	struct gmt_gc_out o;
 	int err;
 
-	finish(s);
 	if (ri) {
 		s->ri = *ri;
 		s->have_ri = true;
 	}
-	out_init(s, &o);
+	out_init(s, tl, &o);
 	if (rate_ts && rate_bytes_per_s) {
 		o.rate_ts = rate_ts;
 		o.rate_bytes_per_s = rate_bytes_per_s;
@@ -488,12 +494,47 @@ int gmt_gc_session__write(struct gmt_gc_session *s, const char *dir, const struc
 	return err;
 }
 
+int gmt_gc_session__write(struct gmt_gc_session *s, const char *dir, const struct gmt_run_info *ri,
+			  const uint64_t *rate_ts, const double *rate_bytes_per_s, size_t nrate,
+			  struct gmt_diag *d)
+{
+	finish(s);
+	return write_tl(s, s->tl, dir, ri, rate_ts, rate_bytes_per_s, nrate, d);
+}
+
+size_t gmt_gc_session__stws(const struct gmt_gc_session *s, const struct gmt_stw **out)
+{
+	return gmt_gc_timeline__stws(s->tl, out);
+}
+
+struct gmt_gc_timeline *gmt_gc_session__rotate(struct gmt_gc_session *s, uint64_t cut_ns)
+{
+	return gmt_gc_timeline__rotate(s->tl, cut_ns);
+}
+
+int gmt_gc_session__write_interval(struct gmt_gc_session *s, const struct gmt_gc_timeline *tl,
+				   const char *dir, const struct gmt_run_info *ri,
+				   const uint64_t *rate_ts, const double *rate_bytes_per_s,
+				   size_t nrate, struct gmt_diag *d)
+{
+	return write_tl(s, tl, dir, ri, rate_ts, rate_bytes_per_s, nrate, d);
+}
+
+void gmt_gc_session__interval_summary_fields(const struct gmt_gc_session *s,
+					     const struct gmt_gc_timeline *tl, struct gmt_json *j)
+{
+	struct gmt_gc_out o;
+
+	out_init(s, tl, &o);
+	gmt_gc_summary_fields(j, &o);
+}
+
 void gmt_gc_session__summary_fields(const struct gmt_gc_session *s, struct gmt_json *j)
 {
 	struct gmt_gc_out o;
 
 	finish(s);
-	out_init(s, &o);
+	out_init(s, s->tl, &o);
 	gmt_gc_summary_fields(j, &o);
 }
 
@@ -502,7 +543,7 @@ void gmt_gc_session__report(const struct gmt_gc_session *s, FILE *f)
 	struct gmt_gc_out o;
 
 	finish(s);
-	out_init(s, &o);
+	out_init(s, s->tl, &o);
 	gmt_gc_report(f, &o);
 }
 

@@ -61,9 +61,26 @@ int gmt_gc_session__write(struct gmt_gc_session *s, const char *dir, const struc
 			  struct gmt_diag *d);
 /*
  * Another counter track for gc.json (live goroutines...): the arrays must live until
- * gmt_gc_session__write.  -ENOSPC past GMT_GC_MAX_TRACKS.
+ * gmt_gc_session__write.  A track of the same name is replaced.  -ENOSPC past
+ * GMT_GC_MAX_TRACKS.
  */
 int gmt_gc_session__add_track(struct gmt_gc_session *s, const struct gmt_counter_track *t);
+/*
+ * The daemon writes one interval at a time: __rotate() takes what has ended out of the
+ * session's timeline (gmt_gc_timeline__rotate, the caller frees it), the other two write
+ * gc.txt/gc.json and the summary fields of such an interval timeline.
+ */
+struct gmt_gc_timeline;
+struct gmt_stw;
+/* The pauses that ended since the last rotation (or the start), in order. */
+size_t gmt_gc_session__stws(const struct gmt_gc_session *s, const struct gmt_stw **out);
+struct gmt_gc_timeline *gmt_gc_session__rotate(struct gmt_gc_session *s, uint64_t cut_ns);
+int gmt_gc_session__write_interval(struct gmt_gc_session *s, const struct gmt_gc_timeline *tl,
+				   const char *dir, const struct gmt_run_info *ri,
+				   const uint64_t *rate_ts, const double *rate_bytes_per_s,
+				   size_t nrate, struct gmt_diag *d);
+void gmt_gc_session__interval_summary_fields(const struct gmt_gc_session *s,
+					     const struct gmt_gc_timeline *tl, struct gmt_json *j);
 /* Adds gc_cycles, gc_forced, stw_pauses, stw_total_ns, stw_max_ns to summary.json. */
 void gmt_gc_session__summary_fields(const struct gmt_gc_session *s, struct gmt_json *j);
 /* Appends the GC summary section to report.txt. */

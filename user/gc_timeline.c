@@ -520,6 +520,71 @@ void gmt_gc_timeline__finish(struct gmt_gc_timeline *tl, uint64_t end_ns)
 		tl->last_ts = end_ns;
 }
 
+struct gmt_gc_timeline *gmt_gc_timeline__rotate(struct gmt_gc_timeline *tl, uint64_t cut_ns)
+{
+	struct gmt_gc_timeline *snap = gmt_gc_timeline__new(tl->minor);
+	size_t keep_stw = tl->nstws, keep_cycle = tl->ncycles, ci = 0;
+
+	if (!snap)
+		return NULL;
+	/* The open cycle stays, with the pauses that its sweep (use_work) may still amend. */
+	if (tl->cycle_open) {
+		keep_cycle = tl->cur;
+		if (tl->have_stw1)
+			keep_stw = tl->stw1;
+	}
+	/* A RET still to come amends the last pause, and the open cycle at most. */
+	if (tl->ls.valid) {
+		bool open_cycle = tl->cycle_open && tl->ls.cycle == tl->cur;
+
+		if (tl->ls.role == END_OTHER || open_cycle)
+			keep_stw = tl->ls.stw < keep_stw ? tl->ls.stw : keep_stw;
+		else
+			tl->ls.valid = false; /* its cycle ended: the entry's time stands */
+	}
+	snap->cycles = malloc((keep_cycle ? keep_cycle : 1) * sizeof(*snap->cycles));
+	snap->stws = malloc((keep_stw ? keep_stw : 1) * sizeof(*snap->stws));
+	if (!snap->cycles || !snap->stws) {
+		gmt_gc_timeline__free(snap);
+		return NULL;
+	}
+	snap->cap_cycles = keep_cycle ? keep_cycle : 1;
+	snap->cap_stws = keep_stw ? keep_stw : 1;
+	/* Only the open cycle can sit after keep_cycle (cycles close in order). */
+	for (size_t i = 0; i < tl->ncycles; i++) {
+		if (tl->cycle_open && i == tl->cur)
+			continue;
+		snap->cycles[snap->ncycles++] = tl->cycles[i];
+	}
+	if (tl->cycle_open) {
+		tl->cycles[0] = tl->cycles[tl->cur];
+		tl->cur = 0;
+		ci = 1;
+	}
+	tl->ncycles = ci;
+	memcpy(snap->stws, tl->stws, keep_stw * sizeof(*tl->stws));
+	snap->nstws = keep_stw;
+	memmove(tl->stws, tl->stws + keep_stw, (tl->nstws - keep_stw) * sizeof(*tl->stws));
+	tl->nstws -= keep_stw;
+	if (tl->have_stw1 && tl->cycle_open && tl->stw1 >= keep_stw)
+		tl->stw1 -= keep_stw;
+	else
+		tl->have_stw1 = false;
+	if (tl->ls.valid) {
+		tl->ls.stw -= keep_stw;
+		tl->ls.cycle = 0;
+	}
+	snap->gc_start_calls = tl->gc_start_calls;
+	snap->lost = tl->lost;
+	snap->first_ts = tl->first_ts;
+	snap->last_ts = cut_ns > tl->last_ts ? cut_ns : tl->last_ts;
+	snap->finished = true;
+	tl->gc_start_calls = 0;
+	tl->lost = 0;
+	tl->first_ts = 0;
+	return snap;
+}
+
 size_t gmt_gc_timeline__cycles(const struct gmt_gc_timeline *tl, const struct gmt_gc_cycle **out)
 {
 	*out = tl->cycles;

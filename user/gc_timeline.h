@@ -105,6 +105,15 @@ int gmt_gc_timeline__add(struct gmt_gc_timeline *tl, const struct gmt_rec_gc *r)
 /* Tracing stopped at end_ns: what is still open becomes partial.  Idempotent. */
 void gmt_gc_timeline__finish(struct gmt_gc_timeline *tl, uint64_t end_ns);
 
+/*
+ * For tracing that writes one interval at a time (the daemon): moves everything that
+ * has ended into a new, finished timeline, which the outputs read like any other, and
+ * keeps here only what is still open (the running cycle and its pauses), so that memory
+ * stays bounded by one interval.  A cycle goes into the interval it ends in.  Statistics
+ * (gcStart calls, lost records) restart from zero.  NULL on -ENOMEM (nothing moved).
+ */
+struct gmt_gc_timeline *gmt_gc_timeline__rotate(struct gmt_gc_timeline *tl, uint64_t cut_ns);
+
 /* Cycles in the order they started; pauses in the order they began. */
 size_t gmt_gc_timeline__cycles(const struct gmt_gc_timeline *tl, const struct gmt_gc_cycle **out);
 size_t gmt_gc_timeline__stws(const struct gmt_gc_timeline *tl, const struct gmt_stw **out);

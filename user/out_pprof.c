@@ -265,7 +265,9 @@ static int write_sample(struct pp *p, struct gmt_pb *b, const struct gmt_agg_sta
 	size_t m;
 	int err;
 
-	if (o && o->inuse) {
+	if (o && o->inuse_only) {
+		/* The aggregator's counts are the live objects: the same two values. */
+	} else if (o && o->inuse) {
 		uint64_t objects = 0, bytes = 0;
 
 		err = o->inuse_fn(o->inuse_ctx, s, &objects, &bytes);
@@ -368,11 +370,12 @@ static int build(struct pp *p, struct gmt_pb *prof, const struct gmt_agg *a,
 	int err = 0;
 
 	/* Value order as in Go's own heap profiles. */
-	put_value_type(prof, PROFILE_SAMPLE_TYPE, str(p, "alloc_objects", &err),
+	put_value_type(prof, PROFILE_SAMPLE_TYPE,
+		       str(p, o && o->inuse_only ? "inuse_objects" : "alloc_objects", &err),
 		       str(p, "count", &err));
-	space = str(p, "alloc_space", &err);
+	space = str(p, o && o->inuse_only ? "inuse_space" : "alloc_space", &err);
 	put_value_type(prof, PROFILE_SAMPLE_TYPE, space, str(p, "bytes", &err));
-	if (o && o->inuse) {
+	if (o && o->inuse && !o->inuse_only) {
 		put_value_type(prof, PROFILE_SAMPLE_TYPE, str(p, "inuse_objects", &err),
 			       str(p, "count", &err));
 		put_value_type(prof, PROFILE_SAMPLE_TYPE, str(p, "inuse_space", &err),
@@ -422,7 +425,7 @@ int gmt_write_pprof(const struct gmt_agg *a, const struct gmt_symbolizer *sym, F
 	struct gmt_pb *prof = NULL;
 	int err;
 
-	if (!a || !f || (o && o->inuse && !o->inuse_fn))
+	if (!a || !f || (o && o->inuse && !o->inuse_only && !o->inuse_fn))
 		return -EINVAL;
 	if (o)
 		p.map = o->mapping;

@@ -110,6 +110,10 @@ struct gmt_pprof_opts {
 	bool inuse;
 	gmt_pprof_inuse_fn inuse_fn;
 	void *inuse_ctx;
+	/* An in-use profile: the aggregator holds live objects, and the sample types are
+	 * inuse_objects/count and inuse_space/bytes only (the default inuse_space); inuse
+	 * and inuse_fn are then ignored. */
+	bool inuse_only;
 	struct gmt_pprof_mapping mapping;
 };
 

@@ -33,6 +33,16 @@ struct map {
 struct row {
 	uint64_t sid, size;
 	uint64_t samples, live;
+	uint64_t mark; /* samples at the last snapshot */
+};
+
+/* A stripped stack, kept for snapshots: each interval's aggregators get it again. */
+struct sstack {
+	uint64_t sid;
+	uint64_t *pcs;
+	uint32_t depth;
+	bool truncated;
+	uint64_t typ; /* from the typer, 0 for unknown */
 };
 
 struct pending {
@@ -65,6 +75,18 @@ struct gmt_sampled {
 	struct pending pending[PENDING];
 	size_t pending_next;
 	struct gmt_sampled_stats st;
+
+	/* Interval mode (gmt_sampled__new_intervals): stacks kept, rows bounded. */
+	bool intervals;
+	struct map sstack_map; /* stripped id -> sstacks[] index */
+	struct sstack *sstacks;
+	size_t nsstacks, cap_sstacks;
+	size_t max_rows;
+	void (*forget)(void *ctx, uint64_t bpf_stack_id);
+	void *forget_ctx;
+	struct gmt_sampled_stats mark; /* st at the last snapshot */
+	struct gmt_sampled_bounds bounds;
+	double live_bytes; /* running estimate of the live heap (interval mode) */
 };
 
 static uint64_t kv_hash(uint64_t k1, uint64_t k2)
@@ -159,10 +181,41 @@ struct gmt_sampled *gmt_sampled__new(struct gmt_agg *agg, struct gmt_agg *inuse_
 	return s;
 }
 
+struct gmt_sampled *gmt_sampled__new_intervals(uint64_t rate, const struct gmt_pc_range *strip,
+					       size_t nstrip, size_t max_rows,
+					       void (*forget)(void *ctx, uint64_t bpf_stack_id),
+					       void *ctx)
+{
+	/* A throwaway aggregator satisfies __new(); interval mode never writes to it. */
+	struct gmt_agg *none = gmt_agg__new(0);
+	struct gmt_sampled *s = none ? gmt_sampled__new(none, NULL, rate, strip, nstrip) : NULL;
+
+	gmt_agg__free(none);
+	if (!s || max_rows < 2) {
+		gmt_sampled__free(s);
+		return NULL;
+	}
+	s->agg = NULL;
+	s->intervals = true;
+	s->max_rows = max_rows;
+	s->forget = forget;
+	s->forget_ctx = ctx;
+	return s;
+}
+
+static void free_sstacks(struct gmt_sampled *s)
+{
+	for (size_t i = 0; i < s->nsstacks; i++)
+		free(s->sstacks[i].pcs);
+	free(s->sstacks);
+	free(s->sstack_map.slots);
+}
+
 void gmt_sampled__free(struct gmt_sampled *s)
 {
 	if (!s)
 		return;
+	free_sstacks(s);
 	free(s->strip);
 	free(s->stacks.slots);
 	free(s->rowmap.slots);
@@ -204,6 +257,52 @@ static uint32_t strip_start(const struct gmt_sampled *s, const uint64_t *pcs, ui
 	return i + 1 < depth ? i + 1 : depth - 1;
 }
 
+/*
+ * Interval mode: the stripped stack goes into the own table.  When the table is full
+ * the stack is not kept and the BPF side is told to forget it, so that it sends the
+ * stack again once an eviction made room; until then its samples have no stack.
+ */
+static int keep_stack(struct gmt_sampled *s, uint64_t id, uint64_t sid, const uint64_t *pcs,
+		      uint32_t depth, bool truncated)
+{
+	struct sstack *st;
+	int err;
+
+	if (!map_get(&s->sstack_map, sid, 0)) {
+		if (s->nsstacks >= s->max_rows) {
+			s->bounds.stacks_dropped++;
+			if (s->forget)
+				s->forget(s->forget_ctx, id);
+			return 0;
+		}
+		if (s->nsstacks == s->cap_sstacks) {
+			size_t ncap = s->cap_sstacks ? 2 * s->cap_sstacks : 256;
+			struct sstack *n = realloc(s->sstacks, ncap * sizeof(*n));
+
+			if (!n)
+				return -ENOMEM;
+			s->sstacks = n;
+			s->cap_sstacks = ncap;
+		}
+		st = &s->sstacks[s->nsstacks];
+		st->pcs = malloc(depth * sizeof(*pcs));
+		if (!st->pcs)
+			return -ENOMEM;
+		memcpy(st->pcs, pcs, depth * sizeof(*pcs));
+		st->sid = sid;
+		st->depth = depth;
+		st->typ = s->typer ? s->typer(s->typer_ctx, pcs, depth) : 0;
+		st->truncated = truncated;
+		err = map_put(&s->sstack_map, sid, 0, s->nsstacks);
+		if (err) {
+			free(st->pcs);
+			return err;
+		}
+		s->nsstacks++;
+	}
+	return map_put(&s->stacks, id, 0, sid);
+}
+
 int gmt_sampled__add_stack(struct gmt_sampled *s, uint64_t id, const uint64_t *pcs, uint32_t depth,
 			   bool truncated)
 {
@@ -221,6 +320,8 @@ int gmt_sampled__add_stack(struct gmt_sampled *s, uint64_t id, const uint64_t *p
 	sid = gmt_mix64(sid ^ (depth - start) ^ ((uint64_t)truncated << 63));
 	if (sid == 0) /* GMT_AGG_UNKNOWN_STACK_ID */
 		sid = 1;
+	if (s->intervals)
+		return keep_stack(s, id, sid, pcs + start, depth - start, truncated);
 	err = gmt_agg__add_stack(s->agg, sid, pcs + start, depth - start, truncated);
 	if (!err && s->inuse_agg)
 		err = gmt_agg__add_stack(s->inuse_agg, sid, pcs + start, depth - start, truncated);
@@ -246,6 +347,13 @@ int gmt_sampled__malloc(struct gmt_sampled *s, uint64_t stack_id, uint64_t p, ui
 	if (r) {
 		idx = r->val;
 	} else {
+		if (s->intervals && s->nrows >= s->max_rows) {
+			/* Full until the next eviction: the sample is lost, and counted. */
+			s->bounds.samples_dropped++;
+			s->pending[s->pending_next] = (struct pending){p, 0};
+			s->pending_next = (s->pending_next + 1) % PENDING;
+			return 0;
+		}
 		if (s->nrows == s->cap_rows) {
 			size_t ncap = s->cap_rows ? 2 * s->cap_rows : 256;
 			struct row *nr = realloc(s->rows, ncap * sizeof(*nr));
@@ -260,6 +368,7 @@ int gmt_sampled__malloc(struct gmt_sampled *s, uint64_t stack_id, uint64_t p, ui
 		if (err)
 			return err;
 		s->rows[s->nrows++] = (struct row){.sid = sid, .size = size};
+		s->bounds.rows_peak = s->nrows > s->bounds.rows_peak ? s->nrows : s->bounds.rows_peak;
 	}
 	s->rows[idx].samples++;
 	s->rows[idx].live++;
@@ -267,6 +376,7 @@ int gmt_sampled__malloc(struct gmt_sampled *s, uint64_t stack_id, uint64_t p, ui
 	/* Running totals: the allocation rate over time reads them while tracing runs. */
 	s->st.est_alloc_objects += gmt_sampled_weight(size, s->rate);
 	s->st.est_alloc_bytes += gmt_sampled_weight(size, s->rate) * size;
+	s->live_bytes += gmt_sampled_weight(size, s->rate) * size;
 	s->pending[s->pending_next] = (struct pending){p, (uint32_t)idx + 1};
 	s->pending_next = (s->pending_next + 1) % PENDING;
 	return 0;
@@ -301,21 +411,32 @@ int gmt_sampled__free_obj(struct gmt_sampled *s, uint64_t b)
 	}
 	s->rows[e->val].live--;
 	s->st.frees++;
+	s->live_bytes -= gmt_sampled_weight(s->rows[e->val].size, s->rate) * s->rows[e->val].size;
 	return 0;
+}
+
+/* The type of a stripped stack's allocations, 0 for unknown. */
+static uint64_t stack_type(const struct gmt_sampled *s, uint64_t sid)
+{
+	const struct kv *e = map_get(s->intervals ? &s->sstack_map : &s->types, sid, 0);
+
+	if (!e)
+		return 0;
+	return s->intervals ? s->sstacks[e->val].typ : e->val;
 }
 
 int gmt_sampled__flush(struct gmt_sampled *s)
 {
-	if (s->inuse)
-		return -EINVAL; /* once */
+	if (s->inuse || s->intervals)
+		return -EINVAL; /* once; interval mode takes snapshots instead */
 	s->inuse = calloc(s->nrows ? s->nrows : 1, sizeof(*s->inuse));
 	if (!s->inuse)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->nrows; i++) {
 		const struct row *r = &s->rows[i];
 		double w = gmt_sampled_weight(r->size, s->rate);
-		const struct kv *e = map_get(&s->types, r->sid, 0);
-		uint64_t typ = e ? e->val : 0;
+		uint64_t typ = stack_type(s, r->sid);
+		const struct kv *e;
 		uint64_t n = (uint64_t)llround(r->samples * w);
 		uint64_t live = (uint64_t)llround(r->live * w);
 		int err;
@@ -359,4 +480,198 @@ void gmt_sampled__stats(const struct gmt_sampled *s, struct gmt_sampled_stats *o
 uint64_t gmt_sampled__rate(const struct gmt_sampled *s)
 {
 	return s->rate;
+}
+
+static int add_stack_to(const struct gmt_sampled *s, struct gmt_agg *a, uint64_t sid)
+{
+	const struct kv *e = map_get(&s->sstack_map, sid, 0);
+	const struct sstack *st;
+
+	if (!e)
+		return 0; /* the unknown stack, or one the full table did not keep */
+	st = &s->sstacks[e->val];
+	return gmt_agg__add_stack(a, sid, st->pcs, st->depth, st->truncated);
+}
+
+
+int gmt_sampled__snapshot(struct gmt_sampled *s, struct gmt_agg *alloc, struct gmt_agg *inuse,
+			  struct gmt_sampled_stats *iv)
+{
+	int err = 0;
+
+	if (!s->intervals || !alloc)
+		return -EINVAL;
+	memset(iv, 0, sizeof(*iv));
+	free(s->inuse);
+	free(s->inuse_map.slots);
+	s->inuse_map = (struct map){0};
+	s->ninuse = 0;
+	s->inuse = calloc(s->nrows ? s->nrows : 1, sizeof(*s->inuse));
+	if (!s->inuse)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nrows && !err; i++) {
+		struct row *r = &s->rows[i];
+		double w = gmt_sampled_weight(r->size, s->rate);
+		uint64_t d = r->samples - r->mark;
+		const struct kv *e;
+
+		r->mark = r->samples;
+		if (d) {
+			uint64_t n = (uint64_t)llround(d * w);
+
+			err = add_stack_to(s, alloc, r->sid);
+			if (!err)
+				err = gmt_agg__add_allocs(alloc, r->sid, stack_type(s, r->sid),
+							  r->size, n ? n : 1);
+			iv->est_alloc_objects += d * w;
+			iv->est_alloc_bytes += d * w * r->size;
+		}
+		if (!r->live || err)
+			continue;
+		iv->est_inuse_objects += r->live * w;
+		iv->est_inuse_bytes += r->live * w * r->size;
+		if (inuse) {
+			uint64_t live = (uint64_t)llround(r->live * w);
+
+			err = add_stack_to(s, inuse, r->sid);
+			if (!err)
+				err = gmt_agg__add_allocs(inuse, r->sid, stack_type(s, r->sid),
+							  r->size, live ? live : 1);
+		}
+		e = map_get(&s->inuse_map, r->sid, 0);
+		if (!e && !err) {
+			err = map_put(&s->inuse_map, r->sid, 0, s->ninuse);
+			e = err ? NULL : map_get(&s->inuse_map, r->sid, 0);
+			s->ninuse += !err;
+		}
+		if (e) {
+			s->inuse[e->val].objects += r->live * w;
+			s->inuse[e->val].bytes += r->live * w * r->size;
+		}
+	}
+	if (err)
+		return err;
+	s->live_bytes = iv->est_inuse_bytes; /* no drift from rounding */
+	iv->samples = s->st.samples - s->mark.samples;
+	iv->buckets = s->st.buckets - s->mark.buckets;
+	iv->frees = s->st.frees - s->mark.frees;
+	iv->unmatched = s->st.unmatched - s->mark.unmatched;
+	s->mark = s->st;
+	s->st.est_inuse_objects = iv->est_inuse_objects;
+	s->st.est_inuse_bytes = iv->est_inuse_bytes;
+	return 0;
+}
+
+/*
+ * Rows with nothing live and no sample since the last snapshot carry no information
+ * the next snapshot needs: their buckets, once Go samples them again, come back through
+ * setprofilebucket.  They go, with the stacks no row uses any more and the BPF stack ids
+ * that named those stacks (the BPF side is told to forget them, so it sends them again
+ * when they recur).  Every table is rebuilt without them.
+ */
+int gmt_sampled__evict(struct gmt_sampled *s)
+{
+	struct map rowmap = {0}, buckets = {0}, stacks = {0}, smap = {0};
+	uint32_t *remap = NULL;
+	bool *used = NULL;
+	size_t nr = 0, ns = 0;
+	int err = -ENOMEM;
+
+	if (!s->intervals)
+		return -EINVAL;
+	remap = calloc(s->nrows ? s->nrows : 1, sizeof(*remap));
+	used = calloc(s->nsstacks ? s->nsstacks : 1, sizeof(*used));
+	if (!remap || !used)
+		goto out;
+	for (size_t i = 0; i < s->nrows; i++) {
+		struct row *r = &s->rows[i];
+		const struct kv *e;
+
+		if (!r->live && r->samples == r->mark) {
+			remap[i] = 0;
+			s->bounds.rows_evicted++;
+			continue;
+		}
+		s->rows[nr] = *r;
+		remap[i] = (uint32_t)++nr;
+		if (map_put(&rowmap, r->sid, r->size, nr - 1))
+			goto out;
+		e = map_get(&s->sstack_map, r->sid, 0);
+		if (e)
+			used[e->val] = true;
+	}
+	for (size_t i = 0; s->buckets.slots && i <= s->buckets.mask; i++) {
+		const struct kv *e = &s->buckets.slots[i];
+
+		if (e->used && remap[e->val] && map_put(&buckets, e->k1, 0, remap[e->val] - 1))
+			goto out;
+	}
+	for (size_t i = 0; i < s->nsstacks; i++) {
+		if (!used[i]) {
+			free(s->sstacks[i].pcs);
+			s->bounds.stacks_evicted++;
+			continue;
+		}
+		s->sstacks[ns] = s->sstacks[i];
+		if (map_put(&smap, s->sstacks[ns].sid, 0, ns))
+			goto out;
+		ns++;
+	}
+	for (size_t i = 0; s->stacks.slots && i <= s->stacks.mask; i++) {
+		const struct kv *e = &s->stacks.slots[i];
+
+		if (!e->used)
+			continue;
+		if (map_get(&smap, e->val, 0)) {
+			if (map_put(&stacks, e->k1, 0, e->val))
+				goto out;
+		} else if (s->forget) {
+			s->forget(s->forget_ctx, e->k1);
+		}
+	}
+	/* The pending ring names rows by index: entries of evicted rows are dropped. */
+	for (size_t i = 0; i < PENDING; i++) {
+		struct pending *p = &s->pending[i];
+
+		if (p->row)
+			p->row = remap[p->row - 1];
+	}
+	s->nrows = nr;
+	s->nsstacks = ns;
+	free(s->rowmap.slots);
+	free(s->buckets.slots);
+	free(s->stacks.slots);
+	free(s->sstack_map.slots);
+	s->rowmap = rowmap;
+	s->buckets = buckets;
+	s->stacks = stacks;
+	s->sstack_map = smap;
+	/* Indices changed: the in-use view of the last snapshot is rebuilt by the next. */
+	free(s->inuse_map.slots);
+	s->inuse_map = (struct map){0};
+	free(s->inuse);
+	s->inuse = NULL;
+	s->ninuse = 0;
+	rowmap = buckets = stacks = smap = (struct map){0};
+	err = 0;
+out:
+	free(rowmap.slots);
+	free(buckets.slots);
+	free(stacks.slots);
+	free(smap.slots);
+	free(remap);
+	free(used);
+	return err;
+}
+
+void gmt_sampled__bounds(const struct gmt_sampled *s, struct gmt_sampled_bounds *out)
+{
+	*out = s->bounds;
+	out->rows = s->nrows;
+	out->stacks = s->nsstacks;
+}
+
+double gmt_sampled__live_bytes(const struct gmt_sampled *s)
+{
+	return s->live_bytes > 0 ? s->live_bytes : 0;
 }

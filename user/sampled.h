@@ -95,6 +95,43 @@ void gmt_sampled__inuse(const struct gmt_sampled *s, uint64_t agg_stack_id, uint
 			uint64_t *bytes);
 void gmt_sampled__stats(const struct gmt_sampled *s, struct gmt_sampled_stats *out);
 uint64_t gmt_sampled__rate(const struct gmt_sampled *s);
+/*
+ * Interval mode, for a daemon that writes a profile set every interval.  Stacks are
+ * kept here (no aggregator is fed while tracing runs); every gmt_sampled__snapshot()
+ * adds to fresh aggregators what was sampled since the previous snapshot (alloc) and
+ * what is live now (inuse, cumulative).  At most max_rows (stack, size) rows and as
+ * many stacks: samples that would need more are dropped and counted until
+ * gmt_sampled__evict() makes room.  forget (may be NULL) is called with a BPF stack id
+ * whose stack is not kept, so that the BPF side sends it again.
+ */
+struct gmt_sampled *gmt_sampled__new_intervals(uint64_t rate, const struct gmt_pc_range *strip,
+					       size_t nstrip, size_t max_rows,
+					       void (*forget)(void *ctx, uint64_t bpf_stack_id),
+					       void *ctx);
+/*
+ * The interval since the previous snapshot into alloc (estimated allocations) and the
+ * live heap into inuse (may be NULL); *iv gets the interval's counts and estimates
+ * (est_inuse_* are the live heap now).  gmt_sampled__inuse() then answers for these
+ * aggregators' stack ids.  -EINVAL outside interval mode, or the aggregators' errors.
+ */
+int gmt_sampled__snapshot(struct gmt_sampled *s, struct gmt_agg *alloc, struct gmt_agg *inuse,
+			  struct gmt_sampled_stats *iv);
+/* Drops the rows with nothing live and no sample since the last snapshot: 0 or -ENOMEM. */
+int gmt_sampled__evict(struct gmt_sampled *s);
+
+struct gmt_sampled_bounds {
+	uint64_t rows, stacks;	     /* in the tables now */
+	uint64_t rows_peak;	     /* most rows held at once */
+	uint64_t rows_evicted;	     /* rows dropped by evictions, in total */
+	uint64_t stacks_evicted;     /* stacks dropped by evictions */
+	uint64_t samples_dropped;    /* samples lost: the row table was full */
+	uint64_t stacks_dropped;     /* stacks not kept: the stack table was full */
+};
+
+/* The estimated live heap now, kept up to date by every sample and free. */
+double gmt_sampled__live_bytes(const struct gmt_sampled *s);
+void gmt_sampled__bounds(const struct gmt_sampled *s, struct gmt_sampled_bounds *out);
+
 /* pprof's weight of one sample: objects it stands for. */
 double gmt_sampled_weight(uint64_t size, uint64_t rate);
 

@@ -4,6 +4,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +29,21 @@ struct gmt_tracer {
 	int (*on_record)(void *ctx, const void *data, size_t size);
 	void *ctx;
 };
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* libbpf's own chatter is demoted one level: its warnings are our debug output. */
+	if (gmt_log_level() < GMT_LOG_DEBUG && level != LIBBPF_WARN)
+		return 0;
+	if (gmt_log_level() < GMT_LOG_INFO)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void gmt_tracer_set_log(void)
+{
+	libbpf_set_print(libbpf_print);
+}
 
 static int rb_cb(void *ctx, void *data, size_t size)
 {
@@ -180,7 +197,11 @@ fail:
 
 int gmt_tracer__poll(struct gmt_tracer *t, int timeout_ms)
 {
-	int n = ring_buffer__poll(t->rb, timeout_ms);
+	/*
+	 * Without a wait, read whatever is there: the kernel's wakeups are adaptive, and a
+	 * ring whose wakeup went to an outer epoll would otherwise keep its records.
+	 */
+	int n = timeout_ms ? ring_buffer__poll(t->rb, timeout_ms) : ring_buffer__consume(t->rb);
 
 	return n == -EINTR ? 0 : n;
 }
@@ -241,6 +262,16 @@ int gmt_tracer__for_each_alloc(struct gmt_tracer *t,
 	}
 	free(vals);
 	return err;
+}
+
+void gmt_tracer__forget_stack(struct gmt_tracer *t, uint64_t stack_id)
+{
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.stacks_seen), &stack_id);
+}
+
+int gmt_tracer__epoll_fd(const struct gmt_tracer *t)
+{
+	return ring_buffer__epoll_fd(t->rb);
 }
 
 int gmt_tracer__ringbuf_fd(const struct gmt_tracer *t)

@@ -33,9 +33,13 @@ struct gmt_tracer_opts {
 	void *ctx;
 };
 
+/* libbpf's messages through our log levels (its warnings only with -v). */
+void gmt_tracer_set_log(void);
+
 int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 		     struct gmt_diag *d);
-/* Consumes ring-buffer records for up to timeout_ms; returns records handled or -errno. */
+/* Consumes ring-buffer records for up to timeout_ms (0: what is there, without waiting
+ * for a wakeup); returns records handled or -errno. */
 int gmt_tracer__poll(struct gmt_tracer *t, int timeout_ms);
 /* Removes the probes (the process runs untouched from here), then drains the buffer. */
 void gmt_tracer__detach(struct gmt_tracer *t);
@@ -45,6 +49,10 @@ int gmt_tracer__counters(struct gmt_tracer *t, uint64_t out[GMT_CNT__MAX]);
 int gmt_tracer__for_each_alloc(struct gmt_tracer *t,
 			       int (*cb)(void *ctx, const struct gmt_alloc_key *k, uint64_t n),
 			       void *ctx);
+/* The BPF side sends the stack with this id again the next time it sees it. */
+void gmt_tracer__forget_stack(struct gmt_tracer *t, uint64_t stack_id);
+/* An fd that polls readable when the ring buffer has records (for one epoll over many). */
+int gmt_tracer__epoll_fd(const struct gmt_tracer *t);
 size_t gmt_tracer__nprobes(const struct gmt_tracer *t);
 /* The ring buffer's map fd: other BPF objects of the recording write into it too. */
 int gmt_tracer__ringbuf_fd(const struct gmt_tracer *t);

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The scenario of tests/test_daemon.c (issue 7's acceptance), kept as a script so that
+# it can be run by hand too:
+#   GMT=build/gomemtrace GO=go tests/daemon_scenario.sh FIXTURE_A FIXTURE_B WORKDIR
+# One daemon follows two executables (copies of the sampled fixture, so that nothing
+# else runs them): A is started, run to its end and restarted twice; B starts later.
+# Every run waits until the daemon traces it before it allocates, and the last A and B
+# stay alive across the daemon's SIGTERM, to print their MemProfileRate afterwards.
+# Prints key=value lines for the test; the daemon's log is in WORKDIR/daemon.err.
+set -euo pipefail
+gmt=${GMT:?} go=${GO:-go}
+fa=${1:?} fb=${2:?} d=${3:?}
+mkdir -p "$d"
+cp "$fa" "$d/appA"
+cp "$fb" "$d/appB"
+out=$d/out
+
+wait_for() { # file pattern [timeout s]
+	local i
+	for ((i = 0; i < ${3:-60} * 20; i++)); do
+		grep -qs -- "$2" "$1" && return 0
+		sleep 0.05
+	done
+	echo "timeout waiting for '$2' in $1" >&2
+	cat "$1" >&2 || true
+	return 1
+}
+
+"$gmt" daemon --exe "$d/appA" --exe "$d/appB" -o "$out" -i 2 --rate 65536 \
+	2>"$d/daemon.err" &
+gpid=$!
+wait_for "$d/daemon.err" "daemon:"
+
+# run NAME TAG: starts it, waits until traced, lets it allocate; leaves it waiting for USR2
+run() {
+	"$d/$1" -wait >"$d/$2.out" 2>&1 &
+	local p=$!
+	echo "pid $2=$p"
+	wait_for "$d/$2.out" ready
+	wait_for "$d/daemon.err" "tracing PID $p "
+	kill -USR1 $p
+	wait_for "$d/$2.out" done
+	eval "pid_$2=$p"
+}
+
+for i in 1 2 3; do
+	run appA A$i
+	if [ $i -lt 3 ]; then
+		# restarted: this one ends (traced to its exit), the next one starts
+		kill -USR2 "$(eval echo \$pid_A$i)"
+		wait "$(eval echo \$pid_A$i)"
+		wait_for "$d/daemon.err" "PID $(eval echo \$pid_A$i) (appA) exited"
+	fi
+done
+run appB B1
+sleep 2.5 # at least one interval boundary with A3 and B1 alive and done
+kill -TERM $gpid
+rc=0
+wait $gpid || rc=$?
+echo "daemon_rc=$rc"
+# The daemon let go of them: they print the rate they have now.
+kill -USR2 "$pid_A3" "$pid_B1"
+wait "$pid_A3" "$pid_B1"
+
+# Every profile go tool pprof must read.
+n=0 bad=0
+while IFS= read -r f; do
+	n=$((n + 1))
+	"$go" tool pprof -top "$f" >/dev/null 2>&1 || { bad=$((bad + 1)); echo "unreadable $f"; }
+done < <(find "$out" -name '*.pb.gz')
+echo "pprof_files=$n pprof_bad=$bad"
+echo "hidden=$(find "$out" -name '.*' | wc -l)"
+echo "dir=$d"

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: MIT
+/*
+ * End to end: `gomemtrace daemon` (issue 7).  tests/daemon_scenario.sh runs one daemon
+ * on two executables: A run to its end and restarted twice, B started later; the last A
+ * and B outlive the daemon's SIGTERM.  Every run's truth is the fixture's own account
+ * (MemStats TotalAlloc of its allocations, the bytes it keeps live, MemProfileRate
+ * before and after).  These tests load BPF and attach uprobes: without root or BPF they
+ * fail, they never skip.
+ *
+ * At --rate 65536 a run of ~1.1 GB gets ~17,000 samples and the 128 MiB live heap
+ * ~2,000: the estimates hold to a few percent; the tolerances are those of
+ * test_sampled.c.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "testutil.h"
+
+struct run {
+	char tag[8];
+	int pid;
+	long total, live, rate_start, rate_end;
+	bool have_rate_end;
+};
+
+static void parse_run(const char *dir, struct run *r)
+{
+	char path[1024];
+	char *out;
+
+	snprintf(path, sizeof(path), "%s/%s.out", dir, r->tag);
+	out = tu_run("cat %s", path);
+	r->total = r->live = r->rate_start = r->rate_end = -1;
+	for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		sscanf(p, "total bytes=%ld", &r->total);
+		sscanf(p, "live bytes=%ld", &r->live);
+		sscanf(p, "rate start=%ld", &r->rate_start);
+		if (sscanf(p, "rate end=%ld", &r->rate_end) == 1)
+			r->have_rate_end = true;
+	}
+	cr_assert_gt(r->total, 500L << 20, "%s: the fixture allocated at least 500 MB:\n%s", r->tag,
+		     out);
+	free(out);
+}
+
+/* Interval directories of one process, sorted (their names are UTC timestamps). */
+static int intervals(const char *pdir, char names[][256], int max)
+{
+	struct dirent **ents;
+	int n = scandir(pdir, &ents, NULL, alphasort), k = 0;
+
+	cr_assert_geq(n, 0, "%s exists", pdir);
+	for (int i = 0; i < n; i++) {
+		if (ents[i]->d_name[0] != '.' && k < max)
+			snprintf(names[k++], 256, "%s", ents[i]->d_name);
+		free(ents[i]);
+	}
+	free(ents);
+	return k;
+}
+
+Test(daemon, restarts_and_late_start, .timeout = 600)
+{
+	const char *fa = tu_fixture("sampled", "go126", "exe");
+	const char *fb = tu_fixture("sampled", "go124", "pie");
+	char work[] = "/tmp/gmt-daemon-XXXXXX";
+	struct run runs[4] = { { "A1" }, { "A2" }, { "A3" }, { "B1" } };
+	char *out, *log;
+	int files = -1, bad = -1, hidden = -1, rc = -1;
+	const char *p;
+
+	cr_assert_not_null(mkdtemp(work));
+	out = tu_run("GMT=%s GO=%s %s/tests/daemon_scenario.sh %s %s %s/run", tu_bin(), tu_go(),
+		     getenv("GMT_SOURCE_ROOT"), fa, fb, work);
+	for (int i = 0; i < 4; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "pid %.7s=", runs[i].tag);
+		p = strstr(out, key);
+		cr_assert(p && sscanf(p + strlen(key), "%d", &runs[i].pid) == 1,
+			  "the scenario started %s:\n%s", runs[i].tag, out);
+	}
+	p = strstr(out, "daemon_rc=");
+	cr_assert(p && sscanf(p, "daemon_rc=%d", &rc) == 1, "the scenario finished:\n%s", out);
+	p = strstr(out, "pprof_files=");
+	cr_assert(p && sscanf(p, "pprof_files=%d pprof_bad=%d", &files, &bad) == 2, "%s", out);
+	p = strstr(out, "hidden=");
+	cr_assert(p && sscanf(p, "hidden=%d", &hidden) == 1, "%s", out);
+	log = tu_run("cat %s/run/daemon.err", work);
+
+	cr_assert_eq(rc, 0, "the daemon exits 0 on SIGTERM:\n%s", log);
+	cr_expect_eq(hidden, 0, "no temporary file or partial interval is left (%d)", hidden);
+	/* Two profiles (alloc, inuse) per interval, at least one interval per run. */
+	cr_expect_geq(files, 2 * 4, "pprof files were written (%d)", files);
+	cr_expect_eq(bad, 0, "go tool pprof -top reads all %d profiles (%d unreadable):\n%s", files,
+		     bad, out);
+
+	for (int i = 0; i < 4; i++) {
+		struct run *r = &runs[i];
+		char rdir[600], pdir[700], names[64][256], announce[64];
+		double alloc = 0;
+		int n;
+
+		snprintf(rdir, sizeof(rdir), "%s/run", work);
+		parse_run(rdir, r);
+		snprintf(pdir, sizeof(pdir), "%s/out/app%c-%d", rdir, r->tag[0], r->pid);
+		n = intervals(pdir, names, 64);
+		cr_expect_geq(n, 1, "%s (PID %d) has its intervals in %s", r->tag, r->pid, pdir);
+		/* The allocations of the run, summed over its intervals. */
+		for (int k = 0; k < n; k++) {
+			char idir[800];
+
+			snprintf(idir, sizeof(idir), "%s/%s", pdir, names[k]);
+			alloc += tu_summary_num(idir, "est_alloc_bytes");
+		}
+		cr_expect(fabs(alloc - r->total) <= 0.10 * r->total,
+			  "%s: the intervals' estimated allocations %.0f are within 10%% of "
+			  "TotalAlloc %ld (%.1f%% off)", r->tag, alloc, r->total,
+			  100 * (alloc - r->total) / r->total);
+		cr_expect_eq(r->rate_start, 0, "%s: the fixture's rate starts at 0", r->tag);
+		snprintf(announce, sizeof(announce), "is 0 in PID %d: gomemtrace sets it to 65536",
+			 r->pid);
+		cr_expect(strstr(log, announce), "%s: the daemon announced its write:\n%s", r->tag,
+			  log);
+		if (r->tag[1] != '3' && r->tag[0] == 'A') {
+			/* Ran to its end under tracing: the daemon's rate, then flushed and dropped. */
+			cr_expect_eq(r->rate_end, 65536, "%s: traced to its end at the set rate", r->tag);
+			continue;
+		}
+		/* Alive across SIGTERM: restored, and the last interval holds the live heap. */
+		cr_expect(r->have_rate_end && r->rate_end == 0,
+			  "%s: MemProfileRate restored to 0 after SIGTERM (is %ld)", r->tag,
+			  r->rate_end);
+		if (n >= 1) {
+			char idir[800];
+			double live;
+
+			snprintf(idir, sizeof(idir), "%s/%s", pdir, names[n - 1]);
+			live = tu_summary_num(idir, "est_inuse_bytes");
+			cr_expect(fabs(live - r->live) <= 0.20 * r->live,
+				  "%s: the last interval's live heap %.0f is within 20%% of the "
+				  "%ld bytes the fixture keeps", r->tag, live, r->live);
+		}
+	}
+	tu_run("rm -rf %s", work);
+	free(log);
+	free(out);
+}
+
+/*
+ * -p PID with an interval that never elapses: SIGHUP writes an interval now, --keep 2
+ * keeps the newest two, SIGTERM writes the last one and leaves the rate restored.
+ */
+Test(daemon, sighup_and_keep, .timeout = 300)
+{
+	const char *fx = tu_fixture("sampled", "go126", "stripped");
+	char work[] = "/tmp/gmt-daemon-XXXXXX", pdir[600], names[64][256];
+	char *out, *seen, *last_two;
+	int n;
+
+	cr_assert_not_null(mkdtemp(work));
+	out = tu_run(
+		"GMT=%s FX=%s D=%s bash -c '"
+		"set -e; $FX -wait > $D/fx.out & p=$!; echo pid=$p; "
+		"until grep -qs ready $D/fx.out; do sleep 0.05; done; "
+		"$GMT daemon -p $p -o $D/out -i 3600 --keep 2 --metrics $D/m.prom 2> $D/d.err & g=$!; "
+		"until grep -qs \"tracing PID $p \" $D/d.err; do sleep 0.05; done; "
+		"kill -USR1 $p; until grep -qs done $D/fx.out; do sleep 0.05; done; "
+		"for i in 1 2 3 4; do kill -HUP $g; "
+		"  until [ $(grep -c \"SIGHUP\" $D/d.err) -ge $i ] && [ -s $D/m.prom ] && "
+		"        grep -qs \"gomemtrace_intervals_total.* $i\\$\" $D/m.prom; do sleep 0.05; done; "
+		"  ls $D/out/*-$p/ | tail -n 1 >> $D/seen; done; "
+		"kill -TERM $g; wait $g; echo rc=$?; kill -USR2 $p; wait $p; cat $D/fx.out'",
+		tu_bin(), fx, work);
+	cr_assert(strstr(out, "rc=0"), "the daemon exits 0:\n%s", out);
+	cr_expect(strstr(out, "rate end=0"), "MemProfileRate restored to 0:\n%s", out);
+	seen = tu_run("cat %s/seen | tr '\\n' ' '", work);
+	snprintf(pdir, sizeof(pdir), "%s/out", work);
+	last_two = tu_run("ls -d %s/*-*/ | head -n 1", pdir);
+	last_two[strcspn(last_two, "\n")] = 0;
+	snprintf(pdir, sizeof(pdir), "%s", last_two);
+	n = intervals(pdir, names, 64);
+	/* 4 SIGHUP intervals and the last one: the newest two remain, the last among them. */
+	cr_expect_eq(n, 2, "--keep 2 leaves two intervals (%d; SIGHUP wrote: %s)", n, seen);
+	if (n == 2) {
+		cr_expect(strstr(seen, names[0]) != NULL,
+			  "the older one kept is the fourth SIGHUP's (%s), seen: %s", names[0], seen);
+		cr_expect(strcmp(names[1], names[0]) > 0 && !strstr(seen, names[1]),
+			  "the newer one is the final interval written on SIGTERM (%s)", names[1]);
+	}
+	free(seen);
+	free(last_two);
+	free(out);
+	tu_run("rm -rf %s", work);
+}
+
+/* The daemon on the sampled fixture with opts; returns the log, the fixture's output after. */
+static char *run_alerts(const char *fx, const char *work, const char *opts)
+{
+	return tu_run(
+		"GMT=%s FX=%s D=%s bash -c '"
+		"set -e; $FX -wait > $D/fx.out & p=$!; "
+		"until grep -qs ready $D/fx.out; do sleep 0.05; done; "
+		"$GMT daemon -p $p -o $D/out -i 3600 --metrics none %s 2> $D/d.err & g=$!; "
+		"until grep -qs \"tracing PID $p \" $D/d.err; do sleep 0.05; done; "
+		"kill -USR1 $p; until grep -qs done $D/fx.out; do sleep 0.05; done; "
+		"sleep 3; kill -TERM $g; wait $g; echo rc=$?; kill -USR2 $p; wait $p; "
+		"cat $D/fx.out $D/d.err; echo; ls $D/out/*/'",
+		tu_bin(), fx, work, opts);
+}
+
+/*
+ * Thresholds: 128 MiB stay live after the fixture's GC, and it runs ~100 GC cycles.
+ * Over 64 MiB for a second must fire, a 1 us pause must fire; 1 GiB and 10 s must not.
+ */
+Test(daemon, alerts_fire_when_crossed_only, .timeout = 300)
+{
+	const char *fx = tu_fixture("sampled", "go126", "exe");
+	char work[] = "/tmp/gmt-daemon-XXXXXX";
+	char *out;
+
+	cr_assert_not_null(mkdtemp(work));
+	out = run_alerts(fx, work, "--alert-heap 64M --alert-for 1 --alert-pause 1us");
+	cr_assert(strstr(out, "rc=0"), "the daemon exits 0:\n%s", out);
+	cr_expect(strstr(out, "-alert-heap\n"), "a marked set for the heap:\n%s", out);
+	cr_expect(strstr(out, "above 67108864 for"), "and its log line:\n%s", out);
+	cr_expect(strstr(out, "-alert-pause\n"), "a marked set for a pause:\n%s", out);
+	cr_expect(strstr(out, "ALERT") && strstr(out, "stop-the-world pause of"),
+		  "and its log line:\n%s", out);
+	cr_expect(strstr(out, "rate end=0"), "the rate restored:\n%s", out);
+	free(out);
+	tu_run("rm -rf %s/out", work);
+
+	out = run_alerts(fx, work, "--alert-heap 1G --alert-for 1 --alert-pause 10s");
+	cr_assert(strstr(out, "rc=0"), "the daemon exits 0:\n%s", out);
+	cr_expect(!strstr(out, "alert") && !strstr(out, "ALERT"),
+		  "nothing crossed, nothing marked:\n%s", out);
+	free(out);
+	tu_run("rm -rf %s", work);
+}

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+/* The daemon's kernel-free parts: /proc identities and matching, retention, metrics. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "metrics.h"
+#include "procscan.h"
+#include "retention.h"
+#include "testutil.h"
+
+Test(procscan, parses_stat_with_awkward_comm)
+{
+	/* comm "a) (b c" : spaces and parentheses; field 22 (starttime) is 98765. */
+	const char *stat = "42 (a) (b c) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
+			   "98765 1000 10 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 0\n";
+	char comm[16];
+	uint64_t start = 0;
+
+	cr_assert_eq(gmt_parse_proc_stat(stat, comm, &start), 0, "parses");
+	cr_expect_str_eq(comm, "a) (b c", "comm between the first '(' and the last ')'");
+	cr_expect_eq(start, 98765, "start time is field 22");
+	cr_expect_eq(gmt_parse_proc_stat("42 (x) S 1 2", comm, &start), -EINVAL, "truncated");
+	cr_expect_eq(gmt_parse_proc_stat("42 x S", comm, &start), -EINVAL, "no parentheses");
+}
+
+static pid_t spawn_sleep(const char *path)
+{
+	pid_t p = fork();
+
+	cr_assert_geq(p, 0, "fork");
+	if (p == 0) {
+		execl(path, "sleep", "30", (char *)NULL);
+		_exit(127);
+	}
+	usleep(200000); /* exec'd by then */
+	return p;
+}
+
+struct seen {
+	pid_t want;
+	int hits;
+};
+
+static int on_proc(void *ctx, const struct gmt_proc_id *id)
+{
+	struct seen *s = ctx;
+
+	s->hits += id->pid == s->want;
+	return 0;
+}
+
+Test(procscan, identity_and_matching_of_a_live_process)
+{
+	char dir[] = "/tmp/gmt-procscan-XXXXXX", exe[64], other[64];
+	struct gmt_proc_id id, again;
+	struct stat st;
+	pid_t p;
+	char *out;
+	unsigned long long start;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(exe, sizeof(exe), "%s/mysleeper", dir);
+	snprintf(other, sizeof(other), "%s/othersleep", dir);
+	free(tu_run("cp \"$(command -v sleep)\" %s && cp %s %s", exe, exe, other));
+	p = spawn_sleep(exe);
+	cr_assert_eq(gmt_proc_identity(p, &id), 0, "identity of a live process");
+	out = tu_run("sed 's/.*) //' /proc/%d/stat | cut -d' ' -f20", (int)p);
+	start = strtoull(out, NULL, 10);
+	free(out);
+	cr_expect_eq(id.start_time, start, "start time as /proc/PID/stat's 22nd field (%llu)", start);
+	cr_assert_eq(stat(exe, &st), 0, "stat the executable");
+	cr_expect(id.exe_dev == st.st_dev && id.exe_ino == st.st_ino, "executable's dev/ino");
+	cr_expect_str_eq(id.comm, "mysleeper", "comm");
+
+	{
+		const char *exes[] = { exe }, *others[] = { other }, *comms[] = { "mysleeper" };
+		struct gmt_proc_match by_exe = { .exes = exes, .nexes = 1 };
+		struct gmt_proc_match by_other = { .exes = others, .nexes = 1 };
+		struct gmt_proc_match by_comm = { .comms = comms, .ncomms = 1 };
+		struct gmt_proc_match by_pid = { .pids = &p, .npids = 1 };
+		struct seen s = { .want = p };
+
+		cr_expect_eq(gmt_proc_scan(&by_exe, getpid(), on_proc, &s), 0, "scan by exe");
+		cr_expect_eq(s.hits, 1, "found by executable path");
+		s.hits = 0;
+		gmt_proc_scan(&by_other, getpid(), on_proc, &s);
+		cr_expect_eq(s.hits, 0, "a copy of the binary (another inode) does not match");
+		gmt_proc_scan(&by_comm, getpid(), on_proc, &s);
+		cr_expect_eq(s.hits, 1, "found by name");
+		s.hits = 0;
+		gmt_proc_scan(&by_pid, getpid(), on_proc, &s);
+		cr_expect_eq(s.hits, 1, "found by PID");
+	}
+	kill(p, SIGKILL);
+	waitpid(p, NULL, 0);
+	cr_expect_eq(gmt_proc_identity(p, &again), -ESRCH, "gone after it was reaped");
+	/* The same PID with another start time is another process. */
+	again = id;
+	again.start_time++;
+	cr_expect(!gmt_proc_same(&id, &again), "a reused PID is not the same process");
+	again = id;
+	again.exe_ino++;
+	cr_expect(!gmt_proc_same(&id, &again), "an exec'd binary is not the same process");
+	cr_expect(gmt_proc_same(&id, &id), "itself");
+	free(tu_run("rm -rf %s", dir));
+}
+
+/* ROOT/proc/name with one file of size bytes. */
+static void mk_interval(const char *root, const char *proc, const char *name, size_t size)
+{
+	free(tu_run("mkdir -p %s/%s/%s && head -c %zu /dev/zero > %s/%s/%s/f", root, proc, name,
+		    size, root, proc, name));
+}
+
+static int exists(const char *root, const char *proc, const char *name)
+{
+	char p[512];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s/%s", root, proc, name);
+	return stat(p, &st) == 0;
+}
+
+Test(retention, keep_per_process_oldest_first)
+{
+	char root[] = "/tmp/gmt-ret-XXXXXX";
+	struct gmt_retention_stats st;
+
+	cr_assert_not_null(mkdtemp(root));
+	for (int i = 1; i <= 5; i++) {
+		char n[32];
+
+		snprintf(n, sizeof(n), "20260101T00000%d.000Z", i);
+		mk_interval(root, "a-1", n, 100);
+	}
+	mk_interval(root, "b-2", "20260101T000002.500Z", 100);
+	mk_interval(root, "b-2", "20260101T000009.000Z-alert-heap", 100);
+	mk_interval(root, "a-1", ".20260101T000009.000Z.partial", 100);
+	cr_assert_eq(gmt_retention_apply(root, 2, 0, &st), 0, "apply --keep 2");
+	cr_expect_eq(st.removed, 3, "a-1 loses its three oldest");
+	cr_expect_eq(st.intervals, 4, "two per process remain");
+	cr_expect_eq(st.bytes, 400, "their bytes");
+	for (int i = 1; i <= 5; i++) {
+		char n[32];
+
+		snprintf(n, sizeof(n), "20260101T00000%d.000Z", i);
+		cr_expect_eq(exists(root, "a-1", n), i >= 4, "a-1 interval %d %s", i,
+			     i >= 4 ? "kept" : "removed");
+	}
+	cr_expect(exists(root, "b-2", "20260101T000002.500Z"), "b-2 has two: both kept");
+	cr_expect(exists(root, "a-1", ".20260101T000009.000Z.partial"),
+		  "a partial directory is not an interval");
+	cr_expect_eq(gmt_retention_clean(root), 1, "clean removes the partial one");
+	cr_expect(!exists(root, "a-1", ".20260101T000009.000Z.partial"), "gone");
+	free(tu_run("rm -rf %s", root));
+}
+
+Test(retention, max_disk_across_processes)
+{
+	char root[] = "/tmp/gmt-ret-XXXXXX";
+	struct gmt_retention_stats st;
+
+	cr_assert_not_null(mkdtemp(root));
+	mk_interval(root, "a-1", "20260101T000001.000Z", 1000);
+	mk_interval(root, "b-2", "20260101T000002.000Z", 1000);
+	mk_interval(root, "a-1", "20260101T000003.000Z", 1000);
+	mk_interval(root, "b-2", "20260101T000004.000Z", 1000);
+	cr_assert_eq(gmt_retention_apply(root, 0, 2500, &st), 0, "apply --max-disk 2500");
+	cr_expect_eq(st.removed, 2, "the two oldest, whichever process: 4000 -> 2000 bytes");
+	cr_expect_eq(st.removed_bytes, 2000, "bytes removed");
+	cr_expect_eq(st.bytes, 2000, "what remains is under the limit");
+	cr_expect(!exists(root, "a-1", "20260101T000001.000Z") &&
+		  !exists(root, "b-2", "20260101T000002.000Z"), "oldest two removed");
+	cr_expect(exists(root, "a-1", "20260101T000003.000Z") &&
+		  exists(root, "b-2", "20260101T000004.000Z"), "newest two kept");
+	cr_assert_eq(gmt_retention_apply(root, 0, 10, &st), 0, "a limit below one interval");
+	cr_expect(exists(root, "b-2", "20260101T000004.000Z"), "the newest interval always stays");
+	cr_expect_eq(st.intervals, 1, "only it");
+	free(tu_run("rm -rf %s", root));
+}
+
+Test(metrics, openmetrics_text)
+{
+	struct gmt_metrics_target t[2] = {
+		{ .comm = "api\"srv", .pid = 10, .alloc_bytes_per_s = 1.5e6, .inuse_bytes = 4096,
+		  .alloc_bytes_total = 9e6, .gc_cycles_total = 7, .stw_pauses_total = 14,
+		  .stw_seconds_total = 0.0021, .records_dropped_total = 3, .intervals_total = 2 },
+		{ .comm = "b", .pid = 20 },
+	};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	t[0].pause_hist[gmt_pause_bucket(5000)] = 4;	   /* 5 us */
+	t[0].pause_hist[gmt_pause_bucket(200000)] = 9;	   /* 200 us */
+	t[0].pause_hist[gmt_pause_bucket(1000000000)] = 1; /* 1 s: +Inf */
+	cr_assert_eq(gmt_write_metrics(f, t, 2), 0, "written");
+	fclose(f);
+	cr_expect(strstr(buf, "gomemtrace_heap_inuse_bytes{comm=\"api\\\"srv\",pid=\"10\"} 4096\n"),
+		  "gauge with escaped label:\n%s", buf);
+	cr_expect(strstr(buf, "gomemtrace_gc_cycles_total{comm=\"api\\\"srv\",pid=\"10\"} 7\n"),
+		  "counter with _total");
+	cr_expect(strstr(buf, "gomemtrace_dropped_records_total{comm=\"api\\\"srv\",pid=\"10\"} 3\n"),
+		  "drops");
+	cr_expect(strstr(buf, "gomemtrace_stw_pause_seconds_bucket{comm=\"api\\\"srv\",pid=\"10\","
+			      "le=\"1e-05\"} 4\n"), "5 us pauses in the 10 us bucket:\n%s", buf);
+	cr_expect(strstr(buf, "le=\"0.0005\"} 13\n"), "buckets are cumulative: 4 + 9 by 500 us");
+	cr_expect(strstr(buf, "le=\"0.1\"} 13\n"), "the 1 s pause is above 100 ms");
+	cr_expect(strstr(buf, "le=\"+Inf\"} 14\n"), "+Inf holds all 14");
+	cr_expect(strstr(buf, "gomemtrace_stw_pause_seconds_count{comm=\"api\\\"srv\",pid=\"10\"} 14\n"),
+		  "count = +Inf bucket");
+	cr_expect(strstr(buf, "gomemtrace_heap_inuse_bytes{comm=\"b\",pid=\"20\"} 0\n"), "second target");
+	cr_expect(len > 6 && strcmp(buf + len - 6, "# EOF\n") == 0, "ends with # EOF");
+	free(buf);
+}

@@ -1,0 +1,1010 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One traced process (session.h): the binary and its hook plan, the allocation and GC
+ * probes on one ring buffer, the sampler's rate guard, the aggregation, the outputs.
+ */
+#include "session.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "aggregate.h"
+#include "calltype.h"
+#include "elf_file.h"
+#include "gc_session.h"
+#include "gc_timeline.h"
+#include "gobin.h"
+#include "gor_session.h"
+#include "goroutines.h"
+#include "hookplan.h"
+#include "log.h"
+#include "memrate.h"
+#include "options.h"
+#include "outputs.h"
+#include "procsym.h"
+#include "recorder.h"
+#include "runinfo.h"
+#include "sampled.h"
+#include "target.h"
+#include "tracer.h"
+
+/* Rate points kept per interval; past that every other one goes (bounded memory). */
+#define IV_RATE_POINTS 512
+
+struct gmt_session {
+	struct gmt_session_opts o;
+	struct gmt_target *t;
+	struct gmt_gobin *gb;
+	struct gmt_hookplan plan;
+	uint64_t bias;
+	struct gmt_memrate_vars mv;
+	struct gmt_memrate_guard *guard;
+	struct gmt_pc_range *strip;
+	size_t nstrip;
+	struct gmt_tracer *tr;
+	struct gmt_gc_session *gc;
+	struct gmt_gor_session *gor; /* --goroutines */
+	struct gmt_agg *agg;	   /* record: the whole recording */
+	struct gmt_agg *inuse_agg; /* record, sampled mode: the live heap at the end */
+	struct gmt_sampled *sampled;
+	uint64_t rate;
+	bool rate_written;
+	bool stopped;
+	uint64_t bad_records;
+	uint64_t start_ns, start_wall_ns, end_ns, last_rate;
+	struct gmt_procsym ps;
+	struct gmt_symbolizer sym;
+
+	/* Interval mode */
+	uint64_t iv_start_ns, iv_start_wall_ns;
+	uint64_t cnt_mark[GMT_CNT__MAX];
+	double iv_base_objects, iv_base_bytes; /* running estimates at the interval's start */
+	struct gmt_rate_point iv_rate[IV_RATE_POINTS];
+	size_t niv_rate;
+	size_t stw_seen; /* pauses of the GC timeline already looked at (thresholds) */
+};
+
+int gmt_session_parse_opt(int c, const char *arg, struct gmt_session_opts *o,
+			  const char *usage)
+{
+	uint64_t v;
+
+	switch (c) {
+	case GMT_OPT_RATE:
+		/* 1 samples every allocation; past 2^40 hardly anything is sampled. */
+		if (gmt_parse_u64(arg, 1, 1ULL << 40, &v)) {
+			pr_err("--rate takes bytes from 1 to 2^40\n");
+			return 2;
+		}
+		o->rate = v;
+		return 0;
+	case GMT_OPT_NO_WRITE:
+		o->no_write_target = true;
+		return 0;
+	case GMT_OPT_DEPTH:
+		if (gmt_parse_u64(arg, 1, GMT_MAX_STACK, &v)) {
+			pr_err("--max-depth takes 1 to %d\n", GMT_MAX_STACK);
+			return 2;
+		}
+		o->max_depth = v;
+		return 0;
+	case GMT_OPT_RINGBUF:
+		if (gmt_parse_u64(arg, 1, 1024, &v) || (v & (v - 1))) {
+			pr_err("--ringbuf-mb takes a power of two from 1 to 1024\n");
+			return 2;
+		}
+		o->ringbuf_mb = v;
+		return 0;
+	case GMT_OPT_NO_GC:
+		o->no_gc = true;
+		return 0;
+	case GMT_OPT_GOROUTINES:
+		o->goroutines = true;
+		return 0;
+	case 'v':
+		gmt_log_set_level(GMT_LOG_DEBUG);
+		return 0;
+	case 'q':
+		gmt_log_set_level(GMT_LOG_ERROR);
+		return 0;
+	default:
+		fputs(usage, stderr);
+		return 2;
+	}
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Every ring-buffer record lands here: one switch on the kind tag. */
+static int on_record(void *ctx, const void *data, size_t size)
+{
+	struct gmt_session *s = ctx;
+	const struct gmt_rec_hdr *h = data;
+
+	if (size < sizeof(*h)) {
+		s->bad_records++;
+		return 0;
+	}
+	if (s->gc) {
+		int err = gmt_gc_session__on_record(s->gc, data, size);
+
+		if (err != -ENOENT)
+			return err == -ENOMEM ? err : 0;
+	}
+	if (s->gor) {
+		int err = gmt_gor_session__on_record(s->gor, data, size);
+
+		if (err != -ENOENT)
+			return err == -ENOMEM ? err : 0;
+	}
+	switch (h->kind) {
+	case GMT_REC_STACK: {
+		const struct gmt_rec_stack *r = data;
+		int err;
+
+		if (size < sizeof(*r) || r->depth > GMT_MAX_STACK) {
+			s->bad_records++;
+			return 0;
+		}
+		if (s->sampled) {
+			err = gmt_sampled__add_stack(s->sampled, r->stack_id,
+						     (const uint64_t *)r->pcs, r->depth,
+						     r->flags & GMT_STACK_TRUNCATED);
+			if (err == -EINVAL)
+				s->bad_records++;
+			return err == -ENOMEM ? err : 0;
+		}
+		if (gmt_agg__add_stack(s->agg, r->stack_id, (const uint64_t *)r->pcs, r->depth,
+				       r->flags & GMT_STACK_TRUNCATED) == -EINVAL)
+			s->bad_records++;
+		return 0;
+	}
+	case GMT_REC_ALLOC: {
+		const struct gmt_rec_alloc *r = data;
+
+		if (size < sizeof(*r) || !s->agg) {
+			s->bad_records++;
+			return 0;
+		}
+		/* Only -ENOMEM can fail here; stop polling then. */
+		return gmt_agg__add_allocs(s->agg, r->key.stack_id, r->key.typ, r->key.size, 1);
+	}
+	case GMT_REC_MPROF_MALLOC:
+	case GMT_REC_MPROF_BUCKET:
+	case GMT_REC_MPROF_FREE: {
+		const struct gmt_rec_mprof *r = data;
+
+		if (size < sizeof(*r) || !s->sampled) {
+			s->bad_records++;
+			return 0;
+		}
+		/* Only -ENOMEM can fail here; stop polling then. */
+		if (h->kind == GMT_REC_MPROF_MALLOC)
+			return gmt_sampled__malloc(s->sampled, r->stack_id, r->p, r->size);
+		if (h->kind == GMT_REC_MPROF_BUCKET)
+			return gmt_sampled__bucket(s->sampled, r->p, r->b);
+		return gmt_sampled__free_obj(s->sampled, r->b);
+	}
+	default:
+		s->bad_records++;
+		return 0;
+	}
+}
+
+/* Cumulative allocations so far: exact counts, or in sampled mode the estimates. */
+static void add_rate_point(struct gmt_session *s, uint64_t now)
+{
+	uint64_t c[GMT_CNT__MAX];
+
+	if (s->sampled) {
+		struct gmt_sampled_stats st;
+
+		gmt_sampled__stats(s->sampled, &st);
+		if (s->o.intervals) {
+			if (s->niv_rate == IV_RATE_POINTS) {
+				for (size_t i = 0; i < IV_RATE_POINTS / 2; i++)
+					s->iv_rate[i] = s->iv_rate[2 * i + 1];
+				s->niv_rate = IV_RATE_POINTS / 2;
+			}
+			s->iv_rate[s->niv_rate++] = (struct gmt_rate_point){
+				now, (uint64_t)llround(st.est_alloc_objects - s->iv_base_objects),
+				(uint64_t)llround(st.est_alloc_bytes - s->iv_base_bytes)};
+			return;
+		}
+		gmt_agg__add_rate_point(s->agg, now, (uint64_t)llround(st.est_alloc_objects),
+					(uint64_t)llround(st.est_alloc_bytes));
+		return;
+	}
+	gmt_tracer__counters(s->tr, c);
+	gmt_agg__add_rate_point(s->agg, now, c[GMT_CNT_ALLOCS], c[GMT_CNT_BYTES]);
+}
+
+static int add_alloc_row(void *ctx, const struct gmt_alloc_key *k, uint64_t n)
+{
+	return gmt_agg__add_allocs(ctx, k->stack_id, k->typ, k->size, n);
+}
+
+/* The lowest-offset PT_LOAD: the mapping /proc/PID/maps shows at that offset. */
+static int target_bias(const struct gmt_gobin *gb, pid_t pid, uint64_t *bias, struct gmt_diag *d)
+{
+	const struct gmt_elf_seg *first = NULL;
+
+	for (size_t i = 0; i < gmt_elf__nsegs(gb->elf); i++) {
+		const struct gmt_elf_seg *s = gmt_elf__seg(gb->elf, i);
+
+		if (s->type == PT_LOAD && (!first || s->off < first->off))
+			first = s;
+	}
+	if (!first)
+		return gmt_diag_set(d, -ENOEXEC, "no loadable segment");
+	if (!gb->pie) {
+		*bias = 0;
+		return 0;
+	}
+	return gmt_target__load_bias(pid, first->vaddr, first->off, bias, d);
+}
+
+/* The executable's text as the process maps it, for the profile's Mapping. */
+static void exe_mapping(const struct gmt_gobin *gb, uint64_t bias, const struct gmt_target *t,
+			struct gmt_pprof_mapping *m)
+{
+	for (size_t i = 0; i < gmt_elf__nsegs(gb->elf); i++) {
+		const struct gmt_elf_seg *s = gmt_elf__seg(gb->elf, i);
+
+		if (s->type == PT_LOAD && (s->flags & PF_X)) {
+			m->memory_start = s->vaddr + bias;
+			m->memory_limit = s->vaddr + s->memsz + bias;
+			m->file_offset = s->off;
+			break;
+		}
+	}
+	m->filename = t->path;
+}
+
+/* runtime.mallocgc and the size-specialized allocators: sampled stacks lose these frames
+ * and everything below them, so that the leaf is mallocgc's caller (sampled.h). */
+static int strip_ranges(const struct gmt_hookplan *plan, uint64_t bias,
+			struct gmt_pc_range **out, size_t *n)
+{
+	*n = 0;
+	*out = calloc(plan->nhooks + 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (size_t i = 0; i < plan->nhooks; i++) {
+		const struct gmt_hook *h = &plan->hooks[i];
+
+		if (h->id == GMT_HOOK_MALLOCGC || h->id == GMT_HOOK_MALLOC_SC)
+			(*out)[(*n)++] = (struct gmt_pc_range){ h->entry + bias, h->end + bias };
+	}
+	return 0;
+}
+
+/* Sampled mode's typer: the type each allocation site's code passes (calltype.h). */
+static uint64_t site_type(void *ctx, const uint64_t *pcs, uint32_t depth)
+{
+	const struct gmt_session *s = ctx;
+
+	return gmt_calltype(s->gb, s->bias, pcs, depth);
+}
+
+static void forget_stack(void *ctx, uint64_t id)
+{
+	struct gmt_session *s = ctx;
+
+	if (s->tr)
+		gmt_tracer__forget_stack(s->tr, id);
+}
+
+int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
+		      struct gmt_session **out, struct gmt_diag *d)
+{
+	struct gmt_tracer_opts to;
+	struct gmt_session *s;
+	int err;
+
+	*out = NULL;
+	if (o->intervals && !o->sampled)
+		return gmt_diag_set(d, -EINVAL, "interval profiles need sampled mode");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return gmt_diag_set(d, -ENOMEM, "out of memory");
+	s->o = *o;
+	s->t = t;
+	err = gmt_gobin__open(t->exe, &s->gb, d);
+	if (!err)
+		err = gmt_gobin__check_supported(s->gb, d);
+	if (!err)
+		err = gmt_hookplan_build(s->gb, &s->plan, d);
+	if (!err)
+		err = target_bias(s->gb, t->pid, &s->bias, d);
+	if (err)
+		goto fail;
+	if (!o->intervals) {
+		s->agg = gmt_agg__new(gmt_gobin__minor(s->gb));
+		if (!s->agg) {
+			err = gmt_diag_set(d, -ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	if (o->sampled) {
+		/* Before anything is attached: a binary where it cannot be found is an error. */
+		err = gmt_memrate_find(s->gb, 0, &s->mv, d);
+		if (err)
+			goto fail;
+		if (!o->intervals) {
+			s->inuse_agg = gmt_agg__new(gmt_gobin__minor(s->gb));
+			if (!s->inuse_agg) {
+				err = gmt_diag_set(d, -ENOMEM, "out of memory");
+				goto fail;
+			}
+		}
+		err = strip_ranges(&s->plan, s->bias, &s->strip, &s->nstrip);
+		if (err) {
+			gmt_diag_set(d, err, "out of memory");
+			goto fail;
+		}
+	}
+	to = (struct gmt_tracer_opts){
+		.pid = t->pid, .exe = t->exe, .bias = s->bias, .plan = &s->plan,
+		.alloc = !o->sampled, .sampled = o->sampled,
+		.go_minor = gmt_gobin__minor(s->gb),
+		.ringbuf_mb = o->ringbuf_mb, .max_depth = o->max_depth,
+		.agg_entries = o->agg_entries, .on_record = on_record, .ctx = s,
+	};
+	err = gmt_tracer__open(&to, &s->tr, d);
+	if (err)
+		goto fail;
+	if (!o->no_gc) {
+		struct gmt_gc_session_opts go = {
+			.pid = t->pid, .exe = t->exe, .bias = s->bias, .gb = s->gb, .plan = &s->plan,
+			.ringbuf_fd = gmt_tracer__ringbuf_fd(s->tr),
+			.counters_fd = gmt_tracer__counters_fd(s->tr),
+		};
+
+		err = gmt_gc_session__start(&go, &s->gc, d);
+		if (err == -ENOENT) {
+			pr_warn("%s; tracing allocations only\n", d->msg);
+			d->msg[0] = 0;
+		} else if (err) {
+			goto fail;
+		}
+	}
+	if (o->goroutines) {
+		struct gmt_gor_session_opts go = {
+			.pid = t->pid, .exe = t->exe, .bias = s->bias, .gb = s->gb, .plan = &s->plan,
+			.ringbuf_fd = gmt_tracer__ringbuf_fd(s->tr),
+			.counters_fd = gmt_tracer__counters_fd(s->tr), .max_depth = o->max_depth,
+		};
+
+		err = gmt_gor_session__start(&go, &s->gor, d);
+		if (err)
+			goto fail;
+	}
+	gmt_procsym_init(&s->ps, s->gb, s->bias, &s->sym);
+	*out = s;
+	return 0;
+fail:
+	gmt_session__free(s);
+	return err;
+}
+
+/*
+ * Sampled mode: the rate the target samples at once tracing runs.  A launched target
+ * gives its rate its start-up value first (memrate.h), so the rate is read, and written,
+ * only after that.  A rate of 0 is set to the option's rate through the guard, which
+ * __stop() and __free() restore; with no_write_target it is an error: nothing would be
+ * sampled.
+ */
+static int setup_rate(struct gmt_session *s, struct gmt_diag *d)
+{
+	const struct gmt_target *t = s->t;
+	uint64_t addr = s->mv.rate + s->bias;
+	int64_t cur = 0;
+	int err;
+
+	s->rate_written = false;
+	if (t->launched) {
+		err = gmt_memrate_wait_startup(t->pid, &s->mv, s->bias, 5000, &cur, d);
+		if (err == -ETIMEDOUT || err == -ENOENT) {
+			/* -ENOENT: go1.19 without its inittask; the rate read now may still be
+			 * overwritten by runtime.init, which the end-of-run restore reports. */
+			pr_debug("start-up of the rate not observed (%s); using its value now\n",
+				 d->msg);
+			d->msg[0] = 0;
+			err = gmt_memrate_read(t->pid, addr, &cur, d);
+		}
+	} else {
+		err = gmt_memrate_read(t->pid, addr, &cur, d);
+	}
+	if (err)
+		return err;
+	if (cur > 0) {
+		s->rate = (uint64_t)cur;
+		pr_debug("runtime.MemProfileRate is %lld in PID %d: sampling at the target's own "
+			 "rate\n", (long long)cur, (int)t->pid);
+		return 0;
+	}
+	if (s->o.no_write_target)
+		return gmt_diag_set(d, -ENODATA,
+				    "runtime.MemProfileRate is %lld in PID %d (the binary does not "
+				    "link the heap profiler): Go samples nothing, and "
+				    "--no-write-target forbids setting it; nothing to trace "
+				    "(drop --no-write-target, or use --mode exact)",
+				    (long long)cur, (int)t->pid);
+	pr_warn("runtime.MemProfileRate is %lld in PID %d: gomemtrace sets it to %llu while "
+		"tracing and restores it afterwards (--no-write-target forbids this)\n",
+		(long long)cur, (int)t->pid, (unsigned long long)s->o.rate);
+	err = gmt_memrate_guard__set(t->pid, addr, (int64_t)s->o.rate, &s->guard, d);
+	if (err < 0)
+		return err;
+	s->rate_written = err == GMT_MEMRATE_WROTE;
+	s->rate = s->o.rate;
+	return 0;
+}
+
+int gmt_session__start(struct gmt_session *s, struct gmt_diag *d)
+{
+	const struct gmt_target *t = s->t;
+	int err;
+
+	s->start_ns = now_ns();
+	s->start_wall_ns = wall_ns();
+	s->iv_start_ns = s->start_ns;
+	s->iv_start_wall_ns = s->start_wall_ns;
+	err = gmt_target__release(s->t, d);
+	if (err)
+		return err;
+	if (s->o.sampled) {
+		err = setup_rate(s, d);
+		if (err)
+			return err;
+		if (s->o.intervals)
+			s->sampled = gmt_sampled__new_intervals(s->rate, s->strip, s->nstrip,
+								s->o.max_rows, forget_stack, s);
+		else
+			s->sampled = gmt_sampled__new(s->agg, s->inuse_agg, s->rate, s->strip,
+						      s->nstrip);
+		if (!s->sampled)
+			return gmt_diag_set(d, -ENOMEM, "out of memory");
+		gmt_sampled__set_typer(s->sampled, site_type, s);
+	}
+	pr_info("tracing PID %d (%s, %s%s) with %zu probes%s%s\n", (int)t->pid, t->comm,
+		s->gb->version, s->gb->stripped ? ", stripped" : "", gmt_session__nprobes(s),
+		s->o.sampled		   ? " (sampled mode: Go's heap sampler)"
+		: s->plan.size_specialized ? " (size-specialized allocators included)"
+					   : "",
+		s->o.intervals ? "" : "; Ctrl-C to stop");
+	return 0;
+}
+
+int gmt_session__poll(struct gmt_session *s, int timeout_ms)
+{
+	int n = gmt_tracer__poll(s->tr, timeout_ms);
+	uint64_t now = now_ns();
+
+	if (n >= 0 && now - s->last_rate >= 250000000ULL) {
+		add_rate_point(s, now);
+		s->last_rate = now;
+		if (s->gor && gmt_gor_session__tick(s->gor, now))
+			return -ENOMEM;
+	}
+	return n;
+}
+
+int gmt_session__epoll_fd(const struct gmt_session *s)
+{
+	return gmt_tracer__epoll_fd(s->tr);
+}
+
+/* After detach: the target's rate back as it was, and the user told if it was not. */
+static void restore_rate(struct gmt_session *s)
+{
+	int r = gmt_memrate_guard__restore(s->guard);
+	const struct gmt_target *t = s->t;
+
+	if (r == GMT_MEMRATE_WROTE)
+		pr_info("runtime.MemProfileRate of PID %d restored to %lld\n", (int)t->pid,
+			(long long)gmt_memrate_guard__original(s->guard));
+	else if (r == GMT_MEMRATE_LEFT)
+		pr_warn("runtime.MemProfileRate of PID %d was changed by the program to %lld "
+			"while tracing: left as it is\n",
+			(int)t->pid, (long long)gmt_memrate_guard__seen(s->guard));
+	else if (r < 0 && r != -ESRCH)
+		pr_warn("cannot restore runtime.MemProfileRate of PID %d to %lld: %s\n",
+			(int)t->pid, (long long)gmt_memrate_guard__original(s->guard),
+			strerror(-r));
+}
+
+void gmt_session__stop(struct gmt_session *s)
+{
+	if (!s || s->stopped)
+		return;
+	s->stopped = true;
+	s->end_ns = now_ns();
+	/* GC probes first: the allocation side's detach drains the shared ring buffer. */
+	if (s->gc)
+		gmt_gc_session__stop(s->gc, s->end_ns);
+	gmt_gor_session__stop(s->gor);
+	if (s->tr)
+		gmt_tracer__detach(s->tr);
+	restore_rate(s);
+}
+
+/* ---- outputs ---- */
+
+struct out_ctx {
+	const struct gmt_session *s;
+	const struct gmt_agg *agg;
+	const struct gmt_agg *inuse_agg; /* sampled mode: estimated live objects */
+	const struct gmt_run_info *ri;
+	const struct gmt_pprof_opts *pprof;
+	enum gmt_folded_value value;
+	const struct gmt_sampled_stats *st;	  /* sampled mode */
+	const struct gmt_gc_timeline *gc_tl;	  /* interval mode: the interval's GC */
+	const struct gmt_sampled_bounds *bounds; /* interval mode */
+};
+
+static int w_pprof(FILE *f, void *ctx)
+{
+	struct out_ctx *c = ctx;
+
+	return gmt_write_pprof(c->agg, &c->s->sym, f, c->ri, c->pprof);
+}
+
+static int w_inuse_pprof(FILE *f, void *ctx)
+{
+	struct out_ctx *c = ctx;
+	struct gmt_pprof_opts o = *c->pprof;
+
+	o.inuse_only = true;
+	return gmt_write_pprof(c->inuse_agg, &c->s->sym, f, c->ri, &o);
+}
+
+static int w_folded(FILE *f, void *ctx)
+{
+	struct out_ctx *c = ctx;
+
+	return gmt_write_folded(c->agg, &c->s->sym, f, c->value);
+}
+
+static int w_inuse_folded(FILE *f, void *ctx)
+{
+	struct out_ctx *c = ctx;
+
+	return gmt_write_folded(c->inuse_agg, &c->s->sym, f, GMT_FOLDED_BYTES);
+}
+
+static int pprof_inuse(void *ctx, const struct gmt_agg_stack *s, uint64_t *objects,
+		       uint64_t *bytes)
+{
+	gmt_sampled__inuse(ctx, s->id, objects, bytes);
+	return 0;
+}
+
+static int w_report(FILE *f, void *ctx)
+{
+	struct out_ctx *c = ctx;
+	int err = gmt_write_report(c->agg, &c->s->sym, f, c->ri);
+
+	if (!err && c->inuse_agg)
+		err = gmt_write_report_inuse(c->inuse_agg, &c->s->sym, f);
+	if (!err && c->s->gc && !c->gc_tl)
+		gmt_gc_session__report(c->s->gc, f);
+	if (!err && c->s->gor)
+		err = gmt_goroutines__report(gmt_gor_session__agg(c->s->gor), f);
+	return err;
+}
+
+static int w_summary(FILE *f, void *ctx)
+{
+	struct out_ctx *c = ctx;
+	struct gmt_json *j = gmt_summary__begin(f);
+	int err;
+
+	if (!j)
+		return -ENOMEM;
+	err = gmt_summary__alloc_fields(j, c->agg, &c->s->sym, c->ri);
+	if (c->st) {
+		gmt_json__kuint(j, "rate", c->s->rate);
+		gmt_json__kuint(j, "samples", c->st->samples);
+		gmt_json__kuint(j, "est_alloc_objects", (uint64_t)llround(c->st->est_alloc_objects));
+		gmt_json__kuint(j, "est_alloc_bytes", (uint64_t)llround(c->st->est_alloc_bytes));
+		gmt_json__kuint(j, "est_inuse_objects", (uint64_t)llround(c->st->est_inuse_objects));
+		gmt_json__kuint(j, "est_inuse_bytes", (uint64_t)llround(c->st->est_inuse_bytes));
+		gmt_json__kuint(j, "sampled_frees", c->st->frees);
+		gmt_json__kuint(j, "sampler_unmatched", c->st->unmatched);
+		gmt_json__kbool(j, "target_rate_written", c->s->rate_written);
+		if (c->inuse_agg)
+			gmt_summary__inuse_types(j, c->inuse_agg);
+	}
+	if (c->bounds) {
+		gmt_json__kuint(j, "table_rows", c->bounds->rows);
+		gmt_json__kuint(j, "table_stacks", c->bounds->stacks);
+		gmt_json__kuint(j, "table_max_rows", c->s->o.max_rows);
+		gmt_json__kuint(j, "rows_peak", c->bounds->rows_peak);
+		gmt_json__kuint(j, "rows_evicted", c->bounds->rows_evicted);
+		gmt_json__kuint(j, "stacks_evicted", c->bounds->stacks_evicted);
+		gmt_json__kuint(j, "samples_dropped", c->bounds->samples_dropped);
+		gmt_json__kuint(j, "stacks_dropped", c->bounds->stacks_dropped);
+	}
+	if (c->s->gc && c->gc_tl)
+		gmt_gc_session__interval_summary_fields(c->s->gc, c->gc_tl, j);
+	else if (c->s->gc)
+		gmt_gc_session__summary_fields(c->s->gc, j);
+	if (c->s->gor)
+		gmt_goroutines__summary_fields(gmt_gor_session__agg(c->s->gor), j);
+	return gmt_summary__end(j) ?: err;
+}
+
+/* The allocation rate as the GC timeline's counter track wants it. */
+static int write_gc(struct out_ctx *c, const char *dir, struct gmt_diag *d)
+{
+	struct gmt_rate_interval *iv = NULL;
+	int n = gmt_rate_intervals(c->agg, c->ri, &iv), err;
+	uint64_t *ts = calloc(n > 0 ? n : 1, sizeof(*ts));
+	double *rate = calloc(n > 0 ? n : 1, sizeof(*rate));
+	struct gmt_gc_session *gc = c->s->gc;
+
+	if (n < 0 || !ts || !rate) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		ts[i] = c->ri->start_ns + (uint64_t)(iv[i].t_s * 1e9);
+		rate[i] = iv[i].bytes_per_s;
+	}
+	if (c->gc_tl)
+		err = gmt_gc_session__write_interval(gc, c->gc_tl, dir, c->ri, ts, rate, n, d);
+	else
+		err = gmt_gc_session__write(gc, dir, c->ri, ts, rate, n, d);
+out:
+	free(iv);
+	free(ts);
+	free(rate);
+	return err;
+}
+
+/* Every file of a profile set, each atomically. */
+static int write_set(struct out_ctx *c, const char *dir, struct gmt_diag *d)
+{
+	int err;
+
+	err = gmt_outdir_prepare(dir, d);
+	if (!err)
+		err = gmt_write_file_atomic(dir, "alloc.pb.gz", w_pprof, c, d);
+	if (!err && c->inuse_agg && c->gc_tl)
+		err = gmt_write_file_atomic(dir, "inuse.pb.gz", w_inuse_pprof, c, d);
+	c->value = GMT_FOLDED_BYTES;
+	if (!err)
+		err = gmt_write_file_atomic(dir, "alloc_bytes.folded", w_folded, c, d);
+	c->value = GMT_FOLDED_COUNT;
+	if (!err)
+		err = gmt_write_file_atomic(dir, "alloc_count.folded", w_folded, c, d);
+	if (!err && c->inuse_agg)
+		err = gmt_write_file_atomic(dir, "inuse_bytes.folded", w_inuse_folded, c, d);
+	if (!err)
+		err = gmt_write_file_atomic(dir, "report.txt", w_report, c, d);
+	if (!err)
+		err = gmt_write_file_atomic(dir, "summary.json", w_summary, c, d);
+	if (!err && c->s->gor)
+		err = gmt_gor_session__write(c->s->gor, dir, &c->s->sym, d);
+	if (!err && c->s->gc && c->s->gor) {
+		struct gmt_counter_track live = { "goroutines live", "goroutines" };
+
+		live.n = gmt_goroutines__track(gmt_gor_session__agg(c->s->gor), &live.ts, &live.v);
+		err = gmt_gc_session__add_track(c->s->gc, &live);
+		if (err)
+			gmt_diag_set(d, err, "gc.json: %s", strerror(-err));
+	}
+	if (!err && c->s->gc)
+		err = write_gc(c, dir, d);
+	return err;
+}
+
+static void fill_run_info(const struct gmt_session *s, struct gmt_run_info *ri)
+{
+	ri->mode = s->o.sampled ? "sampled" : "exact";
+	ri->go_version = s->gb->version;
+	ri->binary = s->t->path;
+	ri->comm = s->t->comm;
+	ri->pid = s->t->pid;
+	ri->ringbuf_mb = s->o.ringbuf_mb;
+}
+
+static void report_drops(const struct gmt_run_info *ri, uint64_t bad)
+{
+	const uint64_t *c = ri->counters;
+
+	if (c[GMT_CNT_RB_DROPS])
+		pr_warn("%llu records lost: the ring buffer was full (try --ringbuf-mb %u)\n",
+			(unsigned long long)c[GMT_CNT_RB_DROPS], ri->ringbuf_mb * 4);
+	if (c[GMT_CNT_STACK_TRUNC])
+		pr_warn("%llu stack walks hit the depth limit and are marked [truncated] "
+			"(--max-depth, up to %d)\n",
+			(unsigned long long)c[GMT_CNT_STACK_TRUNC], GMT_MAX_STACK);
+	if (c[GMT_CNT_STACK_ERR])
+		pr_warn("%llu allocations had an unreadable stack\n",
+			(unsigned long long)c[GMT_CNT_STACK_ERR]);
+	if (bad)
+		pr_warn("%llu malformed ring-buffer records ignored\n", (unsigned long long)bad);
+}
+
+int gmt_session__write(struct gmt_session *s, const char *dir, struct gmt_diag *d)
+{
+	struct gmt_run_info ri = {0};
+	struct gmt_pprof_opts pprof = { .period = 1 };
+	struct gmt_sampled_stats st;
+	struct out_ctx c = { .s = s, .agg = s->agg, .inuse_agg = s->inuse_agg, .ri = &ri,
+			     .pprof = &pprof };
+	int err;
+
+	if (s->o.intervals || !s->stopped)
+		return gmt_diag_set(d, -EINVAL, "the outputs are written once tracing stopped");
+	fill_run_info(s, &ri);
+	ri.start_ns = s->start_ns;
+	ri.start_wall_ns = s->start_wall_ns;
+	ri.end_ns = s->end_ns;
+	ri.duration_s = (ri.end_ns - ri.start_ns) / 1e9;
+	gmt_tracer__counters(s->tr, ri.counters);
+	add_rate_point(s, ri.end_ns);
+	err = gmt_tracer__for_each_alloc(s->tr, add_alloc_row, s->agg);
+	if (err)
+		return gmt_diag_set(d, err, "reading the allocation table: %s", strerror(-err));
+	exe_mapping(s->gb, s->bias, s->t, &pprof.mapping);
+	if (s->sampled) {
+		err = gmt_sampled__flush(s->sampled);
+		if (!err)
+			err = gmt_agg__finish(s->inuse_agg, &s->sym);
+		if (err)
+			return gmt_diag_set(d, err, "aggregation: %s", strerror(-err));
+		gmt_sampled__stats(s->sampled, &st);
+		c.st = &st;
+		pprof.period = s->rate;
+		pprof.inuse = true;
+		pprof.inuse_fn = pprof_inuse;
+		pprof.inuse_ctx = s->sampled;
+	} else {
+		c.inuse_agg = NULL;
+	}
+	err = gmt_agg__finish(s->agg, &s->sym);
+	if (!err && s->gor)
+		err = gmt_gor_session__finish(s->gor, &s->sym, s->start_ns, s->end_ns);
+	if (err)
+		return gmt_diag_set(d, err, "aggregation: %s", strerror(-err));
+	err = write_set(&c, dir, d);
+	if (err)
+		return err;
+	report_drops(&ri, s->bad_records);
+	if (s->sampled) {
+		pr_info("%llu samples at rate %llu: ~%.0f allocations, ~%.0f bytes, "
+			"~%.0f bytes still live in %.1f s; outputs in %s/\n",
+			(unsigned long long)st.samples, (unsigned long long)s->rate,
+			st.est_alloc_objects, st.est_alloc_bytes, st.est_inuse_bytes,
+			ri.duration_s, dir);
+	} else {
+		const struct gmt_agg_totals *tot = gmt_agg__totals(s->agg);
+
+		pr_info("%llu allocations, %llu bytes in %.1f s; outputs in %s/\n",
+			(unsigned long long)tot->allocs, (unsigned long long)tot->bytes,
+			ri.duration_s, dir);
+	}
+	if (s->gor) {
+		struct gmt_gor_stats gs;
+
+		gmt_goroutines__stats(gmt_gor_session__agg(s->gor), &gs);
+		pr_info("goroutines: %llu live at the end (+%llu of the runtime), %llu created, "
+			"%llu exited; %llu probable leak site%s (report.txt)\n",
+			(unsigned long long)gs.live, (unsigned long long)gs.live_runtime,
+			(unsigned long long)gs.created, (unsigned long long)gs.exited,
+			(unsigned long long)gs.leak_sites, gs.leak_sites == 1 ? "" : "s");
+	}
+	return 0;
+}
+
+static void interval_gc(const struct gmt_gc_timeline *tl, struct gmt_interval *iv)
+{
+	const struct gmt_stw *stws;
+	size_t n = gmt_gc_timeline__stws(tl, &stws);
+	struct gmt_gc_stats st;
+
+	gmt_gc_timeline__stats(tl, &st);
+	iv->gc_cycles = st.cycles;
+	iv->stw_pauses = st.stw_pauses;
+	iv->stw_total_ns = st.stw_total_ns;
+	iv->stw_max_ns = st.stw_max_ns;
+	for (size_t i = 0; i < n; i++) {
+		if (stws[i].start && stws[i].end)
+			iv->pause_hist[gmt_pause_bucket(stws[i].end - stws[i].start)]++;
+	}
+}
+
+int gmt_session__write_interval(struct gmt_session *s, const char *dir, struct gmt_interval *iv,
+				struct gmt_diag *d)
+{
+	struct gmt_run_info ri = {0};
+	struct gmt_pprof_opts pprof = { .period = s->rate, .inuse = true, .inuse_fn = pprof_inuse,
+					.inuse_ctx = s->sampled };
+	struct gmt_sampled_stats st, run;
+	struct gmt_sampled_bounds bounds;
+	struct gmt_gc_timeline *gc_tl = NULL;
+	struct gmt_agg *alloc = NULL, *inuse = NULL;
+	uint64_t cnt[GMT_CNT__MAX], now;
+	struct out_ctx c = { .s = s, .ri = &ri, .pprof = &pprof, .st = &st, .bounds = &bounds };
+	int minor = gmt_gobin__minor(s->gb), err;
+
+	memset(iv, 0, sizeof(*iv));
+	if (!s->o.intervals || !s->sampled)
+		return gmt_diag_set(d, -EINVAL, "not an interval session");
+	/* What the ring buffer holds now belongs to this interval. */
+	if (!s->stopped)
+		gmt_tracer__poll(s->tr, 0);
+	now = s->stopped ? s->end_ns : now_ns();
+	add_rate_point(s, now);
+	fill_run_info(s, &ri);
+	ri.start_ns = s->iv_start_ns;
+	ri.start_wall_ns = s->iv_start_wall_ns;
+	ri.end_ns = now;
+	ri.duration_s = (now - s->iv_start_ns) / 1e9;
+	gmt_tracer__counters(s->tr, cnt);
+	for (int i = 0; i < GMT_CNT__MAX; i++)
+		ri.counters[i] = cnt[i] - s->cnt_mark[i];
+	exe_mapping(s->gb, s->bias, s->t, &pprof.mapping);
+
+	alloc = gmt_agg__new(minor);
+	inuse = gmt_agg__new(minor);
+	if (!alloc || !inuse) {
+		err = gmt_diag_set(d, -ENOMEM, "out of memory");
+		goto out;
+	}
+	err = gmt_sampled__snapshot(s->sampled, alloc, inuse, &st);
+	for (size_t i = 0; !err && i < s->niv_rate; i++)
+		err = gmt_agg__add_rate_point(alloc, s->iv_rate[i].ts_ns, s->iv_rate[i].allocs,
+					      s->iv_rate[i].bytes);
+	if (!err)
+		err = gmt_agg__finish(alloc, &s->sym);
+	if (!err)
+		err = gmt_agg__finish(inuse, &s->sym);
+	/* Goroutines: the live ones now, growth since the start of the trace. */
+	if (!err && s->gor)
+		err = gmt_gor_session__finish(s->gor, &s->sym, s->start_ns, now);
+	if (err) {
+		gmt_diag_set(d, err, "aggregation: %s", strerror(-err));
+		goto out;
+	}
+	if (s->gc) {
+		const struct gmt_stw *left;
+
+		gc_tl = gmt_gc_session__rotate(s->gc, now);
+		if (!gc_tl) {
+			err = gmt_diag_set(d, -ENOMEM, "out of memory");
+			goto out;
+		}
+		/* What stays behind (the running cycle's pauses) was looked at already. */
+		s->stw_seen = gmt_gc_session__stws(s->gc, &left);
+		interval_gc(gc_tl, iv);
+	}
+	gmt_sampled__bounds(s->sampled, &bounds);
+	c.agg = alloc;
+	c.inuse_agg = inuse;
+	c.gc_tl = gc_tl;
+	err = write_set(&c, dir, d);
+
+	iv->duration_s = ri.duration_s;
+	iv->samples = st.samples;
+	iv->est_alloc_bytes = st.est_alloc_bytes;
+	iv->est_alloc_objects = st.est_alloc_objects;
+	iv->est_inuse_bytes = st.est_inuse_bytes;
+	iv->est_inuse_objects = st.est_inuse_objects;
+	iv->drops = ri.counters[GMT_CNT_RB_DROPS] + ri.counters[GMT_CNT_RB_DROPS_STACK] +
+		    ri.counters[GMT_CNT_MPROF_RB_DROPS] + ri.counters[GMT_CNT_GC_RB_DROPS];
+	iv->samples_dropped = bounds.samples_dropped;
+
+	/* The next interval starts now, whether or not this one could be written. */
+	memcpy(s->cnt_mark, cnt, sizeof(cnt));
+	s->iv_start_ns = now;
+	s->iv_start_wall_ns = wall_ns();
+	gmt_sampled__stats(s->sampled, &run);
+	s->iv_base_objects = run.est_alloc_objects;
+	s->iv_base_bytes = run.est_alloc_bytes;
+	s->niv_rate = 0;
+	if (gmt_sampled__evict(s->sampled) == -ENOMEM && !err)
+		err = gmt_diag_set(d, -ENOMEM, "out of memory");
+	gmt_sampled__bounds(s->sampled, &bounds);
+	iv->rows = bounds.rows;
+	iv->stacks = bounds.stacks;
+	iv->rows_evicted = bounds.rows_evicted;
+out:
+	gmt_gc_timeline__free(gc_tl);
+	gmt_agg__free(alloc);
+	gmt_agg__free(inuse);
+	return err;
+}
+
+double gmt_session__live_bytes(const struct gmt_session *s)
+{
+	return s->sampled ? gmt_sampled__live_bytes(s->sampled) : 0;
+}
+
+uint64_t gmt_session__new_max_pause(struct gmt_session *s)
+{
+	const struct gmt_stw *stws;
+	size_t n = s->gc ? gmt_gc_session__stws(s->gc, &stws) : 0;
+	uint64_t max = 0;
+
+	if (n < s->stw_seen)
+		s->stw_seen = 0;
+	for (size_t i = s->stw_seen; i < n; i++)
+		if (stws[i].start && stws[i].end && stws[i].end - stws[i].start > max)
+			max = stws[i].end - stws[i].start;
+	s->stw_seen = n;
+	return max;
+}
+
+const char *gmt_session__go_version(const struct gmt_session *s)
+{
+	return s->gb->version;
+}
+
+uint64_t gmt_session__rate(const struct gmt_session *s)
+{
+	return s->rate;
+}
+
+bool gmt_session__rate_written(const struct gmt_session *s)
+{
+	return s->rate_written;
+}
+
+size_t gmt_session__nprobes(const struct gmt_session *s)
+{
+	return (s->tr ? gmt_tracer__nprobes(s->tr) : 0) +
+	       (s->gc ? gmt_gc_session__nprobes(s->gc) : 0) + gmt_gor_session__nprobes(s->gor);
+}
+
+const struct gmt_goroutines *gmt_session__goroutines(const struct gmt_session *s)
+{
+	return s->gor ? gmt_gor_session__agg(s->gor) : NULL;
+}
+
+void gmt_session__free(struct gmt_session *s)
+{
+	if (!s)
+		return;
+	/* Error paths come here without __stop(): the probes go and the rate is restored. */
+	if (!s->stopped)
+		gmt_gor_session__stop(s->gor);
+	if (s->tr && !s->stopped)
+		gmt_tracer__detach(s->tr);
+	if (!s->stopped)
+		restore_rate(s);
+	gmt_memrate_guard__free(s->guard);
+	gmt_sampled__free(s->sampled);
+	gmt_agg__free(s->inuse_agg);
+	free(s->strip);
+	gmt_gc_session__free(s->gc);
+	gmt_gor_session__free(s->gor);
+	gmt_tracer__free(s->tr);
+	gmt_agg__free(s->agg);
+	gmt_hookplan_free(&s->plan);
+	gmt_gobin__free(s->gb);
+	free(s);
+}

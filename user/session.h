@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One traced process, from attach to outputs: what `record` does for its one target and
+ * `daemon` for each of its targets.  The lifecycle:
+ *   gmt_session__open()    binary, hook plan, probes (the target may still be held)
+ *   gmt_session__start()   lets a launched target run; sampled mode: the rate
+ *   gmt_session__poll()    ring buffer
+ *   gmt_session__write_interval()  daemon: one interval's profile set, repeatedly
+ *   gmt_session__stop()    probes off, MemProfileRate restored
+ *   gmt_session__write()   record: the whole recording's outputs
+ *   gmt_session__free()    restores too, when stop was not called (error paths)
+ */
+#ifndef GMT_SESSION_H
+#define GMT_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "gomemtrace.h"
+#include "metrics.h"
+
+struct gmt_session;
+struct gmt_target;
+
+struct gmt_session_opts {
+	bool sampled;	      /* Go's heap sampler; else exact mode */
+	uint64_t rate;	      /* sampled: the MemProfileRate to set when the target's is 0 */
+	bool no_write_target; /* sampled: never write the rate */
+	uint32_t max_depth, ringbuf_mb, agg_entries;
+	bool no_gc;
+	bool goroutines; /* live goroutines by creation site (gor_session.h) */
+	/* Daemon: profile sets per interval (sampled only), at most max_rows (stack, size)
+	 * rows kept in memory. */
+	bool intervals;
+	size_t max_rows;
+};
+
+/*
+ * The command-line options record and daemon share, parsed in one place: their
+ * getopt_long codes, the struct option rows, and the parser of one of them.
+ */
+enum gmt_session_opt {
+	GMT_OPT_RATE = 512,
+	GMT_OPT_NO_WRITE,
+	GMT_OPT_DEPTH,
+	GMT_OPT_RINGBUF,
+	GMT_OPT_NO_GC,
+	GMT_OPT_GOROUTINES,
+};
+
+#define GMT_SESSION_LONG_OPTS                                                      \
+	{ "rate", required_argument, NULL, GMT_OPT_RATE },                         \
+	{ "no-write-target", no_argument, NULL, GMT_OPT_NO_WRITE },                \
+	{ "max-depth", required_argument, NULL, GMT_OPT_DEPTH },                   \
+	{ "ringbuf-mb", required_argument, NULL, GMT_OPT_RINGBUF },                \
+	{ "no-gc", no_argument, NULL, GMT_OPT_NO_GC },                             \
+	{ "goroutines", no_argument, NULL, GMT_OPT_GOROUTINES },                   \
+	{ "verbose", no_argument, NULL, 'v' },                                     \
+	{ "quiet", no_argument, NULL, 'q' }
+
+/*
+ * Applies option c (with arg) to o, or -v/-q to the log level: 0 when done; 2 after
+ * printing why arg is invalid or, for an option that is none of these, usage.
+ */
+int gmt_session_parse_opt(int c, const char *arg, struct gmt_session_opts *o,
+			  const char *usage);
+
+/*
+ * Reads t's binary, plans and attaches the probes.  t (attached or launched, see
+ * target.h) must outlive the session.  -ENOENT etc. with a one-line reason in d.
+ */
+int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
+		      struct gmt_session **out, struct gmt_diag *d);
+/*
+ * Tracing starts: a launched target is released; in sampled mode the target's rate is
+ * read and, when 0, set (announced on stderr; restored by __stop() or __free()).
+ */
+int gmt_session__start(struct gmt_session *s, struct gmt_diag *d);
+/* Handles ring-buffer records for up to timeout_ms: records handled or -errno. */
+int gmt_session__poll(struct gmt_session *s, int timeout_ms);
+/* Readable when records wait (epoll over several sessions). */
+int gmt_session__epoll_fd(const struct gmt_session *s);
+/* Probes off, last records drained, the target's MemProfileRate restored.  Idempotent. */
+void gmt_session__stop(struct gmt_session *s);
+/* record: the outputs of the whole recording into dir (once, after __stop()). */
+int gmt_session__write(struct gmt_session *s, const char *dir, struct gmt_diag *d);
+
+
+/* What one interval held: for logs, thresholds and metrics. */
+struct gmt_interval {
+	double duration_s;
+	uint64_t samples;
+	double est_alloc_bytes, est_alloc_objects; /* allocated during the interval */
+	double est_inuse_bytes, est_inuse_objects; /* live at its end */
+	uint32_t gc_cycles;
+	uint64_t stw_pauses, stw_total_ns, stw_max_ns;
+	uint64_t pause_hist[GMT_PAUSE_BUCKETS]; /* non-cumulative counts */
+	uint64_t drops;				/* records lost (ring buffer), this interval */
+	uint64_t samples_dropped;		/* samples lost to the bounded tables */
+	uint64_t rows, stacks, rows_evicted;	/* table state after the interval */
+};
+
+/*
+ * Daemon: the profile set of the interval since the previous call (or the start) into
+ * dir, every file atomically: alloc.pb.gz (allocations of the interval, with the live
+ * heap as in-use sample types), inuse.pb.gz (live heap), alloc_bytes.folded,
+ * alloc_count.folded, inuse_bytes.folded, report.txt, summary.json, gc.txt, gc.json.
+ * *iv gets the figures.  The interval's tables are released afterwards (and cold
+ * stacks evicted), so memory stays bounded.
+ */
+int gmt_session__write_interval(struct gmt_session *s, const char *dir, struct gmt_interval *iv,
+				struct gmt_diag *d);
+
+/* Sampled mode: the estimated live heap now (bytes). */
+double gmt_session__live_bytes(const struct gmt_session *s);
+/* The longest stop-the-world pause (ns) that ended since the previous call; 0 if none. */
+uint64_t gmt_session__new_max_pause(struct gmt_session *s);
+
+/* --goroutines: the goroutine aggregator as of the last write, else NULL. */
+const struct gmt_goroutines *gmt_session__goroutines(const struct gmt_session *s);
+
+/* For messages. */
+const char *gmt_session__go_version(const struct gmt_session *s);
+uint64_t gmt_session__rate(const struct gmt_session *s);
+size_t gmt_session__nprobes(const struct gmt_session *s);
+bool gmt_session__rate_written(const struct gmt_session *s);
+void gmt_session__free(struct gmt_session *s);
+
+#endif
