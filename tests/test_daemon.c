@@ -243,3 +243,42 @@ Test(daemon, alerts_fire_when_crossed_only, .timeout = 300)
 	free(out);
 	tu_run("rm -rf %s", work);
 }
+
+/*
+ * --goroutines in the daemon: the goleak fixture leaks 150 goroutines at one site and
+ * runs 15,000 short-lived ones; the interval written on SIGTERM must count what
+ * runtime.NumGoroutine() says after the daemon let go, with one leak site flagged.
+ */
+Test(daemon, goroutines, .timeout = 300)
+{
+	const char *fx = tu_fixture("goleak", "go124", "stripped");
+	char work[] = "/tmp/gmt-daemon-XXXXXX", dir[600];
+	char *out;
+	const char *p;
+	long numg = -1;
+
+	cr_assert_not_null(mkdtemp(work));
+	out = tu_run(
+		"GMT=%s FX=%s D=%s bash -c '"
+		"set -e; $FX -wait -leak 150 -short 15000 > $D/fx.out & p=$!; "
+		"until grep -qs ready $D/fx.out; do sleep 0.05; done; "
+		"$GMT daemon -p $p -o $D/out -i 3600 --metrics none --goroutines 2> $D/d.err & g=$!; "
+		"until grep -qs \"tracing PID $p \" $D/d.err; do sleep 0.05; done; "
+		"kill -USR1 $p; until grep -qs done $D/fx.out; do sleep 0.05; done; "
+		"kill -TERM $g; wait $g; echo rc=$?; kill -USR2 $p; wait $p; cat $D/fx.out; "
+		"echo dir=$(ls -d $D/out/*-$p/* | tail -n 1)'",
+		tu_bin(), fx, work);
+	cr_assert(strstr(out, "rc=0"), "the daemon exits 0:\n%s", out);
+	cr_assert((p = strstr(out, "goroutines=")) && sscanf(p, "goroutines=%ld", &numg) == 1,
+		  "the fixture printed NumGoroutine:\n%s", out);
+	cr_assert((p = strstr(out, "dir=")) && sscanf(p, "dir=%599s", dir) == 1, "%s", out);
+	cr_expect_eq(tu_summary_num(dir, "goroutines_live"), numg,
+		     "goroutines_live %.0f is NumGoroutine %ld", tu_summary_num(dir, "goroutines_live"),
+		     numg);
+	cr_expect_eq(tu_summary_num(dir, "goroutine_leak_sites"), 1, "one leak site flagged");
+	strncat(dir, "/goroutines.folded", sizeof(dir) - strlen(dir) - 1);
+	cr_expect_eq(tu_folded_sum(dir, "main.leakOne", true), 150,
+		     "the 150 leaked goroutines in goroutines.folded");
+	free(out);
+	tu_run("rm -rf %s", work);
+}
