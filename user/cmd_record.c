@@ -23,7 +23,9 @@
 #include "memrate.h"
 #include "options.h"
 #include "outputs.h"
+#include "preflight.h"
 #include "procsym.h"
+#include "ratestate.h"
 #include "recorder.h"
 #include "runinfo.h"
 #include "sampled.h"
@@ -61,6 +63,10 @@ static const char record_usage[] =
 	"      --ringbuf-mb N     ring buffer size in MiB, a power of two (default 16)\n"
 	"      --agg-entries N    in-kernel (stack, type, size) table rows (default 131072)\n"
 	"      --no-gc            do not trace GC cycles and stop-the-world pauses\n"
+	"      --umask MASK       octal mask for the outputs' modes (default 077: files\n"
+	"                         0600, directories 0700)\n"
+	"      --btf FILE         kernel BTF to relocate the BPF programs against (default\n"
+	"                         $GMT_BTF_PATH, else /sys/kernel/btf/vmlinux)\n"
 	"  -v, --verbose          debug output (libbpf's too)\n"
 	"  -q, --quiet            only errors\n"
 	"  -h, --help             show this help\n"
@@ -68,7 +74,8 @@ static const char record_usage[] =
 	"Needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE) and a kernel with BTF.\n"
 	"Nothing is written into the target process in exact mode.  Sampled mode writes\n"
 	"runtime.MemProfileRate only when it is 0 (binaries that do not link the heap\n"
-	"profiler), says so, and restores it when tracing ends.\n";
+	"profiler), says so, and restores it when tracing ends; what it wrote is kept in\n"
+	"/run/gomemtrace until then, for 'gomemtrace restore' if gomemtrace is killed.\n";
 
 enum record_mode { MODE_EXACT, MODE_SAMPLED };
 
@@ -81,6 +88,7 @@ struct record_opts {
 	const char *outdir;
 	uint32_t max_depth, ringbuf_mb, agg_entries;
 	bool no_gc;
+	const char *btf;
 	char **cmd;
 };
 
@@ -210,7 +218,8 @@ static int add_alloc_row(void *ctx, const struct gmt_alloc_key *k, uint64_t n)
 
 static int parse_args(int argc, char **argv, struct record_opts *o)
 {
-	enum { OPT_MODE = 256, OPT_DEPTH, OPT_RB, OPT_AGG, OPT_NO_GC, OPT_RATE, OPT_NO_WRITE };
+	enum { OPT_MODE = 256, OPT_DEPTH, OPT_RB, OPT_AGG, OPT_NO_GC, OPT_RATE, OPT_NO_WRITE,
+	       OPT_UMASK, OPT_BTF };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -222,6 +231,8 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{ "no-gc", no_argument, NULL, OPT_NO_GC },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "no-write-target", no_argument, NULL, OPT_NO_WRITE },
+		{ "umask", required_argument, NULL, OPT_UMASK },
+		{ "btf", required_argument, NULL, OPT_BTF },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -300,6 +311,18 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		case OPT_NO_GC:
 			o->no_gc = true;
 			break;
+		case OPT_UMASK:
+			errno = 0;
+			v = strtoull(optarg, &end, 8);
+			if (errno || end == optarg || *end || v > 0777) {
+				pr_err("--umask takes an octal mask from 0 to 0777\n");
+				return 2;
+			}
+			gmt_recorder_set_umask((mode_t)v);
+			break;
+		case OPT_BTF:
+			o->btf = optarg;
+			break;
 		case 'v':
 			gmt_log_set_level(GMT_LOG_DEBUG);
 			break;
@@ -321,6 +344,18 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		return 2;
 	}
 	return -1;
+}
+
+/* Messages about /proc/PID/exe name the program the user knows instead. */
+static void name_exe(const struct gmt_target *t, struct gmt_diag *d)
+{
+	size_t n = strlen(t->exe);
+	char msg[sizeof(d->msg)];
+
+	if (strncmp(d->msg, t->exe, n) != 0 || !strcmp(t->path, t->exe))
+		return;
+	snprintf(msg, sizeof(msg), "%.128s (PID %d)%s", t->path, (int)t->pid, d->msg + n);
+	memcpy(d->msg, msg, sizeof(msg));
 }
 
 /* The lowest-offset PT_LOAD: the mapping /proc/PID/maps shows at that offset. */
@@ -525,13 +560,29 @@ static int strip_ranges(const struct gmt_hookplan *plan, uint64_t bias,
 static int setup_rate(const struct record_opts *o, const struct gmt_target *t,
 		      const struct gmt_memrate_vars *mv, uint64_t bias,
 		      struct gmt_memrate_guard **guard, uint64_t *rate, bool *written,
+		      struct gmt_ratestate *state_buf, struct gmt_ratestate **state,
 		      struct gmt_diag *d)
 {
+	int r;
+
 	uint64_t addr = mv->rate + bias;
+	struct gmt_ratestate st = { .addr = addr, .written = (int64_t)o->rate };
 	int64_t cur = 0;
 	int err;
 
 	*written = false;
+	*state = NULL;
+	/* What a gomemtrace that was killed left in this process, undone first. */
+	if (gmt_proc_id(t->pid, &st.target) < 0)
+		return gmt_diag_set(d, -ESRCH, "PID %d exited", (int)t->pid);
+	err = gmt_ratestate__check(&st.target, state_buf, &r, d);
+	if (err)
+		return err;
+	if (r == GMT_MEMRATE_WROTE)
+		pr_warn("runtime.MemProfileRate of PID %d restored to %lld: a gomemtrace that "
+			"was killed (PID %d) had left it at %lld\n",
+			(int)t->pid, (long long)state_buf->original, state_buf->tracer.pid,
+			(long long)state_buf->written);
 	if (t->launched) {
 		err = gmt_memrate_wait_startup(t->pid, mv, bias, 5000, &cur, d);
 		if (err == -ETIMEDOUT || err == -ENOENT) {
@@ -563,18 +614,46 @@ static int setup_rate(const struct record_opts *o, const struct gmt_target *t,
 	pr_warn("runtime.MemProfileRate is %lld in PID %d: gomemtrace sets it to %llu while "
 		"tracing and restores it afterwards (--no-write-target forbids this)\n",
 		(long long)cur, (int)t->pid, (unsigned long long)o->rate);
+	/* Written down before the target is touched; O_EXCL makes it the lock too. */
+	st.original = cur;
+	gmt_proc_id(getpid(), &st.tracer);
+	err = gmt_ratestate__create(&st, d);
+	if (err == -EEXIST)
+		return gmt_diag_set(d, -EBUSY,
+				    "PID %d is already traced in sampled mode by another "
+				    "gomemtrace, which sets its MemProfileRate: stop that one "
+				    "first, or use --mode exact",
+				    (int)t->pid);
+	if (err)
+		return err;
+	*state_buf = st;
+	*state = state_buf;
 	err = gmt_memrate_guard__set(t->pid, addr, (int64_t)o->rate, guard, d);
 	if (err < 0)
 		return err;
 	*written = err == GMT_MEMRATE_WROTE;
+	if (!*written) {
+		gmt_ratestate__remove(*state);
+		*state = NULL;
+	}
 	*rate = o->rate;
 	return 0;
 }
 
-/* After detach: the target's rate back as it was, and the user told if it was not. */
-static void restore_rate(struct gmt_memrate_guard *guard, const struct gmt_target *t)
+/*
+ * After detach: the target's rate back as it was, and the user told if it was not.  The
+ * state file goes once nothing is left to undo; on an error it stays for
+ * 'gomemtrace restore'.
+ */
+static void restore_rate(struct gmt_memrate_guard *guard, struct gmt_ratestate **state,
+			 const struct gmt_target *t)
 {
 	int r = gmt_memrate_guard__restore(guard);
+
+	if (*state && (r >= 0 || r == -ESRCH)) {
+		gmt_ratestate__remove(*state);
+		*state = NULL;
+	}
 
 	if (r == GMT_MEMRATE_WROTE)
 		pr_info("runtime.MemProfileRate of PID %d restored to %lld\n", (int)t->pid,
@@ -628,6 +707,7 @@ int cmd_record(int argc, char **argv)
 	struct gmt_pprof_opts pprof = { .period = 1 };
 	struct gmt_memrate_vars mv = {};
 	struct gmt_memrate_guard *guard = NULL;
+	struct gmt_ratestate state_buf, *state = NULL;
 	struct gmt_agg *inuse_agg = NULL;
 	struct gmt_pc_range *strip = NULL;
 	struct sampled_info si = {};
@@ -655,12 +735,20 @@ int cmd_record(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
+	/* What the kernel and our privileges must allow, said before anything is started. */
+	err = gmt_preflight_privileges(&d);
+	if (!err)
+		err = gmt_preflight_kernel(gmt_btf_path(o.btf), &d);
+	if (err)
+		goto fail;
 	err = o.cmd ? gmt_target__launch(o.cmd, &t, &d) : gmt_target__attach(o.pid, &t, &d);
 	if (err)
 		goto fail;
 	err = gmt_gobin__open(t.exe, &gb, &d);
 	if (!err)
 		err = gmt_gobin__check_supported(gb, &d);
+	if (err)
+		name_exe(&t, &d);
 	if (!err)
 		err = gmt_hookplan_build(gb, &plan, &d);
 	if (!err)
@@ -691,6 +779,7 @@ int cmd_record(int argc, char **argv)
 		.go_minor = gmt_gobin__minor(gb),
 		.ringbuf_mb = o.ringbuf_mb, .max_depth = o.max_depth,
 		.agg_entries = o.agg_entries, .on_record = on_record, .ctx = &s,
+		.btf_path = gmt_btf_path(o.btf),
 	};
 	err = gmt_tracer__open(&to, &tr, &d);
 	if (err)
@@ -700,6 +789,7 @@ int cmd_record(int argc, char **argv)
 			.pid = t.pid, .exe = t.exe, .bias = bias, .gb = gb, .plan = &plan,
 			.ringbuf_fd = gmt_tracer__ringbuf_fd(tr),
 			.counters_fd = gmt_tracer__counters_fd(tr),
+			.btf_path = gmt_btf_path(o.btf),
 		};
 
 		err = gmt_gc_session__start(&go, &s.gc, &d);
@@ -722,7 +812,8 @@ int cmd_record(int argc, char **argv)
 		goto fail;
 	if (o.mode == MODE_SAMPLED) {
 		/* From here every way out, fail: included, restores through the guard. */
-		err = setup_rate(&o, &t, &mv, bias, &guard, &rate, &si.rate_written, &d);
+		err = setup_rate(&o, &t, &mv, bias, &guard, &rate, &si.rate_written, &state_buf,
+				 &state, &d);
 		if (err)
 			goto fail;
 		s.sampled = gmt_sampled__new(s.agg, inuse_agg, rate, strip, nstrip);
@@ -766,7 +857,7 @@ int cmd_record(int argc, char **argv)
 	if (s.gc)
 		gmt_gc_session__stop(s.gc, ri.end_ns);
 	gmt_tracer__detach(tr);
-	restore_rate(guard, &t);
+	restore_rate(guard, &state, &t);
 	if (stop_signal && t.launched && !t.exited)
 		kill(t.pid, stop_signal); /* the command was ours: pass the stop on */
 	if (t.exited)
@@ -841,7 +932,7 @@ fail:
 	pr_err("%s\n", gmt_diag_msg(&d, err));
 	if (tr)
 		gmt_tracer__detach(tr);
-	restore_rate(guard, &t);
+	restore_rate(guard, &state, &t);
 	gmt_target__abort(&t);
 	ret = 1;
 out:

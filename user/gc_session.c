@@ -248,7 +248,9 @@ static int setup_bpf(struct gmt_gc_session *s, const struct gmt_gc_session_opts 
 	struct gmt_gc_offsets legacy;
 	int err;
 
-	s->skel = gc_bpf__open();
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf_path);
+
+	s->skel = gc_bpf__open_opts(&oo);
 	if (!s->skel)
 		return gmt_diag_set(d, -errno, "cannot open the GC BPF object: %s",
 				    strerror(errno));

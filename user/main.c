@@ -19,6 +19,7 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  record   trace a Go process's allocations and write profiles (see record --help)\n"
+	"  restore  undo what a killed gomemtrace left in a target (see restore --help)\n"
 	"  info     describe a Go binary or process and the probes gomemtrace would place\n"
 	"  help     show this help, or a command's help: gomemtrace help info\n"
 	"  version  print gomemtrace's version\n"
@@ -37,6 +38,8 @@ int main(int argc, char **argv)
 		return cmd_info(argc - 1, argv + 1);
 	if (strcmp(cmd, "record") == 0)
 		return cmd_record(argc - 1, argv + 1);
+	if (strcmp(cmd, "restore") == 0)
+		return cmd_restore(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		if (argc > 2) {
 			char *help_argv[] = { argv[2], "--help", NULL };
@@ -45,6 +48,8 @@ int main(int argc, char **argv)
 				return cmd_info(2, help_argv);
 			if (strcmp(argv[2], "record") == 0)
 				return cmd_record(2, help_argv);
+			if (strcmp(argv[2], "restore") == 0)
+				return cmd_restore(2, help_argv);
 		}
 		fputs(usage, stdout);
 		return 0;

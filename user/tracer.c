@@ -134,7 +134,9 @@ int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 		goto fail;
 	}
 
-	t->skel = gomemtrace_bpf__open();
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf_path);
+
+	t->skel = gomemtrace_bpf__open_opts(&oo);
 	if (!t->skel) {
 		err = gmt_diag_set(d, -errno, "cannot open the BPF object: %s", strerror(errno));
 		goto fail;
