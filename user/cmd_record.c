@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <elf.h>
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "aggregate.h"
@@ -344,6 +345,27 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		return 2;
 	}
 	return -1;
+}
+
+/* A --btf file libbpf cannot read: one line here rather than its CO-RE failure log. */
+static int check_btf(const char *path, struct gmt_diag *d)
+{
+	libbpf_print_fn_t print;
+	struct btf *btf;
+	int err;
+
+	if (!path)
+		return 0;
+	print = libbpf_set_print(NULL);
+
+	btf = btf__parse(path, NULL);
+	err = libbpf_get_error(btf);
+	libbpf_set_print(print);
+	if (err)
+		return gmt_diag_set(d, -EINVAL, "%s is not a kernel BTF file (libbpf: %s)", path,
+				    strerror(err < 0 ? -err : EINVAL));
+	btf__free(btf);
+	return 0;
 }
 
 /* Messages about /proc/PID/exe name the program the user knows instead. */
@@ -744,6 +766,14 @@ int cmd_record(int argc, char **argv)
 	err = o.cmd ? gmt_target__launch(o.cmd, &t, &d) : gmt_target__attach(o.pid, &t, &d);
 	if (err)
 		goto fail;
+	/* A recording whose outputs could not be written is refused before it starts. */
+	if (o.outdir)
+		snprintf(outdir, sizeof(outdir), "%s", o.outdir);
+	else
+		default_outdir(outdir, sizeof(outdir), &t);
+	err = gmt_outdir_prepare(outdir, &d);
+	if (err)
+		goto fail;
 	err = gmt_gobin__open(t.exe, &gb, &d);
 	if (!err)
 		err = gmt_gobin__check_supported(gb, &d);
@@ -773,6 +803,9 @@ int cmd_record(int argc, char **argv)
 			goto fail;
 		}
 	}
+	err = check_btf(gmt_btf_path(o.btf), &d);
+	if (err)
+		goto fail;
 	to = (struct gmt_tracer_opts){
 		.pid = t.pid, .exe = t.exe, .bias = bias, .plan = &plan,
 		.alloc = o.mode == MODE_EXACT, .sampled = o.mode == MODE_SAMPLED,
@@ -849,7 +882,7 @@ int cmd_record(int argc, char **argv)
 		}
 		if (o.duration_s > 0 && (now - start) / 1e9 >= o.duration_s)
 			break;
-		if (gmt_target__poll_exit(&t))
+		if (gmt_target__poll_exit(&t) || gmt_target__execd(&t))
 			break;
 	}
 	ri.end_ns = now_ns();
@@ -862,6 +895,9 @@ int cmd_record(int argc, char **argv)
 		kill(t.pid, stop_signal); /* the command was ours: pass the stop on */
 	if (t.exited)
 		pr_info("PID %d exited; writing the outputs\n", (int)t.pid);
+	else if (t.execd)
+		pr_info("PID %d exec'd another program; tracing ended, writing the outputs\n",
+			(int)t.pid);
 
 	ri.start_ns = start;
 	ri.duration_s = (ri.end_ns - start) / 1e9;
@@ -893,10 +929,6 @@ int cmd_record(int argc, char **argv)
 		gmt_diag_set(&d, err, "aggregation: %s", strerror(-err));
 		goto fail;
 	}
-	if (o.outdir)
-		snprintf(outdir, sizeof(outdir), "%s", o.outdir);
-	else
-		default_outdir(outdir, sizeof(outdir), &t);
 	err = write_outputs(outdir, s.agg, inuse_agg, s.sampled ? &si : NULL, &sym, &ri, s.gc,
 			    &pprof, &d);
 	if (err)

@@ -32,6 +32,7 @@ static void read_comm(struct gmt_target *t)
 
 static void set_common(struct gmt_target *t, pid_t pid)
 {
+	struct stat st;
 	ssize_t n;
 
 	t->pid = pid;
@@ -42,6 +43,22 @@ static void set_common(struct gmt_target *t, pid_t pid)
 	if (n <= 0)
 		snprintf(t->path, sizeof(t->path), "%s", t->exe);
 	read_comm(t);
+	if (stat(t->exe, &st) == 0) {
+		t->exe_dev = st.st_dev;
+		t->exe_ino = st.st_ino;
+	}
+}
+
+bool gmt_target__execd(struct gmt_target *t)
+{
+	struct stat st;
+
+	if (t->execd)
+		return true;
+	if (t->exited || !t->exe_ino || stat(t->exe, &st) < 0)
+		return false; /* gone: that is poll_exit's to tell */
+	t->execd = st.st_dev != t->exe_dev || st.st_ino != t->exe_ino;
+	return t->execd;
 }
 
 static int status_code(int status)
