@@ -102,10 +102,12 @@ static void on_signal(int sig)
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	/* libbpf's own chatter is demoted one level: its warnings are our debug output. */
-	if (gmt_log_level() < GMT_LOG_DEBUG && level != LIBBPF_WARN)
-		return 0;
-	if (gmt_log_level() < GMT_LOG_INFO)
+	/*
+	 * libbpf's own chatter is demoted one level: its warnings are our debug output.
+	 * Every failure it warns about comes back to us as an error, which we report in one
+	 * line (pointing at -v where libbpf's detail helps, as with the verifier log).
+	 */
+	if (gmt_log_level() < GMT_LOG_DEBUG)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
@@ -123,6 +125,7 @@ struct session {
 	struct gmt_sampled *sampled; /* sampled mode */
 	struct gmt_gc_session *gc;
 	uint64_t bad_records;
+	uint64_t sampler_records; /* heap-sampler records received (all three kinds) */
 };
 
 /* Every ring-buffer record lands here: one switch on the kind tag. */
@@ -182,6 +185,7 @@ static int on_record(void *ctx, const void *data, size_t size)
 			s->bad_records++;
 			return 0;
 		}
+		s->sampler_records++;
 		/* Only -ENOMEM can fail here; stop polling then. */
 		if (h->kind == GMT_REC_MPROF_MALLOC)
 			return gmt_sampled__malloc(s->sampled, r->stack_id, r->p, r->size);
@@ -421,6 +425,7 @@ static void exe_mapping(const struct gmt_gobin *gb, uint64_t bias, const struct 
 struct sampled_info {
 	const struct gmt_sampled *sampled;
 	bool rate_written; /* gomemtrace wrote MemProfileRate into the target */
+	uint64_t sampler_records; /* records received */
 };
 
 struct out_ctx {
@@ -493,6 +498,9 @@ static int w_summary(FILE *f, void *ctx)
 		gmt_json__kuint(j, "est_inuse_bytes", (uint64_t)llround(st.est_inuse_bytes));
 		gmt_json__kuint(j, "sampled_frees", st.frees);
 		gmt_json__kuint(j, "sampler_unmatched", st.unmatched);
+		/* With the sampler hits and the drops in "counters":
+		 * alloc_hits = alloc_morestack + sampler_records + mprof_rb_drops. */
+		gmt_json__kuint(j, "sampler_records", c->si->sampler_records);
 		gmt_json__kbool(j, "target_rate_written", c->si->rate_written);
 	}
 	if (c->gc)
@@ -711,6 +719,14 @@ static void report_drops(const struct gmt_run_info *ri, uint64_t bad)
 	if (c[GMT_CNT_RB_DROPS])
 		pr_warn("%llu records lost: the ring buffer was full (try --ringbuf-mb %u)\n",
 			(unsigned long long)c[GMT_CNT_RB_DROPS], ri->ringbuf_mb * 4);
+	if (c[GMT_CNT_MPROF_RB_DROPS])
+		pr_warn("%llu heap-sampler records lost: the ring buffer was full; estimates "
+			"are low (try --ringbuf-mb %u)\n",
+			(unsigned long long)c[GMT_CNT_MPROF_RB_DROPS], ri->ringbuf_mb * 4);
+	if (c[GMT_CNT_RB_DROPS_STACK])
+		pr_warn("%llu stack records lost: the ring buffer was full; their allocations "
+			"are under [unknown stack] (try --ringbuf-mb %u)\n",
+			(unsigned long long)c[GMT_CNT_RB_DROPS_STACK], ri->ringbuf_mb * 4);
 	if (c[GMT_CNT_STACK_TRUNC])
 		pr_warn("%llu stack walks hit the depth limit and are marked [truncated] "
 			"(--max-depth, up to %d)\n",
@@ -929,6 +945,7 @@ int cmd_record(int argc, char **argv)
 		gmt_diag_set(&d, err, "aggregation: %s", strerror(-err));
 		goto fail;
 	}
+	si.sampler_records = s.sampler_records;
 	err = write_outputs(outdir, s.agg, inuse_agg, s.sampled ? &si : NULL, &sym, &ri, s.gc,
 			    &pprof, &d);
 	if (err)

@@ -62,6 +62,10 @@ int gmt_write_file_atomic(const char *dir, const char *name,
 		return gmt_diag_set(d, err, "cannot write %s: %s", final, strerror(-err));
 	}
 	err = write(f, ctx);
+	/* A failed stdio write leaves its cause in errno (ENOSPC, EDQUOT...): report that
+	 * rather than the writer's generic -EIO. */
+	if (ferror(f) && errno && (!err || err == -EIO))
+		err = -errno;
 	if (fflush(f) != 0 || ferror(f))
 		err = err ? err : -errno;
 	if (!err && fsync(fd) < 0)

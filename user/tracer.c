@@ -47,6 +47,9 @@ static int attach_one(struct gmt_tracer *t, struct bpf_program *prog,
 	if (!link) {
 		int err = -errno;
 
+		if (err == -ESRCH)
+			return gmt_diag_set(d, err, "PID %d exited while gomemtrace attached to it",
+					    o->pid);
 		return gmt_diag_set(d, err, "cannot attach a uprobe to %s at %s+%#llx: %s%s",
 				    h->function, o->exe, (unsigned long long)h->probe_offset,
 				    strerror(-err),
