@@ -593,12 +593,10 @@ static int setup_rate(const struct record_opts *o, const struct gmt_target *t,
 		      struct gmt_ratestate *state_buf, struct gmt_ratestate **state,
 		      struct gmt_diag *d)
 {
-	int r;
-
 	uint64_t addr = mv->rate + bias;
 	struct gmt_ratestate st = { .addr = addr, .written = (int64_t)o->rate };
 	int64_t cur = 0;
-	int err;
+	int err, r;
 
 	*written = false;
 	*state = NULL;
@@ -641,9 +639,6 @@ static int setup_rate(const struct record_opts *o, const struct gmt_target *t,
 				    "--no-write-target forbids setting it; nothing to trace "
 				    "(drop --no-write-target, or use --mode exact)",
 				    (long long)cur, (int)t->pid);
-	pr_warn("runtime.MemProfileRate is %lld in PID %d: gomemtrace sets it to %llu while "
-		"tracing and restores it afterwards (--no-write-target forbids this)\n",
-		(long long)cur, (int)t->pid, (unsigned long long)o->rate);
 	/* Written down before the target is touched; O_EXCL makes it the lock too. */
 	st.original = cur;
 	gmt_proc_id(getpid(), &st.tracer);
@@ -658,6 +653,9 @@ static int setup_rate(const struct record_opts *o, const struct gmt_target *t,
 		return err;
 	*state_buf = st;
 	*state = state_buf;
+	pr_warn("runtime.MemProfileRate is %lld in PID %d: gomemtrace sets it to %llu while "
+		"tracing and restores it afterwards (--no-write-target forbids this)\n",
+		(long long)cur, (int)t->pid, (unsigned long long)o->rate);
 	err = gmt_memrate_guard__set(t->pid, addr, (int64_t)o->rate, guard, d);
 	if (err < 0)
 		return err;

@@ -147,7 +147,10 @@ int gmt_ratestate__create(const struct gmt_ratestate *s, struct gmt_diag *d)
 	int fd, n, err;
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return gmt_diag_set(d, -errno, "cannot create %s: %s", dir, strerror(errno));
+		return gmt_diag_set(d, -errno,
+				    "cannot create %s: %s (GMT_STATE_DIR names another place for "
+				    "the MemProfileRate state files)",
+				    dir, strerror(errno));
 	gmt_ratestate__path(&s->target, path, sizeof(path));
 	n = gmt_ratestate__format(s, text, sizeof(text));
 	if (n < 0)
