@@ -9,13 +9,18 @@
 # Exits non-zero when any target crashes, leaks, times out or fails to build.  Crashing
 # inputs are left in build-fuzz/artifacts/; copy them to tests/fuzz/regress/TARGET/ once
 # fixed.  FUZZ_TARGETS="fuzz_x86 fuzz_elf" restricts the run.
+#
+# Each run starts from a fresh corpus: the seeds (rebuilt from the fixtures every run)
+# and the regression inputs, plus what this run finds, in a temporary directory that is
+# removed at the end, so that repeated runs (CI) never pile up inputs on disk.  Set
+# FUZZ_KEEP_CORPUS=DIR to keep what a run found in DIR/TARGET instead.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 CC=${CC:-clang}
 OUT=build-fuzz
 FIXTURES=build/tests/fixtures
-TARGETS=${FUZZ_TARGETS:-"fuzz_elf fuzz_pclntab fuzz_gobin fuzz_x86"}
+TARGETS=${FUZZ_TARGETS:-"fuzz_elf fuzz_pclntab fuzz_gobin fuzz_x86 fuzz_typename"}
 LIB_SRC="diag elf_file buildinfo pclntab x86dec probesite moduledata gobin hookplan target"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-g -O1 -fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE $SAN"
@@ -69,7 +74,7 @@ seed_corpus() {
 	[ -d "$FIXTURES" ] || die "no fixtures in $FIXTURES: run scripts/build-fixtures.sh"
 	for t in $TARGETS; do
 		rm -rf "$OUT/seed/$t"
-		mkdir -p "$OUT/seed/$t" "$OUT/corpus/$t"
+		mkdir -p "$OUT/seed/$t"
 	done
 	# A few small whole binaries across versions and layouts (PIE, stripped, no sections).
 	for name in alloc-go119-stripped alloc-go122-pie alloc-go124-exe alloc-go126-nosh \
@@ -95,6 +100,24 @@ seed_corpus() {
 			for sec in .gopclntab .data.rel.ro.gopclntab; do
 				objcopy --dump-section "$sec=$OUT/seed/fuzz_pclntab/pcln-$(basename "$f")" \
 					"$f" /dev/null 2>/dev/null && break
+			done
+		done
+	fi
+	# Runtime type descriptors: 16 KiB slices of [runtime.types, runtime.etypes) of each
+	# version, after the 8 bytes that choose etypes (0: the slice's end).
+	if [ -d "$OUT/seed/fuzz_typename" ]; then
+		for f in "$FIXTURES"/alloc-go1{19,22,24,26,27}-exe; do
+			[ -f "$f" ] || continue
+			read -r textaddr textoff < <(readelf -SW "$f" | sed 's/^ *\[ *[0-9]*\]//' |
+				awk '$1 == ".rodata" { print "0x" $3, "0x" $4 }')
+			addr=$(nm "$f" | awk '$3 == "runtime.types" { print $1 }')
+			[ -n "${textaddr:-}" ] && [ -n "$addr" ] || continue
+			for n in 0 16384 65536; do
+				out="$OUT/seed/fuzz_typename/$(basename "$f")-types$n"
+				head -c 8 /dev/zero >"$out"
+				chunk "$f" "$out.body" $((0x$addr - textaddr + textoff + n)) 16384
+				cat "$out.body" >>"$out"
+				rm -f "$out.body"
 			done
 		done
 	fi
@@ -148,14 +171,23 @@ replay() {
 }
 
 fuzz() {
-	local t=$1 log=$OUT/$1.log rc line execs max_len=$MAX_LEN
+	local t=$1 log=$OUT/$1.log rc line execs max_len=$MAX_LEN corpus regress=()
 
 	# Code is fuzzed in function-sized pieces; longer inputs only slow it down.
 	[ "$t" = fuzz_x86 ] && max_len=1024
-	"$OUT/$t" "$OUT/corpus/$t" "$OUT/seed/$t" -max_total_time="$secs" -max_len=$max_len \
-		-rss_limit_mb=4096 -timeout=30 -print_final_stats=1 \
+	[ "$t" = fuzz_typename ] && max_len=$((16384 + 8))
+	if [ -n "${FUZZ_KEEP_CORPUS:-}" ]; then
+		corpus=$FUZZ_KEEP_CORPUS/$t
+		mkdir -p "$corpus"
+	else
+		corpus=$(mktemp -d "${TMPDIR:-/tmp}/gmt-fuzz-$t.XXXXXX") || die "mktemp"
+	fi
+	[ -d "tests/fuzz/regress/$t" ] && regress=("tests/fuzz/regress/$t")
+	"$OUT/$t" "$corpus" "$OUT/seed/$t" "${regress[@]}" -max_total_time="$secs" \
+		-max_len=$max_len -rss_limit_mb=4096 -timeout=30 -print_final_stats=1 \
 		-artifact_prefix="$OUT/artifacts/$t-" >"$log" 2>&1
 	rc=$?
+	[ -n "${FUZZ_KEEP_CORPUS:-}" ] || rm -rf "$corpus"
 	line=$(grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' "$log" | tail -n 1)
 	execs=$(grep -E '^stat::average_exec_per_sec:' "$log" | awk '{ print $2 }')
 	if [ $rc -ne 0 ]; then
@@ -163,7 +195,7 @@ fuzz() {
 		grep -E 'ERROR:|runtime error|oracle failed|SUMMARY' "$log" | head -n 5
 		return 1
 	fi
-	printf '%-13s execs/s %-7s %s\n' "$t:" "${execs:-?}" \
+	printf '%-14s execs/s %-7s %s\n' "$t:" "${execs:-?}" \
 		"$(echo "$line" | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[a-zA-Z]*')"
 }
 

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 pkgs=(
 	clang llvm            # BPF target compiler
+	libclang-rt-14-dev    # libFuzzer and clang's sanitizer runtimes (scripts/fuzz.sh)
 	libbpf-dev bpftool    # BPF loading, skeletons, vmlinux.h
 	libelf-dev zlib1g-dev # libbpf's needs; zlib also writes pprof's gzip
 	meson ninja-build pkg-config gcc

@@ -57,7 +57,7 @@ static const char *const exact_sites[] = {
 static void check_run(const char *version, const char *flavour)
 {
 	const char *fx = tu_fixture("alloc", version, flavour);
-	char dir[] = "/tmp/gmt-rec-XXXXXX", counts[4200], bytes[4200];
+	char dir[64] = "/tmp/gmt-rec-XXXXXX", counts[4200], bytes[4200]; /* + "/out" */
 	struct truth t;
 	char *out;
 

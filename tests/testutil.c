@@ -223,3 +223,39 @@ struct gmt_gobin *tu_open_gobin(const char *path)
 	cr_assert_eq(gmt_gobin__open(path, &gb, &d), 0, "%s opens: %s", path, d.msg);
 	return gb;
 }
+
+char *tu_script(const char *fmt, ...)
+{
+	char path[] = "/tmp/gmt-test-sh-XXXXXX", *body, *out;
+	va_list ap;
+	FILE *f;
+	int fd;
+
+	va_start(ap, fmt);
+	cr_assert(vasprintf(&body, fmt, ap) >= 0);
+	va_end(ap);
+	fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	f = fdopen(fd, "w");
+	cr_assert(f);
+	fprintf(f, "export GMT=%s\nexport GMT_STATE_DIR=$(mktemp -d)\n%s\nrm -rf \"$GMT_STATE_DIR\"\n",
+		tu_bin(), body);
+	fclose(f);
+	out = tu_run("bash %s", path);
+	unlink(path);
+	free(body);
+	return out;
+}
+
+long tu_field(const char *out, const char *key)
+{
+	char pat[128];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "%s=", key);
+	for (p = strstr(out, pat); p; p = strstr(p + 1, pat))
+		if (p == out || p[-1] == '\n' || p[-1] == ' ')
+			return strtol(p + strlen(pat), NULL, 10);
+	cr_assert_fail("no %s= in:\n%s", key, out);
+	return 0;
+}

@@ -48,6 +48,15 @@ struct gmt_gobin;
 /* Opens a Go binary with gmt_gobin__open(); fails the test with its message if it cannot. */
 struct gmt_gobin *tu_open_gobin(const char *path);
 
+/*
+ * Runs a bash script (printf-formatted, any quotes) with GMT set to tu_bin() and
+ * GMT_STATE_DIR to a fresh directory of its own; returns its stdout.  The script's own
+ * exit status must be 0: scripts report the statuses they check (echo rc=$?).
+ */
+char *tu_script(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The integer after "key=" in out (the first one); fails the test if absent. */
+long tu_field(const char *out, const char *key);
+
 /* Reads a whole file (malloc'd). */
 uint8_t *tu_read_file(const char *path, size_t *len);
 

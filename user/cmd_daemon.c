@@ -79,6 +79,10 @@ static const char daemon_usage[] =
 	"      --max-depth N      stack frames to walk, 1-127 (default 127)\n"
 	"      --ringbuf-mb N     ring buffer per process in MiB, a power of two (default 8)\n"
 	"      --no-gc            do not trace GC cycles and pauses\n"
+	"      --umask MASK       octal mask for the outputs' modes (default 077: files\n"
+	"                         0600, directories 0700)\n"
+	"      --btf FILE         kernel BTF to relocate the BPF programs against (default\n"
+	"                         $GMT_BTF_PATH, else /sys/kernel/btf/vmlinux)\n"
 	"      --goroutines       also track goroutines: every interval's goroutines.folded\n"
 	"                         (live ones by creation stack), the sites and their growth\n"
 	"                         since the daemon attached (report.txt, summary.json), and\n"
@@ -714,7 +718,10 @@ int cmd_daemon(int argc, char **argv)
 			 dm.o.outdir);
 	else if (strcmp(dm.o.metrics, "none") != 0)
 		snprintf(dm.metrics_path, sizeof(dm.metrics_path), "%s", dm.o.metrics);
-	err = gmt_outdir_prepare(dm.o.outdir, &d);
+	/* What the kernel and our privileges must allow, said before anything is started. */
+	err = gmt_session_preflight(&dm.o.so, &d);
+	if (!err)
+		err = gmt_outdir_prepare(dm.o.outdir, &d);
 	if (err) {
 		pr_err("%s\n", d.msg);
 		goto out;

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "memrate.h"
 #include "options.h"
+#include "recorder.h"
 #include "session.h"
 #include "target.h"
 #include "tracer.h"
@@ -50,6 +51,10 @@ static const char record_usage[] =
 	"      --ringbuf-mb N     ring buffer size in MiB, a power of two (default 16)\n"
 	"      --agg-entries N    in-kernel (stack, type, size) table rows (default 131072)\n"
 	"      --no-gc            do not trace GC cycles and stop-the-world pauses\n"
+	"      --umask MASK       octal mask for the outputs' modes (default 077: files\n"
+	"                         0600, directories 0700)\n"
+	"      --btf FILE         kernel BTF to relocate the BPF programs against (default\n"
+	"                         $GMT_BTF_PATH, else /sys/kernel/btf/vmlinux)\n"
 	"      --goroutines       also track goroutines: live ones by creation site at the\n"
 	"                         end, sites whose live count only grows (probable leaks)\n"
 	"                         in report.txt, a live-goroutine track in gc.json; three\n"
@@ -61,7 +66,8 @@ static const char record_usage[] =
 	"Needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE) and a kernel with BTF.\n"
 	"Nothing is written into the target process in exact mode.  Sampled mode writes\n"
 	"runtime.MemProfileRate only when it is 0 (binaries that do not link the heap\n"
-	"profiler), says so, and restores it when tracing ends.\n";
+	"profiler), says so, and restores it when tracing ends; what it wrote is kept in\n"
+	"/run/gomemtrace until then, for 'gomemtrace restore' if gomemtrace is killed.\n";
 
 enum record_mode { MODE_EXACT, MODE_SAMPLED };
 
@@ -190,7 +196,19 @@ int cmd_record(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
+	/* What the kernel and our privileges must allow, said before anything is started. */
+	err = gmt_session_preflight(&o.so, &d);
+	if (err)
+		goto fail;
 	err = o.cmd ? gmt_target__launch(o.cmd, &t, &d) : gmt_target__attach(o.pid, &t, &d);
+	if (err)
+		goto fail;
+	/* A recording whose outputs could not be written is refused before it starts. */
+	if (o.outdir)
+		snprintf(outdir, sizeof(outdir), "%s", o.outdir);
+	else
+		default_outdir(outdir, sizeof(outdir), &t);
+	err = gmt_outdir_prepare(outdir, &d);
 	if (err)
 		goto fail;
 	o.so.sampled = o.mode == MODE_SAMPLED;
@@ -210,7 +228,7 @@ int cmd_record(int argc, char **argv)
 		if (o.duration_s > 0 &&
 		    (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9 >= o.duration_s)
 			break;
-		if (gmt_target__poll_exit(&t))
+		if (gmt_target__poll_exit(&t) || gmt_target__execd(&t))
 			break;
 	}
 	gmt_session__stop(sess);
@@ -218,10 +236,9 @@ int cmd_record(int argc, char **argv)
 		kill(t.pid, stop_signal); /* the command was ours: pass the stop on */
 	if (t.exited)
 		pr_info("PID %d exited; writing the outputs\n", (int)t.pid);
-	if (o.outdir)
-		snprintf(outdir, sizeof(outdir), "%s", o.outdir);
-	else
-		default_outdir(outdir, sizeof(outdir), &t);
+	else if (t.execd)
+		pr_info("PID %d exec'd another program; tracing ended, writing the outputs\n",
+			(int)t.pid);
 	err = gmt_session__write(sess, outdir, &d);
 	if (err)
 		goto fail;

@@ -6,5 +6,6 @@
 int cmd_info(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 #endif

@@ -151,6 +151,9 @@ static int attach_one(struct gmt_gc_session *s, struct bpf_program *prog,
 	if (!link) {
 		int err = -errno;
 
+		if (err == -ESRCH)
+			return gmt_diag_set(d, err, "PID %d exited while gomemtrace attached to it",
+					    o->pid);
 		return gmt_diag_set(d, err, "cannot attach a uprobe to %s at %s+%#llx: %s",
 				    h->function, o->exe, (unsigned long long)off, strerror(-err));
 	}
@@ -250,7 +253,9 @@ static int setup_bpf(struct gmt_gc_session *s, const struct gmt_gc_session_opts 
 	struct gmt_gc_offsets legacy;
 	int err;
 
-	s->skel = gc_bpf__open();
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf_path);
+
+	s->skel = gc_bpf__open_opts(&oo);
 	if (!s->skel)
 		return gmt_diag_set(d, -errno, "cannot open the GC BPF object: %s",
 				    strerror(errno));

@@ -33,6 +33,7 @@ struct gmt_gc_session_opts {
 	 * object keeps its own (gc.txt and report.txt show them either way).
 	 */
 	int counters_fd;
+	const char *btf_path; /* kernel BTF for CO-RE; NULL: the running kernel's */
 };
 
 /*

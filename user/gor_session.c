@@ -111,9 +111,10 @@ static int attach(struct gmt_gor_session *s, const struct gmt_gor_session_opts *
 static int setup_bpf(struct gmt_gor_session *s, const struct gmt_gor_session_opts *o,
 		     const struct gmt_g_offsets *off, struct gmt_diag *d)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf_path);
 	int err;
 
-	s->skel = goroutines_bpf__open();
+	s->skel = goroutines_bpf__open_opts(&oo);
 	if (!s->skel)
 		return gmt_diag_set(d, -errno, "cannot open the goroutine BPF object: %s",
 				    strerror(errno));

@@ -29,6 +29,7 @@ struct gmt_gor_session_opts {
 	int ringbuf_fd;	 /* the recording's ring buffer */
 	int counters_fd; /* > 0: the recording's counters map (GMT_CNT_GO_*) */
 	uint32_t max_depth; /* creation stack walk limit, 1..GMT_MAX_STACK */
+	const char *btf_path; /* kernel BTF for CO-RE; NULL: the running kernel's */
 };
 
 /*

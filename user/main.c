@@ -20,6 +20,7 @@ static const char usage[] =
 	"Commands:\n"
 	"  record   trace a Go process's allocations and write profiles (see record --help)\n"
 	"  daemon   trace Go processes continuously, a profile set every interval\n"
+	"  restore  undo what a killed gomemtrace left in a target (see restore --help)\n"
 	"  info     describe a Go binary or process and the probes gomemtrace would place\n"
 	"  help     show this help, or a command's help: gomemtrace help info\n"
 	"  version  print gomemtrace's version\n"
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
 		return cmd_record(argc - 1, argv + 1);
 	if (strcmp(cmd, "daemon") == 0)
 		return cmd_daemon(argc - 1, argv + 1);
+	if (strcmp(cmd, "restore") == 0)
+		return cmd_restore(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		if (argc > 2) {
 			char *help_argv[] = { argv[2], "--help", NULL };
@@ -50,6 +53,8 @@ int main(int argc, char **argv)
 				return cmd_record(2, help_argv);
 			if (strcmp(argv[2], "daemon") == 0)
 				return cmd_daemon(2, help_argv);
+			if (strcmp(argv[2], "restore") == 0)
+				return cmd_restore(2, help_argv);
 		}
 		fputs(usage, stdout);
 		return 0;

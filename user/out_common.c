@@ -38,8 +38,9 @@ uint64_t gmt_dropped(const struct gmt_run_info *ri)
 	if (!ri)
 		return 0;
 	/* Only lost allocation records are lost allocations: a lost stack record or a
-	 * failed walk still counts the allocation, under "[unknown stack]". */
-	return ri->counters[GMT_CNT_RB_DROPS];
+	 * failed walk still counts the allocation, under "[unknown stack]".  In sampled
+	 * mode a lost sampler record is a lost sample (or bucket or free of one). */
+	return ri->counters[GMT_CNT_RB_DROPS] + ri->counters[GMT_CNT_MPROF_RB_DROPS];
 }
 
 void gmt_type_display_name(const struct gmt_agg_type *t, char *buf, size_t len)

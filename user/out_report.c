@@ -227,6 +227,8 @@ static void drops(FILE *f, const struct gmt_run_info *ri)
 	fprintf(f, "  dropped: %" PRIu64 "\n", gmt_dropped(ri));
 	snprintf(hint, sizeof(hint), "increase --ringbuf-mb (now %u)", ri ? ri->ringbuf_mb : 0);
 	counter_line(f, "allocation records lost (ring buffer full):", c[GMT_CNT_RB_DROPS], hint);
+	counter_line(f, "sampler records lost (ring buffer full):", c[GMT_CNT_MPROF_RB_DROPS],
+		     hint);
 	counter_line(f, "stack records lost (ring buffer full):", c[GMT_CNT_RB_DROPS_STACK],
 		     "allocations counted under [unknown stack]; increase --ringbuf-mb");
 	counter_line(f, "stack walks failed:", c[GMT_CNT_STACK_ERR],

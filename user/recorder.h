@@ -4,10 +4,20 @@
 #define GMT_RECORDER_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "diag.h"
 
-/* Creates dir (mode 0700) if needed; checks that it is a writable directory. */
+/*
+ * Output files are created with mode 0666 & ~mask and directories 0777 & ~mask: the
+ * default mask, 077, keeps them to their owner (profiles name the traced service's
+ * functions and source paths).  --umask sets another; the process umask is not used,
+ * so that a command gomemtrace launches keeps its own.
+ */
+#define GMT_OUT_UMASK_DEFAULT 077
+void gmt_recorder_set_umask(mode_t mask);
+
+/* Creates dir (mode 0700 by default) if needed; checks that it is a writable directory. */
 int gmt_outdir_prepare(const char *dir, struct gmt_diag *d);
 
 /*

@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 
 #include "aggregate.h"
 #include "calltype.h"
@@ -26,7 +30,9 @@
 #include "memrate.h"
 #include "options.h"
 #include "outputs.h"
+#include "preflight.h"
 #include "procsym.h"
+#include "ratestate.h"
 #include "recorder.h"
 #include "runinfo.h"
 #include "sampled.h"
@@ -44,6 +50,7 @@ struct gmt_session {
 	uint64_t bias;
 	struct gmt_memrate_vars mv;
 	struct gmt_memrate_guard *guard;
+	struct gmt_ratestate state_buf, *state; /* what was written, for 'restore' */
 	struct gmt_pc_range *strip;
 	size_t nstrip;
 	struct gmt_tracer *tr;
@@ -56,6 +63,7 @@ struct gmt_session {
 	bool rate_written;
 	bool stopped;
 	uint64_t bad_records;
+	uint64_t sampler_records; /* heap-sampler records received (all three kinds) */
 	uint64_t start_ns, start_wall_ns, end_ns, last_rate;
 	struct gmt_procsym ps;
 	struct gmt_symbolizer sym;
@@ -105,6 +113,21 @@ int gmt_session_parse_opt(int c, const char *arg, struct gmt_session_opts *o,
 		return 0;
 	case GMT_OPT_GOROUTINES:
 		o->goroutines = true;
+		return 0;
+	case GMT_OPT_UMASK: {
+		char *end;
+
+		errno = 0;
+		v = strtoull(arg, &end, 8);
+		if (errno || end == arg || *end || v > 0777) {
+			pr_err("--umask takes an octal mask from 0 to 0777\n");
+			return 2;
+		}
+		gmt_recorder_set_umask((mode_t)v);
+		return 0;
+	}
+	case GMT_OPT_BTF:
+		o->btf = arg;
 		return 0;
 	case 'v':
 		gmt_log_set_level(GMT_LOG_DEBUG);
@@ -197,6 +220,7 @@ static int on_record(void *ctx, const void *data, size_t size)
 			s->bad_records++;
 			return 0;
 		}
+		s->sampler_records++;
 		/* Only -ENOMEM can fail here; stop polling then. */
 		if (h->kind == GMT_REC_MPROF_MALLOC)
 			return gmt_sampled__malloc(s->sampled, r->stack_id, r->p, r->size);
@@ -306,6 +330,49 @@ static uint64_t site_type(void *ctx, const uint64_t *pcs, uint32_t depth)
 	return gmt_calltype(s->gb, s->bias, pcs, depth);
 }
 
+/* A --btf file libbpf cannot read: one line here rather than its CO-RE failure log. */
+static int check_btf(const char *path, struct gmt_diag *d)
+{
+	libbpf_print_fn_t print;
+	struct btf *btf;
+	int err;
+
+	if (!path)
+		return 0;
+	print = libbpf_set_print(NULL);
+	btf = btf__parse(path, NULL);
+	err = libbpf_get_error(btf);
+	libbpf_set_print(print);
+	if (err)
+		return gmt_diag_set(d, -EINVAL, "%s is not a kernel BTF file (libbpf: %s)", path,
+				    strerror(err < 0 ? -err : EINVAL));
+	btf__free(btf);
+	return 0;
+}
+
+int gmt_session_preflight(const struct gmt_session_opts *o, struct gmt_diag *d)
+{
+	int err = gmt_preflight_privileges(d);
+
+	if (!err)
+		err = gmt_preflight_kernel(gmt_btf_path(o->btf), d);
+	if (!err)
+		err = check_btf(gmt_btf_path(o->btf), d);
+	return err;
+}
+
+/* Messages about /proc/PID/exe name the program the user knows instead. */
+static void name_exe(const struct gmt_target *t, struct gmt_diag *d)
+{
+	size_t n = strlen(t->exe);
+	char msg[sizeof(d->msg)];
+
+	if (strncmp(d->msg, t->exe, n) != 0 || !strcmp(t->path, t->exe))
+		return;
+	snprintf(msg, sizeof(msg), "%.128s (PID %d)%s", t->path, (int)t->pid, d->msg + n);
+	memcpy(d->msg, msg, sizeof(msg));
+}
+
 static void forget_stack(void *ctx, uint64_t id)
 {
 	struct gmt_session *s = ctx;
@@ -332,6 +399,8 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 	err = gmt_gobin__open(t->exe, &s->gb, d);
 	if (!err)
 		err = gmt_gobin__check_supported(s->gb, d);
+	if (err)
+		name_exe(t, d);
 	if (!err)
 		err = gmt_hookplan_build(s->gb, &s->plan, d);
 	if (!err)
@@ -369,6 +438,7 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 		.go_minor = gmt_gobin__minor(s->gb),
 		.ringbuf_mb = o->ringbuf_mb, .max_depth = o->max_depth,
 		.agg_entries = o->agg_entries, .on_record = on_record, .ctx = s,
+		.btf_path = gmt_btf_path(o->btf),
 	};
 	err = gmt_tracer__open(&to, &s->tr, d);
 	if (err)
@@ -378,6 +448,7 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 			.pid = t->pid, .exe = t->exe, .bias = s->bias, .gb = s->gb, .plan = &s->plan,
 			.ringbuf_fd = gmt_tracer__ringbuf_fd(s->tr),
 			.counters_fd = gmt_tracer__counters_fd(s->tr),
+			.btf_path = gmt_btf_path(o->btf),
 		};
 
 		err = gmt_gc_session__start(&go, &s->gc, d);
@@ -393,6 +464,7 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 			.pid = t->pid, .exe = t->exe, .bias = s->bias, .gb = s->gb, .plan = &s->plan,
 			.ringbuf_fd = gmt_tracer__ringbuf_fd(s->tr),
 			.counters_fd = gmt_tracer__counters_fd(s->tr), .max_depth = o->max_depth,
+			.btf_path = gmt_btf_path(o->btf),
 		};
 
 		err = gmt_gor_session__start(&go, &s->gor, d);
@@ -418,10 +490,22 @@ static int setup_rate(struct gmt_session *s, struct gmt_diag *d)
 {
 	const struct gmt_target *t = s->t;
 	uint64_t addr = s->mv.rate + s->bias;
+	struct gmt_ratestate st = { .addr = addr, .written = (int64_t)s->o.rate };
 	int64_t cur = 0;
-	int err;
+	int err, r;
 
 	s->rate_written = false;
+	/* What a gomemtrace that was killed left in this process, undone first. */
+	if (gmt_proc_id(t->pid, &st.target) < 0)
+		return gmt_diag_set(d, -ESRCH, "PID %d exited", (int)t->pid);
+	err = gmt_ratestate__check(&st.target, &s->state_buf, &r, d);
+	if (err)
+		return err;
+	if (r == GMT_MEMRATE_WROTE)
+		pr_warn("runtime.MemProfileRate of PID %d restored to %lld: a gomemtrace that "
+			"was killed (PID %d) had left it at %lld\n",
+			(int)t->pid, (long long)s->state_buf.original, s->state_buf.tracer.pid,
+			(long long)s->state_buf.written);
 	if (t->launched) {
 		err = gmt_memrate_wait_startup(t->pid, &s->mv, s->bias, 5000, &cur, d);
 		if (err == -ETIMEDOUT || err == -ENOENT) {
@@ -450,6 +534,20 @@ static int setup_rate(struct gmt_session *s, struct gmt_diag *d)
 				    "--no-write-target forbids setting it; nothing to trace "
 				    "(drop --no-write-target, or use --mode exact)",
 				    (long long)cur, (int)t->pid);
+	/* Written down before the target is touched; O_EXCL makes it the lock too. */
+	st.original = cur;
+	gmt_proc_id(getpid(), &st.tracer);
+	err = gmt_ratestate__create(&st, d);
+	if (err == -EEXIST)
+		return gmt_diag_set(d, -EBUSY,
+				    "PID %d is already traced in sampled mode by another "
+				    "gomemtrace, which sets its MemProfileRate: stop that one "
+				    "first, or use --mode exact",
+				    (int)t->pid);
+	if (err)
+		return err;
+	s->state_buf = st;
+	s->state = &s->state_buf;
 	pr_warn("runtime.MemProfileRate is %lld in PID %d: gomemtrace sets it to %llu while "
 		"tracing and restores it afterwards (--no-write-target forbids this)\n",
 		(long long)cur, (int)t->pid, (unsigned long long)s->o.rate);
@@ -457,6 +555,10 @@ static int setup_rate(struct gmt_session *s, struct gmt_diag *d)
 	if (err < 0)
 		return err;
 	s->rate_written = err == GMT_MEMRATE_WROTE;
+	if (!s->rate_written) {
+		gmt_ratestate__remove(s->state);
+		s->state = NULL;
+	}
 	s->rate = s->o.rate;
 	return 0;
 }
@@ -515,11 +617,20 @@ int gmt_session__epoll_fd(const struct gmt_session *s)
 	return gmt_tracer__epoll_fd(s->tr);
 }
 
-/* After detach: the target's rate back as it was, and the user told if it was not. */
+/*
+ * After detach: the target's rate back as it was, and the user told if it was not.  The
+ * state file goes once nothing is left to undo; on an error it stays for
+ * 'gomemtrace restore'.
+ */
 static void restore_rate(struct gmt_session *s)
 {
 	int r = gmt_memrate_guard__restore(s->guard);
 	const struct gmt_target *t = s->t;
+
+	if (s->state && (r >= 0 || r == -ESRCH)) {
+		gmt_ratestate__remove(s->state);
+		s->state = NULL;
+	}
 
 	if (r == GMT_MEMRATE_WROTE)
 		pr_info("runtime.MemProfileRate of PID %d restored to %lld\n", (int)t->pid,
@@ -632,6 +743,9 @@ static int w_summary(FILE *f, void *ctx)
 		gmt_json__kuint(j, "est_inuse_bytes", (uint64_t)llround(c->st->est_inuse_bytes));
 		gmt_json__kuint(j, "sampled_frees", c->st->frees);
 		gmt_json__kuint(j, "sampler_unmatched", c->st->unmatched);
+		/* With the sampler hits and the drops in "counters":
+		 * alloc_hits = alloc_morestack + sampler_records + mprof_rb_drops. */
+		gmt_json__kuint(j, "sampler_records", c->s->sampler_records);
 		gmt_json__kbool(j, "target_rate_written", c->s->rate_written);
 		if (c->inuse_agg)
 			gmt_summary__inuse_types(j, c->inuse_agg);
@@ -737,6 +851,14 @@ static void report_drops(const struct gmt_run_info *ri, uint64_t bad)
 	if (c[GMT_CNT_RB_DROPS])
 		pr_warn("%llu records lost: the ring buffer was full (try --ringbuf-mb %u)\n",
 			(unsigned long long)c[GMT_CNT_RB_DROPS], ri->ringbuf_mb * 4);
+	if (c[GMT_CNT_MPROF_RB_DROPS])
+		pr_warn("%llu heap-sampler records lost: the ring buffer was full; estimates "
+			"are low (try --ringbuf-mb %u)\n",
+			(unsigned long long)c[GMT_CNT_MPROF_RB_DROPS], ri->ringbuf_mb * 4);
+	if (c[GMT_CNT_RB_DROPS_STACK])
+		pr_warn("%llu stack records lost: the ring buffer was full; their allocations "
+			"are under [unknown stack] (try --ringbuf-mb %u)\n",
+			(unsigned long long)c[GMT_CNT_RB_DROPS_STACK], ri->ringbuf_mb * 4);
 	if (c[GMT_CNT_STACK_TRUNC])
 		pr_warn("%llu stack walks hit the depth limit and are marked [truncated] "
 			"(--max-depth, up to %d)\n",

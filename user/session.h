@@ -31,6 +31,7 @@ struct gmt_session_opts {
 	uint32_t max_depth, ringbuf_mb, agg_entries;
 	bool no_gc;
 	bool goroutines; /* live goroutines by creation site (gor_session.h) */
+	const char *btf; /* --btf, else NULL (then $GMT_BTF_PATH or the running kernel's) */
 	/* Daemon: profile sets per interval (sampled only), at most max_rows (stack, size)
 	 * rows kept in memory. */
 	bool intervals;
@@ -48,6 +49,8 @@ enum gmt_session_opt {
 	GMT_OPT_RINGBUF,
 	GMT_OPT_NO_GC,
 	GMT_OPT_GOROUTINES,
+	GMT_OPT_UMASK,
+	GMT_OPT_BTF,
 };
 
 #define GMT_SESSION_LONG_OPTS                                                      \
@@ -57,6 +60,8 @@ enum gmt_session_opt {
 	{ "ringbuf-mb", required_argument, NULL, GMT_OPT_RINGBUF },                \
 	{ "no-gc", no_argument, NULL, GMT_OPT_NO_GC },                             \
 	{ "goroutines", no_argument, NULL, GMT_OPT_GOROUTINES },                   \
+	{ "umask", required_argument, NULL, GMT_OPT_UMASK },                       \
+	{ "btf", required_argument, NULL, GMT_OPT_BTF },                           \
 	{ "verbose", no_argument, NULL, 'v' },                                     \
 	{ "quiet", no_argument, NULL, 'q' }
 
@@ -66,6 +71,12 @@ enum gmt_session_opt {
  */
 int gmt_session_parse_opt(int c, const char *arg, struct gmt_session_opts *o,
 			  const char *usage);
+
+/*
+ * What the kernel and our privileges must allow (preflight.h), checked before any
+ * target is touched: 0, or an error with its one-line reason in d.
+ */
+int gmt_session_preflight(const struct gmt_session_opts *o, struct gmt_diag *d);
 
 /*
  * Reads t's binary, plans and attaches the probes.  t (attached or launched, see

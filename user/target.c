@@ -32,6 +32,7 @@ static void read_comm(struct gmt_target *t)
 
 static void set_common(struct gmt_target *t, pid_t pid)
 {
+	struct stat st;
 	ssize_t n;
 
 	t->pid = pid;
@@ -42,6 +43,22 @@ static void set_common(struct gmt_target *t, pid_t pid)
 	if (n <= 0)
 		snprintf(t->path, sizeof(t->path), "%s", t->exe);
 	read_comm(t);
+	if (stat(t->exe, &st) == 0) {
+		t->exe_dev = st.st_dev;
+		t->exe_ino = st.st_ino;
+	}
+}
+
+bool gmt_target__execd(struct gmt_target *t)
+{
+	struct stat st;
+
+	if (t->execd)
+		return true;
+	if (t->exited || !t->exe_ino || stat(t->exe, &st) < 0)
+		return false; /* gone: that is poll_exit's to tell */
+	t->execd = st.st_dev != t->exe_dev || st.st_ino != t->exe_ino;
+	return t->execd;
 }
 
 static int status_code(int status)
@@ -143,6 +160,30 @@ int gmt_target__attach(pid_t pid, struct gmt_target *t, struct gmt_diag *d)
 	return 0;
 }
 
+/*
+ * A zombie has no executable link any more, but neither has a process in the middle of
+ * an exec (between its new address space and its new executable): the state in
+ * /proc/PID/stat tells them apart.  Unreadable counts as gone.
+ */
+static bool is_zombie(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = 0;
+	p = strrchr(buf, ')'); /* the command name may hold anything */
+	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
 bool gmt_target__poll_exit(struct gmt_target *t)
 {
 	char path[64];
@@ -162,8 +203,16 @@ bool gmt_target__poll_exit(struct gmt_target *t)
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)t->pid);
 	if (kill(t->pid, 0) < 0 && errno == ESRCH)
 		t->exited = true;
-	else if (access(path, F_OK) < 0 && errno == ENOENT)
-		t->exited = true; /* a zombie: its memory is gone */
+	else if (access(path, F_OK) < 0 && errno == ENOENT && is_zombie(t->pid)) {
+		/*
+		 * An exec by a thread other than the leader (Go's syscall.Exec may run on
+		 * any) shows the leader as a zombie while the other threads go: give it
+		 * 200 ms to come back as the new program, which gmt_target__execd() sees.
+		 */
+		for (int i = 0; i < 20 && is_zombie(t->pid); i++)
+			usleep(10000);
+		t->exited = is_zombie(t->pid); /* its memory is gone */
+	}
 	return t->exited;
 }
 

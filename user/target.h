@@ -22,6 +22,8 @@ struct gmt_target {
 	char comm[32];
 	char exe[64];	   /* "/proc/PID/exe": stable across container/deleted files */
 	char path[4096];   /* what that link names, for people */
+	uint64_t exe_dev, exe_ino; /* the executable traced: an exec changes them */
+	bool execd;		   /* it exec'd another program (gmt_target__execd()) */
 };
 
 /*
@@ -31,6 +33,12 @@ struct gmt_target {
 int gmt_target__launch(char *const argv[], struct gmt_target *t, struct gmt_diag *d);
 /* Lets a launched target run. */
 int gmt_target__release(struct gmt_target *t, struct gmt_diag *d);
+/*
+ * Has the process exec'd another program since it was attached to or launched?  Its
+ * probes then no longer fire (they are on the old executable) and what was written into
+ * its memory is gone with the old image.  Sets t->execd.
+ */
+bool gmt_target__execd(struct gmt_target *t);
 /* Checks that pid exists and has an executable we can read; a one-line reason if not. */
 int gmt_proc_check(pid_t pid, struct gmt_diag *d);
 /* Checks that pid exists and is a user process we may trace. */

@@ -32,10 +32,13 @@ struct gmt_tracer {
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	/* libbpf's own chatter is demoted one level: its warnings are our debug output. */
-	if (gmt_log_level() < GMT_LOG_DEBUG && level != LIBBPF_WARN)
-		return 0;
-	if (gmt_log_level() < GMT_LOG_INFO)
+	/*
+	 * libbpf's own chatter is demoted one level: its warnings are our debug output.
+	 * Every failure it warns about comes back to us as an error, which we report in one
+	 * line (pointing at -v where libbpf's detail helps, as with the verifier log).
+	 */
+	(void)level;
+	if (gmt_log_level() < GMT_LOG_DEBUG)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
@@ -64,6 +67,9 @@ static int attach_one(struct gmt_tracer *t, struct bpf_program *prog,
 	if (!link) {
 		int err = -errno;
 
+		if (err == -ESRCH)
+			return gmt_diag_set(d, err, "PID %d exited while gomemtrace attached to it",
+					    o->pid);
 		return gmt_diag_set(d, err, "cannot attach a uprobe to %s at %s+%#llx: %s%s",
 				    h->function, o->exe, (unsigned long long)h->probe_offset,
 				    strerror(-err),
@@ -151,7 +157,9 @@ int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 		goto fail;
 	}
 
-	t->skel = gomemtrace_bpf__open();
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf_path);
+
+	t->skel = gomemtrace_bpf__open_opts(&oo);
 	if (!t->skel) {
 		err = gmt_diag_set(d, -errno, "cannot open the BPF object: %s", strerror(errno));
 		goto fail;

@@ -28,6 +28,7 @@ struct gmt_tracer_opts {
 	uint32_t ringbuf_mb;	       /* ring buffer size in MiB (power of two) */
 	uint32_t max_depth;	       /* stack walk limit, 1..GMT_MAX_STACK */
 	uint32_t agg_entries;	       /* in-kernel (stack, type, size) table size */
+	const char *btf_path;	       /* kernel BTF for CO-RE; NULL: the running kernel's */
 	/* Every ring-buffer record goes here; kind first (include/gomemtrace.h). */
 	int (*on_record)(void *ctx, const void *data, size_t size);
 	void *ctx;

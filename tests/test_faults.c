@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: MIT
+/*
+ * End to end: faults while tracing.  The target is killed, gomemtrace is terminated or
+ * killed, the ring buffer overflows, the target execs another program, a second
+ * gomemtrace comes along.  Each time: outputs for what was seen, a clear message, the
+ * target's MemProfileRate as it was (the sampled fixture prints it at its very end,
+ * after SIGUSR2), and nothing left behind.  These load BPF: without root they fail.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+/*
+ * Shell fragments.  START_SAMPLED starts the sampled fixture ($FX, waiting for SIGUSR1)
+ * in $d and gomemtrace attached to it ($GMT_ARGS), and waits until it traces.
+ * FINISH_SAMPLED lets the fixture allocate, then finish and print its end rate.
+ */
+#define START_SAMPLED                                                                    \
+	"d=$(mktemp -d); $FX -wait > $d/fx.out & p=$!\n"                                 \
+	"until grep -qs ready $d/fx.out; do sleep 0.05; done\n"                          \
+	"$GMT record $GMT_ARGS -o $d/out -p $p 2> $d/gmt.err & g=$!\n"                   \
+	"until grep -qs 'tracing PID' $d/gmt.err; do sleep 0.05; "                       \
+	"kill -0 $g 2>/dev/null || break; done\n"
+#define FINISH_SAMPLED                                                                   \
+	"kill -USR1 $p; until grep -qs '^done' $d/fx.out; do sleep 0.05; done\n"         \
+	"kill -USR2 $p; wait $p; echo fx_rc=$?\n"
+
+static bool has(const char *out, const char *needle)
+{
+	return strstr(out, needle) != NULL;
+}
+
+/* Target SIGKILLed mid-trace: gomemtrace writes what it saw and exits 0, saying so. */
+Test(faults, target_killed_mid_trace, .timeout = 120)
+{
+	const char *fx = tu_fixture("alloc", "go126", "exe");
+	char *out = tu_script("FX=%s\n"
+			      "d=$(mktemp -d); $FX -spin 30 > $d/fx.out & p=$!\n"
+			      "until [ \"$(readlink /proc/$p/exe)\" = \"$(readlink -f $FX)\" ]; do "
+			      "sleep 0.01; done\n"
+			      "$GMT record --mode exact -o $d/out -p $p 2> $d/gmt.err & g=$!\n"
+			      "until grep -qs 'tracing PID' $d/gmt.err; do sleep 0.05; done\n"
+			      "sleep 1; kill -KILL $p; wait $g; echo gmt_rc=$?\n"
+			      "cat $d/gmt.err; ls $d/out\n"
+			      "python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); "
+			      "print(\"allocs=%%d\" %% s[\"allocs\"])' $d/out/summary.json\n"
+			      "awk '{s += $NF} END {print \"folded=\" s}' $d/out/alloc_count.folded\n"
+			      "rm -rf $d",
+			      fx);
+
+	cr_assert(has(out, "gmt_rc=0\n"), "gomemtrace exits 0 when its target is killed:\n%s",
+		  out);
+	cr_assert(has(out, "exited; writing the outputs"), "it says the target exited:\n%s", out);
+	cr_assert(has(out, "alloc.pb.gz") && has(out, "report.txt") && has(out, "gc.json"),
+		  "every output is written:\n%s", out);
+	cr_assert_gt(tu_field(out, "allocs"), 10000, "the second of allocations seen is in");
+	cr_assert_eq(tu_field(out, "folded"), tu_field(out, "allocs"),
+		     "alloc_count.folded holds every allocation summary.json counts");
+	free(out);
+}
+
+/*
+ * gomemtrace SIGTERMed in sampled mode: it exits 0, the target's rate is back to 0, the
+ * target finishes normally, its uprobes are gone and no state file remains.
+ */
+Test(faults, sigterm_restores_rate_and_detaches, .timeout = 180)
+{
+	const char *fx = tu_fixture("sampled", "go124", "pie");
+	char *out = tu_script("FX=%s GMT_ARGS='--mode sampled'\n" START_SAMPLED
+			      "echo probes_during=$(bpftool perf show 2>/dev/null | "
+			      "grep -c \"pid $g \")\n"
+			      "echo state_during=$(ls $GMT_STATE_DIR | wc -l)\n"
+			      "kill -TERM $g; wait $g; echo gmt_rc=$?\n"
+			      "echo probes_after=$(bpftool perf show 2>/dev/null | "
+			      "grep -c \"pid $g \")\n"
+			      "echo state_after=$(ls $GMT_STATE_DIR | wc -l)\n" FINISH_SAMPLED
+			      "cat $d/fx.out $d/gmt.err; rm -rf $d",
+			      fx);
+
+	cr_assert(has(out, "gmt_rc=0\n"), "gomemtrace exits 0 on SIGTERM:\n%s", out);
+	cr_assert_gt(tu_field(out, "probes_during"), 0, "bpftool shows its uprobes while it runs");
+	cr_assert_eq(tu_field(out, "probes_after"), 0, "and none after it exits:\n%s", out);
+	cr_assert_eq(tu_field(out, "state_during"), 1, "a state file while the rate is raised");
+	cr_assert_eq(tu_field(out, "state_after"), 0, "removed once the rate is restored");
+	cr_assert(has(out, "restored to 0"), "gomemtrace says it restored the rate:\n%s", out);
+	cr_assert_eq(tu_field(out, "fx_rc"), 0, "the target finishes normally");
+	cr_assert_eq(tu_field(out, "rate start"), 0, "the fixture's own rate is 0");
+	cr_assert_eq(tu_field(out, "rate end"), 0, "and is 0 again after the detach:\n%s", out);
+	free(out);
+}
+
+/*
+ * gomemtrace SIGKILLed in sampled mode: the raised rate stays (the kernel only drops the
+ * probes); 'gomemtrace restore -p PID' puts 0 back from the state file and removes it.
+ */
+Test(faults, restore_after_sigkill, .timeout = 180)
+{
+	const char *fx = tu_fixture("sampled", "go126", "stripped");
+	char *out = tu_script("FX=%s GMT_ARGS='--mode sampled --rate 65536'\n" START_SAMPLED
+			      "kill -KILL $g; wait $g\n"
+			      "echo left=$(python3 -c 'import json,sys,glob; "
+			      "print(json.load(open(glob.glob(sys.argv[1] + \"/*.json\")[0]))"
+			      "[\"written\"])' $GMT_STATE_DIR)\n"
+			      "$GMT restore -p $p 2>&1; echo restore_rc=$?\n"
+			      "echo state_after=$(ls $GMT_STATE_DIR | wc -l)\n"
+			      "$GMT restore -p $p 2>&1; echo again_rc=$?\n" FINISH_SAMPLED
+			      "cat $d/fx.out; rm -rf $d",
+			      fx);
+
+	cr_assert_eq(tu_field(out, "left"), 65536, "the state file records the rate written:\n%s",
+		     out);
+	cr_assert_eq(tu_field(out, "restore_rc"), 0, "restore succeeds:\n%s", out);
+	cr_assert(has(out, "restored to 0"), "and says what it did:\n%s", out);
+	cr_assert_eq(tu_field(out, "state_after"), 0, "the state file is removed");
+	cr_assert(has(out, "nothing to restore") && tu_field(out, "again_rc") == 0,
+		  "a second restore has nothing to do:\n%s", out);
+	cr_assert_eq(tu_field(out, "rate end"), 0, "the fixture's rate is 0 again:\n%s", out);
+	cr_assert_eq(tu_field(out, "fx_rc"), 0, "the target finishes normally");
+	free(out);
+}
+
+/* The next sampled recording of a process undoes what a killed gomemtrace left. */
+Test(faults, next_run_restores_after_sigkill, .timeout = 180)
+{
+	const char *fx = tu_fixture("sampled", "go122", "exe");
+	char *out = tu_script("FX=%s GMT_ARGS='--mode sampled --rate 65536'\n" START_SAMPLED
+			      "kill -KILL $g; wait $g\n"
+			      "$GMT record --mode sampled -d 1 -o $d/out2 -p $p 2> $d/gmt2.err; "
+			      "echo second_rc=$?\n"
+			      "echo state_after=$(ls $GMT_STATE_DIR | wc -l)\n" FINISH_SAMPLED
+			      "cat $d/fx.out $d/gmt2.err; rm -rf $d",
+			      fx);
+
+	cr_assert_eq(tu_field(out, "second_rc"), 0, "the second recording works:\n%s", out);
+	cr_assert(has(out, "a gomemtrace that was killed"),
+		  "it says it undid a killed gomemtrace's change:\n%s", out);
+	cr_assert(has(out, "sets it to 524288"),
+		  "it then sees the original rate 0 and sets its own:\n%s", out);
+	cr_assert_eq(tu_field(out, "state_after"), 0, "no state file remains");
+	cr_assert_eq(tu_field(out, "rate end"), 0, "the fixture's rate is 0 at the end:\n%s", out);
+	free(out);
+}
+
+/*
+ * Two gomemtrace on one target.  Sampled: the second refuses (it would sample at the
+ * first one's rate until the first restores it) and the first is unaffected.  Exact:
+ * both work, and both see every allocation of the fixture's windows.
+ */
+Test(faults, second_sampled_instance_refuses, .timeout = 180)
+{
+	const char *fx = tu_fixture("sampled", "go127", "exe");
+	char *out = tu_script("FX=%s GMT_ARGS='--mode sampled'\n" START_SAMPLED
+			      "$GMT record --mode sampled -d 1 -o $d/out2 -p $p 2> $d/gmt2.err; "
+			      "echo second_rc=$?; cat $d/gmt2.err; echo lines2=$(wc -l < $d/gmt2.err)\n"
+			      "kill -USR1 $p; until grep -qs '^done' $d/fx.out; do sleep 0.05; done\n"
+			      "kill -INT $g; wait $g; echo gmt_rc=$?\n"
+			      "kill -USR2 $p; wait $p; echo fx_rc=$?\n"
+			      "echo samples=$(python3 -c 'import json,sys; "
+			      "print(json.load(open(sys.argv[1]))[\"samples\"])' $d/out/summary.json)\n"
+			      "cat $d/fx.out; rm -rf $d",
+			      fx);
+
+	cr_assert_eq(tu_field(out, "second_rc"), 1, "the second instance fails:\n%s", out);
+	cr_assert(has(out, "already traced in sampled mode by gomemtrace PID"),
+		  "saying why and who:\n%s", out);
+	cr_assert_eq(tu_field(out, "lines2"), 1, "in one line");
+	cr_assert_eq(tu_field(out, "gmt_rc"), 0, "the first one finishes normally:\n%s", out);
+	cr_assert_gt(tu_field(out, "samples"), 1000, "with its samples (>500 MB at 512 KiB)");
+	cr_assert_eq(tu_field(out, "rate end"), 0, "and restores the rate:\n%s", out);
+	free(out);
+}
+
+Test(faults, two_exact_instances_both_work, .timeout = 180)
+{
+	const char *fx = tu_fixture("alloc", "go126", "exe");
+	char *out = tu_script("FX=%s\n"
+			      "d=$(mktemp -d); $FX -wait > $d/fx.out & p=$!\n"
+			      "until grep -qs ready $d/fx.out; do sleep 0.05; done\n"
+			      "for i in 1 2; do\n"
+			      "  $GMT record --mode exact -o $d/out$i -p $p 2> $d/gmt$i.err & g[$i]=$!\n"
+			      "  until grep -qs 'tracing PID' $d/gmt$i.err; do sleep 0.05; done\n"
+			      "done\n"
+			      "kill -USR1 $p; wait $p; echo fx_rc=$?\n"
+			      "wait ${g[1]}; echo rc1=$?; wait ${g[2]}; echo rc2=$?\n"
+			      "for i in 1 2; do awk -v i=$i '/main.allocSmall/ {s += $NF} "
+			      "END {print \"small\" i \"=\" s}' $d/out$i/alloc_count.folded; done\n"
+			      "grep allocSmall $d/fx.out; rm -rf $d",
+			      fx);
+	long want;
+
+	cr_assert_eq(tu_field(out, "rc1"), 0, "the first instance exits 0:\n%s", out);
+	cr_assert_eq(tu_field(out, "rc2"), 0, "the second too:\n%s", out);
+	cr_assert_eq(tu_field(out, "fx_rc"), 0, "the target finishes normally:\n%s", out);
+	want = tu_field(out, "mallocs");
+	cr_assert_gt(want, 0);
+	cr_assert_eq(tu_field(out, "small1"), want, "the first sees all of main.allocSmall:\n%s",
+		     out);
+	cr_assert_eq(tu_field(out, "small2"), want, "the second too:\n%s", out);
+	free(out);
+}
+
+/*
+ * A burst through a 1 MiB ring buffer at --rate 1 (every allocation sampled): records
+ * are lost, and the loss is counted, reported and consistent: every sampler hit is a
+ * morestack skip, a record received or a record lost, and the folded counts hold the
+ * samples received, no more.
+ */
+Test(faults, ringbuf_overflow_is_counted, .timeout = 180)
+{
+	const char *fx = tu_fixture("alloc", "go126", "exe");
+	char *out = tu_script(
+		"FX=%s\nd=$(mktemp -d)\n"
+		"GOMAXPROCS=2 $GMT record --mode sampled --rate 1 --ringbuf-mb 1 -o $d/out -- "
+		"$FX -workers 8 > /dev/null 2> $d/gmt.err; echo gmt_rc=$?; cat $d/gmt.err\n"
+		"python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); c=s[\"counters\"]; "
+		"print(\"dropped=%%d lost=%%d hits=%%d morestack=%%d records=%%d samples=%%d\" %% "
+		"(s[\"dropped\"], c[\"mprof_rb_drops\"], c[\"alloc_hits\"], c[\"alloc_morestack\"], "
+		"s[\"sampler_records\"], s[\"samples\"]))' $d/out/summary.json\n"
+		"awk '{s += $NF} END {print \"folded=\" s}' $d/out/alloc_count.folded\n"
+		"grep 'sampler records lost' $d/out/report.txt\n"
+		"rm -rf $d",
+		fx);
+	long lost = tu_field(out, "lost");
+
+	cr_assert_eq(tu_field(out, "gmt_rc"), 0, "gomemtrace finishes:\n%s", out);
+	cr_assert_gt(lost, 0, "the burst overflowed the ring buffer:\n%s", out);
+	cr_assert_eq(tu_field(out, "dropped"), lost, "summary.json's dropped counts the loss");
+	cr_assert(has(out, "heap-sampler records lost") && has(out, "--ringbuf-mb"),
+		  "the user is told, with the option that helps:\n%s", out);
+	cr_assert(has(out, "sampler records lost (ring buffer full):"),
+		  "report.txt lists it:\n%s", out);
+	cr_assert_eq(tu_field(out, "hits"),
+		     tu_field(out, "morestack") + tu_field(out, "records") + lost,
+		     "every sampler hit is skipped, received or lost:\n%s", out);
+	cr_assert_eq(tu_field(out, "folded"), tu_field(out, "samples"),
+		     "the folded counts are the samples received:\n%s", out);
+	free(out);
+}
+
+/* A small Go program that allocates, then execs /bin/sleep: built for this test. */
+static const char execer_go[] =
+	"package main\n"
+	"import (\"fmt\"; \"os\"; \"syscall\"; \"time\")\n"
+	"var sink [][]byte\n"
+	"func main() {\n"
+	"	fmt.Println(\"ready\")\n"
+	"	for i := 0; i < 3000; i++ { sink = append(sink, make([]byte, 64)); "
+	"time.Sleep(time.Millisecond / 3) }\n"
+	"	fmt.Println(\"exec\")\n"
+	"	syscall.Exec(\"/bin/sleep\", []string{\"sleep\", \"3\"}, os.Environ())\n"
+	"}\n";
+
+/*
+ * The target execs another program: its probes cannot fire any more, so tracing ends
+ * there with the outputs written, in sampled mode without writing anything into the
+ * new program (the state file names the old executable).
+ */
+Test(faults, target_execs, .timeout = 240)
+{
+	char *out = tu_script(
+		"d=$(mktemp -d); mkdir $d/src; cat > $d/src/main.go <<'EOF'\n%sEOF\n"
+		"(cd $d/src && GOTOOLCHAIN=local GOFLAGS= GO111MODULE=off CGO_ENABLED=0 %s build "
+		"-o $d/execer main.go) || exit 1\n"
+		"$d/execer > $d/fx.out & p=$!\n"
+		"until grep -qs ready $d/fx.out; do sleep 0.01; done\n"
+		"timeout 20 $GMT record --mode sampled --rate 64 -o $d/out -p $p 2> $d/gmt.err; "
+		"echo gmt_rc=$?\n"
+		"echo comm=$(cat /proc/$p/comm)\n"
+		"echo state_after=$(ls $GMT_STATE_DIR | wc -l)\n"
+		"wait $p; echo fx_rc=$?; cat $d/gmt.err; ls $d/out; rm -rf $d",
+		execer_go, tu_go());
+
+	cr_assert_eq(tu_field(out, "gmt_rc"), 0,
+		     "gomemtrace ends by itself (not by timeout) and exits 0:\n%s", out);
+	cr_assert(has(out, "exec'd another program"), "it says why it stopped:\n%s", out);
+	cr_assert(has(out, "comm=sleep"), "the exec happened while traced:\n%s", out);
+	cr_assert(has(out, "summary.json") && has(out, "alloc.pb.gz"), "outputs written:\n%s",
+		  out);
+	cr_assert_eq(tu_field(out, "state_after"), 0, "no state file is left");
+	cr_assert_eq(tu_field(out, "fx_rc"), 0, "the new program runs to its end unharmed");
+	free(out);
+}
