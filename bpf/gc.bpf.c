@@ -60,22 +60,6 @@ struct {
 	__type(value, struct stw_reason);
 } reasons SEC(".maps");
 
-/*
- * GC records come a few per cycle and nobody waits for them: wake the reader only once
- * a batch has piled up, not a context switch per record (thousands per second on a
- * GC-bound program).  The others are read with the next wake-up any record of the
- * shared buffer causes, or by the recording's final drain.
- */
-#define WAKEUP_BYTES (64 << 10)
-
-static __always_inline void submit(struct gmt_rec_gc *r)
-{
-	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES
-			  ? BPF_RB_FORCE_WAKEUP
-			  : BPF_RB_NO_WAKEUP;
-
-	bpf_ringbuf_submit(r, flags);
-}
 
 /* False when the hit is the stack check about to branch to morestack: the re-run of
  * the prologue after the stack grew is the call to record (DESIGN.md §4). */
@@ -155,7 +139,7 @@ static __always_inline int record_args(struct pt_regs *ctx, __u32 kind, int what
 	r->arg[0] = GO_ARG1(ctx);
 	r->arg[1] = GO_ARG2(ctx);
 	r->arg[2] = GO_ARG3(ctx);
-	submit(r);
+	submit_batched(r);
 	return 0;
 }
 
@@ -181,7 +165,7 @@ int gmt_gc_cycle(struct pt_regs *ctx)
 	r->arg[1] = GO_ARG2(ctx); /* markStartTime */
 	r->arg[2] = GO_ARG3(ctx); /* procs */
 	r->arg[3] = GO_ARG1(ctx); /* c: &gcController */
-	submit(r);
+	submit_batched(r);
 	return 0;
 }
 
@@ -205,7 +189,7 @@ int gmt_gc_sweep(struct pt_regs *ctx)
 		else
 			count(GMT_CNT_GC_READ_ERR, 1);
 	}
-	submit(r);
+	submit_batched(r);
 	return 0;
 }
 
@@ -264,7 +248,7 @@ int gmt_gc_stw_stop(struct pt_regs *ctx)
 			bpf_map_delete_elem(&reasons, &g);
 		}
 	}
-	submit(r);
+	submit_batched(r);
 	return 0;
 }
 
@@ -292,6 +276,6 @@ int gmt_gc_stw_done(struct pt_regs *ctx)
 	if (!r)
 		return 0;
 	r->arg[0] = GO_RET1(ctx);
-	submit(r);
+	submit_batched(r);
 	return 0;
 }

@@ -45,17 +45,6 @@ struct {
 	__type(value, struct creator);
 } creators SEC(".maps");
 
-/* One wake-up of the reader per batch, not per goroutine (100k/s are possible). */
-#define WAKEUP_BYTES (64 << 10)
-
-static __always_inline void submit(struct gmt_rec_go *r)
-{
-	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES
-			  ? BPF_RB_FORCE_WAKEUP
-			  : BPF_RB_NO_WAKEUP;
-
-	bpf_ringbuf_submit(r, flags);
-}
 
 static __always_inline int send(__u32 kind, __u64 g, __u64 stack_id, __u64 start_pc)
 {
@@ -78,7 +67,7 @@ static __always_inline int send(__u32 kind, __u64 g, __u64 stack_id, __u64 start
 	r->stack_id = stack_id;
 	r->start_pc = start_pc;
 	r->g = g;
-	submit(r);
+	submit_batched(r);
 	return 0;
 }
 

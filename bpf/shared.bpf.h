@@ -33,4 +33,21 @@ static __always_inline void count(__u32 which, __u64 n)
 		*v += n; /* per-CPU: no atomics needed */
 }
 
+/*
+ * Records nobody waits for (GC events, goroutine births and deaths: thousands a second
+ * on a busy program) wake the reader only once a batch has piled up, not a context
+ * switch per record.  The others are read with the next wake-up any record of the
+ * shared buffer causes, or by the final drain.
+ */
+#define GMT_WAKEUP_BYTES (64 << 10)
+
+static __always_inline void submit_batched(void *r)
+{
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= GMT_WAKEUP_BYTES
+			  ? BPF_RB_FORCE_WAKEUP
+			  : BPF_RB_NO_WAKEUP;
+
+	bpf_ringbuf_submit(r, flags);
+}
+
 #endif
