@@ -863,3 +863,20 @@ Test(gc_timeline, rotation_bounds_memory)
 	cr_expect_eq(cycles, 1000, "every cycle counted once over all intervals");
 	gmt_gc_timeline__free(tl);
 }
+
+/* An interval with no GC and no pause at all (an idle target): empty, twice. */
+Test(gc_timeline, rotate_with_nothing_seen)
+{
+	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(24);
+
+	cr_assert_not_null(tl);
+	for (int i = 0; i < 2; i++) {
+		struct gmt_gc_timeline *snap = gmt_gc_timeline__rotate(tl, T0 + i * MS);
+		const struct gmt_stw *stws;
+
+		cr_assert_not_null(snap);
+		cr_expect_eq(gmt_gc_timeline__stws(snap, &stws), 0);
+		gmt_gc_timeline__free(snap);
+	}
+	gmt_gc_timeline__free(tl);
+}

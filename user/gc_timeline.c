@@ -562,9 +562,12 @@ struct gmt_gc_timeline *gmt_gc_timeline__rotate(struct gmt_gc_timeline *tl, uint
 		ci = 1;
 	}
 	tl->ncycles = ci;
-	memcpy(snap->stws, tl->stws, keep_stw * sizeof(*tl->stws));
+	/* tl->stws is NULL until the first pause: no memcpy/memmove from NULL, even of 0. */
+	if (keep_stw)
+		memcpy(snap->stws, tl->stws, keep_stw * sizeof(*tl->stws));
 	snap->nstws = keep_stw;
-	memmove(tl->stws, tl->stws + keep_stw, (tl->nstws - keep_stw) * sizeof(*tl->stws));
+	if (tl->nstws > keep_stw)
+		memmove(tl->stws, tl->stws + keep_stw, (tl->nstws - keep_stw) * sizeof(*tl->stws));
 	tl->nstws -= keep_stw;
 	if (tl->have_stw1 && tl->cycle_open && tl->stw1 >= keep_stw)
 		tl->stw1 -= keep_stw;
