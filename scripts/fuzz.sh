@@ -21,7 +21,8 @@ CC=${CC:-clang}
 OUT=build-fuzz
 FIXTURES=build/tests/fixtures
 TARGETS=${FUZZ_TARGETS:-"fuzz_elf fuzz_pclntab fuzz_gobin fuzz_x86 fuzz_typename"}
-LIB_SRC="diag elf_file buildinfo pclntab x86dec probesite moduledata gobin hookplan rtvars target"
+LIB_SRC="base/diag gobin/elf_file gobin/buildinfo gobin/pclntab x86/x86dec goruntime/probesite gobin/moduledata gobin/gobin goruntime/hookplan goruntime/rtvars process/target"
+INC="-Iuser/base -Iuser/x86 -Iuser/gobin -Iuser/goruntime -Iuser/process"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-g -O1 -fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE $SAN"
 CFLAGS+=" -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers"
@@ -52,12 +53,12 @@ build() {
 
 	mkdir -p "$OUT/obj" "$OUT/artifacts"
 	for src in $LIB_SRC; do
-		"$CC" $CFLAGS -fsanitize=fuzzer-no-link -c "user/$src.c" -o "$OUT/obj/$src.o" ||
+		"$CC" $CFLAGS $INC -fsanitize=fuzzer-no-link -c "user/$src.c" -o "$OUT/obj/${src##*/}.o" ||
 			die "cannot build user/$src.c"
-		objs+=("$OUT/obj/$src.o")
+		objs+=("$OUT/obj/${src##*/}.o")
 	done
 	for t in $TARGETS; do
-		"$CC" $CFLAGS -fsanitize=fuzzer "tests/fuzz/$t.c" "${objs[@]}" -o "$OUT/$t" ||
+		"$CC" $CFLAGS $INC -fsanitize=fuzzer "tests/fuzz/$t.c" "${objs[@]}" -o "$OUT/$t" ||
 			die "cannot build $t"
 	done
 }

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../user/buildinfo.h"
-#include "../../user/elf_file.h"
+#include "buildinfo.h"
+#include "elf_file.h"
 #include "fuzz.h"
 
 #define MAX_RELOCS 4096

@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../user/gobin.h"
-#include "../../user/hookplan.h"
+#include "gobin.h"
+#include "hookplan.h"
 #include "fuzz.h"
 
 #define MAX_TYPES 256

@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../user/elf_file.h"
-#include "../../user/pclntab.h"
+#include "elf_file.h"
+#include "pclntab.h"
 #include "fuzz.h"
 
 #define RAW_VADDR 0x4c0000ULL

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../user/elf_file.h"
-#include "../../user/moduledata.h"
+#include "elf_file.h"
+#include "moduledata.h"
 #include "fuzz.h"
 
 #define TYPES_VADDR 0x400000ULL

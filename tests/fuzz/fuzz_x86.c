@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../user/probesite.h"
-#include "../../user/x86dec.h"
+#include "probesite.h"
+#include "x86dec.h"
 #include "fuzz.h"
 
 #define VADDR 0x401000ULL

@@ -75,7 +75,7 @@ Test(daemon, restarts_and_late_start, .timeout = 600)
 	const char *p;
 
 	cr_assert_not_null(mkdtemp(work));
-	out = tu_run("GMT=%s GO=%s %s/tests/daemon_scenario.sh %s %s %s/run", tu_bin(), tu_go(),
+	out = tu_run("GMT=%s GO=%s %s/tests/e2e/daemon_scenario.sh %s %s %s/run", tu_bin(), tu_go(),
 		     getenv("GMT_SOURCE_ROOT"), fa, fb, work);
 	for (int i = 0; i < 4; i++) {
 		char key[32];
