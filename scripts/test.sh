@@ -7,7 +7,9 @@
 #                   sanitizer report fails the run, even from a command whose failure
 #                   a test expected;
 #   3. scripts/fuzz.sh, each libFuzzer target for FUZZ_SECONDS (default 60) from a
-#                   fresh corpus seeded with the fixtures.
+#                   fresh corpus seeded with the fixtures;
+#   4. scripts/gen-go-releases.sh --check: the committed table of Go releases is what
+#                   the toolchains' DWARF says (the fixtures' toolchains, cached).
 # Prints each suite's Criterion synthesis and a final "N passed, N failed" line.
 # Arguments go to both meson test runs (e.g. a suite name).  For development only:
 # GMT_NO_ASAN=1 skips 2, FUZZ_SECONDS=0 skips 3.
@@ -52,6 +54,10 @@ if [ "${GMT_NO_ASAN:-0}" != 1 ]; then
 	fi
 	rm -rf "$san"
 fi
+
+table_start=$(date +%s)
+scripts/gen-go-releases.sh --check || rc=1
+echo "release table check: $(($(date +%s) - table_start)) s"
 
 fuzz_rc=0
 if [ "${FUZZ_SECONDS:-60}" != 0 ]; then

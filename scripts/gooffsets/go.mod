@@ -1,0 +1,3 @@
+module gomemtrace/scripts/gooffsets
+
+go 1.19
