@@ -34,25 +34,32 @@ static void parse_fixture_output(const char *out, struct truth *t)
 
 /*
  * Attach (-p) to the fixture waiting for SIGUSR1, start its goroutines once tracing
- * runs, stop gomemtrace with SIGINT after "done", then let it print NumGoroutine.
+ * runs, stop gomemtrace with SIGINT once the fixture printed `marker`, then let it print
+ * NumGoroutine.
  */
-static char *run_attached(const char *fx, const char *fx_args, char *dir, size_t dirlen)
+static char *run_attached_until(const char *fx, const char *fx_args, const char *marker,
+				char *dir, size_t dirlen)
 {
 	char *out = tu_run("GMT=%s FX=%s bash -c '"
 			   "set -e; d=$(mktemp -d); $FX -wait %s > $d/fx.out & p=$!; "
 			   "until grep -qs ready $d/fx.out; do sleep 0.05; done; "
 			   "$GMT record --goroutines -o $d/out -p $p 2> $d/gmt.err & g=$!; "
 			   "until grep -qs \"tracing PID\" $d/gmt.err; do sleep 0.05; done; "
-			   "kill -USR1 $p; until grep -qs done $d/fx.out; do sleep 0.05; done; "
+			   "kill -USR1 $p; until grep -qs %s $d/fx.out; do sleep 0.05; done; "
 			   "kill -INT $g; wait $g; echo gmt_rc=$?; kill -USR2 $p; wait $p; "
 			   "cat $d/fx.out $d/gmt.err; echo dir=$d'",
-			   tu_bin(), fx, fx_args);
+			   tu_bin(), fx, fx_args, marker);
 	const char *p = strstr(out, "dir=");
 
 	cr_assert(p && sscanf(p, "dir=%255s", dir) == 1, "%s: the run finished:\n%s", fx, out);
 	cr_assert(strstr(out, "gmt_rc=0"), "%s: gomemtrace exits 0 on SIGINT:\n%s", fx, out);
 	strncat(dir, "/out", dirlen - strlen(dir) - 1);
 	return out;
+}
+
+static char *run_attached(const char *fx, const char *fx_args, char *dir, size_t dirlen)
+{
+	return run_attached_until(fx, fx_args, "done", dir, dirlen);
 }
 
 struct site {
@@ -77,11 +84,11 @@ static struct site summary_site(const char *dir, const char *fn)
 	return s;
 }
 
-static void check_attached(const char *version, const char *flavour)
+static void check_attached(const char *version, const char *flavour, const char *fx_args)
 {
 	const char *fx = tu_fixture("goleak", version, flavour);
 	char dir[300] = "", path[400];
-	char *out = run_attached(fx, "-leak 150 -short 15000 -dur 3", dir, sizeof(dir));
+	char *out = run_attached(fx, fx_args, dir, sizeof(dir));
 	struct truth t;
 	struct site leak, shorts;
 	char *n;
@@ -144,7 +151,22 @@ ParameterizedTest(int *i, goroutines, live_equals_numgoroutine, .timeout = 300)
 	const char *v, *f;
 
 	tu_matrix_entry(*i, &v, &f);
-	check_attached(v, f);
+	check_attached(v, f, "-leak 150 -short 15000 -dur 3");
+}
+
+/*
+ * A slow leak (issue 13): 3 goroutines a second for 15 s.  The live counts must move
+ * with every sample, not once a batch of records has piled up in the ring buffer, or
+ * the site is not seen growing.
+ */
+ParameterizedTestParameters(goroutines, slow_leak_flagged)
+{
+	return cr_make_param_array(int, tu_version_params(), tu_nversions);
+}
+
+ParameterizedTest(int *i, goroutines, slow_leak_flagged, .timeout = 300)
+{
+	check_attached(tu_versions[*i], "exe", "-leak 45 -short 900 -dur 15");
 }
 
 /*

@@ -604,6 +604,17 @@ int gmt_session__poll(struct gmt_session *s, int timeout_ms)
 	uint64_t now = now_ns();
 
 	if (n >= 0 && now - s->last_rate >= 250000000ULL) {
+		/*
+		 * GC and goroutine records do not wake the reader until a batch has piled
+		 * up (shared.bpf.h): a wait on the ring buffer does not see them.  Read
+		 * what is there first, or a sample counts what was true seconds ago.
+		 */
+		int m = timeout_ms ? gmt_tracer__poll(s->tr, 0) : 0;
+
+		if (m < 0)
+			return m;
+		n += m;
+		now = now_ns();
 		add_rate_point(s, now);
 		s->last_rate = now;
 		if (s->gor && gmt_gor_session__tick(s->gor, now))

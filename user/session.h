@@ -89,7 +89,11 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
  * read and, when 0, set (announced on stderr; restored by __stop() or __free()).
  */
 int gmt_session__start(struct gmt_session *s, struct gmt_diag *d);
-/* Handles ring-buffer records for up to timeout_ms: records handled or -errno. */
+/*
+ * Handles ring-buffer records for up to timeout_ms: records handled or -errno.  Every
+ * 250 ms it also takes a sample (allocation rate, live goroutines), after reading all
+ * that the ring buffer holds, woken or not.
+ */
 int gmt_session__poll(struct gmt_session *s, int timeout_ms);
 /* Readable when records wait (epoll over several sessions). */
 int gmt_session__epoll_fd(const struct gmt_session *s);
