@@ -7,6 +7,8 @@
  * after SIGUSR2), and nothing left behind.  These load BPF: without root they fail.
  */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,5 +283,133 @@ Test(faults, target_execs, .timeout = 240)
 		  out);
 	cr_assert_eq(tu_field(out, "state_after"), 0, "no state file is left");
 	cr_assert_eq(tu_field(out, "fx_rc"), 0, "the new program runs to its end unharmed");
+	free(out);
+}
+
+/*
+ * Shell functions on a live target: rate PID ADDR reads the word at ADDR (the linker's
+ * address of runtime.MemProfileRate, from go tool nm) out of /proc/PID/mem; probed PID
+ * counts the bytes of the target's mapped text that differ from its file, which a
+ * uprobe's int3 does as long as it is in; probes PID counts the perf-event uprobes of
+ * any process that name its executable.
+ */
+#define TARGET_FUNCS                                                                     \
+	"rate() { python3 -c 'import sys; f = open(\"/proc/\" + sys.argv[1] + \"/mem\", " \
+	"\"rb\"); f.seek(int(sys.argv[2], 16)); print(int.from_bytes(f.read(8), "        \
+	"\"little\", signed=True))' $1 $2; }\n"                                          \
+	"probed() { python3 -c '\n"                                                      \
+	"import os, sys\n"                                                               \
+	"p = sys.argv[1]; exe = os.readlink(\"/proc/\" + p + \"/exe\"); n = 0\n"         \
+	"mem = open(\"/proc/\" + p + \"/mem\", \"rb\"); f = open(exe, \"rb\")\n"         \
+	"for l in open(\"/proc/\" + p + \"/maps\"):\n"                                   \
+	"    a = l.split()\n"                                                            \
+	"    if len(a) > 5 and a[1].startswith(\"r-x\") and a[5] == exe:\n"              \
+	"        s, e = (int(x, 16) for x in a[0].split(\"-\"))\n"                       \
+	"        mem.seek(s); f.seek(int(a[2], 16))\n"                                   \
+	"        n += sum(x != y for x, y in zip(mem.read(e - s), f.read(e - s)))\n"     \
+	"print(n)' $1; }\n"                                                              \
+	"probes() { bpftool perf show 2>/dev/null | grep -c \"filename /proc/$1/exe \"; }\n"
+
+/*
+ * Every error path of a session's setup, with records in flight.  GMT_FAULT makes one
+ * step fail while gcwork churns (hundreds of GC cycles a second, 512 KiB allocations
+ * that sampled mode samples at once): before the fix, the GC probes were still in
+ * while the ring buffer was drained, and a GC record reached the freed GC timeline
+ * (SIGSEGV, or a use after free under ASan).  Each case must give one error line and
+ * exit 1, leave the target running, its MemProfileRate 0 again (read out of its memory),
+ * no state file, no uprobe in its text.  -v reports how many records the teardown
+ * drained: where the failing step comes long after the first probes (a BPF object
+ * loaded in between, or the rate raised), there must have been some.
+ */
+struct setup_fault {
+	char mode[8], step[16]; /* arrays: the parameters are copied into each test's process */
+	bool records;	   /* records were waiting when it failed, for sure */
+	bool rate_written; /* the target's rate had been raised when it failed */
+};
+
+static struct setup_fault setup_faults[] = {
+	{ "exact", "tracer", false, false },	  { "exact", "gc", false, false },
+	{ "exact", "goroutines", true, false },	  { "exact", "release", true, false },
+	{ "exact", "poll", false, false },	  { "sampled", "tracer", false, false },
+	{ "sampled", "gc", false, false },	  { "sampled", "goroutines", true, false },
+	{ "sampled", "release", true, false },	  { "sampled", "rate", true, true },
+	{ "sampled", "sampler", true, true },	  { "sampled", "poll", false, true },
+};
+
+ParameterizedTestParameters(faults, setup_step_fails)
+{
+	return cr_make_param_array(struct setup_fault, setup_faults,
+				   sizeof(setup_faults) / sizeof(setup_faults[0]));
+}
+
+ParameterizedTest(struct setup_fault *f, faults, setup_step_fails, .timeout = 180)
+{
+	const char *fx = tu_fixture("gcwork", "go126", "exe");
+	char want[128];
+	char *out = tu_script(
+		"FX=%s MODE=%s STEP=%s\n" TARGET_FUNCS
+		"addr=$(%s tool nm $FX | awk '$3 == \"runtime.MemProfileRate\" {print $1}')\n"
+		"d=$(mktemp -d); $FX -mode churn -scale 1000000 > /dev/null & p=$!\n"
+		/* The runtime zeroes the rate as it starts (the binary has no pprof). */
+		"until [ \"$(rate $p $addr 2>/dev/null)\" = 0 ]; do sleep 0.01; done\n"
+		"GMT_FAULT=$STEP $GMT record -v --goroutines --mode $MODE -o $d/out -p $p "
+		"> $d/gmt.err 2>&1; echo gmt_rc=$?\n"
+		"echo errors=$(grep -c '^gomemtrace: error:' $d/gmt.err)\n"
+		"grep '^gomemtrace: error:\\|MemProfileRate\\|teardown' $d/gmt.err\n"
+		"echo drained=$(sed -n 's/.*teardown: \\([0-9]*\\) records.*/\\1/p' $d/gmt.err)\n"
+		"echo rate_after=$(rate $p $addr) probed=$(probed $p) probes=$(probes $p)\n"
+		"echo state_after=$(ls $GMT_STATE_DIR | wc -l)\n"
+		"kill -0 $p && echo alive=1\n"
+		"kill $p; wait $p; rm -rf $d",
+		fx, f->mode, f->step, tu_go());
+
+	if (!strcmp(f->step, "poll"))
+		snprintf(want, sizeof(want), "gomemtrace: error: ring buffer: %s\n",
+			 strerror(ENOMEM));
+	else
+		snprintf(want, sizeof(want),
+			 "gomemtrace: error: GMT_FAULT: injected failure at step %s\n", f->step);
+	cr_assert_eq(tu_field(out, "gmt_rc"), 1, "%s/%s: exit 1, no crash:\n%s", f->mode,
+		     f->step, out);
+	cr_assert(has(out, want), "%s/%s: says why:\n%s", f->mode, f->step, out);
+	cr_assert_eq(tu_field(out, "errors"), 1, "in one error line:\n%s", out);
+	cr_assert_eq(tu_field(out, "alive"), 1, "the target runs on");
+	cr_assert_eq(tu_field(out, "rate_after"), 0, "its MemProfileRate is 0 again:\n%s", out);
+	cr_assert_eq(tu_field(out, "state_after"), 0, "no state file is left:\n%s", out);
+	cr_assert_eq(tu_field(out, "probed"), 0, "no uprobe is left in its text:\n%s", out);
+	cr_assert_eq(tu_field(out, "probes"), 0, "bpftool lists none on it:\n%s", out);
+	if (f->records)
+		cr_assert_gt(tu_field(out, "drained"), 0,
+			     "%s/%s: records were in flight when it failed:\n%s", f->mode, f->step,
+			     out);
+	if (f->rate_written)
+		cr_assert(has(out, "gomemtrace sets it to") && has(out, "restored to 0"),
+			  "%s/%s: the rate had been raised, and was restored:\n%s", f->mode,
+			  f->step, out);
+	free(out);
+}
+
+/* Launch mode: the command is gomemtrace's, so a failed setup ends it too. */
+Test(faults, setup_fails_in_launch_mode, .timeout = 120)
+{
+	const char *fx = tu_fixture("gcwork", "go126", "exe");
+	char *out = tu_script(
+		"FX=%s\nd=$(mktemp -d)\n"
+		"GMT_FAULT=sampler $GMT record --goroutines -o $d/out -- $FX -mode churn "
+		"-scale 1000000 > /dev/null 2> $d/gmt.err; echo gmt_rc=$?\n"
+		"cat $d/gmt.err; echo errors=$(grep -c '^gomemtrace: error:' $d/gmt.err)\n"
+		"p=$(sed -n 's/.* in PID \\([0-9]*\\): gomemtrace sets it.*/\\1/p' $d/gmt.err)\n"
+		"echo launched=$p; kill -0 $p 2>/dev/null || echo gone=1\n"
+		"echo state_after=$(ls $GMT_STATE_DIR | wc -l); rm -rf $d",
+		fx);
+
+	cr_assert_eq(tu_field(out, "gmt_rc"), 1, "exit 1, no crash:\n%s", out);
+	cr_assert(has(out, "error: GMT_FAULT: injected failure at step sampler"),
+		  "says why:\n%s", out);
+	cr_assert_eq(tu_field(out, "errors"), 1, "in one error line:\n%s", out);
+	cr_assert(has(out, "restored to 0"), "the rate it had raised is restored:\n%s", out);
+	cr_assert_gt(tu_field(out, "launched"), 0, "the command was started:\n%s", out);
+	cr_assert_eq(tu_field(out, "gone"), 1, "and is ended with the recording");
+	cr_assert_eq(tu_field(out, "state_after"), 0, "no state file is left");
 	free(out);
 }

@@ -399,17 +399,25 @@ static void read_counters(struct gmt_gc_session *s)
 	free(vals);
 }
 
+void gmt_gc_session__detach(struct gmt_gc_session *s)
+{
+	if (!s)
+		return;
+	/* Before any probe goes: the sequence ends for all of them at once. */
+	if (s->skel && s->skel->bss)
+		__atomic_store_n(&s->skel->bss->enabled, 0, __ATOMIC_RELEASE);
+	for (size_t i = 0; i < s->nlinks; i++)
+		bpf_link__destroy(s->links[i]);
+	s->nlinks = 0;
+}
+
 void gmt_gc_session__stop(struct gmt_gc_session *s, uint64_t end_ns)
 {
 	if (!s || s->stopped)
 		return;
 	s->stopped = true;
 	s->end_ns = end_ns;
-	/* Before any probe goes: the sequence ends for all of them at once. */
-	__atomic_store_n(&s->skel->bss->enabled, 0, __ATOMIC_RELEASE);
-	for (size_t i = 0; i < s->nlinks; i++)
-		bpf_link__destroy(s->links[i]);
-	s->nlinks = 0;
+	gmt_gc_session__detach(s);
 	read_counters(s);
 	if (s->counters[GMT_CNT_GC_RB_DROPS])
 		pr_warn("GC: %llu GC records lost: the ring buffer was full (--ringbuf-mb); the "
@@ -556,8 +564,7 @@ void gmt_gc_session__free(struct gmt_gc_session *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nlinks; i++)
-		bpf_link__destroy(s->links[i]);
+	gmt_gc_session__detach(s);
 	free(s->links);
 	gc_bpf__destroy(s->skel);
 	gmt_gc_timeline__free(s->tl);

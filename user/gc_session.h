@@ -54,6 +54,11 @@ int gmt_gc_session__on_record(struct gmt_gc_session *s, const void *data, size_t
  */
 void gmt_gc_session__stop(struct gmt_gc_session *s, uint64_t end_ns);
 /*
+ * Only removes the probes, saying nothing (error paths; __stop() and __free() do it
+ * too).  GC records already written stay in the ring buffer until it is drained.
+ */
+void gmt_gc_session__detach(struct gmt_gc_session *s);
+/*
  * Writes gc.txt and gc.json into dir (atomically); alloc_rate points may be NULL.
  * Allocation-rate counter track: pairs of (ts_ns, bytes/s), n points.
  */

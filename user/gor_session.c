@@ -297,6 +297,9 @@ void gmt_gor_session__free(struct gmt_gor_session *s)
 {
 	if (!s)
 		return;
+	/* An error path of __start() comes here with the probes in and enabled. */
+	if (s->skel && s->skel->bss)
+		__atomic_store_n(&s->skel->bss->enabled, 0, __ATOMIC_RELEASE);
 	for (size_t i = 0; i < s->nlinks; i++)
 		bpf_link__destroy(s->links[i]);
 	free(s->links);

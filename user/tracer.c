@@ -214,14 +214,13 @@ int gmt_tracer__poll(struct gmt_tracer *t, int timeout_ms)
 	return n == -EINTR ? 0 : n;
 }
 
-void gmt_tracer__detach(struct gmt_tracer *t)
+int gmt_tracer__detach(struct gmt_tracer *t)
 {
 	for (size_t i = 0; i < t->nlinks; i++)
 		bpf_link__destroy(t->links[i]);
 	t->nlinks = 0;
 	/* Whatever the probes wrote before they went away. */
-	if (t->rb)
-		ring_buffer__consume(t->rb);
+	return t->rb ? ring_buffer__consume(t->rb) : 0;
 }
 
 int gmt_tracer__counters(struct gmt_tracer *t, uint64_t out[GMT_CNT__MAX])
@@ -301,7 +300,14 @@ void gmt_tracer__free(struct gmt_tracer *t)
 {
 	if (!t)
 		return;
-	gmt_tracer__detach(t);
+	/*
+	 * Probes off, and what they wrote is dropped, not handed to on_record: its consumers
+	 * may be gone by now (the error paths of gmt_tracer__open() and of the session).
+	 * Whoever wants those records calls gmt_tracer__detach() first.
+	 */
+	for (size_t i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i]);
+	t->nlinks = 0;
 	ring_buffer__free(t->rb);
 	gomemtrace_bpf__destroy(t->skel);
 	free(t->links);
