@@ -413,3 +413,103 @@ Test(faults, setup_fails_in_launch_mode, .timeout = 120)
 	cr_assert_eq(tu_field(out, "state_after"), 0, "no state file is left");
 	free(out);
 }
+
+/*
+ * `info` says per binary whether each way of tracing works, and why not: what it says
+ * must be what `record` does.  A mode it says works must trace (its own figure in
+ * summary.json above 0); one it says does not must fail with the same reason in one
+ * line (GC tracing: the same warning, then allocations only).  gcwork-go125 is a
+ * release whose runtime.g layout gomemtrace does not know: goroutine tracking must be
+ * refused there, also in the field report's setting (default sampled mode, GC on,
+ * the target collecting garbage), which crashed before.
+ */
+static void info_matches_record(const char *fx, bool go125)
+{
+	static const char *const modes[] = { "exact", "sampled", "gc", "goroutines" };
+	char *out = tu_script(
+		"FX=%s\nd=$(mktemp -d)\n"
+		"$GMT info --json $FX | python3 -c '\n"
+		"import json, sys\n"
+		"for k, m in json.load(sys.stdin)[\"modes\"].items():\n"
+		"    print(\"info_\" + k + \"=\" + str(int(m[\"works\"])))\n"
+		"    if not m[\"works\"]: print(\"reason_\" + k + \": \" + m[\"reason\"])'\n"
+		"$FX -mode churn -scale 1000000 > /dev/null & p=$!\n"
+		"until [ \"$(readlink /proc/$p/exe)\" = \"$(readlink -f $FX)\" ]; do sleep 0.01; "
+		"done\n"
+		"run() { m=$1; f=$2; shift 2; $GMT record -d 1 -o $d/$m -p $p \"$@\" > /dev/null "
+		"2> $d/$m.err; echo rc_$m=$?\n"
+		"  grep '^gomemtrace: error:\\|tracing allocations only' $d/$m.err | "
+		"sed \"s/^/line_$m: /\"\n"
+		"  echo errors_$m=$(grep -c '^gomemtrace: error:' $d/$m.err)\n"
+		"  [ -f $d/$m/summary.json ] && python3 -c 'import json, sys; s = "
+		"json.load(open(sys.argv[1])); print(\"fig_\" + sys.argv[2] + \"=\" + "
+		"str(s.get(sys.argv[3], 0)))' $d/$m/summary.json $m $f; }\n"
+		"run exact allocs --mode exact --no-gc\n"
+		"run sampled samples --mode sampled --no-gc\n"
+		"run gc gc_cycles --mode exact\n"
+		"run goroutines goroutines_live --mode exact --no-gc --goroutines\n"
+		"run field x --goroutines\n"
+		"kill -0 $p && echo alive=1; kill $p; wait $p; rm -rf $d",
+		fx);
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		char key[64], line[400];
+		const char *r;
+
+		snprintf(key, sizeof(key), "info_%s", modes[i]);
+		if (tu_field(out, key)) {
+			snprintf(key, sizeof(key), "rc_%s", modes[i]);
+			cr_expect_eq(tu_field(out, key), 0, "%s: info says %s works: it traces:\n%s",
+				     fx, modes[i], out);
+			snprintf(key, sizeof(key), "fig_%s", modes[i]);
+			cr_expect_gt(tu_field(out, key), 0, "%s: %s: traced something:\n%s", fx,
+				     modes[i], out);
+			continue;
+		}
+		snprintf(key, sizeof(key), "reason_%s: ", modes[i]);
+		r = strstr(out, key);
+		cr_assert(r, "%s: info gives the reason %s does not work:\n%s", fx, modes[i], out);
+		r += strlen(key);
+		if (!strcmp(modes[i], "gc")) {
+			snprintf(line, sizeof(line), "line_gc: gomemtrace: warning: %.*s; tracing "
+				 "allocations only\n", (int)strcspn(r, "\n"), r);
+			cr_expect_eq(tu_field(out, "rc_gc"), 0, "without GC, allocations are traced");
+		} else {
+			snprintf(line, sizeof(line), "line_%s: gomemtrace: error: %.*s\n", modes[i],
+				 (int)strcspn(r, "\n"), r);
+			snprintf(key, sizeof(key), "rc_%s", modes[i]);
+			cr_expect_eq(tu_field(out, key), 1, "%s: %s refused, exit 1:\n%s", fx,
+				     modes[i], out);
+			snprintf(key, sizeof(key), "errors_%s", modes[i]);
+			cr_expect_eq(tu_field(out, key), 1, "in one line");
+		}
+		cr_expect(has(out, line), "%s: record says what info said: %s\n%s", fx, line,
+			  out);
+	}
+	if (go125) {
+		const char *r = strstr(out, "reason_goroutines: ");
+
+		cr_assert_eq(tu_field(out, "info_goroutines"), 0,
+			     "go1.25's runtime.g is not known: info says so:\n%s", out);
+		cr_expect_eq(tu_field(out, "rc_field"), 1, "record --goroutines: exit 1, no crash");
+		cr_expect(r && !strncmp(r + strlen("reason_goroutines: "),
+					"goroutine tracking: the layout of runtime.g in go1.25", 53),
+			  "the reason:\n%s", out);
+		cr_expect(has(out, "line_field: gomemtrace: error: goroutine tracking: the layout "
+				   "of runtime.g in go1.25"),
+			  "with GC on, on a target collecting garbage, the same error:\n%s", out);
+	}
+	cr_expect_eq(tu_field(out, "alive"), 1, "the target runs on");
+	free(out);
+}
+
+Test(faults, info_modes_match_record_go125, .timeout = 240)
+{
+	info_matches_record(tu_fixture("gcwork-go125-exe", NULL, NULL), true);
+}
+
+Test(faults, info_modes_match_record, .timeout = 240)
+{
+	info_matches_record(tu_fixture("gcwork", "go126", "exe"), false);
+	info_matches_record(tu_fixture("gcwork", "go119", "nosh"), false);
+}

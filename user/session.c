@@ -364,6 +364,46 @@ int gmt_session_preflight(const struct gmt_session_opts *o, struct gmt_diag *d)
 	return err;
 }
 
+int gmt_session_check_modes(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
+			    struct gmt_mode_check m[GMT_MODE__COUNT])
+{
+	static const char *const names[] = { "exact", "sampled", "gc", "goroutines" };
+	struct gmt_memrate_vars mv;
+
+	for (int i = 0; i < GMT_MODE__COUNT; i++) {
+		struct gmt_diag d = {};
+		int err;
+
+		memset(&m[i], 0, sizeof(m[i]));
+		m[i].name = names[i];
+		/* In the order gmt_session__open() meets them, so the first error is its own. */
+		switch (i) {
+		case GMT_MODE_EXACT:
+			err = gmt_tracer_check(plan, true, false, &d);
+			break;
+		case GMT_MODE_SAMPLED:
+			err = gmt_memrate_find(gb, 0, &mv, &d);
+			if (!err)
+				err = gmt_tracer_check(plan, false, true, &d);
+			break;
+		case GMT_MODE_GC:
+			err = gmt_gc_session_check(gb, plan, m[i].unavailable,
+						   sizeof(m[i].unavailable), &d);
+			break;
+		default:
+			err = gmt_gor_session_check(gb, plan, m[i].unavailable,
+						    sizeof(m[i].unavailable), &d);
+			break;
+		}
+		if (err == -ENOMEM)
+			return err;
+		m[i].works = !err;
+		if (err)
+			snprintf(m[i].why, sizeof(m[i].why), "%s", gmt_diag_msg(&d, err));
+	}
+	return 0;
+}
+
 /* Messages about /proc/PID/exe name the program the user knows instead. */
 static void name_exe(const struct gmt_target *t, struct gmt_diag *d)
 {

@@ -119,6 +119,29 @@ static bool is_pow2(uint32_t v)
 	return v && !(v & (v - 1));
 }
 
+int gmt_tracer_check(const struct gmt_hookplan *plan, bool alloc, bool sampled,
+		     struct gmt_diag *d)
+{
+	if (alloc && !gmt_hookplan_find(plan, GMT_HOOK_MALLOCGC))
+		return gmt_diag_set(d, -ENOENT, "runtime.mallocgc is not in this binary");
+	if (alloc && sampled)
+		return gmt_diag_set(d, -EINVAL, "exact and sampled mode exclude each other");
+	if (sampled) {
+		static const enum gmt_hook_id need[] = { GMT_HOOK_MPROF_MALLOC,
+							 GMT_HOOK_SETPROFILEBUCKET,
+							 GMT_HOOK_MPROF_FREE };
+
+		/* Without all three the in-use join is wrong, not just incomplete. */
+		for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+			if (!gmt_hookplan_find(plan, need[i]))
+				return gmt_diag_set(d, -ENOENT,
+						    "the heap sampler's hooks (mProf_Malloc, "
+						    "setprofilebucket, mProf_Free) are not all in "
+						    "this binary: try --mode exact");
+	}
+	return 0;
+}
+
 int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 		     struct gmt_diag *d)
 {
@@ -129,23 +152,9 @@ int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 	*out = NULL;
 	if (!is_pow2(o->ringbuf_mb) || o->max_depth < 1 || o->max_depth > GMT_MAX_STACK)
 		return gmt_diag_set(d, -EINVAL, "invalid tracer options");
-	if (o->alloc && !mallocgc)
-		return gmt_diag_set(d, -ENOENT, "runtime.mallocgc is not in this binary");
-	if (o->alloc && o->sampled)
-		return gmt_diag_set(d, -EINVAL, "exact and sampled mode exclude each other");
-	if (o->sampled) {
-		static const enum gmt_hook_id need[] = { GMT_HOOK_MPROF_MALLOC,
-							 GMT_HOOK_SETPROFILEBUCKET,
-							 GMT_HOOK_MPROF_FREE };
-
-		/* Without all three the in-use join is wrong, not just incomplete. */
-		for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-			if (!gmt_hookplan_find(o->plan, need[i]))
-				return gmt_diag_set(d, -ENOENT,
-						    "the heap sampler's hooks (mProf_Malloc, "
-						    "setprofilebucket, mProf_Free) are not all in "
-						    "this binary: try --mode exact");
-	}
+	err = gmt_tracer_check(o->plan, o->alloc, o->sampled, d);
+	if (err)
+		return err;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;

@@ -37,6 +37,12 @@ struct gmt_tracer_opts {
 /* libbpf's messages through our log levels (its warnings only with -v). */
 void gmt_tracer_set_log(void);
 
+/*
+ * What the binary must have for alloc (exact mode) or sampled probes, checked from its
+ * hook plan alone: __open() runs it first, `info` to say whether a mode will work.
+ */
+int gmt_tracer_check(const struct gmt_hookplan *plan, bool alloc, bool sampled,
+		     struct gmt_diag *d);
 int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 		     struct gmt_diag *d);
 /* Consumes ring-buffer records for up to timeout_ms (0: what is there, without waiting
