@@ -287,30 +287,6 @@ Test(faults, target_execs, .timeout = 240)
 }
 
 /*
- * Shell functions on a live target: rate PID ADDR reads the word at ADDR (the linker's
- * address of runtime.MemProfileRate, from go tool nm) out of /proc/PID/mem; probed PID
- * counts the bytes of the target's mapped text that differ from its file, which a
- * uprobe's int3 does as long as it is in; probes PID counts the perf-event uprobes of
- * any process that name its executable.
- */
-#define TARGET_FUNCS                                                                     \
-	"rate() { python3 -c 'import sys; f = open(\"/proc/\" + sys.argv[1] + \"/mem\", " \
-	"\"rb\"); f.seek(int(sys.argv[2], 16)); print(int.from_bytes(f.read(8), "        \
-	"\"little\", signed=True))' $1 $2; }\n"                                          \
-	"probed() { python3 -c '\n"                                                      \
-	"import os, sys\n"                                                               \
-	"p = sys.argv[1]; exe = os.readlink(\"/proc/\" + p + \"/exe\"); n = 0\n"         \
-	"mem = open(\"/proc/\" + p + \"/mem\", \"rb\"); f = open(exe, \"rb\")\n"         \
-	"for l in open(\"/proc/\" + p + \"/maps\"):\n"                                   \
-	"    a = l.split()\n"                                                            \
-	"    if len(a) > 5 and a[1].startswith(\"r-x\") and a[5] == exe:\n"              \
-	"        s, e = (int(x, 16) for x in a[0].split(\"-\"))\n"                       \
-	"        mem.seek(s); f.seek(int(a[2], 16))\n"                                   \
-	"        n += sum(x != y for x, y in zip(mem.read(e - s), f.read(e - s)))\n"     \
-	"print(n)' $1; }\n"                                                              \
-	"probes() { bpftool perf show 2>/dev/null | grep -c \"filename /proc/$1/exe \"; }\n"
-
-/*
  * Every error path of a session's setup, with records in flight.  GMT_FAULT makes one
  * step fail while gcwork churns (hundreds of GC cycles a second, 512 KiB allocations
  * that sampled mode samples at once): before the fix, the GC probes were still in
@@ -347,7 +323,7 @@ ParameterizedTest(struct setup_fault *f, faults, setup_step_fails, .timeout = 18
 	const char *fx = tu_fixture("gcwork", "go126", "exe");
 	char want[128];
 	char *out = tu_script(
-		"FX=%s MODE=%s STEP=%s\n" TARGET_FUNCS
+		"FX=%s MODE=%s STEP=%s\n" TU_TARGET_FUNCS
 		"addr=$(%s tool nm $FX | awk '$3 == \"runtime.MemProfileRate\" {print $1}')\n"
 		"d=$(mktemp -d); $FX -mode churn -scale 1000000 > /dev/null & p=$!\n"
 		/* The runtime zeroes the rate as it starts (the binary has no pprof). */
