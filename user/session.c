@@ -436,8 +436,8 @@ static int fault(const struct gmt_session *s, const char *step, struct gmt_diag 
 
 		if ((size_t)(end - f) >= n && !strncmp(f, step, n) &&
 		    (f + n == end || (f[n] == '@' && atoi(f + n + 1) == (int)s->t->pid)))
-			return gmt_diag_set(d, step[0] == 'p' ? -ENOMEM : -EIO,
-					    "GMT_FAULT: injected failure at step %s", step);
+			return gmt_diag_set(d, -EIO, "GMT_FAULT: injected failure at step %s",
+					    step);
 		f = *end ? end + 1 : end;
 	}
 	return 0;
