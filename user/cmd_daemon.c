@@ -49,6 +49,9 @@ static const char daemon_usage[] =
 	"      --exe PATH         every process running this executable, also ones started\n"
 	"                         later (found within a second; a replaced file is followed)\n"
 	"      --comm NAME        every process with this name (/proc/PID/comm, 15 chars)\n"
+	"A -p target that cannot be traced is said in one line and skipped, and the others\n"
+	"are served; only when there is nothing at all to trace (no -p target can be traced\n"
+	"and there is no --exe/--comm) does the daemon exit 1.\n"
 	"\n"
 	"Output:\n"
 	"  -o, --output-dir DIR   where the profile sets go (default ./gomemtrace-daemon)\n"
@@ -95,7 +98,9 @@ static const char daemon_usage[] =
 	"SIGINT write the last interval, restore every target's MemProfileRate, detach and\n"
 	"exit 0.  A target that exits gets its last interval written and is dropped; a PID\n"
 	"reused by another program, or a target that exec'd another binary, is recognized\n"
-	"(start time and executable) and treated as a new process.\n"
+	"(start time and executable) and treated as a new process.  A target that cannot\n"
+	"be traced, at attach or later, is let go of (probes off, rate restored) and\n"
+	"logged; the daemon goes on with the others.\n"
 	"\n"
 	"Never harms the targets: nothing is written into them except runtime.MemProfileRate,\n"
 	"and only when it is 0 (binaries that do not link the heap profiler): announced,\n"
@@ -144,7 +149,7 @@ struct daemon {
 	size_t nskip, capskip;
 	int epfd;
 	bool only_pids;
-	bool starting; /* attaching the -p targets: a failure is fatal */
+	bool starting; /* attaching the -p targets: a failure is the user's error */
 	uint64_t last_ts_ms; /* last directory timestamp, to keep names unique */
 	char metrics_path[4096];
 };
@@ -551,15 +556,17 @@ static int add_target(void *ctx, const struct gmt_proc_id *id)
 	if (!err)
 		err = push((void **)&dm->t, &dm->nt, &dm->cap, sizeof(dt), &dt);
 	if (err) {
-		/* A -p target that cannot be traced is the user's error; found ones are not. */
-		if (dm->starting) {
-			pr_err("PID %d (%s) cannot be traced: %s\n", (int)id->pid, id->comm,
+		/*
+		 * One target that cannot be traced never stops the others: it is said in one
+		 * line (an error for a -p target, which the user named) and skipped.  Its
+		 * session is gone, probes and rate included, before anything else happens.
+		 */
+		if (dm->starting)
+			pr_err("PID %d (%s) cannot be traced: %s; skipped\n", (int)id->pid, id->comm,
 			       gmt_diag_msg(&d, err));
-			free_target(dt);
-			return -EINVAL;
-		}
-		pr_warn("PID %d (%s): not traced: %s\n", (int)id->pid, id->comm,
-			gmt_diag_msg(&d, err));
+		else
+			pr_warn("PID %d (%s): not traced: %s\n", (int)id->pid, id->comm,
+				gmt_diag_msg(&d, err));
 		free_target(dt);
 		if (push((void **)&dm->skip, &dm->nskip, &dm->capskip, sizeof(struct skip), id))
 			return -ENOMEM;
@@ -735,7 +742,7 @@ int cmd_daemon(int argc, char **argv)
 		pr_err("epoll: %s\n", strerror(errno));
 		goto out;
 	}
-	/* -p targets: each must be traceable, or the daemon does not start. */
+	/* -p targets: one that cannot be traced is said and skipped; the others are served. */
 	dm.starting = true;
 	for (size_t i = 0; i < dm.o.npids; i++) {
 		struct gmt_proc_id id;
@@ -744,13 +751,20 @@ int cmd_daemon(int argc, char **argv)
 		if (!err)
 			err = gmt_proc_identity(dm.o.pids[i], &id);
 		if (err) {
-			pr_err("%s\n", gmt_diag_msg(&d, err));
+			pr_err("%s; skipped\n", gmt_diag_msg(&d, err));
+			continue;
+		}
+		if (add_target(&dm, &id) == -ENOMEM) {
+			pr_err("out of memory\n");
 			goto out;
 		}
-		if (add_target(&dm, &id))
-			goto out; /* add_target said why */
 	}
 	dm.starting = false;
+	if (dm.only_pids && !dm.nt) {
+		pr_err("none of the -p targets can be traced, and there is no --exe or --comm: "
+		       "nothing to do\n");
+		goto out;
+	}
 	pr_info("daemon: %zu targets by PID, %zu executables, %zu names; a profile set every "
 		"%g s into %s/\n", dm.o.npids, dm.o.nexes, dm.o.ncomms, dm.o.interval_s,
 		dm.o.outdir);
@@ -774,8 +788,10 @@ int cmd_daemon(int argc, char **argv)
 		epoll_wait(dm.epfd, evs, 16, 100);
 		for (size_t i = 0; i < dm.nt; i++) {
 			err = gmt_session__poll(dm.t[i]->s, 0);
-			if (err == -ENOMEM) {
-				pr_err("PID %d: out of memory\n", (int)dm.t[i]->t.pid);
+			if (err < 0) {
+				/* This target only: the others are served on. */
+				pr_err("PID %d: %s\n", (int)dm.t[i]->t.pid,
+				       err == -ENOMEM ? "out of memory" : strerror(-err));
 				drop_target(&dm, i, "cannot be traced on");
 				i--;
 			}

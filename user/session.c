@@ -62,6 +62,7 @@ struct gmt_session {
 	uint64_t rate;
 	bool rate_written;
 	bool stopped;
+	bool closing; /* being freed: records are no one's any more (gmt_session__free) */
 	uint64_t bad_records;
 	uint64_t sampler_records; /* heap-sampler records received (all three kinds) */
 	uint64_t start_ns, start_wall_ns, end_ns, last_rate;
@@ -163,6 +164,8 @@ static int on_record(void *ctx, const void *data, size_t size)
 	struct gmt_session *s = ctx;
 	const struct gmt_rec_hdr *h = data;
 
+	if (s->closing)
+		return 0;
 	if (size < sizeof(*h)) {
 		s->bad_records++;
 		return 0;
@@ -361,6 +364,46 @@ int gmt_session_preflight(const struct gmt_session_opts *o, struct gmt_diag *d)
 	return err;
 }
 
+int gmt_session_check_modes(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
+			    struct gmt_mode_check m[GMT_MODE__COUNT])
+{
+	static const char *const names[] = { "exact", "sampled", "gc", "goroutines" };
+	struct gmt_memrate_vars mv;
+
+	for (int i = 0; i < GMT_MODE__COUNT; i++) {
+		struct gmt_diag d = {};
+		int err;
+
+		memset(&m[i], 0, sizeof(m[i]));
+		m[i].name = names[i];
+		/* In the order gmt_session__open() meets them, so the first error is its own. */
+		switch (i) {
+		case GMT_MODE_EXACT:
+			err = gmt_tracer_check(plan, true, false, &d);
+			break;
+		case GMT_MODE_SAMPLED:
+			err = gmt_memrate_find(gb, 0, &mv, &d);
+			if (!err)
+				err = gmt_tracer_check(plan, false, true, &d);
+			break;
+		case GMT_MODE_GC:
+			err = gmt_gc_session_check(gb, plan, m[i].unavailable,
+						   sizeof(m[i].unavailable), &d);
+			break;
+		default:
+			err = gmt_gor_session_check(gb, plan, m[i].unavailable,
+						    sizeof(m[i].unavailable), &d);
+			break;
+		}
+		if (err == -ENOMEM)
+			return err;
+		m[i].works = !err;
+		if (err)
+			snprintf(m[i].why, sizeof(m[i].why), "%s", gmt_diag_msg(&d, err));
+	}
+	return 0;
+}
+
 /* Messages about /proc/PID/exe name the program the user knows instead. */
 static void name_exe(const struct gmt_target *t, struct gmt_diag *d)
 {
@@ -371,6 +414,33 @@ static void name_exe(const struct gmt_target *t, struct gmt_diag *d)
 		return;
 	snprintf(msg, sizeof(msg), "%.128s (PID %d)%s", t->path, (int)t->pid, d->msg + n);
 	memcpy(d->msg, msg, sizeof(msg));
+}
+
+/*
+ * For tests only: GMT_FAULT=STEP[@PID][,STEP[@PID]...] makes the setup step STEP fail
+ * as a real failure there would (in every target, or in PID only), so that the tests
+ * reach every error path of a session while its probes deliver records.  The steps, in
+ * the order they come: tracer (the allocation or sampler probes are in), gc (the GC
+ * probes are in), goroutines (the goroutine probes are in), release (tracing starts:
+ * a launched target runs), rate (sampled mode: the target's MemProfileRate was read,
+ * and written if it was 0), sampler (sampled mode: the last step of the start); and
+ * poll: the first poll that receives records fails as if out of memory.
+ */
+static int fault(const struct gmt_session *s, const char *step, struct gmt_diag *d)
+{
+	const char *f = getenv("GMT_FAULT");
+	size_t n = strlen(step);
+
+	while (f && *f) {
+		const char *end = f + strcspn(f, ",");
+
+		if ((size_t)(end - f) >= n && !strncmp(f, step, n) &&
+		    (f + n == end || (f[n] == '@' && atoi(f + n + 1) == (int)s->t->pid)))
+			return gmt_diag_set(d, -EIO, "GMT_FAULT: injected failure at step %s",
+					    step);
+		f = *end ? end + 1 : end;
+	}
+	return 0;
 }
 
 static void forget_stack(void *ctx, uint64_t id)
@@ -441,6 +511,8 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 		.btf_path = gmt_btf_path(o->btf),
 	};
 	err = gmt_tracer__open(&to, &s->tr, d);
+	if (!err)
+		err = fault(s, "tracer", d);
 	if (err)
 		goto fail;
 	if (!o->no_gc) {
@@ -455,7 +527,7 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 		if (err == -ENOENT) {
 			pr_warn("%s; tracing allocations only\n", d->msg);
 			d->msg[0] = 0;
-		} else if (err) {
+		} else if (err || (err = fault(s, "gc", d))) {
 			goto fail;
 		}
 	}
@@ -468,6 +540,8 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 		};
 
 		err = gmt_gor_session__start(&go, &s->gor, d);
+		if (!err)
+			err = fault(s, "goroutines", d);
 		if (err)
 			goto fail;
 	}
@@ -573,10 +647,14 @@ int gmt_session__start(struct gmt_session *s, struct gmt_diag *d)
 	s->iv_start_ns = s->start_ns;
 	s->iv_start_wall_ns = s->start_wall_ns;
 	err = gmt_target__release(s->t, d);
+	if (!err)
+		err = fault(s, "release", d);
 	if (err)
 		return err;
 	if (s->o.sampled) {
 		err = setup_rate(s, d);
+		if (!err)
+			err = fault(s, "rate", d);
 		if (err)
 			return err;
 		if (s->o.intervals)
@@ -588,6 +666,9 @@ int gmt_session__start(struct gmt_session *s, struct gmt_diag *d)
 		if (!s->sampled)
 			return gmt_diag_set(d, -ENOMEM, "out of memory");
 		gmt_sampled__set_typer(s->sampled, site_type, s);
+		err = fault(s, "sampler", d);
+		if (err)
+			return err;
 	}
 	pr_info("tracing PID %d (%s, %s%s) with %zu probes%s%s\n", (int)t->pid, t->comm,
 		s->gb->version, s->gb->stripped ? ", stripped" : "", gmt_session__nprobes(s),
@@ -602,6 +683,9 @@ int gmt_session__poll(struct gmt_session *s, int timeout_ms)
 {
 	int n = gmt_tracer__poll(s->tr, timeout_ms);
 	uint64_t now = now_ns();
+
+	if (n > 0 && fault(s, "poll", NULL))
+		return -ENOMEM;
 
 	if (n >= 0 && now - s->last_rate >= 250000000ULL) {
 		/*
@@ -1122,20 +1206,30 @@ void gmt_session__free(struct gmt_session *s)
 {
 	if (!s)
 		return;
-	/* Error paths come here without __stop(): the probes go and the rate is restored. */
-	if (!s->stopped)
+	/*
+	 * Error paths come here without __stop().  Every probe goes first (GC, goroutines,
+	 * allocations), then the ring buffer is drained while every consumer still lives,
+	 * then the rate is restored.  A GC probe left in while the allocation probes go
+	 * would go on writing records that reach the GC timeline after it is freed.
+	 */
+	if (!s->stopped) {
+		gmt_gc_session__detach(s->gc);
 		gmt_gor_session__stop(s->gor);
-	if (s->tr && !s->stopped)
-		gmt_tracer__detach(s->tr);
-	if (!s->stopped)
+		if (s->tr)
+			pr_debug("teardown: %d records drained after the probes went\n",
+				 gmt_tracer__detach(s->tr));
 		restore_rate(s);
-	gmt_memrate_guard__free(s->guard);
+	}
+	/* Nothing that is still on its way reaches what goes below. */
+	s->closing = true;
+	/* In reverse order of creation: __start()'s, then __open()'s. */
 	gmt_sampled__free(s->sampled);
-	gmt_agg__free(s->inuse_agg);
-	free(s->strip);
-	gmt_gc_session__free(s->gc);
+	gmt_memrate_guard__free(s->guard);
 	gmt_gor_session__free(s->gor);
+	gmt_gc_session__free(s->gc);
 	gmt_tracer__free(s->tr);
+	free(s->strip);
+	gmt_agg__free(s->inuse_agg);
 	gmt_agg__free(s->agg);
 	gmt_hookplan_free(&s->plan);
 	gmt_gobin__free(s->gb);

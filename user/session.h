@@ -21,6 +21,8 @@
 #include "gomemtrace.h"
 #include "metrics.h"
 
+struct gmt_gobin;
+struct gmt_hookplan;
 struct gmt_session;
 struct gmt_target;
 
@@ -77,6 +79,24 @@ int gmt_session_parse_opt(int c, const char *arg, struct gmt_session_opts *o,
  * target is touched: 0, or an error with its one-line reason in d.
  */
 int gmt_session_preflight(const struct gmt_session_opts *o, struct gmt_diag *d);
+
+/*
+ * What each way of tracing can do with a binary, from the binary alone: the checks
+ * gmt_session__open() (and the tracers it starts) run before anything is loaded, for
+ * `info`.  What depends on the process (privileges, a MemProfileRate of 0 with
+ * --no-write-target, a process that exits) is not in it.
+ */
+enum gmt_mode_kind { GMT_MODE_EXACT, GMT_MODE_SAMPLED, GMT_MODE_GC, GMT_MODE_GOROUTINES,
+		     GMT_MODE__COUNT };
+struct gmt_mode_check {
+	const char *name;	/* exact, sampled, gc, goroutines */
+	bool works;
+	char why[256];		/* when it does not: the session's one-line error */
+	char unavailable[2048]; /* when it works: what it lacks, one line each, or "" */
+};
+/* Fills m[]: 0, or -ENOMEM when a check could not run. */
+int gmt_session_check_modes(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
+			    struct gmt_mode_check m[GMT_MODE__COUNT]);
 
 /*
  * Reads t's binary, plans and attaches the probes.  t (attached or launched, see

@@ -119,6 +119,29 @@ static bool is_pow2(uint32_t v)
 	return v && !(v & (v - 1));
 }
 
+int gmt_tracer_check(const struct gmt_hookplan *plan, bool alloc, bool sampled,
+		     struct gmt_diag *d)
+{
+	if (alloc && !gmt_hookplan_find(plan, GMT_HOOK_MALLOCGC))
+		return gmt_diag_set(d, -ENOENT, "runtime.mallocgc is not in this binary");
+	if (alloc && sampled)
+		return gmt_diag_set(d, -EINVAL, "exact and sampled mode exclude each other");
+	if (sampled) {
+		static const enum gmt_hook_id need[] = { GMT_HOOK_MPROF_MALLOC,
+							 GMT_HOOK_SETPROFILEBUCKET,
+							 GMT_HOOK_MPROF_FREE };
+
+		/* Without all three the in-use join is wrong, not just incomplete. */
+		for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+			if (!gmt_hookplan_find(plan, need[i]))
+				return gmt_diag_set(d, -ENOENT,
+						    "the heap sampler's hooks (mProf_Malloc, "
+						    "setprofilebucket, mProf_Free) are not all in "
+						    "this binary: try --mode exact");
+	}
+	return 0;
+}
+
 int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 		     struct gmt_diag *d)
 {
@@ -129,23 +152,9 @@ int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 	*out = NULL;
 	if (!is_pow2(o->ringbuf_mb) || o->max_depth < 1 || o->max_depth > GMT_MAX_STACK)
 		return gmt_diag_set(d, -EINVAL, "invalid tracer options");
-	if (o->alloc && !mallocgc)
-		return gmt_diag_set(d, -ENOENT, "runtime.mallocgc is not in this binary");
-	if (o->alloc && o->sampled)
-		return gmt_diag_set(d, -EINVAL, "exact and sampled mode exclude each other");
-	if (o->sampled) {
-		static const enum gmt_hook_id need[] = { GMT_HOOK_MPROF_MALLOC,
-							 GMT_HOOK_SETPROFILEBUCKET,
-							 GMT_HOOK_MPROF_FREE };
-
-		/* Without all three the in-use join is wrong, not just incomplete. */
-		for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-			if (!gmt_hookplan_find(o->plan, need[i]))
-				return gmt_diag_set(d, -ENOENT,
-						    "the heap sampler's hooks (mProf_Malloc, "
-						    "setprofilebucket, mProf_Free) are not all in "
-						    "this binary: try --mode exact");
-	}
+	err = gmt_tracer_check(o->plan, o->alloc, o->sampled, d);
+	if (err)
+		return err;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
@@ -214,14 +223,13 @@ int gmt_tracer__poll(struct gmt_tracer *t, int timeout_ms)
 	return n == -EINTR ? 0 : n;
 }
 
-void gmt_tracer__detach(struct gmt_tracer *t)
+int gmt_tracer__detach(struct gmt_tracer *t)
 {
 	for (size_t i = 0; i < t->nlinks; i++)
 		bpf_link__destroy(t->links[i]);
 	t->nlinks = 0;
 	/* Whatever the probes wrote before they went away. */
-	if (t->rb)
-		ring_buffer__consume(t->rb);
+	return t->rb ? ring_buffer__consume(t->rb) : 0;
 }
 
 int gmt_tracer__counters(struct gmt_tracer *t, uint64_t out[GMT_CNT__MAX])
@@ -301,7 +309,14 @@ void gmt_tracer__free(struct gmt_tracer *t)
 {
 	if (!t)
 		return;
-	gmt_tracer__detach(t);
+	/*
+	 * Probes off, and what they wrote is dropped, not handed to on_record: its consumers
+	 * may be gone by now (the error paths of gmt_tracer__open() and of the session).
+	 * Whoever wants those records calls gmt_tracer__detach() first.
+	 */
+	for (size_t i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i]);
+	t->nlinks = 0;
 	ring_buffer__free(t->rb);
 	gomemtrace_bpf__destroy(t->skel);
 	free(t->links);
