@@ -37,7 +37,9 @@ static const char record_usage[] =
 	"\n"
 	"Options:\n"
 	"  -p, --pid PID          trace this running process\n"
-	"  -d, --duration SECS    stop after SECS seconds (default: until Ctrl-C or exit)\n"
+	"  -d, --duration DUR     stop after DUR: 30s, 1m30s, 1.5h, 300ms (Go's units ns,\n"
+	"                         us, ms, s, m, h; a bare number is seconds; default: until\n"
+	"                         Ctrl-C or the target's exit)\n"
 	"  -o, --output DIR       output directory (default gomemtrace-COMM-PID-TIMESTAMP)\n"
 	"      --mode MODE        sampled (default): probe Go's own heap sampler (a few\n"
 	"                         thousand hits a second), estimates like pprof, plus the\n"
@@ -101,7 +103,6 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{},
 	};
 	uint64_t v;
-	char *end;
 	int c;
 
 	*o = (struct record_opts){ .mode = MODE_SAMPLED,
@@ -118,12 +119,12 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			}
 			break;
 		case 'd':
-			errno = 0;
-			o->duration_s = strtod(optarg, &end);
-			if (errno || *end || !(o->duration_s > 0) || o->duration_s > 1e9) {
-				pr_err("invalid duration '%s' (seconds, > 0)\n", optarg);
+			if (gmt_parse_duration(optarg, 1, 1000000000 * GMT_NS_PER_S, &v)) {
+				pr_err("invalid duration '%s' (e.g. 30s, 1m30s, 1.5h, 300ms; a bare "
+				       "number is seconds)\n", optarg);
 				return 2;
 			}
+			o->duration_s = v / 1e9;
 			break;
 		case 'o':
 			o->outdir = optarg;
