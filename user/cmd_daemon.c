@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "goroutines.h"
 #include "log.h"
 #include "memrate.h"
 #include "metrics.h"
@@ -399,6 +400,13 @@ static void metrics_add(struct dtarget *dt, const struct gmt_interval *iv)
 	m->records_dropped_total += iv->drops;
 	m->samples_dropped_total = iv->samples_dropped; /* cumulative already */
 	m->intervals_total++;
+	if (gmt_session__goroutines(dt->s)) {
+		struct gmt_gor_stats gs;
+
+		gmt_goroutines__stats(gmt_session__goroutines(dt->s), &gs);
+		m->has_goroutines = true;
+		m->goroutines = gs.live;
+	}
 }
 
 /*
@@ -463,8 +471,8 @@ static void write_metrics(struct daemon *dm)
 	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = 0;
-	if (gmt_write_file_atomic(slash ? dir : ".", slash ? slash + 1 : dm->metrics_path,
-				  w_metrics, dm, &d))
+	if (gmt_write_file_atomic_mode(slash ? dir : ".", slash ? slash + 1 : dm->metrics_path,
+				       GMT_METRICS_MODE, w_metrics, dm, &d))
 		pr_warn("metrics: %s\n", d.msg);
 }
 
