@@ -232,3 +232,44 @@ Test(cli, time_options_take_durations)
 	expect_error("daemon --alert-for 5x -p 1", 2, "invalid --alert-for '5x'");
 	expect_error("daemon --alert-pause 0 -p 1", 2, "invalid --alert-pause '0'");
 }
+
+/* No help prints a printf escape literally; the daemon says what its folder names mean. */
+Test(cli, help_texts_read_right)
+{
+	static const char *const cmds[] = { "record", "daemon", "info", "restore" };
+	char *out, *err, args[64];
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		snprintf(args, sizeof(args), "%s --help", cmds[i]);
+		cr_assert_eq(run_cli(args, &out, &err), 0, "%s", args);
+		cr_expect(!strstr(out, "%%"), "%s prints no '%%%%':\n%s", args, out);
+		if (i == 1)
+			cr_expect(strstr(out, "<timestamp>/   named after the interval's END"),
+				  "daemon --help: the folder is the interval's end:\n%s", out);
+		if (i == 3)
+			cr_expect(strstr(out, "about 1% slower"), "%s", out);
+		free(out);
+		free(err);
+	}
+}
+
+/* info -p and record -p name a non-Go process by its program, not /proc/N/exe. */
+Test(cli, info_names_the_program_as_record_does)
+{
+	char *out = tu_run("sleep 30 & p=$!; echo pid=$p; "
+			   "%s info -p $p 2>&1; %s record -o /tmp/gmt-cli-none -p $p 2>&1; "
+			   "kill $p; true",
+			   tu_bin(), tu_bin());
+	long pid = tu_field(out, "pid");
+	char want[128];
+	const char *first, *second;
+
+	snprintf(want, sizeof(want), "gomemtrace: error: %s (PID %ld) is not a Go binary (no "
+		 "pclntab)\n", tu_run("readlink -f $(command -v sleep) | tr -d '\\n'"), pid);
+	first = strstr(out, want);
+	cr_assert(first, "info names the program: want '%s' in:\n%s", want, out);
+	second = strstr(first + 1, want);
+	cr_expect(second, "and record says the same:\n%s", out);
+	cr_expect(!strstr(out, "/exe"), "no /proc/N/exe:\n%s", out);
+	free(out);
+}

@@ -12,6 +12,7 @@
 #include "json_writer.h"
 #include "log.h"
 #include "options.h"
+#include "target.h"
 
 static const char info_usage[] =
 	"Usage: gomemtrace info [--json] (BINARY | -p PID)\n"
@@ -181,6 +182,7 @@ int cmd_info(int argc, char **argv)
 		{},
 	};
 	struct gmt_hookplan plan;
+	struct gmt_target t = { .pidfd = -1 };
 	struct gmt_gobin *gb = NULL;
 	struct gmt_diag d = {};
 	bool json = false;
@@ -213,16 +215,27 @@ int cmd_info(int argc, char **argv)
 		pr_err("info needs exactly one BINARY or -p PID (try 'gomemtrace info --help')\n");
 		return 2;
 	}
-	err = pid > 0 ? gmt_gobin__open_pid(pid, &gb, &d) : gmt_gobin__open(argv[optind], &gb, &d);
+	/* A process is looked at as record attaches to it, and named the same way. */
+	if (pid > 0) {
+		err = gmt_target__attach(pid, &t, &d);
+		if (!err)
+			err = gmt_gobin__open(t.exe, &gb, &d);
+	} else {
+		err = gmt_gobin__open(argv[optind], &gb, &d);
+	}
 	if (!err)
 		err = gmt_gobin__check_supported(gb, &d);
 	if (!err)
 		err = gmt_hookplan_build(gb, &plan, &d);
 	if (err) {
+		if (pid > 0)
+			gmt_target__name_exe(&t, &d);
 		pr_err("%s\n", gmt_diag_msg(&d, err));
 		gmt_gobin__free(gb);
+		gmt_target__close(&t);
 		return 1;
 	}
+	gmt_target__close(&t);
 	if (json)
 		print_json(gb, &plan, pid);
 	else

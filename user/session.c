@@ -361,18 +361,6 @@ int gmt_session_preflight(const struct gmt_session_opts *o, struct gmt_diag *d)
 	return err;
 }
 
-/* Messages about /proc/PID/exe name the program the user knows instead. */
-static void name_exe(const struct gmt_target *t, struct gmt_diag *d)
-{
-	size_t n = strlen(t->exe);
-	char msg[sizeof(d->msg)];
-
-	if (strncmp(d->msg, t->exe, n) != 0 || !strcmp(t->path, t->exe))
-		return;
-	snprintf(msg, sizeof(msg), "%.128s (PID %d)%s", t->path, (int)t->pid, d->msg + n);
-	memcpy(d->msg, msg, sizeof(msg));
-}
-
 static void forget_stack(void *ctx, uint64_t id)
 {
 	struct gmt_session *s = ctx;
@@ -400,7 +388,7 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 	if (!err)
 		err = gmt_gobin__check_supported(s->gb, d);
 	if (err)
-		name_exe(t, d);
+		gmt_target__name_exe(t, d);
 	if (!err)
 		err = gmt_hookplan_build(s->gb, &s->plan, d);
 	if (!err)

@@ -230,6 +230,17 @@ void gmt_target__abort(struct gmt_target *t)
 	t->exit_status = status_code(status);
 }
 
+void gmt_target__name_exe(const struct gmt_target *t, struct gmt_diag *d)
+{
+	size_t n = strlen(t->exe);
+	char msg[sizeof(d->msg)];
+
+	if (!n || strncmp(d->msg, t->exe, n) != 0 || !strcmp(t->path, t->exe))
+		return;
+	snprintf(msg, sizeof(msg), "%.128s (PID %d)%s", t->path, (int)t->pid, d->msg + n);
+	memcpy(d->msg, msg, sizeof(msg));
+}
+
 void gmt_target__close(struct gmt_target *t)
 {
 	if (t->pidfd >= 0)

@@ -47,6 +47,11 @@ int gmt_target__attach(pid_t pid, struct gmt_target *t, struct gmt_diag *d);
 bool gmt_target__poll_exit(struct gmt_target *t);
 /* Kills a launched target that has not been released (an error during setup). */
 void gmt_target__abort(struct gmt_target *t);
+/*
+ * A message about t's "/proc/PID/exe" names the program the user knows instead:
+ * "PATH (PID N)...", PATH being what the link pointed to when t was attached.
+ */
+void gmt_target__name_exe(const struct gmt_target *t, struct gmt_diag *d);
 void gmt_target__close(struct gmt_target *t);
 
 /*
