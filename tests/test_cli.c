@@ -180,7 +180,8 @@ Test(cli, durations_as_go_parses_them, .timeout = 120)
 				  "'%s': Go refuses it, and so do we (%d, %" PRIu64 ")", in[i], err,
 				  ns);
 		} else if (line[0] == '-') {
-			cr_expect_eq(err, -ERANGE, "'%s' is negative: out of range (%d)", in[i], err);
+			cr_expect_eq(err, -ERANGE, "'%s' is negative: out of range (%d)", in[i],
+				     err);
 		} else {
 			cr_expect_eq(err, 0, "'%s': Go reads %s ns, we refuse it (%d)", in[i], line,
 				     err);

@@ -212,8 +212,8 @@ Test(daemon, sighup_and_keep, .timeout = 300)
 		"        grep -qs \"gomemtrace_intervals_total.* $i\\$\" $D/m.prom; do sleep 0.05; done; "
 		"  ls $D/out/*-$p/ | tail -n 1 >> $D/seen; done; "
 		"kill -TERM $g; wait $g; echo rc=$?; kill -USR2 $p; wait $p; cat $D/fx.out; "
-		"promtool check metrics < $D/m.prom 2>&1; echo prom_rc=$?; stat -c mode=%%a $D/m.prom; "
-		"cat $D/m.prom'",
+		"promtool check metrics < $D/m.prom 2>&1; echo prom_rc=$?; "
+		"stat -c mode=%%a $D/m.prom; cat $D/m.prom'",
 		tu_bin(), fx, work);
 	cr_assert(strstr(out, "rc=0"), "the daemon exits 0:\n%s", out);
 	cr_expect(strstr(out, "rate end=0"), "MemProfileRate restored to 0:\n%s", out);
@@ -301,8 +301,9 @@ Test(daemon, goroutines, .timeout = 300)
 		"GMT=%s FX=%s D=%s bash -c '"
 		"set -e; $FX -wait -leak 150 -short 15000 > $D/fx.out & p=$!; "
 		"until grep -qs ready $D/fx.out; do sleep 0.05; done; "
-		"$GMT daemon -p $p -o $D/out -i 3600 --metrics $D/m.prom --goroutines 2> $D/d.err & "
-		"g=$!; until grep -qs \"tracing PID $p \" $D/d.err; do sleep 0.05; done; "
+		"$GMT daemon -p $p -o $D/out -i 3600 --metrics $D/m.prom --goroutines "
+		"2> $D/d.err & g=$!; "
+		"until grep -qs \"tracing PID $p \" $D/d.err; do sleep 0.05; done; "
 		"kill -USR1 $p; until grep -qs done $D/fx.out; do sleep 0.05; done; "
 		"kill -TERM $g; wait $g; echo rc=$?; kill -USR2 $p; wait $p; cat $D/fx.out; "
 		"echo dir=$(ls -d $D/out/*-$p/* | tail -n 1); echo; cat $D/m.prom'",

@@ -197,7 +197,8 @@ static void metrics_targets(struct gmt_metrics_target t[3])
 		.goroutines = 42 };
 	t[1] = (struct gmt_metrics_target){ .comm = "b", .pid = 20 };
 	/* A name the kernel cut inside a character, with a backslash and a newline. */
-	t[2] = (struct gmt_metrics_target){ .comm = "w\\x\ny\xc3", .pid = 30, .intervals_total = 1 };
+	t[2] = (struct gmt_metrics_target){ .comm = "w\\x\ny\xc3", .pid = 30,
+					    .intervals_total = 1 };
 	t[0].pause_hist[gmt_pause_bucket(5000)] = 4;	   /* 5 us */
 	t[0].pause_hist[gmt_pause_bucket(200000)] = 9;	   /* 200 us */
 	t[0].pause_hist[gmt_pause_bucket(1000000000)] = 1; /* 1 s: +Inf */
@@ -315,10 +316,13 @@ static size_t parse_prom(char *text, struct psample *out, size_t max)
 		for (size_t i = 0; i < nt; i++) {
 			size_t tl = strlen(type[i]);
 
+			const char *sfx = s->name + tl;
+			bool part = strncmp(s->name, type[i], tl) == 0 &&
+				    (!strcmp(sfx, "_bucket") || !strcmp(sfx, "_sum") ||
+				     !strcmp(sfx, "_count"));
+
 			if (strcmp(s->name, type[i]) == 0 ||
-			    (strcmp(tval[i], "histogram") == 0 && strncmp(s->name, type[i], tl) == 0 &&
-			     (!strcmp(s->name + tl, "_bucket") || !strcmp(s->name + tl, "_sum") ||
-			      !strcmp(s->name + tl, "_count")))) {
+			    (strcmp(tval[i], "histogram") == 0 && part)) {
 				fam = type[i];
 				ft = tval[i];
 			}
@@ -381,8 +385,10 @@ Test(metrics, promtool_accepts_and_values_read_back, .timeout = 60)
 	cr_expect_eq(prom_value(s, n, "gomemtrace_alloc_bytes_total", "comm=api\"srv,pid=10"), 9e6);
 	cr_expect_eq(prom_value(s, n, "gomemtrace_gc_cycles_total", "comm=api\"srv,pid=10"), 7);
 	cr_expect_eq(prom_value(s, n, "gomemtrace_stw_pauses_total", "comm=api\"srv,pid=10"), 14);
-	cr_expect_eq(prom_value(s, n, "gomemtrace_dropped_records_total", "comm=api\"srv,pid=10"), 3);
-	cr_expect_eq(prom_value(s, n, "gomemtrace_dropped_samples_total", "comm=api\"srv,pid=10"), 5);
+	cr_expect_eq(prom_value(s, n, "gomemtrace_dropped_records_total", "comm=api\"srv,pid=10"),
+		     3);
+	cr_expect_eq(prom_value(s, n, "gomemtrace_dropped_samples_total", "comm=api\"srv,pid=10"),
+		     5);
 	cr_expect_eq(prom_value(s, n, "gomemtrace_intervals_total", "comm=api\"srv,pid=10"), 2);
 	cr_expect_eq(prom_value(s, n, "gomemtrace_stw_pause_seconds_sum", "comm=api\"srv,pid=10"),
 		     0.0021);

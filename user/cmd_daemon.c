@@ -20,6 +20,7 @@
 #include "memrate.h"
 #include "metrics.h"
 #include "options.h"
+#include "preflight.h"
 #include "procscan.h"
 #include "recorder.h"
 #include "retention.h"
@@ -105,8 +106,12 @@ static const char daemon_usage[] =
 	"Never harms the targets: nothing is written into them except runtime.MemProfileRate,\n"
 	"and only when it is 0 (binaries that do not link the heap profiler): announced,\n"
 	"and restored when the daemon lets go of the process, on every exit path but\n"
-	"SIGKILL.  Logs go to stderr with timestamps and levels.  Needs root (or CAP_BPF,\n"
-	"CAP_PERFMON, CAP_SYS_PTRACE) and a kernel with BTF; see scripts/gomemtrace.service.\n";
+	"SIGKILL.  Logs go to stderr with timestamps and levels.\n"
+	"\n"
+	"Needs a kernel with BTF, root or CAP_SYS_ADMIN, CAP_SYS_PTRACE and CAP_DAC_OVERRIDE\n"
+	"(what each is for: 'gomemtrace record --help'), and a writable /run/gomemtrace\n"
+	"($GMT_STATE_DIR) for the MemProfileRate state files, checked at start unless\n"
+	"--no-write-target.  scripts/gomemtrace.service runs it under systemd.\n";
 
 struct daemon_opts {
 	pid_t *pids;
@@ -279,9 +284,10 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 			o->outdir = optarg;
 			break;
 		case 'i':
-			if (gmt_parse_duration(optarg, GMT_NS_PER_S, 7 * 86400 * GMT_NS_PER_S, &v)) {
-				pr_err("invalid interval '%s' (1s to 168h, e.g. 60, 30s, 5m, 1h30m)\n",
-				       optarg);
+			if (gmt_parse_duration(optarg, GMT_NS_PER_S, 7 * 86400 * GMT_NS_PER_S,
+					       &v)) {
+				pr_err("invalid interval '%s' (1s to 168h, e.g. 60, 30s, 5m, "
+				       "1h30m)\n", optarg);
 				return 2;
 			}
 			o->interval_s = v / 1e9;
@@ -310,8 +316,8 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 			break;
 		case OPT_AFOR:
 			if (gmt_parse_duration(optarg, 0, 10000000 * GMT_NS_PER_S, &v)) {
-				pr_err("invalid --alert-for '%s' (e.g. 300, 5m, 1h; up to 10000000s)\n",
-				       optarg);
+				pr_err("invalid --alert-for '%s' (e.g. 300, 5m, 1h; up to "
+				       "10000000s)\n", optarg);
 				return 2;
 			}
 			o->alert_for_s = v / 1e9;
@@ -710,6 +716,9 @@ int cmd_daemon(int argc, char **argv)
 		snprintf(dm.metrics_path, sizeof(dm.metrics_path), "%s", dm.o.metrics);
 	/* What the kernel and our privileges must allow, said before anything is started. */
 	err = gmt_session_preflight(&dm.o.so, &d);
+	/* Without it, every target whose rate is 0 would be skipped, one log line each. */
+	if (!err && !dm.o.so.no_write_target)
+		err = gmt_preflight_state_dir(&d);
 	if (!err)
 		err = gmt_outdir_prepare(dm.o.outdir, &d);
 	if (err) {

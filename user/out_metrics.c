@@ -157,7 +157,8 @@ int gmt_write_metrics(FILE *f, const struct gmt_metrics_target *t, size_t n)
 	}
 	if (n)
 		put_header(f, "gomemtrace_stw_pause_seconds",
-			   "Stop-the-world pause durations since gomemtrace attached.", "histogram");
+			   "Stop-the-world pause durations since gomemtrace attached.",
+			   "histogram");
 	for (size_t i = 0; i < n; i++) {
 		uint64_t cum = 0;
 

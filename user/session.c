@@ -7,6 +7,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -522,6 +523,11 @@ static int setup_rate(struct gmt_session *s, struct gmt_diag *d)
 				    "--no-write-target forbids setting it; nothing to trace "
 				    "(drop --no-write-target, or use --mode exact)",
 				    (long long)cur, (int)t->pid);
+	/* Refused (privileges) before anything is announced or written down. */
+	err = gmt_proc_open_mem(t->pid, O_RDWR, d);
+	if (err < 0)
+		return err;
+	close(err);
 	/* Written down before the target is touched; O_EXCL makes it the lock too. */
 	st.original = cur;
 	gmt_proc_id(getpid(), &st.tracer);

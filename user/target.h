@@ -41,6 +41,11 @@ int gmt_target__release(struct gmt_target *t, struct gmt_diag *d);
 bool gmt_target__execd(struct gmt_target *t);
 /* Checks that pid exists and has an executable we can read; a one-line reason if not. */
 int gmt_proc_check(pid_t pid, struct gmt_diag *d);
+/*
+ * Opens /proc/PID/mem with flags (O_RDONLY or O_RDWR): the fd, or -ESRCH (gone) or
+ * -EACCES etc. with a line that says which capability is missing (preflight.h).
+ */
+int gmt_proc_open_mem(pid_t pid, int flags, struct gmt_diag *d);
 /* Checks that pid exists and is a user process we may trace. */
 int gmt_target__attach(pid_t pid, struct gmt_target *t, struct gmt_diag *d);
 /* Non-blocking: true once the process has exited (reaps it if we launched it). */
