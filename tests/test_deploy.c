@@ -11,6 +11,17 @@
  * out must be named; and the sufficient set must trace for real: the estimates against
  * the fixture's own TotalAlloc and live bytes, its MemProfileRate written and back at 0.
  *
+ * The systemd unit: tests/unit_scenario.sh starts scripts/gomemtrace.service's ExecStart
+ * (its targets replaced by a fixture whose MemProfileRate is 0) under the unit's
+ * restrictions.  No systemd runs on the test machines: tests/unit_sandbox.sh emulates
+ * them explicitly (a mount namespace where everything is read-only but the unit's
+ * StateDirectory, RuntimeDirectory and ReadWritePaths, bind-mounted; PrivateTmp; the
+ * unit's capabilities, NoNewPrivileges and UMask through setpriv).  The same unit
+ * without RuntimeDirectory= must fail to start; as shipped it must trace: the rate
+ * raised with its state file written, intervals on SIGHUP and SIGTERM whose estimates
+ * add up to the fixture's TotalAlloc, the rate restored and the file gone; and after a
+ * SIGKILL the state file must stay for `gomemtrace restore`, which must work there too.
+ *
  * These tests load BPF and attach uprobes: without root they fail, they never skip.
  */
 #include <criterion/criterion.h>
@@ -106,6 +117,89 @@ Test(deploy, capabilities, .timeout = 900)
 	bytes = tu_summary_num(dir, "bytes");
 	cr_expect(fabs(bytes - total_b) <= 0.001 * total_b,
 		  "exact bytes %.0f within 0.1%% of TotalAlloc %ld", bytes, total_b);
+	free(out);
+	free(tu_run("rm -rf %s", work));
+}
+
+/* The value after "key" on the line that has it; -1 if absent. */
+static long line_value(const char *out, const char *key)
+{
+	const char *p = strstr(out, key);
+	long v = -1;
+
+	if (p)
+		sscanf(p + strlen(key), "%ld", &v);
+	return v;
+}
+
+Test(deploy, systemd_unit, .timeout = 600)
+{
+	const char *fx = tu_fixture("sampled", "go126", "exe");
+	char work[] = "/tmp/gmt-unit-XXXXXX", unit[512];
+	double alloc = 0;
+	long total;
+	int sets = 0;
+	char *out;
+
+	cr_assert_not_null(mkdtemp(work));
+	snprintf(unit, sizeof(unit), "%s/scripts/gomemtrace.service", getenv("GMT_SOURCE_ROOT"));
+	out = tu_run("GMT=%s %s/tests/unit_scenario.sh %s %s %s/run 2>&1; echo scenario_rc=$?",
+		     tu_bin(), getenv("GMT_SOURCE_ROOT"), unit, fx, work);
+	cr_log_info("%s", out);
+	cr_assert(strstr(out, "\nscenario_rc=0\n"), "the scenario ran to its end:\n%s", out);
+
+	/* The sandbox is what the unit says: its capabilities only, / read-only but its
+	 * directories. */
+	cr_expect(strstr(out, "check: CapEff:\t0000000000280002\n") &&
+		  strstr(out, "check: NoNewPrivs:\t1\n") && strstr(out, "check: 0077\n"),
+		  "CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_DAC_OVERRIDE; no new privileges; the "
+		  "umask:\n%s", out);
+	cr_expect(strstr(out, "check: read-only /var/lib/gmt-probe\n") &&
+		  strstr(out, "check: read-only /run/gmt-probe\n") &&
+		  strstr(out, "check: read-only /usr/gmt-probe\n"), "read-only:\n%s", out);
+	cr_expect(strstr(out, "check: writable /var/lib/gomemtrace/gmt-probe\n") &&
+		  strstr(out, "check: writable /run/gomemtrace/gmt-probe\n") &&
+		  strstr(out, "check: writable /var/lib/prometheus/node-exporter/gmt-probe\n"),
+		  "the unit's directories writable:\n%s", out);
+
+	/* Without RuntimeDirectory= (ProtectSystem=strict leaves /run read-only): no start. */
+	cr_expect_eq(line_value(out, "old rc="), 1, "the daemon refuses to start:\n%s", out);
+	cr_expect(strstr(out, "old err: ") && strstr(strstr(out, "old err: "), "/run/gomemtrace") &&
+		  strstr(strstr(out, "old err: "), "Read-only file system"),
+		  "and says why:\n%s", out);
+
+	/* As shipped. */
+	cr_expect(strstr(out, "new capeff=0000000000280002\n"), "the daemon's CapEff:\n%s", out);
+	cr_expect(strstr(out, "gomemtrace sets it to 524288"), "the rate raised:\n%s", out);
+	cr_expect_eq(line_value(out, "new state_files_while_tracing="), 1,
+		     "its state file written in /run/gomemtrace");
+	cr_expect_eq(line_value(out, "new state_file_mode="), 600, "mode 0600");
+	cr_expect_eq(line_value(out, "new rc="), 0, "the daemon stops with 0 on SIGTERM:\n%s", out);
+	cr_expect_eq(line_value(out, "new state_files_after="), 0, "and removes the file");
+	cr_expect(strstr(out, "\nnew: rate start=0\n") && strstr(out, "\nnew: rate end=0\n"),
+		  "the fixture's rate back at 0:\n%s", out);
+	total = line_value(out, "\nnew: total bytes=");
+	for (const char *p = strstr(out, "new set="); p; p = strstr(p + 1, "new set=")) {
+		char dir[512];
+
+		cr_assert_eq(sscanf(p, "new set=%511s", dir), 1);
+		alloc += tu_summary_num(dir, "est_alloc_bytes");
+		sets++;
+	}
+	cr_expect_eq(sets, 2, "one interval on SIGHUP, the last on SIGTERM (%d):\n%s", sets, out);
+	cr_expect(fabs(alloc - total) <= 0.10 * total,
+		  "the intervals' estimates %.0f within 10%% of TotalAlloc %ld", alloc, total);
+	cr_expect_eq(line_value(out, "new metrics_mode="), 644, "the metrics file, readable");
+	cr_expect_eq(line_value(out, "new promtool_rc="), 0, "and clean for promtool:\n%s", out);
+
+	/* SIGKILLed: the state file stays for restore, which works under the unit too. */
+	cr_expect_eq(line_value(out, "crash state_files_after_kill="), 1,
+		     "a killed daemon leaves its state file:\n%s", out);
+	cr_expect_eq(line_value(out, "crash restore_rc="), 0, "restore succeeds:\n%s", out);
+	cr_expect(strstr(out, "crash restore: gomemtrace: runtime.MemProfileRate of PID ") &&
+		  strstr(out, " restored to 0\n"), "and restores the raised rate:\n%s", out);
+	cr_expect_eq(line_value(out, "crash state_files_after_restore="), 0, "then removes it");
+	cr_expect(strstr(out, "\ncrash: rate end=0\n"), "the fixture's rate back at 0:\n%s", out);
 	free(out);
 	free(tu_run("rm -rf %s", work));
 }
