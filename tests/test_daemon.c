@@ -152,6 +152,42 @@ Test(daemon, restarts_and_late_start, .timeout = 600)
 	free(out);
 }
 
+/* A sample's value from the metrics file in out (the first of that name); -1 if absent. */
+static double metric(const char *out, const char *name)
+{
+	char key[128];
+	const char *p;
+
+	snprintf(key, sizeof(key), "\n%s{", name);
+	p = strstr(out, key);
+	if (!p || !(p = strchr(p, '}')))
+		return -1;
+	return strtod(p + 1, NULL);
+}
+
+/*
+ * The real metrics file, as the daemon left it after SIGTERM (out: the fixture's
+ * output, promtool's, the file's mode, the file): Debian's promtool finds nothing to
+ * complain about, node_exporter (another user) can read it, and the allocations add up
+ * to the fixture's own TotalAlloc.
+ */
+static void check_metrics_file(const char *out, double intervals)
+{
+	long total = -1;
+	const char *p = strstr(out, "total bytes=");
+	double alloc = metric(out, "gomemtrace_alloc_bytes_total");
+
+	cr_expect(strstr(out, "\nprom_rc=0\n") && !strstr(out, "no help text"),
+		  "promtool check metrics passes on the daemon's file:\n%s", out);
+	cr_expect(strstr(out, "\nmode=644\n"), "the metrics file is readable by all:\n%s", out);
+	cr_expect(strstr(out, "# TYPE gomemtrace_alloc_bytes_total counter\n"), "typed:\n%s", out);
+	cr_expect_eq(metric(out, "gomemtrace_intervals_total"), intervals, "intervals:\n%s", out);
+	cr_assert(p && sscanf(p, "total bytes=%ld", &total) == 1, "%s", out);
+	cr_expect(fabs(alloc - total) <= 0.10 * total,
+		  "gomemtrace_alloc_bytes_total %.0f within 10%% of TotalAlloc %ld", alloc, total);
+	cr_expect_gt(metric(out, "gomemtrace_gc_cycles_total"), 0, "GC cycles counted");
+}
+
 /*
  * -p PID with an interval that never elapses: SIGHUP writes an interval now, --keep 2
  * keeps the newest two, SIGTERM writes the last one and leaves the rate restored.
@@ -175,10 +211,13 @@ Test(daemon, sighup_and_keep, .timeout = 300)
 		"  until [ $(grep -c \"SIGHUP\" $D/d.err) -ge $i ] && [ -s $D/m.prom ] && "
 		"        grep -qs \"gomemtrace_intervals_total.* $i\\$\" $D/m.prom; do sleep 0.05; done; "
 		"  ls $D/out/*-$p/ | tail -n 1 >> $D/seen; done; "
-		"kill -TERM $g; wait $g; echo rc=$?; kill -USR2 $p; wait $p; cat $D/fx.out'",
+		"kill -TERM $g; wait $g; echo rc=$?; kill -USR2 $p; wait $p; cat $D/fx.out; "
+		"promtool check metrics < $D/m.prom 2>&1; echo prom_rc=$?; "
+		"stat -c mode=%%a $D/m.prom; cat $D/m.prom'",
 		tu_bin(), fx, work);
 	cr_assert(strstr(out, "rc=0"), "the daemon exits 0:\n%s", out);
 	cr_expect(strstr(out, "rate end=0"), "MemProfileRate restored to 0:\n%s", out);
+	check_metrics_file(out, 5);
 	seen = tu_run("cat %s/seen | tr '\\n' ' '", work);
 	snprintf(pdir, sizeof(pdir), "%s/out", work);
 	last_two = tu_run("ls -d %s/*-*/ | head -n 1", pdir);
@@ -262,11 +301,12 @@ Test(daemon, goroutines, .timeout = 300)
 		"GMT=%s FX=%s D=%s bash -c '"
 		"set -e; $FX -wait -leak 150 -short 15000 > $D/fx.out & p=$!; "
 		"until grep -qs ready $D/fx.out; do sleep 0.05; done; "
-		"$GMT daemon -p $p -o $D/out -i 3600 --metrics none --goroutines 2> $D/d.err & g=$!; "
+		"$GMT daemon -p $p -o $D/out -i 3600 --metrics $D/m.prom --goroutines "
+		"2> $D/d.err & g=$!; "
 		"until grep -qs \"tracing PID $p \" $D/d.err; do sleep 0.05; done; "
 		"kill -USR1 $p; until grep -qs done $D/fx.out; do sleep 0.05; done; "
 		"kill -TERM $g; wait $g; echo rc=$?; kill -USR2 $p; wait $p; cat $D/fx.out; "
-		"echo dir=$(ls -d $D/out/*-$p/* | tail -n 1)'",
+		"echo dir=$(ls -d $D/out/*-$p/* | tail -n 1); echo; cat $D/m.prom'",
 		tu_bin(), fx, work);
 	cr_assert(strstr(out, "rc=0"), "the daemon exits 0:\n%s", out);
 	cr_assert((p = strstr(out, "goroutines=")) && sscanf(p, "goroutines=%ld", &numg) == 1,
@@ -276,6 +316,8 @@ Test(daemon, goroutines, .timeout = 300)
 		     "goroutines_live %.0f is NumGoroutine %ld", tu_summary_num(dir, "goroutines_live"),
 		     numg);
 	cr_expect_eq(tu_summary_num(dir, "goroutine_leak_sites"), 1, "one leak site flagged");
+	cr_expect_eq(metric(out, "gomemtrace_goroutines"), numg,
+		     "the metrics file's goroutine count is NumGoroutine %ld:\n%s", numg, out);
 	strncat(dir, "/goroutines.folded", sizeof(dir) - strlen(dir) - 1);
 	cr_expect_eq(tu_folded_sum(dir, "main.leakOne", true), 150,
 		     "the 150 leaked goroutines in goroutines.folded");

@@ -15,10 +15,12 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "goroutines.h"
 #include "log.h"
 #include "memrate.h"
 #include "metrics.h"
 #include "options.h"
+#include "preflight.h"
 #include "procscan.h"
 #include "recorder.h"
 #include "retention.h"
@@ -31,7 +33,9 @@ static const char daemon_usage[] =
 	"\n"
 	"Traces Go processes continuously, in sampled mode (Go's own heap sampler, cheap\n"
 	"enough to leave on), and writes a profile set per process every interval:\n"
-	"  OUTDIR/<comm>-<pid>/<timestamp>/   (UTC, e.g. 20260131T142500.123Z)\n"
+	"  OUTDIR/<comm>-<pid>/<timestamp>/   named after the interval's END, in UTC (e.g.\n"
+	"                         20260131T142500.123Z); the interval began at the previous\n"
+	"                         folder's time, or when tracing the process began\n"
 	"    alloc.pb.gz          allocations of the interval (pprof), with the live heap\n"
 	"                         as inuse_* sample types\n"
 	"    inuse.pb.gz          the live heap at the interval's end (cumulative)\n"
@@ -39,7 +43,8 @@ static const char daemon_usage[] =
 	"    report.txt, summary.json   totals, drops, table bounds, GC of the interval\n"
 	"    gc.txt, gc.json      GC cycles and stop-the-world pauses of the interval\n"
 	"    goroutines.folded    --goroutines: live goroutines by creation stack\n"
-	"  OUTDIR/gomemtrace.prom   OpenMetrics for node_exporter's textfile collector\n"
+	"  OUTDIR/gomemtrace.prom   metrics in Prometheus' text format, for node_exporter's\n"
+	"                         textfile collector (mode 0644)\n"
 	"Each file is written through a temporary file and a rename, and each interval in a\n"
 	"hidden .partial directory renamed when complete: a crash never leaves half a profile.\n"
 	"\n"
@@ -55,21 +60,22 @@ static const char daemon_usage[] =
 	"\n"
 	"Output:\n"
 	"  -o, --output-dir DIR   where the profile sets go (default ./gomemtrace-daemon)\n"
-	"  -i, --interval SECS    seconds per profile set (default 60, at least 1)\n"
+	"  -i, --interval DUR     time per profile set (default 60s, 1s to 168h)\n"
 	"      --keep N           keep the newest N intervals per process (default: all)\n"
 	"      --max-disk BYTES   keep OUTDIR's intervals under BYTES in all, oldest removed\n"
 	"                         first; the newest interval always stays (K/M/G suffixes)\n"
-	"      --metrics FILE     the OpenMetrics file (default OUTDIR/gomemtrace.prom);\n"
+	"      --metrics FILE     the metrics file (default OUTDIR/gomemtrace.prom);\n"
 	"                         'none' to write none\n"
 	"\n"
 	"Thresholds (each writes a marked profile set, <timestamp>-alert-<what>, and logs):\n"
 	"      --alert-heap BYTES   estimated live heap above BYTES ...\n"
-	"      --alert-for SECS     ... for SECS seconds in a row (default 0: at once);\n"
+	"      --alert-for DUR      ... for DUR in a row (default 0: at once);\n"
 	"                           fires once, re-armed when the heap falls below\n"
 	"      --alert-pause DUR    a stop-the-world pause longer than DUR (e.g. 5ms,\n"
-	"                           200us, 1s; a bare number is seconds); once per\n"
-	"                           interval at most\n"
+	"                           200us); once per interval at most\n"
 	"A marked set ends the interval early: the next one starts at the alert.\n"
+	"Durations (DUR) are written as Go writes them: 300ms, 30s, 1m30s, 1.5h, 2h45m\n"
+	"(units ns, us, ms, s, m, h); a bare number is seconds.\n"
 	"\n"
 	"Tracing:\n"
 	"      --rate BYTES       the MemProfileRate to set in targets whose rate is 0\n"
@@ -105,8 +111,12 @@ static const char daemon_usage[] =
 	"Never harms the targets: nothing is written into them except runtime.MemProfileRate,\n"
 	"and only when it is 0 (binaries that do not link the heap profiler): announced,\n"
 	"and restored when the daemon lets go of the process, on every exit path but\n"
-	"SIGKILL.  Logs go to stderr with timestamps and levels.  Needs root (or CAP_BPF,\n"
-	"CAP_PERFMON, CAP_SYS_PTRACE) and a kernel with BTF; see scripts/gomemtrace.service.\n";
+	"SIGKILL.  Logs go to stderr with timestamps and levels.\n"
+	"\n"
+	"Needs a kernel with BTF, root or CAP_SYS_ADMIN, CAP_SYS_PTRACE and CAP_DAC_OVERRIDE\n"
+	"(what each is for: 'gomemtrace record --help'), and a writable /run/gomemtrace\n"
+	"($GMT_STATE_DIR) for the MemProfileRate state files, checked at start unless\n"
+	"--no-write-target.  scripts/gomemtrace.service runs it under systemd.\n";
 
 struct daemon_opts {
 	pid_t *pids;
@@ -173,28 +183,6 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-/* "5ms", "200us", "1.5s", "2" (seconds) -> ns. */
-static int parse_duration_ns(const char *s, uint64_t *ns)
-{
-	static const struct { const char *suf; double mul; } units[] = {
-		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "", 1e9 },
-	};
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !(v > 0) || v > 1e6)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].suf) == 0) {
-			*ns = (uint64_t)(v * units[i].mul);
-			return *ns ? 0 : -EINVAL;
-		}
-	}
-	return -EINVAL;
 }
 
 /* "512M", "2G", "1000" -> bytes. */
@@ -265,7 +253,6 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 	};
 	size_t cp = 0, ce = 0, cc = 0;
 	uint64_t v;
-	char *end;
 	int c, pid;
 
 	/* Sampled mode, intervals; the exact-mode table unused, at its minimum. */
@@ -302,12 +289,13 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 			o->outdir = optarg;
 			break;
 		case 'i':
-			errno = 0;
-			o->interval_s = strtod(optarg, &end);
-			if (errno || *end || !(o->interval_s >= 1) || o->interval_s > 86400 * 7) {
-				pr_err("invalid interval '%s' (seconds, 1 to 604800)\n", optarg);
+			if (gmt_parse_duration(optarg, GMT_NS_PER_S, 7 * 86400 * GMT_NS_PER_S,
+					       &v)) {
+				pr_err("invalid interval '%s' (1s to 168h, e.g. 60, 30s, 5m, "
+				       "1h30m)\n", optarg);
 				return 2;
 			}
+			o->interval_s = v / 1e9;
 			break;
 		case OPT_KEEP:
 			if (gmt_parse_u64(optarg, 1, 1 << 30, &o->keep)) {
@@ -332,15 +320,16 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 			}
 			break;
 		case OPT_AFOR:
-			errno = 0;
-			o->alert_for_s = strtod(optarg, &end);
-			if (errno || *end || !(o->alert_for_s >= 0) || o->alert_for_s > 1e7) {
-				pr_err("invalid --alert-for '%s' (seconds)\n", optarg);
+			if (gmt_parse_duration(optarg, 0, 10000000 * GMT_NS_PER_S, &v)) {
+				pr_err("invalid --alert-for '%s' (e.g. 300, 5m, 1h; up to "
+				       "10000000s)\n", optarg);
 				return 2;
 			}
+			o->alert_for_s = v / 1e9;
 			break;
 		case OPT_APAUSE:
-			if (parse_duration_ns(optarg, &o->alert_pause_ns)) {
+			if (gmt_parse_duration(optarg, 1, 1000000 * GMT_NS_PER_S,
+					       &o->alert_pause_ns)) {
 				pr_err("invalid --alert-pause '%s' (e.g. 5ms, 200us, 1s)\n", optarg);
 				return 2;
 			}
@@ -422,6 +411,13 @@ static void metrics_add(struct dtarget *dt, const struct gmt_interval *iv)
 	m->records_dropped_total += iv->drops;
 	m->samples_dropped_total = iv->samples_dropped; /* cumulative already */
 	m->intervals_total++;
+	if (gmt_session__goroutines(dt->s)) {
+		struct gmt_gor_stats gs;
+
+		gmt_goroutines__stats(gmt_session__goroutines(dt->s), &gs);
+		m->has_goroutines = true;
+		m->goroutines = gs.live;
+	}
 }
 
 /*
@@ -486,8 +482,8 @@ static void write_metrics(struct daemon *dm)
 	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = 0;
-	if (gmt_write_file_atomic(slash ? dir : ".", slash ? slash + 1 : dm->metrics_path,
-				  w_metrics, dm, &d))
+	if (gmt_write_file_atomic_mode(slash ? dir : ".", slash ? slash + 1 : dm->metrics_path,
+				       GMT_METRICS_MODE, w_metrics, dm, &d))
 		pr_warn("metrics: %s\n", d.msg);
 }
 
@@ -727,6 +723,9 @@ int cmd_daemon(int argc, char **argv)
 		snprintf(dm.metrics_path, sizeof(dm.metrics_path), "%s", dm.o.metrics);
 	/* What the kernel and our privileges must allow, said before anything is started. */
 	err = gmt_session_preflight(&dm.o.so, &d);
+	/* Without it, every target whose rate is 0 would be skipped, one log line each. */
+	if (!err && !dm.o.so.no_write_target)
+		err = gmt_preflight_state_dir(&d);
 	if (!err)
 		err = gmt_outdir_prepare(dm.o.outdir, &d);
 	if (err) {

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "options.h"
 #include "session.h"
+#include "target.h"
 
 static const char info_usage[] =
 	"Usage: gomemtrace info [--json] (BINARY | -p PID)\n"
@@ -231,6 +232,7 @@ int cmd_info(int argc, char **argv)
 	};
 	struct gmt_mode_check modes[GMT_MODE__COUNT];
 	struct gmt_hookplan plan = {0};
+	struct gmt_target t = { .pidfd = -1 };
 	struct gmt_gobin *gb = NULL;
 	struct gmt_diag d = {};
 	bool json = false;
@@ -263,7 +265,14 @@ int cmd_info(int argc, char **argv)
 		pr_err("info needs exactly one BINARY or -p PID (try 'gomemtrace info --help')\n");
 		return 2;
 	}
-	err = pid > 0 ? gmt_gobin__open_pid(pid, &gb, &d) : gmt_gobin__open(argv[optind], &gb, &d);
+	/* A process is looked at as record attaches to it, and named the same way. */
+	if (pid > 0) {
+		err = gmt_target__attach(pid, &t, &d);
+		if (!err)
+			err = gmt_gobin__open(t.exe, &gb, &d);
+	} else {
+		err = gmt_gobin__open(argv[optind], &gb, &d);
+	}
 	if (!err)
 		err = gmt_gobin__check_supported(gb, &d);
 	if (!err)
@@ -271,11 +280,15 @@ int cmd_info(int argc, char **argv)
 	if (!err && gmt_session_check_modes(gb, &plan, modes))
 		err = gmt_diag_set(&d, -ENOMEM, "out of memory");
 	if (err) {
+		if (pid > 0)
+			gmt_target__name_exe(&t, &d);
 		pr_err("%s\n", gmt_diag_msg(&d, err));
 		gmt_hookplan_free(&plan);
 		gmt_gobin__free(gb);
+		gmt_target__close(&t);
 		return 1;
 	}
+	gmt_target__close(&t);
 	if (json)
 		print_json(gb, &plan, modes, pid);
 	else

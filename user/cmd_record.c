@@ -37,7 +37,9 @@ static const char record_usage[] =
 	"\n"
 	"Options:\n"
 	"  -p, --pid PID          trace this running process\n"
-	"  -d, --duration SECS    stop after SECS seconds (default: until Ctrl-C or exit)\n"
+	"  -d, --duration DUR     stop after DUR: 30s, 1m30s, 1.5h, 300ms (Go's units ns,\n"
+	"                         us, ms, s, m, h; a bare number is seconds; default: until\n"
+	"                         Ctrl-C or the target's exit)\n"
 	"  -o, --output DIR       output directory (default gomemtrace-COMM-PID-TIMESTAMP)\n"
 	"      --mode MODE        sampled (default): probe Go's own heap sampler (a few\n"
 	"                         thousand hits a second), estimates like pprof, plus the\n"
@@ -64,11 +66,20 @@ static const char record_usage[] =
 	"  -q, --quiet            only errors\n"
 	"  -h, --help             show this help\n"
 	"\n"
-	"Needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE) and a kernel with BTF.\n"
+	"Needs a kernel with BTF, and root or these capabilities (README: Requirements):\n"
+	"  CAP_SYS_ADMIN      to attach uprobes: Linux 6.16 and later (and the stable\n"
+	"                     kernels with the CVE-2025-38466 fix) accept nothing less,\n"
+	"                     whatever perf_event_paranoid says; it also stands for\n"
+	"                     CAP_BPF and CAP_PERFMON, which load the BPF programs\n"
+	"  CAP_SYS_PTRACE     a process of another user (its /proc/PID/exe and maps)\n"
+	"  CAP_DAC_OVERRIDE   ... and its memory: sampled mode reads its MemProfileRate\n"
+	"                     and, when 0, writes it (reading alone: CAP_DAC_READ_SEARCH);\n"
+	"                     also to create /run/gomemtrace as another user than root\n"
 	"Nothing is written into the target process in exact mode.  Sampled mode writes\n"
 	"runtime.MemProfileRate only when it is 0 (binaries that do not link the heap\n"
 	"profiler), says so, and restores it when tracing ends; what it wrote is kept in\n"
-	"/run/gomemtrace until then, for 'gomemtrace restore' if gomemtrace is killed.\n";
+	"/run/gomemtrace ($GMT_STATE_DIR) until then, for 'gomemtrace restore' if\n"
+	"gomemtrace is killed.\n";
 
 enum record_mode { MODE_EXACT, MODE_SAMPLED };
 
@@ -102,7 +113,6 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{},
 	};
 	uint64_t v;
-	char *end;
 	int c;
 
 	*o = (struct record_opts){ .mode = MODE_SAMPLED,
@@ -119,12 +129,12 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			}
 			break;
 		case 'd':
-			errno = 0;
-			o->duration_s = strtod(optarg, &end);
-			if (errno || *end || !(o->duration_s > 0) || o->duration_s > 1e9) {
-				pr_err("invalid duration '%s' (seconds, > 0)\n", optarg);
+			if (gmt_parse_duration(optarg, 1, 1000000000 * GMT_NS_PER_S, &v)) {
+				pr_err("invalid duration '%s' (e.g. 30s, 1m30s, 1.5h, 300ms; a "
+				       "bare number is seconds)\n", optarg);
 				return 2;
 			}
+			o->duration_s = v / 1e9;
 			break;
 		case 'o':
 			o->outdir = optarg;

@@ -7,6 +7,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -404,18 +405,6 @@ int gmt_session_check_modes(const struct gmt_gobin *gb, const struct gmt_hookpla
 	return 0;
 }
 
-/* Messages about /proc/PID/exe name the program the user knows instead. */
-static void name_exe(const struct gmt_target *t, struct gmt_diag *d)
-{
-	size_t n = strlen(t->exe);
-	char msg[sizeof(d->msg)];
-
-	if (strncmp(d->msg, t->exe, n) != 0 || !strcmp(t->path, t->exe))
-		return;
-	snprintf(msg, sizeof(msg), "%.128s (PID %d)%s", t->path, (int)t->pid, d->msg + n);
-	memcpy(d->msg, msg, sizeof(msg));
-}
-
 /*
  * For tests only: GMT_FAULT=STEP[@PID][,STEP[@PID]...] makes the setup step STEP fail
  * as a real failure there would (in every target, or in PID only), so that the tests
@@ -470,7 +459,7 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 	if (!err)
 		err = gmt_gobin__check_supported(s->gb, d);
 	if (err)
-		name_exe(t, d);
+		gmt_target__name_exe(t, d);
 	if (!err)
 		err = gmt_hookplan_build(s->gb, &s->plan, d);
 	if (!err)
@@ -608,6 +597,11 @@ static int setup_rate(struct gmt_session *s, struct gmt_diag *d)
 				    "--no-write-target forbids setting it; nothing to trace "
 				    "(drop --no-write-target, or use --mode exact)",
 				    (long long)cur, (int)t->pid);
+	/* Refused (privileges) before anything is announced or written down. */
+	err = gmt_proc_open_mem(t->pid, O_RDWR, d);
+	if (err < 0)
+		return err;
+	close(err);
 	/* Written down before the target is touched; O_EXCL makes it the lock too. */
 	st.original = cur;
 	gmt_proc_id(getpid(), &st.tracer);

@@ -74,7 +74,7 @@ static int attach_one(struct gmt_tracer *t, struct bpf_program *prog,
 				    h->function, o->exe, (unsigned long long)h->probe_offset,
 				    strerror(-err),
 				    err == -EPERM || err == -EACCES
-					    ? " (needs root, or CAP_BPF and CAP_PERFMON)"
+					    ? " (needs root or CAP_SYS_ADMIN)"
 					    : "");
 	}
 	t->links[t->nlinks++] = link;
@@ -192,8 +192,9 @@ int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 	err = gomemtrace_bpf__load(t->skel);
 	if (err) {
 		err = gmt_diag_set(d, err < 0 ? err : -EINVAL,
-				   "cannot load the BPF programs: %s (needs root or CAP_BPF+CAP_PERFMON, "
-				   "and a kernel with BTF; run with -v for the verifier log)",
+				   "cannot load the BPF programs: %s (needs root, CAP_SYS_ADMIN or "
+				   "CAP_BPF+CAP_PERFMON, and a kernel with BTF; run with -v for "
+				   "the verifier log)",
 				   strerror(err < 0 ? -err : EINVAL));
 		goto fail;
 	}
