@@ -12,6 +12,7 @@
 #include "gomemtrace.skel.h"
 #include "hookplan.h"
 #include "log.h"
+#include "specials.h"
 
 /* The ABI is fixed-width and padded by hand: the BPF side must see the same layout. */
 _Static_assert(sizeof(struct gmt_rec_hdr) == 16, "gmt_rec_hdr");
@@ -103,8 +104,8 @@ static int attach_plan(struct gmt_tracer *t, const struct gmt_tracer_opts *o, st
 			prog = t->skel->progs.gmt_mprof_malloc;
 		else if (o->sampled && h->id == GMT_HOOK_SETPROFILEBUCKET)
 			prog = t->skel->progs.gmt_setprofilebucket;
-		else if (o->sampled && h->id == GMT_HOOK_MPROF_FREE)
-			prog = t->skel->progs.gmt_mprof_free;
+		else if (o->sampled && h->id == GMT_HOOK_FREESPECIAL)
+			prog = t->skel->progs.gmt_free_special;
 		if (!prog)
 			continue;
 		err = attach_one(t, prog, o, h, d);
@@ -123,6 +124,7 @@ int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 		     struct gmt_diag *d)
 {
 	const struct gmt_hook *mallocgc = gmt_hookplan_find(o->plan, GMT_HOOK_MALLOCGC);
+	struct gmt_special_layout sl = {0};
 	struct gmt_tracer *t;
 	int err;
 
@@ -136,15 +138,20 @@ int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 	if (o->sampled) {
 		static const enum gmt_hook_id need[] = { GMT_HOOK_MPROF_MALLOC,
 							 GMT_HOOK_SETPROFILEBUCKET,
-							 GMT_HOOK_MPROF_FREE };
+							 GMT_HOOK_FREESPECIAL };
 
 		/* Without all three the in-use join is wrong, not just incomplete. */
 		for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 			if (!gmt_hookplan_find(o->plan, need[i]))
 				return gmt_diag_set(d, -ENOENT,
 						    "the heap sampler's hooks (mProf_Malloc, "
-						    "setprofilebucket, mProf_Free) are not all in "
+						    "setprofilebucket, freeSpecial) are not all in "
 						    "this binary: try --mode exact");
+		if (gmt_special_layout_for(o->go_minor, &sl))
+			return gmt_diag_set(d, -ENOENT,
+					    "sampled mode: the layout of runtime.special in go1.%d "
+					    "is not known: try --mode exact",
+					    o->go_minor);
 	}
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -175,10 +182,12 @@ int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 	bpf_program__set_autoload(t->skel->progs.gmt_malloc_sc, o->alloc);
 	bpf_program__set_autoload(t->skel->progs.gmt_mprof_malloc, o->sampled);
 	bpf_program__set_autoload(t->skel->progs.gmt_setprofilebucket, o->sampled);
-	bpf_program__set_autoload(t->skel->progs.gmt_mprof_free, o->sampled);
-	/* DESIGN.md §5: go1.23 added mp to mProf_Malloc, go1.27 dropped size from mProf_Free. */
+	bpf_program__set_autoload(t->skel->progs.gmt_free_special, o->sampled);
+	/* DESIGN.md §5: go1.23 added mp to mProf_Malloc. */
 	t->skel->rodata->mprof_malloc_has_mp = o->go_minor >= 23;
-	t->skel->rodata->mprof_free_has_size = o->go_minor < 27;
+	t->skel->rodata->special_kind_off = sl.kind_off;
+	t->skel->rodata->special_profile_kind = sl.profile_kind;
+	t->skel->rodata->special_bucket_off = sl.bucket_off;
 
 	err = gomemtrace_bpf__load(t->skel);
 	if (err) {
