@@ -222,11 +222,7 @@ static int on_record(void *ctx, const void *data, size_t size)
 		}
 		s->sampler_records++;
 		/* Only -ENOMEM can fail here; stop polling then. */
-		if (h->kind == GMT_REC_MPROF_MALLOC)
-			return gmt_sampled__malloc(s->sampled, r->stack_id, r->p, r->size);
-		if (h->kind == GMT_REC_MPROF_BUCKET)
-			return gmt_sampled__bucket(s->sampled, r->p, r->b);
-		return gmt_sampled__free_obj(s->sampled, r->b);
+		return gmt_sampled__record(s->sampled, r);
 	}
 	default:
 		s->bad_records++;
@@ -645,12 +641,23 @@ static void restore_rate(struct gmt_session *s)
 			strerror(-r));
 }
 
+void gmt_session__end(struct gmt_session *s)
+{
+	if (!s || s->end_ns)
+		return;
+	s->end_ns = now_ns();
+	/* The probes go only after this, and take a while: what they send meanwhile is
+	 * stamped after the end and not applied, so the live heap is the one at the end. */
+	if (s->sampled)
+		gmt_sampled__end(s->sampled, s->end_ns);
+}
+
 void gmt_session__stop(struct gmt_session *s)
 {
 	if (!s || s->stopped)
 		return;
 	s->stopped = true;
-	s->end_ns = now_ns();
+	gmt_session__end(s);
 	/* GC probes first: the allocation side's detach drains the shared ring buffer. */
 	if (s->gc)
 		gmt_gc_session__stop(s->gc, s->end_ns);
