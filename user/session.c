@@ -723,6 +723,9 @@ static int w_report(FILE *f, void *ctx)
 	struct out_ctx *c = ctx;
 	int err = gmt_write_report(c->agg, &c->s->sym, f, c->ri);
 
+	if (!err && c->inuse_agg && c->st)
+		err = gmt_write_report_inuse_scope(f, c->st->est_inuse_bytes,
+						   c->st->est_inuse_objects, c->st->frees_ignored);
 	if (!err && c->inuse_agg)
 		err = gmt_write_report_inuse(c->inuse_agg, &c->s->sym, f);
 	if (!err && c->s->gc && !c->gc_tl)
@@ -748,8 +751,12 @@ static int w_summary(FILE *f, void *ctx)
 		gmt_json__kuint(j, "est_alloc_bytes", (uint64_t)llround(c->st->est_alloc_bytes));
 		gmt_json__kuint(j, "est_inuse_objects", (uint64_t)llround(c->st->est_inuse_objects));
 		gmt_json__kuint(j, "est_inuse_bytes", (uint64_t)llround(c->st->est_inuse_bytes));
+		/* The live heap holds only what was sampled while tracing: say so. */
+		gmt_json__kstr(j, "est_inuse_covers", GMT_INUSE_COVERS);
 		gmt_json__kuint(j, "sampled_frees", c->st->frees);
+		gmt_json__kuint(j, "sampled_frees_ignored", c->st->frees_ignored);
 		gmt_json__kuint(j, "sampler_unmatched", c->st->unmatched);
+		gmt_json__kuint(j, "sampler_after_end", c->st->after_end);
 		/* With the sampler hits and the drops in "counters":
 		 * alloc_hits = alloc_morestack + sampler_records + mprof_rb_drops. */
 		gmt_json__kuint(j, "sampler_records", c->s->sampler_records);
