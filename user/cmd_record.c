@@ -27,7 +27,8 @@ static const char record_usage[] =
 	"target exits; then the outputs are written:\n"
 	"  alloc.pb.gz                             pprof profile (go tool pprof)\n"
 	"  alloc_bytes.folded, alloc_count.folded  folded stacks for flame graphs\n"
-	"  inuse_bytes.folded                      live heap per stack (sampled mode)\n"
+	"  inuse_bytes.folded                      live heap per stack (sampled mode; only\n"
+	"                                          objects allocated while tracing)\n"
 	"  report.txt                              top stacks, sizes, types, GC, drops\n"
 	"  summary.json                            the totals, machine-readable\n"
 	"  gc.txt                                  one gctrace-like line per GC cycle, pauses\n"
@@ -242,6 +243,11 @@ int cmd_record(int argc, char **argv)
 		if (gmt_target__poll_exit(&t) || gmt_target__execd(&t))
 			break;
 	}
+	gmt_session__end(sess);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!t.exited && !t.execd)
+		pr_info("tracing ended after %.1f s; removing the probes\n",
+			(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	gmt_session__stop(sess);
 	if (stop_signal && t.launched && !t.exited)
 		kill(t.pid, stop_signal); /* the command was ours: pass the stop on */

@@ -26,6 +26,7 @@ static const char *const counter_names[GMT_CNT__MAX] = {
 	[GMT_CNT_GO_RB_DROPS] = "go_rb_drops",
 	[GMT_CNT_GO_NO_STACK] = "go_no_stack",
 	[GMT_CNT_GO_READ_ERR] = "go_read_err",
+	[GMT_CNT_MPROF_READ_ERR] = "mprof_read_err",
 };
 
 const char *gmt_counter_name(unsigned int c)

@@ -283,3 +283,19 @@ int gmt_write_report_inuse(const struct gmt_agg *inuse, const struct gmt_symboli
 	types(f, title, inuse);
 	return ferror(f) ? -EIO : 0;
 }
+
+int gmt_write_report_inuse_scope(FILE *f, double est_bytes, double est_objects,
+				 uint64_t frees_ignored)
+{
+	char h[32];
+
+	if (!f)
+		return -EINVAL;
+	fprintf(f, "Live heap at the end (estimated): ~%.0f bytes (%s) in ~%.0f objects\n",
+		est_bytes, human((uint64_t)(est_bytes + 0.5), h, sizeof(h)), est_objects);
+	fprintf(f, "  only objects allocated while tracing that were not freed by its end: objects\n"
+		   "  allocated before gomemtrace attached are not in this figure (%" PRIu64
+		   " frees of\n  such objects ignored)\n\n",
+		frees_ignored);
+	return ferror(f) ? -EIO : 0;
+}

@@ -48,6 +48,16 @@ int gmt_write_report(const struct gmt_agg *a, const struct gmt_symbolizer *sym, 
 int gmt_write_report_inuse(const struct gmt_agg *inuse, const struct gmt_symbolizer *sym,
 			   FILE *f);
 
+/* What sampled mode's live-heap figure covers (est_inuse_covers in summary.json). */
+#define GMT_INUSE_COVERS "allocated_while_tracing"
+
+/*
+ * Sampled mode: the live heap's estimated total, and what it covers: the objects sampled
+ * while tracing and not freed by its end; frees_ignored frees of older objects.
+ */
+int gmt_write_report_inuse_scope(FILE *f, double est_bytes, double est_objects,
+				 uint64_t frees_ignored);
+
 /* ---- summary.json (out_summary.c) ---- */
 
 /*

@@ -226,11 +226,7 @@ static int on_record(void *ctx, const void *data, size_t size)
 		}
 		s->sampler_records++;
 		/* Only -ENOMEM can fail here; stop polling then. */
-		if (h->kind == GMT_REC_MPROF_MALLOC)
-			return gmt_sampled__malloc(s->sampled, r->stack_id, r->p, r->size);
-		if (h->kind == GMT_REC_MPROF_BUCKET)
-			return gmt_sampled__bucket(s->sampled, r->p, r->b);
-		return gmt_sampled__free_obj(s->sampled, r->b);
+		return gmt_sampled__record(s->sampled, r);
 	}
 	default:
 		s->bad_records++;
@@ -380,12 +376,12 @@ int gmt_session_check_modes(const struct gmt_gobin *gb, const struct gmt_hookpla
 		/* In the order gmt_session__open() meets them, so the first error is its own. */
 		switch (i) {
 		case GMT_MODE_EXACT:
-			err = gmt_tracer_check(plan, true, false, &d);
+			err = gmt_tracer_check(plan, true, false, gmt_gobin__minor(gb), &d);
 			break;
 		case GMT_MODE_SAMPLED:
 			err = gmt_memrate_find(gb, 0, &mv, &d);
 			if (!err)
-				err = gmt_tracer_check(plan, false, true, &d);
+				err = gmt_tracer_check(plan, false, true, gmt_gobin__minor(gb), &d);
 			break;
 		case GMT_MODE_GC:
 			err = gmt_gc_session_check(gb, plan, m[i].unavailable,
@@ -734,12 +730,23 @@ static void restore_rate(struct gmt_session *s)
 			strerror(-r));
 }
 
+void gmt_session__end(struct gmt_session *s)
+{
+	if (!s || s->end_ns)
+		return;
+	s->end_ns = now_ns();
+	/* The probes go only after this, and take a while: what they send meanwhile is
+	 * stamped after the end and not applied, so the live heap is the one at the end. */
+	if (s->sampled)
+		gmt_sampled__end(s->sampled, s->end_ns);
+}
+
 void gmt_session__stop(struct gmt_session *s)
 {
 	if (!s || s->stopped)
 		return;
 	s->stopped = true;
-	s->end_ns = now_ns();
+	gmt_session__end(s);
 	/* GC probes first: the allocation side's detach drains the shared ring buffer. */
 	if (s->gc)
 		gmt_gc_session__stop(s->gc, s->end_ns);
@@ -805,6 +812,9 @@ static int w_report(FILE *f, void *ctx)
 	struct out_ctx *c = ctx;
 	int err = gmt_write_report(c->agg, &c->s->sym, f, c->ri);
 
+	if (!err && c->inuse_agg && c->st)
+		err = gmt_write_report_inuse_scope(f, c->st->est_inuse_bytes,
+						   c->st->est_inuse_objects, c->st->frees_ignored);
 	if (!err && c->inuse_agg)
 		err = gmt_write_report_inuse(c->inuse_agg, &c->s->sym, f);
 	if (!err && c->s->gc && !c->gc_tl)
@@ -830,8 +840,12 @@ static int w_summary(FILE *f, void *ctx)
 		gmt_json__kuint(j, "est_alloc_bytes", (uint64_t)llround(c->st->est_alloc_bytes));
 		gmt_json__kuint(j, "est_inuse_objects", (uint64_t)llround(c->st->est_inuse_objects));
 		gmt_json__kuint(j, "est_inuse_bytes", (uint64_t)llround(c->st->est_inuse_bytes));
+		/* The live heap holds only what was sampled while tracing: say so. */
+		gmt_json__kstr(j, "est_inuse_covers", GMT_INUSE_COVERS);
 		gmt_json__kuint(j, "sampled_frees", c->st->frees);
+		gmt_json__kuint(j, "sampled_frees_ignored", c->st->frees_ignored);
 		gmt_json__kuint(j, "sampler_unmatched", c->st->unmatched);
+		gmt_json__kuint(j, "sampler_after_end", c->st->after_end);
 		/* With the sampler hits and the drops in "counters":
 		 * alloc_hits = alloc_morestack + sampler_records + mprof_rb_drops. */
 		gmt_json__kuint(j, "sampler_records", c->s->sampler_records);

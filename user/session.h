@@ -117,6 +117,11 @@ int gmt_session__start(struct gmt_session *s, struct gmt_diag *d);
 int gmt_session__poll(struct gmt_session *s, int timeout_ms);
 /* Readable when records wait (epoll over several sessions). */
 int gmt_session__epoll_fd(const struct gmt_session *s);
+/*
+ * The recording's window ends now (idempotent; __stop() ends it too): heap-sampler
+ * records stamped later, which the probes send until they are removed, are not counted.
+ */
+void gmt_session__end(struct gmt_session *s);
 /* Probes off, last records drained, the target's MemProfileRate restored.  Idempotent. */
 void gmt_session__stop(struct gmt_session *s);
 /* record: the outputs of the whole recording into dir (once, after __stop()). */

@@ -41,7 +41,7 @@ void gmt_tracer_set_log(void);
  * What the binary must have for alloc (exact mode) or sampled probes, checked from its
  * hook plan alone: __open() runs it first, `info` to say whether a mode will work.
  */
-int gmt_tracer_check(const struct gmt_hookplan *plan, bool alloc, bool sampled,
+int gmt_tracer_check(const struct gmt_hookplan *plan, bool alloc, bool sampled, int go_minor,
 		     struct gmt_diag *d);
 int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 		     struct gmt_diag *d);
