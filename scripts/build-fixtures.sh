@@ -26,7 +26,7 @@ out=$(cd "$out" && pwd)
 # The version matrix: keep in step with tests/fixtures.h.
 versions=(1.19 1.22.12 1.24.13 1.26.8 1.27.0)
 host_version=1.26.8
-fixtures=(symbols demo alloc gcwork memrate sampled heapprof goleak)
+fixtures=(symbols demo alloc gcwork memrate sampled heapprof goleak allocrate)
 
 stamp=$( (cat "$0"; find "$src" -type f | sort | xargs cat) | sha256sum | cut -d' ' -f1)
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
