@@ -27,7 +27,7 @@ out=$(cd "$out" && pwd)
 versions=(1.19 1.22.12 1.24.13 1.26.8 1.27.0)
 host_version=1.26.8
 unknown_g_version=1.25.14
-fixtures=(symbols demo alloc gcwork memrate sampled heapprof goleak churn pprofsvc)
+fixtures=(symbols demo alloc gcwork memrate sampled heapprof goleak churn pprofsvc allocrate)
 
 stamp=$( (cat "$0"; find "$src" -type f | sort | xargs cat) | sha256sum | cut -d' ' -f1)
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then

@@ -103,11 +103,14 @@ static char *run_attached(const char *fx, const char *fxargs, const char *opts, 
 	return out;
 }
 
-/* Bytes of type name in summary.json's list key (top_types, inuse_top_types); 0 if absent. */
+/*
+ * Estimated bytes of type name in summary.json's list key (top_types, inuse_top_types);
+ * 0 if absent.
+ */
 static double summary_type_bytes(const char *dir, const char *key, const char *name)
 {
 	char *out = tu_run("python3 -c 'import json, sys; "
-			   "print(sum(t[\"bytes\"] for t in json.load(open(sys.argv[1]))[sys.argv[2]] "
+			   "print(sum(t[\"est_bytes\"] for t in json.load(open(sys.argv[1]))[sys.argv[2]] "
 			   "if t[\"name\"] == sys.argv[3]))' %s/summary.json %s '%s'",
 			   dir, key, name);
 	double v = atof(out);
@@ -297,6 +300,17 @@ static char *pprof_top5(const char *profiles)
 		      profiles);
 }
 
+/*
+ * The first function of `go tool pprof -top` by alloc_space, nothing hidden: the top of
+ * "flat", where Go's own heap profile names the function whose code allocated.
+ */
+static char *pprof_top_flat(const char *profiles)
+{
+	return tu_run("go tool pprof -top -sample_index=alloc_space %s 2>/dev/null | "
+		      "awk '/flat%%/ {on=1; next} on {print $6; exit}'",
+		      profiles);
+}
+
 static void check_ranking(const char *version, const char *flavour)
 {
 	const char *fx = tu_fixture("heapprof", version, flavour);
@@ -329,6 +343,17 @@ static void check_ranking(const char *version, const char *flavour)
 	ours = pprof_top5(profiles);
 	cr_expect_str_eq(theirs, want, "%s: Go's own heap profile ranks the sites by their bytes", fx);
 	cr_expect_str_eq(ours, theirs, "%s: our top 5 (\n%s) are Go's own (\n%s)", fx, ours, theirs);
+	free(ours);
+	free(theirs);
+	/* Without hiding anything: our profile leaves the allocator's frames out as Go's does. */
+	snprintf(profiles, sizeof(profiles), "-base %s/../before.pb.gz %s/../after.pb.gz", dir, dir);
+	theirs = pprof_top_flat(profiles);
+	snprintf(profiles, sizeof(profiles), "%s/alloc.pb.gz", dir);
+	ours = pprof_top_flat(profiles);
+	snprintf(want, sizeof(want), "%s\n", t.sites[0].name);
+	cr_expect_str_eq(theirs, want, "%s: Go's own heap profile's top flat function", fx);
+	cr_expect_str_eq(ours, theirs, "%s: our top flat function (%s) is Go's own (%s)", fx, ours,
+			 theirs);
 	expect_within(summary_type_bytes(dir, "top_types", "[64]int"), site_bytes(&t, "main.siteB"),
 		      0.20, fx, "bytes of type [64]int");
 	expect_within(summary_type_bytes(dir, "top_types", "main.record"),

@@ -89,6 +89,11 @@ static const char daemon_usage[] =
 	"      --max-depth N      stack frames to walk, 1-127 (default 127)\n"
 	"      --ringbuf-mb N     ring buffer per process in MiB, a power of two (default 8)\n"
 	"      --no-gc            do not trace GC cycles and pauses\n"
+	"      --runtime-frames   keep the allocator's own leading frames in the profiles\n"
+	"                         and folded stacks (left out by default, as runtime/pprof\n"
+	"                         does)\n"
+	"      --folded-max-mb N  bound each .folded file to N MiB (default 16, 0: none);\n"
+	"                         the lightest stacks merge into '[other stacks];LEAF' lines\n"
 	"      --umask MASK       octal mask for the outputs' modes (default 077: files\n"
 	"                         0600, directories 0700)\n"
 	"      --btf FILE         kernel BTF to relocate the BPF programs against (default\n"
@@ -261,7 +266,8 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 				   .so = { .sampled = true, .intervals = true,
 					   .rate = GMT_MEMRATE_DEFAULT, .max_depth = GMT_MAX_STACK,
 					   .ringbuf_mb = 8, .agg_entries = 1024,
-					   .max_rows = 1 << 16 } };
+					   .max_rows = 1 << 16,
+					   .folded_max_mb = GMT_FOLDED_MAX_MB } };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:o:i:vqh", opts, NULL)) != -1) {
 		switch (c) {

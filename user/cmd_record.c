@@ -29,7 +29,9 @@ static const char record_usage[] =
 	"  alloc_bytes.folded, alloc_count.folded  folded stacks for flame graphs\n"
 	"  inuse_bytes.folded                      live heap per stack (sampled mode; only\n"
 	"                                          objects allocated while tracing)\n"
-	"  report.txt                              top stacks, sizes, types, GC, drops\n"
+	"  report.txt                              top stacks, sizes, types, allocation\n"
+	"                                          rate over time, GC, drops; '~' marks\n"
+	"                                          sampled mode's estimates\n"
 	"  summary.json                            the totals, machine-readable\n"
 	"  gc.txt                                  one gctrace-like line per GC cycle, pauses\n"
 	"  gc.json                                 GC/STW timeline (Perfetto, chrome://tracing)\n"
@@ -54,6 +56,15 @@ static const char record_usage[] =
 	"      --ringbuf-mb N     ring buffer size in MiB, a power of two (default 16)\n"
 	"      --agg-entries N    in-kernel (stack, type, size) table rows (default 131072)\n"
 	"      --no-gc            do not trace GC cycles and stop-the-world pauses\n"
+	"      --runtime-frames   keep the allocator's own leading frames (runtime.newobject,\n"
+	"                         makeslice, growslice...) in alloc.pb.gz and the folded\n"
+	"                         stacks; by default they are left out as runtime/pprof\n"
+	"                         does, so that the leaf is the function that allocated\n"
+	"      --folded-max-mb N  bound each .folded file to N MiB (default 16, 0: none):\n"
+	"                         the heaviest stacks stay as they are, the others become\n"
+	"                         one '[other stacks];LEAF' line per leaf function (and,\n"
+	"                         past the bound, one '[other stacks]' line); the values\n"
+	"                         still add up to the totals\n"
 	"      --umask MASK       octal mask for the outputs' modes (default 077: files\n"
 	"                         0600, directories 0700)\n"
 	"      --btf FILE         kernel BTF to relocate the BPF programs against (default\n"
@@ -118,7 +129,8 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 
 	*o = (struct record_opts){ .mode = MODE_SAMPLED,
 				   .so = { .rate = GMT_MEMRATE_DEFAULT, .max_depth = GMT_MAX_STACK,
-					   .ringbuf_mb = 16, .agg_entries = 1 << 17 } };
+					   .ringbuf_mb = 16, .agg_entries = 1 << 17,
+					   .folded_max_mb = GMT_FOLDED_MAX_MB } };
 	optind = 1;
 	/* '+': stop at the first non-option, so the command's own options stay its own. */
 	while ((c = getopt_long(argc, argv, "+p:d:o:vqh", opts, NULL)) != -1) {

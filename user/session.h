@@ -33,6 +33,8 @@ struct gmt_session_opts {
 	uint32_t max_depth, ringbuf_mb, agg_entries;
 	bool no_gc;
 	bool goroutines; /* live goroutines by creation site (gor_session.h) */
+	bool runtime_frames;	/* profiles keep the allocator's leading runtime frames */
+	uint32_t folded_max_mb; /* bound of each .folded file, 0: none */
 	const char *btf; /* --btf, else NULL (then $GMT_BTF_PATH or the running kernel's) */
 	/* Daemon: profile sets per interval (sampled only), at most max_rows (stack, size)
 	 * rows kept in memory. */
@@ -53,7 +55,11 @@ enum gmt_session_opt {
 	GMT_OPT_GOROUTINES,
 	GMT_OPT_UMASK,
 	GMT_OPT_BTF,
+	GMT_OPT_RUNTIME_FRAMES,
+	GMT_OPT_FOLDED_MAX,
 };
+
+#define GMT_FOLDED_MAX_MB 16 /* default of --folded-max-mb */
 
 #define GMT_SESSION_LONG_OPTS                                                      \
 	{ "rate", required_argument, NULL, GMT_OPT_RATE },                         \
@@ -64,6 +70,8 @@ enum gmt_session_opt {
 	{ "goroutines", no_argument, NULL, GMT_OPT_GOROUTINES },                   \
 	{ "umask", required_argument, NULL, GMT_OPT_UMASK },                       \
 	{ "btf", required_argument, NULL, GMT_OPT_BTF },                           \
+	{ "runtime-frames", no_argument, NULL, GMT_OPT_RUNTIME_FRAMES },           \
+	{ "folded-max-mb", required_argument, NULL, GMT_OPT_FOLDED_MAX },          \
 	{ "verbose", no_argument, NULL, 'v' },                                     \
 	{ "quiet", no_argument, NULL, 'q' }
 
