@@ -114,8 +114,10 @@ int gmt_malloc_sc(struct pt_regs *ctx)
 
 /* go1.23+: mProf_Malloc(mp *m, p, size), so p and size move one register up. */
 const volatile bool mprof_malloc_has_mp = false;
-/* go1.27: mProf_Free(b) takes no size; the bucket's own size says it. */
-const volatile bool mprof_free_has_size = true;
+/* runtime.special and specialprofile of the target's release (user/specials.h). */
+const volatile __u32 special_kind_off = 0;
+const volatile __u32 special_profile_kind = 0;
+const volatile __u32 special_bucket_off = 0;
 
 /* The sampler runs a few thousand times a second, not once per allocation: one
  * ring-buffer record per hit is cheap enough, and keeps the p -> b -> free join in
@@ -193,17 +195,34 @@ int gmt_setprofilebucket(struct pt_regs *ctx)
 	return 0;
 }
 
-/* mProf_Free(b *bucket, size uintptr), go1.27 mProf_Free(b *bucket). */
+/*
+ * freeSpecial(s *special, p unsafe.Pointer, size uintptr), every version: the sweeper
+ * frees one special record of the dead object p.  Only heap-profile records are a
+ * sampled object's death (and then freeSpecial calls mProf_Free(s.b)); finalizers, weak
+ * handles, cleanups... pass through unrecorded and uncounted, so that every counted hit
+ * is still a morestack skip, a record, or a record lost.
+ */
 SEC("uprobe")
-int gmt_mprof_free(struct pt_regs *ctx)
+int gmt_free_special(struct pt_regs *ctx)
 {
-	struct gmt_rec_mprof *r = mprof_reserve(ctx, GMT_REC_MPROF_FREE);
+	__u64 s = GO_ARG1(ctx), p = GO_ARG2(ctx), size = GO_ARG3(ctx), b = 0;
+	struct gmt_rec_mprof *r;
+	__u8 kind;
 
+	if (bpf_probe_read_user(&kind, sizeof(kind), (void *)(s + special_kind_off))) {
+		count(GMT_CNT_MPROF_READ_ERR, 1);
+		return 0;
+	}
+	if (kind != special_profile_kind)
+		return 0;
+	r = mprof_reserve(ctx, GMT_REC_MPROF_FREE);
 	if (!r)
 		return 0;
-	r->b = GO_ARG1(ctx);
-	if (mprof_free_has_size)
-		r->size = GO_ARG2(ctx);
+	if (bpf_probe_read_user(&b, sizeof(b), (void *)(s + special_bucket_off)))
+		count(GMT_CNT_MPROF_READ_ERR, 1);
+	r->p = p;
+	r->b = b;
+	r->size = size;
 	bpf_ringbuf_submit(r, 0);
 	return 0;
 }

@@ -25,7 +25,9 @@ enum gmt_rec_kind {
 	/* Sampled mode: Go's own heap sampler (DESIGN.md §5), one record per probe hit. */
 	GMT_REC_MPROF_MALLOC = 3, /* runtime.mProf_Malloc: stack_id, p, size */
 	GMT_REC_MPROF_BUCKET = 4, /* runtime.setprofilebucket: p, b */
-	GMT_REC_MPROF_FREE = 5,	  /* runtime.mProf_Free: b, size (0 on go1.27: no size arg) */
+	/* runtime.freeSpecial of a heap-profile record: the sampled object p died (its
+	 * bucket b, its size).  Not mProf_Free, which names only the bucket. */
+	GMT_REC_MPROF_FREE = 5,
 };
 
 /* Per-CPU counters, summed by userspace. */
@@ -53,7 +55,10 @@ enum gmt_counter {
 	GMT_CNT_GO_RB_DROPS,	/* ring buffer full: a goroutine create/exit record lost */
 	GMT_CNT_GO_NO_STACK,	/* newproc1 returned without a newproc entry on its thread */
 	GMT_CNT_GO_READ_ERR,	/* reads of g.goid that faulted */
-	GMT_CNT__MAX = 20,
+	/* Sampled mode: reads of a freed special that faulted (its kind: that free is lost;
+	 * its bucket: sent as 0) */
+	GMT_CNT_MPROF_READ_ERR,
+	GMT_CNT__MAX = 21,
 };
 
 struct gmt_rec_hdr {
@@ -88,7 +93,8 @@ struct gmt_rec_alloc {
 /*
  * One record of Go's heap sampler; the kind says which fields hold what (above).  p is
  * the sampled object's address, b the runtime's profile bucket (*bucket) it went to:
- * mProf_Malloc gives p, setprofilebucket ties p to b, mProf_Free names only b.
+ * mProf_Malloc gives p, setprofilebucket ties p to b, and freeSpecial, when the sweeper
+ * frees the object's profile record, gives p and b again: a free names its object.
  */
 struct gmt_rec_mprof {
 	struct gmt_rec_hdr hdr;

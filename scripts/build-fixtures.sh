@@ -26,7 +26,8 @@ out=$(cd "$out" && pwd)
 # The version matrix: keep in step with tests/fixtures.h.
 versions=(1.19 1.22.12 1.24.13 1.26.8 1.27.0)
 host_version=1.26.8
-fixtures=(symbols demo alloc gcwork memrate sampled heapprof goleak)
+unknown_g_version=1.25.14
+fixtures=(symbols demo alloc gcwork memrate sampled heapprof goleak churn pprofsvc allocrate)
 
 stamp=$( (cat "$0"; find "$src" -type f | sort | xargs cat) | sha256sum | cut -d' ' -f1)
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
@@ -84,6 +85,10 @@ for f in "${fixtures[@]}"; do
 done
 CGO_ENABLED=1 gobuild "$host_version" -o "$out/cgo-$tag-exe" ./cgo
 echo "cgo-$tag-exe" >> "$out/MANIFEST.tmp"
+# A release whose runtime.g layout gomemtrace does not know: goroutine tracking must
+# refuse it in one line while the other modes work (tests/test_faults.c, `info`).
+CGO_ENABLED=0 gobuild "$unknown_g_version" -o "$out/gcwork-go125-exe" ./gcwork
+echo "gcwork-go125-exe" >> "$out/MANIFEST.tmp"
 mv "$out/MANIFEST.tmp" "$out/MANIFEST"
 echo "$stamp" > "$out/.stamp"
 echo "fixtures: $(wc -l < "$out/MANIFEST") binaries in $out"

@@ -16,6 +16,7 @@ pkgs=(
 	binutils python3      # objdump (test oracle), fixture tooling
 	golang-1.19-go        # go1.19 fixtures (toolchain downloads start at 1.21)
 	bpftrace              # the baseline the benchmark compares with
+	prometheus            # promtool: the tests lint the daemon's metrics file with it
 )
 
 missing=()

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <glob.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "aggregate.h"
 #include "outputs.h"
+#include "ratebins.h"
 #include "sizeclass.h"
 #include "testutil.h"
 
@@ -24,6 +26,9 @@ struct fake_pc {
 	int n;
 	struct gmt_frame f[3]; /* innermost first, the physical function last */
 };
+
+#define MAPS_GO "/go/src/internal/runtime/maps/t.go"
+#define DECODE_GO "/go/src/encoding/json/decode.go"
 
 static const struct fake_pc fake_pcs[] = {
 	/* strings.ToUpper inlined into main.parseLine; two return addresses, same lines */
@@ -36,6 +41,20 @@ static const struct fake_pc fake_pcs[] = {
 	{ 0x4040, 2, { { "main.G[go.shape.struct { a int; b int }]", "/src/demo/g.go", 7 },
 		       { "main.(*T).method", "/src/demo/t.go", 12 } } },
 	{ 0x7070, 1, { { "main.zero", "/src/demo/main.go", 90 } } },
+	/* the allocator's frames and the standard library above user code */
+	{ 0x7100, 1, { { "runtime.makeslice", "/go/src/runtime/slice.go", 116 } } },
+	{ 0x7110, 1, { { "runtime.growslice", "/go/src/runtime/slice.go", 280 } } },
+	{ 0x7120, 2, { { "internal/runtime/maps.newarray", MAPS_GO, 9 },
+		       { "internal/runtime/maps.(*table).grow", MAPS_GO, 40 } } },
+	{ 0x7130, 1, { { "main.items", "/src/demo/items.go", 21 } } },
+	{ 0x7140, 1, { { "runtime.systemstack", "/go/src/runtime/asm_amd64.s", 514 } } },
+	{ 0x7200, 1, { { "encoding/json.(*decodeState).object", DECODE_GO, 1 } } },
+	{ 0x7210, 1, { { "encoding/json.(*decodeState).value", DECODE_GO, 2 } } },
+	{ 0x7220, 1, { { "encoding/json.(*decodeState).unmarshal", DECODE_GO, 3 } } },
+	{ 0x7230, 1, { { "encoding/json.Unmarshal", DECODE_GO, 4 } } },
+	{ 0x7300, 1, { { "main.leafA", "/src/demo/leaf.go", 1 } } },
+	{ 0x7310, 1, { { "main.leafB", "/src/demo/leaf.go", 2 } } },
+	{ 0x7320, 1, { { "main.leafC", "/src/demo/leaf.go", 3 } } },
 	/* 0x5050 does not symbolize */
 };
 
@@ -426,7 +445,7 @@ Test(aggregate, many_rows_stay_consistent)
 static int do_folded(struct fixture *fx, FILE *f, void *arg)
 {
 	return gmt_write_folded(fx->a, fx->sym.frames ? &fx->sym : NULL, f,
-				*(enum gmt_folded_value *)arg);
+				*(enum gmt_folded_value *)arg, NULL);
 }
 
 Test(folded, counts_exact_text)
@@ -482,7 +501,7 @@ Test(folded, without_symbolizer_prints_addresses)
 	cr_assert(strstr(s, "0x3030;0x2020;0x1010 15\n") && strstr(s, "0x3030;0x2020;0x1011 3\n"),
 		  "unsymbolized stacks are addresses, root first, not merged:\n%s", s);
 	free(s);
-	cr_assert_eq(gmt_write_folded(fx.a, NULL, stdout, GMT_FOLDED__MAX), -EINVAL,
+	cr_assert_eq(gmt_write_folded(fx.a, NULL, stdout, GMT_FOLDED__MAX, NULL), -EINVAL,
 		     "an unknown value kind is refused");
 	gmt_agg__free(fx.a);
 }
@@ -613,7 +632,7 @@ Test(summary, values_parse_in_python)
 	cr_assert_str_eq(out,
 			 /* dropped: lost allocation records plus lost sampler records */
 			 "exact go1.22.12 4242 demo /srv/demo 3 31 7276 7896 8 5 6 9\n"
-			 "5 2 1 20\n"
+			 "5 2 1 21\n"
 			 "[('[type 0x500300]', 4, 4096), ('uint8', 2, 2000), "
 			 "('main.record', 13, 624), ('[no type]', 12, 556)]\n"
 			 "[(1, 10, 1000), (2, 30, 500), (3, 5, 500)]\n",
@@ -780,4 +799,390 @@ Test(sizeclass, matches_go124, .timeout = 300)
 Test(sizeclass, matches_go127, .timeout = 300)
 {
 	check_toolchain("golang.org/toolchain@v0.0.1-go1.27.*.linux-amd64/bin/go");
+}
+
+/* ---- runtime/pprof's convention in folded stacks, and their bound ---- */
+
+static int do_folded_opts(struct fixture *fx, FILE *f, void *arg)
+{
+	struct gmt_folded_opts *o = arg;
+
+	return gmt_write_folded(fx->a, &fx->sym, f, GMT_FOLDED_BYTES, o);
+}
+
+/*
+ * R1 makeslice <- growslice <- maps.newarray (inlined in maps.grow) <- main.items <-
+ * main.main <- runtime.main, 2 x 4096; R2 systemstack <- runtime.main, all runtime: whole.
+ */
+static void build_runtime(struct fixture *fx)
+{
+	static const uint64_t p1[] = { 0x7100, 0x7110, 0x7120, 0x7130, 0x2020, 0x3030 };
+	static const uint64_t p2[] = { 0x7140, 0x3030 };
+
+	memset(fx, 0, sizeof(*fx));
+	fx->sym = (struct gmt_symbolizer){ fake_frames, fake_type_info, &fx->ctx };
+	fx->a = gmt_agg__new(22);
+	cr_assert(fx->a);
+	cr_assert_eq(gmt_agg__add_stack(fx->a, 1, p1, 6, false), 0);
+	cr_assert_eq(gmt_agg__add_stack(fx->a, 2, p2, 2, false), 0);
+	gmt_agg__add_allocs(fx->a, 1, 0, 4096, 2);
+	gmt_agg__add_allocs(fx->a, 2, 0, 64, 1);
+	cr_assert_eq(gmt_agg__finish(fx->a, &fx->sym), 0);
+}
+
+Test(folded, runtime_frames_left_out_like_runtime_pprof)
+{
+	struct gmt_folded_opts o = {};
+	struct fixture fx;
+	char *s;
+
+	build_runtime(&fx);
+	s = capture(do_folded_opts, &fx, &o);
+	cr_assert_str_eq(s,
+			 "runtime.main;main.main;main.items 8192\n"
+			 "runtime.main;runtime.systemstack 64\n",
+			 "the allocator's frames go, a stack all in the runtime stays:\n%s", s);
+	free(s);
+	o.runtime_frames = true;
+	s = capture(do_folded_opts, &fx, &o);
+	cr_assert_str_eq(s,
+			 "runtime.main;main.main;main.items;internal/runtime/maps.(*table).grow;"
+			 "internal/runtime/maps.newarray;runtime.growslice;runtime.makeslice 8192\n"
+			 "runtime.main;runtime.systemstack 64\n",
+			 "--runtime-frames keeps them:\n%s", s);
+	free(s);
+	gmt_agg__free(fx.a);
+}
+
+/* 2000 stacks, leaf main.leafA/B/C by i % 3, through a distinct address each, value i + 1. */
+#define NBOUND 2000
+
+static void build_many(struct fixture *fx)
+{
+	static const uint64_t leaves[] = { 0x7300, 0x7310, 0x7320 };
+
+	memset(fx, 0, sizeof(*fx));
+	fx->sym = (struct gmt_symbolizer){ fake_frames, fake_type_info, &fx->ctx };
+	fx->a = gmt_agg__new(22);
+	cr_assert(fx->a);
+	for (int i = 0; i < NBOUND; i++) {
+		uint64_t pcs[] = { leaves[i % 3], 0x100000 + (uint64_t)i, 0x2020, 0x3030 };
+
+		cr_assert_eq(gmt_agg__add_stack(fx->a, 10 + i, pcs, 4, false), 0);
+		gmt_agg__add_allocs(fx->a, 10 + i, 0, i + 1, 1);
+	}
+	cr_assert_eq(gmt_agg__finish(fx->a, &fx->sym), 0);
+}
+
+/* Sum of the values, and the value of the line whose text is exactly text (-1: none). */
+static uint64_t folded_total(const char *s, const char *text, long long *value)
+{
+	uint64_t sum = 0;
+
+	*value = -1;
+	for (const char *l = s; *l;) {
+		const char *nl = strchr(l, '\n'), *sp;
+
+		cr_assert(nl, "lines end in a newline");
+		for (sp = nl; sp > l && sp[-1] != ' '; sp--)
+			;
+		cr_assert(sp > l, "a value after a space: %.*s", (int)(nl - l), l);
+		sum += strtoull(sp, NULL, 10);
+		if (text && (size_t)(sp - 1 - l) == strlen(text) && !strncmp(l, text, sp - 1 - l))
+			*value = strtoll(sp, NULL, 10);
+		l = nl + 1;
+	}
+	return sum;
+}
+
+Test(folded, bounded_keeps_the_largest_and_every_byte)
+{
+	const uint64_t total = (uint64_t)NBOUND * (NBOUND + 1) / 2;
+	struct gmt_folded_opts o = {};
+	struct fixture fx;
+	long long v;
+	char *s, line[128];
+	size_t len;
+	uint64_t merged_a = 0;
+
+	build_many(&fx);
+	s = capture(do_folded_opts, &fx, &o);
+	len = strlen(s);
+	cr_assert_eq(o.stacks, NBOUND, "no bound: every stack");
+	cr_assert_eq(o.merged, 0, "nothing merged");
+	cr_assert_eq(folded_total(s, NULL, &v), total, "the total");
+	free(s);
+
+	o.max_bytes = 16384;
+	s = capture(do_folded_opts, &fx, &o);
+	cr_assert_gt(len, 4 * o.max_bytes, "the unbounded file was well over the bound");
+	cr_assert_leq(strlen(s), o.max_bytes, "within the bound: %zu bytes", strlen(s));
+	cr_assert_eq(folded_total(s, NULL, &v), total, "every byte is still there");
+	cr_assert_eq(o.stacks, NBOUND, "stacks counted");
+	cr_assert_gt(o.merged, NBOUND / 2, "most stacks merged (%zu)", o.merged);
+	/* The largest stacks are kept as they were, the smallest are merged. */
+	snprintf(line, sizeof(line), "runtime.main;main.main;0x%x;main.leafA", 0x100000 + 1998);
+	folded_total(s, line, &v);
+	cr_assert_eq(v, 1999, "the largest stack stays:\n%.300s", s);
+	snprintf(line, sizeof(line), "runtime.main;main.main;0x%x;main.leafA", 0x100000);
+	folded_total(s, line, &v);
+	cr_assert_eq(v, -1, "the smallest is merged");
+	/* main.leafA's merged stacks: i % 3 == 0 among those not kept. */
+	for (int i = 0; i < NBOUND; i += 3) {
+		snprintf(line, sizeof(line), "runtime.main;main.main;0x%x;main.leafA",
+			 0x100000 + i);
+		folded_total(s, line, &v);
+		if (v < 0)
+			merged_a += i + 1;
+	}
+	folded_total(s, "[other stacks];main.leafA", &v);
+	cr_assert_eq(v, (long long)merged_a, "[other stacks];main.leafA holds main.leafA's merged "
+		     "stacks:\n%.300s", s);
+	free(s);
+
+	/* A bound too small even for the per-leaf lines: one [other stacks] line. */
+	o.max_bytes = 300;
+	s = capture(do_folded_opts, &fx, &o);
+	cr_assert_leq(strlen(s), 300, "within 300 bytes:\n%s", s);
+	cr_assert_eq(folded_total(s, NULL, &v), total, "the total still adds up:\n%s", s);
+	folded_total(s, "[other stacks]", &v);
+	cr_assert_gt(v, 0, "the rest in one line:\n%s", s);
+	free(s);
+	gmt_agg__free(fx.a);
+}
+
+/* ---- report.txt: how far a stack is shown ---- */
+
+Test(report, frames_reach_the_users_code)
+{
+	/* makeslice, growslice, newarray, grow, 4 of json, main.items, main.main, runtime.main */
+	static const uint64_t deep[] = { 0x7100, 0x7110, 0x7120, 0x7200, 0x7210,
+					 0x7220, 0x7230, 0x7130, 0x2020, 0x3030 };
+	/* 8 frames of the runtime and the standard library only */
+	static const uint64_t std[] = { 0x7100, 0x7110, 0x7200, 0x7210,
+					0x7220, 0x7230, 0x7140, 0x3030 };
+	struct gmt_run_info ri = run_info();
+	struct fixture fx;
+	char *s;
+
+	memset(&fx, 0, sizeof(fx));
+	fx.sym = (struct gmt_symbolizer){ fake_frames, fake_type_info, &fx.ctx };
+	fx.a = gmt_agg__new(22);
+	cr_assert_eq(gmt_agg__add_stack(fx.a, 1, deep, 10, false), 0);
+	cr_assert_eq(gmt_agg__add_stack(fx.a, 2, std, 8, false), 0);
+	gmt_agg__add_allocs(fx.a, 1, 0, 4096, 2);
+	gmt_agg__add_allocs(fx.a, 2, 0, 64, 1);
+	cr_assert_eq(gmt_agg__finish(fx.a, &fx.sym), 0);
+	s = capture(do_report, &fx, &ri);
+	cr_assert(strstr(s, "      encoding/json.Unmarshal  /go/src/encoding/json/decode.go:4\n"
+			    "      main.items  /src/demo/items.go:21\n"
+			    "      ... 2 more frames\n"),
+		  "down to the first frame of the user's code (the 9th):\n%s", s);
+	cr_assert(strstr(s, "      runtime.growslice  /go/src/runtime/slice.go:280\n"
+			    "      encoding/json.(*decodeState).object  " DECODE_GO ":1\n")
+		  && strstr(s, "      encoding/json.Unmarshal  /go/src/encoding/json/decode.go:4\n"
+			    "      ... 2 more frames\n"),
+		  "without user code, the first 6 frames:\n%s", s);
+	free(s);
+	gmt_agg__free(fx.a);
+}
+
+Test(report, function_classes)
+{
+	cr_expect(gmt_func_is_runtime("runtime.mallocgc"));
+	cr_expect(gmt_func_is_runtime("internal/runtime/maps.newarray"));
+	cr_expect_not(gmt_func_is_runtime("runtime/pprof.WriteHeapProfile"));
+	cr_expect_not(gmt_func_is_runtime("main.runtime"));
+	cr_expect(gmt_func_is_std("runtime.main"));
+	cr_expect(gmt_func_is_std("encoding/json.(*decodeState).object"));
+	cr_expect(gmt_func_is_std("sync.(*Pool).Get"));
+	cr_expect(gmt_func_is_std("vendor/golang.org/x/net/http2/hpack.(*Decoder).Write"));
+	cr_expect_not(gmt_func_is_std("main.main.func1"));
+	cr_expect_not(gmt_func_is_std("main.G[go.shape.*encoding/json.T]"));
+	cr_expect_not(gmt_func_is_std("github.com/bufbuild/buf/private/x.(*T).Run"));
+	cr_expect_not(gmt_func_is_std("gopkg.in/yaml.v3.Unmarshal"));
+	cr_expect(gmt_func_is_std("sort.Slice[go.shape.*github.com/a/b.T]"));
+	cr_expect_not(gmt_func_is_std(NULL));
+}
+
+/* ---- sampled mode: estimates marked, what the sampler cannot know left out ---- */
+
+Test(report, sampled_marks_estimates)
+{
+	struct gmt_run_info ri = run_info();
+	struct fixture fx;
+	char *s;
+
+	ri.mode = "sampled";
+	ri.sampled = true;
+	ri.samples = 123;
+	build(&fx, 22);
+	s = capture(do_report, &fx, &ri);
+	cr_assert(strstr(s, "estimated from 123 samples"), "says it estimates:\n%s", s);
+	cr_assert(strstr(s, "allocations:      ~31\n"), "allocations:\n%s", s);
+	cr_assert(strstr(s, "bytes:            ~7276 (7.1 KiB, after size-class rounding"),
+		  "bytes:\n%s", s);
+	cr_assert(strstr(s, "average ~10.3 allocs/s, ~2.4 KiB/s\n"), "average:\n%s", s);
+	cr_assert(strstr(s, "#1  count ~4  bytes ~4096 (4.0 KiB)\n"), "stack line:\n%s", s);
+	cr_assert(strstr(s, "      [32, 64)                ~10  "), "histogram:\n%s", s);
+	cr_assert(strstr(s, "         count            bytes  type\n"), "types header:\n%s", s);
+	cr_assert(strstr(s, "            ~2            ~2000  uint8  "
+			    "(as []uint8: ~1000.0 elements"),
+		  "type line:\n%s", s);
+	cr_assert_null(strstr(s, "waste"), "no waste:\n%s", s);
+	cr_assert_null(strstr(s, "reserved"), "no reserved bytes:\n%s", s);
+	cr_assert_null(strstr(s, "requested"), "no requested bytes:\n%s", s);
+	cr_assert_null(strstr(s, "zero-size allocations"), "no zero-size count:\n%s", s);
+	free(s);
+	gmt_agg__free(fx.a);
+}
+
+Test(summary, sampled_names_estimates)
+{
+	struct gmt_run_info ri = run_info();
+	struct fixture fx;
+	char *path, *out;
+
+	ri.mode = "sampled";
+	ri.sampled = true;
+	ri.samples = 123;
+	ri.start_wall_ns = 1700000000123456789ULL;
+	build(&fx, 22);
+	path = json_to_file(&fx, &ri, false);
+	out = tu_run("python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
+		     "print([k for k in (\"allocs\", \"bytes\", \"reserved_bytes\", "
+		     "\"zero_size_allocs\", \"unknown_stack_allocs\") if k in d]); "
+		     "print(d[\"est_unknown_stack_allocs\"], d[\"stacks\"], d[\"start_unix_ns\"]); "
+		     "print(sorted(d[\"top_types\"][0])); print(sorted(d[\"alloc_rate\"][0]))' %s",
+		     path);
+	cr_assert_str_eq(out,
+			 "[]\n9 5 1700000000123456789\n['est_bytes', 'est_objects', 'name']\n"
+			 "['dt_s', 'est_allocs_per_s', 'est_bytes_per_s', 't_s']\n",
+			 "sampled summary keys:\n%s", out);
+	free(out);
+	unlink(path);
+	free(path);
+	gmt_agg__free(fx.a);
+}
+
+/* ---- the allocation rate over time ---- */
+
+/* Points every 100 ms from 1 s: 1000 allocs/s of 100 B, 5000 allocs/s from t = 2.5 s. */
+static struct gmt_agg *rate_agg(double span_s)
+{
+	struct gmt_agg *a = gmt_agg__new(22);
+	double allocs = 0;
+
+	cr_assert(a);
+	for (int i = 1; i <= (int)(span_s * 10 + 0.5); i++) {
+		double t = i / 10.0;
+
+		allocs += (t <= 2.5 ? 1000 : 5000) * 0.1;
+		gmt_agg__add_rate_point(a, 1000000000ULL + (uint64_t)(t * 1e9 + 0.5),
+					(uint64_t)allocs, (uint64_t)allocs * 100);
+	}
+	cr_assert_eq(gmt_agg__finish(a, NULL), 0);
+	return a;
+}
+
+Test(rate, equal_buckets_from_the_start)
+{
+	struct gmt_run_info ri = { .start_ns = 1000000000ULL };
+	struct gmt_rate_interval *iv;
+	struct gmt_agg *a = rate_agg(5.3);
+	int n = gmt_rate_intervals(a, &ri, &iv);
+
+	cr_assert_eq(n, 5, "5.3 s: 5 buckets, the 0.3 s left joins the last");
+	for (int i = 0; i < n; i++)
+		cr_log_info("bucket %d: t %.2f dt %.2f %.1f/s", i, iv[i].t_s, iv[i].dt_s,
+			    iv[i].allocs_per_s);
+	cr_expect(fabs(iv[0].allocs_per_s - 1000) < 1e-6 && fabs(iv[1].allocs_per_s - 1000) < 1e-6,
+		  "1000/s before the change");
+	cr_expect(fabs(iv[2].allocs_per_s - 3000) < 1e-6, "half and half in [2, 3): 3000/s");
+	cr_expect(fabs(iv[3].allocs_per_s - 5000) < 1e-6, "5000/s after");
+	cr_expect(fabs(iv[4].dt_s - 1.3) < 1e-9 && fabs(iv[4].t_s - 5.3) < 1e-9,
+		  "the last bucket is 1.3 s long, to the end");
+	cr_expect(fabs(iv[4].allocs_per_s - 5000) < 1e-6 && fabs(iv[4].bytes_per_s - 5e5) < 1e-3,
+		  "and its rate is over its length");
+	free(iv);
+	gmt_agg__free(a);
+
+	a = rate_agg(5.6);
+	n = gmt_rate_intervals(a, &ri, &iv);
+	cr_assert_eq(n, 6, "5.6 s: the 0.6 s left is a bucket of its own");
+	cr_expect(fabs(iv[5].dt_s - 0.6) < 1e-9 && fabs(iv[5].allocs_per_s - 5000) < 1e-6);
+	free(iv);
+	gmt_agg__free(a);
+
+	/* Points between bucket edges: the count is interpolated. */
+	a = gmt_agg__new(22);
+	gmt_agg__add_rate_point(a, 1300000000ULL, 300, 0);
+	gmt_agg__add_rate_point(a, 2600000000ULL, 600, 0);
+	gmt_agg__add_rate_point(a, 3000000000ULL, 1800, 0);
+	cr_assert_eq(gmt_agg__finish(a, NULL), 0);
+	n = gmt_rate_intervals(a, &ri, &iv);
+	cr_assert_eq(n, 2);
+	/* at 2 s: 300 + 300 x 0.7/1.3 */
+	cr_expect(fabs(iv[0].allocs_per_s - (300 + 300 * 0.7 / 1.3)) < 1e-6, "%f",
+		  iv[0].allocs_per_s);
+	free(iv);
+	gmt_agg__free(a);
+}
+
+Test(rate, bucket_length)
+{
+	struct gmt_run_info ri = {};
+
+	cr_expect_eq(gmt_rate_bucket_ns(10, &ri), 1000000000ULL, "exact: 1 s");
+	cr_expect_eq(gmt_rate_bucket_ns(1000, &ri), 2000000000ULL, "at most 600 buckets: 2 s");
+	cr_expect_eq(gmt_rate_bucket_ns(7 * 86400, &ri), 1800000000000ULL, "a week: 30 min");
+	ri.samples = 200;
+	cr_expect_eq(gmt_rate_bucket_ns(10, &ri), 5000000000ULL,
+		     "sampled: 100 samples a bucket on average: 5 s");
+	ri.samples = 50;
+	cr_expect_eq(gmt_rate_bucket_ns(10, &ri), 30000000000ULL, "too few: longer than it all");
+	ri.samples = 100000;
+	cr_expect_eq(gmt_rate_bucket_ns(10, &ri), 1000000000ULL, "many: 1 s");
+}
+
+Test(rate, sampled_bins_by_sampling_time)
+{
+	struct gmt_ratebins b;
+	const struct gmt_rate_point *p;
+	struct gmt_agg *a = gmt_agg__new(22);
+	size_t n;
+
+	gmt_ratebins__init(&b, 1000000000ULL, 0);
+	cr_assert_eq(gmt_ratebins__add(&b, 900000000ULL, 5, 500), 0);
+	cr_assert_eq(b.before, 1, "a sample before the origin is not binned");
+	gmt_ratebins__add(&b, 1050000000ULL, 2, 200);  /* bin 0 */
+	gmt_ratebins__add(&b, 1250000000ULL, 3, 300);  /* bin 2 */
+	gmt_ratebins__add(&b, 1299999999ULL, 1, 100);  /* bin 2 */
+	gmt_ratebins__add(&b, 1500000000ULL, 4, 400);  /* bin 5: after the end */
+	cr_assert_eq(gmt_ratebins__to_points(&b, 1320000000ULL, a), 0);
+	cr_assert_eq(gmt_agg__finish(a, NULL), 0);
+	n = gmt_agg__rate(a, &p);
+	cr_assert_eq(n, 5, "origin, the ends of bins 0-2, the end: %zu", n);
+	cr_expect(p[0].ts_ns == 1000000000ULL && p[0].allocs == 0);
+	cr_expect(p[1].ts_ns == 1100000000ULL && p[1].allocs == 2 && p[1].bytes == 200);
+	cr_expect(p[2].ts_ns == 1200000000ULL && p[2].allocs == 2);
+	cr_expect(p[3].ts_ns == 1300000000ULL && p[3].allocs == 6 && p[3].bytes == 600);
+	cr_expect(p[4].ts_ns == 1320000000ULL && p[4].allocs == 6, "nothing after the end");
+	gmt_agg__free(a);
+
+	/* Bounded: past GMT_RATEBINS_MAX bins, pairs merge and the width doubles. */
+	gmt_ratebins__reset(&b, 0);
+	for (uint64_t i = 0; i < 3 * GMT_RATEBINS_MAX; i++)
+		cr_assert_eq(gmt_ratebins__add(&b, i * GMT_RATEBINS_NS, 1, 1), 0);
+	cr_expect_eq(b.bin_ns, 4 * GMT_RATEBINS_NS, "coarsened twice");
+	cr_expect_leq(b.n, GMT_RATEBINS_MAX);
+	{
+		double sum = 0;
+
+		for (size_t i = 0; i < b.n; i++)
+			sum += b.objects[i];
+		cr_expect_eq(sum, 3 * GMT_RATEBINS_MAX, "no sample lost in merging");
+		cr_expect_eq(b.objects[0], 4, "four of the first bins in one");
+	}
+	gmt_ratebins__free(&b);
 }

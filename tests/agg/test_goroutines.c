@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gobin.h"
+#include "gofunc.h"
 #include "goroutines.h"
 #include "gorvars.h"
 #include "testutil.h"
@@ -22,9 +23,19 @@
 /* Fake text: one function per 0x1000 bytes. */
 static int fake_frames(void *ctx, uint64_t ret_addr, struct gmt_frame *fr, int max)
 {
-	static const char *const names[] = { "?", "main.leak", "main.short", "runtime.bgsweep",
-					     "main.main", "main.leak.func1", "main.short.func1",
-					     "runtime.main" };
+	static const char *const names[] = { "?",
+					     "main.leak",
+					     "main.short",
+					     "runtime.bgsweep",
+					     "main.main",
+					     "main.leak.func1",
+					     "main.short.func1",
+					     "runtime.main",
+					     "main.search",
+					     "main.search.gowrap1",
+					     "main.handler",
+					     "main.other",
+					     "runtime.gcenable.gowrap1" };
 	uint64_t pc = ret_addr - 1, i = pc / 0x1000;
 
 	if (i == 0 || i >= sizeof(names) / sizeof(names[0]) || max < 1)
@@ -369,4 +380,370 @@ Test(goroutines, snapshot_then_more_records)
 	cr_expect_eq(s[0]->live, 1, "now the other site leads");
 	cr_expect_str_eq(s[0]->start_fn, "main.leak.func1");
 	gmt_goroutines__free(g);
+}
+
+/* ---- sites: one row per go statement and goroutine function ---- */
+
+#define PC_SEARCH 0x8010   /* the go statement in main.search */
+#define PC_HANDLER 0xa010  /* main.handler's call of main.search */
+#define PC_OTHER 0xb010	   /* main.other's call of main.search */
+#define FN_WRAP 0x9000	   /* main.search.gowrap1: calls main.backend */
+#define FN_RT_WRAP 0xc000  /* runtime.gcenable.gowrap1: calls runtime.bgsweep */
+
+/* The compiler's go-statement wrappers, as gofunc.c would name them. */
+static int fake_go_func(void *ctx, uint64_t entry, char *buf, size_t len)
+{
+	(void)ctx;
+	if (entry == FN_WRAP)
+		snprintf(buf, len, "main.backend");
+	else if (entry == FN_RT_WRAP)
+		snprintf(buf, len, "runtime.bgsweep");
+	else
+		return -2;
+	return 0;
+}
+
+static const struct gmt_symbolizer wrap_sym = { fake_frames, NULL, NULL, fake_go_func };
+
+/* The rows whose go statement is in fn (name "fn (file:line)"). */
+static size_t rows_of(const struct gmt_goroutines *g, const char *fn,
+		      const struct gmt_gor_site **first)
+{
+	const struct gmt_gor_site *const *s;
+	size_t n = gmt_goroutines__sites(g, &s), found = 0;
+
+	*first = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(s[i]->name, fn, strlen(fn)) || s[i]->name[strlen(fn)] != ' ')
+			continue;
+		if (!found++)
+			*first = s[i];
+	}
+	return found;
+}
+
+static char *write_out(const struct gmt_goroutines *g, int which)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_eq(which ? gmt_goroutines__report(g, f)
+			   : gmt_goroutines__write_folded(g, &wrap_sym, f),
+		     0);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * A service leaking at `go backend(q, ch)` in main.search: 20 goroutines from before
+ * attach (allgs: gopc in main.search, startpc the wrapper), then one more leaked each
+ * second for 10 s through main.handler -> main.search, and two short-lived ones a
+ * second that end at once.
+ */
+static struct gmt_goroutines *search_scenario(void)
+{
+	struct gmt_goroutines *g = gmt_goroutines__new();
+	uint64_t pcs[] = { PC_SEARCH, PC_HANDLER, PC_MAIN }, goid = 1000;
+
+	cr_assert_not_null(g);
+	for (uint64_t i = 1; i <= 20; i++)
+		cr_assert_eq(gmt_goroutines__preexisting(g, i, PC_SEARCH, FN_WRAP), 0);
+	gmt_goroutines__set_enumerated(g, true);
+	cr_assert_eq(gmt_goroutines__add_stack(g, 77, pcs, 3, false), 0);
+	for (uint64_t sec = 0; sec < 10; sec++) {
+		uint64_t t = sec * S;
+
+		cr_assert_eq(gmt_goroutines__created(g, t + 1, goid++, 77, FN_WRAP), 0);
+		for (int k = 0; k < 2; k++) {
+			cr_assert_eq(gmt_goroutines__created(g, t + 2, goid, 77, FN_WRAP), 0);
+			cr_assert_eq(gmt_goroutines__exited(g, t + 3, goid++), 0);
+		}
+		cr_assert_eq(gmt_goroutines__tick(g, t + S / 2), 0);
+	}
+	cr_assert_eq(gmt_goroutines__finish(g, &wrap_sym, 0, 10 * S), 0);
+	return g;
+}
+
+Test(goroutines, one_row_per_go_statement)
+{
+	struct gmt_goroutines *g = search_scenario();
+	const struct gmt_gor_site *s;
+	struct gmt_gor_stats st;
+
+	cr_assert_eq(rows_of(g, "main.search", &s), 1,
+		     "one row for the go statement in main.search");
+	cr_expect_eq(s->pre, 20, "20 from before attach, got %llu", (unsigned long long)s->pre);
+	cr_expect_eq(s->created, 30);
+	cr_expect_eq(s->exited, 20);
+	cr_expect_eq(s->live, 30, "20 + 10 leaked live, got %llu", (unsigned long long)s->live);
+	cr_expect_not(s->preexisting, "created while tracing too");
+	cr_expect_eq(s->nstacks, 1);
+	cr_expect_eq(s->gopc, PC_SEARCH);
+	cr_expect_str_eq(s->start_fn, "main.backend", "the wrapper's callee, not %s", s->start_fn);
+	cr_expect_eq(s->buckets[0], 20, "growth starts from the pre-existing ones");
+	for (int k = 1; k <= GMT_GOR_BUCKETS; k++)
+		cr_expect_eq(s->buckets[k], 20 + (uint64_t)k, "slice %d: %llu", k,
+			     (unsigned long long)s->buckets[k]);
+	cr_expect(s->leak, "grows in every slice: a probable leak");
+	gmt_goroutines__stats(g, &st);
+	cr_expect_eq(st.sites, 1);
+	cr_expect_eq(st.leak_sites, 1);
+	cr_expect_eq(st.live, 30);
+	gmt_goroutines__free(g);
+}
+
+Test(goroutines, one_row_in_report_and_folded)
+{
+	struct gmt_goroutines *g = search_scenario();
+	char *rep = write_out(g, 1), *fold = write_out(g, 0), *p;
+
+	p = strstr(rep, "main.search (");
+	cr_assert_not_null(p, "%s", rep);
+	cr_expect_null(strstr(p + 1, "main.search ("), "one row:\n%s", rep);
+	cr_expect_null(strstr(rep, "[pre-existing]"), "not split by attach time:\n%s", rep);
+	{
+		unsigned long long live, pre, created, exited, b[GMT_GOR_BUCKETS + 1];
+		const char *row = strstr(rep, "LEAK? main.search (main.go:15) [main.backend]\n");
+
+		cr_assert_not_null(row, "the row names the go statement and main.backend:\n%s",
+				   rep);
+		while (row > rep && row[-1] != '\n')
+			row--;
+		cr_assert_eq(sscanf(row, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu "
+					 "%llu %llu %llu %llu",
+				    &live, &pre, &created, &exited, &b[0], &b[1], &b[2], &b[3],
+				    &b[4], &b[5], &b[6], &b[7], &b[8], &b[9], &b[10]),
+			     15, "%s", row);
+		cr_expect(live == 30 && pre == 20 && created == 30 && exited == 20,
+			  "live, before, created, exited: %s", row);
+		cr_expect(b[0] == 20 && b[5] == 25 && b[10] == 30, "growth: %s", row);
+	}
+	/* The pre-existing goroutines under the one creation stack of their go statement. */
+	cr_expect_str_eq(fold,
+			 "main.main;main.handler;main.search;[go] main.backend 10\n"
+			 "main.main;main.handler;main.search;[go] main.backend;[pre-existing] 20\n",
+			 "%s", fold);
+	free(rep);
+	free(fold);
+	gmt_goroutines__free(g);
+}
+
+/*
+ * The same go statement reached from two callers is one row; goroutines from before
+ * attach can then not be given callers, and fold under [pre-existing].  A go statement
+ * calling a func value runs different functions: a row each.
+ */
+Test(goroutines, two_stacks_one_row)
+{
+	struct gmt_goroutines *g = gmt_goroutines__new();
+	uint64_t a[] = { PC_SEARCH, PC_HANDLER, PC_MAIN }, b[] = { PC_SEARCH, PC_OTHER, PC_MAIN };
+	const struct gmt_gor_site *s;
+	char *fold;
+
+	cr_assert_eq(gmt_goroutines__preexisting(g, 1, PC_SEARCH, FN_WRAP), 0);
+	cr_assert_eq(gmt_goroutines__add_stack(g, 1001, a, 3, false), 0);
+	cr_assert_eq(gmt_goroutines__add_stack(g, 1002, b, 3, false), 0);
+	cr_assert_eq(gmt_goroutines__created(g, 1, 10, 1001, FN_WRAP), 0);
+	cr_assert_eq(gmt_goroutines__created(g, 2, 11, 1002, FN_WRAP), 0);
+	cr_assert_eq(gmt_goroutines__created(g, 3, 12, 1002, FN_WRAP), 0);
+	cr_assert_eq(gmt_goroutines__created(g, 4, 13, 1002, FN_LEAK), 0);
+	cr_assert_eq(gmt_goroutines__finish(g, &wrap_sym, 0, S), 0);
+	cr_assert_eq(rows_of(g, "main.search", &s), 2, "main.backend and main.leak.func1");
+	cr_expect_str_eq(s->start_fn, "main.backend");
+	cr_expect_eq(s->live, 4);
+	cr_expect_eq(s->pre, 1);
+	cr_expect_eq(s->created, 3);
+	cr_expect_eq(s->nstacks, 2);
+	fold = write_out(g, 0);
+	cr_expect_str_eq(fold, "[pre-existing];main.search;[go] main.backend 1\n"
+			       "main.main;main.handler;main.search;[go] main.backend 1\n"
+			       "main.main;main.other;main.search;[go] main.backend 2\n"
+			       "main.main;main.other;main.search;[go] main.leak.func1 1\n",
+			 "%s", fold);
+	free(fold);
+	gmt_goroutines__free(g);
+}
+
+/* Runtime or not is decided on the entry's function, as isSystemGoroutine does. */
+Test(goroutines, runtime_by_entry_function)
+{
+	struct gmt_goroutines *g = gmt_goroutines__new();
+	const struct gmt_gor_site *const *s;
+	struct gmt_gor_stats st;
+
+	cr_assert_eq(gmt_goroutines__preexisting(g, 1, PC_MAIN, FN_RT_WRAP), 0);
+	cr_assert_eq(gmt_goroutines__preexisting(g, 2, PC_MAIN, FN_WRAP), 0);
+	cr_assert_eq(gmt_goroutines__finish(g, &wrap_sym, 0, S), 0);
+	cr_assert_eq(gmt_goroutines__sites(g, &s), 2);
+	for (int i = 0; i < 2; i++)
+		cr_expect_eq(s[i]->runtime, strcmp(s[i]->start_fn, "runtime.bgsweep") == 0,
+			     "%s", s[i]->start_fn);
+	gmt_goroutines__stats(g, &st);
+	cr_expect_eq(st.live, 1);
+	cr_expect_eq(st.live_runtime, 1);
+	gmt_goroutines__free(g);
+}
+
+/* ---- the goroutine function of go statements in real binaries ---- */
+
+struct census {
+	char fn[160];
+	long line;
+};
+
+/* The fixture's -kinds census: runtime.Stack's function of each go statement in main.kinds. */
+static size_t kinds_census(const char *fx, struct census *c, size_t max)
+{
+	char *out = tu_run("%s -kinds", fx), *save = NULL;
+	size_t n = 0;
+
+	for (char *l = strtok_r(out, "\n", &save); l && n < max; l = strtok_r(NULL, "\n", &save))
+		if (sscanf(l, "gostack fn=%159s creator=main.kinds line=%ld", c[n].fn,
+			   &c[n].line) == 2)
+			n++;
+	free(out);
+	return n;
+}
+
+/* The go statement line of a wrapper: its code is all on that line. */
+static long line_of(struct gmt_gobin *gb, uint64_t pc)
+{
+	struct gmt_frame fr[8];
+	int n = gmt_pcln__symbolize(gb->pcln, pc, fr, 8);
+
+	return n >= 1 ? (long)fr[n - 1].line : -1;
+}
+
+ParameterizedTestParameters(gofunc, wrappers_named_as_runtime_stack)
+{
+	return cr_make_param_array(int, tu_matrix_params(false), tu_matrix_size(false));
+}
+
+ParameterizedTest(int *i, gofunc, wrappers_named_as_runtime_stack, .timeout = 120)
+{
+	const char *v, *f, *exe;
+	struct census c[8];
+	struct gmt_gobin *gb;
+	struct gmt_func_info fi;
+	struct gmt_gofunc r;
+	size_t nc, wrappers = 0;
+	char name[160];
+
+	tu_matrix_entry(*i, &v, &f);
+	exe = tu_fixture("goleak", v, "exe");
+	nc = kinds_census(exe, c, 8);
+	cr_assert_eq(nc, 4, "%s: the fixture lists its four go statements", exe);
+	gb = tu_open_gobin(tu_fixture("goleak", v, f));
+	for (size_t k = 0; k < gmt_pcln__nfunc(gb->pcln); k++) {
+		struct census *want = NULL;
+		long line;
+
+		cr_assert_eq(gmt_pcln__func(gb->pcln, k, &fi), 0);
+		if (strncmp(fi.name, "main.kinds.", 11))
+			continue;
+		line = line_of(gb, fi.entry);
+		for (size_t j = 0; j < nc; j++)
+			if (c[j].line == line)
+				want = &c[j];
+		cr_assert_not_null(want, "%s-%s: %s is the wrapper of a go statement (line %ld)", v,
+				   f, fi.name, line);
+		wrappers++;
+		cr_assert_eq(gmt_gofunc_resolve(gb, fi.entry, &r), 0);
+		gmt_gofunc_name(&r, name, sizeof(name));
+		if (strcmp(want->fn, "main.note") == 0 && line == c[nc - 2].line) {
+			/* `go f(3, hold)`, f a func value: runtime.Stack knows the function it
+			 * held; the code does not. */
+			cr_expect_eq(r.how, GMT_GOFUNC_UNRESOLVED, "%s-%s: %s: %s", v, f, fi.name,
+				     name);
+			cr_expect_str_eq(name, "? (go in main.kinds)", "%s-%s: %s", v, f, fi.name);
+		} else {
+			cr_expect_eq(r.how, GMT_GOFUNC_WRAPPED, "%s-%s: %s: %s", v, f, fi.name,
+				     name);
+			cr_expect_str_eq(name, want->fn,
+					 "%s-%s: %s calls %s (runtime.Stack), not %s", v, f,
+					 fi.name, want->fn, name);
+		}
+		cr_expect_str_eq(r.entry_fn, fi.name);
+	}
+	cr_expect_eq(wrappers, 3, "%s-%s: three go statements with arguments, %zu wrappers", v, f,
+		     wrappers);
+	/* `go plain()` has no wrapper: its entry is main.plain itself. */
+	cr_assert_eq(gmt_pcln__func_by_name(gb->pcln, "main.plain", &fi), 0);
+	cr_assert_eq(gmt_gofunc_resolve(gb, fi.entry, &r), 0);
+	cr_expect_eq(r.how, GMT_GOFUNC_PLAIN);
+	cr_expect_str_eq(r.entry_fn, "main.plain");
+	cr_expect_str_eq(c[nc - 1].fn, "main.plain", "the census lists go plain() last");
+	/* A user closure is no wrapper either. */
+	cr_assert_eq(gmt_pcln__func_by_name(gb->pcln, "main.leakOne.func1", &fi), 0);
+	cr_assert_eq(gmt_gofunc_resolve(gb, fi.entry, &r), 0);
+	cr_expect_eq(r.how, GMT_GOFUNC_PLAIN, "%s-%s: main.leakOne.func1 is the user's", v, f);
+	gmt_gobin__free(gb);
+}
+
+/* Unresolved wrappers are named after the function of their go statement, marked. */
+Test(gofunc, unresolved_names)
+{
+	static const char *const cases[][2] = {
+		{ "main.search.gowrap1", "? (go in main.search)" },
+		{ "main.(*T).run.gowrap12", "? (go in main.(*T).run)" },
+		{ "main.f.func1.gowrap2", "? (go in main.f.func1)" },
+		{ "main.search.func3", "? (go in main.search)" },	 /* go1.19-1.20 */
+		{ "net.(*R).lookup.func3.2", "? (go in net.(*R).lookup.func3)" }, /* nested */
+		{ "main.(*T).run-fm", "? (go in main.(*T).run-fm)" },
+		{ "main.gowrap", "? (go in main.gowrap)" },
+	};
+	char buf[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct gmt_gofunc r = { .how = GMT_GOFUNC_UNRESOLVED, .entry_fn = cases[i][0] };
+
+		gmt_gofunc_name(&r, buf, sizeof(buf));
+		cr_expect_str_eq(buf, cases[i][1], "%s", cases[i][0]);
+	}
+	{
+		struct gmt_gofunc r = { .how = GMT_GOFUNC_WRAPPED, .entry_fn = "main.a.gowrap1",
+					.callee = "main.b" };
+
+		gmt_gofunc_name(&r, buf, sizeof(buf));
+		cr_expect_str_eq(buf, "main.b");
+		r.how = GMT_GOFUNC_PLAIN;
+		gmt_gofunc_name(&r, buf, sizeof(buf));
+		cr_expect_str_eq(buf, "main.a.gowrap1");
+	}
+}
+
+/* The oracle for the func value: the wrapper's code calls through a register. */
+ParameterizedTestParameters(gofunc, func_value_call_is_indirect)
+{
+	return cr_make_param_array(int, tu_version_params(), tu_nversions);
+}
+
+ParameterizedTest(int *i, gofunc, func_value_call_is_indirect, .timeout = 120)
+{
+	const char *exe = tu_fixture("goleak", tu_versions[*i], "exe");
+	struct gmt_gobin *gb = tu_open_gobin(exe);
+	struct gmt_func_info fi;
+	struct gmt_gofunc r;
+	size_t unresolved = 0;
+
+	for (size_t k = 0; k < gmt_pcln__nfunc(gb->pcln); k++) {
+		char *out;
+
+		cr_assert_eq(gmt_pcln__func(gb->pcln, k, &fi), 0);
+		if (strncmp(fi.name, "main.kinds.", 11))
+			continue;
+		cr_assert_eq(gmt_gofunc_resolve(gb, fi.entry, &r), 0);
+		if (r.how != GMT_GOFUNC_UNRESOLVED)
+			continue;
+		unresolved++;
+		out = tu_run("%s tool objdump -s '^%s$' %s | "
+			     "grep -cE 'CALL (AX|BX|CX|DX|SI|DI|R[0-9]+)[[:space:]]*$' || true",
+			     tu_go(), fi.name, exe);
+		cr_expect_eq(atoi(out), 1, "%s: %s calls through a register (go tool objdump)", exe,
+			     fi.name);
+		free(out);
+	}
+	cr_expect_eq(unresolved, 1, "%s: one wrapper without a static callee", exe);
+	gmt_gobin__free(gb);
 }

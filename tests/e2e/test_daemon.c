@@ -152,6 +152,42 @@ Test(daemon, restarts_and_late_start, .timeout = 600)
 	free(out);
 }
 
+/* A sample's value from the metrics file in out (the first of that name); -1 if absent. */
+static double metric(const char *out, const char *name)
+{
+	char key[128];
+	const char *p;
+
+	snprintf(key, sizeof(key), "\n%s{", name);
+	p = strstr(out, key);
+	if (!p || !(p = strchr(p, '}')))
+		return -1;
+	return strtod(p + 1, NULL);
+}
+
+/*
+ * The real metrics file, as the daemon left it after SIGTERM (out: the fixture's
+ * output, promtool's, the file's mode, the file): Debian's promtool finds nothing to
+ * complain about, node_exporter (another user) can read it, and the allocations add up
+ * to the fixture's own TotalAlloc.
+ */
+static void check_metrics_file(const char *out, double intervals)
+{
+	long total = -1;
+	const char *p = strstr(out, "total bytes=");
+	double alloc = metric(out, "gomemtrace_alloc_bytes_total");
+
+	cr_expect(strstr(out, "\nprom_rc=0\n") && !strstr(out, "no help text"),
+		  "promtool check metrics passes on the daemon's file:\n%s", out);
+	cr_expect(strstr(out, "\nmode=644\n"), "the metrics file is readable by all:\n%s", out);
+	cr_expect(strstr(out, "# TYPE gomemtrace_alloc_bytes_total counter\n"), "typed:\n%s", out);
+	cr_expect_eq(metric(out, "gomemtrace_intervals_total"), intervals, "intervals:\n%s", out);
+	cr_assert(p && sscanf(p, "total bytes=%ld", &total) == 1, "%s", out);
+	cr_expect(fabs(alloc - total) <= 0.10 * total,
+		  "gomemtrace_alloc_bytes_total %.0f within 10%% of TotalAlloc %ld", alloc, total);
+	cr_expect_gt(metric(out, "gomemtrace_gc_cycles_total"), 0, "GC cycles counted");
+}
+
 /*
  * -p PID with an interval that never elapses: SIGHUP writes an interval now, --keep 2
  * keeps the newest two, SIGTERM writes the last one and leaves the rate restored.
@@ -175,10 +211,13 @@ Test(daemon, sighup_and_keep, .timeout = 300)
 		"  until [ $(grep -c \"SIGHUP\" $D/d.err) -ge $i ] && [ -s $D/m.prom ] && "
 		"        grep -qs \"gomemtrace_intervals_total.* $i\\$\" $D/m.prom; do sleep 0.05; done; "
 		"  ls $D/out/*-$p/ | tail -n 1 >> $D/seen; done; "
-		"kill -TERM $g; wait $g; echo rc=$?; kill -USR2 $p; wait $p; cat $D/fx.out'",
+		"kill -TERM $g; wait $g; echo rc=$?; kill -USR2 $p; wait $p; cat $D/fx.out; "
+		"promtool check metrics < $D/m.prom 2>&1; echo prom_rc=$?; "
+		"stat -c mode=%%a $D/m.prom; cat $D/m.prom'",
 		tu_bin(), fx, work);
 	cr_assert(strstr(out, "rc=0"), "the daemon exits 0:\n%s", out);
 	cr_expect(strstr(out, "rate end=0"), "MemProfileRate restored to 0:\n%s", out);
+	check_metrics_file(out, 5);
 	seen = tu_run("cat %s/seen | tr '\\n' ' '", work);
 	snprintf(pdir, sizeof(pdir), "%s/out", work);
 	last_two = tu_run("ls -d %s/*-*/ | head -n 1", pdir);
@@ -262,11 +301,12 @@ Test(daemon, goroutines, .timeout = 300)
 		"GMT=%s FX=%s D=%s bash -c '"
 		"set -e; $FX -wait -leak 150 -short 15000 > $D/fx.out & p=$!; "
 		"until grep -qs ready $D/fx.out; do sleep 0.05; done; "
-		"$GMT daemon -p $p -o $D/out -i 3600 --metrics none --goroutines 2> $D/d.err & g=$!; "
+		"$GMT daemon -p $p -o $D/out -i 3600 --metrics $D/m.prom --goroutines "
+		"2> $D/d.err & g=$!; "
 		"until grep -qs \"tracing PID $p \" $D/d.err; do sleep 0.05; done; "
 		"kill -USR1 $p; until grep -qs done $D/fx.out; do sleep 0.05; done; "
 		"kill -TERM $g; wait $g; echo rc=$?; kill -USR2 $p; wait $p; cat $D/fx.out; "
-		"echo dir=$(ls -d $D/out/*-$p/* | tail -n 1)'",
+		"echo dir=$(ls -d $D/out/*-$p/* | tail -n 1); echo; cat $D/m.prom'",
 		tu_bin(), fx, work);
 	cr_assert(strstr(out, "rc=0"), "the daemon exits 0:\n%s", out);
 	cr_assert((p = strstr(out, "goroutines=")) && sscanf(p, "goroutines=%ld", &numg) == 1,
@@ -276,9 +316,129 @@ Test(daemon, goroutines, .timeout = 300)
 		     "goroutines_live %.0f is NumGoroutine %ld", tu_summary_num(dir, "goroutines_live"),
 		     numg);
 	cr_expect_eq(tu_summary_num(dir, "goroutine_leak_sites"), 1, "one leak site flagged");
+	cr_expect_eq(metric(out, "gomemtrace_goroutines"), numg,
+		     "the metrics file's goroutine count is NumGoroutine %ld:\n%s", numg, out);
 	strncat(dir, "/goroutines.folded", sizeof(dir) - strlen(dir) - 1);
 	cr_expect_eq(tu_folded_sum(dir, "main.leakOne", true), 150,
 		     "the 150 leaked goroutines in goroutines.folded");
 	free(out);
 	tu_run("rm -rf %s", work);
+}
+
+/*
+ * One target that cannot be traced never stops the daemon from serving the others
+ * (issue 13: one such target crashed the daemon, and another target's raised rate
+ * stayed raised).  -p targets: A (traced throughout), B (gcwork go1.25, which collects
+ * garbage while --goroutines fails on its unknown runtime.g: after the GC probes were
+ * in), C (GMT_FAULT: fails once the daemon has raised its rate), D (GMT_FAULT: fails at
+ * its first poll with records, mid-run), and a PID that does not exist.  Each failure
+ * is one line; B and C have no probe left while the daemon runs, D none once dropped;
+ * A's intervals are written, and on SIGTERM the daemon exits 0 with every rate it raised
+ * back at 0 (A, C, D print theirs) and no state file left.
+ */
+Test(daemon, failing_targets_do_not_stop_the_others, .timeout = 600)
+{
+	const char *fa = tu_fixture("sampled", "go126", "exe");
+	const char *fb = tu_fixture("gcwork-go125-exe", NULL, NULL);
+	const char *fc = tu_fixture("sampled", "go124", "exe");
+	const char *fd = tu_fixture("sampled", "go122", "exe");
+	char *out = tu_script(
+		"FA=%s FB=%s FC=%s FD=%s\n" TU_TARGET_FUNCS
+		"W=$(mktemp -d)\n"
+		"$FA -wait > $W/a.out & A=$!; $FC -wait > $W/c.out & C=$!; "
+		"$FD -wait > $W/d.out & D=$!\n"
+		"$FB -mode churn -scale 1000000 > /dev/null & B=$!\n"
+		"for f in a c d; do until grep -qs ready $W/$f.out; do sleep 0.05; done; done\n"
+		"until [ \"$(readlink /proc/$B/exe)\" = \"$(readlink -f $FB)\" ]; do sleep 0.01; "
+		"done\n"
+		"echo pids A=$A B=$B C=$C D=$D\n"
+		"GMT_FAULT=rate@$C,poll@$D $GMT daemon --goroutines --rate 65536 -i 3600 "
+		"--metrics none -o $W/out -p $A -p $B -p $C -p $D -p 2147483000 2> $W/d.err & g=$!\n"
+		"until grep -qs 'daemon: 5 targets by PID' $W/d.err; do sleep 0.05; "
+		"kill -0 $g 2>/dev/null || break; done\n"
+		"echo lines_B=$(grep -c \"PID $B .*cannot be traced\" $W/d.err) "
+		"lines_C=$(grep -c \"PID $C .*cannot be traced\" $W/d.err) "
+		"lines_none=$(grep -c 'no process with PID 2147483000; skipped' $W/d.err)\n"
+		"echo probes_A=$(probes $A) probes_B=$(probes $B) probes_C=$(probes $C) "
+		"probed_B=$(probed $B) probed_C=$(probed $C) probes_D=$(probes $D)\n"
+		"echo state_running=$(ls $GMT_STATE_DIR | wc -l)\n"
+		"kill -USR1 $A $C $D\n"
+		"until grep -qs \"PID $D .*cannot be traced on\" $W/d.err && "
+		"grep -qs \"of PID $D restored to 0\" $W/d.err; do sleep 0.05; "
+		"kill -0 $g 2>/dev/null || break; done\n"
+		"echo probes_D_after=$(probes $D) probed_D=$(probed $D) "
+		"state_after_D=$(ls $GMT_STATE_DIR | wc -l)\n"
+		"for f in a c d; do until grep -qs done $W/$f.out; do sleep 0.05; done; done\n"
+		"kill -HUP $g; until ls -d $W/out/*-$A/2* > /dev/null 2>&1; do sleep 0.05; "
+		"kill -0 $g 2>/dev/null || break; done\n"
+		"kill -0 $g && echo daemon_alive=1\n"
+		"kill -TERM $g; wait $g; echo daemon_rc=$?\n"
+		"kill -USR2 $A $C $D; wait $A $C $D; kill $B; wait $B\n"
+		"echo state_end=$(ls $GMT_STATE_DIR | wc -l)\n"
+		"for f in a c d; do echo $f: $(grep 'rate end' $W/$f.out); done\n"
+		"echo dirs_B=$(ls -d $W/out/*-$B 2>/dev/null | wc -l) "
+		"dirs_C=$(ls -d $W/out/*-$C 2>/dev/null | wc -l) "
+		"sets_A=$(ls -d $W/out/*-$A/2* | wc -l) sets_D=$(ls -d $W/out/*-$D/2* | wc -l)\n"
+		"python3 -c 'import json, sys; print(\"samples_A=\" + "
+		"str(json.load(open(sys.argv[1]))[\"samples\"]))' $(ls -d $W/out/*-$A/2* | head -n 1)"
+		"/summary.json\n"
+		"cat $W/d.err; rm -rf $W",
+		fa, fb, fc, fd);
+
+	cr_assert_eq(tu_field(out, "daemon_alive"), 1, "the daemon serves on:\n%s", out);
+	cr_assert_eq(tu_field(out, "daemon_rc"), 0, "and exits 0 on SIGTERM:\n%s", out);
+	cr_expect_eq(tu_field(out, "lines_B"), 1, "B is said in one line:\n%s", out);
+	cr_expect(strstr(out, "goroutine tracking: the layout of runtime.g in go1.25"),
+		  "with its reason:\n%s", out);
+	cr_expect_eq(tu_field(out, "lines_C"), 1, "C is said in one line:\n%s", out);
+	cr_expect_eq(tu_field(out, "lines_none"), 1, "so is the PID that does not exist");
+	cr_expect_gt(tu_field(out, "probes_A"), 0, "A is traced:\n%s", out);
+	cr_expect_gt(tu_field(out, "probes_D"), 0, "D is traced at first");
+	cr_expect_eq(tu_field(out, "probes_B") + tu_field(out, "probed_B"), 0,
+		     "no probe is left on B:\n%s", out);
+	cr_expect_eq(tu_field(out, "probes_C") + tu_field(out, "probed_C"), 0,
+		     "nor on C:\n%s", out);
+	cr_expect_eq(tu_field(out, "state_running"), 2,
+		     "state files for the rates raised in A and D, not C's:\n%s", out);
+	cr_expect_eq(tu_field(out, "probes_D_after") + tu_field(out, "probed_D"), 0,
+		     "D's probes go when it fails mid-run:\n%s", out);
+	cr_expect_eq(tu_field(out, "state_after_D"), 1, "and its rate is restored");
+	cr_expect(strstr(out, "PID ") && strstr(out, "is 0 in PID") &&
+			  strstr(out, "restored to 0"),
+		  "the daemon says what it raised and restored:\n%s", out);
+	cr_expect_geq(tu_field(out, "sets_A"), 2, "A's intervals (SIGHUP, SIGTERM) are written");
+	cr_expect_gt(tu_field(out, "samples_A"), 1000, "with A's samples");
+	cr_expect_geq(tu_field(out, "sets_D"), 1, "D got its last interval when dropped");
+	cr_expect_eq(tu_field(out, "dirs_B") + tu_field(out, "dirs_C"), 0,
+		     "nothing is written for B and C");
+	cr_expect(strstr(out, "a: rate end=0") && strstr(out, "c: rate end=0") &&
+			  strstr(out, "d: rate end=0"),
+		  "every rate the daemon raised is 0 again:\n%s", out);
+	cr_expect_eq(tu_field(out, "state_end"), 0, "no state file is left:\n%s", out);
+	free(out);
+}
+
+/* With nothing at all to trace, the daemon exits 1, saying why in a line per target. */
+Test(daemon, nothing_to_trace_exits_1, .timeout = 120)
+{
+	const char *fb = tu_fixture("gcwork-go125-exe", NULL, NULL);
+	char *out = tu_script(
+		"FB=%s; W=$(mktemp -d)\n"
+		"$FB -mode churn -scale 1000000 > /dev/null & B=$!\n"
+		"until [ \"$(readlink /proc/$B/exe)\" = \"$(readlink -f $FB)\" ]; do sleep 0.01; "
+		"done\n"
+		"$GMT daemon --goroutines -o $W/out -p $B -p 2147483000 2> $W/d.err; echo rc=$?\n"
+		"kill -0 $B && echo alive=1; kill $B; wait $B\n"
+		"echo errors=$(grep -c ' error: ' $W/d.err); cat $W/d.err; rm -rf $W",
+		fb);
+
+	cr_assert_eq(tu_field(out, "rc"), 1, "exit 1, no crash:\n%s", out);
+	cr_expect(strstr(out, "cannot be traced: goroutine tracking: the layout of runtime.g in "
+			      "go1.25"),
+		  "the go1.25 target, with its reason:\n%s", out);
+	cr_expect(strstr(out, "no process with PID 2147483000"), "the missing PID:\n%s", out);
+	cr_expect(strstr(out, "nothing to do"), "and that nothing is left:\n%s", out);
+	cr_expect_eq(tu_field(out, "errors"), 3, "three lines:\n%s", out);
+	cr_expect_eq(tu_field(out, "alive"), 1, "the target runs on");
+	free(out);
 }

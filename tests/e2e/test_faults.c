@@ -7,6 +7,8 @@
  * after SIGUSR2), and nothing left behind.  These load BPF: without root they fail.
  */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,4 +284,208 @@ Test(faults, target_execs, .timeout = 240)
 	cr_assert_eq(tu_field(out, "state_after"), 0, "no state file is left");
 	cr_assert_eq(tu_field(out, "fx_rc"), 0, "the new program runs to its end unharmed");
 	free(out);
+}
+
+/*
+ * Every error path of a session's setup, with records in flight.  GMT_FAULT makes one
+ * step fail while gcwork churns (hundreds of GC cycles a second, 512 KiB allocations
+ * that sampled mode samples at once): before the fix, the GC probes were still in
+ * while the ring buffer was drained, and a GC record reached the freed GC timeline
+ * (SIGSEGV, or a use after free under ASan).  Each case must give one error line and
+ * exit 1, leave the target running, its MemProfileRate 0 again (read out of its memory),
+ * no state file, no uprobe in its text.  -v reports how many records the teardown
+ * drained: where the failing step comes long after the first probes (a BPF object
+ * loaded in between, or the rate raised), there must have been some.
+ */
+struct setup_fault {
+	char mode[8], step[16]; /* arrays: the parameters are copied into each test's process */
+	bool records;	   /* records were waiting when it failed, for sure */
+	bool rate_written; /* the target's rate had been raised when it failed */
+};
+
+static struct setup_fault setup_faults[] = {
+	{ "exact", "tracer", false, false },	  { "exact", "gc", false, false },
+	{ "exact", "goroutines", true, false },	  { "exact", "release", true, false },
+	{ "exact", "poll", false, false },	  { "sampled", "tracer", false, false },
+	{ "sampled", "gc", false, false },	  { "sampled", "goroutines", true, false },
+	{ "sampled", "release", true, false },	  { "sampled", "rate", true, true },
+	{ "sampled", "sampler", true, true },	  { "sampled", "poll", false, true },
+};
+
+ParameterizedTestParameters(faults, setup_step_fails)
+{
+	return cr_make_param_array(struct setup_fault, setup_faults,
+				   sizeof(setup_faults) / sizeof(setup_faults[0]));
+}
+
+ParameterizedTest(struct setup_fault *f, faults, setup_step_fails, .timeout = 180)
+{
+	const char *fx = tu_fixture("gcwork", "go126", "exe");
+	char want[128];
+	char *out = tu_script(
+		"FX=%s MODE=%s STEP=%s\n" TU_TARGET_FUNCS
+		"addr=$(%s tool nm $FX | awk '$3 == \"runtime.MemProfileRate\" {print $1}')\n"
+		"d=$(mktemp -d); $FX -mode churn -scale 1000000 > /dev/null & p=$!\n"
+		/* The runtime zeroes the rate as it starts (the binary has no pprof). */
+		"until [ \"$(rate $p $addr 2>/dev/null)\" = 0 ]; do sleep 0.01; done\n"
+		"GMT_FAULT=$STEP $GMT record -v --goroutines --mode $MODE -o $d/out -p $p "
+		"> $d/gmt.err 2>&1; echo gmt_rc=$?\n"
+		"echo errors=$(grep -c '^gomemtrace: error:' $d/gmt.err)\n"
+		"grep '^gomemtrace: error:\\|MemProfileRate\\|teardown' $d/gmt.err\n"
+		"echo drained=$(sed -n 's/.*teardown: \\([0-9]*\\) records.*/\\1/p' $d/gmt.err)\n"
+		"echo rate_after=$(rate $p $addr) probed=$(probed $p) probes=$(probes $p)\n"
+		"echo state_after=$(ls $GMT_STATE_DIR | wc -l)\n"
+		"kill -0 $p && echo alive=1\n"
+		"kill $p; wait $p; rm -rf $d",
+		fx, f->mode, f->step, tu_go());
+
+	if (!strcmp(f->step, "poll"))
+		snprintf(want, sizeof(want), "gomemtrace: error: ring buffer: %s\n",
+			 strerror(ENOMEM));
+	else
+		snprintf(want, sizeof(want),
+			 "gomemtrace: error: GMT_FAULT: injected failure at step %s\n", f->step);
+	cr_assert_eq(tu_field(out, "gmt_rc"), 1, "%s/%s: exit 1, no crash:\n%s", f->mode,
+		     f->step, out);
+	cr_assert(has(out, want), "%s/%s: says why:\n%s", f->mode, f->step, out);
+	cr_assert_eq(tu_field(out, "errors"), 1, "in one error line:\n%s", out);
+	cr_assert_eq(tu_field(out, "alive"), 1, "the target runs on");
+	cr_assert_eq(tu_field(out, "rate_after"), 0, "its MemProfileRate is 0 again:\n%s", out);
+	cr_assert_eq(tu_field(out, "state_after"), 0, "no state file is left:\n%s", out);
+	cr_assert_eq(tu_field(out, "probed"), 0, "no uprobe is left in its text:\n%s", out);
+	cr_assert_eq(tu_field(out, "probes"), 0, "bpftool lists none on it:\n%s", out);
+	if (f->records)
+		cr_assert_gt(tu_field(out, "drained"), 0,
+			     "%s/%s: records were in flight when it failed:\n%s", f->mode, f->step,
+			     out);
+	if (f->rate_written)
+		cr_assert(has(out, "gomemtrace sets it to") && has(out, "restored to 0"),
+			  "%s/%s: the rate had been raised, and was restored:\n%s", f->mode,
+			  f->step, out);
+	free(out);
+}
+
+/* Launch mode: the command is gomemtrace's, so a failed setup ends it too. */
+Test(faults, setup_fails_in_launch_mode, .timeout = 120)
+{
+	const char *fx = tu_fixture("gcwork", "go126", "exe");
+	char *out = tu_script(
+		"FX=%s\nd=$(mktemp -d)\n"
+		"GMT_FAULT=sampler $GMT record --goroutines -o $d/out -- $FX -mode churn "
+		"-scale 1000000 > /dev/null 2> $d/gmt.err; echo gmt_rc=$?\n"
+		"cat $d/gmt.err; echo errors=$(grep -c '^gomemtrace: error:' $d/gmt.err)\n"
+		"p=$(sed -n 's/.* in PID \\([0-9]*\\): gomemtrace sets it.*/\\1/p' $d/gmt.err)\n"
+		"echo launched=$p; kill -0 $p 2>/dev/null || echo gone=1\n"
+		"echo state_after=$(ls $GMT_STATE_DIR | wc -l); rm -rf $d",
+		fx);
+
+	cr_assert_eq(tu_field(out, "gmt_rc"), 1, "exit 1, no crash:\n%s", out);
+	cr_assert(has(out, "error: GMT_FAULT: injected failure at step sampler"),
+		  "says why:\n%s", out);
+	cr_assert_eq(tu_field(out, "errors"), 1, "in one error line:\n%s", out);
+	cr_assert(has(out, "restored to 0"), "the rate it had raised is restored:\n%s", out);
+	cr_assert_gt(tu_field(out, "launched"), 0, "the command was started:\n%s", out);
+	cr_assert_eq(tu_field(out, "gone"), 1, "and is ended with the recording");
+	cr_assert_eq(tu_field(out, "state_after"), 0, "no state file is left");
+	free(out);
+}
+
+/*
+ * `info` says per binary whether each way of tracing works, and why not: what it says
+ * must be what `record` does.  A mode it says works must trace (its own figure in
+ * summary.json above 0); one it says does not must fail with the same reason in one
+ * line (GC tracing: the same warning, then allocations only).  gcwork-go125 is a
+ * release whose runtime.g layout gomemtrace does not know: goroutine tracking must be
+ * refused there, also in the field report's setting (default sampled mode, GC on,
+ * the target collecting garbage), which crashed before.
+ */
+static void info_matches_record(const char *fx, bool go125)
+{
+	static const char *const modes[] = { "exact", "sampled", "gc", "goroutines" };
+	char *out = tu_script(
+		"FX=%s\nd=$(mktemp -d)\n"
+		"$GMT info --json $FX | python3 -c '\n"
+		"import json, sys\n"
+		"for k, m in json.load(sys.stdin)[\"modes\"].items():\n"
+		"    print(\"info_\" + k + \"=\" + str(int(m[\"works\"])))\n"
+		"    if not m[\"works\"]: print(\"reason_\" + k + \": \" + m[\"reason\"])'\n"
+		"$FX -mode churn -scale 1000000 > /dev/null & p=$!\n"
+		"until [ \"$(readlink /proc/$p/exe)\" = \"$(readlink -f $FX)\" ]; do sleep 0.01; "
+		"done\n"
+		"run() { m=$1; f=$2; shift 2; $GMT record -d 1 -o $d/$m -p $p \"$@\" > /dev/null "
+		"2> $d/$m.err; echo rc_$m=$?\n"
+		"  grep '^gomemtrace: error:\\|tracing allocations only' $d/$m.err | "
+		"sed \"s/^/line_$m: /\"\n"
+		"  echo errors_$m=$(grep -c '^gomemtrace: error:' $d/$m.err)\n"
+		"  [ -f $d/$m/summary.json ] && python3 -c 'import json, sys; s = "
+		"json.load(open(sys.argv[1])); print(\"fig_\" + sys.argv[2] + \"=\" + "
+		"str(s.get(sys.argv[3], 0)))' $d/$m/summary.json $m $f; }\n"
+		"run exact allocs --mode exact --no-gc\n"
+		"run sampled samples --mode sampled --no-gc\n"
+		"run gc gc_cycles --mode exact\n"
+		"run goroutines goroutines_live --mode exact --no-gc --goroutines\n"
+		"run field x --goroutines\n"
+		"kill -0 $p && echo alive=1; kill $p; wait $p; rm -rf $d",
+		fx);
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		char key[64], line[400];
+		const char *r;
+
+		snprintf(key, sizeof(key), "info_%s", modes[i]);
+		if (tu_field(out, key)) {
+			snprintf(key, sizeof(key), "rc_%s", modes[i]);
+			cr_expect_eq(tu_field(out, key), 0, "%s: info says %s works: it traces:\n%s",
+				     fx, modes[i], out);
+			snprintf(key, sizeof(key), "fig_%s", modes[i]);
+			cr_expect_gt(tu_field(out, key), 0, "%s: %s: traced something:\n%s", fx,
+				     modes[i], out);
+			continue;
+		}
+		snprintf(key, sizeof(key), "reason_%s: ", modes[i]);
+		r = strstr(out, key);
+		cr_assert(r, "%s: info gives the reason %s does not work:\n%s", fx, modes[i], out);
+		r += strlen(key);
+		if (!strcmp(modes[i], "gc")) {
+			snprintf(line, sizeof(line), "line_gc: gomemtrace: warning: %.*s; tracing "
+				 "allocations only\n", (int)strcspn(r, "\n"), r);
+			cr_expect_eq(tu_field(out, "rc_gc"), 0, "without GC, allocations are traced");
+		} else {
+			snprintf(line, sizeof(line), "line_%s: gomemtrace: error: %.*s\n", modes[i],
+				 (int)strcspn(r, "\n"), r);
+			snprintf(key, sizeof(key), "rc_%s", modes[i]);
+			cr_expect_eq(tu_field(out, key), 1, "%s: %s refused, exit 1:\n%s", fx,
+				     modes[i], out);
+			snprintf(key, sizeof(key), "errors_%s", modes[i]);
+			cr_expect_eq(tu_field(out, key), 1, "in one line");
+		}
+		cr_expect(has(out, line), "%s: record says what info said: %s\n%s", fx, line,
+			  out);
+	}
+	if (go125) {
+		const char *r = strstr(out, "reason_goroutines: ");
+
+		cr_assert_eq(tu_field(out, "info_goroutines"), 0,
+			     "go1.25's runtime.g is not known: info says so:\n%s", out);
+		cr_expect_eq(tu_field(out, "rc_field"), 1, "record --goroutines: exit 1, no crash");
+		cr_expect(r && !strncmp(r + strlen("reason_goroutines: "),
+					"goroutine tracking: the layout of runtime.g in go1.25", 53),
+			  "the reason:\n%s", out);
+		cr_expect(has(out, "line_field: gomemtrace: error: goroutine tracking: the layout "
+				   "of runtime.g in go1.25"),
+			  "with GC on, on a target collecting garbage, the same error:\n%s", out);
+	}
+	cr_expect_eq(tu_field(out, "alive"), 1, "the target runs on");
+	free(out);
+}
+
+Test(faults, info_modes_match_record_go125, .timeout = 240)
+{
+	info_matches_record(tu_fixture("gcwork-go125-exe", NULL, NULL), true);
+}
+
+Test(faults, info_modes_match_record, .timeout = 240)
+{
+	info_matches_record(tu_fixture("gcwork", "go126", "exe"), false);
+	info_matches_record(tu_fixture("gcwork", "go119", "nosh"), false);
 }

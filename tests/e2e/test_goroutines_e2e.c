@@ -34,25 +34,32 @@ static void parse_fixture_output(const char *out, struct truth *t)
 
 /*
  * Attach (-p) to the fixture waiting for SIGUSR1, start its goroutines once tracing
- * runs, stop gomemtrace with SIGINT after "done", then let it print NumGoroutine.
+ * runs, stop gomemtrace with SIGINT once the fixture printed `marker`, then let it print
+ * NumGoroutine.
  */
-static char *run_attached(const char *fx, const char *fx_args, char *dir, size_t dirlen)
+static char *run_attached_until(const char *fx, const char *fx_args, const char *marker,
+				char *dir, size_t dirlen)
 {
 	char *out = tu_run("GMT=%s FX=%s bash -c '"
 			   "set -e; d=$(mktemp -d); $FX -wait %s > $d/fx.out & p=$!; "
 			   "until grep -qs ready $d/fx.out; do sleep 0.05; done; "
 			   "$GMT record --goroutines -o $d/out -p $p 2> $d/gmt.err & g=$!; "
 			   "until grep -qs \"tracing PID\" $d/gmt.err; do sleep 0.05; done; "
-			   "kill -USR1 $p; until grep -qs done $d/fx.out; do sleep 0.05; done; "
+			   "kill -USR1 $p; until grep -qs %s $d/fx.out; do sleep 0.05; done; "
 			   "kill -INT $g; wait $g; echo gmt_rc=$?; kill -USR2 $p; wait $p; "
 			   "cat $d/fx.out $d/gmt.err; echo dir=$d'",
-			   tu_bin(), fx, fx_args);
+			   tu_bin(), fx, fx_args, marker);
 	const char *p = strstr(out, "dir=");
 
 	cr_assert(p && sscanf(p, "dir=%255s", dir) == 1, "%s: the run finished:\n%s", fx, out);
 	cr_assert(strstr(out, "gmt_rc=0"), "%s: gomemtrace exits 0 on SIGINT:\n%s", fx, out);
 	strncat(dir, "/out", dirlen - strlen(dir) - 1);
 	return out;
+}
+
+static char *run_attached(const char *fx, const char *fx_args, char *dir, size_t dirlen)
+{
+	return run_attached_until(fx, fx_args, "done", dir, dirlen);
 }
 
 struct site {
@@ -77,11 +84,11 @@ static struct site summary_site(const char *dir, const char *fn)
 	return s;
 }
 
-static void check_attached(const char *version, const char *flavour)
+static void check_attached(const char *version, const char *flavour, const char *fx_args)
 {
 	const char *fx = tu_fixture("goleak", version, flavour);
 	char dir[300] = "", path[400];
-	char *out = run_attached(fx, "-leak 150 -short 15000 -dur 3", dir, sizeof(dir));
+	char *out = run_attached(fx, fx_args, dir, sizeof(dir));
 	struct truth t;
 	struct site leak, shorts;
 	char *n;
@@ -144,7 +151,22 @@ ParameterizedTest(int *i, goroutines, live_equals_numgoroutine, .timeout = 300)
 	const char *v, *f;
 
 	tu_matrix_entry(*i, &v, &f);
-	check_attached(v, f);
+	check_attached(v, f, "-leak 150 -short 15000 -dur 3");
+}
+
+/*
+ * A slow leak (issue 13): 3 goroutines a second for 15 s.  The live counts must move
+ * with every sample, not once a batch of records has piled up in the ring buffer, or
+ * the site is not seen growing.
+ */
+ParameterizedTestParameters(goroutines, slow_leak_flagged)
+{
+	return cr_make_param_array(int, tu_version_params(), tu_nversions);
+}
+
+ParameterizedTest(int *i, goroutines, slow_leak_flagged, .timeout = 300)
+{
+	check_attached(tu_versions[*i], "exe", "-leak 45 -short 900 -dur 15");
 }
 
 /*
@@ -185,4 +207,166 @@ Test(goroutines, launch_go119, .timeout = 300)
 Test(goroutines, launch_go127, .timeout = 300)
 {
 	check_launched("go127");
+}
+
+/*
+ * A service (the fixture's -serve mode): 10 s at 40 requests a second, every second
+ * request leaking one goroutine at `go backend(q, r, ch)` in main.search, a pool of
+ * workers started once, and 40 requests served before gomemtrace attached.  The oracle
+ * is the fixture's own count and runtime.Stack's view of every goroutine (its function as
+ * Go's traceback names it, and the function of the go statement that created it).
+ */
+struct serve_truth {
+	long requests, leaked, pre_leaked, pool, numgoroutine;
+};
+
+/* The "gostack fn=F creator=C line=L n=N" line of the fixture for creator: F and N. */
+static long gostack(const char *out, const char *creator, char *fn, size_t fnlen)
+{
+	char want[160];
+	long n = -1;
+
+	snprintf(want, sizeof(want), " creator=%s line=", creator);
+	fn[0] = 0;
+	for (const char *p = strstr(out, "gostack fn="); p; p = strstr(p + 1, "gostack fn=")) {
+		const char *c = strstr(p, want), *eol = strchr(p, '\n'), *nn;
+
+		if (!c || (eol && c > eol) || !(nn = strstr(c, " n=")) || (eol && nn > eol))
+			continue;
+		p += strlen("gostack fn=");
+		snprintf(fn, fnlen, "%.*s", (int)(c - p), p);
+		n = atol(nn + 3);
+		break;
+	}
+	cr_assert_geq(n, 0, "the fixture's runtime.Stack lists goroutines created by %s:\n%s",
+		      creator, out);
+	return n;
+}
+
+struct row {
+	long live, pre, created, exited, leak, runtime, rows;
+	char function[160];
+};
+
+/* The goroutine_sites entries of summary.json whose go statement is in fn: how many, and
+ * the fields of the first. */
+static struct row summary_row(const char *dir, const char *fn)
+{
+	struct row r = {};
+	char *line = tu_run("python3 -c 'import json,sys\n"
+			    "rows = [s for s in json.load(open(sys.argv[1]))[\"goroutine_sites\"]\n"
+			    "        if s[\"site\"].split(\" \")[0] == sys.argv[2]]\n"
+			    "s = rows[0] if rows else dict(live=-1, preexisting=-1, created=-1, "
+			    "exited=-1, leak=-1, runtime=-1, function=\"-\")\n"
+			    "print(len(rows), s[\"live\"], s[\"preexisting\"], s[\"created\"], "
+			    "s[\"exited\"], int(s[\"leak\"]), int(s[\"runtime\"]), "
+			    "s[\"function\"] or \"-\")' "
+			    "%s/summary.json %s",
+			    dir, fn);
+
+	cr_assert_eq(sscanf(line, "%ld %ld %ld %ld %ld %ld %ld %159s", &r.rows, &r.live, &r.pre,
+			    &r.created, &r.exited, &r.leak, &r.runtime, r.function),
+		     8, "summary.json: %s", line);
+	free(line);
+	return r;
+}
+
+static void check_serve(const char *version, const char *flavour)
+{
+	const char *fx = tu_fixture("goleak", version, flavour);
+	char dir[300] = "", path[400], fn[160];
+	char *out = run_attached_until(fx, "-serve 400 -rate 40 -leakevery 2 -pre 40 -pool 4",
+				       "served", dir, sizeof(dir));
+	struct serve_truth t = { .numgoroutine = -1 };
+	const char *p = strstr(out, "served ");
+	struct row search, pool;
+	long n;
+	char *c;
+
+	cr_assert(p && sscanf(p, "served requests=%ld leaked=%ld pre_leaked=%ld pool=%ld",
+			      &t.requests, &t.leaked, &t.pre_leaked, &t.pool) == 4,
+		  "%s: the fixture printed what it served:\n%s", fx, out);
+	cr_assert((p = strstr(out, "goroutines=")) && sscanf(p, "goroutines=%ld", &t.numgoroutine),
+		  "%s: the fixture printed NumGoroutine:\n%s", fx, out);
+	cr_assert_gt(t.pre_leaked, 0, "%s: goroutines leaked before attach:\n%s", fx, out);
+	cr_expect_eq(tu_summary_num(dir, "goroutines_live"), t.numgoroutine,
+		     "%s: goroutines_live (%.0f) equals runtime.NumGoroutine() (%ld)", fx,
+		     tu_summary_num(dir, "goroutines_live"), t.numgoroutine);
+
+	/* One row for the go statement in main.search, pre-existing goroutines included. */
+	n = gostack(out, "main.search", fn, sizeof(fn));
+	cr_expect_eq(n, t.leaked, "%s: runtime.Stack lists the %ld leaked goroutines (%ld)", fx,
+		     t.leaked, n);
+	search = summary_row(dir, "main.search");
+	cr_expect_eq(search.rows, 1, "%s: one row for the go statement in main.search, not %ld",
+		     fx, search.rows);
+	cr_expect_str_eq(search.function, fn,
+			 "%s: its goroutine function is %s (runtime.Stack), not %s", fx, fn,
+			 search.function);
+	cr_expect_eq(search.live, t.leaked, "%s: main.search: %ld live, the fixture leaked %ld",
+		     fx, search.live, t.leaked);
+	cr_expect_eq(search.pre, t.pre_leaked, "%s: main.search: %ld of them before attach (%ld)",
+		     fx, search.pre, t.pre_leaked);
+	cr_expect_eq(search.created, t.requests + t.leaked - t.pre_leaked,
+		     "%s: main.search: %ld created while tracing, the fixture made %ld", fx,
+		     search.created, t.requests + t.leaked - t.pre_leaked);
+	cr_expect_eq(search.exited, t.requests,
+		     "%s: main.search: %ld exited (one answer per request: %ld)", fx, search.exited,
+		     t.requests);
+	cr_expect_eq(search.leak, 1, "%s: main.search leaks: flagged", fx);
+
+	/* The pool: started once while tracing, then steady. */
+	n = gostack(out, "main.serve", fn, sizeof(fn));
+	pool = summary_row(dir, "main.serve");
+	cr_expect_eq(pool.rows, 1, "%s: one row for the pool", fx);
+	cr_expect_str_eq(pool.function, fn, "%s: the pool's function is %s, not %s", fx, fn,
+			 pool.function);
+	cr_expect_eq(pool.live, t.pool, "%s: %ld pool workers live (fixture: %ld, runtime.Stack: "
+		     "%ld)", fx, pool.live, t.pool, n);
+	cr_expect_eq(pool.leak, 0, "%s: a pool started once is not a leak", fx);
+	cr_expect_eq(tu_summary_num(dir, "goroutine_leak_sites"), 1, "%s: one leak site", fx);
+
+	snprintf(path, sizeof(path), "%s/report.txt", dir);
+	c = tu_run("grep -c 'LEAK? main.search .*\\[main.backend\\]' %s || true", path);
+	cr_expect_eq(atoi(c), 1, "%s: report.txt flags main.search, running main.backend", fx);
+	free(c);
+	c = tu_run("grep -c 'main.search (' %s || true", path);
+	cr_expect_eq(atoi(c), 1, "%s: and has one row for it", fx);
+	free(c);
+	snprintf(path, sizeof(path), "%s/goroutines.folded", dir);
+	cr_expect_eq(tu_folded_sum(path, "[go] main.backend", false), t.leaked,
+		     "%s: goroutines.folded holds the %ld leaked goroutines under "
+		     "[go] main.backend",
+		     fx, t.leaked);
+	/* The ones from before attach: folded onto the creation stack of the goroutines
+	 * their go statement made while tracing (one stack here), with a [pre-existing]
+	 * leaf. */
+	c = tu_run("python3 -c 'import sys\n"
+		   "lines = [l.rsplit(\" \", 1) for l in open(sys.argv[1])]\n"
+		   "st = set(s for s, n in lines)\n"
+		   "tail = \";main.search;[go] main.backend\"\n"
+		   "print(sum(int(n) for s, n in lines if s.endswith(tail + \";[pre-existing]\") "
+		   "and s[:-len(\";[pre-existing]\")] in st))' %s",
+		   path);
+	cr_expect_eq(atol(c), t.pre_leaked,
+		     "%s: the %ld from before attach are under the creation stack of main.search's "
+		     "go statement, marked [pre-existing] (%ld)",
+		     fx, t.pre_leaked, atol(c));
+	free(c);
+	tu_run("rm -rf \"$(dirname %s)\"", dir);
+	free(out);
+}
+
+/*
+ * A short trace of a service: 10 s.  Every version, each with another build flavour
+ * (stripped, PIE and section-less binaries name the wrapper's callee the same way).
+ */
+ParameterizedTestParameters(goroutines, short_trace_of_a_service)
+{
+	return cr_make_param_array(int, tu_version_params(), tu_nversions);
+}
+
+ParameterizedTest(int *i, goroutines, short_trace_of_a_service, .timeout = 300)
+{
+	check_serve(tu_versions[*i], tu_flavours[*i % tu_nflavours]);
 }

@@ -215,3 +215,39 @@ Test(record, concurrent_burst_drops_nothing, .timeout = 120)
 	cr_log_info("peak traced allocation rate: %ld allocs/s", peak);
 	free(out);
 }
+
+/*
+ * runtime/pprof leaves the allocator's own leading frames (mallocgc's callers in package
+ * runtime) out of heap profiles, so that `go tool pprof -top` puts the function whose
+ * code allocated at the top of "flat".  Ours must agree with the heapprof fixture's own
+ * heap profile (its window, -base before after), nothing hidden on either side.
+ */
+ParameterizedTestParameters(record, exact_top_flat_as_go_heap_profile)
+{
+	return cr_make_param_array(int, tu_version_params(), tu_nversions);
+}
+
+ParameterizedTest(int *i, record, exact_top_flat_as_go_heap_profile, .timeout = 300)
+{
+	const char *fx = tu_fixture("heapprof", tu_versions[*i], "exe");
+	char *out = tu_script(
+		"FX=%s\nd=$(mktemp -d)\n"
+		"$GMT record --mode exact --no-gc -o $d/out -- $FX -prof $d > $d/fx.out "
+		"2> $d/gmt.err; echo gmt_rc=$?\n"
+		"top() { go tool pprof -top -sample_index=alloc_space \"$@\" 2>/dev/null | "
+		"awk '/flat%%/ {on=1; next} on {print $6; exit}'; }\n"
+		"echo ours=$(top $d/out/alloc.pb.gz)\n"
+		"echo theirs=$(top -base $d/before.pb.gz $d/after.pb.gz)\n"
+		"echo kept=$(go tool pprof -top -sample_index=alloc_space $d/out/alloc.pb.gz "
+		"2>/dev/null | grep -c 'runtime\\.mallocgc\\|runtime\\.newobject\\|"
+		"runtime\\.makeslice')\n"
+		"grep '^site' $d/fx.out | head -1\ncat $d/gmt.err\nrm -rf $d",
+		fx);
+
+	cr_assert(strstr(out, "gmt_rc=0"), "%s: gomemtrace ran:\n%s", fx, out);
+	cr_expect(strstr(out, "theirs=main.siteA\n"), "%s: Go's own top flat is main.siteA:\n%s",
+		  fx, out);
+	cr_expect(strstr(out, "ours=main.siteA\n"), "%s: ours is the same:\n%s", fx, out);
+	cr_expect(strstr(out, "kept=0\n"), "%s: no allocator frame in the profile:\n%s", fx, out);
+	free(out);
+}

@@ -6,6 +6,7 @@
 //	sym runtime.gcController 0x... .noptrbss      .symtab addresses and their section
 //	off runtime.gcControllerState.heapLive 104    DWARF member offsets
 //	off runtime.mstats.numgc 7704
+//	const runtime._KindSpecialProfile 2           DWARF constants
 //	...
 //
 // Stripped binaries print only their sections: a stripped build moves the data
@@ -28,7 +29,12 @@ var fields = map[string][]string{
 	"runtime.g":                 {"m", "goid", "atomicstatus", "gopc", "startpc"},
 	"runtime.m":                 {"curg", "preemptoff"},
 	"runtime.workType":          {"tSweepTerm", "tMark", "tMarkTerm", "tEnd", "heap0", "heap1", "heap2", "userForced"},
+	"runtime.special":           {"next", "offset", "kind"},
+	"runtime.specialprofile":    {"special", "b"},
 }
+
+// Constants whose values the tracer uses (DESIGN.md §5).
+var constants = map[string]bool{"runtime._KindSpecialProfile": true}
 
 var symbols = []string{"runtime.gcController", "runtime.memstats", "runtime.work",
 	"runtime.allglen", "runtime.allgptr"}
@@ -78,6 +84,14 @@ func main() {
 		}
 		if e == nil {
 			break
+		}
+		if e.Tag == dwarf.TagConstant {
+			name, _ := e.Val(dwarf.AttrName).(string)
+			if v, ok := e.Val(dwarf.AttrConstValue).(int64); ok && constants[name] {
+				fmt.Printf("const %s %d\n", name, v)
+				delete(constants, name)
+			}
+			continue
 		}
 		if e.Tag != dwarf.TagStructType {
 			continue

@@ -314,6 +314,16 @@ static const struct fake_pc fake_pcs[] = {
 		       { "main.(*T).method", "/src/demo/t.go", 12 } } },
 	{ 0x6060, 1, { { "main.recurse", "/src/demo/main.go", 75 } } },
 	{ 0x7070, 1, { { "main.zero", "/src/demo/main.go", 90 } } },
+	/* the allocator's frames above user code (runtime frames test) */
+	{ 0x7100, 1, { { "runtime.makeslice", "/go/src/runtime/slice.go", 116 } } },
+	{ 0x7110, 1, { { "runtime.growslice", "/go/src/runtime/slice.go", 280 } } },
+	{ 0x7120, 2, { { "internal/runtime/maps.newarray", "/go/src/internal/runtime/maps/t.go", 9 },
+		       { "internal/runtime/maps.(*table).grow", "/go/src/internal/runtime/maps/t.go",
+			 40 } } },
+	{ 0x7130, 1, { { "main.items", "/src/demo/items.go", 21 } } },
+	{ 0x7140, 1, { { "runtime.systemstack", "/go/src/runtime/asm_amd64.s", 514 } } },
+	{ 0x7150, 2, { { "runtime.add", "/go/src/runtime/stubs.go", 24 },
+		       { "main.inl", "/src/demo/inl.go", 5 } } },
 	/* outside the mapping (a cgo library), file unknown */
 	{ 0x900000, 1, { { "C.malloc", "?", 0 } } },
 	/* 0x5050 does not symbolize */
@@ -1371,4 +1381,81 @@ Test(pprof, big_profile)
 	free(rows);
 	free(bs.names);
 	free(bs.files);
+}
+
+/* ---- runtime/pprof's convention: the allocator's leading runtime frames go ---- */
+
+/*
+ *   R1 0x1: 0x7100 <- 0x7110 <- 0x7120 <- 0x7130 <- 0x2020 <- 0x3030   2 x 4096
+ *           (makeslice <- growslice <- maps.newarray inlined in maps.grow <- main.items)
+ *   R2 0x2: 0x7140 <- 0x3030, all runtime: kept whole                 1 x 64
+ *   R3 0x3: 0x7150 <- 0x2020: the innermost function at 0x7150 is runtime.add, inlined
+ *           in main.inl: FuncForPC names runtime.add, so runtime/pprof drops the
+ *           address, and main.inl with it                              1 x 32
+ */
+static struct gmt_agg *build_runtime(void)
+{
+	static const uint64_t p1[] = { 0x7100, 0x7110, 0x7120, 0x7130, 0x2020, 0x3030 };
+	static const uint64_t p2[] = { 0x7140, 0x3030 };
+	static const uint64_t p3[] = { 0x7150, 0x2020 };
+	struct gmt_agg *a = gmt_agg__new(22);
+
+	cr_assert(a);
+	cr_assert_eq(gmt_agg__add_stack(a, 1, p1, 6, false), 0);
+	cr_assert_eq(gmt_agg__add_stack(a, 2, p2, 2, false), 0);
+	cr_assert_eq(gmt_agg__add_stack(a, 3, p3, 2, false), 0);
+	gmt_agg__add_allocs(a, 1, 0, 4096, 2);
+	gmt_agg__add_allocs(a, 2, 0, 64, 1);
+	gmt_agg__add_allocs(a, 3, 0, 32, 1);
+	cr_assert_eq(gmt_agg__finish(a, &fake_sym), 0);
+	return a;
+}
+
+Test(pprof, leading_runtime_frames_go_as_in_go_heap_profiles)
+{
+	static const char *const hidden[] = {
+		"2: main.items;main.main;runtime.main",
+		"1: runtime.systemstack;runtime.main",
+		"1: main.main",
+	};
+	static const char *const kept[] = {
+		"2: runtime.makeslice;runtime.growslice;internal/runtime/maps.newarray (inline);"
+		"internal/runtime/maps.(*table).grow;main.items;main.main;runtime.main",
+		"1: runtime.systemstack;runtime.main",
+		"1: runtime.add (inline);main.inl;main.main",
+	};
+	struct gmt_agg *a = build_runtime();
+	struct gmt_run_info ri = run_info();
+	struct gmt_pprof_opts o = exact_opts();
+
+	for (int pass = 0; pass < 2; pass++) {
+		const char *const *want = pass ? kept : hidden;
+		char *path, *out, *got[8], *w[3];
+		int n;
+
+		o.runtime_frames = pass;
+		path = write_profile(a, &fake_sym, &ri, &o);
+		out = pprof("-traces -sample_index=alloc_objects", path);
+		n = parse_traces(out, got, 8);
+		cr_assert_eq(n, 3, "three traces:\n%s", out);
+		memcpy(w, want, sizeof(w));
+		qsort(got, n, sizeof(got[0]), cmp_str);
+		qsort(w, 3, sizeof(w[0]), cmp_str);
+		for (int i = 0; i < n; i++) {
+			cr_expect_str_eq(got[i], w[i], "%s", pass ? "--runtime-frames" : "default");
+			free(got[i]);
+		}
+		free(out);
+		/* What `go tool pprof -top` shows first, as for Go's own heap profile. */
+		out = pprof("-top -sample_index=alloc_space", path);
+		cr_expect(strstr(out, pass ? "runtime.makeslice\n" : "main.items\n"),
+			  "top flat function:\n%s", out);
+		cr_expect(strstr(out, pass ? "stacks start at the allocator" :
+					     "leading runtime frames left out"),
+			  "the comment says which:\n%s", out);
+		free(out);
+		unlink(path);
+		free(path);
+	}
+	gmt_agg__free(a);
 }

@@ -57,6 +57,30 @@ char *tu_script(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The integer after "key=" in out (the first one); fails the test if absent. */
 long tu_field(const char *out, const char *key);
 
+/*
+ * Shell functions for tu_script(), on a live target: rate PID ADDR reads the word at ADDR (the linker's
+ * address of runtime.MemProfileRate, from go tool nm) out of /proc/PID/mem; probed PID
+ * counts the bytes of the target's mapped text that differ from its file, which a
+ * uprobe's int3 does as long as it is in; probes PID counts the perf-event uprobes of
+ * any process that name its executable.
+ */
+#define TU_TARGET_FUNCS                                                                  \
+	"rate() { python3 -c 'import sys; f = open(\"/proc/\" + sys.argv[1] + \"/mem\", " \
+	"\"rb\"); f.seek(int(sys.argv[2], 16)); print(int.from_bytes(f.read(8), "        \
+	"\"little\", signed=True))' $1 $2; }\n"                                          \
+	"probed() { python3 -c '\n"                                                      \
+	"import os, sys\n"                                                               \
+	"p = sys.argv[1]; exe = os.readlink(\"/proc/\" + p + \"/exe\"); n = 0\n"         \
+	"mem = open(\"/proc/\" + p + \"/mem\", \"rb\"); f = open(exe, \"rb\")\n"         \
+	"for l in open(\"/proc/\" + p + \"/maps\"):\n"                                   \
+	"    a = l.split()\n"                                                            \
+	"    if len(a) > 5 and a[1].startswith(\"r-x\") and a[5] == exe:\n"              \
+	"        s, e = (int(x, 16) for x in a[0].split(\"-\"))\n"                       \
+	"        mem.seek(s); f.seek(int(a[2], 16))\n"                                   \
+	"        n += sum(x != y for x, y in zip(mem.read(e - s), f.read(e - s)))\n"     \
+	"print(n)' $1; }\n"                                                              \
+	"probes() { bpftool perf show 2>/dev/null | grep -c \"filename /proc/$1/exe \"; }\n"
+
 /* Reads a whole file (malloc'd). */
 uint8_t *tu_read_file(const char *path, size_t *len);
 

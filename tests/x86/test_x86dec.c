@@ -524,7 +524,7 @@ static const char *const hooked[] = {
 	"runtime.startTheWorldWithSema",
 	"runtime.gcSweep",
 	"runtime.mProf_Malloc",
-	"runtime.mProf_Free",
+	"runtime.freeSpecial",
 	"runtime.setprofilebucket",
 	"runtime.newproc",
 	"runtime.newproc1",

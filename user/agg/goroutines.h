@@ -6,9 +6,15 @@
  * keys and the live-count track of gc.json.  Used by `record` (gor_session.c) and meant
  * for any other command that traces goroutines: it owns no BPF.
  *
- * A site is a creation stack (the stack of the goroutine that ran the go statement).
- * Goroutines found at attach time have no stack: their site is the go statement's pc
- * (g.gopc) and entry function (g.startpc) under "[pre-existing]".
+ * Goroutines come from origins: a creation stack (the stack of the goroutine that ran
+ * the go statement), or for goroutines found at attach time, which have no stack, the go
+ * statement's pc (g.gopc) and entry function (g.startpc).  A site, one row of the
+ * outputs, is a go statement and the function it runs: every origin whose go statement
+ * (the innermost frame at the creation pc, "func (file:line)") and goroutine function
+ * are the same, so that goroutines from before and after attach, or created through
+ * several call paths, count together.  The goroutine function is named as its author
+ * wrote the go statement (gmt_symbolizer.go_func, gofunc.h), not after the compiler's
+ * wrapper.
  *
  * Growth: the caller ticks the aggregator now and then (gmt_goroutines__tick); at the end
  * the live count of every site is read at the end of GMT_GOR_BUCKETS equal slices of the
@@ -16,8 +22,10 @@
  * to the next, rose in at least a third of them, and ended above where it started.
  *
  * Runtime goroutines are told apart the way runtime.NumGoroutine does
- * (isSystemGoroutine): the goroutine's function is in package runtime and is not
- * runtime.main (nor runtime.corostart, a coroutine's).  goroutines_live counts the others, which is what NumGoroutine returns.
+ * (isSystemGoroutine): the function at the goroutine's entry (a go-statement wrapper's
+ * own, not its callee's) is in package runtime and is not runtime.main (nor
+ * runtime.corostart, a coroutine's).  goroutines_live counts the others, which is what
+ * NumGoroutine returns.
  */
 #ifndef GMT_GOROUTINES_H
 #define GMT_GOROUTINES_H
@@ -35,20 +43,37 @@ struct gmt_goroutines;
 #define GMT_GOR_BUCKETS 10
 #define GMT_GOR_REPORT_TOP 15
 
+/* One row: a go statement and the goroutine function it runs (filled by finish). */
 struct gmt_gor_site {
-	uint64_t id;	   /* creation stack id; pre-existing sites: a hash of gopc, startpc */
-	uint64_t gopc;	   /* pre-existing sites: the go statement's pc */
-	uint64_t start_pc; /* the goroutine function's entry (first one seen), 0 unknown */
-	bool preexisting;
-	bool runtime; /* created by the runtime for itself (set by finish) */
-	bool leak;    /* probable leak (set by finish) */
+	uint64_t id;	   /* a hash of name and start_fn; unnamed sites: their origin's id */
+	uint64_t gopc;	   /* the go statement's pc (its first origin's), 0 unknown */
+	uint64_t start_pc; /* the goroutine's entry (its first origin's), 0 unknown */
+	bool preexisting;  /* only goroutines from before tracing: no creation stack seen */
+	bool runtime; /* created by the runtime for itself */
+	bool leak;    /* probable leak */
 	uint64_t created, exited, pre; /* pre: live at attach */
 	uint64_t live;
 	uint64_t buckets[GMT_GOR_BUCKETS + 1]; /* live at the start, then at each slice end */
-	char name[160]; /* the go statement's function, "func (file:line)" (set by finish) */
-	char start_fn[128]; /* the goroutine's function (set by finish), "" unknown */
+	uint32_t nstacks; /* creation stacks seen for it */
+	char name[160]; /* the go statement's function, "func (file:line)" */
+	char start_fn[128]; /* the goroutine's function, "" unknown */
+};
+
+/* Where live goroutines came from: what goroutines.folded is made of. */
+struct gmt_gor_origin {
+	uint64_t id;	   /* a hash of stack_id and start_pc; pre-existing: of gopc, start_pc */
+	uint64_t stack_id; /* the creation stack; 0 for pre-existing goroutines */
+	uint64_t gopc;	   /* pre-existing: the go statement's pc */
+	uint64_t start_pc; /* the goroutine function's entry (first one seen), 0 unknown */
+	bool preexisting;
+	/* Pre-existing: the creation stack they are folded under (set by finish), 0 for
+	 * none: the only one seen for the same go statement pc in the same site. */
+	uint64_t fold_stack;
+	uint64_t created, exited, pre, live;
+	const struct gmt_gor_site *site; /* its row as of the last finish */
 	/* private */
 	uint32_t *series; /* live count at each tick */
+	size_t row;
 };
 
 struct gmt_gor_stats {
@@ -89,6 +114,9 @@ int gmt_goroutines__finish(struct gmt_goroutines *g, const struct gmt_symbolizer
 void gmt_goroutines__stats(const struct gmt_goroutines *g, struct gmt_gor_stats *st);
 /* Sites by live count, then created, descending, as of the last finish (none before). */
 size_t gmt_goroutines__sites(const struct gmt_goroutines *g, const struct gmt_gor_site *const **out);
+/* Every origin, each with its site as of the last finish (none before). */
+size_t gmt_goroutines__origins(const struct gmt_goroutines *g,
+			       const struct gmt_gor_origin *const **out);
 /* A creation stack by id (leaf first); false when unknown. */
 bool gmt_goroutines__stack(const struct gmt_goroutines *g, uint64_t id, const uint64_t **pcs,
 			   uint32_t *depth, bool *truncated);
@@ -101,7 +129,11 @@ bool gmt_goroutines_is_runtime_fn(const char *fn);
 
 /* ---- outputs (out_goroutines.c) ---- */
 
-/* goroutines.folded: live goroutines at the end by creation stack, root first. */
+/*
+ * goroutines.folded: live goroutines at the end by creation stack, root first; the
+ * pre-existing ones under their fold_stack with a [pre-existing] leaf, or without one
+ * under a [pre-existing] root and their go statement.
+ */
 int gmt_goroutines__write_folded(const struct gmt_goroutines *g, const struct gmt_symbolizer *sym,
 				 FILE *f);
 /* The goroutines section of report.txt. */

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * Sampled mode's aggregation (see sampled.h).  Rows (stripped stack, size) live in a
- * dense array; stack ids, buckets and rows are found through open-addressing tables, so
- * every record costs one probe sequence.  Go's buckets are never freed, so the bucket
- * table is bounded by the target's own bucket count; objects waiting for their bucket
- * sit in a small ring, since setprofilebucket follows mProf_Malloc on the same thread at
- * once and only other CPUs' samples can come in between.
+ * dense array; stack ids, rows and live objects are found through open-addressing
+ * tables, so every record costs one probe sequence.  The object table holds the objects
+ * sampled while tracing that have not died yet: its size is the target's live sampled
+ * objects (about live bytes / rate), whatever the trace's length.
  */
 #include "sampled.h"
 
@@ -16,8 +15,6 @@
 
 #include "aggregate.h"
 #include "bits.h"
-
-#define PENDING 256 /* objects waiting for setprofilebucket: far more than CPUs */
 
 /* key -> value map; keys are two words, value an index or id. */
 struct kv {
@@ -45,11 +42,6 @@ struct sstack {
 	uint64_t typ; /* from the typer, 0 for unknown */
 };
 
-struct pending {
-	uint64_t p;
-	uint32_t row; /* index + 1, 0 for an empty entry */
-};
-
 struct inuse {
 	double objects, bytes;
 };
@@ -63,7 +55,7 @@ struct gmt_sampled {
 
 	struct map stacks;    /* BPF stack id -> stripped id */
 	struct map rowmap;    /* (stripped id, size) -> rows[] index */
-	struct map buckets;   /* bucket -> rows[] index */
+	struct map objects;   /* live object sampled while tracing -> rows[] index */
 	struct map inuse_map; /* stripped id -> inuse[] index, built by flush */
 	struct map types;     /* stripped id -> *_type, from the typer */
 	gmt_sampled_typer typer;
@@ -72,9 +64,8 @@ struct gmt_sampled {
 	size_t nrows, cap_rows;
 	struct inuse *inuse;
 	size_t ninuse;
-	struct pending pending[PENDING];
-	size_t pending_next;
 	struct gmt_sampled_stats st;
+	uint64_t end_ns; /* gmt_sampled__end(), 0: none yet */
 
 	/* Interval mode (gmt_sampled__new_intervals): stacks kept, rows bounded. */
 	bool intervals;
@@ -148,6 +139,32 @@ static const struct kv *map_get(const struct map *m, uint64_t k1, uint64_t k2)
 	return e && e->used ? e : NULL;
 }
 
+/*
+ * Removes e (a used slot of m) the linear-probing way: the entries after it in its run
+ * move back into the hole when their home slot does not lie between the hole and them,
+ * so that map_find still reaches every key without tombstones.
+ */
+static void map_del(struct map *m, const struct kv *e)
+{
+	size_t hole = (size_t)(e - m->slots), j = hole;
+
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & m->mask;
+		if (!m->slots[j].used)
+			break;
+		home = kv_hash(m->slots[j].k1, m->slots[j].k2) & m->mask;
+		/* Cyclically, home in (hole, j]: the entry stays reachable where it is. */
+		if (hole <= j ? (home > hole && home <= j) : (home > hole || home <= j))
+			continue;
+		m->slots[hole] = m->slots[j];
+		hole = j;
+	}
+	m->slots[hole].used = false;
+	m->n--;
+}
+
 double gmt_sampled_weight(uint64_t size, uint64_t rate)
 {
 	/* As pprof's scaleHeapSample: no scaling for rate 1 (every allocation) or size 0. */
@@ -219,7 +236,7 @@ void gmt_sampled__free(struct gmt_sampled *s)
 	free(s->strip);
 	free(s->stacks.slots);
 	free(s->rowmap.slots);
-	free(s->buckets.slots);
+	free(s->objects.slots);
 	free(s->inuse_map.slots);
 	free(s->types.slots);
 	free(s->rows);
@@ -336,22 +353,39 @@ int gmt_sampled__add_stack(struct gmt_sampled *s, uint64_t id, const uint64_t *p
 	return map_put(&s->stacks, id, 0, sid);
 }
 
+/* One live object of row idx is gone: the row's count and the running estimate. */
+static void object_died(struct gmt_sampled *s, size_t idx)
+{
+	struct row *r = &s->rows[idx];
+
+	if (!r->live)
+		return;
+	r->live--;
+	s->live_bytes -= gmt_sampled_weight(r->size, s->rate) * r->size;
+}
+
 int gmt_sampled__malloc(struct gmt_sampled *s, uint64_t stack_id, uint64_t p, uint64_t size)
 {
 	const struct kv *e = stack_id ? map_get(&s->stacks, stack_id, 0) : NULL;
 	uint64_t sid = e ? e->val : GMT_AGG_UNKNOWN_STACK_ID; /* walk failed, or record lost */
 	const struct kv *r = map_get(&s->rowmap, sid, size);
+	const struct kv *old = map_get(&s->objects, p, 0);
 	size_t idx;
 	int err;
 
+	if (old) {
+		/* Two live objects never share an address: the one we had died, and the
+		 * record of its free was lost. */
+		object_died(s, old->val);
+		map_del(&s->objects, old);
+		s->st.unmatched++;
+	}
 	if (r) {
 		idx = r->val;
 	} else {
 		if (s->intervals && s->nrows >= s->max_rows) {
 			/* Full until the next eviction: the sample is lost, and counted. */
 			s->bounds.samples_dropped++;
-			s->pending[s->pending_next] = (struct pending){p, 0};
-			s->pending_next = (s->pending_next + 1) % PENDING;
 			return 0;
 		}
 		if (s->nrows == s->cap_rows) {
@@ -370,6 +404,9 @@ int gmt_sampled__malloc(struct gmt_sampled *s, uint64_t stack_id, uint64_t p, ui
 		s->rows[s->nrows++] = (struct row){.sid = sid, .size = size};
 		s->bounds.rows_peak = s->nrows > s->bounds.rows_peak ? s->nrows : s->bounds.rows_peak;
 	}
+	err = map_put(&s->objects, p, 0, idx);
+	if (err)
+		return err;
 	s->rows[idx].samples++;
 	s->rows[idx].live++;
 	s->st.samples++;
@@ -377,42 +414,56 @@ int gmt_sampled__malloc(struct gmt_sampled *s, uint64_t stack_id, uint64_t p, ui
 	s->st.est_alloc_objects += gmt_sampled_weight(size, s->rate);
 	s->st.est_alloc_bytes += gmt_sampled_weight(size, s->rate) * size;
 	s->live_bytes += gmt_sampled_weight(size, s->rate) * size;
-	s->pending[s->pending_next] = (struct pending){p, (uint32_t)idx + 1};
-	s->pending_next = (s->pending_next + 1) % PENDING;
 	return 0;
 }
 
 int gmt_sampled__bucket(struct gmt_sampled *s, uint64_t p, uint64_t b)
 {
-	/* Newest first: the sample this call belongs to was just recorded. */
-	for (size_t n = 0; n < PENDING; n++) {
-		struct pending *e = &s->pending[(s->pending_next + PENDING - 1 - n) % PENDING];
-
-		if (e->row && e->p == p) {
-			uint32_t row = e->row - 1;
-
-			e->row = 0;
-			s->st.buckets++;
-			return map_put(&s->buckets, b, 0, row);
-		}
-	}
-	s->st.unmatched++;
+	/* The sample it belongs to came first, from the same thread (mProf_Malloc calls
+	 * setprofilebucket).  Frees do not need b: they name their object. */
+	if (map_get(&s->objects, p, 0))
+		s->st.buckets++;
+	else
+		s->st.unmatched++;
 	return 0;
 }
 
-int gmt_sampled__free_obj(struct gmt_sampled *s, uint64_t b)
+int gmt_sampled__free_obj(struct gmt_sampled *s, uint64_t p)
 {
-	const struct kv *e = map_get(&s->buckets, b, 0);
+	const struct kv *e = map_get(&s->objects, p, 0);
 
-	/* A bucket filled before the recording started, or a lost record. */
-	if (!e || !s->rows[e->val].live) {
-		s->st.unmatched++;
+	/* Sampled before tracing started (or its sample was lost or dropped). */
+	if (!e) {
+		s->st.frees_ignored++;
 		return 0;
 	}
-	s->rows[e->val].live--;
+	object_died(s, e->val);
+	map_del(&s->objects, e);
 	s->st.frees++;
-	s->live_bytes -= gmt_sampled_weight(s->rows[e->val].size, s->rate) * s->rows[e->val].size;
 	return 0;
+}
+
+void gmt_sampled__end(struct gmt_sampled *s, uint64_t end_ns)
+{
+	s->end_ns = end_ns;
+}
+
+int gmt_sampled__record(struct gmt_sampled *s, const struct gmt_rec_mprof *r)
+{
+	if (s->end_ns && r->hdr.ts_ns > s->end_ns) {
+		s->st.after_end++;
+		return 0;
+	}
+	switch (r->hdr.kind) {
+	case GMT_REC_MPROF_MALLOC:
+		return gmt_sampled__malloc(s, r->stack_id, r->p, r->size);
+	case GMT_REC_MPROF_BUCKET:
+		return gmt_sampled__bucket(s, r->p, r->b);
+	case GMT_REC_MPROF_FREE:
+		return gmt_sampled__free_obj(s, r->p);
+	default:
+		return -EINVAL;
+	}
 }
 
 /* The type of a stripped stack's allocations, 0 for unknown. */
@@ -555,7 +606,9 @@ int gmt_sampled__snapshot(struct gmt_sampled *s, struct gmt_agg *alloc, struct g
 	iv->samples = s->st.samples - s->mark.samples;
 	iv->buckets = s->st.buckets - s->mark.buckets;
 	iv->frees = s->st.frees - s->mark.frees;
+	iv->frees_ignored = s->st.frees_ignored - s->mark.frees_ignored;
 	iv->unmatched = s->st.unmatched - s->mark.unmatched;
+	iv->after_end = s->st.after_end - s->mark.after_end;
 	s->mark = s->st;
 	s->st.est_inuse_objects = iv->est_inuse_objects;
 	s->st.est_inuse_bytes = iv->est_inuse_bytes;
@@ -564,14 +617,14 @@ int gmt_sampled__snapshot(struct gmt_sampled *s, struct gmt_agg *alloc, struct g
 
 /*
  * Rows with nothing live and no sample since the last snapshot carry no information
- * the next snapshot needs: their buckets, once Go samples them again, come back through
- * setprofilebucket.  They go, with the stacks no row uses any more and the BPF stack ids
+ * the next snapshot needs: no object refers to them, and a new sample on their stack
+ * makes the row again.  They go, with the stacks no row uses any more and the BPF stack ids
  * that named those stacks (the BPF side is told to forget them, so it sends them again
  * when they recur).  Every table is rebuilt without them.
  */
 int gmt_sampled__evict(struct gmt_sampled *s)
 {
-	struct map rowmap = {0}, buckets = {0}, stacks = {0}, smap = {0};
+	struct map rowmap = {0}, objects = {0}, stacks = {0}, smap = {0};
 	uint32_t *remap = NULL;
 	bool *used = NULL;
 	size_t nr = 0, ns = 0;
@@ -600,10 +653,11 @@ int gmt_sampled__evict(struct gmt_sampled *s)
 		if (e)
 			used[e->val] = true;
 	}
-	for (size_t i = 0; s->buckets.slots && i <= s->buckets.mask; i++) {
-		const struct kv *e = &s->buckets.slots[i];
+	/* A live object's row has something live: it is never evicted. */
+	for (size_t i = 0; s->objects.slots && i <= s->objects.mask; i++) {
+		const struct kv *e = &s->objects.slots[i];
 
-		if (e->used && remap[e->val] && map_put(&buckets, e->k1, 0, remap[e->val] - 1))
+		if (e->used && remap[e->val] && map_put(&objects, e->k1, 0, remap[e->val] - 1))
 			goto out;
 	}
 	for (size_t i = 0; i < s->nsstacks; i++) {
@@ -629,21 +683,14 @@ int gmt_sampled__evict(struct gmt_sampled *s)
 			s->forget(s->forget_ctx, e->k1);
 		}
 	}
-	/* The pending ring names rows by index: entries of evicted rows are dropped. */
-	for (size_t i = 0; i < PENDING; i++) {
-		struct pending *p = &s->pending[i];
-
-		if (p->row)
-			p->row = remap[p->row - 1];
-	}
 	s->nrows = nr;
 	s->nsstacks = ns;
 	free(s->rowmap.slots);
-	free(s->buckets.slots);
+	free(s->objects.slots);
 	free(s->stacks.slots);
 	free(s->sstack_map.slots);
 	s->rowmap = rowmap;
-	s->buckets = buckets;
+	s->objects = objects;
 	s->stacks = stacks;
 	s->sstack_map = smap;
 	/* Indices changed: the in-use view of the last snapshot is rebuilt by the next. */
@@ -652,11 +699,11 @@ int gmt_sampled__evict(struct gmt_sampled *s)
 	free(s->inuse);
 	s->inuse = NULL;
 	s->ninuse = 0;
-	rowmap = buckets = stacks = smap = (struct map){0};
+	rowmap = objects = stacks = smap = (struct map){0};
 	err = 0;
 out:
 	free(rowmap.slots);
-	free(buckets.slots);
+	free(objects.slots);
 	free(stacks.slots);
 	free(smap.slots);
 	free(remap);

@@ -7,8 +7,13 @@
  * The records join like this:
  *   mProf_Malloc(p, size) with its stack   a sample: object p of size bytes from stack S
  *   setprofilebucket(p, b)                 the runtime filed p under its bucket b
- *   mProf_Free(b)                          one sampled object of bucket b died
- * A Go bucket is one (stack, size), so b names the row the free takes one object from.
+ *   freeSpecial(p, b)                      the sampled object p died (specials.h)
+ * Frees are matched by object, never by bucket: a target that samples on its own (every
+ * program linking net/http/pprof) has objects sampled before tracing started in the same
+ * buckets as the ones sampled while it runs, and their deaths must not be taken from
+ * the latter.  So the live heap here is the objects sampled while tracing ran and not
+ * freed by its end (gmt_sampled__end()); older objects are not in it, and their frees
+ * are counted (frees_ignored) and otherwise ignored.
  *
  * Weights as pprof's scaleHeapSample: a sample of size bytes at rate R stands for
  * 1 / (1 - exp(-size / R)) objects.  Go passes the object's size-class size (its
@@ -35,6 +40,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gomemtrace.h"
+
 struct gmt_agg;
 struct gmt_sampled;
 
@@ -48,8 +55,11 @@ struct gmt_pc_range {
 struct gmt_sampled_stats {
 	uint64_t samples;	  /* mProf_Malloc records */
 	uint64_t buckets;	  /* setprofilebucket records matched to a sample */
-	uint64_t frees;		  /* mProf_Free records matched to a bucket */
-	uint64_t unmatched;	  /* bucket or free records with nothing to join to */
+	uint64_t frees;		  /* frees of objects sampled while tracing: applied */
+	uint64_t frees_ignored;	  /* frees of objects not sampled while tracing (older ones) */
+	uint64_t unmatched;	  /* bucket records with nothing to join to; samples at an
+				   * address whose earlier object died unseen (a lost record) */
+	uint64_t after_end;	  /* records stamped after the end of the window: not applied */
 	double est_alloc_objects; /* weighted, pprof's way; running totals */
 	double est_alloc_bytes;
 	double est_inuse_objects; /* sampled objects not freed yet, weighted: from flush on */
@@ -78,10 +88,22 @@ void gmt_sampled__set_typer(struct gmt_sampled *s, gmt_sampled_typer fn, void *c
 /* A stack record (GMT_REC_STACK): stripped, then added to the aggregators: 0, -EINVAL, -ENOMEM. */
 int gmt_sampled__add_stack(struct gmt_sampled *s, uint64_t id, const uint64_t *pcs, uint32_t depth,
 			   bool truncated);
-/* The records of the three hooks: 0 or -ENOMEM. */
+/* The records of the three hooks: 0 or -ENOMEM.  p is the object, b its bucket. */
 int gmt_sampled__malloc(struct gmt_sampled *s, uint64_t stack_id, uint64_t p, uint64_t size);
 int gmt_sampled__bucket(struct gmt_sampled *s, uint64_t p, uint64_t b);
-int gmt_sampled__free_obj(struct gmt_sampled *s, uint64_t b);
+int gmt_sampled__free_obj(struct gmt_sampled *s, uint64_t p);
+/*
+ * One ring-buffer record of the sampler (GMT_REC_MPROF_*) to the call above, unless it
+ * is stamped after the end set by gmt_sampled__end(): 0, -EINVAL for another kind, or
+ * -ENOMEM.
+ */
+int gmt_sampled__record(struct gmt_sampled *s, const struct gmt_rec_mprof *r);
+/*
+ * The window ends at end_ns (hdr.ts_ns's clock, CLOCK_MONOTONIC): the records stamped
+ * later, which the probes still send while they are being removed, are counted in
+ * after_end and not applied, so that the live heap is the one at the end.
+ */
+void gmt_sampled__end(struct gmt_sampled *s, uint64_t end_ns);
 
 /*
  * Adds the estimated allocations of every (stack, size) to agg, and its estimated live

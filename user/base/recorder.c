@@ -39,6 +39,12 @@ int gmt_outdir_prepare(const char *dir, struct gmt_diag *d)
 int gmt_write_file_atomic(const char *dir, const char *name,
 			  int (*write)(FILE *f, void *ctx), void *ctx, struct gmt_diag *d)
 {
+	return gmt_write_file_atomic_mode(dir, name, 0666 & ~out_umask, write, ctx, d);
+}
+
+int gmt_write_file_atomic_mode(const char *dir, const char *name, mode_t mode,
+			       int (*write)(FILE *f, void *ctx), void *ctx, struct gmt_diag *d)
+{
 	char tmp[4096], final[4096];
 	FILE *f;
 	int fd, err;
@@ -48,7 +54,7 @@ int gmt_write_file_atomic(const char *dir, const char *name,
 	fd = mkstemp(tmp); /* mode 0600, then the output mode before any byte */
 	if (fd < 0)
 		return gmt_diag_set(d, -errno, "cannot create %s: %s", final, strerror(errno));
-	if (fchmod(fd, 0666 & ~out_umask) < 0) {
+	if (fchmod(fd, mode) < 0) {
 		err = -errno;
 		close(fd);
 		unlink(tmp);

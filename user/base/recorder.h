@@ -26,5 +26,8 @@ int gmt_outdir_prepare(const char *dir, struct gmt_diag *d);
  */
 int gmt_write_file_atomic(const char *dir, const char *name,
 			  int (*write)(FILE *f, void *ctx), void *ctx, struct gmt_diag *d);
+/* The same with the file's mode given, not from the output mask. */
+int gmt_write_file_atomic_mode(const char *dir, const char *name, mode_t mode,
+			       int (*write)(FILE *f, void *ctx), void *ctx, struct gmt_diag *d);
 
 #endif

@@ -15,10 +15,12 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "goroutines.h"
 #include "log.h"
 #include "memrate.h"
 #include "metrics.h"
 #include "options.h"
+#include "preflight.h"
 #include "procscan.h"
 #include "recorder.h"
 #include "retention.h"
@@ -31,15 +33,19 @@ static const char daemon_usage[] =
 	"\n"
 	"Traces Go processes continuously, in sampled mode (Go's own heap sampler, cheap\n"
 	"enough to leave on), and writes a profile set per process every interval:\n"
-	"  OUTDIR/<comm>-<pid>/<timestamp>/   (UTC, e.g. 20260131T142500.123Z)\n"
+	"  OUTDIR/<comm>-<pid>/<timestamp>/   named after the interval's END, in UTC (e.g.\n"
+	"                         20260131T142500.123Z); the interval began at the previous\n"
+	"                         folder's time, or when tracing the process began\n"
 	"    alloc.pb.gz          allocations of the interval (pprof), with the live heap\n"
 	"                         as inuse_* sample types\n"
-	"    inuse.pb.gz          the live heap at the interval's end (cumulative)\n"
+	"    inuse.pb.gz          the live heap at the interval's end (cumulative: the\n"
+	"                         objects allocated since the daemon attached)\n"
 	"    alloc_bytes.folded, alloc_count.folded, inuse_bytes.folded   flame graphs\n"
 	"    report.txt, summary.json   totals, drops, table bounds, GC of the interval\n"
 	"    gc.txt, gc.json      GC cycles and stop-the-world pauses of the interval\n"
 	"    goroutines.folded    --goroutines: live goroutines by creation stack\n"
-	"  OUTDIR/gomemtrace.prom   OpenMetrics for node_exporter's textfile collector\n"
+	"  OUTDIR/gomemtrace.prom   metrics in Prometheus' text format, for node_exporter's\n"
+	"                         textfile collector (mode 0644)\n"
 	"Each file is written through a temporary file and a rename, and each interval in a\n"
 	"hidden .partial directory renamed when complete: a crash never leaves half a profile.\n"
 	"\n"
@@ -49,24 +55,28 @@ static const char daemon_usage[] =
 	"      --exe PATH         every process running this executable, also ones started\n"
 	"                         later (found within a second; a replaced file is followed)\n"
 	"      --comm NAME        every process with this name (/proc/PID/comm, 15 chars)\n"
+	"A -p target that cannot be traced is said in one line and skipped, and the others\n"
+	"are served; only when there is nothing at all to trace (no -p target can be traced\n"
+	"and there is no --exe/--comm) does the daemon exit 1.\n"
 	"\n"
 	"Output:\n"
 	"  -o, --output-dir DIR   where the profile sets go (default ./gomemtrace-daemon)\n"
-	"  -i, --interval SECS    seconds per profile set (default 60, at least 1)\n"
+	"  -i, --interval DUR     time per profile set (default 60s, 1s to 168h)\n"
 	"      --keep N           keep the newest N intervals per process (default: all)\n"
 	"      --max-disk BYTES   keep OUTDIR's intervals under BYTES in all, oldest removed\n"
 	"                         first; the newest interval always stays (K/M/G suffixes)\n"
-	"      --metrics FILE     the OpenMetrics file (default OUTDIR/gomemtrace.prom);\n"
+	"      --metrics FILE     the metrics file (default OUTDIR/gomemtrace.prom);\n"
 	"                         'none' to write none\n"
 	"\n"
 	"Thresholds (each writes a marked profile set, <timestamp>-alert-<what>, and logs):\n"
 	"      --alert-heap BYTES   estimated live heap above BYTES ...\n"
-	"      --alert-for SECS     ... for SECS seconds in a row (default 0: at once);\n"
+	"      --alert-for DUR      ... for DUR in a row (default 0: at once);\n"
 	"                           fires once, re-armed when the heap falls below\n"
 	"      --alert-pause DUR    a stop-the-world pause longer than DUR (e.g. 5ms,\n"
-	"                           200us, 1s; a bare number is seconds); once per\n"
-	"                           interval at most\n"
+	"                           200us); once per interval at most\n"
 	"A marked set ends the interval early: the next one starts at the alert.\n"
+	"Durations (DUR) are written as Go writes them: 300ms, 30s, 1m30s, 1.5h, 2h45m\n"
+	"(units ns, us, ms, s, m, h); a bare number is seconds.\n"
 	"\n"
 	"Tracing:\n"
 	"      --rate BYTES       the MemProfileRate to set in targets whose rate is 0\n"
@@ -79,6 +89,11 @@ static const char daemon_usage[] =
 	"      --max-depth N      stack frames to walk, 1-127 (default 127)\n"
 	"      --ringbuf-mb N     ring buffer per process in MiB, a power of two (default 8)\n"
 	"      --no-gc            do not trace GC cycles and pauses\n"
+	"      --runtime-frames   keep the allocator's own leading frames in the profiles\n"
+	"                         and folded stacks (left out by default, as runtime/pprof\n"
+	"                         does)\n"
+	"      --folded-max-mb N  bound each .folded file to N MiB (default 16, 0: none);\n"
+	"                         the lightest stacks merge into '[other stacks];LEAF' lines\n"
 	"      --umask MASK       octal mask for the outputs' modes (default 077: files\n"
 	"                         0600, directories 0700)\n"
 	"      --btf FILE         kernel BTF to relocate the BPF programs against (default\n"
@@ -95,13 +110,19 @@ static const char daemon_usage[] =
 	"SIGINT write the last interval, restore every target's MemProfileRate, detach and\n"
 	"exit 0.  A target that exits gets its last interval written and is dropped; a PID\n"
 	"reused by another program, or a target that exec'd another binary, is recognized\n"
-	"(start time and executable) and treated as a new process.\n"
+	"(start time and executable) and treated as a new process.  A target that cannot\n"
+	"be traced, at attach or later, is let go of (probes off, rate restored) and\n"
+	"logged; the daemon goes on with the others.\n"
 	"\n"
 	"Never harms the targets: nothing is written into them except runtime.MemProfileRate,\n"
 	"and only when it is 0 (binaries that do not link the heap profiler): announced,\n"
 	"and restored when the daemon lets go of the process, on every exit path but\n"
-	"SIGKILL.  Logs go to stderr with timestamps and levels.  Needs root (or CAP_BPF,\n"
-	"CAP_PERFMON, CAP_SYS_PTRACE) and a kernel with BTF; see scripts/gomemtrace.service.\n";
+	"SIGKILL.  Logs go to stderr with timestamps and levels.\n"
+	"\n"
+	"Needs a kernel with BTF, root or CAP_SYS_ADMIN, CAP_SYS_PTRACE and CAP_DAC_OVERRIDE\n"
+	"(what each is for: 'gomemtrace record --help'), and a writable /run/gomemtrace\n"
+	"($GMT_STATE_DIR) for the MemProfileRate state files, checked at start unless\n"
+	"--no-write-target.  scripts/gomemtrace.service runs it under systemd.\n";
 
 struct daemon_opts {
 	pid_t *pids;
@@ -144,7 +165,7 @@ struct daemon {
 	size_t nskip, capskip;
 	int epfd;
 	bool only_pids;
-	bool starting; /* attaching the -p targets: a failure is fatal */
+	bool starting; /* attaching the -p targets: a failure is the user's error */
 	uint64_t last_ts_ms; /* last directory timestamp, to keep names unique */
 	char metrics_path[4096];
 };
@@ -168,28 +189,6 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-/* "5ms", "200us", "1.5s", "2" (seconds) -> ns. */
-static int parse_duration_ns(const char *s, uint64_t *ns)
-{
-	static const struct { const char *suf; double mul; } units[] = {
-		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "", 1e9 },
-	};
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !(v > 0) || v > 1e6)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].suf) == 0) {
-			*ns = (uint64_t)(v * units[i].mul);
-			return *ns ? 0 : -EINVAL;
-		}
-	}
-	return -EINVAL;
 }
 
 /* "512M", "2G", "1000" -> bytes. */
@@ -260,7 +259,6 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 	};
 	size_t cp = 0, ce = 0, cc = 0;
 	uint64_t v;
-	char *end;
 	int c, pid;
 
 	/* Sampled mode, intervals; the exact-mode table unused, at its minimum. */
@@ -268,7 +266,8 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 				   .so = { .sampled = true, .intervals = true,
 					   .rate = GMT_MEMRATE_DEFAULT, .max_depth = GMT_MAX_STACK,
 					   .ringbuf_mb = 8, .agg_entries = 1024,
-					   .max_rows = 1 << 16 } };
+					   .max_rows = 1 << 16,
+					   .folded_max_mb = GMT_FOLDED_MAX_MB } };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:o:i:vqh", opts, NULL)) != -1) {
 		switch (c) {
@@ -297,12 +296,13 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 			o->outdir = optarg;
 			break;
 		case 'i':
-			errno = 0;
-			o->interval_s = strtod(optarg, &end);
-			if (errno || *end || !(o->interval_s >= 1) || o->interval_s > 86400 * 7) {
-				pr_err("invalid interval '%s' (seconds, 1 to 604800)\n", optarg);
+			if (gmt_parse_duration(optarg, GMT_NS_PER_S, 7 * 86400 * GMT_NS_PER_S,
+					       &v)) {
+				pr_err("invalid interval '%s' (1s to 168h, e.g. 60, 30s, 5m, "
+				       "1h30m)\n", optarg);
 				return 2;
 			}
+			o->interval_s = v / 1e9;
 			break;
 		case OPT_KEEP:
 			if (gmt_parse_u64(optarg, 1, 1 << 30, &o->keep)) {
@@ -327,15 +327,16 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 			}
 			break;
 		case OPT_AFOR:
-			errno = 0;
-			o->alert_for_s = strtod(optarg, &end);
-			if (errno || *end || !(o->alert_for_s >= 0) || o->alert_for_s > 1e7) {
-				pr_err("invalid --alert-for '%s' (seconds)\n", optarg);
+			if (gmt_parse_duration(optarg, 0, 10000000 * GMT_NS_PER_S, &v)) {
+				pr_err("invalid --alert-for '%s' (e.g. 300, 5m, 1h; up to "
+				       "10000000s)\n", optarg);
 				return 2;
 			}
+			o->alert_for_s = v / 1e9;
 			break;
 		case OPT_APAUSE:
-			if (parse_duration_ns(optarg, &o->alert_pause_ns)) {
+			if (gmt_parse_duration(optarg, 1, 1000000 * GMT_NS_PER_S,
+					       &o->alert_pause_ns)) {
 				pr_err("invalid --alert-pause '%s' (e.g. 5ms, 200us, 1s)\n", optarg);
 				return 2;
 			}
@@ -417,6 +418,13 @@ static void metrics_add(struct dtarget *dt, const struct gmt_interval *iv)
 	m->records_dropped_total += iv->drops;
 	m->samples_dropped_total = iv->samples_dropped; /* cumulative already */
 	m->intervals_total++;
+	if (gmt_session__goroutines(dt->s)) {
+		struct gmt_gor_stats gs;
+
+		gmt_goroutines__stats(gmt_session__goroutines(dt->s), &gs);
+		m->has_goroutines = true;
+		m->goroutines = gs.live;
+	}
 }
 
 /*
@@ -481,8 +489,8 @@ static void write_metrics(struct daemon *dm)
 	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = 0;
-	if (gmt_write_file_atomic(slash ? dir : ".", slash ? slash + 1 : dm->metrics_path,
-				  w_metrics, dm, &d))
+	if (gmt_write_file_atomic_mode(slash ? dir : ".", slash ? slash + 1 : dm->metrics_path,
+				       GMT_METRICS_MODE, w_metrics, dm, &d))
 		pr_warn("metrics: %s\n", d.msg);
 }
 
@@ -551,15 +559,17 @@ static int add_target(void *ctx, const struct gmt_proc_id *id)
 	if (!err)
 		err = push((void **)&dm->t, &dm->nt, &dm->cap, sizeof(dt), &dt);
 	if (err) {
-		/* A -p target that cannot be traced is the user's error; found ones are not. */
-		if (dm->starting) {
-			pr_err("PID %d (%s) cannot be traced: %s\n", (int)id->pid, id->comm,
+		/*
+		 * One target that cannot be traced never stops the others: it is said in one
+		 * line (an error for a -p target, which the user named) and skipped.  Its
+		 * session is gone, probes and rate included, before anything else happens.
+		 */
+		if (dm->starting)
+			pr_err("PID %d (%s) cannot be traced: %s; skipped\n", (int)id->pid, id->comm,
 			       gmt_diag_msg(&d, err));
-			free_target(dt);
-			return -EINVAL;
-		}
-		pr_warn("PID %d (%s): not traced: %s\n", (int)id->pid, id->comm,
-			gmt_diag_msg(&d, err));
+		else
+			pr_warn("PID %d (%s): not traced: %s\n", (int)id->pid, id->comm,
+				gmt_diag_msg(&d, err));
 		free_target(dt);
 		if (push((void **)&dm->skip, &dm->nskip, &dm->capskip, sizeof(struct skip), id))
 			return -ENOMEM;
@@ -720,6 +730,9 @@ int cmd_daemon(int argc, char **argv)
 		snprintf(dm.metrics_path, sizeof(dm.metrics_path), "%s", dm.o.metrics);
 	/* What the kernel and our privileges must allow, said before anything is started. */
 	err = gmt_session_preflight(&dm.o.so, &d);
+	/* Without it, every target whose rate is 0 would be skipped, one log line each. */
+	if (!err && !dm.o.so.no_write_target)
+		err = gmt_preflight_state_dir(&d);
 	if (!err)
 		err = gmt_outdir_prepare(dm.o.outdir, &d);
 	if (err) {
@@ -735,7 +748,7 @@ int cmd_daemon(int argc, char **argv)
 		pr_err("epoll: %s\n", strerror(errno));
 		goto out;
 	}
-	/* -p targets: each must be traceable, or the daemon does not start. */
+	/* -p targets: one that cannot be traced is said and skipped; the others are served. */
 	dm.starting = true;
 	for (size_t i = 0; i < dm.o.npids; i++) {
 		struct gmt_proc_id id;
@@ -744,13 +757,20 @@ int cmd_daemon(int argc, char **argv)
 		if (!err)
 			err = gmt_proc_identity(dm.o.pids[i], &id);
 		if (err) {
-			pr_err("%s\n", gmt_diag_msg(&d, err));
+			pr_err("%s; skipped\n", gmt_diag_msg(&d, err));
+			continue;
+		}
+		if (add_target(&dm, &id) == -ENOMEM) {
+			pr_err("out of memory\n");
 			goto out;
 		}
-		if (add_target(&dm, &id))
-			goto out; /* add_target said why */
 	}
 	dm.starting = false;
+	if (dm.only_pids && !dm.nt) {
+		pr_err("none of the -p targets can be traced, and there is no --exe or --comm: "
+		       "nothing to do\n");
+		goto out;
+	}
 	pr_info("daemon: %zu targets by PID, %zu executables, %zu names; a profile set every "
 		"%g s into %s/\n", dm.o.npids, dm.o.nexes, dm.o.ncomms, dm.o.interval_s,
 		dm.o.outdir);
@@ -774,8 +794,10 @@ int cmd_daemon(int argc, char **argv)
 		epoll_wait(dm.epfd, evs, 16, 100);
 		for (size_t i = 0; i < dm.nt; i++) {
 			err = gmt_session__poll(dm.t[i]->s, 0);
-			if (err == -ENOMEM) {
-				pr_err("PID %d: out of memory\n", (int)dm.t[i]->t.pid);
+			if (err < 0) {
+				/* This target only: the others are served on. */
+				pr_err("PID %d: %s\n", (int)dm.t[i]->t.pid,
+				       err == -ENOMEM ? "out of memory" : strerror(-err));
 				drop_target(&dm, i, "cannot be traced on");
 				i--;
 			}

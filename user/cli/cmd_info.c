@@ -12,6 +12,8 @@
 #include "json_writer.h"
 #include "log.h"
 #include "options.h"
+#include "session.h"
+#include "target.h"
 
 static const char info_usage[] =
 	"Usage: gomemtrace info [--json] (BINARY | -p PID)\n"
@@ -21,7 +23,12 @@ static const char info_usage[] =
 	"PIE, stripped or uses cgo, and the hook plan: for every runtime function the tracer\n"
 	"would probe, its address, the file offset of the probe, the probed instruction and\n"
 	"whether the kernel emulates it (one trap per hit) or single-steps it (two traps).\n"
-	"Functions the tracer needs but cannot find are listed with the reason.\n"
+	"Functions the tracer needs but cannot find are listed with the reason.  Then, for\n"
+	"each way of tracing (--mode exact, --mode sampled, GC tracing, --goroutines),\n"
+	"whether it works with this binary, and if not, why: the error 'record' would\n"
+	"give (GC tracing: its warning; record then traces allocations only).  These are\n"
+	"the checks record runs on the binary; what depends on the process (privileges,\n"
+	"a MemProfileRate of 0 with --no-write-target) is not checked.\n"
 	"\n"
 	"Options:\n"
 	"  -p, --pid PID   read the executable of process PID (through /proc/PID/exe)\n"
@@ -59,7 +66,22 @@ static const char *pcln_format(const struct gmt_gobin *gb)
 	}
 }
 
-static void print_json(const struct gmt_gobin *gb, const struct gmt_hookplan *plan, int pid)
+/* Each line of "a\nb\n" as a string of the JSON array. */
+static void json_lines(struct gmt_json *j, const char *lines)
+{
+	char buf[sizeof(((struct gmt_mode_check *)0)->unavailable)];
+
+	gmt_json__arr_begin(j);
+	for (const char *p = lines, *nl; *p; p = *nl ? nl + 1 : nl) {
+		nl = p + strcspn(p, "\n");
+		snprintf(buf, sizeof(buf), "%.*s", (int)(nl - p), p);
+		gmt_json__str(j, buf);
+	}
+	gmt_json__arr_end(j);
+}
+
+static void print_json(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
+		       const struct gmt_mode_check *modes, int pid)
 {
 	struct gmt_json *j = gmt_json__new(stdout, true);
 
@@ -118,6 +140,19 @@ static void print_json(const struct gmt_gobin *gb, const struct gmt_hookplan *pl
 		gmt_json__obj_end(j);
 	}
 	gmt_json__arr_end(j);
+	gmt_json__key(j, "modes");
+	gmt_json__obj_begin(j);
+	for (int i = 0; i < GMT_MODE__COUNT; i++) {
+		gmt_json__key(j, modes[i].name);
+		gmt_json__obj_begin(j);
+		gmt_json__kbool(j, "works", modes[i].works);
+		if (!modes[i].works)
+			gmt_json__kstr(j, "reason", modes[i].why);
+		gmt_json__key(j, "unavailable");
+		json_lines(j, modes[i].unavailable);
+		gmt_json__obj_end(j);
+	}
+	gmt_json__obj_end(j);
 	gmt_json__obj_end(j);
 	gmt_json__free(j);
 }
@@ -127,7 +162,8 @@ static const char *yes(bool b)
 	return b ? "yes" : "no";
 }
 
-static void print_text(const struct gmt_gobin *gb, const struct gmt_hookplan *plan, int pid)
+static void print_text(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
+		       const struct gmt_mode_check *modes, int pid)
 {
 	printf("binary:        %s\n", gb->path);
 	if (pid > 0)
@@ -169,6 +205,20 @@ static void print_text(const struct gmt_gobin *gb, const struct gmt_hookplan *pl
 			printf("  %-10s %s: %s\n", gmt_hook_group_name(plan->missing[i].group),
 			       plan->missing[i].function, plan->missing[i].reason);
 	}
+	printf("\nmodes:\n");
+	for (int i = 0; i < GMT_MODE__COUNT; i++) {
+		const struct gmt_mode_check *m = &modes[i];
+
+		if (!m->works) {
+			printf("  %-11s no: %s\n", m->name, m->why);
+			continue;
+		}
+		printf("  %-11s yes\n", m->name);
+		for (const char *p = m->unavailable, *nl; *p; p = *nl ? nl + 1 : nl) {
+			nl = p + strcspn(p, "\n");
+			printf("  %-11s   without %.*s\n", "", (int)(nl - p), p);
+		}
+	}
 }
 
 int cmd_info(int argc, char **argv)
@@ -180,7 +230,9 @@ int cmd_info(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	struct gmt_hookplan plan;
+	struct gmt_mode_check modes[GMT_MODE__COUNT];
+	struct gmt_hookplan plan = {0};
+	struct gmt_target t = { .pidfd = -1 };
 	struct gmt_gobin *gb = NULL;
 	struct gmt_diag d = {};
 	bool json = false;
@@ -213,20 +265,34 @@ int cmd_info(int argc, char **argv)
 		pr_err("info needs exactly one BINARY or -p PID (try 'gomemtrace info --help')\n");
 		return 2;
 	}
-	err = pid > 0 ? gmt_gobin__open_pid(pid, &gb, &d) : gmt_gobin__open(argv[optind], &gb, &d);
+	/* A process is looked at as record attaches to it, and named the same way. */
+	if (pid > 0) {
+		err = gmt_target__attach(pid, &t, &d);
+		if (!err)
+			err = gmt_gobin__open(t.exe, &gb, &d);
+	} else {
+		err = gmt_gobin__open(argv[optind], &gb, &d);
+	}
 	if (!err)
 		err = gmt_gobin__check_supported(gb, &d);
 	if (!err)
 		err = gmt_hookplan_build(gb, &plan, &d);
+	if (!err && gmt_session_check_modes(gb, &plan, modes))
+		err = gmt_diag_set(&d, -ENOMEM, "out of memory");
 	if (err) {
+		if (pid > 0)
+			gmt_target__name_exe(&t, &d);
 		pr_err("%s\n", gmt_diag_msg(&d, err));
+		gmt_hookplan_free(&plan);
 		gmt_gobin__free(gb);
+		gmt_target__close(&t);
 		return 1;
 	}
+	gmt_target__close(&t);
 	if (json)
-		print_json(gb, &plan, pid);
+		print_json(gb, &plan, modes, pid);
 	else
-		print_text(gb, &plan, pid);
+		print_text(gb, &plan, modes, pid);
 	gmt_hookplan_free(&plan);
 	gmt_gobin__free(gb);
 	return 0;

@@ -27,8 +27,11 @@ static const char record_usage[] =
 	"target exits; then the outputs are written:\n"
 	"  alloc.pb.gz                             pprof profile (go tool pprof)\n"
 	"  alloc_bytes.folded, alloc_count.folded  folded stacks for flame graphs\n"
-	"  inuse_bytes.folded                      live heap per stack (sampled mode)\n"
-	"  report.txt                              top stacks, sizes, types, GC, drops\n"
+	"  inuse_bytes.folded                      live heap per stack (sampled mode; only\n"
+	"                                          objects allocated while tracing)\n"
+	"  report.txt                              top stacks, sizes, types, allocation\n"
+	"                                          rate over time, GC, drops; '~' marks\n"
+	"                                          sampled mode's estimates\n"
 	"  summary.json                            the totals, machine-readable\n"
 	"  gc.txt                                  one gctrace-like line per GC cycle, pauses\n"
 	"  gc.json                                 GC/STW timeline (Perfetto, chrome://tracing)\n"
@@ -37,7 +40,9 @@ static const char record_usage[] =
 	"\n"
 	"Options:\n"
 	"  -p, --pid PID          trace this running process\n"
-	"  -d, --duration SECS    stop after SECS seconds (default: until Ctrl-C or exit)\n"
+	"  -d, --duration DUR     stop after DUR: 30s, 1m30s, 1.5h, 300ms (Go's units ns,\n"
+	"                         us, ms, s, m, h; a bare number is seconds; default: until\n"
+	"                         Ctrl-C or the target's exit)\n"
 	"  -o, --output DIR       output directory (default gomemtrace-COMM-PID-TIMESTAMP)\n"
 	"      --mode MODE        sampled (default): probe Go's own heap sampler (a few\n"
 	"                         thousand hits a second), estimates like pprof, plus the\n"
@@ -51,23 +56,42 @@ static const char record_usage[] =
 	"      --ringbuf-mb N     ring buffer size in MiB, a power of two (default 16)\n"
 	"      --agg-entries N    in-kernel (stack, type, size) table rows (default 131072)\n"
 	"      --no-gc            do not trace GC cycles and stop-the-world pauses\n"
+	"      --runtime-frames   keep the allocator's own leading frames (runtime.newobject,\n"
+	"                         makeslice, growslice...) in alloc.pb.gz and the folded\n"
+	"                         stacks; by default they are left out as runtime/pprof\n"
+	"                         does, so that the leaf is the function that allocated\n"
+	"      --folded-max-mb N  bound each .folded file to N MiB (default 16, 0: none):\n"
+	"                         the heaviest stacks stay as they are, the others become\n"
+	"                         one '[other stacks];LEAF' line per leaf function (and,\n"
+	"                         past the bound, one '[other stacks]' line); the values\n"
+	"                         still add up to the totals\n"
 	"      --umask MASK       octal mask for the outputs' modes (default 077: files\n"
 	"                         0600, directories 0700)\n"
 	"      --btf FILE         kernel BTF to relocate the BPF programs against (default\n"
 	"                         $GMT_BTF_PATH, else /sys/kernel/btf/vmlinux)\n"
-	"      --goroutines       also track goroutines: live ones by creation site at the\n"
-	"                         end, sites whose live count only grows (probable leaks)\n"
-	"                         in report.txt, a live-goroutine track in gc.json; three\n"
-	"                         emulated probe hits per goroutine (~4 us of CPU)\n"
+	"      --goroutines       also track goroutines: live ones by go statement and the\n"
+	"                         function it runs at the end, sites whose live count only\n"
+	"                         grows (probable leaks) in report.txt, a live-goroutine\n"
+	"                         track in gc.json; three emulated probe hits per\n"
+	"                         goroutine (~4 us of CPU)\n"
 	"  -v, --verbose          debug output (libbpf's too)\n"
 	"  -q, --quiet            only errors\n"
 	"  -h, --help             show this help\n"
 	"\n"
-	"Needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE) and a kernel with BTF.\n"
+	"Needs a kernel with BTF, and root or these capabilities (README: Requirements):\n"
+	"  CAP_SYS_ADMIN      to attach uprobes: Linux 6.16 and later (and the stable\n"
+	"                     kernels with the CVE-2025-38466 fix) accept nothing less,\n"
+	"                     whatever perf_event_paranoid says; it also stands for\n"
+	"                     CAP_BPF and CAP_PERFMON, which load the BPF programs\n"
+	"  CAP_SYS_PTRACE     a process of another user (its /proc/PID/exe and maps)\n"
+	"  CAP_DAC_OVERRIDE   ... and its memory: sampled mode reads its MemProfileRate\n"
+	"                     and, when 0, writes it (reading alone: CAP_DAC_READ_SEARCH);\n"
+	"                     also to create /run/gomemtrace as another user than root\n"
 	"Nothing is written into the target process in exact mode.  Sampled mode writes\n"
 	"runtime.MemProfileRate only when it is 0 (binaries that do not link the heap\n"
 	"profiler), says so, and restores it when tracing ends; what it wrote is kept in\n"
-	"/run/gomemtrace until then, for 'gomemtrace restore' if gomemtrace is killed.\n";
+	"/run/gomemtrace ($GMT_STATE_DIR) until then, for 'gomemtrace restore' if\n"
+	"gomemtrace is killed.\n";
 
 enum record_mode { MODE_EXACT, MODE_SAMPLED };
 
@@ -101,12 +125,12 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{},
 	};
 	uint64_t v;
-	char *end;
 	int c;
 
 	*o = (struct record_opts){ .mode = MODE_SAMPLED,
 				   .so = { .rate = GMT_MEMRATE_DEFAULT, .max_depth = GMT_MAX_STACK,
-					   .ringbuf_mb = 16, .agg_entries = 1 << 17 } };
+					   .ringbuf_mb = 16, .agg_entries = 1 << 17,
+					   .folded_max_mb = GMT_FOLDED_MAX_MB } };
 	optind = 1;
 	/* '+': stop at the first non-option, so the command's own options stay its own. */
 	while ((c = getopt_long(argc, argv, "+p:d:o:vqh", opts, NULL)) != -1) {
@@ -118,12 +142,12 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			}
 			break;
 		case 'd':
-			errno = 0;
-			o->duration_s = strtod(optarg, &end);
-			if (errno || *end || !(o->duration_s > 0) || o->duration_s > 1e9) {
-				pr_err("invalid duration '%s' (seconds, > 0)\n", optarg);
+			if (gmt_parse_duration(optarg, 1, 1000000000 * GMT_NS_PER_S, &v)) {
+				pr_err("invalid duration '%s' (e.g. 30s, 1m30s, 1.5h, 300ms; a "
+				       "bare number is seconds)\n", optarg);
 				return 2;
 			}
+			o->duration_s = v / 1e9;
 			break;
 		case 'o':
 			o->outdir = optarg;
@@ -231,6 +255,11 @@ int cmd_record(int argc, char **argv)
 		if (gmt_target__poll_exit(&t) || gmt_target__execd(&t))
 			break;
 	}
+	gmt_session__end(sess);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!t.exited && !t.execd)
+		pr_info("tracing ended after %.1f s; removing the probes\n",
+			(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	gmt_session__stop(sess);
 	if (stop_signal && t.launched && !t.exited)
 		kill(t.pid, stop_signal); /* the command was ours: pass the stop on */

@@ -22,7 +22,7 @@ static const char restore_usage[] =
 	"\n"
 	"Sampled mode raises runtime.MemProfileRate in targets whose rate is 0 and restores\n"
 	"it when tracing ends.  A gomemtrace that is killed (SIGKILL) cannot: its probes go\n"
-	"with it, but the raised rate stays (Go then keeps sampling, about 1%% slower).\n"
+	"with it, but the raised rate stays (Go then keeps sampling, about 1% slower).\n"
 	"gomemtrace records what it wrote in " GMT_STATE_DIR_DEFAULT "/PID-STARTTIME.json\n"
 	"($GMT_STATE_DIR) before writing; this command puts the original value back, for\n"
 	"PID or for every target with a state file, and removes the file.  The next\n"

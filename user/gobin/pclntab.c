@@ -159,6 +159,7 @@ struct gmt_pcln {
 	unsigned bucket_shift;
 	struct ckpt *ckpts;
 	uint32_t *ckstart; /* function i, table t: ckpts[ckstart[i*NTABLES+t] .. next) */
+	uint8_t max_funcid;
 
 	uint64_t gofunc;
 	gmt_mem_fn mem;
@@ -382,6 +383,8 @@ static int index_funcs(struct gmt_pcln *p, struct gmt_diag *d)
 		m->nameoff = rd32(f + esz + F_NAMEOFF);
 		m->funcid = f[L->off_funcid];
 		m->flag = f[L->off_funcid + 1]; /* 1.16: padding, zero */
+		if (m->funcid > p->max_funcid)
+			p->max_funcid = m->funcid;
 		if (!name_ok(p->names, p->names_size, p->names_nul_end, m->nameoff))
 			return gmt_diag_set(d, -EINVAL,
 					    "pclntab: function %zu: name offset %#x is outside "
@@ -715,6 +718,13 @@ uint64_t gmt_pcln__pctab_off(const struct gmt_pcln *p)
 uint64_t gmt_pcln__functab_off(const struct gmt_pcln *p)
 {
 	return p->h.off_pcln;
+}
+
+uint8_t gmt_pcln__wrapper_funcid(const struct gmt_pcln *p)
+{
+	/* abi.FuncIDWrapper is the last FuncID of every version (see better_dup), and every
+	 * Go binary has ABI wrappers. */
+	return p->max_funcid;
 }
 
 size_t gmt_pcln__nfunc(const struct gmt_pcln *p)

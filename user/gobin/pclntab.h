@@ -90,6 +90,11 @@ uint64_t gmt_pcln__filetab_off(const struct gmt_pcln *p);
 uint64_t gmt_pcln__pctab_off(const struct gmt_pcln *p);
 uint64_t gmt_pcln__functab_off(const struct gmt_pcln *p);
 size_t gmt_pcln__nfunc(const struct gmt_pcln *p);
+/*
+ * abi.FuncIDWrapper of this table (21 in go1.19, 22 in go1.22, 23 in go1.26): the
+ * funcID of compiler-generated code such as method and go-statement wrappers.
+ */
+uint8_t gmt_pcln__wrapper_funcid(const struct gmt_pcln *p);
 size_t gmt_pcln__nfiles(const struct gmt_pcln *p);
 
 /*

@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "gobin.h"
+#include "gofunc.h"
 
 static int frames(void *ctx, uint64_t ret_addr, struct gmt_frame *fr, int max)
 {
@@ -24,6 +25,21 @@ static int type_info(void *ctx, uint64_t typ, struct gmt_type_info *ti)
 	return gmt_gobin__type_info(ps->gb, typ - ps->bias, ti);
 }
 
+static int go_func(void *ctx, uint64_t entry, char *buf, size_t len)
+{
+	const struct gmt_procsym *ps = ctx;
+	struct gmt_gofunc r;
+	int err;
+
+	if (entry <= ps->bias)
+		return -ENOENT;
+	err = gmt_gofunc_resolve(ps->gb, entry - ps->bias, &r);
+	if (err)
+		return err;
+	gmt_gofunc_name(&r, buf, len);
+	return 0;
+}
+
 void gmt_procsym_init(struct gmt_procsym *ps, const struct gmt_gobin *gb, uint64_t bias,
 		      struct gmt_symbolizer *sym)
 {
@@ -32,4 +48,5 @@ void gmt_procsym_init(struct gmt_procsym *ps, const struct gmt_gobin *gb, uint64
 	sym->frames = frames;
 	sym->type_info = type_info;
 	sym->ctx = ps;
+	sym->go_func = go_func;
 }

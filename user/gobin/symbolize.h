@@ -29,6 +29,12 @@ struct gmt_symbolizer {
 	/* The runtime type at a process address; negative errno when unknown. */
 	int (*type_info)(void *ctx, uint64_t typ, struct gmt_type_info *ti);
 	void *ctx;
+	/*
+	 * Optional: the function a goroutine whose entry is at entry (a process address)
+	 * runs, as the go statement names it: for the compiler's wrapper of `go f(x)`, f
+	 * (gofunc.h).  0 or a negative errno; NULL: the entry's own function, from frames.
+	 */
+	int (*go_func)(void *ctx, uint64_t entry, char *buf, size_t len);
 };
 
 #endif

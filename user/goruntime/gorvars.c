@@ -11,6 +11,7 @@
 #include "elf_file.h"
 #include "gobin.h"
 #include "rtvars.h"
+#include "target.h"
 #include "x86dec.h"
 
 #define G_STATUS_IDLE 0
@@ -122,7 +123,6 @@ int gmt_gorvars_enumerate(pid_t pid, const struct gmt_gorvars *v, uint64_t bias,
 {
 	uint64_t len = 0, ptr = 0, *gs = NULL;
 	struct gmt_pre_g *res = NULL;
-	char path[64];
 	size_t k = 0;
 	int fd, err;
 
@@ -130,10 +130,9 @@ int gmt_gorvars_enumerate(pid_t pid, const struct gmt_gorvars *v, uint64_t bias,
 	*n = 0;
 	if (!v->allglen || !v->allgptr)
 		return gmt_diag_set(d, -ENOENT, "runtime.allgs: %s", v->why);
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = gmt_proc_open_mem(pid, O_RDONLY, d);
 	if (fd < 0)
-		return gmt_diag_set(d, -errno, "cannot open %s: %s", path, strerror(errno));
+		return fd;
 	/* Length first: the runtime publishes allgptr before allglen. */
 	err = read_at(fd, v->allglen + bias, &len, sizeof(len));
 	if (!err)

@@ -27,7 +27,7 @@ static const struct hook_spec specs[] = {
 	{ GMT_HOOK_MALLOCGC, GMT_GROUP_ALLOC, "runtime.mallocgc", 19, 99 },
 	{ GMT_HOOK_MPROF_MALLOC, GMT_GROUP_SAMPLER, "runtime.mProf_Malloc", 19, 99 },
 	{ GMT_HOOK_SETPROFILEBUCKET, GMT_GROUP_SAMPLER, "runtime.setprofilebucket", 19, 99 },
-	{ GMT_HOOK_MPROF_FREE, GMT_GROUP_SAMPLER, "runtime.mProf_Free", 19, 99 },
+	{ GMT_HOOK_FREESPECIAL, GMT_GROUP_SAMPLER, "runtime.freeSpecial", 19, 99 },
 	{ GMT_HOOK_GCSTART, GMT_GROUP_GC, "runtime.gcStart", 19, 99 },
 	{ GMT_HOOK_STARTCYCLE, GMT_GROUP_GC, "runtime.(*gcControllerState).startCycle", 19, 99 },
 	{ GMT_HOOK_GCSWEEP, GMT_GROUP_GC, "runtime.gcSweep", 19, 99 },

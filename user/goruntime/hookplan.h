@@ -19,7 +19,7 @@ enum gmt_hook_id {
 	GMT_HOOK_MALLOC_SC, /* size-specialized allocators (go1.27, go1.26 experiment) */
 	GMT_HOOK_MPROF_MALLOC,
 	GMT_HOOK_SETPROFILEBUCKET,
-	GMT_HOOK_MPROF_FREE,
+	GMT_HOOK_FREESPECIAL, /* the sweeper frees a special record: a sampled object died */
 	GMT_HOOK_GCSTART,
 	GMT_HOOK_STARTCYCLE,
 	GMT_HOOK_GCSWEEP,

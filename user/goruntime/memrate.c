@@ -12,6 +12,7 @@
 #include "elf_file.h"
 #include "gobin.h"
 #include "rtvars.h"
+#include "target.h"
 #include "x86dec.h"
 
 /* ---- finding the variable ---- */
@@ -354,22 +355,6 @@ int gmt_memrate_find(const struct gmt_gobin *gb, unsigned int flags, struct gmt_
 
 /* ---- the live process ---- */
 
-static int mem_open(pid_t pid, int mode, struct gmt_diag *d)
-{
-	char path[64];
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
-	fd = open(path, mode | O_CLOEXEC);
-	if (fd < 0) {
-		int err = errno == ENOENT ? ESRCH : errno;
-
-		return gmt_diag_set(d, -err, "cannot open %s: %s", path,
-				    err == ESRCH ? "no such process" : strerror(err));
-	}
-	return fd;
-}
-
 /*
  * /proc/PID/mem transfers nothing (0 bytes) once the process has no address space any
  * more: it exited (zombie or reaped), or exec'd another program, so the word we wrote
@@ -463,7 +448,7 @@ static int word_once(pid_t pid, uint64_t addr, int64_t *val, bool write, struct 
 		if (err)
 			return err;
 	}
-	fd = mem_open(pid, write ? O_RDWR : O_RDONLY, d);
+	fd = gmt_proc_open_mem(pid, write ? O_RDWR : O_RDONLY, d);
 	if (fd < 0)
 		return fd;
 	err = word_io(fd, addr, val, write);
@@ -509,7 +494,7 @@ int gmt_memrate_guard__set(pid_t pid, uint64_t addr, int64_t rate, struct gmt_me
 	g->pid = pid;
 	g->addr = addr;
 	g->written = rate;
-	g->fd = mem_open(pid, O_RDWR, d);
+	g->fd = gmt_proc_open_mem(pid, O_RDWR, d);
 	if (g->fd < 0) {
 		err = g->fd;
 		free(g);
@@ -642,7 +627,7 @@ int gmt_memrate_wait_startup(pid_t pid, const struct gmt_memrate_vars *v, uint64
 		return gmt_diag_set(d, -ENOENT,
 				    "go1.19 start-up: without runtime..inittask there is no way to "
 				    "tell when runtime.init has stored MemProfileRate");
-	fd = mem_open(pid, O_RDONLY, d);
+	fd = gmt_proc_open_mem(pid, O_RDONLY, d);
 	if (fd < 0)
 		return fd;
 	for (;;) {

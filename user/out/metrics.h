@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The daemon's metrics file: OpenMetrics text, as node_exporter's textfile collector
- * reads it (one file, replaced atomically every interval).  Kernel-free.
+ * The daemon's metrics file: Prometheus' text exposition format (0.0.4), which
+ * node_exporter's textfile collector reads (one file, replaced atomically every
+ * interval).  Every family has # HELP and # TYPE; counters are named *_total in both.
+ * Kernel-free.
  */
 #ifndef GMT_METRICS_H
 #define GMT_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +19,12 @@ extern const uint64_t gmt_pause_bucket_ns[GMT_PAUSE_BUCKETS];
 
 /* The bucket a pause of dur_ns falls in. */
 size_t gmt_pause_bucket(uint64_t dur_ns);
+
+/*
+ * The file's mode: it names only process names and PIDs, which /proc shows everyone,
+ * and node_exporter reads it as its own user.
+ */
+#define GMT_METRICS_MODE 0644
 
 /* One target's figures: totals since it was attached, gauges of the last interval. */
 struct gmt_metrics_target {
@@ -31,9 +40,15 @@ struct gmt_metrics_target {
 	uint64_t records_dropped_total;		/* ring buffer full */
 	uint64_t samples_dropped_total;		/* bounded tables full */
 	uint64_t intervals_total;
+	/* --goroutines: live goroutines at the last interval's end, as NumGoroutine counts */
+	bool has_goroutines;
+	uint64_t goroutines;
 };
 
-/* All targets, label sets {comm, pid}; ends with "# EOF".  0 or -EIO. */
+/*
+ * All targets, label sets {comm, pid}.  A family without a sample (no target, or no
+ * target with goroutine tracking) is left out.  0 or -EIO.
+ */
 int gmt_write_metrics(FILE *f, const struct gmt_metrics_target *t, size_t n);
 
 #endif

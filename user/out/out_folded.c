@@ -62,7 +62,7 @@ static void sb_addr(struct sbuf *b, uint64_t pc)
 }
 
 static void fold_stack(struct sbuf *b, const struct gmt_agg_stack *s,
-		       const struct gmt_symbolizer *sym)
+		       const struct gmt_symbolizer *sym, uint32_t skip)
 {
 	struct gmt_frame fr[MAX_INLINE];
 
@@ -73,7 +73,7 @@ static void fold_stack(struct sbuf *b, const struct gmt_agg_stack *s,
 	if (s->truncated)
 		sb_frame(b, "[truncated]"); /* the real root is missing */
 	/* pcs are leaf first and frames innermost first: walk both backwards. */
-	for (uint32_t i = s->depth; i-- > 0;) {
+	for (uint32_t i = s->depth; i-- > skip;) {
 		int n = gmt_symbolize_pc(sym, s->pcs[i], fr, MAX_INLINE);
 
 		if (n < 0) {
@@ -101,6 +101,16 @@ static int cmp_line(const void *pa, const void *pb)
 	return strcmp(a->text, b->text);
 }
 
+/* Largest value first; equal values in text order, so that the output is stable. */
+static int cmp_line_value(const void *pa, const void *pb)
+{
+	const struct line *a = pa, *b = pb;
+
+	if (a->value != b->value)
+		return a->value > b->value ? -1 : 1;
+	return strcmp(a->text, b->text);
+}
+
 static uint64_t value_of(const struct gmt_agg_stack *s, enum gmt_folded_value v)
 {
 	switch (v) {
@@ -115,16 +125,157 @@ static uint64_t value_of(const struct gmt_agg_stack *s, enum gmt_folded_value v)
 	}
 }
 
-int gmt_write_folded(const struct gmt_agg *a, const struct gmt_symbolizer *sym, FILE *f,
-		     enum gmt_folded_value v)
+static uint64_t add_sat(uint64_t a, uint64_t b)
 {
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+/* Bytes of "text value\n". */
+static uint64_t line_size(const char *text, uint64_t value)
+{
+	char num[24];
+
+	return strlen(text) + 2 + (uint64_t)snprintf(num, sizeof(num), "%llu",
+						     (unsigned long long)value);
+}
+
+static const char *leaf_of(const char *text)
+{
+	const char *semi = strrchr(text, ';');
+
+	return semi ? semi + 1 : text;
+}
+
+#define OTHER "[other stacks]"
+
+/*
+ * Over the budget: the lines with the largest values stay, in value order while they fit
+ * in 7/8 of it; every other line goes into "[other stacks];LEAF" with its leaf function
+ * (what a flame graph's self view shows), and the smallest of those, past the budget,
+ * into one "[other stacks]" line.  The values add up as before.  lines[] (merged, nl of
+ * them) is rewritten: the result is in lines[0..*out_n), its texts owned by lines[].
+ */
+static int bound_lines(struct line *lines, size_t nl, uint64_t budget, size_t *out_n,
+		       struct gmt_folded_opts *o)
+{
+	uint64_t used = 0, rest = 0, others_budget;
+	struct line *kept, *others;
+	size_t nk = 0, no = 0, n = 0;
+	int err = 0;
+
+	kept = calloc(nl + 1, sizeof(*kept));
+	others = calloc(nl + 1, sizeof(*others));
+	if (!kept || !others) {
+		err = -ENOMEM;
+		goto out;
+	}
+	qsort(lines, nl, sizeof(*lines), cmp_line_value);
+	for (size_t i = 0; i < nl; i++) {
+		uint64_t sz = line_size(lines[i].text, lines[i].value);
+
+		if (used + sz <= budget / 8 * 7) {
+			used += sz;
+			kept[nk++] = lines[i];
+			continue;
+		}
+		/* Merged by leaf: a leaf's lines are adjacent once sorted by it below. */
+		others[no++] = lines[i];
+		o->merged++;
+	}
+	/* "[other stacks];LEAF" sums, in place in others[]: sort by leaf, then sum runs. */
+	for (size_t i = 0; i < no; i++) {
+		char *leaf = strdup(leaf_of(others[i].text));
+
+		if (!leaf) {
+			err = -ENOMEM;
+			goto out;
+		}
+		free(others[i].text);
+		others[i].text = leaf;
+	}
+	qsort(others, no, sizeof(*others), cmp_line);
+	for (size_t i = 0; i < no;) {
+		size_t j = i + 1;
+		uint64_t sum = others[i].value;
+
+		for (; j < no && !strcmp(others[j].text, others[i].text); j++) {
+			sum = add_sat(sum, others[j].value);
+			free(others[j].text);
+			others[j].text = NULL;
+		}
+		others[n].text = others[i].text;
+		others[n++].value = sum;
+		if (n - 1 != i)
+			others[i].text = NULL;
+		i = j;
+	}
+	no = n;
+	qsort(others, no, sizeof(*others), cmp_line_value);
+	/* What the kept lines left, less room for the final "[other stacks] N" line. */
+	others_budget = budget > used + 48 ? budget - used - 48 : 0;
+	for (size_t i = 0; i < no; i++) {
+		size_t len = strlen(OTHER) + 1 + strlen(others[i].text);
+		uint64_t sz = len + 2 + 20;
+		char *t;
+
+		if (sz > others_budget) {
+			rest = add_sat(rest, others[i].value);
+			free(others[i].text);
+			continue;
+		}
+		others_budget -= sz;
+		t = malloc(len + 1);
+		if (!t) {
+			err = -ENOMEM;
+			for (size_t k = i; k < no; k++)
+				free(others[k].text);
+			no = 0;
+			goto out;
+		}
+		snprintf(t, len + 1, "%s;%s", OTHER, others[i].text);
+		free(others[i].text);
+		kept[nk].text = t;
+		kept[nk++].value = others[i].value;
+	}
+	no = 0; /* every text of others[] is freed or in kept[] */
+	if (rest) {
+		kept[nk].text = strdup(OTHER);
+		if (!kept[nk].text) {
+			err = -ENOMEM;
+			goto out;
+		}
+		kept[nk++].value = rest;
+	}
+	memcpy(lines, kept, nk * sizeof(*lines));
+	*out_n = nk;
+	o->written_lines = nk;
+out:
+	for (size_t i = 0; i < no; i++)
+		free(others[i].text);
+	if (err) {
+		/* lines[] lost its texts to kept[] and others[]: give them back to be freed. */
+		memcpy(lines, kept, nk * sizeof(*lines));
+		*out_n = nk;
+	}
+	free(kept);
+	free(others);
+	return err;
+}
+
+int gmt_write_folded(const struct gmt_agg *a, const struct gmt_symbolizer *sym, FILE *f,
+		     enum gmt_folded_value v, struct gmt_folded_opts *o)
+{
+	static struct gmt_folded_opts defaults;
 	const struct gmt_agg_stack *const *st;
-	size_t n = gmt_agg__stacks_by_bytes(a, &st), nl = 0;
+	size_t n = gmt_agg__stacks_by_bytes(a, &st), nl = 0, nm = 0;
+	struct gmt_folded_opts local = o ? *o : defaults;
+	uint64_t size = 0;
 	struct line *lines;
 	int err = 0;
 
 	if ((unsigned int)v >= GMT_FOLDED__MAX || !f)
 		return -EINVAL;
+	local.stacks = local.merged = local.written_lines = 0;
 	lines = calloc(n ? n : 1, sizeof(*lines));
 	if (!lines)
 		return -ENOMEM;
@@ -134,7 +285,8 @@ int gmt_write_folded(const struct gmt_agg *a, const struct gmt_symbolizer *sym, 
 
 		if (!val)
 			continue;
-		fold_stack(&b, st[i], sym);
+		fold_stack(&b, st[i], sym,
+			   local.runtime_frames ? 0 : gmt_stack_runtime_skip(st[i], sym));
 		if (b.oom || !b.p) {
 			free(b.p);
 			err = -ENOMEM;
@@ -142,21 +294,41 @@ int gmt_write_folded(const struct gmt_agg *a, const struct gmt_symbolizer *sym, 
 		}
 		lines[nl++] = (struct line){ b.p, val };
 	}
+	/* Stacks that fold to the same text are one line. */
 	qsort(lines, nl, sizeof(*lines), cmp_line);
 	for (size_t i = 0; i < nl;) {
-		uint64_t sum = 0;
-		size_t j = i;
+		size_t j = i + 1;
 
-		for (; j < nl && !strcmp(lines[j].text, lines[i].text); j++)
-			sum = sum + lines[j].value < sum ? UINT64_MAX : sum + lines[j].value;
-		fprintf(f, "%s %llu\n", lines[i].text, (unsigned long long)sum);
+		for (; j < nl && !strcmp(lines[j].text, lines[i].text); j++) {
+			lines[i].value = add_sat(lines[i].value, lines[j].value);
+			free(lines[j].text);
+			lines[j].text = NULL;
+		}
+		lines[nm++] = lines[i];
+		size += line_size(lines[i].text, lines[i].value);
 		i = j;
 	}
+	nl = nm;
+	local.stacks = nl;
+	local.written_lines = nl;
+	if (local.max_bytes && size > local.max_bytes) {
+		err = bound_lines(lines, nl, local.max_bytes, &nl, &local);
+		if (err)
+			goto out;
+		qsort(lines, nl, sizeof(*lines), cmp_line);
+	}
+	for (size_t i = 0; i < nl; i++)
+		fprintf(f, "%s %llu\n", lines[i].text, (unsigned long long)lines[i].value);
 	if (ferror(f))
 		err = -EIO;
 out:
 	for (size_t i = 0; i < nl; i++)
 		free(lines[i].text);
 	free(lines);
+	if (o) {
+		o->stacks = local.stacks;
+		o->merged = local.merged;
+		o->written_lines = local.written_lines;
+	}
 	return err;
 }

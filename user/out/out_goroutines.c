@@ -74,31 +74,44 @@ static void t_pc(struct text *t, const struct gmt_symbolizer *sym, uint64_t pc)
 		t_frame(t, fr[j].func && fr[j].func[0] ? fr[j].func : addr);
 }
 
-static void fold_site(const struct gmt_goroutines *g, const struct gmt_symbolizer *sym,
-		      const struct gmt_gor_site *s, struct text *t)
+static void fold_stack(const struct gmt_goroutines *g, const struct gmt_symbolizer *sym,
+		       uint64_t id, struct text *t)
 {
 	const uint64_t *pcs;
 	uint32_t depth;
 	bool truncated;
 
-	if (s->preexisting) {
-		t_frame(t, "[pre-existing]");
-		if (s->gopc)
-			t_pc(t, sym, s->gopc);
-	} else if (!gmt_goroutines__stack(g, s->id, &pcs, &depth, &truncated)) {
+	if (!gmt_goroutines__stack(g, id, &pcs, &depth, &truncated)) {
 		t_frame(t, "[unknown stack]");
-	} else {
-		if (truncated)
-			t_frame(t, "[truncated]");
-		for (uint32_t i = depth; i-- > 0;)
-			t_pc(t, sym, pcs[i]);
+		return;
 	}
-	if (s->start_fn[0]) {
+	if (truncated)
+		t_frame(t, "[truncated]");
+	for (uint32_t i = depth; i-- > 0;)
+		t_pc(t, sym, pcs[i]);
+}
+
+static void fold_origin(const struct gmt_goroutines *g, const struct gmt_symbolizer *sym,
+			const struct gmt_gor_origin *o, struct text *t)
+{
+	const char *fn = o->site ? o->site->start_fn : "";
+	bool pre_root = o->preexisting && !o->fold_stack;
+
+	if (pre_root) {
+		t_frame(t, "[pre-existing]");
+		if (o->gopc)
+			t_pc(t, sym, o->gopc);
+	} else {
+		fold_stack(g, sym, o->preexisting ? o->fold_stack : o->stack_id, t);
+	}
+	if (fn[0]) {
 		char go[160];
 
-		snprintf(go, sizeof(go), "[go] %s", s->start_fn);
+		snprintf(go, sizeof(go), "[go] %s", fn);
 		t_frame(t, go);
 	}
+	if (o->preexisting && !pre_root)
+		t_frame(t, "[pre-existing]");
 }
 
 struct fline {
@@ -114,27 +127,27 @@ static int cmp_fline(const void *pa, const void *pb)
 int gmt_goroutines__write_folded(const struct gmt_goroutines *g, const struct gmt_symbolizer *sym,
 				 FILE *f)
 {
-	const struct gmt_gor_site *const *sites;
-	size_t nsites = gmt_goroutines__sites(g, &sites);
-	struct fline *lines = calloc(nsites ? nsites : 1, sizeof(*lines));
+	const struct gmt_gor_origin *const *origins;
+	size_t norigins = gmt_goroutines__origins(g, &origins);
+	struct fline *lines = calloc(norigins ? norigins : 1, sizeof(*lines));
 	size_t n = 0;
 	int err = 0;
 
 	if (!lines)
 		return -ENOMEM;
-	for (size_t i = 0; i < nsites; i++) {
+	for (size_t i = 0; i < norigins; i++) {
 		struct text t = {};
 
-		if (!sites[i]->live)
+		if (!origins[i]->live)
 			continue;
-		fold_site(g, sym, sites[i], &t);
+		fold_origin(g, sym, origins[i], &t);
 		if (t.oom || !t.buf) {
 			free(t.buf);
 			err = -ENOMEM;
 			goto out;
 		}
 		lines[n].text = t.buf;
-		lines[n++].value = sites[i]->live;
+		lines[n++].value = origins[i]->live;
 	}
 	if (n)
 		qsort(lines, n, sizeof(*lines), cmp_fline);
@@ -181,8 +194,8 @@ int gmt_goroutines__report(const struct gmt_goroutines *g, FILE *f)
 	fprintf(f, "  probable leaks (live count only grew over %d slices of the trace): %llu "
 		   "site%s\n",
 		GMT_GOR_BUCKETS, (unsigned long long)st->leak_sites, st->leak_sites == 1 ? "" : "s");
-	fprintf(f, "\n  %8s %9s %9s  %-44s %s\n", "live", "created", "exited",
-		"live at start, then after each tenth", "creation site [goroutine function]");
+	fprintf(f, "\n  %8s %8s %9s %9s  %-44s %s\n", "live", "before", "created", "exited",
+		"live at start, then after each tenth", "go statement [goroutine function]");
 	for (size_t i = 0; i < nsites && shown < GMT_GOR_REPORT_TOP; i++) {
 		const struct gmt_gor_site *s = sites[i];
 		char growth[256];
@@ -194,10 +207,11 @@ int gmt_goroutines__report(const struct gmt_goroutines *g, FILE *f)
 		for (int k = 0; k <= GMT_GOR_BUCKETS && len < sizeof(growth) - 24; k++)
 			len += snprintf(growth + len, sizeof(growth) - len, "%s%llu", k ? " " : "",
 					(unsigned long long)s->buckets[k]);
-		fprintf(f, "  %8llu %9llu %9llu  %-44s %s%s%s [%s]%s\n", (unsigned long long)s->live,
+		fprintf(f, "  %8llu %8llu %9llu %9llu  %-44s %s%s [%s]%s\n",
+			(unsigned long long)s->live, (unsigned long long)s->pre,
 			(unsigned long long)s->created, (unsigned long long)s->exited, growth,
-			s->leak && !s->runtime ? "LEAK? " : "", s->preexisting ? "[pre-existing] " : "",
-			s->name, s->start_fn[0] ? s->start_fn : "?", s->runtime ? " (runtime)" : "");
+			s->leak && !s->runtime ? "LEAK? " : "", s->name,
+			s->start_fn[0] ? s->start_fn : "?", s->runtime ? " (runtime)" : "");
 		shown++;
 	}
 	return ferror(f) ? -EIO : 0;

@@ -2,7 +2,7 @@
 #include "metrics.h"
 
 #include <errno.h>
-#include <stdbool.h>
+#include <math.h>
 
 const uint64_t gmt_pause_bucket_ns[GMT_PAUSE_BUCKETS] = {
 	10000, 50000, 100000, 500000, 1000000, 5000000, 10000000, 50000000, 100000000, UINT64_MAX,
@@ -17,33 +17,82 @@ size_t gmt_pause_bucket(uint64_t dur_ns)
 	return b;
 }
 
-/* Label values: comm is the kernel's, any byte but NUL; escape what the format needs. */
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 if the bytes there are not one. */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	/* Overlong forms, UTF-16 surrogates and code points past U+10FFFF. */
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/*
+ * Label values: comm is the kernel's, any byte but NUL, cut at 15 bytes maybe inside a
+ * character.  The format wants UTF-8 with \\, \" and \n escaped: other bytes become
+ * U+FFFD, so that one odd process name cannot make the whole file unreadable.
+ */
 static void put_labels(FILE *f, const struct gmt_metrics_target *t)
 {
+	const unsigned char *p = (const unsigned char *)(t->comm ? t->comm : "");
+
 	fputs("{comm=\"", f);
-	for (const char *p = t->comm ? t->comm : ""; *p; p++) {
+	while (*p) {
+		size_t n = utf8_len(p);
+
 		if (*p == '"' || *p == '\\')
-			fputc('\\', f);
-		if (*p == '\n')
+			fprintf(f, "\\%c", *p);
+		else if (*p == '\n')
 			fputs("\\n", f);
+		else if (n)
+			fwrite(p, 1, n, f);
 		else
-			fputc(*p, f);
+			fputs("\xef\xbf\xbd", f);
+		p += n ? n : 1;
 	}
 	fprintf(f, "\",pid=\"%d\"", t->pid);
+}
+
+/* A sample value as the format spells it: NaN and the infinities have their names. */
+static void put_value(FILE *f, double v)
+{
+	if (isnan(v))
+		fputs(" NaN\n", f);
+	else if (isinf(v))
+		fputs(v > 0 ? " +Inf\n" : " -Inf\n", f);
+	else
+		fprintf(f, " %.17g\n", v);
 }
 
 enum kind { GAUGE, COUNTER };
 
 struct family {
-	const char *name, *help, *unit;
+	const char *name, *help;
 	enum kind kind;
 	double (*get)(const struct gmt_metrics_target *t);
+	bool (*has)(const struct gmt_metrics_target *t); /* NULL: every target */
 };
 
 #define GETTER(field) \
 	static double get_##field(const struct gmt_metrics_target *t) { return (double)t->field; }
 GETTER(alloc_bytes_per_s)
 GETTER(inuse_bytes)
+GETTER(goroutines)
 GETTER(alloc_bytes_total)
 GETTER(gc_cycles_total)
 GETTER(stw_pauses_total)
@@ -51,35 +100,65 @@ GETTER(records_dropped_total)
 GETTER(samples_dropped_total)
 GETTER(intervals_total)
 
+static bool has_goroutines(const struct gmt_metrics_target *t)
+{
+	return t->has_goroutines;
+}
+
+/* Counters carry their _total in the family name: TYPE and samples must agree on it. */
 static const struct family families[] = {
-	{ "gomemtrace_alloc_rate_bytes_per_second", "Estimated heap allocation rate over the last interval", NULL, GAUGE, get_alloc_bytes_per_s },
-	{ "gomemtrace_heap_inuse_bytes", "Estimated live heap (sampled objects not freed yet)", "bytes", GAUGE, get_inuse_bytes },
-	{ "gomemtrace_alloc_bytes", "Estimated bytes allocated since gomemtrace attached", "bytes", COUNTER, get_alloc_bytes_total },
-	{ "gomemtrace_gc_cycles", "Complete GC cycles seen", NULL, COUNTER, get_gc_cycles_total },
-	{ "gomemtrace_stw_pauses", "Stop-the-world pauses seen", NULL, COUNTER, get_stw_pauses_total },
-	{ "gomemtrace_dropped_records", "Records lost: the ring buffer was full", NULL, COUNTER, get_records_dropped_total },
-	{ "gomemtrace_dropped_samples", "Heap samples lost: the bounded tables were full", NULL, COUNTER, get_samples_dropped_total },
-	{ "gomemtrace_intervals", "Profile sets written", NULL, COUNTER, get_intervals_total },
+	{ "gomemtrace_alloc_rate_bytes_per_second",
+	  "Estimated heap allocation rate over the last interval.", GAUGE,
+	  get_alloc_bytes_per_s },
+	{ "gomemtrace_heap_inuse_bytes",
+	  "Estimated live heap at the last interval's end (sampled objects not freed yet).",
+	  GAUGE, get_inuse_bytes },
+	{ "gomemtrace_goroutines",
+	  "Live goroutines at the last interval's end, as runtime.NumGoroutine counts them "
+	  "(only for targets traced with --goroutines).",
+	  GAUGE, get_goroutines, has_goroutines },
+	{ "gomemtrace_alloc_bytes_total", "Estimated bytes allocated since gomemtrace attached.",
+	  COUNTER, get_alloc_bytes_total },
+	{ "gomemtrace_gc_cycles_total", "Complete GC cycles seen since gomemtrace attached.",
+	  COUNTER, get_gc_cycles_total },
+	{ "gomemtrace_stw_pauses_total", "Stop-the-world pauses seen since gomemtrace attached.",
+	  COUNTER, get_stw_pauses_total },
+	{ "gomemtrace_dropped_records_total", "Records lost because the ring buffer was full.",
+	  COUNTER, get_records_dropped_total },
+	{ "gomemtrace_dropped_samples_total",
+	  "Heap samples lost because the bounded tables were full.", COUNTER,
+	  get_samples_dropped_total },
+	{ "gomemtrace_intervals_total", "Profile sets written.", COUNTER, get_intervals_total },
 };
+
+static void put_header(FILE *f, const char *name, const char *help, const char *type)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
 
 int gmt_write_metrics(FILE *f, const struct gmt_metrics_target *t, size_t n)
 {
 	for (size_t k = 0; k < sizeof(families) / sizeof(families[0]); k++) {
 		const struct family *fm = &families[k];
+		bool header = false;
 
-		fprintf(f, "# TYPE %s %s\n", fm->name, fm->kind == GAUGE ? "gauge" : "counter");
-		if (fm->unit)
-			fprintf(f, "# UNIT %s %s\n", fm->name, fm->unit);
-		fprintf(f, "# HELP %s %s.\n", fm->name, fm->help);
 		for (size_t i = 0; i < n; i++) {
-			fprintf(f, "%s%s", fm->name, fm->kind == COUNTER ? "_total" : "");
+			if (fm->has && !fm->has(&t[i]))
+				continue;
+			if (!header)
+				put_header(f, fm->name, fm->help,
+					   fm->kind == GAUGE ? "gauge" : "counter");
+			header = true;
+			fputs(fm->name, f);
 			put_labels(f, &t[i]);
-			fprintf(f, "} %.17g\n", fm->get(&t[i]));
+			fputc('}', f);
+			put_value(f, fm->get(&t[i]));
 		}
 	}
-	fputs("# TYPE gomemtrace_stw_pause_seconds histogram\n"
-	      "# UNIT gomemtrace_stw_pause_seconds seconds\n"
-	      "# HELP gomemtrace_stw_pause_seconds Stop-the-world pause durations.\n", f);
+	if (n)
+		put_header(f, "gomemtrace_stw_pause_seconds",
+			   "Stop-the-world pause durations since gomemtrace attached.",
+			   "histogram");
 	for (size_t i = 0; i < n; i++) {
 		uint64_t cum = 0;
 
@@ -93,13 +172,13 @@ int gmt_write_metrics(FILE *f, const struct gmt_metrics_target *t, size_t n)
 				fprintf(f, ",le=\"%g\"} %llu\n", gmt_pause_bucket_ns[b] / 1e9,
 					(unsigned long long)cum);
 		}
+		fputs("gomemtrace_stw_pause_seconds_sum", f);
+		put_labels(f, &t[i]);
+		fputc('}', f);
+		put_value(f, t[i].stw_seconds_total);
 		fputs("gomemtrace_stw_pause_seconds_count", f);
 		put_labels(f, &t[i]);
 		fprintf(f, "} %llu\n", (unsigned long long)cum);
-		fputs("gomemtrace_stw_pause_seconds_sum", f);
-		put_labels(f, &t[i]);
-		fprintf(f, "} %.9f\n", t[i].stw_seconds_total);
 	}
-	fputs("# EOF\n", f);
 	return ferror(f) ? -EIO : 0;
 }

@@ -286,7 +286,9 @@ static int write_sample(struct pp *p, struct gmt_pb *b, const struct gmt_agg_sta
 			return err;
 		loc_ids[nlocs++] = p->unknown_loc;
 	}
-	for (uint32_t i = 0; i < s->depth; i++) {
+	/* As runtime/pprof writes heap profiles: the allocator's leading frames go. */
+	for (uint32_t i = o && o->runtime_frames ? 0 : gmt_stack_runtime_skip(s, p->sym);
+	     i < s->depth; i++) {
 		err = location_id(p, s->pcs[i], &loc_ids[nlocs++]);
 		if (err)
 			return err;
@@ -334,7 +336,8 @@ static void put_mapping(struct pp *p, struct gmt_pb *b, int *err)
 }
 
 /* Free-form lines `go tool pprof -comments` prints: what was traced, and how. */
-static void put_comments(struct pp *p, struct gmt_pb *b, const struct gmt_run_info *ri, int *err)
+static void put_comments(struct pp *p, struct gmt_pb *b, const struct gmt_run_info *ri,
+			 const struct gmt_pprof_opts *o, int *err)
 {
 	char line[512];
 
@@ -347,6 +350,12 @@ static void put_comments(struct pp *p, struct gmt_pb *b, const struct gmt_run_in
 			 ri->go_version ? ri->go_version : "unknown Go version");
 		gmt_pb__i64(b, PROFILE_COMMENT, str(p, line, err));
 	}
+	gmt_pb__i64(b, PROFILE_COMMENT,
+		    str(p, o && o->runtime_frames
+				   ? "stacks start at the allocator (--runtime-frames)"
+				   : "leading runtime frames left out, as runtime/pprof does "
+				     "(--runtime-frames keeps them)",
+			err));
 }
 
 static int64_t duration_ns(const struct gmt_run_info *ri)
@@ -388,7 +397,7 @@ static int build(struct pp *p, struct gmt_pb *prof, const struct gmt_agg *a,
 		put_opt(prof, PROFILE_TIME_NANOS, clamp_i64(ri->start_wall_ns));
 		put_opt(prof, PROFILE_DURATION_NANOS, duration_ns(ri));
 	}
-	put_comments(p, prof, ri, &err);
+	put_comments(p, prof, ri, o, &err);
 	put_mapping(p, prof, &err);
 	if (err)
 		return err;

@@ -2,7 +2,9 @@
 /*
  * summary.json: the machine-readable digest of a recording, for scripts and for the
  * end-to-end tests.  Split into begin / fields / end so that the GC code can append its
- * own keys to the same object.
+ * own keys to the same object.  In sampled mode every figure of the aggregator is an
+ * estimate and its key says so (est_*); what the sampler cannot know (bytes requested
+ * before size-class rounding, zero-size allocations) has no key.
  */
 #include "outputs.h"
 
@@ -38,6 +40,8 @@ static void run_fields(struct gmt_json *j, const struct gmt_run_info *ri)
 	gmt_json__kstr(j, "comm", ri->comm);
 	gmt_json__kstr(j, "binary", ri->binary);
 	gmt_json__kdouble(j, "duration_s", ri->duration_s);
+	if (ri->start_wall_ns)
+		gmt_json__kuint(j, "start_unix_ns", ri->start_wall_ns);
 	gmt_json__kuint(j, "ringbuf_mb", ri->ringbuf_mb);
 }
 
@@ -61,7 +65,7 @@ static void counters(struct gmt_json *j, const struct gmt_run_info *ri)
 	gmt_json__obj_end(j);
 }
 
-static void top_types(struct gmt_json *j, const char *key, const struct gmt_agg *a)
+static void top_types(struct gmt_json *j, const char *key, const struct gmt_agg *a, bool est)
 {
 	const struct gmt_agg_type *const *ty;
 	size_t n = gmt_agg__types(a, &ty);
@@ -74,9 +78,14 @@ static void top_types(struct gmt_json *j, const char *key, const struct gmt_agg 
 		gmt_type_display_name(ty[i], name, sizeof(name));
 		gmt_json__obj_begin(j);
 		gmt_json__kstr(j, "name", name);
-		gmt_json__kuint(j, "count", ty[i]->count);
-		gmt_json__kuint(j, "bytes", ty[i]->bytes);
-		gmt_json__kuint(j, "reserved_bytes", ty[i]->reserved);
+		if (est) {
+			gmt_json__kuint(j, "est_objects", ty[i]->count);
+			gmt_json__kuint(j, "est_bytes", ty[i]->bytes);
+		} else {
+			gmt_json__kuint(j, "count", ty[i]->count);
+			gmt_json__kuint(j, "bytes", ty[i]->bytes);
+			gmt_json__kuint(j, "reserved_bytes", ty[i]->reserved);
+		}
 		gmt_json__obj_end(j);
 	}
 	gmt_json__arr_end(j);
@@ -84,6 +93,7 @@ static void top_types(struct gmt_json *j, const char *key, const struct gmt_agg 
 
 static int alloc_rate(struct gmt_json *j, const struct gmt_agg *a, const struct gmt_run_info *ri)
 {
+	bool est = ri && ri->sampled;
 	struct gmt_rate_interval *iv;
 	int n = gmt_rate_intervals(a, ri, &iv);
 
@@ -94,8 +104,9 @@ static int alloc_rate(struct gmt_json *j, const struct gmt_agg *a, const struct 
 	for (int i = 0; i < n; i++) {
 		gmt_json__obj_begin(j);
 		gmt_json__kdouble(j, "t_s", iv[i].t_s);
-		gmt_json__kdouble(j, "allocs_per_s", iv[i].allocs_per_s);
-		gmt_json__kdouble(j, "bytes_per_s", iv[i].bytes_per_s);
+		gmt_json__kdouble(j, "dt_s", iv[i].dt_s);
+		gmt_json__kdouble(j, est ? "est_allocs_per_s" : "allocs_per_s", iv[i].allocs_per_s);
+		gmt_json__kdouble(j, est ? "est_bytes_per_s" : "bytes_per_s", iv[i].bytes_per_s);
 		gmt_json__obj_end(j);
 	}
 	gmt_json__arr_end(j);
@@ -107,26 +118,32 @@ int gmt_summary__alloc_fields(struct gmt_json *j, const struct gmt_agg *a,
 			       const struct gmt_symbolizer *sym, const struct gmt_run_info *ri)
 {
 	const struct gmt_agg_totals *t = gmt_agg__totals(a);
+	bool est = ri && ri->sampled;
 
 	(void)sym; /* types are already resolved by gmt_agg__finish */
 	run_fields(j, ri);
-	gmt_json__kuint(j, "allocs", t->allocs);
-	gmt_json__kuint(j, "bytes", t->bytes);
-	gmt_json__kuint(j, "reserved_bytes", t->reserved);
-	gmt_json__kuint(j, "zero_size_allocs", t->zero_size);
+	if (est) {
+		/* The totals are the caller's est_alloc_objects and est_alloc_bytes. */
+		gmt_json__kuint(j, "est_unknown_stack_allocs", t->unknown_stack_allocs);
+	} else {
+		gmt_json__kuint(j, "allocs", t->allocs);
+		gmt_json__kuint(j, "bytes", t->bytes);
+		gmt_json__kuint(j, "reserved_bytes", t->reserved);
+		gmt_json__kuint(j, "zero_size_allocs", t->zero_size);
+		gmt_json__kuint(j, "unknown_stack_allocs", t->unknown_stack_allocs);
+	}
 	gmt_json__kuint(j, "stacks", t->stacks);
-	gmt_json__kuint(j, "unknown_stack_allocs", t->unknown_stack_allocs);
 	gmt_json__kuint(j, "dropped", gmt_dropped(ri));
 	/* stack walks that hit --max-depth, one per allocation, not distinct stacks */
 	gmt_json__kuint(j, "truncated_stacks", ri ? ri->counters[GMT_CNT_STACK_TRUNC] : 0);
 	counters(j, ri);
-	top_types(j, "top_types", a);
+	top_types(j, "top_types", a, est);
 	return alloc_rate(j, a, ri);
 }
 
 void gmt_summary__inuse_types(struct gmt_json *j, const struct gmt_agg *inuse)
 {
-	top_types(j, "inuse_top_types", inuse);
+	top_types(j, "inuse_top_types", inuse, true);
 }
 
 int gmt_write_summary_json(const struct gmt_agg *a, const struct gmt_symbolizer *sym, FILE *f,

@@ -29,14 +29,34 @@ enum gmt_folded_value {
 };
 
 /*
+ * How a folded file is written.  Zero is the default: runtime/pprof's convention for
+ * heap profiles (the allocator's leading runtime frames left out, gmt_stack_runtime_skip)
+ * and no size bound.
+ */
+struct gmt_folded_opts {
+	bool runtime_frames; /* keep the leading runtime frames (mallocgc's callers) */
+	/*
+	 * At most this many bytes (0: no bound).  Over it, the lines with the largest values
+	 * are kept while they fill 7/8 of it; the others are merged into one
+	 * "[other stacks];LEAF" line per leaf function and, past the budget, the smallest
+	 * of those into one "[other stacks]" line: the values still add up to the total.
+	 */
+	uint64_t max_bytes;
+	/* Set by the writer: distinct folded stacks, how many went into "[other stacks]"
+	 * lines, and the lines written. */
+	size_t stacks, merged, written_lines;
+};
+
+/*
  * `root;...;leaf value`, one line per distinct symbolized stack (stacks that symbolize
  * identically are merged), inlined frames expanded, sorted by the stack text, lines
  * whose value is 0 left out.  A truncated stack starts with a "[truncated]" frame, the
  * allocations without a stack are under "[unknown stack]", an address that does not
- * symbolize is printed as 0x....  -EINVAL for an unknown v.
+ * symbolize is printed as 0x....  o may be NULL (the defaults); its counts are filled
+ * in.  -EINVAL for an unknown v.
  */
 int gmt_write_folded(const struct gmt_agg *a, const struct gmt_symbolizer *sym, FILE *f,
-		     enum gmt_folded_value v);
+		     enum gmt_folded_value v, struct gmt_folded_opts *o);
 
 /* ---- human report, report.txt (out_report.c) ---- */
 
@@ -47,6 +67,16 @@ int gmt_write_report(const struct gmt_agg *a, const struct gmt_symbolizer *sym, 
 /* Sampled mode's live heap (an aggregator of estimated live objects): stacks and types. */
 int gmt_write_report_inuse(const struct gmt_agg *inuse, const struct gmt_symbolizer *sym,
 			   FILE *f);
+
+/* What sampled mode's live-heap figure covers (est_inuse_covers in summary.json). */
+#define GMT_INUSE_COVERS "allocated_while_tracing"
+
+/*
+ * Sampled mode: the live heap's estimated total, and what it covers: the objects sampled
+ * while tracing and not freed by its end; frees_ignored frees of older objects.
+ */
+int gmt_write_report_inuse_scope(FILE *f, double est_bytes, double est_objects,
+				 uint64_t frees_ignored);
 
 /* ---- summary.json (out_summary.c) ---- */
 
@@ -114,6 +144,9 @@ struct gmt_pprof_opts {
 	 * inuse_objects/count and inuse_space/bytes only (the default inuse_space); inuse
 	 * and inuse_fn are then ignored. */
 	bool inuse_only;
+	/* Keep the leading runtime frames that runtime/pprof leaves out of heap profiles
+	 * (gmt_stack_runtime_skip); by default they go, as in Go's own profiles. */
+	bool runtime_frames;
 	struct gmt_pprof_mapping mapping;
 };
 
@@ -155,17 +188,48 @@ void gmt_type_display_name(const struct gmt_agg_type *t, char *buf, size_t len);
 int gmt_symbolize_pc(const struct gmt_symbolizer *sym, uint64_t pc, struct gmt_frame *frames,
 		     int max);
 
-/* The allocation rate between consecutive rate points. */
+/*
+ * Function names as Go prints them.  runtime: package runtime or internal/runtime/...,
+ * the frames runtime/pprof hides at the leaf of heap profiles.  std: the standard
+ * library (runtime included) as the go command tells it, no dot in the first element of
+ * the import path, and not package main.
+ */
+bool gmt_func_is_runtime(const char *name);
+bool gmt_func_is_std(const char *name);
+
+/*
+ * How many leading return addresses (leaf first) of s runtime/pprof leaves out of a heap
+ * profile (runtime/pprof/protomem.go, writeHeapProto): those whose innermost function
+ * (what runtime.FuncForPC names) is in the runtime, up to the first one that is not.  A
+ * stack that is all runtime, or whose first frame does not symbolize, loses nothing.
+ * The allocator's own frames (mallocgc, newobject, makeslice, growslice, maps...) go,
+ * and the leaf is the function whose code allocated.
+ */
+uint32_t gmt_stack_runtime_skip(const struct gmt_agg_stack *s, const struct gmt_symbolizer *sym);
+
+/*
+ * The allocation rate over time, in buckets of equal length from the start of the
+ * recording (the last one up to 1.5 buckets long: a sliver at the end is no bucket of
+ * its own).  The rate points are cumulative counts since ri->start_ns (0 there); the
+ * count at a bucket's edge is interpolated linearly between the points around it.
+ */
 struct gmt_rate_interval {
-	double t_s;  /* end of the interval, seconds since the recording started */
+	double t_s;  /* end of the bucket, seconds since the recording started */
 	double dt_s; /* its length */
 	double allocs_per_s, bytes_per_s;
 };
 
+/* At least one second; in sampled mode long enough for GMT_RATE_MIN_SAMPLES samples per
+ * bucket on average (10 % standard error); at most GMT_RATE_MAX_BUCKETS buckets. */
+#define GMT_RATE_MIN_SAMPLES 100
+#define GMT_RATE_MAX_BUCKETS 600
+
+/* The bucket length for a recording of span_s seconds (ri->samples in sampled mode). */
+uint64_t gmt_rate_bucket_ns(double span_s, const struct gmt_run_info *ri);
+
 /*
- * Rate points are cumulative since the start (ri->start_ns): with a start, the first
- * interval runs from it, otherwise from the first point.  Returns the number of
- * intervals in *out (malloc'd, NULL when none) or -ENOMEM.
+ * The buckets from ri->start_ns (or the first point) to the last point.  Returns the
+ * number of buckets in *out (malloc'd, NULL when none) or -ENOMEM.
  */
 int gmt_rate_intervals(const struct gmt_agg *a, const struct gmt_run_info *ri,
 		       struct gmt_rate_interval **out);

@@ -19,6 +19,8 @@ struct gmt_run_info {
 	uint64_t start_wall_ns;		 /* CLOCK_REALTIME at start_ns, for pprof; 0 unknown */
 	uint64_t counters[GMT_CNT__MAX]; /* summed over CPUs */
 	uint32_t ringbuf_mb;		 /* ring buffer size, for the drop hint */
+	bool sampled;			 /* the figures are estimates from Go's heap sampler */
+	uint64_t samples;		 /* sampled: samples behind them */
 };
 
 #endif

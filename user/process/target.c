@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "preflight.h"
+
 static void read_comm(struct gmt_target *t)
 {
 	char path[64];
@@ -130,20 +132,49 @@ int gmt_proc_check(pid_t pid, struct gmt_diag *d)
 {
 	char path[64];
 	struct stat st;
+	int err;
 
 	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	if (pid > 0 && stat(path, &st) < 0 && errno == ENOENT &&
+	    (kill(pid, 0) == 0 || errno == EPERM))
+		/* procfs mounted with hidepid= hides other users' processes; kill() does not. */
+		return gmt_diag_set(d, -EACCES,
+				    "PID %d exists, but /proc/%d is hidden from gomemtrace (uid "
+				    "%d; procfs mounted with hidepid=): another user's process "
+				    "needs CAP_SYS_PTRACE",
+				    (int)pid, (int)pid, (int)geteuid());
 	if (pid <= 0 || stat(path, &st) < 0)
 		return gmt_diag_set(d, -ESRCH, "no process with PID %d", (int)pid);
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	if (stat(path, &st) < 0) {
-		if (errno == EACCES)
-			return gmt_diag_set(d, -EACCES,
-					    "cannot read %s: permission denied (run as root)", path);
+		if (errno == EACCES || errno == EPERM) {
+			err = gmt_diag_set(d, -EACCES, "cannot read %s: %s", path, strerror(errno));
+			gmt_explain_access(pid, GMT_ACCESS_PTRACE, d);
+			return err;
+		}
 		return gmt_diag_set(d, -ENOEXEC,
 				    "PID %d has no executable (a kernel thread, or it exited)",
 				    (int)pid);
 	}
 	return 0;
+}
+
+int gmt_proc_open_mem(pid_t pid, int flags, struct gmt_diag *d)
+{
+	bool rd = (flags & O_ACCMODE) == O_RDONLY;
+	char path[64];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	fd = open(path, flags | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	err = errno == ENOENT ? ESRCH : errno;
+	gmt_diag_set(d, -err, "cannot open %s%s: %s", path, rd ? "" : " for writing",
+		     err == ESRCH ? "no such process" : strerror(err));
+	if (err == EACCES || err == EPERM)
+		gmt_explain_access(pid, rd ? GMT_ACCESS_MEM_READ : GMT_ACCESS_MEM_WRITE, d);
+	return -err;
 }
 
 int gmt_target__attach(pid_t pid, struct gmt_target *t, struct gmt_diag *d)
@@ -228,6 +259,17 @@ void gmt_target__abort(struct gmt_target *t)
 	waitpid(t->pid, &status, 0);
 	t->exited = true;
 	t->exit_status = status_code(status);
+}
+
+void gmt_target__name_exe(const struct gmt_target *t, struct gmt_diag *d)
+{
+	size_t n = strlen(t->exe);
+	char msg[sizeof(d->msg)];
+
+	if (!n || strncmp(d->msg, t->exe, n) != 0 || !strcmp(t->path, t->exe))
+		return;
+	snprintf(msg, sizeof(msg), "%.128s (PID %d)%s", t->path, (int)t->pid, d->msg + n);
+	memcpy(d->msg, msg, sizeof(msg));
 }
 
 void gmt_target__close(struct gmt_target *t)

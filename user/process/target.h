@@ -41,12 +41,22 @@ int gmt_target__release(struct gmt_target *t, struct gmt_diag *d);
 bool gmt_target__execd(struct gmt_target *t);
 /* Checks that pid exists and has an executable we can read; a one-line reason if not. */
 int gmt_proc_check(pid_t pid, struct gmt_diag *d);
+/*
+ * Opens /proc/PID/mem with flags (O_RDONLY or O_RDWR): the fd, or -ESRCH (gone) or
+ * -EACCES etc. with a line that says which capability is missing (preflight.h).
+ */
+int gmt_proc_open_mem(pid_t pid, int flags, struct gmt_diag *d);
 /* Checks that pid exists and is a user process we may trace. */
 int gmt_target__attach(pid_t pid, struct gmt_target *t, struct gmt_diag *d);
 /* Non-blocking: true once the process has exited (reaps it if we launched it). */
 bool gmt_target__poll_exit(struct gmt_target *t);
 /* Kills a launched target that has not been released (an error during setup). */
 void gmt_target__abort(struct gmt_target *t);
+/*
+ * A message about t's "/proc/PID/exe" names the program the user knows instead:
+ * "PATH (PID N)...", PATH being what the link pointed to when t was attached.
+ */
+void gmt_target__name_exe(const struct gmt_target *t, struct gmt_diag *d);
 void gmt_target__close(struct gmt_target *t);
 
 /*

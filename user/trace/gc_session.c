@@ -28,6 +28,8 @@
 
 _Static_assert(sizeof(struct gmt_rec_gc) == 168, "gmt_rec_gc is part of the BPF ABI");
 
+#define MAX_RETS 16
+
 struct gmt_gc_session {
 	struct gc_bpf *skel;
 	struct bpf_link **links;
@@ -35,6 +37,10 @@ struct gmt_gc_session {
 	struct gmt_gc_timeline *tl;
 	struct gmt_gcvars vars;
 	uint64_t controller; /* runtime address of gcController, 0 when not found */
+	bool reason_arg;     /* stopTheWorldWithSema takes the stwReason (go1.21+) */
+	bool stw_fn;	     /* runtime.stopTheWorld is hooked (its reason string, <= 1.20) */
+	uint64_t rets[MAX_RETS]; /* file offsets of startTheWorldWithSema's RETs */
+	int nrets;
 	int ncpus;
 	bool stopped, finished;
 	uint64_t end_ns;
@@ -106,8 +112,6 @@ static void note_vars(struct gmt_gc_session *s)
 		add_unavailable(s, "heap sizes (live, marked, goal): %s", v->why_controller);
 	else if (!v->have_offsets)
 		add_unavailable(s, "heap sizes (live, marked, goal): %s", v->why_offsets);
-	else if (v->why_offsets[0])
-		pr_warn("GC: %s\n", v->why_offsets);
 	if (!v->numgc)
 		add_unavailable(s, "cycle numbers (memstats.numgc): %s", v->why_numgc);
 	if (!v->work_times)
@@ -137,8 +141,6 @@ static struct bpf_program *prog_for(struct gc_bpf *skel, enum gmt_hook_id id)
 	}
 }
 
-#define MAX_RETS 16
-
 static int attach_one(struct gmt_gc_session *s, struct bpf_program *prog,
 		      const struct gmt_gc_session_opts *o, const struct gmt_hook *h, uint64_t off,
 		      bool stack_check, struct gmt_diag *d)
@@ -166,20 +168,20 @@ static int attach_one(struct gmt_gc_session *s, struct bpf_program *prog,
  * returns (never a uretprobe on Go code: DESIGN.md §3).  Without them pauses end at its
  * entry, which on go1.22+ misses the wake-up of the other Ps that gctrace counts.
  */
-static int attach_rets(struct gmt_gc_session *s, const struct gmt_gc_session_opts *o,
-		       struct gmt_diag *d)
+static void find_rets(struct gmt_gc_session *s, const struct gmt_gobin *gb,
+		      const struct gmt_hookplan *plan)
 {
-	const struct gmt_hook *h = gmt_hookplan_find(o->plan, GMT_HOOK_STW_START);
+	const struct gmt_hook *h = gmt_hookplan_find(plan, GMT_HOOK_STW_START);
 	struct gmt_func_info fi = {0};
 	uint64_t rets[MAX_RETS];
 	const uint8_t *code;
-	int n, err;
+	int n;
 
 	if (!h)
-		return 0;
+		return;
 	fi.entry = h->entry;
 	fi.end = h->end;
-	code = gmt_gobin__func_code(o->gb, &fi);
+	code = gmt_gobin__func_code(gb, &fi);
 	n = code ? gmt_find_rets(code, fi.end - fi.entry, fi.entry, rets, MAX_RETS) : -EINVAL;
 	if (n <= 0 || n > MAX_RETS) {
 		add_unavailable(s,
@@ -189,14 +191,21 @@ static int attach_rets(struct gmt_gc_session *s, const struct gmt_gc_session_opt
 				n == 0	? "no RET instruction"
 				: n > 0 ? "too many RETs"
 					: "code does not decode");
-		return 0;
+		return;
 	}
-	for (int i = 0; i < n; i++) {
-		uint64_t off;
+	for (int i = 0; i < n; i++)
+		if (!gmt_elf__vaddr_to_off(gb->elf, rets[i], &s->rets[s->nrets]))
+			s->nrets++;
+}
 
-		if (gmt_elf__vaddr_to_off(o->gb->elf, rets[i], &off))
-			continue;
-		err = attach_one(s, s->skel->progs.gmt_gc_stw_done, o, h, off, false, d);
+static int attach_rets(struct gmt_gc_session *s, const struct gmt_gc_session_opts *o,
+		       struct gmt_diag *d)
+{
+	const struct gmt_hook *h = gmt_hookplan_find(o->plan, GMT_HOOK_STW_START);
+	int err;
+
+	for (int i = 0; h && i < s->nrets; i++) {
+		err = attach_one(s, s->skel->progs.gmt_gc_stw_done, o, h, s->rets[i], false, d);
 		if (err)
 			return err;
 	}
@@ -248,8 +257,7 @@ static int setup_bpf(struct gmt_gc_session *s, const struct gmt_gc_session_opts 
 		     struct gmt_diag *d)
 {
 	const struct gmt_gcvars *v = &s->vars;
-	bool reason_arg = has_reason_arg(s, o->gb);
-	bool stw_fn = gmt_hookplan_find(o->plan, GMT_HOOK_STOPTHEWORLD) != NULL;
+	bool reason_arg = s->reason_arg, stw_fn = s->stw_fn;
 	struct gmt_gc_offsets legacy;
 	int err;
 
@@ -278,8 +286,6 @@ static int setup_bpf(struct gmt_gc_session *s, const struct gmt_gc_session_opts 
 		s->skel->rodata->off_g_m = legacy.g_m;
 		s->skel->rodata->off_m_curg = legacy.m_curg;
 	}
-	if (!reason_arg && !stw_fn)
-		add_unavailable(s, "non-GC pause reasons: runtime.stopTheWorld is not hooked");
 	bpf_program__set_autoload(s->skel->progs.gmt_gc_stoptheworld, !reason_arg && stw_fn);
 
 	err = bpf_map__reuse_fd(s->skel->maps.events, o->ringbuf_fd);
@@ -309,6 +315,48 @@ static bool any_gc_hook(const struct gmt_hookplan *plan)
 	return false;
 }
 
+/*
+ * The binary's part: what it has for GC tracing and what it lacks (s->unavailable), before
+ * anything is loaded.  __start() and gmt_gc_session_check() share it.
+ */
+static int prepare(struct gmt_gc_session *s, const struct gmt_gobin *gb,
+		   const struct gmt_hookplan *plan, struct gmt_diag *d)
+{
+	int err;
+
+	if (!any_gc_hook(plan))
+		return gmt_diag_set(d, -ENOENT,
+				    "GC tracing: none of the runtime's GC functions "
+				    "is in this binary");
+	err = gmt_gcvars_find(gb, 0, &s->vars);
+	if (err)
+		return gmt_diag_set(d, err, "GC tracing: cannot read the binary: %s",
+				    strerror(-err));
+	note_missing(s, plan);
+	note_vars(s);
+	s->reason_arg = has_reason_arg(s, gb);
+	s->stw_fn = gmt_hookplan_find(plan, GMT_HOOK_STOPTHEWORLD) != NULL;
+	if (!s->reason_arg && !s->stw_fn)
+		add_unavailable(s, "non-GC pause reasons: runtime.stopTheWorld is not hooked");
+	find_rets(s, gb, plan);
+	return 0;
+}
+
+int gmt_gc_session_check(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
+			 char *unavailable, size_t len, struct gmt_diag *d)
+{
+	struct gmt_gc_session *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return gmt_diag_set(d, -ENOMEM, "out of memory");
+	err = prepare(s, gb, plan, d);
+	if (!err && len)
+		snprintf(unavailable, len, "%s", s->unavailable);
+	free(s);
+	return err;
+}
+
 int gmt_gc_session__start(const struct gmt_gc_session_opts *o, struct gmt_gc_session **out,
 			  struct gmt_diag *d)
 {
@@ -318,26 +366,20 @@ int gmt_gc_session__start(const struct gmt_gc_session_opts *o, struct gmt_gc_ses
 	*out = NULL;
 	if (!o->gb || !o->plan || !o->exe || o->ringbuf_fd < 0)
 		return gmt_diag_set(d, -EINVAL, "GC tracing: invalid options");
-	if (!any_gc_hook(o->plan))
-		return gmt_diag_set(d, -ENOENT,
-				    "GC tracing: none of the runtime's GC functions "
-				    "is in this binary");
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	err = prepare(s, o->gb, o->plan, d);
+	if (err)
+		goto fail;
+	if (s->vars.have_offsets && s->vars.why_offsets[0])
+		pr_warn("GC: %s\n", s->vars.why_offsets);
 	s->ncpus = libbpf_num_possible_cpus();
 	s->tl = gmt_gc_timeline__new(gmt_gobin__minor(o->gb));
 	if (!s->tl || s->ncpus <= 0) {
 		err = gmt_diag_set(d, s->tl ? -EINVAL : -ENOMEM, "GC tracing: cannot set up");
 		goto fail;
 	}
-	err = gmt_gcvars_find(o->gb, 0, &s->vars);
-	if (err) {
-		gmt_diag_set(d, err, "GC tracing: cannot read the binary: %s", strerror(-err));
-		goto fail;
-	}
-	note_missing(s, o->plan);
-	note_vars(s);
 	err = setup_bpf(s, o, d);
 	if (err)
 		goto fail;
@@ -399,17 +441,25 @@ static void read_counters(struct gmt_gc_session *s)
 	free(vals);
 }
 
+void gmt_gc_session__detach(struct gmt_gc_session *s)
+{
+	if (!s)
+		return;
+	/* Before any probe goes: the sequence ends for all of them at once. */
+	if (s->skel && s->skel->bss)
+		__atomic_store_n(&s->skel->bss->enabled, 0, __ATOMIC_RELEASE);
+	for (size_t i = 0; i < s->nlinks; i++)
+		bpf_link__destroy(s->links[i]);
+	s->nlinks = 0;
+}
+
 void gmt_gc_session__stop(struct gmt_gc_session *s, uint64_t end_ns)
 {
 	if (!s || s->stopped)
 		return;
 	s->stopped = true;
 	s->end_ns = end_ns;
-	/* Before any probe goes: the sequence ends for all of them at once. */
-	__atomic_store_n(&s->skel->bss->enabled, 0, __ATOMIC_RELEASE);
-	for (size_t i = 0; i < s->nlinks; i++)
-		bpf_link__destroy(s->links[i]);
-	s->nlinks = 0;
+	gmt_gc_session__detach(s);
 	read_counters(s);
 	if (s->counters[GMT_CNT_GC_RB_DROPS])
 		pr_warn("GC: %llu GC records lost: the ring buffer was full (--ringbuf-mb); the "
@@ -556,8 +606,7 @@ void gmt_gc_session__free(struct gmt_gc_session *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nlinks; i++)
-		bpf_link__destroy(s->links[i]);
+	gmt_gc_session__detach(s);
 	free(s->links);
 	gc_bpf__destroy(s->skel);
 	gmt_gc_timeline__free(s->tl);

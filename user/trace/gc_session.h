@@ -43,6 +43,13 @@ struct gmt_gc_session_opts {
  */
 int gmt_gc_session__start(const struct gmt_gc_session_opts *o, struct gmt_gc_session **out,
 			  struct gmt_diag *d);
+/*
+ * What __start() checks in the binary before it loads anything, for `info`: -ENOENT or
+ * another error with the message __start() would give; else 0, with what GC tracing
+ * lacks in this binary in unavailable (one line each, "" when nothing).
+ */
+int gmt_gc_session_check(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
+			 char *unavailable, size_t len, struct gmt_diag *d);
 /* How many uprobes the GC tracing attached (for the "tracing with N probes" line). */
 size_t gmt_gc_session__nprobes(const struct gmt_gc_session *s);
 /* A ring-buffer record; returns -ENOENT when it is not a GC record (not an error). */
@@ -53,6 +60,11 @@ int gmt_gc_session__on_record(struct gmt_gc_session *s, const void *data, size_t
  * called before the recording drains its ring buffer for the last time.
  */
 void gmt_gc_session__stop(struct gmt_gc_session *s, uint64_t end_ns);
+/*
+ * Only removes the probes, saying nothing (error paths; __stop() and __free() do it
+ * too).  GC records already written stay in the ring buffer until it is drained.
+ */
+void gmt_gc_session__detach(struct gmt_gc_session *s);
 /*
  * Writes gc.txt and gc.json into dir (atomically); alloc_rate points may be NULL.
  * Allocation-rate counter track: pairs of (ts_ns, bytes/s), n points.

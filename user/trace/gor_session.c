@@ -166,6 +166,47 @@ static int enumerate(struct gmt_gor_session *s, const struct gmt_gor_session_opt
 	return 0;
 }
 
+/* The binary's part, before anything is loaded: __start() and the check share it. */
+static int prepare(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
+		   struct gmt_g_offsets *off, struct gmt_diag *d)
+{
+	int err = check_plan(plan, d);
+
+	if (err)
+		return err;
+	if (gmt_g_offsets_for(gmt_gobin__minor(gb), off))
+		return gmt_diag_set(d, -ENOENT,
+				    "goroutine tracking: the layout of runtime.g in %s is not known",
+				    gb->version);
+	return 0;
+}
+
+int gmt_gor_session_check(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
+			  char *unavailable, size_t len, struct gmt_diag *d)
+{
+	struct gmt_g_offsets off;
+	struct gmt_gorvars v = {0};
+	int err = prepare(gb, plan, &off, d);
+
+	if (err)
+		return err;
+	/* As __start() takes it: without allgs tracking goes on, with less (enumerate()). */
+	err = gmt_gorvars_find(gb, 0, &v);
+	if (err == -ENOMEM)
+		return gmt_diag_set(d, err, "out of memory");
+	if (err && !v.why[0])
+		snprintf(v.why, sizeof(v.why), "%s", strerror(-err));
+	if (!len)
+		return 0;
+	unavailable[0] = 0;
+	if (err || !v.allglen || !v.allgptr)
+		snprintf(unavailable, len,
+			 "the goroutines running before tracing (runtime.allgs: %s): counted "
+			 "only when seen exiting\n",
+			 v.why);
+	return 0;
+}
+
 int gmt_gor_session__start(const struct gmt_gor_session_opts *o, struct gmt_gor_session **out,
 			   struct gmt_diag *d)
 {
@@ -176,13 +217,9 @@ int gmt_gor_session__start(const struct gmt_gor_session_opts *o, struct gmt_gor_
 	*out = NULL;
 	if (!o->gb || !o->plan || !o->exe || o->ringbuf_fd < 0)
 		return gmt_diag_set(d, -EINVAL, "goroutine tracking: invalid options");
-	err = check_plan(o->plan, d);
+	err = prepare(o->gb, o->plan, &off, d);
 	if (err)
 		return err;
-	if (gmt_g_offsets_for(gmt_gobin__minor(o->gb), &off))
-		return gmt_diag_set(d, -ENOENT,
-				    "goroutine tracking: the layout of runtime.g in %s is not known",
-				    o->gb->version);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -297,6 +334,9 @@ void gmt_gor_session__free(struct gmt_gor_session *s)
 {
 	if (!s)
 		return;
+	/* An error path of __start() comes here with the probes in and enabled. */
+	if (s->skel && s->skel->bss)
+		__atomic_store_n(&s->skel->bss->enabled, 0, __ATOMIC_RELEASE);
 	for (size_t i = 0; i < s->nlinks; i++)
 		bpf_link__destroy(s->links[i]);
 	free(s->links);

@@ -40,6 +40,12 @@ struct gmt_gor_session_opts {
  */
 int gmt_gor_session__start(const struct gmt_gor_session_opts *o, struct gmt_gor_session **out,
 			   struct gmt_diag *d);
+/*
+ * What __start() checks in the binary before it loads anything, for `info`: the error
+ * __start() would give, or 0 with what tracking lacks in unavailable ("" or one line).
+ */
+int gmt_gor_session_check(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
+			  char *unavailable, size_t len, struct gmt_diag *d);
 size_t gmt_gor_session__nprobes(const struct gmt_gor_session *s);
 /*
  * A ring-buffer record: goroutine creations and exits, and the creation stacks (stack

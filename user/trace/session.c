@@ -7,6 +7,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,15 +33,13 @@
 #include "outputs.h"
 #include "preflight.h"
 #include "procsym.h"
+#include "ratebins.h"
 #include "ratestate.h"
 #include "recorder.h"
 #include "runinfo.h"
 #include "sampled.h"
 #include "target.h"
 #include "tracer.h"
-
-/* Rate points kept per interval; past that every other one goes (bounded memory). */
-#define IV_RATE_POINTS 512
 
 struct gmt_session {
 	struct gmt_session_opts o;
@@ -62,18 +61,19 @@ struct gmt_session {
 	uint64_t rate;
 	bool rate_written;
 	bool stopped;
+	bool closing; /* being freed: records are no one's any more (gmt_session__free) */
 	uint64_t bad_records;
 	uint64_t sampler_records; /* heap-sampler records received (all three kinds) */
-	uint64_t start_ns, start_wall_ns, end_ns, last_rate;
+	uint64_t start_ns, start_wall_ns, end_ns, last_rate, last_point;
+	uint64_t attach_ns, attach_wall_ns; /* when the allocation probes were in */
+	struct gmt_ratebins bins; /* sampled: estimates by sampling time, this recording or
+				   * interval */
 	struct gmt_procsym ps;
 	struct gmt_symbolizer sym;
 
 	/* Interval mode */
 	uint64_t iv_start_ns, iv_start_wall_ns;
 	uint64_t cnt_mark[GMT_CNT__MAX];
-	double iv_base_objects, iv_base_bytes; /* running estimates at the interval's start */
-	struct gmt_rate_point iv_rate[IV_RATE_POINTS];
-	size_t niv_rate;
 	size_t stw_seen; /* pauses of the GC timeline already looked at (thresholds) */
 };
 
@@ -129,6 +129,16 @@ int gmt_session_parse_opt(int c, const char *arg, struct gmt_session_opts *o,
 	case GMT_OPT_BTF:
 		o->btf = arg;
 		return 0;
+	case GMT_OPT_RUNTIME_FRAMES:
+		o->runtime_frames = true;
+		return 0;
+	case GMT_OPT_FOLDED_MAX:
+		if (gmt_parse_u64(arg, 0, 1 << 20, &v)) {
+			pr_err("--folded-max-mb takes 0 (no bound) to 1048576\n");
+			return 2;
+		}
+		o->folded_max_mb = v;
+		return 0;
 	case 'v':
 		gmt_log_set_level(GMT_LOG_DEBUG);
 		return 0;
@@ -157,12 +167,36 @@ static uint64_t wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/*
+ * A heap-sampler sample: into the estimates, and what it added to them into the rate
+ * bins at the moment it was sampled (records reach us in batches, long after).
+ */
+static int on_sample(struct gmt_session *s, const struct gmt_rec_mprof *r)
+{
+	struct gmt_sampled_stats before, after;
+	int err;
+
+	gmt_sampled__stats(s->sampled, &before);
+	err = gmt_sampled__record(s->sampled, r);
+	if (err)
+		return err;
+	gmt_sampled__stats(s->sampled, &after);
+	if (after.est_alloc_bytes == before.est_alloc_bytes &&
+	    after.est_alloc_objects == before.est_alloc_objects)
+		return 0; /* not counted (a full table) */
+	return gmt_ratebins__add(&s->bins, r->hdr.ts_ns,
+				 after.est_alloc_objects - before.est_alloc_objects,
+				 after.est_alloc_bytes - before.est_alloc_bytes);
+}
+
 /* Every ring-buffer record lands here: one switch on the kind tag. */
 static int on_record(void *ctx, const void *data, size_t size)
 {
 	struct gmt_session *s = ctx;
 	const struct gmt_rec_hdr *h = data;
 
+	if (s->closing)
+		return 0;
 	if (size < sizeof(*h)) {
 		s->bad_records++;
 		return 0;
@@ -223,10 +257,8 @@ static int on_record(void *ctx, const void *data, size_t size)
 		s->sampler_records++;
 		/* Only -ENOMEM can fail here; stop polling then. */
 		if (h->kind == GMT_REC_MPROF_MALLOC)
-			return gmt_sampled__malloc(s->sampled, r->stack_id, r->p, r->size);
-		if (h->kind == GMT_REC_MPROF_BUCKET)
-			return gmt_sampled__bucket(s->sampled, r->p, r->b);
-		return gmt_sampled__free_obj(s->sampled, r->b);
+			return on_sample(s, r);
+		return gmt_sampled__record(s->sampled, r);
 	}
 	default:
 		s->bad_records++;
@@ -234,31 +266,17 @@ static int on_record(void *ctx, const void *data, size_t size)
 	}
 }
 
-/* Cumulative allocations so far: exact counts, or in sampled mode the estimates. */
+/*
+ * Exact mode's allocation rate over time: the kernel's counters, cumulative since the
+ * probes went in, read every 250 ms and at the end.  They are current when read (every
+ * allocation increments them in the probe), so a point is exact at its timestamp.
+ */
 static void add_rate_point(struct gmt_session *s, uint64_t now)
 {
 	uint64_t c[GMT_CNT__MAX];
 
-	if (s->sampled) {
-		struct gmt_sampled_stats st;
-
-		gmt_sampled__stats(s->sampled, &st);
-		if (s->o.intervals) {
-			if (s->niv_rate == IV_RATE_POINTS) {
-				for (size_t i = 0; i < IV_RATE_POINTS / 2; i++)
-					s->iv_rate[i] = s->iv_rate[2 * i + 1];
-				s->niv_rate = IV_RATE_POINTS / 2;
-			}
-			s->iv_rate[s->niv_rate++] = (struct gmt_rate_point){
-				now, (uint64_t)llround(st.est_alloc_objects - s->iv_base_objects),
-				(uint64_t)llround(st.est_alloc_bytes - s->iv_base_bytes)};
-			return;
-		}
-		gmt_agg__add_rate_point(s->agg, now, (uint64_t)llround(st.est_alloc_objects),
-					(uint64_t)llround(st.est_alloc_bytes));
+	if (s->sampled || !s->agg || !s->tr || gmt_tracer__counters(s->tr, c))
 		return;
-	}
-	gmt_tracer__counters(s->tr, c);
 	gmt_agg__add_rate_point(s->agg, now, c[GMT_CNT_ALLOCS], c[GMT_CNT_BYTES]);
 }
 
@@ -361,16 +379,71 @@ int gmt_session_preflight(const struct gmt_session_opts *o, struct gmt_diag *d)
 	return err;
 }
 
-/* Messages about /proc/PID/exe name the program the user knows instead. */
-static void name_exe(const struct gmt_target *t, struct gmt_diag *d)
+int gmt_session_check_modes(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
+			    struct gmt_mode_check m[GMT_MODE__COUNT])
 {
-	size_t n = strlen(t->exe);
-	char msg[sizeof(d->msg)];
+	static const char *const names[] = { "exact", "sampled", "gc", "goroutines" };
+	struct gmt_memrate_vars mv;
 
-	if (strncmp(d->msg, t->exe, n) != 0 || !strcmp(t->path, t->exe))
-		return;
-	snprintf(msg, sizeof(msg), "%.128s (PID %d)%s", t->path, (int)t->pid, d->msg + n);
-	memcpy(d->msg, msg, sizeof(msg));
+	for (int i = 0; i < GMT_MODE__COUNT; i++) {
+		struct gmt_diag d = {};
+		int err;
+
+		memset(&m[i], 0, sizeof(m[i]));
+		m[i].name = names[i];
+		/* In the order gmt_session__open() meets them, so the first error is its own. */
+		switch (i) {
+		case GMT_MODE_EXACT:
+			err = gmt_tracer_check(plan, true, false, gmt_gobin__minor(gb), &d);
+			break;
+		case GMT_MODE_SAMPLED:
+			err = gmt_memrate_find(gb, 0, &mv, &d);
+			if (!err)
+				err = gmt_tracer_check(plan, false, true, gmt_gobin__minor(gb), &d);
+			break;
+		case GMT_MODE_GC:
+			err = gmt_gc_session_check(gb, plan, m[i].unavailable,
+						   sizeof(m[i].unavailable), &d);
+			break;
+		default:
+			err = gmt_gor_session_check(gb, plan, m[i].unavailable,
+						    sizeof(m[i].unavailable), &d);
+			break;
+		}
+		if (err == -ENOMEM)
+			return err;
+		m[i].works = !err;
+		if (err)
+			snprintf(m[i].why, sizeof(m[i].why), "%s", gmt_diag_msg(&d, err));
+	}
+	return 0;
+}
+
+/*
+ * For tests only: GMT_FAULT=STEP[@PID][,STEP[@PID]...] makes the setup step STEP fail
+ * as a real failure there would (in every target, or in PID only), so that the tests
+ * reach every error path of a session while its probes deliver records.  The steps, in
+ * the order they come: tracer (the allocation or sampler probes are in), gc (the GC
+ * probes are in), goroutines (the goroutine probes are in), release (tracing starts:
+ * a launched target runs), rate (sampled mode: the target's MemProfileRate was read,
+ * and written if it was 0), sampler (sampled mode: the last step of the start); and
+ * poll: the first poll that receives records fails as if out of memory.
+ */
+static int fault(const struct gmt_session *s, const char *step, struct gmt_diag *d)
+{
+	const char *f = getenv("GMT_FAULT");
+	size_t n = strlen(step);
+
+	while (f && *f) {
+		const char *end = f + strcspn(f, ",");
+
+		if ((size_t)(end - f) >= n && !strncmp(f, step, n) &&
+		    (f + n == end || (f[n] == '@' && atoi(f + n + 1) == (int)s->t->pid)))
+			return gmt_diag_set(d, -EIO, "GMT_FAULT: injected failure at step %s",
+					    step);
+		f = *end ? end + 1 : end;
+	}
+	return 0;
 }
 
 static void forget_stack(void *ctx, uint64_t id)
@@ -400,7 +473,7 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 	if (!err)
 		err = gmt_gobin__check_supported(s->gb, d);
 	if (err)
-		name_exe(t, d);
+		gmt_target__name_exe(t, d);
 	if (!err)
 		err = gmt_hookplan_build(s->gb, &s->plan, d);
 	if (!err)
@@ -441,8 +514,14 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 		.btf_path = gmt_btf_path(o->btf),
 	};
 	err = gmt_tracer__open(&to, &s->tr, d);
+	if (!err)
+		err = fault(s, "tracer", d);
 	if (err)
 		goto fail;
+	/* The allocation probes are in (their attach takes milliseconds, the loading before
+	 * it much longer): an exact recording of a running target counts from here. */
+	s->attach_ns = now_ns();
+	s->attach_wall_ns = wall_ns();
 	if (!o->no_gc) {
 		struct gmt_gc_session_opts go = {
 			.pid = t->pid, .exe = t->exe, .bias = s->bias, .gb = s->gb, .plan = &s->plan,
@@ -455,7 +534,7 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 		if (err == -ENOENT) {
 			pr_warn("%s; tracing allocations only\n", d->msg);
 			d->msg[0] = 0;
-		} else if (err) {
+		} else if (err || (err = fault(s, "gc", d))) {
 			goto fail;
 		}
 	}
@@ -468,6 +547,8 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 		};
 
 		err = gmt_gor_session__start(&go, &s->gor, d);
+		if (!err)
+			err = fault(s, "goroutines", d);
 		if (err)
 			goto fail;
 	}
@@ -534,6 +615,11 @@ static int setup_rate(struct gmt_session *s, struct gmt_diag *d)
 				    "--no-write-target forbids setting it; nothing to trace "
 				    "(drop --no-write-target, or use --mode exact)",
 				    (long long)cur, (int)t->pid);
+	/* Refused (privileges) before anything is announced or written down. */
+	err = gmt_proc_open_mem(t->pid, O_RDWR, d);
+	if (err < 0)
+		return err;
+	close(err);
 	/* Written down before the target is touched; O_EXCL makes it the lock too. */
 	st.original = cur;
 	gmt_proc_id(getpid(), &st.tracer);
@@ -568,15 +654,30 @@ int gmt_session__start(struct gmt_session *s, struct gmt_diag *d)
 	const struct gmt_target *t = s->t;
 	int err;
 
-	s->start_ns = now_ns();
-	s->start_wall_ns = wall_ns();
+	/*
+	 * Exact mode counts from the first probe on: a running target's recording starts
+	 * there, or the allocations made while the other probes went in would be counted
+	 * in no time at all.  A launched target is held until released here.
+	 */
+	if (!s->o.sampled && !t->launched) {
+		s->start_ns = s->attach_ns;
+		s->start_wall_ns = s->attach_wall_ns;
+	} else {
+		s->start_ns = now_ns();
+		s->start_wall_ns = wall_ns();
+	}
+	gmt_ratebins__init(&s->bins, s->start_ns, 0);
 	s->iv_start_ns = s->start_ns;
 	s->iv_start_wall_ns = s->start_wall_ns;
 	err = gmt_target__release(s->t, d);
+	if (!err)
+		err = fault(s, "release", d);
 	if (err)
 		return err;
 	if (s->o.sampled) {
 		err = setup_rate(s, d);
+		if (!err)
+			err = fault(s, "rate", d);
 		if (err)
 			return err;
 		if (s->o.intervals)
@@ -588,6 +689,9 @@ int gmt_session__start(struct gmt_session *s, struct gmt_diag *d)
 		if (!s->sampled)
 			return gmt_diag_set(d, -ENOMEM, "out of memory");
 		gmt_sampled__set_typer(s->sampled, site_type, s);
+		err = fault(s, "sampler", d);
+		if (err)
+			return err;
 	}
 	pr_info("tracing PID %d (%s, %s%s) with %zu probes%s%s\n", (int)t->pid, t->comm,
 		s->gb->version, s->gb->stripped ? ", stripped" : "", gmt_session__nprobes(s),
@@ -603,8 +707,27 @@ int gmt_session__poll(struct gmt_session *s, int timeout_ms)
 	int n = gmt_tracer__poll(s->tr, timeout_ms);
 	uint64_t now = now_ns();
 
-	if (n >= 0 && now - s->last_rate >= 250000000ULL) {
+	if (n > 0 && fault(s, "poll", NULL))
+		return -ENOMEM;
+
+	/* Exact mode's rate points, 100 ms apart: the rate over time is interpolated
+	 * between them, so a change of rate blurs over at most that much. */
+	if (n >= 0 && now - s->last_point >= 100000000ULL) {
 		add_rate_point(s, now);
+		s->last_point = now;
+	}
+	if (n >= 0 && now - s->last_rate >= 250000000ULL) {
+		/*
+		 * GC and goroutine records do not wake the reader until a batch has piled
+		 * up (shared.bpf.h): a wait on the ring buffer does not see them.  Read
+		 * what is there first, or a sample counts what was true seconds ago.
+		 */
+		int m = timeout_ms ? gmt_tracer__poll(s->tr, 0) : 0;
+
+		if (m < 0)
+			return m;
+		n += m;
+		now = now_ns();
 		s->last_rate = now;
 		if (s->gor && gmt_gor_session__tick(s->gor, now))
 			return -ENOMEM;
@@ -645,18 +768,39 @@ static void restore_rate(struct gmt_session *s)
 			strerror(-r));
 }
 
+void gmt_session__end(struct gmt_session *s)
+{
+	if (!s || s->end_ns)
+		return;
+	s->end_ns = now_ns();
+	/* The probes go only after this, and take a while: what they send meanwhile is
+	 * stamped after the end and not applied, so the live heap is the one at the end. */
+	if (s->sampled)
+		gmt_sampled__end(s->sampled, s->end_ns);
+}
+
 void gmt_session__stop(struct gmt_session *s)
 {
 	if (!s || s->stopped)
 		return;
 	s->stopped = true;
-	s->end_ns = now_ns();
+	gmt_session__end(s);
 	/* GC probes first: the allocation side's detach drains the shared ring buffer. */
 	if (s->gc)
 		gmt_gc_session__stop(s->gc, s->end_ns);
 	gmt_gor_session__stop(s->gor);
+	/*
+	 * Exact mode counts in the kernel until its allocation probes go, and taking the
+	 * GC probes out first takes a while (uprobes go one by one): its recording ends
+	 * when the allocation probes start to go, so that the totals, the duration and the
+	 * rate over time describe the same window.  The counters read after the detach are those of
+	 * that moment.
+	 */
+	if (!s->o.sampled)
+		s->end_ns = now_ns();
 	if (s->tr)
 		gmt_tracer__detach(s->tr);
+	add_rate_point(s, s->end_ns);
 	restore_rate(s);
 }
 
@@ -690,18 +834,40 @@ static int w_inuse_pprof(FILE *f, void *ctx)
 	return gmt_write_pprof(c->inuse_agg, &c->s->sym, f, c->ri, &o);
 }
 
+/* A folded file within --folded-max-mb; how many stacks that merged is said once. */
+static int folded(struct out_ctx *c, FILE *f, const struct gmt_agg *a, enum gmt_folded_value v,
+		  const char *name)
+{
+	struct gmt_folded_opts o = {
+		.runtime_frames = c->s->o.runtime_frames,
+		.max_bytes = (uint64_t)c->s->o.folded_max_mb << 20,
+	};
+	uint64_t t0 = now_ns();
+	int err = gmt_write_folded(a, &c->s->sym, f, v, &o);
+
+	pr_debug("%s: %zu stacks, %zu lines, %ld bytes in %.3f s\n", name, o.stacks,
+		 o.written_lines, ftell(f), (now_ns() - t0) / 1e9);
+	if (!err && o.merged)
+		gmt_log(c->bounds ? GMT_LOG_DEBUG : GMT_LOG_INFO,
+			"%s: the %zu smallest of %zu stacks merged into [other stacks] lines "
+			"to stay within %u MiB (--folded-max-mb)\n",
+			name, o.merged, o.stacks, c->s->o.folded_max_mb);
+	return err;
+}
+
 static int w_folded(FILE *f, void *ctx)
 {
 	struct out_ctx *c = ctx;
 
-	return gmt_write_folded(c->agg, &c->s->sym, f, c->value);
+	return folded(c, f, c->agg, c->value,
+		      c->value == GMT_FOLDED_COUNT ? "alloc_count.folded" : "alloc_bytes.folded");
 }
 
 static int w_inuse_folded(FILE *f, void *ctx)
 {
 	struct out_ctx *c = ctx;
 
-	return gmt_write_folded(c->inuse_agg, &c->s->sym, f, GMT_FOLDED_BYTES);
+	return folded(c, f, c->inuse_agg, GMT_FOLDED_BYTES, "inuse_bytes.folded");
 }
 
 static int pprof_inuse(void *ctx, const struct gmt_agg_stack *s, uint64_t *objects,
@@ -716,6 +882,9 @@ static int w_report(FILE *f, void *ctx)
 	struct out_ctx *c = ctx;
 	int err = gmt_write_report(c->agg, &c->s->sym, f, c->ri);
 
+	if (!err && c->inuse_agg && c->st)
+		err = gmt_write_report_inuse_scope(f, c->st->est_inuse_bytes,
+						   c->st->est_inuse_objects, c->st->frees_ignored);
 	if (!err && c->inuse_agg)
 		err = gmt_write_report_inuse(c->inuse_agg, &c->s->sym, f);
 	if (!err && c->s->gc && !c->gc_tl)
@@ -741,8 +910,12 @@ static int w_summary(FILE *f, void *ctx)
 		gmt_json__kuint(j, "est_alloc_bytes", (uint64_t)llround(c->st->est_alloc_bytes));
 		gmt_json__kuint(j, "est_inuse_objects", (uint64_t)llround(c->st->est_inuse_objects));
 		gmt_json__kuint(j, "est_inuse_bytes", (uint64_t)llround(c->st->est_inuse_bytes));
+		/* The live heap holds only what was sampled while tracing: say so. */
+		gmt_json__kstr(j, "est_inuse_covers", GMT_INUSE_COVERS);
 		gmt_json__kuint(j, "sampled_frees", c->st->frees);
+		gmt_json__kuint(j, "sampled_frees_ignored", c->st->frees_ignored);
 		gmt_json__kuint(j, "sampler_unmatched", c->st->unmatched);
+		gmt_json__kuint(j, "sampler_after_end", c->st->after_end);
 		/* With the sampler hits and the drops in "counters":
 		 * alloc_hits = alloc_morestack + sampler_records + mprof_rb_drops. */
 		gmt_json__kuint(j, "sampler_records", c->s->sampler_records);
@@ -783,7 +956,8 @@ static int write_gc(struct out_ctx *c, const char *dir, struct gmt_diag *d)
 		goto out;
 	}
 	for (int i = 0; i < n; i++) {
-		ts[i] = c->ri->start_ns + (uint64_t)(iv[i].t_s * 1e9);
+		/* A counter track's value holds from its timestamp on: the bucket's start. */
+		ts[i] = c->ri->start_ns + (uint64_t)((iv[i].t_s - iv[i].dt_s) * 1e9);
 		rate[i] = iv[i].bytes_per_s;
 	}
 	if (c->gc_tl)
@@ -842,6 +1016,7 @@ static void fill_run_info(const struct gmt_session *s, struct gmt_run_info *ri)
 	ri->comm = s->t->comm;
 	ri->pid = s->t->pid;
 	ri->ringbuf_mb = s->o.ringbuf_mb;
+	ri->sampled = s->o.sampled;
 }
 
 static void report_drops(const struct gmt_run_info *ri, uint64_t bad)
@@ -873,7 +1048,7 @@ static void report_drops(const struct gmt_run_info *ri, uint64_t bad)
 int gmt_session__write(struct gmt_session *s, const char *dir, struct gmt_diag *d)
 {
 	struct gmt_run_info ri = {0};
-	struct gmt_pprof_opts pprof = { .period = 1 };
+	struct gmt_pprof_opts pprof = { .period = 1, .runtime_frames = s->o.runtime_frames };
 	struct gmt_sampled_stats st;
 	struct out_ctx c = { .s = s, .agg = s->agg, .inuse_agg = s->inuse_agg, .ri = &ri,
 			     .pprof = &pprof };
@@ -887,7 +1062,6 @@ int gmt_session__write(struct gmt_session *s, const char *dir, struct gmt_diag *
 	ri.end_ns = s->end_ns;
 	ri.duration_s = (ri.end_ns - ri.start_ns) / 1e9;
 	gmt_tracer__counters(s->tr, ri.counters);
-	add_rate_point(s, ri.end_ns);
 	err = gmt_tracer__for_each_alloc(s->tr, add_alloc_row, s->agg);
 	if (err)
 		return gmt_diag_set(d, err, "reading the allocation table: %s", strerror(-err));
@@ -899,6 +1073,10 @@ int gmt_session__write(struct gmt_session *s, const char *dir, struct gmt_diag *
 		if (err)
 			return gmt_diag_set(d, err, "aggregation: %s", strerror(-err));
 		gmt_sampled__stats(s->sampled, &st);
+		ri.samples = st.samples;
+		err = gmt_ratebins__to_points(&s->bins, ri.end_ns, s->agg);
+		if (err)
+			return gmt_diag_set(d, err, "aggregation: %s", strerror(-err));
 		c.st = &st;
 		pprof.period = s->rate;
 		pprof.inuse = true;
@@ -964,8 +1142,9 @@ int gmt_session__write_interval(struct gmt_session *s, const char *dir, struct g
 {
 	struct gmt_run_info ri = {0};
 	struct gmt_pprof_opts pprof = { .period = s->rate, .inuse = true, .inuse_fn = pprof_inuse,
-					.inuse_ctx = s->sampled };
-	struct gmt_sampled_stats st, run;
+					.inuse_ctx = s->sampled,
+					.runtime_frames = s->o.runtime_frames };
+	struct gmt_sampled_stats st;
 	struct gmt_sampled_bounds bounds;
 	struct gmt_gc_timeline *gc_tl = NULL;
 	struct gmt_agg *alloc = NULL, *inuse = NULL;
@@ -980,7 +1159,6 @@ int gmt_session__write_interval(struct gmt_session *s, const char *dir, struct g
 	if (!s->stopped)
 		gmt_tracer__poll(s->tr, 0);
 	now = s->stopped ? s->end_ns : now_ns();
-	add_rate_point(s, now);
 	fill_run_info(s, &ri);
 	ri.start_ns = s->iv_start_ns;
 	ri.start_wall_ns = s->iv_start_wall_ns;
@@ -998,9 +1176,9 @@ int gmt_session__write_interval(struct gmt_session *s, const char *dir, struct g
 		goto out;
 	}
 	err = gmt_sampled__snapshot(s->sampled, alloc, inuse, &st);
-	for (size_t i = 0; !err && i < s->niv_rate; i++)
-		err = gmt_agg__add_rate_point(alloc, s->iv_rate[i].ts_ns, s->iv_rate[i].allocs,
-					      s->iv_rate[i].bytes);
+	ri.samples = st.samples;
+	if (!err)
+		err = gmt_ratebins__to_points(&s->bins, now, alloc);
 	if (!err)
 		err = gmt_agg__finish(alloc, &s->sym);
 	if (!err)
@@ -1044,10 +1222,7 @@ int gmt_session__write_interval(struct gmt_session *s, const char *dir, struct g
 	memcpy(s->cnt_mark, cnt, sizeof(cnt));
 	s->iv_start_ns = now;
 	s->iv_start_wall_ns = wall_ns();
-	gmt_sampled__stats(s->sampled, &run);
-	s->iv_base_objects = run.est_alloc_objects;
-	s->iv_base_bytes = run.est_alloc_bytes;
-	s->niv_rate = 0;
+	gmt_ratebins__reset(&s->bins, now);
 	if (gmt_sampled__evict(s->sampled) == -ENOMEM && !err)
 		err = gmt_diag_set(d, -ENOMEM, "out of memory");
 	gmt_sampled__bounds(s->sampled, &bounds);
@@ -1111,20 +1286,31 @@ void gmt_session__free(struct gmt_session *s)
 {
 	if (!s)
 		return;
-	/* Error paths come here without __stop(): the probes go and the rate is restored. */
-	if (!s->stopped)
+	/*
+	 * Error paths come here without __stop().  Every probe goes first (GC, goroutines,
+	 * allocations), then the ring buffer is drained while every consumer still lives,
+	 * then the rate is restored.  A GC probe left in while the allocation probes go
+	 * would go on writing records that reach the GC timeline after it is freed.
+	 */
+	if (!s->stopped) {
+		gmt_gc_session__detach(s->gc);
 		gmt_gor_session__stop(s->gor);
-	if (s->tr && !s->stopped)
-		gmt_tracer__detach(s->tr);
-	if (!s->stopped)
+		if (s->tr)
+			pr_debug("teardown: %d records drained after the probes went\n",
+				 gmt_tracer__detach(s->tr));
 		restore_rate(s);
-	gmt_memrate_guard__free(s->guard);
+	}
+	/* Nothing that is still on its way reaches what goes below. */
+	s->closing = true;
+	/* In reverse order of creation: __start()'s, then __open()'s. */
 	gmt_sampled__free(s->sampled);
-	gmt_agg__free(s->inuse_agg);
-	free(s->strip);
-	gmt_gc_session__free(s->gc);
+	gmt_ratebins__free(&s->bins);
+	gmt_memrate_guard__free(s->guard);
 	gmt_gor_session__free(s->gor);
+	gmt_gc_session__free(s->gc);
 	gmt_tracer__free(s->tr);
+	free(s->strip);
+	gmt_agg__free(s->inuse_agg);
 	gmt_agg__free(s->agg);
 	gmt_hookplan_free(&s->plan);
 	gmt_gobin__free(s->gb);

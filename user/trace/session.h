@@ -21,6 +21,8 @@
 #include "gomemtrace.h"
 #include "metrics.h"
 
+struct gmt_gobin;
+struct gmt_hookplan;
 struct gmt_session;
 struct gmt_target;
 
@@ -31,6 +33,8 @@ struct gmt_session_opts {
 	uint32_t max_depth, ringbuf_mb, agg_entries;
 	bool no_gc;
 	bool goroutines; /* live goroutines by creation site (gor_session.h) */
+	bool runtime_frames;	/* profiles keep the allocator's leading runtime frames */
+	uint32_t folded_max_mb; /* bound of each .folded file, 0: none */
 	const char *btf; /* --btf, else NULL (then $GMT_BTF_PATH or the running kernel's) */
 	/* Daemon: profile sets per interval (sampled only), at most max_rows (stack, size)
 	 * rows kept in memory. */
@@ -51,7 +55,11 @@ enum gmt_session_opt {
 	GMT_OPT_GOROUTINES,
 	GMT_OPT_UMASK,
 	GMT_OPT_BTF,
+	GMT_OPT_RUNTIME_FRAMES,
+	GMT_OPT_FOLDED_MAX,
 };
+
+#define GMT_FOLDED_MAX_MB 16 /* default of --folded-max-mb */
 
 #define GMT_SESSION_LONG_OPTS                                                      \
 	{ "rate", required_argument, NULL, GMT_OPT_RATE },                         \
@@ -62,6 +70,8 @@ enum gmt_session_opt {
 	{ "goroutines", no_argument, NULL, GMT_OPT_GOROUTINES },                   \
 	{ "umask", required_argument, NULL, GMT_OPT_UMASK },                       \
 	{ "btf", required_argument, NULL, GMT_OPT_BTF },                           \
+	{ "runtime-frames", no_argument, NULL, GMT_OPT_RUNTIME_FRAMES },           \
+	{ "folded-max-mb", required_argument, NULL, GMT_OPT_FOLDED_MAX },          \
 	{ "verbose", no_argument, NULL, 'v' },                                     \
 	{ "quiet", no_argument, NULL, 'q' }
 
@@ -79,6 +89,24 @@ int gmt_session_parse_opt(int c, const char *arg, struct gmt_session_opts *o,
 int gmt_session_preflight(const struct gmt_session_opts *o, struct gmt_diag *d);
 
 /*
+ * What each way of tracing can do with a binary, from the binary alone: the checks
+ * gmt_session__open() (and the tracers it starts) run before anything is loaded, for
+ * `info`.  What depends on the process (privileges, a MemProfileRate of 0 with
+ * --no-write-target, a process that exits) is not in it.
+ */
+enum gmt_mode_kind { GMT_MODE_EXACT, GMT_MODE_SAMPLED, GMT_MODE_GC, GMT_MODE_GOROUTINES,
+		     GMT_MODE__COUNT };
+struct gmt_mode_check {
+	const char *name;	/* exact, sampled, gc, goroutines */
+	bool works;
+	char why[256];		/* when it does not: the session's one-line error */
+	char unavailable[2048]; /* when it works: what it lacks, one line each, or "" */
+};
+/* Fills m[]: 0, or -ENOMEM when a check could not run. */
+int gmt_session_check_modes(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
+			    struct gmt_mode_check m[GMT_MODE__COUNT]);
+
+/*
  * Reads t's binary, plans and attaches the probes.  t (attached or launched, see
  * target.h) must outlive the session.  -ENOENT etc. with a one-line reason in d.
  */
@@ -89,10 +117,19 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
  * read and, when 0, set (announced on stderr; restored by __stop() or __free()).
  */
 int gmt_session__start(struct gmt_session *s, struct gmt_diag *d);
-/* Handles ring-buffer records for up to timeout_ms: records handled or -errno. */
+/*
+ * Handles ring-buffer records for up to timeout_ms: records handled or -errno.  Every
+ * 250 ms it also takes a sample (allocation rate, live goroutines), after reading all
+ * that the ring buffer holds, woken or not.
+ */
 int gmt_session__poll(struct gmt_session *s, int timeout_ms);
 /* Readable when records wait (epoll over several sessions). */
 int gmt_session__epoll_fd(const struct gmt_session *s);
+/*
+ * The recording's window ends now (idempotent; __stop() ends it too): heap-sampler
+ * records stamped later, which the probes send until they are removed, are not counted.
+ */
+void gmt_session__end(struct gmt_session *s);
 /* Probes off, last records drained, the target's MemProfileRate restored.  Idempotent. */
 void gmt_session__stop(struct gmt_session *s);
 /* record: the outputs of the whole recording into dir (once, after __stop()). */

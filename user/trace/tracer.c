@@ -12,6 +12,7 @@
 #include "gomemtrace.skel.h"
 #include "hookplan.h"
 #include "log.h"
+#include "specials.h"
 
 /* The ABI is fixed-width and padded by hand: the BPF side must see the same layout. */
 _Static_assert(sizeof(struct gmt_rec_hdr) == 16, "gmt_rec_hdr");
@@ -74,7 +75,7 @@ static int attach_one(struct gmt_tracer *t, struct bpf_program *prog,
 				    h->function, o->exe, (unsigned long long)h->probe_offset,
 				    strerror(-err),
 				    err == -EPERM || err == -EACCES
-					    ? " (needs root, or CAP_BPF and CAP_PERFMON)"
+					    ? " (needs root or CAP_SYS_ADMIN)"
 					    : "");
 	}
 	t->links[t->nlinks++] = link;
@@ -103,8 +104,8 @@ static int attach_plan(struct gmt_tracer *t, const struct gmt_tracer_opts *o, st
 			prog = t->skel->progs.gmt_mprof_malloc;
 		else if (o->sampled && h->id == GMT_HOOK_SETPROFILEBUCKET)
 			prog = t->skel->progs.gmt_setprofilebucket;
-		else if (o->sampled && h->id == GMT_HOOK_MPROF_FREE)
-			prog = t->skel->progs.gmt_mprof_free;
+		else if (o->sampled && h->id == GMT_HOOK_FREESPECIAL)
+			prog = t->skel->progs.gmt_free_special;
 		if (!prog)
 			continue;
 		err = attach_one(t, prog, o, h, d);
@@ -119,33 +120,52 @@ static bool is_pow2(uint32_t v)
 	return v && !(v & (v - 1));
 }
 
+int gmt_tracer_check(const struct gmt_hookplan *plan, bool alloc, bool sampled, int go_minor,
+		     struct gmt_diag *d)
+{
+	struct gmt_special_layout sl;
+
+	if (alloc && !gmt_hookplan_find(plan, GMT_HOOK_MALLOCGC))
+		return gmt_diag_set(d, -ENOENT, "runtime.mallocgc is not in this binary");
+	if (alloc && sampled)
+		return gmt_diag_set(d, -EINVAL, "exact and sampled mode exclude each other");
+	if (sampled) {
+		static const enum gmt_hook_id need[] = { GMT_HOOK_MPROF_MALLOC,
+							 GMT_HOOK_SETPROFILEBUCKET,
+							 GMT_HOOK_FREESPECIAL };
+
+		/* Without all three the in-use join is wrong, not just incomplete. */
+		for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+			if (!gmt_hookplan_find(plan, need[i]))
+				return gmt_diag_set(d, -ENOENT,
+						    "the heap sampler's hooks (mProf_Malloc, "
+						    "setprofilebucket, freeSpecial) are not all in "
+						    "this binary: try --mode exact");
+		if (gmt_special_layout_for(go_minor, &sl))
+			return gmt_diag_set(d, -ENOENT,
+					    "sampled mode: the layout of runtime.special in go1.%d "
+					    "is not known: try --mode exact",
+					    go_minor);
+	}
+	return 0;
+}
+
 int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 		     struct gmt_diag *d)
 {
 	const struct gmt_hook *mallocgc = gmt_hookplan_find(o->plan, GMT_HOOK_MALLOCGC);
+	struct gmt_special_layout sl = {0};
 	struct gmt_tracer *t;
 	int err;
 
 	*out = NULL;
 	if (!is_pow2(o->ringbuf_mb) || o->max_depth < 1 || o->max_depth > GMT_MAX_STACK)
 		return gmt_diag_set(d, -EINVAL, "invalid tracer options");
-	if (o->alloc && !mallocgc)
-		return gmt_diag_set(d, -ENOENT, "runtime.mallocgc is not in this binary");
-	if (o->alloc && o->sampled)
-		return gmt_diag_set(d, -EINVAL, "exact and sampled mode exclude each other");
-	if (o->sampled) {
-		static const enum gmt_hook_id need[] = { GMT_HOOK_MPROF_MALLOC,
-							 GMT_HOOK_SETPROFILEBUCKET,
-							 GMT_HOOK_MPROF_FREE };
-
-		/* Without all three the in-use join is wrong, not just incomplete. */
-		for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-			if (!gmt_hookplan_find(o->plan, need[i]))
-				return gmt_diag_set(d, -ENOENT,
-						    "the heap sampler's hooks (mProf_Malloc, "
-						    "setprofilebucket, mProf_Free) are not all in "
-						    "this binary: try --mode exact");
-	}
+	err = gmt_tracer_check(o->plan, o->alloc, o->sampled, o->go_minor, d);
+	if (err)
+		return err;
+	if (o->sampled)
+		gmt_special_layout_for(o->go_minor, &sl);
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
@@ -175,16 +195,19 @@ int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 	bpf_program__set_autoload(t->skel->progs.gmt_malloc_sc, o->alloc);
 	bpf_program__set_autoload(t->skel->progs.gmt_mprof_malloc, o->sampled);
 	bpf_program__set_autoload(t->skel->progs.gmt_setprofilebucket, o->sampled);
-	bpf_program__set_autoload(t->skel->progs.gmt_mprof_free, o->sampled);
-	/* DESIGN.md §5: go1.23 added mp to mProf_Malloc, go1.27 dropped size from mProf_Free. */
+	bpf_program__set_autoload(t->skel->progs.gmt_free_special, o->sampled);
+	/* DESIGN.md §5: go1.23 added mp to mProf_Malloc. */
 	t->skel->rodata->mprof_malloc_has_mp = o->go_minor >= 23;
-	t->skel->rodata->mprof_free_has_size = o->go_minor < 27;
+	t->skel->rodata->special_kind_off = sl.kind_off;
+	t->skel->rodata->special_profile_kind = sl.profile_kind;
+	t->skel->rodata->special_bucket_off = sl.bucket_off;
 
 	err = gomemtrace_bpf__load(t->skel);
 	if (err) {
 		err = gmt_diag_set(d, err < 0 ? err : -EINVAL,
-				   "cannot load the BPF programs: %s (needs root or CAP_BPF+CAP_PERFMON, "
-				   "and a kernel with BTF; run with -v for the verifier log)",
+				   "cannot load the BPF programs: %s (needs root, CAP_SYS_ADMIN or "
+				   "CAP_BPF+CAP_PERFMON, and a kernel with BTF; run with -v for "
+				   "the verifier log)",
 				   strerror(err < 0 ? -err : EINVAL));
 		goto fail;
 	}
@@ -214,14 +237,13 @@ int gmt_tracer__poll(struct gmt_tracer *t, int timeout_ms)
 	return n == -EINTR ? 0 : n;
 }
 
-void gmt_tracer__detach(struct gmt_tracer *t)
+int gmt_tracer__detach(struct gmt_tracer *t)
 {
 	for (size_t i = 0; i < t->nlinks; i++)
 		bpf_link__destroy(t->links[i]);
 	t->nlinks = 0;
 	/* Whatever the probes wrote before they went away. */
-	if (t->rb)
-		ring_buffer__consume(t->rb);
+	return t->rb ? ring_buffer__consume(t->rb) : 0;
 }
 
 int gmt_tracer__counters(struct gmt_tracer *t, uint64_t out[GMT_CNT__MAX])
@@ -301,7 +323,14 @@ void gmt_tracer__free(struct gmt_tracer *t)
 {
 	if (!t)
 		return;
-	gmt_tracer__detach(t);
+	/*
+	 * Probes off, and what they wrote is dropped, not handed to on_record: its consumers
+	 * may be gone by now (the error paths of gmt_tracer__open() and of the session).
+	 * Whoever wants those records calls gmt_tracer__detach() first.
+	 */
+	for (size_t i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i]);
+	t->nlinks = 0;
 	ring_buffer__free(t->rb);
 	gomemtrace_bpf__destroy(t->skel);
 	free(t->links);

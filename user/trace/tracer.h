@@ -37,13 +37,22 @@ struct gmt_tracer_opts {
 /* libbpf's messages through our log levels (its warnings only with -v). */
 void gmt_tracer_set_log(void);
 
+/*
+ * What the binary must have for alloc (exact mode) or sampled probes, checked from its
+ * hook plan alone: __open() runs it first, `info` to say whether a mode will work.
+ */
+int gmt_tracer_check(const struct gmt_hookplan *plan, bool alloc, bool sampled, int go_minor,
+		     struct gmt_diag *d);
 int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 		     struct gmt_diag *d);
 /* Consumes ring-buffer records for up to timeout_ms (0: what is there, without waiting
  * for a wakeup); returns records handled or -errno. */
 int gmt_tracer__poll(struct gmt_tracer *t, int timeout_ms);
-/* Removes the probes (the process runs untouched from here), then drains the buffer. */
-void gmt_tracer__detach(struct gmt_tracer *t);
+/*
+ * Removes the probes (the process runs untouched from here), then drains the buffer:
+ * records handled or -errno.
+ */
+int gmt_tracer__detach(struct gmt_tracer *t);
 /* Per-CPU counters, summed. */
 int gmt_tracer__counters(struct gmt_tracer *t, uint64_t out[GMT_CNT__MAX]);
 /* Visits every in-kernel aggregation row with its count summed over CPUs. */
@@ -59,6 +68,7 @@ size_t gmt_tracer__nprobes(const struct gmt_tracer *t);
 int gmt_tracer__ringbuf_fd(const struct gmt_tracer *t);
 /* The per-CPU counters map's fd, shared the same way. */
 int gmt_tracer__counters_fd(const struct gmt_tracer *t);
+/* Probes off; records still in the ring buffer are dropped (never passed to on_record). */
 void gmt_tracer__free(struct gmt_tracer *t);
 
 #endif
