@@ -21,7 +21,7 @@ CC=${CC:-clang}
 OUT=build-fuzz
 FIXTURES=build/tests/fixtures
 TARGETS=${FUZZ_TARGETS:-"fuzz_elf fuzz_pclntab fuzz_gobin fuzz_x86 fuzz_typename"}
-LIB_SRC="diag elf_file buildinfo pclntab x86dec probesite moduledata gobin hookplan rtvars target"
+LIB_SRC="diag elf_file buildinfo pclntab x86dec probesite moduledata gobin hookplan rtvars target preflight ratestate memrate"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-g -O1 -fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE $SAN"
 CFLAGS+=" -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers"
