@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The runtime globals GC tracing reads (DESIGN.md §2, §6): runtime.gcController (heap
+ * The runtime globals GC tracing reads (docs/go-runtime.md, "Binary" and "GC"): runtime.gcController (heap
  * live, heap marked, the heap goal) and runtime.memstats.numgc (the cycle number), with
  * the field offsets of each Go version.
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What goroutine tracking reads from the runtime (DESIGN.md §7): the field offsets of
+ * What goroutine tracking reads from the runtime (docs/go-runtime.md, "Goroutines"): the field offsets of
  * runtime.g for each Go version, and runtime.allglen / runtime.allgptr, the lock-free
  * view of every g (allgs) that existed before the probes were attached.
  *

@@ -6,7 +6,7 @@
  * a dead object it calls freeSpecial(s *special, p unsafe.Pointer, size uintptr) for
  * each of its specials; for a profile record, p is the sampled object (the same address
  * mProf_Malloc and setprofilebucket got) and freeSpecial calls mProf_Free(s.b, size).
- * The BPF side reads s.kind to keep only profile records, and s.b (DESIGN.md §5).
+ * The BPF side reads s.kind to keep only profile records, and s.b (docs/go-runtime.md, "Allocation").
  */
 #ifndef GMT_SPECIALS_H
 #define GMT_SPECIALS_H
