@@ -114,7 +114,7 @@ int gmt_malloc_sc(struct pt_regs *ctx)
 
 /* go1.23+: mProf_Malloc(mp *m, p, size), so p and size move one register up. */
 const volatile bool mprof_malloc_has_mp = false;
-/* runtime.special and specialprofile of the target's release (user/specials.h). */
+/* runtime.special and specialprofile of the target's release (user/goruntime/specials.h). */
 const volatile __u32 special_kind_off = 0;
 const volatile __u32 special_profile_kind = 0;
 const volatile __u32 special_bucket_off = 0;

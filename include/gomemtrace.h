@@ -2,7 +2,7 @@
 /*
  * The ABI between gomemtrace's BPF programs and userspace: ring-buffer records and
  * map keys/values.  Fixed-width fields, explicit padding, a __u32 kind tag first in
- * every ring-buffer record.  Userspace asserts every size (user/tracer.c).
+ * every ring-buffer record.  Userspace asserts every size (user/trace/tracer.c).
  */
 #ifndef GOMEMTRACE_H
 #define GOMEMTRACE_H
@@ -154,7 +154,7 @@ struct gmt_rec_gc {
 	__u64 work[6];			    /* GC_SWEEP, see above */
 };
 
-/* ---- Goroutines (bpf/goroutines.bpf.c, user/goroutines.c; issue 8, docs/go-runtime.md, "Goroutines") ---- */
+/* ---- Goroutines (bpf/goroutines.bpf.c, user/agg/goroutines.c; issue 8, docs/go-runtime.md, "Goroutines") ---- */
 
 enum gmt_go_rec_kind {
 	GMT_REC_GO_CREATE = 32, /* a RET of runtime.newproc1: goroutine goid was created */

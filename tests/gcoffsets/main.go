@@ -1,4 +1,4 @@
-// The independent oracle for user/gcvars.c: reads the DWARF and the symbol table of an
+// The independent oracle for user/goruntime/gcvars.c: reads the DWARF and the symbol table of an
 // unstripped Go binary with the standard library (debug/dwarf, debug/elf) and prints,
 // one fact per line:
 //

@@ -23,7 +23,7 @@
 
 struct gmt_gobin;
 
-/* Field offsets, 64-bit, checked against DWARF in tests/test_gc.c. */
+/* Field offsets, 64-bit, checked against DWARF in tests/agg/test_gc.c. */
 struct gmt_gc_offsets {
 	uint32_t heap_live;	 /* gcControllerState.heapLive */
 	uint32_t heap_marked;	 /* gcControllerState.heapMarked */
@@ -50,7 +50,7 @@ struct gmt_gcvars {
 	/*
 	 * runtime.work.tSweepTerm (tMark, tMarkTerm follow) and work.heap0 (heap1, heap2
 	 * follow): static addresses, 0 if not found.  The field order is the runtime's in
-	 * every release checked (tests/test_gc.c); readers check the values make sense.
+	 * every release checked (tests/agg/test_gc.c); readers check the values make sense.
 	 */
 	uint64_t work_times;
 	uint64_t work_heaps;

@@ -20,7 +20,7 @@
 
 struct gmt_gobin;
 
-/* runtime.g field offsets, 64-bit, checked against DWARF in tests/test_goroutines.c. */
+/* runtime.g field offsets, 64-bit, checked against DWARF in tests/agg/test_goroutines.c. */
 struct gmt_g_offsets {
 	uint32_t goid;	       /* g.goid */
 	uint32_t atomicstatus; /* g.atomicstatus (uint32) */

@@ -20,7 +20,7 @@ struct gmt_special_layout {
 };
 
 /*
- * The layout of Go 1.minor (64-bit), checked against DWARF in tests/test_sampled_agg.c;
+ * The layout of Go 1.minor (64-bit), checked against DWARF in tests/agg/test_sampled_agg.c;
  * -ENOENT for a release it does not know.
  */
 int gmt_special_layout_for(int minor, struct gmt_special_layout *l);
