@@ -86,7 +86,7 @@ done
 CGO_ENABLED=1 gobuild "$host_version" -o "$out/cgo-$tag-exe" ./cgo
 echo "cgo-$tag-exe" >> "$out/MANIFEST.tmp"
 # A release whose runtime.g layout gomemtrace does not know: goroutine tracking must
-# refuse it in one line while the other modes work (tests/e2e/test_faults.c, `info`).
+# refuse it in one line while the other modes work (tests/test_faults.c, `info`).
 CGO_ENABLED=0 gobuild "$unknown_g_version" -o "$out/gcwork-go125-exe" ./gcwork
 echo "gcwork-go125-exe" >> "$out/MANIFEST.tmp"
 mv "$out/MANIFEST.tmp" "$out/MANIFEST"
