@@ -184,7 +184,9 @@ Test(deploy, systemd_unit, .timeout = 600)
 
 		cr_assert_eq(sscanf(p, "new set=%511s", dir), 1);
 		alloc += tu_summary_num(dir, "est_alloc_bytes");
-		sets++;
+		/* The unit's --alert-pause 50ms may fire on a loaded machine: a marked set
+		 * ends the interval early, so it counts in the total, not as an interval. */
+		sets += !strstr(dir, "-alert-");
 	}
 	cr_expect_eq(sets, 2, "one interval on SIGHUP, the last on SIGTERM (%d):\n%s", sets, out);
 	cr_expect(fabs(alloc - total) <= 0.10 * total,
