@@ -13,6 +13,7 @@
 #include "diag.h"
 
 struct gmt_gobin;
+struct gmt_go_release;
 
 enum gmt_hook_id {
 	GMT_HOOK_MALLOCGC,
@@ -25,6 +26,7 @@ enum gmt_hook_id {
 	GMT_HOOK_GCSWEEP,
 	GMT_HOOK_STW_STOP,
 	GMT_HOOK_STW_START,
+	GMT_HOOK_STW_START_RET, /* startTheWorldWithSema's RETs: when the world runs again */
 	GMT_HOOK_STOPTHEWORLD, /* go1.19-1.20: its reason string classifies the STW */
 	GMT_HOOK_NEWPROC,
 	GMT_HOOK_NEWPROC1_RET, /* one hook per RET instruction */
@@ -69,7 +71,12 @@ struct gmt_hookplan {
 	bool size_specialized; /* the compiler calls size-specialized allocators directly */
 };
 
-int gmt_hookplan_build(const struct gmt_gobin *gb, struct gmt_hookplan *plan, struct gmt_diag *d);
+/*
+ * The plan for gb, whose runtime is release row: which functions it has and uses (the
+ * row's flags), and where each probe goes.
+ */
+int gmt_hookplan_build(const struct gmt_gobin *gb, const struct gmt_go_release *row,
+		       struct gmt_hookplan *plan, struct gmt_diag *d);
 void gmt_hookplan_free(struct gmt_hookplan *plan);
 /* The first hook with this id, or NULL. */
 const struct gmt_hook *gmt_hookplan_find(const struct gmt_hookplan *plan, enum gmt_hook_id id);
