@@ -9,6 +9,7 @@
 #
 # gomemtrace must then infer the release from what the binary contains (see
 # user/goruntime/release.h); `go version IN` is the oracle the tests compare with.
+import os
 import re
 import struct
 import sys
@@ -73,6 +74,8 @@ def main():
     if b.find(MAGIC) >= 0:
         sys.exit(f"{sys.argv[1]}: a buildinfo magic is left")
     open(sys.argv[2], "wb").write(b)
+    # an executable stays one: the tests run these binaries
+    os.chmod(sys.argv[2], os.stat(sys.argv[1]).st_mode & 0o777)
     print(f"{sys.argv[2]}: buildinfo zeroed, {n} version strings overwritten", file=sys.stderr)
 
 
