@@ -163,6 +163,7 @@ static void print_json(const struct gmt_analysis *a, int pid)
 					   h->id == GMT_HOOK_NEWPROC1_RET);
 		gmt_json__kbool(j, "stack_check", h->stack_check);
 		gmt_json__kbool(j, "emulated", h->emulated);
+		gmt_json__kbool(j, "attached", gmt_hookplan_attaches(plan, h));
 		gmt_json__obj_end(j);
 	}
 	gmt_json__arr_end(j);
@@ -232,6 +233,7 @@ static void print_text(const struct gmt_analysis *a, int pid)
 	const struct gmt_gobin *gb = a->gb;
 	const struct gmt_hookplan *plan = &a->plan;
 	const struct gmt_mode_check *modes = a->modes;
+	size_t nattached = 0;
 
 	printf("binary:        %s\n", gb->path);
 	if (pid > 0)
@@ -264,18 +266,36 @@ static void print_text(const struct gmt_analysis *a, int pid)
 		printf("moduledata:    not found (type names and inlined frames unavailable)\n");
 	if (plan->size_specialized)
 		printf("allocation:    the compiler calls size-specialized allocators directly\n");
-	printf("\nhook plan (%zu probes):\n", plan->nhooks);
+	for (size_t i = 0; i < plan->nhooks; i++)
+		nattached += gmt_hookplan_attaches(plan, &plan->hooks[i]);
+	printf("\nhook plan (%zu probes):\n", nattached);
 	printf("  %-10s %-42s %-10s %-9s %-7s %-16s %s\n", "group", "function", "address",
 	       "offset", "at", "instruction", "emulated");
 	for (size_t i = 0; i < plan->nhooks; i++) {
 		const struct gmt_hook *h = &plan->hooks[i];
 		char at[16];
 
+		if (!gmt_hookplan_attaches(plan, h))
+			continue;
+
 		snprintf(at, sizeof(at), "+%llu", (unsigned long long)(h->probe_addr - h->entry));
 		printf("  %-10s %-42s %#-10llx %#-9llx %-7s %-16s %s\n",
 		       gmt_hook_group_name(h->group), h->function, (unsigned long long)h->entry,
 		       (unsigned long long)h->probe_offset, at, h->insn,
 		       h->emulated ? "yes (1 trap)" : "no (2 traps)");
+	}
+	if (nattached < plan->nhooks) {
+		printf("\nnot attached (the runqput hand-off in runtime.newproc.func1 replaces "
+		       "them):\n");
+		for (size_t i = 0; i < plan->nhooks; i++) {
+			const struct gmt_hook *h = &plan->hooks[i];
+
+			if (!gmt_hookplan_attaches(plan, h))
+				printf("  %-10s %-42s %#-10llx %#-9llx %s\n",
+				       gmt_hook_group_name(h->group), h->function,
+				       (unsigned long long)h->entry,
+				       (unsigned long long)h->probe_offset, h->insn);
+		}
 	}
 	if (plan->nmissing) {
 		printf("\nmissing:\n");

@@ -309,3 +309,11 @@ const struct gmt_hook *gmt_hookplan_find(const struct gmt_hookplan *plan, enum g
 			return &plan->hooks[i];
 	return NULL;
 }
+
+bool gmt_hookplan_attaches(const struct gmt_hookplan *plan, const struct gmt_hook *h)
+{
+	/* The runqput hand-off replaces the RETs when found (cheaper: plan_newproc_handoff). */
+	if (h->id == GMT_HOOK_NEWPROC1_RET)
+		return gmt_hookplan_find(plan, GMT_HOOK_NEWPROC_RUNQPUT) == NULL;
+	return true;
+}

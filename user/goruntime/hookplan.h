@@ -80,6 +80,12 @@ int gmt_hookplan_build(const struct gmt_gobin *gb, const struct gmt_go_release *
 void gmt_hookplan_free(struct gmt_hookplan *plan);
 /* The first hook with this id, or NULL. */
 const struct gmt_hook *gmt_hookplan_find(const struct gmt_hookplan *plan, enum gmt_hook_id id);
+/*
+ * Whether h is attached when its group is traced.  The plan keeps alternatives: the
+ * newproc1 RETs are attached only when the runqput hand-off in newproc.func1 was not
+ * found (one or the other).  `info` and the sessions both ask here.
+ */
+bool gmt_hookplan_attaches(const struct gmt_hookplan *plan, const struct gmt_hook *h);
 const char *gmt_hook_group_name(enum gmt_hook_group g);
 
 #endif

@@ -56,8 +56,6 @@ static int attach(struct gmt_gor_session *s, const struct gmt_gor_session_opts *
 		  struct gmt_diag *d)
 {
 	const struct gmt_hookplan *plan = &o->an->plan;
-	/* The runqput hand-off replaces the RETs when found (cheaper); see hookplan.c. */
-	bool handoff = gmt_hookplan_find(plan, GMT_HOOK_NEWPROC_RUNQPUT) != NULL;
 
 	s->links = calloc(plan->nhooks + 1, sizeof(*s->links));
 	if (!s->links)
@@ -70,7 +68,7 @@ static int attach(struct gmt_gor_session *s, const struct gmt_gor_session_opts *
 
 		if (!prog || h->group != GMT_GROUP_GOROUTINES)
 			continue;
-		if (h->id == (handoff ? GMT_HOOK_NEWPROC1_RET : GMT_HOOK_NEWPROC_RUNQPUT))
+		if (!gmt_hookplan_attaches(plan, h))
 			continue;
 		uo.bpf_cookie = (h->stack_check ? GMT_COOKIE_STACK_CHECK : 0) | (uint32_t)h->id;
 		link = bpf_program__attach_uprobe_opts(prog, o->pid, o->exe, h->probe_offset, &uo);
