@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What goroutine tracking reads from the runtime (DESIGN.md §7): runtime.allglen /
+ * What goroutine tracking reads from the runtime (docs/go-runtime.md, "Goroutines"): runtime.allglen /
  * runtime.allgptr, the lock-free view of every g (allgs) that existed before the probes
  * were attached, read with the runtime.g layout of the binary's release row.
  *

@@ -25,7 +25,7 @@ struct hook_spec {
 	int max_rets; /* > 0: probe the RET instructions (at most this many), not the entry */
 };
 
-/* DESIGN.md §5 (allocation, sampler), §6 (GC), §7 (goroutines). */
+/* docs/go-runtime.md, "Allocation" (allocation, sampler), §6 (GC), §7 (goroutines). */
 static const struct hook_spec specs[] = {
 	{ GMT_HOOK_MALLOCGC, GMT_GROUP_ALLOC, "runtime.mallocgc" },
 	{ GMT_HOOK_MPROF_MALLOC, GMT_GROUP_SAMPLER, "runtime.mProf_Malloc" },
@@ -38,8 +38,8 @@ static const struct hook_spec specs[] = {
 	{ GMT_HOOK_STW_START, GMT_GROUP_GC, "runtime.startTheWorldWithSema" },
 	/*
 	 * Plain uprobes on its RET instructions for the time it returns (never a uretprobe
-	 * on Go code: DESIGN.md §3).  Without them pauses end at its entry, which on go1.22+
-	 * misses the wake-up of the other Ps that gctrace counts.
+	 * on Go code: docs/go-runtime.md, "Calling convention").  Without them pauses end at
+	 * its entry, which on go1.22+ misses the wake-up of the other Ps that gctrace counts.
 	 */
 	{ GMT_HOOK_STW_START_RET, GMT_GROUP_GC, "runtime.startTheWorldWithSema", 0, 0, 16 },
 	/* Up to go1.20 the non-GC pauses say why only in stopTheWorld(reason string). */
@@ -53,7 +53,7 @@ static const struct hook_spec specs[] = {
 
 /*
  * Size-specialized allocators the compiler calls directly, bypassing mallocgc:
- * name prefixes followed by a size-class number (DESIGN.md §5).
+ * name prefixes followed by a size-class number (docs/go-runtime.md, "Allocation").
  */
 static const char *const sc_prefixes[] = {
 	"runtime.mallocgcTinySize",
