@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * End to end (issue 5): `gomemtrace record` on the gcwork fixture under
- * GODEBUG=gctrace=1, for every Go version and build flavour.  The oracle is the runtime's
+ * GODEBUG=gctrace=1, for every Go release, each in two of its build flavours
+ * (tu_rotation: every flavour on several releases).  The oracle is the runtime's
  * own gctrace on the same run: one line per cycle with its number, "(forced)", the
  * sweep-termination / mark / mark-termination clock times and "A->B->C MB, D MB goal".
  * These tests load BPF and attach uprobes: without root or BPF they fail, never skip.
@@ -332,10 +333,15 @@ static void check_run(const char *version, const char *flavour)
 
 ParameterizedTestParameters(gc_e2e, matches_gctrace)
 {
-	return cr_make_param_array(int, tu_matrix_params(false), tu_matrix_size(false));
+	static int idx[TU_ROTATION_MAX];
+
+	return cr_make_param_array(int, idx, tu_rotation(idx, false, 2));
 }
 
 ParameterizedTest(int *i, gc_e2e, matches_gctrace, .timeout = 300)
 {
-	check_run(tu_versions[*i / tu_nflavours], tu_flavours[*i % tu_nflavours]);
+	const char *v, *f;
+
+	tu_matrix_entry(*i, &v, &f);
+	check_run(v, f);
 }

@@ -25,7 +25,7 @@ struct row {
 };
 
 struct gmt_agg {
-	int go_minor;
+	const struct gmt_go_release *row;
 	bool finished;
 
 	struct gmt_agg_stack *stacks; /* pcs of each are malloc'd */
@@ -155,13 +155,13 @@ static uint64_t type_hash_of(const struct gmt_agg *a, size_t i)
 	return gmt_mix64(a->types[i].typ);
 }
 
-struct gmt_agg *gmt_agg__new(int go_minor)
+struct gmt_agg *gmt_agg__new(const struct gmt_go_release *row)
 {
 	struct gmt_agg *a = calloc(1, sizeof(*a));
 
 	if (!a)
 		return NULL;
-	a->go_minor = go_minor;
+	a->row = row;
 	return a;
 }
 
@@ -414,7 +414,7 @@ static int account_row(struct gmt_agg *a, const struct gmt_symbolizer *sym, cons
 	/* An unresolved type might hold pointers: assume it does, as mallocgc would see it. */
 	noscan = r->typ == 0 || (t->known && t->info.ptrbytes == 0);
 	bytes = mul_sat(r->size, r->count);
-	reserved = gmt_go_alloc_size_n(r->size, noscan, a->go_minor, r->count);
+	reserved = gmt_go_alloc_size_n(r->size, noscan, a->row, r->count);
 
 	s->count = add_sat(s->count, r->count);
 	s->bytes = add_sat(s->bytes, bytes);
@@ -505,7 +505,7 @@ size_t gmt_agg__rate(const struct gmt_agg *a, const struct gmt_rate_point **out)
 	return a ? a->nrate : 0;
 }
 
-int gmt_agg__go_minor(const struct gmt_agg *a)
+const struct gmt_go_release *gmt_agg__release(const struct gmt_agg *a)
 {
-	return a ? a->go_minor : 0;
+	return a ? a->row : NULL;
 }

@@ -204,7 +204,7 @@ struct gmt_sampled *gmt_sampled__new_intervals(uint64_t rate, const struct gmt_p
 					       void *ctx)
 {
 	/* A throwaway aggregator satisfies __new(); interval mode never writes to it. */
-	struct gmt_agg *none = gmt_agg__new(0);
+	struct gmt_agg *none = gmt_agg__new(NULL);
 	struct gmt_sampled *s = none ? gmt_sampled__new(none, NULL, rate, strip, nstrip) : NULL;
 
 	gmt_agg__free(none);

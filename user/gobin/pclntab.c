@@ -659,6 +659,11 @@ enum gmt_pcln_ver gmt_pcln__version(const struct gmt_pcln *p)
 	return p->h.L.ver;
 }
 
+uint32_t gmt_pcln__magic(const struct gmt_pcln *p)
+{
+	return p->h.magic;
+}
+
 uint8_t gmt_pcln__ptrsize(const struct gmt_pcln *p)
 {
 	return p->h.ptrsize;
