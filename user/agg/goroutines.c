@@ -2,12 +2,12 @@
 #include "goroutines.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "grow.h"
 #include "hmap.h"
-#include "outputs.h"
 
 #define MAX_TICKS 4096 /* past this, every other sample is dropped */
 #define MAX_INLINE 16
