@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * GC tracing within a recording (DESIGN.md §6): the GC/STW probes, their records,
+ * GC tracing within a recording (docs/go-runtime.md, "GC"): the GC/STW probes, their records,
  * the cycle timeline and its outputs.  cmd_record drives it through these calls only.
  */
 #ifndef GMT_GC_SESSION_H
