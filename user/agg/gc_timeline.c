@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "go_release.h"
+#include "grow.h"
 
 /*
  * How far a time the runtime measured may be from the probe that saw the same moment:
@@ -83,23 +84,9 @@ void gmt_gc_timeline__free(struct gmt_gc_timeline *tl)
 	free(tl);
 }
 
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	p = realloc(*arr, (*cap ? *cap * 2 : 64) * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = *cap ? *cap * 2 : 64;
-	return 0;
-}
-
 static int push_stw(struct gmt_gc_timeline *tl, const struct gmt_stw *s)
 {
-	if (grow((void **)&tl->stws, &tl->cap_stws, tl->nstws, sizeof(*s)))
+	if (GMT_GROW(&tl->stws, &tl->cap_stws, tl->nstws + 1))
 		return -ENOMEM;
 	tl->stws[tl->nstws++] = *s;
 	return 0;
@@ -130,7 +117,7 @@ static struct gmt_gc_cycle *new_cycle(struct gmt_gc_timeline *tl)
 		tl->lost++;
 		close_cycle(tl, false);
 	}
-	if (grow((void **)&tl->cycles, &tl->cap_cycles, tl->ncycles, sizeof(*c)))
+	if (GMT_GROW(&tl->cycles, &tl->cap_cycles, tl->ncycles + 1))
 		return NULL;
 	c = &tl->cycles[tl->ncycles];
 	memset(c, 0, sizeof(*c));

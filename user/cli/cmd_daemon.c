@@ -18,6 +18,7 @@
 #include "bincache.h"
 #include "commands.h"
 #include "goroutines.h"
+#include "grow.h"
 #include "log.h"
 #include "memrate.h"
 #include "metrics.h"
@@ -225,15 +226,8 @@ static int parse_bytes(const char *s, uint64_t *out)
 
 static int push(void **arr, size_t *n, size_t *cap, size_t elem, const void *v)
 {
-	if (*n == *cap) {
-		size_t ncap = *cap ? 2 * *cap : 8;
-		void *p = realloc(*arr, ncap * elem);
-
-		if (!p)
-			return -ENOMEM;
-		*arr = p;
-		*cap = ncap;
-	}
+	if (gmt_grow(arr, cap, *n + 1, elem))
+		return -ENOMEM;
 	memcpy((char *)*arr + *n * elem, v, elem);
 	(*n)++;
 	return 0;

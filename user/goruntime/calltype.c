@@ -9,6 +9,7 @@
 #include "gobin.h"
 #include "go_release.h"
 #include "release.h"
+#include "grow.h"
 #include "x86dec.h"
 
 enum { REG_AX = 0, REG_BX = 3, REG_SI = 6, NO_REG = -1, UNKNOWN_EFFECT = -2 };
@@ -113,15 +114,10 @@ static uint64_t *branch_targets(const uint8_t *code, uint64_t entry, uint64_t en
 		if ((in.kind != GMT_INSN_JCC && in.kind != GMT_INSN_JMP) || in.branch_target < entry ||
 		    in.branch_target >= end)
 			continue;
-		if (*n == cap) {
-			uint64_t *nt = realloc(t, (cap = cap ? 2 * cap : 64) * sizeof(*t));
-
-			if (!nt) {
-				free(t);
-				*n = SIZE_MAX; /* unknown: treat every instruction as a target */
-				return NULL;
-			}
-			t = nt;
+		if (GMT_GROW(&t, &cap, *n + 1)) {
+			free(t);
+			*n = SIZE_MAX; /* unknown: treat every instruction as a target */
+			return NULL;
 		}
 		t[(*n)++] = in.branch_target;
 	}

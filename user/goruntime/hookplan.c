@@ -11,6 +11,7 @@
 #include "elf_file.h"
 #include "gobin.h"
 #include "go_release.h"
+#include "grow.h"
 #include "probesite.h"
 #include "rtvars.h"
 #include "x86dec.h"
@@ -77,19 +78,6 @@ const char *gmt_hook_group_name(enum gmt_hook_group g)
 	return "?";
 }
 
-static int grow(void **arr, size_t n, size_t size)
-{
-	/* Power-of-two capacities: grow when n reaches one. */
-	if (n && (n & (n - 1)))
-		return 0;
-	void *p = realloc(*arr, (n ? 2 * n : 8) * size);
-
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	return 0;
-}
-
 static int add_missing(struct gmt_hookplan *plan, const struct hook_spec *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -98,7 +86,7 @@ static int add_missing(struct gmt_hookplan *plan, const struct hook_spec *s, con
 	struct gmt_missing_hook *m;
 	va_list ap;
 
-	if (grow((void **)&plan->missing, plan->nmissing, sizeof(*m)))
+	if (GMT_GROW(&plan->missing, &plan->cap_missing, plan->nmissing + 1))
 		return -ENOMEM;
 	m = &plan->missing[plan->nmissing++];
 	memset(m, 0, sizeof(*m));
@@ -121,7 +109,7 @@ static int add_hook(struct gmt_hookplan *plan, const struct gmt_gobin *gb,
 	if (gmt_elf__vaddr_to_off(gb->elf, addr, &off))
 		return add_missing(plan, s, "probe address %#llx is not backed by the file",
 				   (unsigned long long)addr);
-	if (grow((void **)&plan->hooks, plan->nhooks, sizeof(*h)))
+	if (GMT_GROW(&plan->hooks, &plan->cap_hooks, plan->nhooks + 1))
 		return -ENOMEM;
 	h = &plan->hooks[plan->nhooks++];
 	memset(h, 0, sizeof(*h));

@@ -65,9 +65,9 @@ struct gmt_missing_hook {
 
 struct gmt_hookplan {
 	struct gmt_hook *hooks;
-	size_t nhooks;
+	size_t nhooks, cap_hooks;
 	struct gmt_missing_hook *missing;
-	size_t nmissing;
+	size_t nmissing, cap_missing;
 	bool size_specialized; /* the compiler calls size-specialized allocators directly */
 };
 

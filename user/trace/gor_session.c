@@ -22,6 +22,7 @@
 #include "gorvars.h"
 #include "hookplan.h"
 #include "log.h"
+#include "outputs.h"
 #include "recorder.h"
 
 _Static_assert(sizeof(struct gmt_rec_go) == 48, "gmt_rec_go is part of the BPF ABI");
