@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The daemon's kernel-free parts: /proc identities and matching, retention, metrics. */
+/* The daemon's kernel-free parts: retention, metrics (/proc identities: tests/process). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
@@ -11,106 +11,8 @@
 #include <unistd.h>
 
 #include "metrics.h"
-#include "procscan.h"
 #include "retention.h"
 #include "testutil.h"
-
-Test(procscan, parses_stat_with_awkward_comm)
-{
-	/* comm "a) (b c" : spaces and parentheses; field 22 (starttime) is 98765. */
-	const char *stat = "42 (a) (b c) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
-			   "98765 1000 10 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 0\n";
-	char comm[16];
-	uint64_t start = 0;
-
-	cr_assert_eq(gmt_parse_proc_stat(stat, comm, &start), 0, "parses");
-	cr_expect_str_eq(comm, "a) (b c", "comm between the first '(' and the last ')'");
-	cr_expect_eq(start, 98765, "start time is field 22");
-	cr_expect_eq(gmt_parse_proc_stat("42 (x) S 1 2", comm, &start), -EINVAL, "truncated");
-	cr_expect_eq(gmt_parse_proc_stat("42 x S", comm, &start), -EINVAL, "no parentheses");
-}
-
-static pid_t spawn_sleep(const char *path)
-{
-	pid_t p = fork();
-
-	cr_assert_geq(p, 0, "fork");
-	if (p == 0) {
-		execl(path, "sleep", "30", (char *)NULL);
-		_exit(127);
-	}
-	usleep(200000); /* exec'd by then */
-	return p;
-}
-
-struct seen {
-	pid_t want;
-	int hits;
-};
-
-static int on_proc(void *ctx, const struct gmt_proc_id *id)
-{
-	struct seen *s = ctx;
-
-	s->hits += id->pid == s->want;
-	return 0;
-}
-
-Test(procscan, identity_and_matching_of_a_live_process)
-{
-	char dir[] = "/tmp/gmt-procscan-XXXXXX", exe[64], other[64];
-	struct gmt_proc_id id, again;
-	struct stat st;
-	pid_t p;
-	char *out;
-	unsigned long long start;
-
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(exe, sizeof(exe), "%s/mysleeper", dir);
-	snprintf(other, sizeof(other), "%s/othersleep", dir);
-	free(tu_run("cp \"$(command -v sleep)\" %s && cp %s %s", exe, exe, other));
-	p = spawn_sleep(exe);
-	cr_assert_eq(gmt_proc_identity(p, &id), 0, "identity of a live process");
-	out = tu_run("sed 's/.*) //' /proc/%d/stat | cut -d' ' -f20", (int)p);
-	start = strtoull(out, NULL, 10);
-	free(out);
-	cr_expect_eq(id.start_time, start, "start time as /proc/PID/stat's 22nd field (%llu)", start);
-	cr_assert_eq(stat(exe, &st), 0, "stat the executable");
-	cr_expect(id.exe_dev == st.st_dev && id.exe_ino == st.st_ino, "executable's dev/ino");
-	cr_expect_str_eq(id.comm, "mysleeper", "comm");
-
-	{
-		const char *exes[] = { exe }, *others[] = { other }, *comms[] = { "mysleeper" };
-		struct gmt_proc_match by_exe = { .exes = exes, .nexes = 1 };
-		struct gmt_proc_match by_other = { .exes = others, .nexes = 1 };
-		struct gmt_proc_match by_comm = { .comms = comms, .ncomms = 1 };
-		struct gmt_proc_match by_pid = { .pids = &p, .npids = 1 };
-		struct seen s = { .want = p };
-
-		cr_expect_eq(gmt_proc_scan(&by_exe, getpid(), on_proc, &s), 0, "scan by exe");
-		cr_expect_eq(s.hits, 1, "found by executable path");
-		s.hits = 0;
-		gmt_proc_scan(&by_other, getpid(), on_proc, &s);
-		cr_expect_eq(s.hits, 0, "a copy of the binary (another inode) does not match");
-		gmt_proc_scan(&by_comm, getpid(), on_proc, &s);
-		cr_expect_eq(s.hits, 1, "found by name");
-		s.hits = 0;
-		gmt_proc_scan(&by_pid, getpid(), on_proc, &s);
-		cr_expect_eq(s.hits, 1, "found by PID");
-	}
-	kill(p, SIGKILL);
-	waitpid(p, NULL, 0);
-	cr_expect_eq(gmt_proc_identity(p, &again), -ESRCH, "gone after it was reaped");
-	/* The same PID with another start time is another process. */
-	again = id;
-	again.start_time++;
-	cr_expect(!gmt_proc_same(&id, &again), "a reused PID is not the same process");
-	again = id;
-	again.exe_ino++;
-	cr_expect(!gmt_proc_same(&id, &again), "an exec'd binary is not the same process");
-	cr_expect(gmt_proc_same(&id, &id), "itself");
-	free(tu_run("rm -rf %s", dir));
-}
 
 /* ROOT/proc/name with one file of size bytes. */
 static void mk_interval(const char *root, const char *proc, const char *name, size_t size)

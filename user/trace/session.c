@@ -32,6 +32,8 @@
 #include "options.h"
 #include "outputs.h"
 #include "preflight.h"
+#include "procmaps.h"
+#include "procmem.h"
 #include "procsym.h"
 #include "ratebins.h"
 #include "ratestate.h"
@@ -40,6 +42,7 @@
 #include "sampled.h"
 #include "target.h"
 #include "tracer.h"
+#include "wordguard.h"
 
 struct gmt_session {
 	struct gmt_session_opts o;
@@ -48,7 +51,7 @@ struct gmt_session {
 	struct gmt_hookplan plan;
 	uint64_t bias;
 	struct gmt_memrate_vars mv;
-	struct gmt_memrate_guard *guard;
+	struct gmt_word_guard *guard;
 	struct gmt_ratestate state_buf, *state; /* what was written, for 'restore' */
 	struct gmt_pc_range *strip;
 	size_t nstrip;
@@ -285,26 +288,6 @@ static int add_alloc_row(void *ctx, const struct gmt_alloc_key *k, uint64_t n)
 	return gmt_agg__add_allocs(ctx, k->stack_id, k->typ, k->size, n);
 }
 
-/* The lowest-offset PT_LOAD: the mapping /proc/PID/maps shows at that offset. */
-static int target_bias(const struct gmt_gobin *gb, pid_t pid, uint64_t *bias, struct gmt_diag *d)
-{
-	const struct gmt_elf_seg *first = NULL;
-
-	for (size_t i = 0; i < gmt_elf__nsegs(gb->elf); i++) {
-		const struct gmt_elf_seg *s = gmt_elf__seg(gb->elf, i);
-
-		if (s->type == PT_LOAD && (!first || s->off < first->off))
-			first = s;
-	}
-	if (!first)
-		return gmt_diag_set(d, -ENOEXEC, "no loadable segment");
-	if (!gb->pie) {
-		*bias = 0;
-		return 0;
-	}
-	return gmt_target__load_bias(pid, first->vaddr, first->off, bias, d);
-}
-
 /* The executable's text as the process maps it, for the profile's Mapping. */
 static void exe_mapping(const struct gmt_gobin *gb, uint64_t bias, const struct gmt_target *t,
 			struct gmt_pprof_mapping *m)
@@ -477,7 +460,7 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 	if (!err)
 		err = gmt_hookplan_build(s->gb, &s->plan, d);
 	if (!err)
-		err = target_bias(s->gb, t->pid, &s->bias, d);
+		err = gmt_proc_exe_bias(s->gb, t->pid, &s->bias, d);
 	if (err)
 		goto fail;
 	if (!o->intervals) {
@@ -577,12 +560,13 @@ static int setup_rate(struct gmt_session *s, struct gmt_diag *d)
 
 	s->rate_written = false;
 	/* What a gomemtrace that was killed left in this process, undone first. */
-	if (gmt_proc_id(t->pid, &st.target) < 0)
+	err = gmt_proc_identity(t->pid, &st.target);
+	if (err == -ESRCH || err == -EINVAL)
 		return gmt_diag_set(d, -ESRCH, "PID %d exited", (int)t->pid);
 	err = gmt_ratestate__check(&st.target, &s->state_buf, &r, d);
 	if (err)
 		return err;
-	if (r == GMT_MEMRATE_WROTE)
+	if (r == GMT_GUARD_WROTE)
 		pr_warn("runtime.MemProfileRate of PID %d restored to %lld: a gomemtrace that "
 			"was killed (PID %d) had left it at %lld\n",
 			(int)t->pid, (long long)s->state_buf.original, s->state_buf.tracer.pid,
@@ -595,10 +579,10 @@ static int setup_rate(struct gmt_session *s, struct gmt_diag *d)
 			pr_debug("start-up of the rate not observed (%s); using its value now\n",
 				 d->msg);
 			d->msg[0] = 0;
-			err = gmt_memrate_read(t->pid, addr, &cur, d);
+			err = gmt_proc_read_word(t->pid, addr, &cur, d);
 		}
 	} else {
-		err = gmt_memrate_read(t->pid, addr, &cur, d);
+		err = gmt_proc_read_word(t->pid, addr, &cur, d);
 	}
 	if (err)
 		return err;
@@ -622,7 +606,7 @@ static int setup_rate(struct gmt_session *s, struct gmt_diag *d)
 	close(err);
 	/* Written down before the target is touched; O_EXCL makes it the lock too. */
 	st.original = cur;
-	gmt_proc_id(getpid(), &st.tracer);
+	gmt_proc_identity(getpid(), &st.tracer);
 	err = gmt_ratestate__create(&st, d);
 	if (err == -EEXIST)
 		return gmt_diag_set(d, -EBUSY,
@@ -637,10 +621,10 @@ static int setup_rate(struct gmt_session *s, struct gmt_diag *d)
 	pr_warn("runtime.MemProfileRate is %lld in PID %d: gomemtrace sets it to %llu while "
 		"tracing and restores it afterwards (--no-write-target forbids this)\n",
 		(long long)cur, (int)t->pid, (unsigned long long)s->o.rate);
-	err = gmt_memrate_guard__set(t->pid, addr, (int64_t)s->o.rate, &s->guard, d);
+	err = gmt_word_guard__set(t->pid, addr, (int64_t)s->o.rate, &s->guard, d);
 	if (err < 0)
 		return err;
-	s->rate_written = err == GMT_MEMRATE_WROTE;
+	s->rate_written = err == GMT_GUARD_WROTE;
 	if (!s->rate_written) {
 		gmt_ratestate__remove(s->state);
 		s->state = NULL;
@@ -747,7 +731,7 @@ int gmt_session__epoll_fd(const struct gmt_session *s)
  */
 static void restore_rate(struct gmt_session *s)
 {
-	int r = gmt_memrate_guard__restore(s->guard);
+	int r = gmt_word_guard__restore(s->guard);
 	const struct gmt_target *t = s->t;
 
 	if (s->state && (r >= 0 || r == -ESRCH)) {
@@ -755,16 +739,16 @@ static void restore_rate(struct gmt_session *s)
 		s->state = NULL;
 	}
 
-	if (r == GMT_MEMRATE_WROTE)
+	if (r == GMT_GUARD_WROTE)
 		pr_info("runtime.MemProfileRate of PID %d restored to %lld\n", (int)t->pid,
-			(long long)gmt_memrate_guard__original(s->guard));
-	else if (r == GMT_MEMRATE_LEFT)
+			(long long)gmt_word_guard__original(s->guard));
+	else if (r == GMT_GUARD_LEFT)
 		pr_warn("runtime.MemProfileRate of PID %d was changed by the program to %lld "
 			"while tracing: left as it is\n",
-			(int)t->pid, (long long)gmt_memrate_guard__seen(s->guard));
+			(int)t->pid, (long long)gmt_word_guard__seen(s->guard));
 	else if (r < 0 && r != -ESRCH)
 		pr_warn("cannot restore runtime.MemProfileRate of PID %d to %lld: %s\n",
-			(int)t->pid, (long long)gmt_memrate_guard__original(s->guard),
+			(int)t->pid, (long long)gmt_word_guard__original(s->guard),
 			strerror(-r));
 }
 
@@ -1305,7 +1289,7 @@ void gmt_session__free(struct gmt_session *s)
 	/* In reverse order of creation: __start()'s, then __open()'s. */
 	gmt_sampled__free(s->sampled);
 	gmt_ratebins__free(&s->bins);
-	gmt_memrate_guard__free(s->guard);
+	gmt_word_guard__free(s->guard);
 	gmt_gor_session__free(s->gor);
 	gmt_gc_session__free(s->gc);
 	gmt_tracer__free(s->tr);
