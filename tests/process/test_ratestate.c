@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "proc.h"
@@ -193,4 +194,39 @@ Test(preflight, btf_path)
 	cr_assert_eq(gmt_preflight_kernel("/nonexistent/btf", &d), -ENOENT);
 	cr_assert(strstr(d.msg, "/nonexistent/btf") && strstr(d.msg, "CONFIG_DEBUG_INFO_BTF"),
 		  "%s", d.msg);
+}
+
+/*
+ * A refusal met while loading or attaching (bpfobj.c) is said the way the preflight says
+ * it: as uid 65534 without capabilities, the preflight's own line; with every privilege
+ * (root), a line that says the preflight found nothing missing.
+ */
+Test(preflight, refusal_says_what_the_preflight_says)
+{
+	struct gmt_diag d = {};
+	char msg[sizeof(d.msg)] = "";
+	int fds[2];
+	pid_t p;
+
+	cr_assert_eq(geteuid(), 0, "the tests run as root");
+	cr_assert_eq(gmt_explain_refusal(-EPERM, "cannot attach a uprobe to f", &d), -EPERM);
+	cr_expect(strstr(d.msg, "cannot attach a uprobe to f: Operation not permitted (") &&
+		  strstr(d.msg, "security module"), "%s", d.msg);
+	cr_assert_eq(pipe(fds), 0);
+	p = fork();
+	cr_assert_geq(p, 0);
+	if (p == 0) {
+		/* Leaving uid 0 clears the effective capabilities. */
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(1);
+		gmt_explain_refusal(-EACCES, "cannot load the GC BPF programs", &d);
+		_exit(write(fds[1], d.msg, strlen(d.msg)) > 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	cr_assert_gt(read(fds[0], msg, sizeof(msg) - 1), 0);
+	close(fds[0]);
+	waitpid(p, NULL, 0);
+	cr_expect(strstr(msg, "cannot load the GC BPF programs: not enough privileges (uid 65534): "
+			      "this kernel lets only CAP_SYS_ADMIN attach uprobes"),
+		  "%s", msg);
 }

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpfobj.h"
 #include "commands.h"
 #include "goroutines.h"
 #include "log.h"
@@ -709,7 +710,7 @@ int cmd_daemon(int argc, char **argv)
 	if (err >= 0)
 		goto out_opts;
 	gmt_log_set_timestamps(1);
-	gmt_tracer_set_log();
+	gmt_bpfobj_set_log();
 	/*
 	 * Weeks of intervals allocate and free the same large tables (aggregators, hash
 	 * tables rebuilt by the eviction) again and again.  glibc raises its mmap threshold

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpfobj.h"
 #include "commands.h"
 #include "log.h"
 #include "memrate.h"
@@ -215,7 +216,7 @@ int cmd_record(int argc, char **argv)
 	err = parse_args(argc, argv, &o);
 	if (err >= 0)
 		return err;
-	gmt_tracer_set_log();
+	gmt_bpfobj_set_log();
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);

@@ -71,6 +71,14 @@ int gmt_preflight_caps(const struct gmt_privs *p, struct gmt_diag *d);
 /* The same, with the answers read from this process and the running kernel. */
 int gmt_preflight_privileges(struct gmt_diag *d);
 
+/*
+ * A refusal (err: -EPERM or -EACCES) of what (e.g. "cannot attach a uprobe to
+ * runtime.mallocgc") by the kernel, said as the preflight says it: "WHAT: " and what
+ * gmt_preflight_privileges() finds missing, or, when it finds nothing missing, "WHAT:
+ * Operation not permitted (...: a security module denies it?)".  Into d; returns err.
+ */
+int gmt_explain_refusal(int err, const char *what, struct gmt_diag *d);
+
 /* What is done to another process, for gmt_access_missing(). */
 enum gmt_proc_access {
 	GMT_ACCESS_PTRACE,    /* /proc/PID/exe, maps */

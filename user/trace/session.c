@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "aggregate.h"
+#include "bpfobj.h"
 #include "calltype.h"
 #include "elf_file.h"
 #include "gc_session.h"
@@ -331,26 +332,6 @@ static uint64_t site_type(void *ctx, const uint64_t *pcs, uint32_t depth)
 	return gmt_calltype(s->gb, s->bias, pcs, depth);
 }
 
-/* A --btf file libbpf cannot read: one line here rather than its CO-RE failure log. */
-static int check_btf(const char *path, struct gmt_diag *d)
-{
-	libbpf_print_fn_t print;
-	struct btf *btf;
-	int err;
-
-	if (!path)
-		return 0;
-	print = libbpf_set_print(NULL);
-	btf = btf__parse(path, NULL);
-	err = libbpf_get_error(btf);
-	libbpf_set_print(print);
-	if (err)
-		return gmt_diag_set(d, -EINVAL, "%s is not a kernel BTF file (libbpf: %s)", path,
-				    strerror(err < 0 ? -err : EINVAL));
-	btf__free(btf);
-	return 0;
-}
-
 int gmt_session_preflight(const struct gmt_session_opts *o, struct gmt_diag *d)
 {
 	int err = gmt_preflight_privileges(d);
@@ -358,7 +339,7 @@ int gmt_session_preflight(const struct gmt_session_opts *o, struct gmt_diag *d)
 	if (!err)
 		err = gmt_preflight_kernel(gmt_btf_path(o->btf), d);
 	if (!err)
-		err = check_btf(gmt_btf_path(o->btf), d);
+		err = gmt_bpfobj_check_btf(gmt_btf_path(o->btf), d);
 	return err;
 }
 
