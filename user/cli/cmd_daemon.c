@@ -26,6 +26,7 @@
 #include "recorder.h"
 #include "retention.h"
 #include "session.h"
+#include "trace_opts.h"
 #include "target.h"
 #include "tracer.h"
 
@@ -254,7 +255,7 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 		{ "alert-for", required_argument, NULL, OPT_AFOR },
 		{ "alert-pause", required_argument, NULL, OPT_APAUSE },
 		{ "max-stacks", required_argument, NULL, OPT_STACKS },
-		GMT_SESSION_LONG_OPTS,
+		GMT_TRACE_LONG_OPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -353,7 +354,7 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 			fputs(daemon_usage, stdout);
 			return 0;
 		default:
-			if (gmt_session_parse_opt(c, optarg, &o->so, daemon_usage))
+			if (gmt_trace_parse_opt(c, optarg, &o->so, daemon_usage))
 				return 2;
 			break;
 		}
@@ -730,7 +731,7 @@ int cmd_daemon(int argc, char **argv)
 	else if (strcmp(dm.o.metrics, "none") != 0)
 		snprintf(dm.metrics_path, sizeof(dm.metrics_path), "%s", dm.o.metrics);
 	/* What the kernel and our privileges must allow, said before anything is started. */
-	err = gmt_session_preflight(&dm.o.so, &d);
+	err = gmt_trace_preflight(&dm.o.so, &d);
 	/* Without it, every target whose rate is 0 would be skipped, one log line each. */
 	if (!err && !dm.o.so.no_write_target)
 		err = gmt_preflight_state_dir(&d);

@@ -11,8 +11,8 @@
 #include "hookplan.h"
 #include "json_writer.h"
 #include "log.h"
+#include "modes.h"
 #include "options.h"
-#include "session.h"
 #include "target.h"
 
 static const char info_usage[] =

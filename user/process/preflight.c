@@ -221,6 +221,13 @@ int gmt_preflight_kernel(const char *btf, struct gmt_diag *d)
 	return 0;
 }
 
+int gmt_preflight(const char *btf_opt, struct gmt_diag *d)
+{
+	int err = gmt_preflight_privileges(d);
+
+	return err ? err : gmt_preflight_kernel(gmt_btf_path(btf_opt), d);
+}
+
 int gmt_preflight_state_dir(struct gmt_diag *d)
 {
 	const char *dir = gmt_ratestate_dir();

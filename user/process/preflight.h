@@ -104,6 +104,11 @@ void gmt_explain_access(pid_t pid, enum gmt_proc_access a, struct gmt_diag *d);
 
 /* The kernel BTF (btf: NULL for the default) and the uprobe PMU exist: -ENOENT if not. */
 int gmt_preflight_kernel(const char *btf, struct gmt_diag *d);
+/*
+ * What record and daemon check before anything is started: privileges, then the kernel
+ * (the BTF of --btf btf_opt, gmt_btf_path()).  0, or the first failure's one line.
+ */
+int gmt_preflight(const char *btf_opt, struct gmt_diag *d);
 
 /*
  * The directory of the MemProfileRate state files (ratestate.h) exists or can be

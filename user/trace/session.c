@@ -15,13 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/btf.h>
-#include <bpf/libbpf.h>
-
 #include "aggregate.h"
-#include "bpfobj.h"
 #include "calltype.h"
 #include "elf_file.h"
+#include "fault.h"
 #include "gc_session.h"
 #include "gc_timeline.h"
 #include "gobin.h"
@@ -30,7 +27,6 @@
 #include "hookplan.h"
 #include "log.h"
 #include "memrate.h"
-#include "options.h"
 #include "outputs.h"
 #include "preflight.h"
 #include "procmaps.h"
@@ -80,80 +76,6 @@ struct gmt_session {
 	uint64_t cnt_mark[GMT_CNT__MAX];
 	size_t stw_seen; /* pauses of the GC timeline already looked at (thresholds) */
 };
-
-int gmt_session_parse_opt(int c, const char *arg, struct gmt_session_opts *o,
-			  const char *usage)
-{
-	uint64_t v;
-
-	switch (c) {
-	case GMT_OPT_RATE:
-		/* 1 samples every allocation; past 2^40 hardly anything is sampled. */
-		if (gmt_parse_u64(arg, 1, 1ULL << 40, &v)) {
-			pr_err("--rate takes bytes from 1 to 2^40\n");
-			return 2;
-		}
-		o->rate = v;
-		return 0;
-	case GMT_OPT_NO_WRITE:
-		o->no_write_target = true;
-		return 0;
-	case GMT_OPT_DEPTH:
-		if (gmt_parse_u64(arg, 1, GMT_MAX_STACK, &v)) {
-			pr_err("--max-depth takes 1 to %d\n", GMT_MAX_STACK);
-			return 2;
-		}
-		o->max_depth = v;
-		return 0;
-	case GMT_OPT_RINGBUF:
-		if (gmt_parse_u64(arg, 1, 1024, &v) || (v & (v - 1))) {
-			pr_err("--ringbuf-mb takes a power of two from 1 to 1024\n");
-			return 2;
-		}
-		o->ringbuf_mb = v;
-		return 0;
-	case GMT_OPT_NO_GC:
-		o->no_gc = true;
-		return 0;
-	case GMT_OPT_GOROUTINES:
-		o->goroutines = true;
-		return 0;
-	case GMT_OPT_UMASK: {
-		char *end;
-
-		errno = 0;
-		v = strtoull(arg, &end, 8);
-		if (errno || end == arg || *end || v > 0777) {
-			pr_err("--umask takes an octal mask from 0 to 0777\n");
-			return 2;
-		}
-		gmt_recorder_set_umask((mode_t)v);
-		return 0;
-	}
-	case GMT_OPT_BTF:
-		o->btf = arg;
-		return 0;
-	case GMT_OPT_RUNTIME_FRAMES:
-		o->runtime_frames = true;
-		return 0;
-	case GMT_OPT_FOLDED_MAX:
-		if (gmt_parse_u64(arg, 0, 1 << 20, &v)) {
-			pr_err("--folded-max-mb takes 0 (no bound) to 1048576\n");
-			return 2;
-		}
-		o->folded_max_mb = v;
-		return 0;
-	case 'v':
-		gmt_log_set_level(GMT_LOG_DEBUG);
-		return 0;
-	case 'q':
-		gmt_log_set_level(GMT_LOG_ERROR);
-		return 0;
-	default:
-		fputs(usage, stderr);
-		return 2;
-	}
-}
 
 static uint64_t now_ns(void)
 {
@@ -332,84 +254,6 @@ static uint64_t site_type(void *ctx, const uint64_t *pcs, uint32_t depth)
 	return gmt_calltype(s->gb, s->bias, pcs, depth);
 }
 
-int gmt_session_preflight(const struct gmt_session_opts *o, struct gmt_diag *d)
-{
-	int err = gmt_preflight_privileges(d);
-
-	if (!err)
-		err = gmt_preflight_kernel(gmt_btf_path(o->btf), d);
-	if (!err)
-		err = gmt_bpfobj_check_btf(gmt_btf_path(o->btf), d);
-	return err;
-}
-
-int gmt_session_check_modes(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
-			    struct gmt_mode_check m[GMT_MODE__COUNT])
-{
-	static const char *const names[] = { "exact", "sampled", "gc", "goroutines" };
-	struct gmt_memrate_vars mv;
-
-	for (int i = 0; i < GMT_MODE__COUNT; i++) {
-		struct gmt_diag d = {};
-		int err;
-
-		memset(&m[i], 0, sizeof(m[i]));
-		m[i].name = names[i];
-		/* In the order gmt_session__open() meets them, so the first error is its own. */
-		switch (i) {
-		case GMT_MODE_EXACT:
-			err = gmt_tracer_check(plan, true, false, gmt_gobin__minor(gb), &d);
-			break;
-		case GMT_MODE_SAMPLED:
-			err = gmt_memrate_find(gb, 0, &mv, &d);
-			if (!err)
-				err = gmt_tracer_check(plan, false, true, gmt_gobin__minor(gb), &d);
-			break;
-		case GMT_MODE_GC:
-			err = gmt_gc_session_check(gb, plan, m[i].unavailable,
-						   sizeof(m[i].unavailable), &d);
-			break;
-		default:
-			err = gmt_gor_session_check(gb, plan, m[i].unavailable,
-						    sizeof(m[i].unavailable), &d);
-			break;
-		}
-		if (err == -ENOMEM)
-			return err;
-		m[i].works = !err;
-		if (err)
-			snprintf(m[i].why, sizeof(m[i].why), "%s", gmt_diag_msg(&d, err));
-	}
-	return 0;
-}
-
-/*
- * For tests only: GMT_FAULT=STEP[@PID][,STEP[@PID]...] makes the setup step STEP fail
- * as a real failure there would (in every target, or in PID only), so that the tests
- * reach every error path of a session while its probes deliver records.  The steps, in
- * the order they come: tracer (the allocation or sampler probes are in), gc (the GC
- * probes are in), goroutines (the goroutine probes are in), release (tracing starts:
- * a launched target runs), rate (sampled mode: the target's MemProfileRate was read,
- * and written if it was 0), sampler (sampled mode: the last step of the start); and
- * poll: the first poll that receives records fails as if out of memory.
- */
-static int fault(const struct gmt_session *s, const char *step, struct gmt_diag *d)
-{
-	const char *f = getenv("GMT_FAULT");
-	size_t n = strlen(step);
-
-	while (f && *f) {
-		const char *end = f + strcspn(f, ",");
-
-		if ((size_t)(end - f) >= n && !strncmp(f, step, n) &&
-		    (f + n == end || (f[n] == '@' && atoi(f + n + 1) == (int)s->t->pid)))
-			return gmt_diag_set(d, -EIO, "GMT_FAULT: injected failure at step %s",
-					    step);
-		f = *end ? end + 1 : end;
-	}
-	return 0;
-}
-
 static void forget_stack(void *ctx, uint64_t id)
 {
 	struct gmt_session *s = ctx;
@@ -433,11 +277,7 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 		return gmt_diag_set(d, -ENOMEM, "out of memory");
 	s->o = *o;
 	s->t = t;
-	err = gmt_gobin__open(t->exe, &s->gb, d);
-	if (!err)
-		err = gmt_gobin__check_supported(s->gb, d);
-	if (err)
-		gmt_target__name_exe(t, d);
+	err = gmt_target__open_gobin(t, &s->gb, d);
 	if (!err)
 		err = gmt_hookplan_build(s->gb, &s->plan, d);
 	if (!err)
@@ -479,7 +319,7 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 	};
 	err = gmt_tracer__open(&to, &s->tr, d);
 	if (!err)
-		err = fault(s, "tracer", d);
+		err = gmt_fault("tracer", s->t->pid, d);
 	if (err)
 		goto fail;
 	/* The allocation probes are in (their attach takes milliseconds, the loading before
@@ -498,7 +338,7 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 		if (err == -ENOENT) {
 			pr_warn("%s; tracing allocations only\n", d->msg);
 			d->msg[0] = 0;
-		} else if (err || (err = fault(s, "gc", d))) {
+		} else if (err || (err = gmt_fault("gc", s->t->pid, d))) {
 			goto fail;
 		}
 	}
@@ -512,7 +352,7 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 
 		err = gmt_gor_session__start(&go, &s->gor, d);
 		if (!err)
-			err = fault(s, "goroutines", d);
+			err = gmt_fault("goroutines", s->t->pid, d);
 		if (err)
 			goto fail;
 	}
@@ -636,13 +476,13 @@ int gmt_session__start(struct gmt_session *s, struct gmt_diag *d)
 	s->iv_start_wall_ns = s->start_wall_ns;
 	err = gmt_target__release(s->t, d);
 	if (!err)
-		err = fault(s, "release", d);
+		err = gmt_fault("release", s->t->pid, d);
 	if (err)
 		return err;
 	if (s->o.sampled) {
 		err = setup_rate(s, d);
 		if (!err)
-			err = fault(s, "rate", d);
+			err = gmt_fault("rate", s->t->pid, d);
 		if (err)
 			return err;
 		if (s->o.intervals)
@@ -654,7 +494,7 @@ int gmt_session__start(struct gmt_session *s, struct gmt_diag *d)
 		if (!s->sampled)
 			return gmt_diag_set(d, -ENOMEM, "out of memory");
 		gmt_sampled__set_typer(s->sampled, site_type, s);
-		err = fault(s, "sampler", d);
+		err = gmt_fault("sampler", s->t->pid, d);
 		if (err)
 			return err;
 	}
@@ -672,7 +512,7 @@ int gmt_session__poll(struct gmt_session *s, int timeout_ms)
 	int n = gmt_tracer__poll(s->tr, timeout_ms);
 	uint64_t now = now_ns();
 
-	if (n > 0 && fault(s, "poll", NULL))
+	if (n > 0 && gmt_fault("poll", s->t->pid, NULL))
 		return -ENOMEM;
 
 	/* Exact mode's rate points, 100 ms apart: the rate over time is interpolated

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One traced process, from attach to outputs: what `record` does for its one target and
- * `daemon` for each of its targets.  The lifecycle:
+ * `daemon` for each of its targets.  It opens, runs and closes; the options and the
+ * preflight are the CLI's (cli/trace_opts.h), what `info` shows modes.h's.  The lifecycle:
  *   gmt_session__open()    binary, hook plan, probes (the target may still be held)
  *   gmt_session__start()   lets a launched target run; sampled mode: the rate
  *   gmt_session__poll()    ring buffer
@@ -41,70 +42,6 @@ struct gmt_session_opts {
 	bool intervals;
 	size_t max_rows;
 };
-
-/*
- * The command-line options record and daemon share, parsed in one place: their
- * getopt_long codes, the struct option rows, and the parser of one of them.
- */
-enum gmt_session_opt {
-	GMT_OPT_RATE = 512,
-	GMT_OPT_NO_WRITE,
-	GMT_OPT_DEPTH,
-	GMT_OPT_RINGBUF,
-	GMT_OPT_NO_GC,
-	GMT_OPT_GOROUTINES,
-	GMT_OPT_UMASK,
-	GMT_OPT_BTF,
-	GMT_OPT_RUNTIME_FRAMES,
-	GMT_OPT_FOLDED_MAX,
-};
-
-#define GMT_FOLDED_MAX_MB 16 /* default of --folded-max-mb */
-
-#define GMT_SESSION_LONG_OPTS                                                      \
-	{ "rate", required_argument, NULL, GMT_OPT_RATE },                         \
-	{ "no-write-target", no_argument, NULL, GMT_OPT_NO_WRITE },                \
-	{ "max-depth", required_argument, NULL, GMT_OPT_DEPTH },                   \
-	{ "ringbuf-mb", required_argument, NULL, GMT_OPT_RINGBUF },                \
-	{ "no-gc", no_argument, NULL, GMT_OPT_NO_GC },                             \
-	{ "goroutines", no_argument, NULL, GMT_OPT_GOROUTINES },                   \
-	{ "umask", required_argument, NULL, GMT_OPT_UMASK },                       \
-	{ "btf", required_argument, NULL, GMT_OPT_BTF },                           \
-	{ "runtime-frames", no_argument, NULL, GMT_OPT_RUNTIME_FRAMES },           \
-	{ "folded-max-mb", required_argument, NULL, GMT_OPT_FOLDED_MAX },          \
-	{ "verbose", no_argument, NULL, 'v' },                                     \
-	{ "quiet", no_argument, NULL, 'q' }
-
-/*
- * Applies option c (with arg) to o, or -v/-q to the log level: 0 when done; 2 after
- * printing why arg is invalid or, for an option that is none of these, usage.
- */
-int gmt_session_parse_opt(int c, const char *arg, struct gmt_session_opts *o,
-			  const char *usage);
-
-/*
- * What the kernel and our privileges must allow (preflight.h), checked before any
- * target is touched: 0, or an error with its one-line reason in d.
- */
-int gmt_session_preflight(const struct gmt_session_opts *o, struct gmt_diag *d);
-
-/*
- * What each way of tracing can do with a binary, from the binary alone: the checks
- * gmt_session__open() (and the tracers it starts) run before anything is loaded, for
- * `info`.  What depends on the process (privileges, a MemProfileRate of 0 with
- * --no-write-target, a process that exits) is not in it.
- */
-enum gmt_mode_kind { GMT_MODE_EXACT, GMT_MODE_SAMPLED, GMT_MODE_GC, GMT_MODE_GOROUTINES,
-		     GMT_MODE__COUNT };
-struct gmt_mode_check {
-	const char *name;	/* exact, sampled, gc, goroutines */
-	bool works;
-	char why[256];		/* when it does not: the session's one-line error */
-	char unavailable[2048]; /* when it works: what it lacks, one line each, or "" */
-};
-/* Fills m[]: 0, or -ENOMEM when a check could not run. */
-int gmt_session_check_modes(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
-			    struct gmt_mode_check m[GMT_MODE__COUNT]);
 
 /*
  * Reads t's binary, plans and attaches the probes.  t (attached or launched, see
