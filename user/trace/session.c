@@ -1,19 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
- * One traced process (session.h): the binary and its hook plan, the allocation and GC
- * probes on one ring buffer, the sampler's rate guard, the aggregation, the outputs.
+ * One traced process (session.h), from open to free: the binary and its hook plan, the
+ * allocation, GC and goroutine probes on one ring buffer, the records into the
+ * aggregators, the sampler's rate (rateguard.h), the outputs.  What is not about one
+ * process's lifecycle lives elsewhere: the options and the preflight in cli/, the fault
+ * injection in fault.c, the modes `info` shows in modes.c.
  */
 #include "session.h"
 
 #include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "aggregate.h"
 #include "calltype.h"
@@ -30,16 +31,14 @@
 #include "outputs.h"
 #include "preflight.h"
 #include "procmaps.h"
-#include "procmem.h"
 #include "procsym.h"
 #include "ratebins.h"
-#include "ratestate.h"
 #include "recorder.h"
+#include "rateguard.h"
 #include "runinfo.h"
 #include "sampled.h"
 #include "target.h"
 #include "tracer.h"
-#include "wordguard.h"
 
 struct gmt_session {
 	struct gmt_session_opts o;
@@ -48,8 +47,7 @@ struct gmt_session {
 	struct gmt_hookplan plan;
 	uint64_t bias;
 	struct gmt_memrate_vars mv;
-	struct gmt_word_guard *guard;
-	struct gmt_ratestate state_buf, *state; /* what was written, for 'restore' */
+	struct gmt_rateguard *rg; /* sampled mode: the target's MemProfileRate */
 	struct gmt_pc_range *strip;
 	size_t nstrip;
 	struct gmt_tracer *tr;
@@ -58,8 +56,7 @@ struct gmt_session {
 	struct gmt_agg *agg;	   /* record: the whole recording */
 	struct gmt_agg *inuse_agg; /* record, sampled mode: the live heap at the end */
 	struct gmt_sampled *sampled;
-	uint64_t rate;
-	bool rate_written;
+	uint64_t rate; /* sampled mode: the rate the target samples at */
 	bool stopped;
 	bool closing; /* being freed: records are no one's any more (gmt_session__free) */
 	uint64_t bad_records;
@@ -364,96 +361,6 @@ fail:
 	return err;
 }
 
-/*
- * Sampled mode: the rate the target samples at once tracing runs.  A launched target
- * gives its rate its start-up value first (memrate.h), so the rate is read, and written,
- * only after that.  A rate of 0 is set to the option's rate through the guard, which
- * __stop() and __free() restore; with no_write_target it is an error: nothing would be
- * sampled.
- */
-static int setup_rate(struct gmt_session *s, struct gmt_diag *d)
-{
-	const struct gmt_target *t = s->t;
-	uint64_t addr = s->mv.rate + s->bias;
-	struct gmt_ratestate st = { .addr = addr, .written = (int64_t)s->o.rate };
-	int64_t cur = 0;
-	int err, r;
-
-	s->rate_written = false;
-	/* What a gomemtrace that was killed left in this process, undone first. */
-	err = gmt_proc_identity(t->pid, &st.target);
-	if (err == -ESRCH || err == -EINVAL)
-		return gmt_diag_set(d, -ESRCH, "PID %d exited", (int)t->pid);
-	err = gmt_ratestate__check(&st.target, &s->state_buf, &r, d);
-	if (err)
-		return err;
-	if (r == GMT_GUARD_WROTE)
-		pr_warn("runtime.MemProfileRate of PID %d restored to %lld: a gomemtrace that "
-			"was killed (PID %d) had left it at %lld\n",
-			(int)t->pid, (long long)s->state_buf.original, s->state_buf.tracer.pid,
-			(long long)s->state_buf.written);
-	if (t->launched) {
-		err = gmt_memrate_wait_startup(t->pid, &s->mv, s->bias, 5000, &cur, d);
-		if (err == -ETIMEDOUT || err == -ENOENT) {
-			/* -ENOENT: go1.19 without its inittask; the rate read now may still be
-			 * overwritten by runtime.init, which the end-of-run restore reports. */
-			pr_debug("start-up of the rate not observed (%s); using its value now\n",
-				 d->msg);
-			d->msg[0] = 0;
-			err = gmt_proc_read_word(t->pid, addr, &cur, d);
-		}
-	} else {
-		err = gmt_proc_read_word(t->pid, addr, &cur, d);
-	}
-	if (err)
-		return err;
-	if (cur > 0) {
-		s->rate = (uint64_t)cur;
-		pr_debug("runtime.MemProfileRate is %lld in PID %d: sampling at the target's own "
-			 "rate\n", (long long)cur, (int)t->pid);
-		return 0;
-	}
-	if (s->o.no_write_target)
-		return gmt_diag_set(d, -ENODATA,
-				    "runtime.MemProfileRate is %lld in PID %d (the binary does not "
-				    "link the heap profiler): Go samples nothing, and "
-				    "--no-write-target forbids setting it; nothing to trace "
-				    "(drop --no-write-target, or use --mode exact)",
-				    (long long)cur, (int)t->pid);
-	/* Refused (privileges) before anything is announced or written down. */
-	err = gmt_proc_open_mem(t->pid, O_RDWR, d);
-	if (err < 0)
-		return err;
-	close(err);
-	/* Written down before the target is touched; O_EXCL makes it the lock too. */
-	st.original = cur;
-	gmt_proc_identity(getpid(), &st.tracer);
-	err = gmt_ratestate__create(&st, d);
-	if (err == -EEXIST)
-		return gmt_diag_set(d, -EBUSY,
-				    "PID %d is already traced in sampled mode by another "
-				    "gomemtrace, which sets its MemProfileRate: stop that one "
-				    "first, or use --mode exact",
-				    (int)t->pid);
-	if (err)
-		return err;
-	s->state_buf = st;
-	s->state = &s->state_buf;
-	pr_warn("runtime.MemProfileRate is %lld in PID %d: gomemtrace sets it to %llu while "
-		"tracing and restores it afterwards (--no-write-target forbids this)\n",
-		(long long)cur, (int)t->pid, (unsigned long long)s->o.rate);
-	err = gmt_word_guard__set(t->pid, addr, (int64_t)s->o.rate, &s->guard, d);
-	if (err < 0)
-		return err;
-	s->rate_written = err == GMT_GUARD_WROTE;
-	if (!s->rate_written) {
-		gmt_ratestate__remove(s->state);
-		s->state = NULL;
-	}
-	s->rate = s->o.rate;
-	return 0;
-}
-
 int gmt_session__start(struct gmt_session *s, struct gmt_diag *d)
 {
 	const struct gmt_target *t = s->t;
@@ -480,11 +387,13 @@ int gmt_session__start(struct gmt_session *s, struct gmt_diag *d)
 	if (err)
 		return err;
 	if (s->o.sampled) {
-		err = setup_rate(s, d);
+		err = gmt_rateguard__start(t, &s->mv, s->bias, s->o.rate, s->o.no_write_target,
+					   &s->rg, d);
 		if (!err)
 			err = gmt_fault("rate", s->t->pid, d);
 		if (err)
 			return err;
+		s->rate = gmt_rateguard__rate(s->rg);
 		if (s->o.intervals)
 			s->sampled = gmt_sampled__new_intervals(s->rate, s->strip, s->nstrip,
 								s->o.max_rows, forget_stack, s);
@@ -545,34 +454,6 @@ int gmt_session__epoll_fd(const struct gmt_session *s)
 	return gmt_tracer__epoll_fd(s->tr);
 }
 
-/*
- * After detach: the target's rate back as it was, and the user told if it was not.  The
- * state file goes once nothing is left to undo; on an error it stays for
- * 'gomemtrace restore'.
- */
-static void restore_rate(struct gmt_session *s)
-{
-	int r = gmt_word_guard__restore(s->guard);
-	const struct gmt_target *t = s->t;
-
-	if (s->state && (r >= 0 || r == -ESRCH)) {
-		gmt_ratestate__remove(s->state);
-		s->state = NULL;
-	}
-
-	if (r == GMT_GUARD_WROTE)
-		pr_info("runtime.MemProfileRate of PID %d restored to %lld\n", (int)t->pid,
-			(long long)gmt_word_guard__original(s->guard));
-	else if (r == GMT_GUARD_LEFT)
-		pr_warn("runtime.MemProfileRate of PID %d was changed by the program to %lld "
-			"while tracing: left as it is\n",
-			(int)t->pid, (long long)gmt_word_guard__seen(s->guard));
-	else if (r < 0 && r != -ESRCH)
-		pr_warn("cannot restore runtime.MemProfileRate of PID %d to %lld: %s\n",
-			(int)t->pid, (long long)gmt_word_guard__original(s->guard),
-			strerror(-r));
-}
-
 void gmt_session__end(struct gmt_session *s)
 {
 	if (!s || s->end_ns)
@@ -606,7 +487,7 @@ void gmt_session__stop(struct gmt_session *s)
 	if (s->tr)
 		gmt_tracer__detach(s->tr);
 	add_rate_point(s, s->end_ns);
-	restore_rate(s);
+	gmt_rateguard__restore(s->rg);
 }
 
 /* ---- outputs ---- */
@@ -724,7 +605,7 @@ static int w_summary(FILE *f, void *ctx)
 		/* With the sampler hits and the drops in "counters":
 		 * alloc_hits = alloc_morestack + sampler_records + mprof_rb_drops. */
 		gmt_json__kuint(j, "sampler_records", c->s->sampler_records);
-		gmt_json__kbool(j, "target_rate_written", c->s->rate_written);
+		gmt_json__kbool(j, "target_rate_written", gmt_rateguard__written(c->s->rg));
 		if (c->inuse_agg)
 			gmt_summary__inuse_types(j, c->inuse_agg);
 	}
@@ -1073,7 +954,7 @@ uint64_t gmt_session__rate(const struct gmt_session *s)
 
 bool gmt_session__rate_written(const struct gmt_session *s)
 {
-	return s->rate_written;
+	return gmt_rateguard__written(s->rg);
 }
 
 size_t gmt_session__nprobes(const struct gmt_session *s)
@@ -1103,14 +984,14 @@ void gmt_session__free(struct gmt_session *s)
 		if (s->tr)
 			pr_debug("teardown: %d records drained after the probes went\n",
 				 gmt_tracer__detach(s->tr));
-		restore_rate(s);
+		gmt_rateguard__restore(s->rg);
 	}
 	/* Nothing that is still on its way reaches what goes below. */
 	s->closing = true;
 	/* In reverse order of creation: __start()'s, then __open()'s. */
 	gmt_sampled__free(s->sampled);
 	gmt_ratebins__free(&s->bins);
-	gmt_word_guard__free(s->guard);
+	gmt_rateguard__free(s->rg);
 	gmt_gor_session__free(s->gor);
 	gmt_gc_session__free(s->gc);
 	gmt_tracer__free(s->tr);
