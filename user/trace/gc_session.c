@@ -22,11 +22,9 @@
 #include "elf_file.h"
 #include "gobin.h"
 #include "hookplan.h"
-#include "json_writer.h"
 #include "log.h"
 #include "out_gc.h"
 #include "probesite.h"
-#include "recorder.h"
 
 _Static_assert(sizeof(struct gmt_rec_gc) == 168, "gmt_rec_gc is part of the BPF ABI");
 
@@ -50,10 +48,6 @@ struct gmt_gc_session {
 	bool have_counters;
 	uint64_t bad_records;
 	uint64_t receiver_mismatch; /* startCycle receivers that were not our gcController */
-	struct gmt_run_info ri;
-	bool have_ri;
-	struct gmt_counter_track tracks[GMT_GC_MAX_TRACKS];
-	size_t ntracks;
 	char unavailable[2048]; /* one line per missing piece */
 };
 
@@ -417,83 +411,25 @@ void gmt_gc_session__stop(struct gmt_gc_session *s, uint64_t end_ns)
 }
 
 /* Closes what is still open; after the last record (the final drain) has been seen. */
-static void finish(const struct gmt_gc_session *cs)
+static void finish(struct gmt_gc_session *s)
 {
-	struct gmt_gc_session *s = (struct gmt_gc_session *)cs;
-
 	if (s->finished)
 		return;
 	s->finished = true;
 	gmt_gc_timeline__finish(s->tl, s->end_ns);
 }
 
-static void out_init(const struct gmt_gc_session *s, const struct gmt_gc_timeline *tl,
-		     struct gmt_gc_out *o)
+void gmt_gc_session__out(struct gmt_gc_session *s, const struct gmt_gc_timeline *tl,
+			 struct gmt_gc_out *o)
 {
+	if (!tl) {
+		finish(s);
+		tl = s->tl;
+	}
 	memset(o, 0, sizeof(*o));
 	o->tl = tl;
-	o->ri = s->have_ri ? &s->ri : NULL;
 	o->counters = s->have_counters ? s->counters : NULL;
 	o->unavailable = s->unavailable;
-	o->tracks = s->tracks;
-	o->ntracks = s->ntracks;
-}
-
-int gmt_gc_session__add_track(struct gmt_gc_session *s, const struct gmt_counter_track *t)
-{
-	for (size_t i = 0; i < s->ntracks; i++) {
-		if (strcmp(s->tracks[i].name, t->name) == 0) {
-			s->tracks[i] = *t; /* a newer copy of the same track */
-			return 0;
-		}
-	}
-	if (s->ntracks == GMT_GC_MAX_TRACKS)
-		return -ENOSPC;
-	s->tracks[s->ntracks++] = *t;
-	return 0;
-}
-
-static int w_txt(FILE *f, void *ctx)
-{
-	return gmt_write_gc_txt(f, ctx);
-}
-
-static int w_json(FILE *f, void *ctx)
-{
-	return gmt_write_gc_json(f, ctx);
-}
-
-static int write_tl(struct gmt_gc_session *s, const struct gmt_gc_timeline *tl, const char *dir,
-		    const struct gmt_run_info *ri, const uint64_t *rate_ts,
-		    const double *rate_bytes_per_s, size_t nrate, struct gmt_diag *d)
-{
-	struct gmt_gc_out o;
-	int err;
-
-	if (ri) {
-		s->ri = *ri;
-		s->have_ri = true;
-	}
-	out_init(s, tl, &o);
-	if (rate_ts && rate_bytes_per_s) {
-		o.rate_ts = rate_ts;
-		o.rate_bytes_per_s = rate_bytes_per_s;
-		o.nrate = nrate;
-	}
-	err = gmt_outdir_prepare(dir, d);
-	if (!err)
-		err = gmt_write_file_atomic(dir, "gc.txt", w_txt, &o, d);
-	if (!err)
-		err = gmt_write_file_atomic(dir, "gc.json", w_json, &o, d);
-	return err;
-}
-
-int gmt_gc_session__write(struct gmt_gc_session *s, const char *dir, const struct gmt_run_info *ri,
-			  const uint64_t *rate_ts, const double *rate_bytes_per_s, size_t nrate,
-			  struct gmt_diag *d)
-{
-	finish(s);
-	return write_tl(s, s->tl, dir, ri, rate_ts, rate_bytes_per_s, nrate, d);
 }
 
 size_t gmt_gc_session__stws(const struct gmt_gc_session *s, const struct gmt_stw **out)
@@ -504,41 +440,6 @@ size_t gmt_gc_session__stws(const struct gmt_gc_session *s, const struct gmt_stw
 struct gmt_gc_timeline *gmt_gc_session__rotate(struct gmt_gc_session *s, uint64_t cut_ns)
 {
 	return gmt_gc_timeline__rotate(s->tl, cut_ns);
-}
-
-int gmt_gc_session__write_interval(struct gmt_gc_session *s, const struct gmt_gc_timeline *tl,
-				   const char *dir, const struct gmt_run_info *ri,
-				   const uint64_t *rate_ts, const double *rate_bytes_per_s,
-				   size_t nrate, struct gmt_diag *d)
-{
-	return write_tl(s, tl, dir, ri, rate_ts, rate_bytes_per_s, nrate, d);
-}
-
-void gmt_gc_session__interval_summary_fields(const struct gmt_gc_session *s,
-					     const struct gmt_gc_timeline *tl, struct gmt_json *j)
-{
-	struct gmt_gc_out o;
-
-	out_init(s, tl, &o);
-	gmt_gc_summary_fields(j, &o);
-}
-
-void gmt_gc_session__summary_fields(const struct gmt_gc_session *s, struct gmt_json *j)
-{
-	struct gmt_gc_out o;
-
-	finish(s);
-	out_init(s, s->tl, &o);
-	gmt_gc_summary_fields(j, &o);
-}
-
-void gmt_gc_session__report(const struct gmt_gc_session *s, FILE *f)
-{
-	struct gmt_gc_out o;
-
-	finish(s);
-	out_init(s, s->tl, &o);
-	gmt_gc_report(f, &o);
 }
 
 void gmt_gc_session__free(struct gmt_gc_session *s)

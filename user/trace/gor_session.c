@@ -3,7 +3,7 @@
  * Goroutine tracking within a recording: open goroutines.bpf.o on the recording's ring
  * buffer, attach newproc, the hand-off of newproc1's g to runqput (or newproc1's RETs)
  * and goexit0/gdestroy from the hook plan, enumerate runtime.allgs, hand the records
- * to the aggregator, write its outputs.
+ * to the aggregator, whose outputs are the profile set's (profile_set.h).
  */
 #include "gor_session.h"
 
@@ -22,7 +22,6 @@
 #include "gorvars.h"
 #include "hookplan.h"
 #include "log.h"
-#include "recorder.h"
 
 _Static_assert(sizeof(struct gmt_rec_go) == 48, "gmt_rec_go is part of the BPF ABI");
 
@@ -33,7 +32,6 @@ struct gmt_gor_session {
 	struct gmt_goroutines *agg;
 	uint64_t bad_records;
 	bool stopped;
-	struct gmt_symbolizer sym;
 };
 
 /* The plan's goroutine hooks, with their programs. */
@@ -270,29 +268,12 @@ void gmt_gor_session__stop(struct gmt_gor_session *s)
 int gmt_gor_session__finish(struct gmt_gor_session *s, const struct gmt_symbolizer *sym,
 			    uint64_t start_ns, uint64_t end_ns)
 {
-	s->sym = *sym;
 	return gmt_goroutines__finish(s->agg, sym, start_ns, end_ns);
 }
 
 const struct gmt_goroutines *gmt_gor_session__agg(const struct gmt_gor_session *s)
 {
 	return s->agg;
-}
-
-static int w_folded(FILE *f, void *ctx)
-{
-	struct gmt_gor_session *s = ctx;
-
-	return gmt_goroutines__write_folded(s->agg, &s->sym, f);
-}
-
-int gmt_gor_session__write(struct gmt_gor_session *s, const char *dir,
-			   const struct gmt_symbolizer *sym, struct gmt_diag *d)
-{
-	int err = gmt_outdir_prepare(dir, d);
-
-	s->sym = *sym;
-	return err ? err : gmt_write_file_atomic(dir, "goroutines.folded", w_folded, s, d);
 }
 
 void gmt_gor_session__free(struct gmt_gor_session *s)

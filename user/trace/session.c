@@ -2,15 +2,15 @@
 /*
  * One traced process (session.h), from open to free: the binary and its hook plan, the
  * allocation, GC and goroutine probes on one ring buffer, the records into the
- * aggregators, the sampler's rate (rateguard.h), the outputs.  What is not about one
- * process's lifecycle lives elsewhere: the options and the preflight in cli/, the fault
- * injection in fault.c, the modes `info` shows in modes.c.
+ * aggregators, the sampler's rate (rateguard.h), and what a profile set is filled with
+ * (profile_set.h).  What is not about one process's lifecycle lives elsewhere: the
+ * options and the preflight in cli/, the fault injection in fault.c, the modes `info`
+ * shows in modes.c.
  */
 #include "session.h"
 
 #include <elf.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +28,13 @@
 #include "hookplan.h"
 #include "log.h"
 #include "memrate.h"
+#include "out_gc.h"
 #include "outputs.h"
 #include "preflight.h"
 #include "procmaps.h"
 #include "procsym.h"
+#include "profile_set.h"
 #include "ratebins.h"
-#include "recorder.h"
 #include "rateguard.h"
 #include "runinfo.h"
 #include "sampled.h"
@@ -490,71 +491,7 @@ void gmt_session__stop(struct gmt_session *s)
 	gmt_rateguard__restore(s->rg);
 }
 
-/* ---- outputs ---- */
-
-struct out_ctx {
-	const struct gmt_session *s;
-	const struct gmt_agg *agg;
-	const struct gmt_agg *inuse_agg; /* sampled mode: estimated live objects */
-	const struct gmt_run_info *ri;
-	const struct gmt_pprof_opts *pprof;
-	enum gmt_folded_value value;
-	const struct gmt_sampled_stats *st;	  /* sampled mode */
-	const struct gmt_gc_timeline *gc_tl;	  /* interval mode: the interval's GC */
-	const struct gmt_sampled_bounds *bounds; /* interval mode */
-};
-
-static int w_pprof(FILE *f, void *ctx)
-{
-	struct out_ctx *c = ctx;
-
-	return gmt_write_pprof(c->agg, &c->s->sym, f, c->ri, c->pprof);
-}
-
-static int w_inuse_pprof(FILE *f, void *ctx)
-{
-	struct out_ctx *c = ctx;
-	struct gmt_pprof_opts o = *c->pprof;
-
-	o.inuse_only = true;
-	return gmt_write_pprof(c->inuse_agg, &c->s->sym, f, c->ri, &o);
-}
-
-/* A folded file within --folded-max-mb; how many stacks that merged is said once. */
-static int folded(struct out_ctx *c, FILE *f, const struct gmt_agg *a, enum gmt_folded_value v,
-		  const char *name)
-{
-	struct gmt_folded_opts o = {
-		.runtime_frames = c->s->o.runtime_frames,
-		.max_bytes = (uint64_t)c->s->o.folded_max_mb << 20,
-	};
-	uint64_t t0 = now_ns();
-	int err = gmt_write_folded(a, &c->s->sym, f, v, &o);
-
-	pr_debug("%s: %zu stacks, %zu lines, %ld bytes in %.3f s\n", name, o.stacks,
-		 o.written_lines, ftell(f), (now_ns() - t0) / 1e9);
-	if (!err && o.merged)
-		gmt_log(c->bounds ? GMT_LOG_DEBUG : GMT_LOG_INFO,
-			"%s: the %zu smallest of %zu stacks merged into [other stacks] lines "
-			"to stay within %u MiB (--folded-max-mb)\n",
-			name, o.merged, o.stacks, c->s->o.folded_max_mb);
-	return err;
-}
-
-static int w_folded(FILE *f, void *ctx)
-{
-	struct out_ctx *c = ctx;
-
-	return folded(c, f, c->agg, c->value,
-		      c->value == GMT_FOLDED_COUNT ? "alloc_count.folded" : "alloc_bytes.folded");
-}
-
-static int w_inuse_folded(FILE *f, void *ctx)
-{
-	struct out_ctx *c = ctx;
-
-	return folded(c, f, c->inuse_agg, GMT_FOLDED_BYTES, "inuse_bytes.folded");
-}
+/* ---- what the profile sets are filled with (profile_set.h) ---- */
 
 static int pprof_inuse(void *ctx, const struct gmt_agg_stack *s, uint64_t *objects,
 		       uint64_t *bytes)
@@ -563,135 +500,28 @@ static int pprof_inuse(void *ctx, const struct gmt_agg_stack *s, uint64_t *objec
 	return 0;
 }
 
-static int w_report(FILE *f, void *ctx)
+/* What every set of this session has: the process, its symbols, the options. */
+static void set_init(const struct gmt_session *s, struct gmt_run_info *ri,
+		     struct gmt_profile_set *ps)
 {
-	struct out_ctx *c = ctx;
-	int err = gmt_write_report(c->agg, &c->s->sym, f, c->ri);
-
-	if (!err && c->inuse_agg && c->st)
-		err = gmt_write_report_inuse_scope(f, c->st->est_inuse_bytes,
-						   c->st->est_inuse_objects, c->st->frees_ignored);
-	if (!err && c->inuse_agg)
-		err = gmt_write_report_inuse(c->inuse_agg, &c->s->sym, f);
-	if (!err && c->s->gc && !c->gc_tl)
-		gmt_gc_session__report(c->s->gc, f);
-	if (!err && c->s->gor)
-		err = gmt_goroutines__report(gmt_gor_session__agg(c->s->gor), f);
-	return err;
-}
-
-static int w_summary(FILE *f, void *ctx)
-{
-	struct out_ctx *c = ctx;
-	struct gmt_json *j = gmt_summary__begin(f);
-	int err;
-
-	if (!j)
-		return -ENOMEM;
-	err = gmt_summary__alloc_fields(j, c->agg, &c->s->sym, c->ri);
-	if (c->st) {
-		gmt_json__kuint(j, "rate", c->s->rate);
-		gmt_json__kuint(j, "samples", c->st->samples);
-		gmt_json__kuint(j, "est_alloc_objects", (uint64_t)llround(c->st->est_alloc_objects));
-		gmt_json__kuint(j, "est_alloc_bytes", (uint64_t)llround(c->st->est_alloc_bytes));
-		gmt_json__kuint(j, "est_inuse_objects", (uint64_t)llround(c->st->est_inuse_objects));
-		gmt_json__kuint(j, "est_inuse_bytes", (uint64_t)llround(c->st->est_inuse_bytes));
-		/* The live heap holds only what was sampled while tracing: say so. */
-		gmt_json__kstr(j, "est_inuse_covers", GMT_INUSE_COVERS);
-		gmt_json__kuint(j, "sampled_frees", c->st->frees);
-		gmt_json__kuint(j, "sampled_frees_ignored", c->st->frees_ignored);
-		gmt_json__kuint(j, "sampler_unmatched", c->st->unmatched);
-		gmt_json__kuint(j, "sampler_after_end", c->st->after_end);
-		/* With the sampler hits and the drops in "counters":
-		 * alloc_hits = alloc_morestack + sampler_records + mprof_rb_drops. */
-		gmt_json__kuint(j, "sampler_records", c->s->sampler_records);
-		gmt_json__kbool(j, "target_rate_written", gmt_rateguard__written(c->s->rg));
-		if (c->inuse_agg)
-			gmt_summary__inuse_types(j, c->inuse_agg);
+	memset(ps, 0, sizeof(*ps));
+	ps->ri = ri;
+	ps->sym = &s->sym;
+	ps->runtime_frames = s->o.runtime_frames;
+	ps->folded_max_mb = s->o.folded_max_mb;
+	ps->pprof.period = 1;
+	ps->pprof.runtime_frames = s->o.runtime_frames;
+	exe_mapping(s->gb, s->bias, s->t, &ps->pprof.mapping);
+	if (s->o.sampled) {
+		ps->pprof.period = s->rate;
+		ps->pprof.inuse = true;
+		ps->pprof.inuse_fn = pprof_inuse;
+		ps->pprof.inuse_ctx = s->sampled;
+		ps->rate = s->rate;
+		ps->sampler_records = s->sampler_records;
+		ps->rate_written = gmt_rateguard__written(s->rg);
 	}
-	if (c->bounds) {
-		gmt_json__kuint(j, "table_rows", c->bounds->rows);
-		gmt_json__kuint(j, "table_stacks", c->bounds->stacks);
-		gmt_json__kuint(j, "table_max_rows", c->s->o.max_rows);
-		gmt_json__kuint(j, "rows_peak", c->bounds->rows_peak);
-		gmt_json__kuint(j, "rows_evicted", c->bounds->rows_evicted);
-		gmt_json__kuint(j, "stacks_evicted", c->bounds->stacks_evicted);
-		gmt_json__kuint(j, "samples_dropped", c->bounds->samples_dropped);
-		gmt_json__kuint(j, "stacks_dropped", c->bounds->stacks_dropped);
-	}
-	if (c->s->gc && c->gc_tl)
-		gmt_gc_session__interval_summary_fields(c->s->gc, c->gc_tl, j);
-	else if (c->s->gc)
-		gmt_gc_session__summary_fields(c->s->gc, j);
-	if (c->s->gor)
-		gmt_goroutines__summary_fields(gmt_gor_session__agg(c->s->gor), j);
-	return gmt_summary__end(j) ?: err;
-}
-
-/* The allocation rate as the GC timeline's counter track wants it. */
-static int write_gc(struct out_ctx *c, const char *dir, struct gmt_diag *d)
-{
-	struct gmt_rate_interval *iv = NULL;
-	int n = gmt_rate_intervals(c->agg, c->ri, &iv), err;
-	uint64_t *ts = calloc(n > 0 ? n : 1, sizeof(*ts));
-	double *rate = calloc(n > 0 ? n : 1, sizeof(*rate));
-	struct gmt_gc_session *gc = c->s->gc;
-
-	if (n < 0 || !ts || !rate) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (int i = 0; i < n; i++) {
-		/* A counter track's value holds from its timestamp on: the bucket's start. */
-		ts[i] = c->ri->start_ns + (uint64_t)((iv[i].t_s - iv[i].dt_s) * 1e9);
-		rate[i] = iv[i].bytes_per_s;
-	}
-	if (c->gc_tl)
-		err = gmt_gc_session__write_interval(gc, c->gc_tl, dir, c->ri, ts, rate, n, d);
-	else
-		err = gmt_gc_session__write(gc, dir, c->ri, ts, rate, n, d);
-out:
-	free(iv);
-	free(ts);
-	free(rate);
-	return err;
-}
-
-/* Every file of a profile set, each atomically. */
-static int write_set(struct out_ctx *c, const char *dir, struct gmt_diag *d)
-{
-	int err;
-
-	err = gmt_outdir_prepare(dir, d);
-	if (!err)
-		err = gmt_write_file_atomic(dir, "alloc.pb.gz", w_pprof, c, d);
-	if (!err && c->inuse_agg && c->gc_tl)
-		err = gmt_write_file_atomic(dir, "inuse.pb.gz", w_inuse_pprof, c, d);
-	c->value = GMT_FOLDED_BYTES;
-	if (!err)
-		err = gmt_write_file_atomic(dir, "alloc_bytes.folded", w_folded, c, d);
-	c->value = GMT_FOLDED_COUNT;
-	if (!err)
-		err = gmt_write_file_atomic(dir, "alloc_count.folded", w_folded, c, d);
-	if (!err && c->inuse_agg)
-		err = gmt_write_file_atomic(dir, "inuse_bytes.folded", w_inuse_folded, c, d);
-	if (!err)
-		err = gmt_write_file_atomic(dir, "report.txt", w_report, c, d);
-	if (!err)
-		err = gmt_write_file_atomic(dir, "summary.json", w_summary, c, d);
-	if (!err && c->s->gor)
-		err = gmt_gor_session__write(c->s->gor, dir, &c->s->sym, d);
-	if (!err && c->s->gc && c->s->gor) {
-		struct gmt_counter_track live = { "goroutines live", "goroutines" };
-
-		live.n = gmt_goroutines__track(gmt_gor_session__agg(c->s->gor), &live.ts, &live.v);
-		err = gmt_gc_session__add_track(c->s->gc, &live);
-		if (err)
-			gmt_diag_set(d, err, "gc.json: %s", strerror(-err));
-	}
-	if (!err && c->s->gc)
-		err = write_gc(c, dir, d);
-	return err;
+	ps->gor = s->gor ? gmt_gor_session__agg(s->gor) : NULL;
 }
 
 static void fill_run_info(const struct gmt_session *s, struct gmt_run_info *ri)
@@ -734,10 +564,9 @@ static void report_drops(const struct gmt_run_info *ri, uint64_t bad)
 int gmt_session__write(struct gmt_session *s, const char *dir, struct gmt_diag *d)
 {
 	struct gmt_run_info ri = {0};
-	struct gmt_pprof_opts pprof = { .period = 1, .runtime_frames = s->o.runtime_frames };
 	struct gmt_sampled_stats st;
-	struct out_ctx c = { .s = s, .agg = s->agg, .inuse_agg = s->inuse_agg, .ri = &ri,
-			     .pprof = &pprof };
+	struct gmt_profile_set ps;
+	struct gmt_gc_out gc;
 	int err;
 
 	if (s->o.intervals || !s->stopped)
@@ -751,7 +580,8 @@ int gmt_session__write(struct gmt_session *s, const char *dir, struct gmt_diag *
 	err = gmt_tracer__for_each_alloc(s->tr, add_alloc_row, s->agg);
 	if (err)
 		return gmt_diag_set(d, err, "reading the allocation table: %s", strerror(-err));
-	exe_mapping(s->gb, s->bias, s->t, &pprof.mapping);
+	set_init(s, &ri, &ps);
+	ps.agg = s->agg;
 	if (s->sampled) {
 		err = gmt_sampled__flush(s->sampled);
 		if (!err)
@@ -763,20 +593,19 @@ int gmt_session__write(struct gmt_session *s, const char *dir, struct gmt_diag *
 		err = gmt_ratebins__to_points(&s->bins, ri.end_ns, s->agg);
 		if (err)
 			return gmt_diag_set(d, err, "aggregation: %s", strerror(-err));
-		c.st = &st;
-		pprof.period = s->rate;
-		pprof.inuse = true;
-		pprof.inuse_fn = pprof_inuse;
-		pprof.inuse_ctx = s->sampled;
-	} else {
-		c.inuse_agg = NULL;
+		ps.st = &st;
+		ps.inuse_agg = s->inuse_agg;
 	}
 	err = gmt_agg__finish(s->agg, &s->sym);
 	if (!err && s->gor)
 		err = gmt_gor_session__finish(s->gor, &s->sym, s->start_ns, s->end_ns);
 	if (err)
 		return gmt_diag_set(d, err, "aggregation: %s", strerror(-err));
-	err = write_set(&c, dir, d);
+	if (s->gc) {
+		gmt_gc_session__out(s->gc, NULL, &gc);
+		ps.gc = &gc;
+	}
+	err = gmt_profile_set_write(&ps, dir, d);
 	if (err)
 		return err;
 	report_drops(&ri, s->bad_records);
@@ -827,15 +656,13 @@ int gmt_session__write_interval(struct gmt_session *s, const char *dir, struct g
 				struct gmt_diag *d)
 {
 	struct gmt_run_info ri = {0};
-	struct gmt_pprof_opts pprof = { .period = s->rate, .inuse = true, .inuse_fn = pprof_inuse,
-					.inuse_ctx = s->sampled,
-					.runtime_frames = s->o.runtime_frames };
 	struct gmt_sampled_stats st;
 	struct gmt_sampled_bounds bounds;
 	struct gmt_gc_timeline *gc_tl = NULL;
 	struct gmt_agg *alloc = NULL, *inuse = NULL;
+	struct gmt_profile_set ps;
+	struct gmt_gc_out gc;
 	uint64_t cnt[GMT_CNT__MAX], now;
-	struct out_ctx c = { .s = s, .ri = &ri, .pprof = &pprof, .st = &st, .bounds = &bounds };
 	int minor = gmt_gobin__minor(s->gb), err;
 
 	memset(iv, 0, sizeof(*iv));
@@ -853,7 +680,7 @@ int gmt_session__write_interval(struct gmt_session *s, const char *dir, struct g
 	gmt_tracer__counters(s->tr, cnt);
 	for (int i = 0; i < GMT_CNT__MAX; i++)
 		ri.counters[i] = cnt[i] - s->cnt_mark[i];
-	exe_mapping(s->gb, s->bias, s->t, &pprof.mapping);
+	set_init(s, &ri, &ps);
 
 	alloc = gmt_agg__new(minor);
 	inuse = gmt_agg__new(minor);
@@ -889,10 +716,18 @@ int gmt_session__write_interval(struct gmt_session *s, const char *dir, struct g
 		interval_gc(gc_tl, iv);
 	}
 	gmt_sampled__bounds(s->sampled, &bounds);
-	c.agg = alloc;
-	c.inuse_agg = inuse;
-	c.gc_tl = gc_tl;
-	err = write_set(&c, dir, d);
+	ps.interval = true;
+	ps.agg = alloc;
+	ps.inuse_agg = inuse;
+	ps.inuse_pprof = true;
+	ps.st = &st;
+	ps.bounds = &bounds;
+	ps.max_rows = s->o.max_rows;
+	if (gc_tl) {
+		gmt_gc_session__out(s->gc, gc_tl, &gc);
+		ps.gc = &gc;
+	}
+	err = gmt_profile_set_write(&ps, dir, d);
 
 	iv->duration_s = ri.duration_s;
 	iv->samples = st.samples;

@@ -3,7 +3,8 @@
  * One traced process, from attach to outputs: what `record` does for its one target and
  * `daemon` for each of its targets.  It opens, runs and closes; the options and the
  * preflight are the CLI's (cli/trace_opts.h), what `info` shows modes.h's, the
- * MemProfileRate the rate guard's (rateguard.h).  The lifecycle:
+ * MemProfileRate the rate guard's (rateguard.h), the files the profile set's
+ * (profile_set.h).  The lifecycle:
  *   gmt_session__open()    binary, hook plan, probes (the target may still be held)
  *   gmt_session__start()   lets a launched target run; sampled mode: the rate
  *   gmt_session__poll()    ring buffer
