@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* The daemon's kernel-free parts: retention, metrics (/proc identities: tests/process). */
+/*
+ * The daemon's kernel-free parts: retention, metrics, the engine's names and alert rule
+ * (/proc identities: tests/process).
+ */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
@@ -10,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "metrics.h"
 #include "retention.h"
 #include "testutil.h"
@@ -307,4 +311,99 @@ Test(metrics, promtool_accepts_and_values_read_back, .timeout = 60)
 		cr_expect(strcmp(s[i].family_type, "untyped"), "%s is typed", s[i].name);
 	free(buf);
 	free(tu_run("rm -rf %s", dir));
+}
+
+/* Interval names: UTC, sortable, unique within a daemon even within one millisecond. */
+Test(engine, interval_names_sortable_and_unique)
+{
+	uint64_t last = 0;
+	char a[64], b[64], c[64], e[64];
+
+	/* date -u -d @1700000000 +%Y%m%dT%H%M%S -> 20231114T221320 */
+	gmt_daemon_interval_name(1700000000123ULL, &last, NULL, a, sizeof(a));
+	cr_assert_str_eq(a, "20231114T221320.123Z");
+	cr_assert_eq(last, 1700000000123ULL);
+	/* The same millisecond again, then an earlier one (clock stepped back): later names. */
+	gmt_daemon_interval_name(1700000000123ULL, &last, "alert-heap", b, sizeof(b));
+	cr_assert_str_eq(b, "20231114T221320.124Z-alert-heap");
+	gmt_daemon_interval_name(1699999999000ULL, &last, NULL, c, sizeof(c));
+	cr_assert_str_eq(c, "20231114T221320.125Z");
+	cr_assert_lt(strcmp(a, b), 0);
+	cr_assert_lt(strcmp(b, c), 0);
+	/* A second boundary carries. */
+	last = 1700000000999ULL;
+	gmt_daemon_interval_name(1700000000999ULL, &last, NULL, e, sizeof(e));
+	cr_assert_str_eq(e, "20231114T221321.000Z");
+}
+
+Test(engine, target_dir_keeps_one_level)
+{
+	char buf[128];
+
+	gmt_daemon_target_dir("/var/out/x y", "my prog/2", 42, buf, sizeof(buf));
+	/* The output directory is the user's: only the name's own characters change. */
+	cr_assert_str_eq(buf, "/var/out/x y/my_prog_2-42");
+	gmt_daemon_target_dir("out", "svc", 7, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "out/svc-7");
+	/* Truncated, still a string. */
+	gmt_daemon_target_dir("out", "abcdefghijklmno", 123456, buf, 12);
+	cr_assert_str_eq(buf, "out/abcdefg");
+}
+
+Test(engine, metrics_add_sums_intervals)
+{
+	struct gmt_metrics_target m = { .comm = "svc", .pid = 7 };
+	struct gmt_interval iv = {
+		.duration_s = 2, .est_alloc_bytes = 1000, .est_inuse_bytes = 300,
+		.gc_cycles = 3, .stw_pauses = 6, .stw_total_ns = 1500000, .drops = 4,
+		.samples_dropped = 5,
+	};
+
+	iv.pause_hist[1] = 2;
+	iv.pause_hist[9] = 1;
+	gmt_daemon_metrics_add(&m, &iv, NULL);
+	iv.duration_s = 4;
+	iv.est_alloc_bytes = 2000;
+	iv.est_inuse_bytes = 100;
+	iv.samples_dropped = 8; /* cumulative in the session */
+	gmt_daemon_metrics_add(&m, &iv, NULL);
+	cr_assert_float_eq(m.alloc_bytes_per_s, 500, 1e-9); /* the last interval's */
+	cr_assert_float_eq(m.inuse_bytes, 100, 1e-9);
+	cr_assert_float_eq(m.alloc_bytes_total, 3000, 1e-9);
+	cr_assert_eq(m.gc_cycles_total, 6);
+	cr_assert_eq(m.stw_pauses_total, 12);
+	cr_assert_float_eq(m.stw_seconds_total, 0.003, 1e-12);
+	cr_assert_eq(m.pause_hist[1], 4);
+	cr_assert_eq(m.pause_hist[9], 2);
+	cr_assert_eq(m.records_dropped_total, 8);
+	cr_assert_eq(m.samples_dropped_total, 8);
+	cr_assert_eq(m.intervals_total, 2);
+	cr_assert_not(m.has_goroutines);
+	/* An interval of no length has no rate (not a division by zero). */
+	iv.duration_s = 0;
+	gmt_daemon_metrics_add(&m, &iv, NULL);
+	cr_assert_float_eq(m.alloc_bytes_per_s, 0, 1e-12);
+}
+
+/* --alert-heap N --alert-for 5s: once per excursion that lasts 5 s, re-armed below. */
+Test(engine, heap_alert_once_per_excursion)
+{
+	struct gmt_heap_alert a = {};
+	const uint64_t s = 1000000000ULL;
+	double above = -1;
+
+	cr_assert_not(gmt_heap_alert_update(&a, 100, 100, 5, 10 * s, &above)); /* at: below */
+	cr_assert_not(gmt_heap_alert_update(&a, 101, 100, 5, 11 * s, &above));
+	cr_assert_float_eq(above, 0, 1e-12);
+	cr_assert_not(gmt_heap_alert_update(&a, 500, 100, 5, 15 * s, &above));
+	cr_assert_float_eq(above, 4, 1e-12);
+	cr_assert(gmt_heap_alert_update(&a, 500, 100, 5, 16 * s, &above));
+	cr_assert_float_eq(above, 5, 1e-12);
+	cr_assert_not(gmt_heap_alert_update(&a, 500, 100, 5, 30 * s, &above)); /* said once */
+	cr_assert_not(gmt_heap_alert_update(&a, 50, 100, 5, 31 * s, &above));  /* re-armed */
+	cr_assert_not(gmt_heap_alert_update(&a, 500, 100, 5, 32 * s, &above));
+	cr_assert(gmt_heap_alert_update(&a, 500, 100, 5, 37 * s, &above));
+	/* --alert-for 0: at the first turn above. */
+	a = (struct gmt_heap_alert){};
+	cr_assert(gmt_heap_alert_update(&a, 101, 100, 0, 40 * s, &above));
 }
