@@ -21,7 +21,7 @@ CC=${CC:-clang}
 OUT=build-fuzz
 FIXTURES=build/tests/fixtures
 TARGETS=${FUZZ_TARGETS:-"fuzz_elf fuzz_pclntab fuzz_gobin fuzz_x86 fuzz_typename"}
-LIB_SRC="base/diag gobin/elf_file gobin/buildinfo gobin/pclntab x86/x86dec goruntime/probesite gobin/moduledata gobin/gobin goruntime/hookplan goruntime/rtvars process/target"
+LIB_SRC="base/diag gobin/elf_file gobin/buildinfo gobin/pclntab x86/x86dec goruntime/probesite gobin/moduledata gobin/gobin goruntime/hookplan goruntime/rtvars process/target process/preflight process/ratestate goruntime/memrate"
 INC="-Iuser/base -Iuser/x86 -Iuser/gobin -Iuser/goruntime -Iuser/process"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-g -O1 -fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE $SAN"

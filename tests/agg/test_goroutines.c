@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Goroutine tracking without a kernel: the aggregator (user/goroutines.c) on synthetic
- * creations and exits with a fake symbolizer, and what user/gorvars.c reads from real
+ * Goroutine tracking without a kernel: the aggregator (user/agg/goroutines.c) on synthetic
+ * creations and exits with a fake symbolizer, and what user/goruntime/gorvars.c reads from real
  * binaries against the DWARF / symbol oracle (tests/gcoffsets/main.go).
  */
 #include <criterion/criterion.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * End to end: `gomemtrace daemon` (issue 7).  tests/daemon_scenario.sh runs one daemon
+ * End to end: `gomemtrace daemon` (issue 7).  tests/e2e/daemon_scenario.sh runs one daemon
  * on two executables: A run to its end and restarted twice, B started later; the last A
  * and B outlive the daemon's SIGTERM.  Every run's truth is the fixture's own account
  * (MemStats TotalAlloc of its allocations, the bytes it keeps live, MemProfileRate

@@ -264,15 +264,22 @@ static void check_run(const char *version, const char *flavour)
 		cr_expect(u->forced == g->forced || gctrace_userforced_race(&r, n),
 			  "%s: cycle %d forced or not as gctrace says", fx, n);
 
-		/* Both pauses within max(20%, 50 us) of gctrace's clock columns. */
+		/* Both pauses within max(20%, 50 us) of gctrace's clock columns.  Before
+		 * go1.22 the runtime stops gctrace's mark-termination clock (work.tEnd)
+		 * before the work that still runs with the world stopped (memstats,
+		 * sweep set-up, startTheWorldWithSema itself), so there ours may be
+		 * longer by that work: up to 6 times the bound, never shorter. */
 		{
+			const double late_slack = strcmp(version, "go122") < 0 ? 6 : 1;
 			double e1 = stw_error(u->stw1_ns, g->stw1_ns);
 			double e2 = stw_error(u->stw2_ns, g->stw2_ns);
 
 			cr_expect(u->stw1_ns >= 0 && e1 <= fmax(0.2 * g->stw1_ns, 50e3),
 				  "%s: cycle %d sweep-termination STW %.1f us, gctrace %.1f us", fx,
 				  n, u->stw1_ns / 1e3, g->stw1_ns / 1e3);
-			cr_expect(u->stw2_ns >= 0 && e2 <= fmax(0.2 * g->stw2_ns, 50e3),
+			cr_expect(u->stw2_ns >= 0 &&
+					  e2 <= (u->stw2_ns > g->stw2_ns ? late_slack : 1) *
+							fmax(0.2 * g->stw2_ns, 50e3),
 				  "%s: cycle %d mark-termination STW %.1f us, gctrace %.1f us", fx,
 				  n, u->stw2_ns / 1e3, g->stw2_ns / 1e3);
 			worst1 = fmax(worst1, e1);

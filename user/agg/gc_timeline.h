@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * GC cycles and stop-the-world pauses from the GC probes' records (DESIGN.md §6).
+ * GC cycles and stop-the-world pauses from the GC probes' records (docs/go-runtime.md, "GC").
  * Kernel-free: it consumes struct gmt_rec_gc values in the order the ring buffer
  * delivers them, so tests drive it with synthetic sequences.
  *

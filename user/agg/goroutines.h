@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Live goroutines by creation site (issue 8, DESIGN.md §7): a kernel-free aggregator fed
+ * Live goroutines by creation site (issue 8, docs/go-runtime.md, "Goroutines"): a kernel-free aggregator fed
  * with creations, exits, creation stacks and the goroutines that existed before the
  * probes, plus its outputs: goroutines.folded, the report.txt section, the summary.json
  * keys and the live-count track of gc.json.  Used by `record` (gor_session.c) and meant

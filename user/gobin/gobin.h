@@ -19,7 +19,7 @@
 
 struct gmt_elf;
 
-/* The Go releases whose runtime the tracer knows (DESIGN.md §5-§7). */
+/* The Go releases whose runtime the tracer knows (docs/go-runtime.md, "Allocation" to "Goroutines"). */
 #define GMT_GO_MIN_MINOR 19
 #define GMT_GO_MAX_MINOR 27
 

@@ -19,7 +19,7 @@
  * itself an allocator entry point passing its caller's type on (newobject, makeslice,
  * growslice...), the next frame is asked.
  *
- * Type registers (ABIInternal, DESIGN.md §3): newobject, newarray, makeslice,
+ * Type registers (ABIInternal, docs/go-runtime.md, "Calling convention"): newobject, newarray, makeslice,
  * makeslicecopy, convT, convTnoptr, reflect.unsafe_New/NewArray: AX; mallocgc and the
  * size-specialized allocators: BX; growslice: SI from go1.20 (oldPtr, newLen, oldCap,
  * num, et), AX in go1.19 (et, old, cap).

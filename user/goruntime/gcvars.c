@@ -12,8 +12,8 @@
 
 /*
  * From DWARF of go1.19, 1.22, 1.24, 1.26 and 1.27 builds (tests/gcoffsets/main.go prints
- * them; tests/test_gc.c compares).  1.20, 1.21 and 1.25 follow the layout of their
- * neighbours in the runtime sources (DESIGN.md §6) and are not checked by a test.
+ * them; tests/agg/test_gc.c compares).  1.20, 1.21 and 1.25 follow the layout of their
+ * neighbours in the runtime sources (docs/go-runtime.md, "GC") and are not checked by a test.
  * Across all of them heapLive is lastHeapGoal + 8 and heapMarked lastHeapGoal + 56: the
  * decoder relies on that when the exact release is unknown.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The runtime globals GC tracing reads (DESIGN.md §2, §6): runtime.gcController (heap
+ * The runtime globals GC tracing reads (docs/go-runtime.md, "Binary" and "GC"): runtime.gcController (heap
  * live, heap marked, the heap goal) and runtime.memstats.numgc (the cycle number), with
  * the field offsets of each Go version.
  *
@@ -23,7 +23,7 @@
 
 struct gmt_gobin;
 
-/* Field offsets, 64-bit, checked against DWARF in tests/test_gc.c. */
+/* Field offsets, 64-bit, checked against DWARF in tests/agg/test_gc.c. */
 struct gmt_gc_offsets {
 	uint32_t heap_live;	 /* gcControllerState.heapLive */
 	uint32_t heap_marked;	 /* gcControllerState.heapMarked */
@@ -50,7 +50,7 @@ struct gmt_gcvars {
 	/*
 	 * runtime.work.tSweepTerm (tMark, tMarkTerm follow) and work.heap0 (heap1, heap2
 	 * follow): static addresses, 0 if not found.  The field order is the runtime's in
-	 * every release checked (tests/test_gc.c); readers check the values make sense.
+	 * every release checked (tests/agg/test_gc.c); readers check the values make sense.
 	 */
 	uint64_t work_times;
 	uint64_t work_heaps;

@@ -22,7 +22,7 @@
 int gmt_g_offsets_for(int minor, struct gmt_g_offsets *o)
 {
 	/*
-	 * From the DWARF of each release in the fixture matrix (tests/test_goroutines.c
+	 * From the DWARF of each release in the fixture matrix (tests/agg/test_goroutines.c
 	 * checks them): go1.23 added g.syscallbp, go1.25 dropped gobuf.ret.  Releases
 	 * outside the matrix are left out rather than guessed.
 	 */

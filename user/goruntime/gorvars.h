@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What goroutine tracking reads from the runtime (DESIGN.md §7): the field offsets of
+ * What goroutine tracking reads from the runtime (docs/go-runtime.md, "Goroutines"): the field offsets of
  * runtime.g for each Go version, and runtime.allglen / runtime.allgptr, the lock-free
  * view of every g (allgs) that existed before the probes were attached.
  *
@@ -20,7 +20,7 @@
 
 struct gmt_gobin;
 
-/* runtime.g field offsets, 64-bit, checked against DWARF in tests/test_goroutines.c. */
+/* runtime.g field offsets, 64-bit, checked against DWARF in tests/agg/test_goroutines.c. */
 struct gmt_g_offsets {
 	uint32_t goid;	       /* g.goid */
 	uint32_t atomicstatus; /* g.atomicstatus (uint32) */

@@ -22,7 +22,7 @@ struct hook_spec {
 	bool rets;		  /* probe the RET instructions instead of the entry */
 };
 
-/* DESIGN.md §5 (allocation, sampler), §6 (GC), §7 (goroutines). */
+/* docs/go-runtime.md, "Allocation" (allocation, sampler), §6 (GC), §7 (goroutines). */
 static const struct hook_spec specs[] = {
 	{ GMT_HOOK_MALLOCGC, GMT_GROUP_ALLOC, "runtime.mallocgc", 19, 99 },
 	{ GMT_HOOK_MPROF_MALLOC, GMT_GROUP_SAMPLER, "runtime.mProf_Malloc", 19, 99 },
@@ -42,7 +42,7 @@ static const struct hook_spec specs[] = {
 
 /*
  * Size-specialized allocators the compiler calls directly, bypassing mallocgc:
- * name prefixes followed by a size-class number (DESIGN.md §5).
+ * name prefixes followed by a size-class number (docs/go-runtime.md, "Allocation").
  */
 static const char *const sc_prefixes[] = {
 	"runtime.mallocgcTinySize",

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The hook plan: which runtime functions of this binary the tracer probes, where
- * exactly (DESIGN.md §4-§7), and which ones it needs but cannot find, with the reason.
+ * exactly (docs/go-runtime.md, "Probe sites" to "Goroutines"), and which ones it needs but cannot find, with the reason.
  */
 #ifndef GMT_HOOKPLAN_H
 #define GMT_HOOKPLAN_H
@@ -49,7 +49,7 @@ struct gmt_hook {
 	uint64_t end;	       /* function end */
 	uint64_t probe_addr;   /* where the probe goes (static address) */
 	uint64_t probe_offset; /* its file offset, what uprobes attach by */
-	bool stack_check;      /* probe_addr is the stack-check branch (DESIGN.md §4) */
+	bool stack_check;      /* probe_addr is the stack-check branch (docs/go-runtime.md, "Probe sites") */
 	bool emulated;	       /* the kernel emulates the probed instruction: one trap */
 	char insn[40];
 };

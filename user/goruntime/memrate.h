@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * runtime.MemProfileRate: where it is in a Go binary, and reading and writing it in a
- * live process (DESIGN.md §2, §5 "Go's own sampler").
+ * live process (docs/go-runtime.md, "Binary", §5 "Go's own sampler").
  *
  * How the runtime sets it while it starts, before main.main:
  *  - go1.20+: `var MemProfileRate int = 512 * 1024` is initialised data: the file holds

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What every reader of Go runtime globals needs in a stripped binary (DESIGN.md §2): walk
+ * What every reader of Go runtime globals needs in a stripped binary (docs/go-runtime.md, "Binary"): walk
  * the instructions of a runtime function found through the pclntab, recognise the few
  * instruction forms the Go compiler uses to reach a global (RIP-relative mov/lea/cmp),
  * name the function a call goes to, and check that a decoded address is a global the

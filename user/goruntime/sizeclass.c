@@ -3,7 +3,7 @@
  * runtime.mallocgc's rounding, checked against the Go sources of 1.19, 1.22, 1.24, 1.26
  * and 1.27 (runtime/malloc.go, runtime/sizeclasses.go, internal/runtime/gc/) and against
  * MemStats.TotalAlloc deltas measured with each of those toolchains
- * (tests/test_aggregate.c, size_classes_match_go_*).
+ * (tests/agg/test_aggregate.c, size_classes_match_go_*).
  */
 #include "sizeclass.h"
 

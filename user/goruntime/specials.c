@@ -7,7 +7,7 @@ int gmt_special_layout_for(int minor, struct gmt_special_layout *l)
 {
 	/*
 	 * From the runtime sources (mheap.go) of each release, and the DWARF of the fixture
-	 * matrix's (tests/test_sampled_agg.c): special is {next *special; offset uint16; kind
+	 * matrix's (tests/agg/test_sampled_agg.c): special is {next *special; offset uint16; kind
 	 * byte} up to go1.23 and has a uintptr offset from go1.24; go1.23 put
 	 * _KindSpecialWeakHandle before _KindSpecialProfile, go1.25 _KindSpecialTinyBlock.
 	 */

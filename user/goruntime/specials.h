@@ -6,7 +6,7 @@
  * a dead object it calls freeSpecial(s *special, p unsafe.Pointer, size uintptr) for
  * each of its specials; for a profile record, p is the sampled object (the same address
  * mProf_Malloc and setprofilebucket got) and freeSpecial calls mProf_Free(s.b, size).
- * The BPF side reads s.kind to keep only profile records, and s.b (DESIGN.md §5).
+ * The BPF side reads s.kind to keep only profile records, and s.b (docs/go-runtime.md, "Allocation").
  */
 #ifndef GMT_SPECIALS_H
 #define GMT_SPECIALS_H
@@ -20,7 +20,7 @@ struct gmt_special_layout {
 };
 
 /*
- * The layout of Go 1.minor (64-bit), checked against DWARF in tests/test_sampled_agg.c;
+ * The layout of Go 1.minor (64-bit), checked against DWARF in tests/agg/test_sampled_agg.c;
  * -ENOENT for a release it does not know.
  */
 int gmt_special_layout_for(int minor, struct gmt_special_layout *l);

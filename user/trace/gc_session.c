@@ -145,7 +145,7 @@ static struct bpf_program *prog_for(void *ctx, const struct gmt_hook *h)
 
 /*
  * Plain uprobes on the RET instructions of startTheWorldWithSema for the time it
- * returns (never a uretprobe on Go code: DESIGN.md §3).  Without them pauses end at its
+ * returns (never a uretprobe on Go code: docs/go-runtime.md, "Calling convention").  Without them pauses end at its
  * entry, which on go1.22+ misses the wake-up of the other Ps that gctrace counts.
  */
 static void find_rets(struct gmt_gc_session *s, const struct gmt_gobin *gb,

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * GC tracing within a recording (DESIGN.md §6): the GC/STW probes, their records, the
- * cycle timeline; its outputs are the profile set's (profile_set.h).  The session drives
- * it through these calls only.
+ * GC tracing within a recording (docs/go-runtime.md, "GC"): the GC/STW probes, their
+ * records, the cycle timeline; its outputs are the profile set's (profile_set.h).  The
+ * session drives it through these calls only.
  */
 #ifndef GMT_GC_SESSION_H
 #define GMT_GC_SESSION_H

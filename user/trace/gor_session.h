@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Goroutine tracking within a recording (DESIGN.md §7): the goroutine probes, the
+ * Goroutine tracking within a recording (docs/go-runtime.md, "Goroutines"): the goroutine probes, the
  * goroutines that existed before them, and the aggregator (goroutines.h) their records
  * feed.  A command drives it through these calls only; the lifecycle is gc_session's:
  * start (open -> rodata -> share the ring buffer -> load -> attach -> enumerate allgs),

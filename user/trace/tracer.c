@@ -139,7 +139,7 @@ int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 	bpf_program__set_autoload(t->skel->progs.gmt_mprof_malloc, o->sampled);
 	bpf_program__set_autoload(t->skel->progs.gmt_setprofilebucket, o->sampled);
 	bpf_program__set_autoload(t->skel->progs.gmt_free_special, o->sampled);
-	/* DESIGN.md §5: go1.23 added mp to mProf_Malloc. */
+	/* docs/go-runtime.md, "Allocation": go1.23 added mp to mProf_Malloc. */
 	t->skel->rodata->mprof_malloc_has_mp = o->go_minor >= 23;
 	t->skel->rodata->special_kind_off = sl.kind_off;
 	t->skel->rodata->special_profile_kind = sl.profile_kind;
