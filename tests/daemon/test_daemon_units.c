@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* The daemon's kernel-free parts: /proc identities and matching, retention, metrics. */
+/*
+ * The daemon's kernel-free parts: retention, metrics, the engine's names and alert rule
+ * (/proc identities: tests/process).
+ */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
@@ -10,107 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "metrics.h"
-#include "procscan.h"
 #include "retention.h"
 #include "testutil.h"
-
-Test(procscan, parses_stat_with_awkward_comm)
-{
-	/* comm "a) (b c" : spaces and parentheses; field 22 (starttime) is 98765. */
-	const char *stat = "42 (a) (b c) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
-			   "98765 1000 10 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 0\n";
-	char comm[16];
-	uint64_t start = 0;
-
-	cr_assert_eq(gmt_parse_proc_stat(stat, comm, &start), 0, "parses");
-	cr_expect_str_eq(comm, "a) (b c", "comm between the first '(' and the last ')'");
-	cr_expect_eq(start, 98765, "start time is field 22");
-	cr_expect_eq(gmt_parse_proc_stat("42 (x) S 1 2", comm, &start), -EINVAL, "truncated");
-	cr_expect_eq(gmt_parse_proc_stat("42 x S", comm, &start), -EINVAL, "no parentheses");
-}
-
-static pid_t spawn_sleep(const char *path)
-{
-	pid_t p = fork();
-
-	cr_assert_geq(p, 0, "fork");
-	if (p == 0) {
-		execl(path, "sleep", "30", (char *)NULL);
-		_exit(127);
-	}
-	usleep(200000); /* exec'd by then */
-	return p;
-}
-
-struct seen {
-	pid_t want;
-	int hits;
-};
-
-static int on_proc(void *ctx, const struct gmt_proc_id *id)
-{
-	struct seen *s = ctx;
-
-	s->hits += id->pid == s->want;
-	return 0;
-}
-
-Test(procscan, identity_and_matching_of_a_live_process)
-{
-	char dir[] = "/tmp/gmt-procscan-XXXXXX", exe[64], other[64];
-	struct gmt_proc_id id, again;
-	struct stat st;
-	pid_t p;
-	char *out;
-	unsigned long long start;
-
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(exe, sizeof(exe), "%s/mysleeper", dir);
-	snprintf(other, sizeof(other), "%s/othersleep", dir);
-	free(tu_run("cp \"$(command -v sleep)\" %s && cp %s %s", exe, exe, other));
-	p = spawn_sleep(exe);
-	cr_assert_eq(gmt_proc_identity(p, &id), 0, "identity of a live process");
-	out = tu_run("sed 's/.*) //' /proc/%d/stat | cut -d' ' -f20", (int)p);
-	start = strtoull(out, NULL, 10);
-	free(out);
-	cr_expect_eq(id.start_time, start, "start time as /proc/PID/stat's 22nd field (%llu)", start);
-	cr_assert_eq(stat(exe, &st), 0, "stat the executable");
-	cr_expect(id.exe_dev == st.st_dev && id.exe_ino == st.st_ino, "executable's dev/ino");
-	cr_expect_str_eq(id.comm, "mysleeper", "comm");
-
-	{
-		const char *exes[] = { exe }, *others[] = { other }, *comms[] = { "mysleeper" };
-		struct gmt_proc_match by_exe = { .exes = exes, .nexes = 1 };
-		struct gmt_proc_match by_other = { .exes = others, .nexes = 1 };
-		struct gmt_proc_match by_comm = { .comms = comms, .ncomms = 1 };
-		struct gmt_proc_match by_pid = { .pids = &p, .npids = 1 };
-		struct seen s = { .want = p };
-
-		cr_expect_eq(gmt_proc_scan(&by_exe, getpid(), on_proc, &s), 0, "scan by exe");
-		cr_expect_eq(s.hits, 1, "found by executable path");
-		s.hits = 0;
-		gmt_proc_scan(&by_other, getpid(), on_proc, &s);
-		cr_expect_eq(s.hits, 0, "a copy of the binary (another inode) does not match");
-		gmt_proc_scan(&by_comm, getpid(), on_proc, &s);
-		cr_expect_eq(s.hits, 1, "found by name");
-		s.hits = 0;
-		gmt_proc_scan(&by_pid, getpid(), on_proc, &s);
-		cr_expect_eq(s.hits, 1, "found by PID");
-	}
-	kill(p, SIGKILL);
-	waitpid(p, NULL, 0);
-	cr_expect_eq(gmt_proc_identity(p, &again), -ESRCH, "gone after it was reaped");
-	/* The same PID with another start time is another process. */
-	again = id;
-	again.start_time++;
-	cr_expect(!gmt_proc_same(&id, &again), "a reused PID is not the same process");
-	again = id;
-	again.exe_ino++;
-	cr_expect(!gmt_proc_same(&id, &again), "an exec'd binary is not the same process");
-	cr_expect(gmt_proc_same(&id, &id), "itself");
-	free(tu_run("rm -rf %s", dir));
-}
 
 /* ROOT/proc/name with one file of size bytes. */
 static void mk_interval(const char *root, const char *proc, const char *name, size_t size)
@@ -405,4 +311,99 @@ Test(metrics, promtool_accepts_and_values_read_back, .timeout = 60)
 		cr_expect(strcmp(s[i].family_type, "untyped"), "%s is typed", s[i].name);
 	free(buf);
 	free(tu_run("rm -rf %s", dir));
+}
+
+/* Interval names: UTC, sortable, unique within a daemon even within one millisecond. */
+Test(engine, interval_names_sortable_and_unique)
+{
+	uint64_t last = 0;
+	char a[64], b[64], c[64], e[64];
+
+	/* date -u -d @1700000000 +%Y%m%dT%H%M%S -> 20231114T221320 */
+	gmt_daemon_interval_name(1700000000123ULL, &last, NULL, a, sizeof(a));
+	cr_assert_str_eq(a, "20231114T221320.123Z");
+	cr_assert_eq(last, 1700000000123ULL);
+	/* The same millisecond again, then an earlier one (clock stepped back): later names. */
+	gmt_daemon_interval_name(1700000000123ULL, &last, "alert-heap", b, sizeof(b));
+	cr_assert_str_eq(b, "20231114T221320.124Z-alert-heap");
+	gmt_daemon_interval_name(1699999999000ULL, &last, NULL, c, sizeof(c));
+	cr_assert_str_eq(c, "20231114T221320.125Z");
+	cr_assert_lt(strcmp(a, b), 0);
+	cr_assert_lt(strcmp(b, c), 0);
+	/* A second boundary carries. */
+	last = 1700000000999ULL;
+	gmt_daemon_interval_name(1700000000999ULL, &last, NULL, e, sizeof(e));
+	cr_assert_str_eq(e, "20231114T221321.000Z");
+}
+
+Test(engine, target_dir_keeps_one_level)
+{
+	char buf[128];
+
+	gmt_daemon_target_dir("/var/out/x y", "my prog/2", 42, buf, sizeof(buf));
+	/* The output directory is the user's: only the name's own characters change. */
+	cr_assert_str_eq(buf, "/var/out/x y/my_prog_2-42");
+	gmt_daemon_target_dir("out", "svc", 7, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "out/svc-7");
+	/* Truncated, still a string. */
+	gmt_daemon_target_dir("out", "abcdefghijklmno", 123456, buf, 12);
+	cr_assert_str_eq(buf, "out/abcdefg");
+}
+
+Test(engine, metrics_add_sums_intervals)
+{
+	struct gmt_metrics_target m = { .comm = "svc", .pid = 7 };
+	struct gmt_interval iv = {
+		.duration_s = 2, .est_alloc_bytes = 1000, .est_inuse_bytes = 300,
+		.gc_cycles = 3, .stw_pauses = 6, .stw_total_ns = 1500000, .drops = 4,
+		.samples_dropped = 5,
+	};
+
+	iv.pause_hist[1] = 2;
+	iv.pause_hist[9] = 1;
+	gmt_daemon_metrics_add(&m, &iv, NULL);
+	iv.duration_s = 4;
+	iv.est_alloc_bytes = 2000;
+	iv.est_inuse_bytes = 100;
+	iv.samples_dropped = 8; /* cumulative in the session */
+	gmt_daemon_metrics_add(&m, &iv, NULL);
+	cr_assert_float_eq(m.alloc_bytes_per_s, 500, 1e-9); /* the last interval's */
+	cr_assert_float_eq(m.inuse_bytes, 100, 1e-9);
+	cr_assert_float_eq(m.alloc_bytes_total, 3000, 1e-9);
+	cr_assert_eq(m.gc_cycles_total, 6);
+	cr_assert_eq(m.stw_pauses_total, 12);
+	cr_assert_float_eq(m.stw_seconds_total, 0.003, 1e-12);
+	cr_assert_eq(m.pause_hist[1], 4);
+	cr_assert_eq(m.pause_hist[9], 2);
+	cr_assert_eq(m.records_dropped_total, 8);
+	cr_assert_eq(m.samples_dropped_total, 8);
+	cr_assert_eq(m.intervals_total, 2);
+	cr_assert_not(m.has_goroutines);
+	/* An interval of no length has no rate (not a division by zero). */
+	iv.duration_s = 0;
+	gmt_daemon_metrics_add(&m, &iv, NULL);
+	cr_assert_float_eq(m.alloc_bytes_per_s, 0, 1e-12);
+}
+
+/* --alert-heap N --alert-for 5s: once per excursion that lasts 5 s, re-armed below. */
+Test(engine, heap_alert_once_per_excursion)
+{
+	struct gmt_heap_alert a = {};
+	const uint64_t s = 1000000000ULL;
+	double above = -1;
+
+	cr_assert_not(gmt_heap_alert_update(&a, 100, 100, 5, 10 * s, &above)); /* at: below */
+	cr_assert_not(gmt_heap_alert_update(&a, 101, 100, 5, 11 * s, &above));
+	cr_assert_float_eq(above, 0, 1e-12);
+	cr_assert_not(gmt_heap_alert_update(&a, 500, 100, 5, 15 * s, &above));
+	cr_assert_float_eq(above, 4, 1e-12);
+	cr_assert(gmt_heap_alert_update(&a, 500, 100, 5, 16 * s, &above));
+	cr_assert_float_eq(above, 5, 1e-12);
+	cr_assert_not(gmt_heap_alert_update(&a, 500, 100, 5, 30 * s, &above)); /* said once */
+	cr_assert_not(gmt_heap_alert_update(&a, 50, 100, 5, 31 * s, &above));  /* re-armed */
+	cr_assert_not(gmt_heap_alert_update(&a, 500, 100, 5, 32 * s, &above));
+	cr_assert(gmt_heap_alert_update(&a, 500, 100, 5, 37 * s, &above));
+	/* --alert-for 0: at the first turn above. */
+	a = (struct gmt_heap_alert){};
+	cr_assert(gmt_heap_alert_update(&a, 101, 100, 0, 40 * s, &above));
 }

@@ -197,9 +197,7 @@ Test(gobin, non_go_files_are_refused)
 	cr_assert(strstr(d.msg, "not a Go binary"), "message: %s", d.msg);
 	cr_assert_eq(gmt_gobin__open("/etc/passwd", &gb, &d), -ENOEXEC, "/etc/passwd");
 	cr_assert(strstr(d.msg, "not an ELF file"), "message: %s", d.msg);
-	cr_assert_eq(gmt_gobin__open_pid(0x7ffffff0, &gb, &d), -ESRCH, "missing PID");
-	cr_assert(strstr(d.msg, "no process"), "message: %s", d.msg);
-	cr_assert_eq(gmt_gobin__open_pid(2, &gb, &d), -ENOEXEC, "kthreadd has no executable");
+	/* A process's executable: tests/process/test_proc.c (gmt_proc_open_gobin). */
 }
 
 /*

@@ -23,7 +23,10 @@
 #include "gobin.h"
 #include "memrate.h"
 #include "pclntab.h"
+#include "procmaps.h"
+#include "procmem.h"
 #include "target.h"
+#include "wordguard.h"
 #include "testutil.h"
 #include "x86dec.h"
 
@@ -473,7 +476,7 @@ static void live_vars(struct live *l, const char *path)
 		if (s->type == 1 /* PT_LOAD */)
 			break;
 	}
-	cr_assert_eq(gmt_target__load_bias(l->fx.pid, s->vaddr, s->off, &l->bias, &d), 0,
+	cr_assert_eq(gmt_proc_load_bias(l->fx.pid, s->vaddr, s->off, &l->bias, &d), 0,
 		     "load bias: %s", d.msg);
 	l->addr = l->mv.rate + l->bias;
 	gmt_gobin__free(gb);
@@ -500,7 +503,7 @@ static int64_t word(pid_t pid, uint64_t addr)
 	struct gmt_diag d = {};
 	int64_t v = -1;
 
-	cr_assert_eq(gmt_memrate_read(pid, addr, &v, &d), 0, "read PID %d: %s", (int)pid, d.msg);
+	cr_assert_eq(gmt_proc_read_word(pid, addr, &v, &d), 0, "read PID %d: %s", (int)pid, d.msg);
 	return v;
 }
 
@@ -540,7 +543,7 @@ ParameterizedTestParameters(memrate_live, set_seen_restored)
 ParameterizedTest(int *i, memrate_live, set_seen_restored, .timeout = 60)
 {
 	const char *v = tu_versions[*i / 2], *fl = live_flavour(v, *i % 2);
-	struct gmt_memrate_guard *g = NULL;
+	struct gmt_word_guard *g = NULL;
 	struct gmt_diag d = {};
 	struct report r0, r1, r2;
 	struct live l;
@@ -551,21 +554,21 @@ ParameterizedTest(int *i, memrate_live, set_seen_restored, .timeout = 60)
 	fx_ask(&l.fx, &r0);
 	cr_expect_eq(r0.rate, 0, "%s-%s: the program sees rate 0", v, fl);
 
-	cr_assert_eq(gmt_memrate_guard__set(l.fx.pid, l.addr, NEW_RATE, &g, &d), GMT_MEMRATE_WROTE,
+	cr_assert_eq(gmt_word_guard__set(l.fx.pid, l.addr, NEW_RATE, &g, &d), GMT_GUARD_WROTE,
 		     "%s-%s: the guard writes: %s", v, fl, d.msg);
-	cr_expect_eq(gmt_memrate_guard__original(g), 0, "%s-%s: original recorded", v, fl);
-	cr_expect_eq(gmt_memrate_guard__written(g), NEW_RATE, "%s-%s: written recorded", v, fl);
+	cr_expect_eq(gmt_word_guard__original(g), 0, "%s-%s: original recorded", v, fl);
+	cr_expect_eq(gmt_word_guard__written(g), NEW_RATE, "%s-%s: written recorded", v, fl);
 	cr_expect(wait_buckets(&l.fx, r0.buckhash, &r1),
 		  "%s-%s: the heap profiler records new stacks at the new rate (%lld -> %lld)", v,
 		  fl, r0.buckhash, r1.buckhash);
 	cr_expect_eq(r1.rate, NEW_RATE, "%s-%s: the program sees the new rate", v, fl);
 
-	cr_expect_eq(gmt_memrate_guard__restore(g), GMT_MEMRATE_WROTE, "%s-%s: restored", v, fl);
+	cr_expect_eq(gmt_word_guard__restore(g), GMT_GUARD_WROTE, "%s-%s: restored", v, fl);
 	fx_ask(&l.fx, &r2);
 	cr_expect_eq(r2.rate, 0, "%s-%s: the program sees the original again", v, fl);
-	cr_expect_eq(gmt_memrate_guard__restore(g), GMT_MEMRATE_NOOP,
+	cr_expect_eq(gmt_word_guard__restore(g), GMT_GUARD_NOOP,
 		     "%s-%s: restore is idempotent", v, fl);
-	gmt_memrate_guard__free(g);
+	gmt_word_guard__free(g);
 	cr_expect_eq(fx_finish(&l.fx), 0, "%s-%s: it exits with the original rate", v, fl);
 }
 
@@ -581,25 +584,25 @@ ParameterizedTestParameters(memrate_live, program_changed_it_meanwhile)
 ParameterizedTest(int *i, memrate_live, program_changed_it_meanwhile, .timeout = 60)
 {
 	const char *v = tu_versions[*i];
-	struct gmt_memrate_guard *g = NULL;
+	struct gmt_word_guard *g = NULL;
 	struct gmt_diag d = {};
 	char line[256];
 	struct report r;
 	struct live l;
 
 	live_start(&l, tu_fixture("memrate", v, "stripped"));
-	cr_assert_eq(gmt_memrate_guard__set(l.fx.pid, l.addr, NEW_RATE, &g, &d), GMT_MEMRATE_WROTE,
+	cr_assert_eq(gmt_word_guard__set(l.fx.pid, l.addr, NEW_RATE, &g, &d), GMT_GUARD_WROTE,
 		     "%s: the guard writes: %s", v, d.msg);
 	cr_assert_eq(kill(l.fx.pid, SIGUSR2), 0, "ask the program to store its own rate");
 	cr_assert(fx_line(&l.fx, "own rate=8192", line, sizeof(line)),
 		  "%s: the program stored 8192", v);
-	cr_expect_eq(gmt_memrate_guard__restore(g), GMT_MEMRATE_LEFT,
+	cr_expect_eq(gmt_word_guard__restore(g), GMT_GUARD_LEFT,
 		     "%s: the program's own value is left", v);
-	cr_expect_eq(gmt_memrate_guard__seen(g), 8192, "%s: restore says what it found", v);
+	cr_expect_eq(gmt_word_guard__seen(g), 8192, "%s: restore says what it found", v);
 	fx_ask(&l.fx, &r);
 	cr_expect_eq(r.rate, 8192, "%s: the program keeps its rate", v);
-	cr_expect_eq(gmt_memrate_guard__restore(g), GMT_MEMRATE_NOOP, "%s: nothing more to do", v);
-	gmt_memrate_guard__free(g);
+	cr_expect_eq(gmt_word_guard__restore(g), GMT_GUARD_NOOP, "%s: nothing more to do", v);
+	gmt_word_guard__free(g);
 	cr_expect_eq(word(l.fx.pid, l.addr), 8192, "%s: free did not write either", v);
 	cr_expect_eq(fx_finish(&l.fx), 8192, "%s: it exits with its own rate", v);
 }
@@ -616,33 +619,33 @@ ParameterizedTestParameters(memrate_live, process_gone)
 ParameterizedTest(int *i, memrate_live, process_gone, .timeout = 60)
 {
 	const char *v = tu_versions[*i];
-	struct gmt_memrate_guard *g = NULL, *g2 = NULL;
+	struct gmt_word_guard *g = NULL, *g2 = NULL;
 	struct gmt_diag d = {};
 	int64_t val;
 	struct live l, l2;
 
 	/* A zombie: exited, not reaped, its PID still there. */
 	live_start(&l, tu_fixture("memrate", v, "exe"));
-	cr_assert_eq(gmt_memrate_guard__set(l.fx.pid, l.addr, NEW_RATE, &g, &d), GMT_MEMRATE_WROTE,
+	cr_assert_eq(gmt_word_guard__set(l.fx.pid, l.addr, NEW_RATE, &g, &d), GMT_GUARD_WROTE,
 		     "%s: the guard writes: %s", v, d.msg);
 	kill(l.fx.pid, SIGKILL);
 	usleep(100 * 1000);
-	cr_expect_eq(gmt_memrate_guard__restore(g), -ESRCH, "%s: a zombie is gone", v);
-	cr_expect_eq(gmt_memrate_guard__restore(g), GMT_MEMRATE_NOOP, "%s: then nothing to do", v);
-	cr_expect_eq(gmt_memrate_read(l.fx.pid, l.addr, &val, &d), -ESRCH, "%s: zombie read", v);
-	gmt_memrate_guard__free(g);
+	cr_expect_eq(gmt_word_guard__restore(g), -ESRCH, "%s: a zombie is gone", v);
+	cr_expect_eq(gmt_word_guard__restore(g), GMT_GUARD_NOOP, "%s: then nothing to do", v);
+	cr_expect_eq(gmt_proc_read_word(l.fx.pid, l.addr, &val, &d), -ESRCH, "%s: zombie read", v);
+	gmt_word_guard__free(g);
 
 	/* Reaped: the PID no longer exists. */
 	live_start(&l2, tu_fixture("memrate", v, live_flavour(v, 1)));
-	cr_assert_eq(gmt_memrate_guard__set(l2.fx.pid, l2.addr, NEW_RATE, &g2, &d),
-		     GMT_MEMRATE_WROTE, "%s: the guard writes: %s", v, d.msg);
+	cr_assert_eq(gmt_word_guard__set(l2.fx.pid, l2.addr, NEW_RATE, &g2, &d),
+		     GMT_GUARD_WROTE, "%s: the guard writes: %s", v, d.msg);
 	kill(l2.fx.pid, SIGKILL);
 	fx_reap(&l2.fx);
-	cr_expect_eq(gmt_memrate_guard__restore(g2), -ESRCH, "%s: a reaped process is gone", v);
-	cr_expect_eq(gmt_memrate_guard__restore(g2), GMT_MEMRATE_NOOP, "%s: then nothing to do", v);
-	gmt_memrate_guard__free(g2);
-	cr_expect_eq(gmt_memrate_read(l2.fx.pid, l2.addr, &val, &d), -ESRCH, "%s: reaped read", v);
-	cr_expect_eq(gmt_memrate_guard__set(l2.fx.pid, l2.addr, NEW_RATE, &g2, &d), -ESRCH,
+	cr_expect_eq(gmt_word_guard__restore(g2), -ESRCH, "%s: a reaped process is gone", v);
+	cr_expect_eq(gmt_word_guard__restore(g2), GMT_GUARD_NOOP, "%s: then nothing to do", v);
+	gmt_word_guard__free(g2);
+	cr_expect_eq(gmt_proc_read_word(l2.fx.pid, l2.addr, &val, &d), -ESRCH, "%s: reaped read", v);
+	cr_expect_eq(gmt_word_guard__set(l2.fx.pid, l2.addr, NEW_RATE, &g2, &d), -ESRCH,
 		     "%s: no guard for a process that is gone", v);
 	cr_expect_null(g2, "%s: and no object", v);
 
@@ -655,23 +658,23 @@ ParameterizedTest(int *i, memrate_live, process_gone, .timeout = 60)
 
 Test(memrate_live, already_at_that_rate_and_bad_addresses, .timeout = 60)
 {
-	struct gmt_memrate_guard *g = NULL;
+	struct gmt_word_guard *g = NULL;
 	struct gmt_diag d = {};
 	int64_t val;
 	struct live l;
 
 	live_start(&l, tu_fixture("memrate", "go126", "exe"));
-	cr_expect_eq(gmt_memrate_guard__set(l.fx.pid, l.addr, 0, &g, &d), GMT_MEMRATE_ALREADY,
+	cr_expect_eq(gmt_word_guard__set(l.fx.pid, l.addr, 0, &g, &d), GMT_GUARD_ALREADY,
 		     "the rate is 0 already: nothing written");
-	cr_expect_eq(gmt_memrate_guard__restore(g), GMT_MEMRATE_NOOP, "so nothing to restore");
-	gmt_memrate_guard__free(g);
-	cr_expect_eq(gmt_memrate_guard__restore(NULL), GMT_MEMRATE_NOOP, "NULL guard");
-	cr_expect_eq(gmt_memrate_read(l.fx.pid, l.addr + 4, &val, &d), -EINVAL, "unaligned");
-	cr_expect_eq(gmt_memrate_write(l.fx.pid, 8, 1, &d), -EIO, "nothing mapped at 8");
+	cr_expect_eq(gmt_word_guard__restore(g), GMT_GUARD_NOOP, "so nothing to restore");
+	gmt_word_guard__free(g);
+	cr_expect_eq(gmt_word_guard__restore(NULL), GMT_GUARD_NOOP, "NULL guard");
+	cr_expect_eq(gmt_proc_read_word(l.fx.pid, l.addr + 4, &val, &d), -EINVAL, "unaligned");
+	cr_expect_eq(gmt_proc_write_word(l.fx.pid, 8, 1, &d), -EIO, "nothing mapped at 8");
 	cr_expect(strstr(d.msg, "nothing is mapped"), "the message says so: %s", d.msg);
-	cr_expect_eq(gmt_memrate_write(l.fx.pid, l.info.marker & ~7ULL, 1, &d), -EFAULT,
+	cr_expect_eq(gmt_proc_write_word(l.fx.pid, l.info.marker & ~7ULL, 1, &d), -EFAULT,
 		     "no write into the program's code");
-	cr_expect_eq(gmt_memrate_guard__set(l.fx.pid, l.info.marker & ~7ULL, 1, &g, &d), -EFAULT,
+	cr_expect_eq(gmt_word_guard__set(l.fx.pid, l.info.marker & ~7ULL, 1, &g, &d), -EFAULT,
 		     "no guard on the program's code");
 	cr_expect(strstr(d.msg, "read-only"), "the message says why: %s", d.msg);
 	cr_expect_eq(fx_finish(&l.fx), 0, "the program was not changed");
@@ -698,7 +701,7 @@ ParameterizedTest(int *i, memrate_launch, wait_then_write, .timeout = 60)
 {
 	const char *v = tu_versions[*i / 2], *fl = live_flavour(v, *i % 2);
 	bool go119 = !strcmp(v, "go119");
-	struct gmt_memrate_guard *g = NULL;
+	struct gmt_word_guard *g = NULL;
 	struct gmt_target t;
 	struct gmt_diag d = {};
 	struct report r0, r1;
@@ -718,7 +721,7 @@ ParameterizedTest(int *i, memrate_launch, wait_then_write, .timeout = 60)
 	cr_assert_eq(gmt_memrate_wait_startup(t.pid, &l.mv, l.bias, 5000, &rate, &d), 0,
 		     "%s-%s: start-up seen: %s", v, fl, d.msg);
 	cr_expect_eq(rate, 0, "%s-%s: the runtime zeroed the rate", v, fl);
-	cr_assert_eq(gmt_memrate_guard__set(t.pid, l.addr, NEW_RATE, &g, &d), GMT_MEMRATE_WROTE,
+	cr_assert_eq(gmt_word_guard__set(t.pid, l.addr, NEW_RATE, &g, &d), GMT_GUARD_WROTE,
 		     "%s-%s: written: %s", v, fl, d.msg);
 
 	cr_assert(fx_line(&l.fx, "start ", line, sizeof(line)), "%s-%s: main.main ran", v, fl);
@@ -727,8 +730,8 @@ ParameterizedTest(int *i, memrate_launch, wait_then_write, .timeout = 60)
 	cr_expect_eq(r0.rate, NEW_RATE, "%s-%s: the written rate stuck", v, fl);
 	cr_expect(wait_buckets(&l.fx, r0.buckhash, &r1) || r0.buckhash > 0,
 		  "%s-%s: the heap profiler records", v, fl);
-	cr_expect_eq(gmt_memrate_guard__restore(g), GMT_MEMRATE_WROTE, "%s-%s: restored", v, fl);
-	gmt_memrate_guard__free(g);
+	cr_expect_eq(gmt_word_guard__restore(g), GMT_GUARD_WROTE, "%s-%s: restored", v, fl);
+	gmt_word_guard__free(g);
 	cr_expect_eq(fx_finish(&l.fx), 0, "%s-%s: exits with the original rate", v, fl);
 	gmt_target__close(&t);
 }
@@ -756,7 +759,7 @@ ParameterizedTest(int *i, memrate_launch, write_at_exec_is_undone, .timeout = 60
 	memset(&l, 0, sizeof(l));
 	fx_launch(&l.fx, tu_fixture("memrate", v, "exe"), &t);
 	live_vars(&l, tu_fixture("memrate", v, "exe"));
-	cr_assert_eq(gmt_memrate_write(t.pid, l.addr, NEW_RATE, &d), 0, "write at exec: %s", d.msg);
+	cr_assert_eq(gmt_proc_write_word(t.pid, l.addr, NEW_RATE, &d), 0, "write at exec: %s", d.msg);
 	cr_assert_eq(gmt_target__release(&t, &d), 0, "release: %s", d.msg);
 	cr_assert_eq(gmt_memrate_wait_startup(t.pid, &l.mv, l.bias, 5000, &rate, &d), 0,
 		     "%s: start-up seen: %s", v, d.msg);

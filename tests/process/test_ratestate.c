@@ -5,9 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include "memrate.h"
+#include "proc.h"
 #include "preflight.h"
 #include "ratestate.h"
 
@@ -28,11 +29,11 @@ Test(ratestate, format_parse_round_trip)
 	cr_assert_gt(gmt_ratestate__format(&s, buf, sizeof(buf)), 0);
 	cr_assert_eq(gmt_ratestate__parse(buf, &back), 0, "parses its own output:\n%s", buf);
 	cr_assert_eq(back.target.pid, 4242);
-	cr_assert_eq(back.target.starttime, 123456789);
-	cr_assert_eq(back.target.dev, 65024);
-	cr_assert_eq(back.target.ino, 5309532);
+	cr_assert_eq(back.target.start_time, 123456789);
+	cr_assert_eq(back.target.exe_dev, 65024);
+	cr_assert_eq(back.target.exe_ino, 5309532);
 	cr_assert_eq(back.tracer.pid, 77);
-	cr_assert_eq(back.tracer.starttime, 987654321);
+	cr_assert_eq(back.tracer.start_time, 987654321);
 	cr_assert_eq(back.addr, 0x597708);
 	cr_assert_eq(back.original, -1);
 	cr_assert_eq(back.written, 524288);
@@ -64,20 +65,20 @@ Test(ratestate, proc_identity)
 {
 	struct gmt_proc_id me, again, other;
 
-	cr_assert_eq(gmt_proc_id(getpid(), &me), 0);
-	cr_assert_gt(me.starttime, 0, "a start time from /proc/self/stat");
-	cr_assert_neq(me.ino, 0, "an executable inode");
-	cr_assert_eq(gmt_proc_id(getpid(), &again), 0);
-	cr_assert(gmt_proc_id_eq(&me, &again));
-	cr_assert(gmt_proc_id_alive(&me));
+	cr_assert_eq(gmt_proc_identity(getpid(), &me), 0);
+	cr_assert_gt(me.start_time, 0, "a start time from /proc/self/stat");
+	cr_assert_neq(me.exe_ino, 0, "an executable inode");
+	cr_assert_eq(gmt_proc_identity(getpid(), &again), 0);
+	cr_assert(gmt_proc_same(&me, &again));
+	cr_assert(gmt_proc_alive(&me));
 	other = me;
-	other.starttime++;
-	cr_assert_not(gmt_proc_id_eq(&me, &other), "another start time: a reused PID");
-	cr_assert_not(gmt_proc_id_alive(&other));
+	other.start_time++;
+	cr_assert_not(gmt_proc_same(&me, &other), "another start time: a reused PID");
+	cr_assert_not(gmt_proc_alive(&other));
 	other = me;
-	other.ino++;
-	cr_assert_not(gmt_proc_id_eq(&me, &other), "another executable: an exec");
-	cr_assert_eq(gmt_proc_id(2147483000, &other), -ESRCH);
+	other.exe_ino++;
+	cr_assert_not(gmt_proc_same(&me, &other), "another executable: an exec");
+	cr_assert_eq(gmt_proc_identity(2147483000, &other), -ESRCH);
 }
 
 /* create is exclusive (the lock), check undoes a dead owner's file and refuses a live one. */
@@ -90,9 +91,9 @@ Test(ratestate, create_is_a_lock_and_check_clears_stale)
 
 	cr_assert(mkdtemp(dir));
 	setenv("GMT_STATE_DIR", dir, 1);
-	cr_assert_eq(gmt_proc_id(getpid(), &s.target), 0);
+	cr_assert_eq(gmt_proc_identity(getpid(), &s.target), 0);
 	/* A live owner: the parent (Criterion's runner). */
-	cr_assert_eq(gmt_proc_id(getppid(), &s.tracer), 0);
+	cr_assert_eq(gmt_proc_identity(getppid(), &s.tracer), 0);
 	cr_assert_eq(gmt_ratestate__create(&s, &d), 0, "%s", d.msg);
 	gmt_ratestate__path(&s.target, path, sizeof(path));
 	cr_assert_eq(access(path, R_OK), 0);
@@ -103,8 +104,8 @@ Test(ratestate, create_is_a_lock_and_check_clears_stale)
 	gmt_ratestate__remove(&s);
 	/* A dead owner; the target's word at addr is not ours to write: the target id is
 	 * made stale as well, so check must remove the file without writing anything. */
-	s.tracer.starttime++;
-	s.target.ino++;
+	s.tracer.start_time++;
+	s.target.exe_ino++;
 	cr_assert_eq(gmt_ratestate__create(&s, &d), 0);
 	cr_assert_eq(gmt_ratestate__check(&s.target, &found, &undone, &d), 0, "%s", d.msg);
 	cr_assert_eq(undone, -ESRCH, "not the same process: nothing written");
@@ -193,4 +194,39 @@ Test(preflight, btf_path)
 	cr_assert_eq(gmt_preflight_kernel("/nonexistent/btf", &d), -ENOENT);
 	cr_assert(strstr(d.msg, "/nonexistent/btf") && strstr(d.msg, "CONFIG_DEBUG_INFO_BTF"),
 		  "%s", d.msg);
+}
+
+/*
+ * A refusal met while loading or attaching (bpfobj.c) is said the way the preflight says
+ * it: as uid 65534 without capabilities, the preflight's own line; with every privilege
+ * (root), a line that says the preflight found nothing missing.
+ */
+Test(preflight, refusal_says_what_the_preflight_says)
+{
+	struct gmt_diag d = {};
+	char msg[sizeof(d.msg)] = "";
+	int fds[2];
+	pid_t p;
+
+	cr_assert_eq(geteuid(), 0, "the tests run as root");
+	cr_assert_eq(gmt_explain_refusal(-EPERM, "cannot attach a uprobe to f", &d), -EPERM);
+	cr_expect(strstr(d.msg, "cannot attach a uprobe to f: Operation not permitted (") &&
+		  strstr(d.msg, "security module"), "%s", d.msg);
+	cr_assert_eq(pipe(fds), 0);
+	p = fork();
+	cr_assert_geq(p, 0);
+	if (p == 0) {
+		/* Leaving uid 0 clears the effective capabilities. */
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(1);
+		gmt_explain_refusal(-EACCES, "cannot load the GC BPF programs", &d);
+		_exit(write(fds[1], d.msg, strlen(d.msg)) > 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	cr_assert_gt(read(fds[0], msg, sizeof(msg) - 1), 0);
+	close(fds[0]);
+	waitpid(p, NULL, 0);
+	cr_expect(strstr(msg, "cannot load the GC BPF programs: not enough privileges (uid 65534): "
+			      "this kernel lets only CAP_SYS_ADMIN attach uprobes"),
+		  "%s", msg);
 }

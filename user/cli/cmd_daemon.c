@@ -1,34 +1,25 @@
 // SPDX-License-Identifier: MIT
-/* gomemtrace daemon: continuous sampled tracing of several processes, a profile set per
- * process every interval. */
+/*
+ * gomemtrace daemon: its options, its preflight and its signals; the engine that traces
+ * the processes and writes their intervals is daemon/engine.c.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "analysis.h"
-#include "bincache.h"
+#include "bpfobj.h"
 #include "commands.h"
-#include "goroutines.h"
-#include "grow.h"
+#include "engine.h"
 #include "log.h"
 #include "memrate.h"
-#include "metrics.h"
 #include "options.h"
 #include "preflight.h"
-#include "procscan.h"
-#include "recorder.h"
-#include "retention.h"
-#include "session.h"
-#include "target.h"
+#include "trace_opts.h"
 #include "tracer.h"
 
 static const char daemon_usage[] =
@@ -127,53 +118,6 @@ static const char daemon_usage[] =
 	"($GMT_STATE_DIR) for the MemProfileRate state files, checked at start unless\n"
 	"--no-write-target.  scripts/gomemtrace.service runs it under systemd.\n";
 
-struct daemon_opts {
-	pid_t *pids;
-	size_t npids;
-	const char **exes;
-	size_t nexes;
-	const char **comms;
-	size_t ncomms;
-	const char *outdir;
-	const char *metrics;
-	double interval_s;
-	uint64_t keep, max_disk;
-	uint64_t alert_heap;
-	double alert_for_s;
-	uint64_t alert_pause_ns;
-	struct gmt_session_opts so; /* the tracing options */
-};
-
-struct dtarget {
-	struct gmt_target t;
-	struct gmt_proc_id id;
-	struct gmt_session *s;
-	char dir[4096]; /* OUTDIR/<comm>-<pid> */
-	uint64_t heap_since_ns; /* live heap above --alert-heap since, 0 below */
-	bool heap_alerted;
-	bool pause_alerted; /* one pause alert per interval at most */
-	struct gmt_metrics_target m;
-};
-
-/* Processes that could not be traced: not retried while they live. */
-struct skip {
-	struct gmt_proc_id id;
-};
-
-struct daemon {
-	struct daemon_opts o;
-	struct dtarget **t;
-	size_t nt, cap;
-	struct skip *skip;
-	size_t nskip, capskip;
-	int epfd;
-	bool only_pids;
-	bool starting; /* attaching the -p targets: a failure is the user's error */
-	struct gmt_bincache *bins; /* one analysis per executable, shared by its processes */
-	uint64_t last_ts_ms; /* last directory timestamp, to keep names unique */
-	char metrics_path[4096];
-};
-
 static volatile sig_atomic_t stop_signal, hup;
 
 static void on_stop(int sig)
@@ -185,14 +129,6 @@ static void on_hup(int sig)
 {
 	(void)sig;
 	hup = 1;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 /* "512M", "2G", "1000" -> bytes. */
@@ -226,14 +162,21 @@ static int parse_bytes(const char *s, uint64_t *out)
 
 static int push(void **arr, size_t *n, size_t *cap, size_t elem, const void *v)
 {
-	if (gmt_grow(arr, cap, *n + 1, elem))
-		return -ENOMEM;
+	if (*n == *cap) {
+		size_t ncap = *cap ? 2 * *cap : 8;
+		void *p = realloc(*arr, ncap * elem);
+
+		if (!p)
+			return -ENOMEM;
+		*arr = p;
+		*cap = ncap;
+	}
 	memcpy((char *)*arr + *n * elem, v, elem);
 	(*n)++;
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct daemon_opts *o)
+static int parse_args(int argc, char **argv, struct gmt_daemon_opts *o)
 {
 	enum { OPT_EXE = 256, OPT_COMM, OPT_KEEP, OPT_DISK, OPT_METRICS, OPT_AHEAP, OPT_AFOR,
 	       OPT_APAUSE, OPT_STACKS };
@@ -250,7 +193,7 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 		{ "alert-for", required_argument, NULL, OPT_AFOR },
 		{ "alert-pause", required_argument, NULL, OPT_APAUSE },
 		{ "max-stacks", required_argument, NULL, OPT_STACKS },
-		GMT_SESSION_LONG_OPTS,
+		GMT_TRACE_LONG_OPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -259,12 +202,12 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 	int c, pid;
 
 	/* Sampled mode, intervals; the exact-mode table unused, at its minimum. */
-	*o = (struct daemon_opts){ .outdir = "gomemtrace-daemon", .interval_s = 60,
-				   .so = { .sampled = true, .intervals = true,
-					   .rate = GMT_MEMRATE_DEFAULT, .max_depth = GMT_MAX_STACK,
-					   .ringbuf_mb = 8, .agg_entries = 1024,
-					   .max_rows = 1 << 16,
-					   .folded_max_mb = GMT_FOLDED_MAX_MB } };
+	*o = (struct gmt_daemon_opts){ .outdir = "gomemtrace-daemon", .interval_s = 60,
+				       .so = { .sampled = true, .intervals = true,
+					       .rate = GMT_MEMRATE_DEFAULT, .max_depth = GMT_MAX_STACK,
+					       .ringbuf_mb = 8, .agg_entries = 1024,
+					       .max_rows = 1 << 16,
+					       .folded_max_mb = GMT_FOLDED_MAX_MB } };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:o:i:vqh", opts, NULL)) != -1) {
 		switch (c) {
@@ -349,7 +292,7 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 			fputs(daemon_usage, stdout);
 			return 0;
 		default:
-			if (gmt_session_parse_opt(c, optarg, &o->so, daemon_usage))
+			if (gmt_trace_parse_opt(c, optarg, &o->so, daemon_usage))
 				return 2;
 			break;
 		}
@@ -379,348 +322,21 @@ static int parse_args(int argc, char **argv, struct daemon_opts *o)
 	return -1;
 }
 
-/* A directory name from the wall clock: sortable, unique within this daemon. */
-static void interval_name(struct daemon *dm, char *buf, size_t len, const char *suffix)
-{
-	struct timespec ts;
-	uint64_t ms;
-	time_t sec;
-	struct tm tm;
-	char t[32];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ms = (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if (ms <= dm->last_ts_ms)
-		ms = dm->last_ts_ms + 1;
-	dm->last_ts_ms = ms;
-	sec = (time_t)(ms / 1000);
-	gmtime_r(&sec, &tm);
-	strftime(t, sizeof(t), "%Y%m%dT%H%M%S", &tm);
-	snprintf(buf, len, "%s.%03lluZ%s%s", t, (unsigned long long)(ms % 1000),
-		 suffix ? "-" : "", suffix ? suffix : "");
-}
-
-static void metrics_add(struct dtarget *dt, const struct gmt_interval *iv)
-{
-	struct gmt_metrics_target *m = &dt->m;
-
-	m->alloc_bytes_per_s = iv->duration_s > 0 ? iv->est_alloc_bytes / iv->duration_s : 0;
-	m->inuse_bytes = iv->est_inuse_bytes;
-	m->alloc_bytes_total += iv->est_alloc_bytes;
-	m->gc_cycles_total += iv->gc_cycles;
-	m->stw_pauses_total += iv->stw_pauses;
-	m->stw_seconds_total += iv->stw_total_ns / 1e9;
-	for (size_t b = 0; b < GMT_PAUSE_BUCKETS; b++)
-		m->pause_hist[b] += iv->pause_hist[b];
-	m->records_dropped_total += iv->drops;
-	m->samples_dropped_total = iv->samples_dropped; /* cumulative already */
-	m->intervals_total++;
-	if (gmt_session__goroutines(dt->s)) {
-		struct gmt_gor_stats gs;
-
-		gmt_goroutines__stats(gmt_session__goroutines(dt->s), &gs);
-		m->has_goroutines = true;
-		m->goroutines = gs.live;
-	}
-}
-
-/*
- * One profile set of a target into DIR/<name>: written into a hidden .partial directory
- * first and renamed when complete.
- */
-static int write_interval(struct daemon *dm, struct dtarget *dt, const char *suffix)
-{
-	char name[64], part[4096 + 80], final[4096 + 80];
-	struct gmt_interval iv;
-	struct gmt_diag d = {};
-	int err;
-
-	interval_name(dm, name, sizeof(name), suffix);
-	snprintf(part, sizeof(part), "%s/.%s.partial", dt->dir, name);
-	snprintf(final, sizeof(final), "%s/%s", dt->dir, name);
-	err = gmt_outdir_prepare(dt->dir, &d);
-	if (!err)
-		err = gmt_session__write_interval(dt->s, part, &iv, &d);
-	if (!err && rename(part, final) < 0)
-		err = gmt_diag_set(&d, -errno, "cannot rename %s: %s", part, strerror(errno));
-	if (err) {
-		pr_err("PID %d: %s\n", (int)dt->t.pid, gmt_diag_msg(&d, err));
-		gmt_remove_dir(part, NULL);
-		return err;
-	}
-	metrics_add(dt, &iv);
-	pr_debug("PID %d: %s: %.1f s, %llu samples, ~%.0f bytes allocated, ~%.0f live, %u GC "
-		 "cycles, %llu rows\n", (int)dt->t.pid, final, iv.duration_s,
-		 (unsigned long long)iv.samples, iv.est_alloc_bytes, iv.est_inuse_bytes,
-		 iv.gc_cycles, (unsigned long long)iv.rows);
-	if (iv.drops || iv.samples_dropped)
-		pr_warn("PID %d: %llu records lost (ring buffer full: --ringbuf-mb), %llu samples "
-			"dropped in all (tables full: --max-stacks)\n", (int)dt->t.pid,
-			(unsigned long long)iv.drops, (unsigned long long)iv.samples_dropped);
-	return 0;
-}
-
-static int w_metrics(FILE *f, void *ctx)
-{
-	struct daemon *dm = ctx;
-	struct gmt_metrics_target *m = calloc(dm->nt + 1, sizeof(*m));
-	int err;
-
-	if (!m)
-		return -ENOMEM;
-	for (size_t i = 0; i < dm->nt; i++)
-		m[i] = dm->t[i]->m;
-	err = gmt_write_metrics(f, m, dm->nt);
-	free(m);
-	return err;
-}
-
-static void write_metrics(struct daemon *dm)
-{
-	char dir[4096], *slash;
-	struct gmt_diag d = {};
-
-	if (!dm->metrics_path[0])
-		return;
-	snprintf(dir, sizeof(dir), "%s", dm->metrics_path);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = 0;
-	if (gmt_write_file_atomic_mode(slash ? dir : ".", slash ? slash + 1 : dm->metrics_path,
-				       GMT_METRICS_MODE, w_metrics, dm, &d))
-		pr_warn("metrics: %s\n", d.msg);
-}
-
-static void apply_retention(struct daemon *dm)
-{
-	struct gmt_retention_stats st;
-	int err;
-
-	if (!dm->o.keep && !dm->o.max_disk)
-		return;
-	err = gmt_retention_apply(dm->o.outdir, dm->o.keep, dm->o.max_disk, &st);
-	if (err)
-		pr_warn("retention: cannot list %s: %s\n", dm->o.outdir, strerror(-err));
-	else if (st.removed)
-		pr_info("retention: removed %llu old intervals (%llu bytes); %llu kept, %llu "
-			"bytes\n", (unsigned long long)st.removed,
-			(unsigned long long)st.removed_bytes, (unsigned long long)st.intervals,
-			(unsigned long long)st.bytes);
-}
-
-static bool skipped(const struct daemon *dm, const struct gmt_proc_id *id)
-{
-	for (size_t i = 0; i < dm->nskip; i++)
-		if (gmt_proc_same(&dm->skip[i].id, id))
-			return true;
-	return false;
-}
-
-static struct dtarget *find_target(const struct daemon *dm, pid_t pid)
-{
-	for (size_t i = 0; i < dm->nt; i++)
-		if (dm->t[i]->t.pid == pid)
-			return dm->t[i];
-	return NULL;
-}
-
-static void free_target(struct dtarget *dt)
-{
-	gmt_session__free(dt->s);
-	gmt_target__close(&dt->t);
-	free(dt);
-}
-
-/* Attaches to a new process; one that cannot be traced is remembered and not retried. */
-static int add_target(void *ctx, const struct gmt_proc_id *id)
-{
-	struct daemon *dm = ctx;
-	struct epoll_event ev = { .events = EPOLLIN };
-	struct dtarget *dt, *old = find_target(dm, id->pid);
-	struct gmt_session_opts so = dm->o.so;
-	struct gmt_diag d = {};
-	int err;
-
-	if (old || skipped(dm, id))
-		return 0;
-	dt = calloc(1, sizeof(*dt));
-	if (!dt)
-		return -ENOMEM;
-	dt->id = *id;
-	err = gmt_target__attach(id->pid, &dt->t, &d);
-	if (!err) {
-		struct gmt_bincache_stats before = gmt_bincache__stats(dm->bins);
-
-		err = gmt_bincache__get(dm->bins, dt->t.exe, &so.an, &d);
-		if (err)
-			gmt_target__name_exe(&dt->t, &d);
-		else
-			pr_debug("PID %d (%s): %s analysis of %s\n", (int)id->pid, id->comm,
-				 gmt_bincache__stats(dm->bins).hits > before.hits ? "shared"
-										  : "new",
-				 dt->t.path);
-	}
-	if (!err)
-		err = gmt_session__open(&so, &dt->t, &dt->s, &d);
-	gmt_analysis__put(so.an); /* the session holds its own */
-	if (!err)
-		err = gmt_session__start(dt->s, &d);
-	if (!err && epoll_ctl(dm->epfd, EPOLL_CTL_ADD, gmt_session__epoll_fd(dt->s), &ev) < 0)
-		err = gmt_diag_set(&d, -errno, "epoll: %s", strerror(errno));
-	if (!err)
-		err = push((void **)&dm->t, &dm->nt, &dm->cap, sizeof(dt), &dt);
-	if (err) {
-		/*
-		 * One target that cannot be traced never stops the others: it is said in one
-		 * line (an error for a -p target, which the user named) and skipped.  Its
-		 * session is gone, probes and rate included, before anything else happens.
-		 */
-		if (dm->starting)
-			pr_err("PID %d (%s) cannot be traced: %s; skipped\n", (int)id->pid, id->comm,
-			       gmt_diag_msg(&d, err));
-		else
-			pr_warn("PID %d (%s): not traced: %s\n", (int)id->pid, id->comm,
-				gmt_diag_msg(&d, err));
-		free_target(dt);
-		if (push((void **)&dm->skip, &dm->nskip, &dm->capskip, sizeof(struct skip), id))
-			return -ENOMEM;
-		return err == -ENOMEM ? err : 0;
-	}
-	snprintf(dt->dir, sizeof(dt->dir), "%s/%s-%d", dm->o.outdir, dt->t.comm, (int)id->pid);
-	for (char *p = dt->dir + strlen(dm->o.outdir) + 1; *p; p++)
-		if (*p == '/' || *p == ' ')
-			*p = '_';
-	dt->m.comm = dt->t.comm;
-	dt->m.pid = dt->t.pid;
-	return 0;
-}
-
-/* A target leaves: probes off, rate restored, its last interval written. */
-static void drop_target(struct daemon *dm, size_t i, const char *why)
-{
-	struct dtarget *dt = dm->t[i];
-
-	pr_info("PID %d (%s) %s: writing its last interval\n", (int)dt->t.pid, dt->t.comm, why);
-	epoll_ctl(dm->epfd, EPOLL_CTL_DEL, gmt_session__epoll_fd(dt->s), NULL);
-	gmt_session__stop(dt->s);
-	write_interval(dm, dt, NULL);
-	free_target(dt);
-	dm->t[i] = dm->t[--dm->nt];
-}
-
-/* Targets gone, PIDs reused; the skip list forgets processes that are gone. */
-static void check_targets(struct daemon *dm)
-{
-	for (size_t i = 0; i < dm->nt;) {
-		struct dtarget *dt = dm->t[i];
-		struct gmt_proc_id now;
-		int err = gmt_proc_identity(dt->t.pid, &now);
-
-		if (err == -ESRCH || err == -ENOEXEC || gmt_target__poll_exit(&dt->t)) {
-			drop_target(dm, i, "exited");
-			continue;
-		}
-		if (!err && !gmt_proc_same(&now, &dt->id)) {
-			drop_target(dm, i, now.start_time != dt->id.start_time
-						   ? "exited (its PID now names another process)"
-						   : "exec'd another program");
-			continue;
-		}
-		i++;
-	}
-	for (size_t i = 0; i < dm->nskip;) {
-		struct gmt_proc_id now;
-
-		if (gmt_proc_identity(dm->skip[i].id.pid, &now) || !gmt_proc_same(&now, &dm->skip[i].id))
-			dm->skip[i] = dm->skip[--dm->nskip];
-		else
-			i++;
-	}
-}
-
-static int scan(struct daemon *dm)
-{
-	struct gmt_proc_match m = {
-		.pids = dm->o.pids, .npids = dm->o.npids,
-		.exes = dm->o.exes, .nexes = dm->o.nexes,
-		.comms = dm->o.comms, .ncomms = dm->o.ncomms,
-	};
-
-	check_targets(dm);
-	/* -p targets are taken once, at the start: a PID seen again later is another process. */
-	if (dm->only_pids)
-		return 0;
-	m.npids = 0;
-	return gmt_proc_scan(&m, getpid(), add_target, dm);
-}
-
-static void check_alerts(struct daemon *dm, uint64_t now)
-{
-	for (size_t i = 0; i < dm->nt; i++) {
-		struct dtarget *dt = dm->t[i];
-
-		if (dm->o.alert_pause_ns) {
-			uint64_t p = gmt_session__new_max_pause(dt->s);
-
-			if (p > dm->o.alert_pause_ns && !dt->pause_alerted) {
-				dt->pause_alerted = true;
-				pr_warn("ALERT PID %d (%s): stop-the-world pause of %.3f ms (above "
-					"%.3f ms): writing a marked profile set\n",
-					(int)dt->t.pid, dt->t.comm, p / 1e6,
-					dm->o.alert_pause_ns / 1e6);
-				write_interval(dm, dt, "alert-pause");
-			}
-		}
-		if (!dm->o.alert_heap)
-			continue;
-		if (gmt_session__live_bytes(dt->s) <= (double)dm->o.alert_heap) {
-			dt->heap_since_ns = 0;
-			dt->heap_alerted = false;
-			continue;
-		}
-		if (!dt->heap_since_ns)
-			dt->heap_since_ns = now;
-		if (!dt->heap_alerted && (now - dt->heap_since_ns) / 1e9 >= dm->o.alert_for_s) {
-			dt->heap_alerted = true;
-			pr_warn("ALERT PID %d (%s): live heap ~%.0f bytes, above %llu for %.1f s: "
-				"writing a marked profile set\n", (int)dt->t.pid, dt->t.comm,
-				gmt_session__live_bytes(dt->s),
-				(unsigned long long)dm->o.alert_heap,
-				(now - dt->heap_since_ns) / 1e9);
-			write_interval(dm, dt, "alert-heap");
-		}
-	}
-}
-
-static void write_all(struct daemon *dm)
-{
-	if (dm->o.alert_pause_ns)
-		check_alerts(dm, mono_ns()); /* pauses about to move into the interval */
-	for (size_t i = 0; i < dm->nt; i++) {
-		write_interval(dm, dm->t[i], NULL);
-		dm->t[i]->pause_alerted = false;
-	}
-	apply_retention(dm);
-	write_metrics(dm);
-	/* What the interval's tables freed goes back to the system (see cmd_daemon()). */
-	malloc_trim(0);
-}
-
 int cmd_daemon(int argc, char **argv)
 {
 	/* SA_RESTART: a signal in the middle of writing a profile must not fail the write. */
 	struct sigaction sa_stop = { .sa_handler = on_stop, .sa_flags = SA_RESTART };
 	struct sigaction sa_hup = { .sa_handler = on_hup, .sa_flags = SA_RESTART };
-	struct daemon dm = { .epfd = -1 };
+	struct gmt_daemon_opts o;
+	struct gmt_daemon *dm = NULL;
 	struct gmt_diag d = {};
-	uint64_t next_iv, next_scan = 0;
 	int ret = 1, err;
 
-	err = parse_args(argc, argv, &dm.o);
+	err = parse_args(argc, argv, &o);
 	if (err >= 0)
 		goto out_opts;
 	gmt_log_set_timestamps(1);
-	gmt_tracer_set_log();
+	gmt_bpfobj_set_log();
 	/*
 	 * Weeks of intervals allocate and free the same large tables (aggregators, hash
 	 * tables rebuilt by the eviction) again and again.  glibc raises its mmap threshold
@@ -733,122 +349,27 @@ int cmd_daemon(int argc, char **argv)
 	sigaction(SIGTERM, &sa_stop, NULL);
 	sigaction(SIGHUP, &sa_hup, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	dm.only_pids = !dm.o.nexes && !dm.o.ncomms;
-	if (!dm.o.metrics)
-		snprintf(dm.metrics_path, sizeof(dm.metrics_path), "%s/gomemtrace.prom",
-			 dm.o.outdir);
-	else if (strcmp(dm.o.metrics, "none") != 0)
-		snprintf(dm.metrics_path, sizeof(dm.metrics_path), "%s", dm.o.metrics);
 	/* What the kernel and our privileges must allow, said before anything is started. */
-	err = gmt_session_preflight(&dm.o.so, &d);
+	err = gmt_trace_preflight(&o.so, &d);
 	/* Without it, every target whose rate is 0 would be skipped, one log line each. */
-	if (!err && !dm.o.so.no_write_target)
+	if (!err && !o.so.no_write_target)
 		err = gmt_preflight_state_dir(&d);
 	if (!err)
-		err = gmt_outdir_prepare(dm.o.outdir, &d);
+		err = gmt_daemon__open(&o, &dm, &d);
 	if (err) {
-		pr_err("%s\n", d.msg);
+		pr_err("%s\n", gmt_diag_msg(&d, err));
 		goto out;
 	}
-	err = gmt_retention_clean(dm.o.outdir);
-	if (err > 0)
-		pr_info("removed %d partial intervals a previous run left in %s\n", err,
-			dm.o.outdir);
-	dm.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (dm.epfd < 0) {
-		pr_err("epoll: %s\n", strerror(errno));
-		goto out;
-	}
-	dm.bins = gmt_bincache__new(8);
-	if (!dm.bins) {
-		pr_err("out of memory\n");
-		goto out;
-	}
-	/* -p targets: one that cannot be traced is said and skipped; the others are served. */
-	dm.starting = true;
-	for (size_t i = 0; i < dm.o.npids; i++) {
-		struct gmt_proc_id id;
-
-		err = gmt_proc_check(dm.o.pids[i], &d);
-		if (!err)
-			err = gmt_proc_identity(dm.o.pids[i], &id);
-		if (err) {
-			pr_err("%s; skipped\n", gmt_diag_msg(&d, err));
-			continue;
-		}
-		if (add_target(&dm, &id) == -ENOMEM) {
-			pr_err("out of memory\n");
-			goto out;
-		}
-	}
-	dm.starting = false;
-	if (dm.only_pids && !dm.nt) {
-		pr_err("none of the -p targets can be traced, and there is no --exe or --comm: "
-		       "nothing to do\n");
-		goto out;
-	}
-	pr_info("daemon: %zu targets by PID, %zu executables, %zu names; a profile set every "
-		"%g s into %s/\n", dm.o.npids, dm.o.nexes, dm.o.ncomms, dm.o.interval_s,
-		dm.o.outdir);
-	next_iv = mono_ns() + (uint64_t)(dm.o.interval_s * 1e9);
-	while (!stop_signal) {
-		struct epoll_event evs[16];
-		uint64_t now = mono_ns();
-
-		if (now >= next_scan) {
-			err = scan(&dm);
-			if (err == -ENOMEM) {
-				pr_err("out of memory\n");
-				break;
-			}
-			next_scan = now + 500000000ULL; /* new processes within a second */
-			if (dm.only_pids && !dm.nt) {
-				pr_info("no target left\n");
-				break;
-			}
-		}
-		epoll_wait(dm.epfd, evs, 16, 100);
-		for (size_t i = 0; i < dm.nt; i++) {
-			err = gmt_session__poll(dm.t[i]->s, 0);
-			if (err < 0) {
-				/* This target only: the others are served on. */
-				pr_err("PID %d: %s\n", (int)dm.t[i]->t.pid,
-				       err == -ENOMEM ? "out of memory" : strerror(-err));
-				drop_target(&dm, i, "cannot be traced on");
-				i--;
-			}
-		}
-		now = mono_ns();
-		if (dm.o.alert_heap || dm.o.alert_pause_ns)
-			check_alerts(&dm, now);
-		if (hup || now >= next_iv) {
-			if (hup)
-				pr_info("SIGHUP: writing the current intervals\n");
-			hup = 0;
-			write_all(&dm);
-			next_iv = now + (uint64_t)(dm.o.interval_s * 1e9);
-		}
-	}
-	if (stop_signal)
-		pr_info("%s: writing the last intervals, restoring the targets and detaching\n",
-			strsignal(stop_signal));
-	/* Probes off and rates restored first, for every target, then the outputs. */
-	for (size_t i = 0; i < dm.nt; i++)
-		gmt_session__stop(dm.t[i]->s);
-	write_all(&dm);
+	while (!stop_signal && !gmt_daemon__step(dm, &hup, "SIGHUP"))
+		;
+	gmt_daemon__finish(dm, stop_signal ? strsignal(stop_signal) : NULL);
 	ret = 0;
 out:
-	while (dm.nt)
-		free_target(dm.t[--dm.nt]);
-	free(dm.t);
-	free(dm.skip);
-	gmt_bincache__free(dm.bins);
-	if (dm.epfd >= 0)
-		close(dm.epfd);
+	gmt_daemon__free(dm);
 	err = ret;
 out_opts:
-	free(dm.o.pids);
-	free(dm.o.exes);
-	free(dm.o.comms);
+	free(o.pids);
+	free(o.exes);
+	free(o.comms);
 	return err;
 }

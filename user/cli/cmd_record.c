@@ -9,12 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpfobj.h"
 #include "commands.h"
 #include "log.h"
 #include "memrate.h"
 #include "options.h"
 #include "recorder.h"
 #include "session.h"
+#include "trace_opts.h"
 #include "target.h"
 #include "tracer.h"
 
@@ -120,7 +122,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "agg-entries", required_argument, NULL, OPT_AGG },
-		GMT_SESSION_LONG_OPTS,
+		GMT_TRACE_LONG_OPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -173,7 +175,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			fputs(record_usage, stdout);
 			return 0;
 		default:
-			if (gmt_session_parse_opt(c, optarg, &o->so, record_usage))
+			if (gmt_trace_parse_opt(c, optarg, &o->so, record_usage))
 				return 2;
 			break;
 		}
@@ -215,13 +217,13 @@ int cmd_record(int argc, char **argv)
 	err = parse_args(argc, argv, &o);
 	if (err >= 0)
 		return err;
-	gmt_tracer_set_log();
+	gmt_bpfobj_set_log();
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
 	/* What the kernel and our privileges must allow, said before anything is started. */
-	err = gmt_session_preflight(&o.so, &d);
+	err = gmt_trace_preflight(&o.so, &d);
 	if (err)
 		goto fail;
 	err = o.cmd ? gmt_target__launch(o.cmd, &t, &d) : gmt_target__attach(o.pid, &t, &d);

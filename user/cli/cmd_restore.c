@@ -16,6 +16,7 @@
 #include "memrate.h"
 #include "options.h"
 #include "ratestate.h"
+#include "wordguard.h"
 
 static const char restore_usage[] =
 	"Usage: gomemtrace restore [-p PID]\n"
@@ -47,17 +48,17 @@ static int restore_one(const char *path)
 		pr_err("%s\n", d.msg);
 		return 1;
 	}
-	if (gmt_proc_id_alive(&s.tracer)) {
+	if (gmt_proc_alive(&s.tracer)) {
 		pr_err("PID %d is being traced by gomemtrace PID %d, which restores its "
 		       "MemProfileRate when it stops (SIGTERM it)\n",
 		       s.target.pid, s.tracer.pid);
 		return 1;
 	}
 	r = gmt_ratestate__undo(&s, &seen, &d);
-	if (r == GMT_MEMRATE_WROTE)
+	if (r == GMT_GUARD_WROTE)
 		pr_info("runtime.MemProfileRate of PID %d restored to %lld\n", s.target.pid,
 			(long long)s.original);
-	else if (r == GMT_MEMRATE_LEFT)
+	else if (r == GMT_GUARD_LEFT)
 		pr_warn("runtime.MemProfileRate of PID %d is %lld, not the %lld gomemtrace "
 			"wrote: the program changed it, left as it is\n",
 			s.target.pid, (long long)seen, (long long)s.written);

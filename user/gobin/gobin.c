@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "elf_file.h"
-#include "target.h"
 #include "x86dec.h"
 
 static const uint8_t *mem_read(void *ctx, uint64_t vaddr, uint64_t len)
@@ -208,19 +207,6 @@ int gmt_gobin__from_mem(const void *buf, size_t size, const char *name, struct g
 	if (!buf)
 		return gmt_diag_set(d, -EINVAL, "%s: no data", name);
 	return gobin_new(name, buf, size, out, d);
-}
-
-int gmt_gobin__open_pid(pid_t pid, struct gmt_gobin **out, struct gmt_diag *d)
-{
-	char path[64];
-	int err;
-
-	*out = NULL;
-	err = gmt_proc_check(pid, d);
-	if (err)
-		return err;
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	return gmt_gobin__open(path, out, d);
 }
 
 void gmt_gobin__free(struct gmt_gobin *gb)

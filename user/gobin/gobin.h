@@ -62,8 +62,6 @@ int gmt_gobin__open(const char *path, struct gmt_gobin **out, struct gmt_diag *d
  */
 int gmt_gobin__from_mem(const void *buf, size_t size, const char *name, struct gmt_gobin **out,
 			struct gmt_diag *d);
-/* Reads /proc/PID/exe (works for containers and deleted files). */
-int gmt_gobin__open_pid(pid_t pid, struct gmt_gobin **out, struct gmt_diag *d);
 void gmt_gobin__free(struct gmt_gobin *gb);
 
 /* Code bytes of a function [entry, end); NULL when they are not in the file. */

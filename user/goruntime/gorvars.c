@@ -12,7 +12,7 @@
 #include "gobin.h"
 #include "go_release.h"
 #include "rtvars.h"
-#include "target.h"
+#include "procmem.h"
 #include "x86dec.h"
 
 #define MAX_ALLG (1u << 24) /* more goroutines than anyone runs: a misread length */
@@ -80,15 +80,6 @@ int gmt_gorvars_find(const struct gmt_gobin *gb, unsigned int flags, struct gmt_
 	return decode(gb, v);
 }
 
-static int read_at(int fd, uint64_t addr, void *buf, size_t len)
-{
-	ssize_t n = pread(fd, buf, len, (off_t)addr);
-
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
-}
-
 int gmt_gorvars_enumerate(pid_t pid, const struct gmt_gorvars *v, uint64_t bias,
 			  const struct gmt_go_release *row, struct gmt_pre_g **out, size_t *n,
 			  struct gmt_diag *d)
@@ -96,20 +87,21 @@ int gmt_gorvars_enumerate(pid_t pid, const struct gmt_gorvars *v, uint64_t bias,
 	const struct gmt_rel_g *off = &row->g;
 	uint64_t len = 0, ptr = 0, *gs = NULL;
 	struct gmt_pre_g *res = NULL;
+	struct gmt_procmem *mem;
 	size_t k = 0;
-	int fd, err;
+	int err;
 
 	*out = NULL;
 	*n = 0;
 	if (!v->allglen || !v->allgptr)
 		return gmt_diag_set(d, -ENOENT, "runtime.allgs: %s", v->why);
-	fd = gmt_proc_open_mem(pid, O_RDONLY, d);
-	if (fd < 0)
-		return fd;
+	err = gmt_procmem__open(pid, 0, &mem, d);
+	if (err)
+		return err;
 	/* Length first: the runtime publishes allgptr before allglen. */
-	err = read_at(fd, v->allglen + bias, &len, sizeof(len));
+	err = gmt_procmem__read_full(mem, v->allglen + bias, &len, sizeof(len));
 	if (!err)
-		err = read_at(fd, v->allgptr + bias, &ptr, sizeof(ptr));
+		err = gmt_procmem__read_full(mem, v->allgptr + bias, &ptr, sizeof(ptr));
 	if (err) {
 		gmt_diag_set(d, err, "cannot read runtime.allglen/allgptr of PID %d: %s",
 			     (int)pid, strerror(-err));
@@ -126,7 +118,7 @@ int gmt_gorvars_enumerate(pid_t pid, const struct gmt_gorvars *v, uint64_t bias,
 		err = -ENOMEM;
 		goto out;
 	}
-	err = len ? read_at(fd, ptr, gs, len * sizeof(*gs)) : 0;
+	err = len ? gmt_procmem__read_full(mem, ptr, gs, len * sizeof(*gs)) : 0;
 	if (err) {
 		gmt_diag_set(d, err, "cannot read runtime.allgs of PID %d: %s", (int)pid,
 			     strerror(-err));
@@ -136,16 +128,18 @@ int gmt_gorvars_enumerate(pid_t pid, const struct gmt_gorvars *v, uint64_t bias,
 		struct gmt_pre_g *p = &res[k];
 		uint32_t status = 0;
 
-		if (!gs[i] || read_at(fd, gs[i] + off->atomicstatus, &status, sizeof(status)))
+		if (!gs[i] ||
+		    gmt_procmem__read_full(mem, gs[i] + off->atomicstatus, &status, sizeof(status)))
 			continue;
 		status &= ~(uint32_t)row->consts.g_scan;
 		if (status == (uint32_t)row->consts.g_idle || status == (uint32_t)row->consts.g_dead)
 			continue;
-		if (read_at(fd, gs[i] + off->goid, &p->goid, sizeof(p->goid)))
+		if (gmt_procmem__read_full(mem, gs[i] + off->goid, &p->goid, sizeof(p->goid)))
 			continue;
-		if (read_at(fd, gs[i] + off->gopc, &p->gopc, sizeof(p->gopc)))
+		if (gmt_procmem__read_full(mem, gs[i] + off->gopc, &p->gopc, sizeof(p->gopc)))
 			p->gopc = 0;
-		if (read_at(fd, gs[i] + off->startpc, &p->startpc, sizeof(p->startpc)))
+		if (gmt_procmem__read_full(mem, gs[i] + off->startpc, &p->startpc,
+					   sizeof(p->startpc)))
 			p->startpc = 0;
 		p->status = status;
 		k++;
@@ -157,6 +151,6 @@ int gmt_gorvars_enumerate(pid_t pid, const struct gmt_gorvars *v, uint64_t bias,
 out:
 	free(gs);
 	free(res);
-	close(fd);
+	gmt_procmem__close(mem);
 	return err;
 }

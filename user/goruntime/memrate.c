@@ -13,7 +13,7 @@
 #include "gobin.h"
 #include "go_release.h"
 #include "rtvars.h"
-#include "target.h"
+#include "procmem.h"
 #include "x86dec.h"
 
 /* ---- finding the variable ---- */
@@ -354,222 +354,6 @@ int gmt_memrate_find(const struct gmt_gobin *gb, const struct gmt_go_release *ro
 	return 0;
 }
 
-/* ---- the live process ---- */
-
-/*
- * /proc/PID/mem transfers nothing (0 bytes) once the process has no address space any
- * more: it exited (zombie or reaped), or exec'd another program, so the word we wrote
- * is gone with it.
- */
-static int word_io(int fd, uint64_t addr, int64_t *val, bool write)
-{
-	uint8_t buf[8];
-	ssize_t n;
-
-	if (addr & 7)
-		return -EINVAL;
-	if (write) {
-		uint64_t u = (uint64_t)*val;
-
-		for (int i = 0; i < 8; i++)
-			buf[i] = (uint8_t)(u >> (8 * i));
-	}
-	do {
-		n = write ? pwrite(fd, buf, 8, (off_t)addr) : pread(fd, buf, 8, (off_t)addr);
-	} while (n < 0 && errno == EINTR);
-	if (n == 0)
-		return -ESRCH;
-	if (n < 0)
-		return -errno;
-	if (n != 8)
-		return -EIO;
-	if (!write)
-		*val = (int64_t)le64(buf);
-	return 0;
-}
-
-static int word_diag(struct gmt_diag *d, int err, pid_t pid, uint64_t addr, bool write)
-{
-	if (err == -ESRCH)
-		return gmt_diag_set(d, err, "PID %d is gone", (int)pid);
-	return gmt_diag_set(d, err, "cannot %s PID %d's memory at %#llx: %s",
-			    write ? "write" : "read", (int)pid, (unsigned long long)addr,
-			    strerror(-err));
-}
-
-/*
- * /proc/PID/mem writes with FOLL_FORCE: it would as happily patch the program's code.  A
- * wrong load bias must not turn into that, so writes go only to writable mappings.
- */
-static int check_writable(pid_t pid, uint64_t addr, struct gmt_diag *d)
-{
-	char path[64], line[512];
-	int lines = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	f = fopen(path, "re");
-	if (!f && errno == ENOENT)
-		return gmt_diag_set(d, -ESRCH, "PID %d is gone", (int)pid);
-	if (!f)
-		return gmt_diag_set(d, -errno, "cannot read %s: %s", path, strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, end;
-		char perms[8];
-
-		lines++;
-		if (sscanf(line, "%llx-%llx %7s", &start, &end, perms) != 3 || addr < start ||
-		    addr + 8 > end)
-			continue;
-		fclose(f);
-		if (perms[1] != 'w')
-			return gmt_diag_set(d, -EFAULT,
-					    "PID %d: %#llx is in a read-only mapping (%s): not a "
-					    "variable",
-					    (int)pid, (unsigned long long)addr, perms);
-		return 0;
-	}
-	fclose(f);
-	/* An empty maps file: a zombie, its address space is gone. */
-	if (!lines)
-		return gmt_diag_set(d, -ESRCH, "PID %d is gone", (int)pid);
-	return gmt_diag_set(d, -EIO, "PID %d: nothing is mapped at %#llx", (int)pid,
-			    (unsigned long long)addr);
-}
-
-static int word_once(pid_t pid, uint64_t addr, int64_t *val, bool write, struct gmt_diag *d)
-{
-	int fd, err;
-
-	if (addr & 7)
-		return gmt_diag_set(d, -EINVAL, "%#llx is not an aligned word",
-				    (unsigned long long)addr);
-	if (write) {
-		err = check_writable(pid, addr, d);
-		if (err)
-			return err;
-	}
-	fd = gmt_proc_open_mem(pid, write ? O_RDWR : O_RDONLY, d);
-	if (fd < 0)
-		return fd;
-	err = word_io(fd, addr, val, write);
-	close(fd);
-	return err ? word_diag(d, err, pid, addr, write) : 0;
-}
-
-int gmt_memrate_read(pid_t pid, uint64_t addr, int64_t *val, struct gmt_diag *d)
-{
-	return word_once(pid, addr, val, false, d);
-}
-
-int gmt_memrate_write(pid_t pid, uint64_t addr, int64_t val, struct gmt_diag *d)
-{
-	return word_once(pid, addr, &val, true, d);
-}
-
-struct gmt_memrate_guard {
-	int fd;
-	pid_t pid;
-	uint64_t addr;
-	int64_t original, written, seen;
-	bool armed; /* we wrote, and have not restored or given up yet */
-};
-
-int gmt_memrate_guard__set(pid_t pid, uint64_t addr, int64_t rate, struct gmt_memrate_guard **out,
-			   struct gmt_diag *d)
-{
-	struct gmt_memrate_guard *g;
-	bool wrote = false;
-	int err;
-
-	*out = NULL;
-	if (addr & 7)
-		return gmt_diag_set(d, -EINVAL, "%#llx is not an aligned word",
-				    (unsigned long long)addr);
-	err = check_writable(pid, addr, d);
-	if (err)
-		return err;
-	g = calloc(1, sizeof(*g));
-	if (!g)
-		return gmt_diag_set(d, -ENOMEM, "out of memory");
-	g->pid = pid;
-	g->addr = addr;
-	g->written = rate;
-	g->fd = gmt_proc_open_mem(pid, O_RDWR, d);
-	if (g->fd < 0) {
-		err = g->fd;
-		free(g);
-		return err;
-	}
-	err = word_io(g->fd, addr, &g->original, false);
-	if (err)
-		goto fail;
-	if (g->original == rate) {
-		*out = g;
-		return GMT_MEMRATE_ALREADY;
-	}
-	wrote = true;
-	err = word_io(g->fd, addr, &rate, true);
-	if (err)
-		goto fail;
-	g->armed = true;
-	*out = g;
-	return GMT_MEMRATE_WROTE;
-fail:
-	word_diag(d, err, pid, addr, wrote);
-	close(g->fd);
-	free(g);
-	return err;
-}
-
-int gmt_memrate_guard__restore(struct gmt_memrate_guard *g)
-{
-	int64_t cur;
-	int err;
-
-	if (!g || !g->armed)
-		return GMT_MEMRATE_NOOP;
-	err = word_io(g->fd, g->addr, &cur, false);
-	if (err == -ESRCH)
-		g->armed = false;
-	if (err)
-		return err;
-	if (cur != g->written) {
-		g->seen = cur;
-		g->armed = false;
-		return GMT_MEMRATE_LEFT;
-	}
-	err = word_io(g->fd, g->addr, &g->original, true);
-	if (err && err != -ESRCH)
-		return err;
-	g->armed = false;
-	return err ? err : GMT_MEMRATE_WROTE;
-}
-
-int64_t gmt_memrate_guard__original(const struct gmt_memrate_guard *g)
-{
-	return g->original;
-}
-
-int64_t gmt_memrate_guard__written(const struct gmt_memrate_guard *g)
-{
-	return g->written;
-}
-
-int64_t gmt_memrate_guard__seen(const struct gmt_memrate_guard *g)
-{
-	return g->seen;
-}
-
-void gmt_memrate_guard__free(struct gmt_memrate_guard *g)
-{
-	if (!g)
-		return;
-	gmt_memrate_guard__restore(g);
-	close(g->fd);
-	free(g);
-}
-
 /* ---- launch mode: the end of the runtime's start-up ---- */
 
 enum wait_for {
@@ -615,7 +399,8 @@ int gmt_memrate_wait_startup(pid_t pid, const struct gmt_memrate_vars *v, uint64
 	bool enabled = v->disable && !v->profiling_disabled;
 	enum wait_for what;
 	uint64_t deadline = now_ms() + timeout_ms;
-	int fd, err = 0;
+	struct gmt_procmem *mem;
+	int err;
 
 	if (v->init == GMT_MEMRATE_INIT_STATIC)
 		/* Without the bool, wait as if disabled: a timeout then tells the caller. */
@@ -628,22 +413,23 @@ int gmt_memrate_wait_startup(pid_t pid, const struct gmt_memrate_vars *v, uint64
 		return gmt_diag_set(d, -ENOENT,
 				    "go1.19 start-up: without runtime..inittask there is no way to "
 				    "tell when runtime.init has stored MemProfileRate");
-	fd = gmt_proc_open_mem(pid, O_RDONLY, d);
-	if (fd < 0)
-		return fd;
+	err = gmt_procmem__open(pid, 0, &mem, d);
+	if (err)
+		return err;
 	for (;;) {
-		int64_t state = 0;
+		uint64_t state = 0, cur = 0;
 
 		/* The state first: once it reads 2, the rate read after it is final. */
 		if (what == WAIT_INITTASK)
-			err = word_io(fd, v->inittask + bias, &state, false);
+			err = gmt_procmem__read_word(mem, v->inittask + bias, &state);
 		if (!err)
-			err = word_io(fd, v->rate + bias, rate, false);
+			err = gmt_procmem__read_word(mem, v->rate + bias, &cur);
 		if (err) {
-			word_diag(d, err, pid, v->rate + bias, false);
+			gmt_procmem_explain(d, err, pid, v->rate + bias, false, NULL);
 			break;
 		}
-		if (reached(what, *rate, state))
+		*rate = (int64_t)cur;
+		if (reached(what, *rate, (int64_t)state))
 			break;
 		if (now_ms() >= deadline) {
 			err = gmt_diag_set(d, -ETIMEDOUT,
@@ -653,6 +439,6 @@ int gmt_memrate_wait_startup(pid_t pid, const struct gmt_memrate_vars *v, uint64
 		}
 		nanosleep(&poll, NULL);
 	}
-	close(fd);
+	gmt_procmem__close(mem);
 	return err;
 }

@@ -22,10 +22,10 @@
  * aligned word in a writable PT_LOAD holding 524288 in the file, or zero-filled and
  * stored by runtime.init (go1.19).
  *
- * Nothing here prints.  The writes are aligned 8-byte pwrite()s to /proc/PID/mem: the
- * kernel copies the bytes with memcpy, so a racing reader in the target could see a
- * mix of old and new bytes for one load; for a sampling rate that costs one odd sample
- * interval at worst.
+ * Nothing here prints.  The writes (wordguard.h) are aligned 8-byte pwrite()s to
+ * /proc/PID/mem: the kernel copies the bytes with memcpy, so a racing reader in the
+ * target could see a mix of old and new bytes for one load; for a sampling rate that
+ * costs one odd sample interval at worst.
  */
 #ifndef GMT_MEMRATE_H
 #define GMT_MEMRATE_H
@@ -94,50 +94,10 @@ int gmt_memrate_decode_disable(const struct gmt_gobin *gb, uint64_t rate, uint64
 int gmt_memrate_decode_inittask(const struct gmt_gobin *gb, uint64_t *inittask);
 
 /*
- * One aligned 8-byte word of a live process, at a runtime address (static address +
- * load bias, see gmt_target__load_bias()), through /proc/PID/mem.  -ESRCH when the
- * process is gone (or a zombie), -EIO when nothing is mapped there, -EACCES/-EPERM when
- * we may not, -EINVAL for an unaligned address.  Writes go only to a writable mapping
- * (/proc/PID/maps): -EFAULT otherwise, since /proc/PID/mem would patch code as well.
+ * Reading and writing the rate in a live process are process/'s: the word at the
+ * variable's runtime address (static address + load bias, procmaps.h) through
+ * /proc/PID/mem (procmem.h), written under a guard that restores it (wordguard.h).
  */
-int gmt_memrate_read(pid_t pid, uint64_t addr, int64_t *val, struct gmt_diag *d);
-int gmt_memrate_write(pid_t pid, uint64_t addr, int64_t val, struct gmt_diag *d);
-
-/* What a guard call did (the non-negative results). */
-enum gmt_memrate_result {
-	GMT_MEMRATE_NOOP = 0, /* restore: nothing to do (nothing written, or already done) */
-	GMT_MEMRATE_WROTE,    /* set: wrote the new rate; restore: wrote the original back */
-	GMT_MEMRATE_ALREADY,  /* set: the word already held that rate: nothing written */
-	GMT_MEMRATE_LEFT,     /* restore: the program changed the rate meanwhile: left as is */
-};
-
-struct gmt_memrate_guard;
-
-/*
- * Records the rate at addr (a runtime address) in pid and writes rate there: returns
- * GMT_MEMRATE_WROTE, or GMT_MEMRATE_ALREADY when it already held rate (then restore has
- * nothing to undo).  A negative errno as gmt_memrate_write() gives, with *out NULL.
- * The guard keeps /proc/PID/mem open, so it keeps addressing that process even if its
- * PID is reused.  Reading and writing are two steps: a program storing the rate in
- * between loses its store (there is no compare-and-swap through /proc/PID/mem).
- */
-int gmt_memrate_guard__set(pid_t pid, uint64_t addr, int64_t rate, struct gmt_memrate_guard **out,
-			   struct gmt_diag *d);
-/*
- * Puts the original rate back if the word still holds the one we wrote
- * (GMT_MEMRATE_WROTE); if the program stored another value meanwhile it is left
- * (GMT_MEMRATE_LEFT, see __seen()).  -ESRCH when the process is gone: nothing done.
- * After any of these the guard is spent and further calls return GMT_MEMRATE_NOOP, so
- * every exit path may call it.  Other errors (-EIO...) leave it armed for a retry.
- * Only pread()/pwrite(): async-signal-safe.  NULL gives GMT_MEMRATE_NOOP.
- */
-int gmt_memrate_guard__restore(struct gmt_memrate_guard *g);
-int64_t gmt_memrate_guard__original(const struct gmt_memrate_guard *g);
-int64_t gmt_memrate_guard__written(const struct gmt_memrate_guard *g);
-/* The value restore found when it returned GMT_MEMRATE_LEFT. */
-int64_t gmt_memrate_guard__seen(const struct gmt_memrate_guard *g);
-/* Restores first if still armed (call __restore() yourself to learn what it did). */
-void gmt_memrate_guard__free(struct gmt_memrate_guard *g);
 
 #define GMT_MEMRATE_POLL_US 1000
 

@@ -116,6 +116,18 @@ int gmt_preflight_privileges(struct gmt_diag *d)
 	return gmt_preflight_caps(&p, d);
 }
 
+int gmt_explain_refusal(int err, const char *what, struct gmt_diag *d)
+{
+	struct gmt_diag why = {};
+
+	if (gmt_preflight_privileges(&why))
+		return gmt_diag_set(d, err, "%s: %s", what, why.msg);
+	return gmt_diag_set(d, err,
+			    "%s: %s (gomemtrace has the privileges the preflight looks for: a "
+			    "security module denies it?)",
+			    what, strerror(-err));
+}
+
 uint64_t gmt_access_missing(enum gmt_proc_access a, uint64_t capeff, int euid, int owner_uid)
 {
 	uint64_t need = 0;
@@ -207,6 +219,13 @@ int gmt_preflight_kernel(const char *btf, struct gmt_diag *d)
 				    "CONFIG_UPROBE_EVENTS)",
 				    GMT_UPROBE_PMU, strerror(errno));
 	return 0;
+}
+
+int gmt_preflight(const char *btf_opt, struct gmt_diag *d)
+{
+	int err = gmt_preflight_privileges(d);
+
+	return err ? err : gmt_preflight_kernel(gmt_btf_path(btf_opt), d);
 }
 
 int gmt_preflight_state_dir(struct gmt_diag *d)

@@ -71,6 +71,14 @@ int gmt_preflight_caps(const struct gmt_privs *p, struct gmt_diag *d);
 /* The same, with the answers read from this process and the running kernel. */
 int gmt_preflight_privileges(struct gmt_diag *d);
 
+/*
+ * A refusal (err: -EPERM or -EACCES) of what (e.g. "cannot attach a uprobe to
+ * runtime.mallocgc") by the kernel, said as the preflight says it: "WHAT: " and what
+ * gmt_preflight_privileges() finds missing, or, when it finds nothing missing, "WHAT:
+ * Operation not permitted (...: a security module denies it?)".  Into d; returns err.
+ */
+int gmt_explain_refusal(int err, const char *what, struct gmt_diag *d);
+
 /* What is done to another process, for gmt_access_missing(). */
 enum gmt_proc_access {
 	GMT_ACCESS_PTRACE,    /* /proc/PID/exe, maps */
@@ -96,6 +104,11 @@ void gmt_explain_access(pid_t pid, enum gmt_proc_access a, struct gmt_diag *d);
 
 /* The kernel BTF (btf: NULL for the default) and the uprobe PMU exist: -ENOENT if not. */
 int gmt_preflight_kernel(const char *btf, struct gmt_diag *d);
+/*
+ * What record and daemon check before anything is started: privileges, then the kernel
+ * (the BTF of --btf btf_opt, gmt_btf_path()).  0, or the first failure's one line.
+ */
+int gmt_preflight(const char *btf_opt, struct gmt_diag *d);
 
 /*
  * The directory of the MemProfileRate state files (ratestate.h) exists or can be

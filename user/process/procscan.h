@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Finding the daemon's targets in /proc: which processes run a given executable or carry
- * a given name, and whether a PID still names the process it named before.  A process is
- * identified by its start time (/proc/PID/stat field 22, in clock ticks since boot) and
- * the device and inode of its executable: a PID reused by another program, or a process
- * that exec'd another binary, no longer matches.
- * Nothing here needs a kernel beyond /proc; unit-tested on strings and live processes.
+ * a given name.  Each comes with its identity (proc.h), which tells a PID reused by
+ * another program, or a process that exec'd another binary, from the one found before.
+ * Nothing here needs a kernel beyond /proc; unit-tested on live processes.
  */
 #ifndef GMT_PROCSCAN_H
 #define GMT_PROCSCAN_H
@@ -15,25 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-struct gmt_proc_id {
-	pid_t pid;
-	uint64_t start_time; /* clock ticks after boot */
-	uint64_t exe_dev, exe_ino;
-	char comm[16];
-};
-
-/*
- * Parses the contents of /proc/PID/stat: comm (between the first '(' and the last ')',
- * which may hold spaces and parentheses) and the start time.  -EINVAL when malformed.
- */
-int gmt_parse_proc_stat(const char *buf, char comm[16], uint64_t *start_time);
-
-/* The identity of a live process: -ESRCH when it is gone, -ENOEXEC without an executable
- * (kernel threads, zombies), -EACCES when we may not look. */
-int gmt_proc_identity(pid_t pid, struct gmt_proc_id *id);
-
-/* Same process: same PID, start time and executable. */
-bool gmt_proc_same(const struct gmt_proc_id *a, const struct gmt_proc_id *b);
+#include "proc.h"
 
 /* What selects targets.  An exe is compared by device and inode, stat'ed at each scan,
  * so that a binary replaced by a deploy is followed to its new file. */

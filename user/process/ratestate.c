@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "memrate.h"
+#include "procmem.h"
+#include "wordguard.h"
 
 const char *gmt_ratestate_dir(void)
 {
@@ -19,60 +20,10 @@ const char *gmt_ratestate_dir(void)
 	return env && *env ? env : GMT_STATE_DIR_DEFAULT;
 }
 
-int gmt_proc_id(pid_t pid, struct gmt_proc_id *id)
-{
-	char path[64], buf[1024], state;
-	unsigned long long start;
-	struct stat st;
-	const char *p;
-	ssize_t n;
-	int fd;
-
-	memset(id, 0, sizeof(*id));
-	id->pid = pid;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (pid <= 0 || fd < 0)
-		return -ESRCH;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -ESRCH;
-	buf[n] = 0;
-	/* The command name may hold spaces and ')': the fields start after the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
-			 "%*s %*s %*s %*s %llu", &state, &start) != 2)
-		return -ESRCH;
-	if (state == 'Z' || state == 'X')
-		return -ESRCH;
-	id->starttime = start;
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	if (stat(path, &st) == 0) {
-		id->dev = st.st_dev;
-		id->ino = st.st_ino;
-	}
-	return 0;
-}
-
-bool gmt_proc_id_eq(const struct gmt_proc_id *a, const struct gmt_proc_id *b)
-{
-	if (a->pid != b->pid || a->starttime != b->starttime)
-		return false;
-	return !a->ino || !b->ino || (a->dev == b->dev && a->ino == b->ino);
-}
-
-bool gmt_proc_id_alive(const struct gmt_proc_id *id)
-{
-	struct gmt_proc_id now;
-
-	return gmt_proc_id(id->pid, &now) == 0 && gmt_proc_id_eq(id, &now);
-}
-
 void gmt_ratestate__path(const struct gmt_proc_id *target, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%d-%" PRIu64 ".json", gmt_ratestate_dir(), target->pid,
-		 target->starttime);
+		 target->start_time);
 }
 
 int gmt_ratestate__format(const struct gmt_ratestate *s, char *buf, size_t len)
@@ -89,8 +40,9 @@ int gmt_ratestate__format(const struct gmt_ratestate *s, char *buf, size_t len)
 			 "  \"original\": %" PRId64 ",\n"
 			 "  \"written\": %" PRId64 "\n"
 			 "}\n",
-			 s->target.pid, s->target.starttime, s->target.dev, s->target.ino,
-			 s->tracer.pid, s->tracer.starttime, s->addr, s->original, s->written);
+			 s->target.pid, s->target.start_time, s->target.exe_dev,
+			 s->target.exe_ino, s->tracer.pid, s->tracer.start_time, s->addr,
+			 s->original, s->written);
 
 	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
 }
@@ -131,8 +83,9 @@ int gmt_ratestate__parse(const char *text, struct gmt_ratestate *s)
 	if (v[0] == 0 || v[0] > INT32_MAX || v[4] == 0 || v[4] > INT32_MAX || (v[6] & 7))
 		return -EINVAL;
 	*s = (struct gmt_ratestate){
-		.target = { (int)v[0], v[1], v[2], v[3] },
-		.tracer = { (int)v[4], v[5], 0, 0 },
+		.target = { .pid = (pid_t)v[0], .start_time = v[1], .exe_dev = v[2],
+			    .exe_ino = v[3] },
+		.tracer = { .pid = (pid_t)v[4], .start_time = v[5] },
 		.addr = v[6],
 		.original = (int64_t)v[7],
 		.written = (int64_t)v[8],
@@ -196,22 +149,21 @@ void gmt_ratestate__remove(const struct gmt_ratestate *s)
 
 int gmt_ratestate__undo(const struct gmt_ratestate *s, int64_t *seen, struct gmt_diag *d)
 {
-	struct gmt_proc_id now;
 	int64_t cur;
 	int err;
 
-	if (gmt_proc_id(s->target.pid, &now) || !gmt_proc_id_eq(&s->target, &now))
+	if (!gmt_proc_alive(&s->target))
 		return gmt_diag_set(d, -ESRCH,
 				    "PID %d is gone (or is another program now): nothing to restore",
 				    s->target.pid);
-	err = gmt_memrate_read(s->target.pid, s->addr, &cur, d);
+	err = gmt_proc_read_word(s->target.pid, s->addr, &cur, d);
 	if (err)
 		return err;
 	*seen = cur;
 	if (cur != s->written)
-		return GMT_MEMRATE_LEFT;
-	err = gmt_memrate_write(s->target.pid, s->addr, s->original, d);
-	return err ? err : GMT_MEMRATE_WROTE;
+		return GMT_GUARD_LEFT;
+	err = gmt_proc_write_word(s->target.pid, s->addr, s->original, d);
+	return err ? err : GMT_GUARD_WROTE;
 }
 
 int gmt_ratestate__check(const struct gmt_proc_id *target, struct gmt_ratestate *found,
@@ -221,14 +173,14 @@ int gmt_ratestate__check(const struct gmt_proc_id *target, struct gmt_ratestate 
 	int64_t seen = 0;
 	int err;
 
-	*undone = GMT_MEMRATE_NOOP;
+	*undone = GMT_GUARD_NOOP;
 	gmt_ratestate__path(target, path, sizeof(path));
 	if (access(path, F_OK) < 0)
 		return 0;
 	err = gmt_ratestate__load(path, found, d);
 	if (err)
 		return err;
-	if (gmt_proc_id_alive(&found->tracer) && found->tracer.pid != getpid())
+	if (gmt_proc_alive(&found->tracer) && found->tracer.pid != getpid())
 		return gmt_diag_set(d, -EBUSY,
 				    "PID %d is already traced in sampled mode by gomemtrace PID %d, "
 				    "which set its MemProfileRate: stop that one first, or use "

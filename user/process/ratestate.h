@@ -9,8 +9,8 @@
  *
  * One file per target process: DIR/PID-STARTTIME.json, DIR being $GMT_STATE_DIR or
  * /run/gomemtrace (mode 0700).  The target's start time (field 22 of /proc/PID/stat)
- * and executable (device, inode) tell a reused PID or an exec'd process from the one
- * that was written to.
+ * and executable (device, inode): its identity (proc.h), which tells a reused PID or an
+ * exec'd process from the one that was written to.
  */
 #ifndef GMT_RATESTATE_H
 #define GMT_RATESTATE_H
@@ -21,32 +21,19 @@
 #include <sys/types.h>
 
 #include "diag.h"
+#include "proc.h"
 
 #define GMT_STATE_DIR_DEFAULT "/run/gomemtrace"
 
-/* Which process this is: PID reuse and exec change one of these. */
-struct gmt_proc_id {
-	int pid;
-	uint64_t starttime; /* clock ticks after boot */
-	uint64_t dev, ino;  /* of /proc/PID/exe */
-};
-
 struct gmt_ratestate {
 	struct gmt_proc_id target;
-	struct gmt_proc_id tracer; /* the gomemtrace that wrote the rate (dev, ino unused) */
+	struct gmt_proc_id tracer; /* the gomemtrace that wrote the rate (no executable) */
 	uint64_t addr;		   /* runtime address of runtime.MemProfileRate */
 	int64_t original;	   /* its value before */
 	int64_t written;	   /* what gomemtrace wrote */
 };
 
 const char *gmt_ratestate_dir(void);
-/* -ESRCH when there is no such process (or it is a zombie); ino 0 without an exe. */
-int gmt_proc_id(pid_t pid, struct gmt_proc_id *id);
-/* Same process (PID, start time and, if both have one, executable). */
-bool gmt_proc_id_eq(const struct gmt_proc_id *a, const struct gmt_proc_id *b);
-/* Is that process alive, and still the same one? */
-bool gmt_proc_id_alive(const struct gmt_proc_id *id);
-
 void gmt_ratestate__path(const struct gmt_proc_id *target, char *buf, size_t len);
 /* O_EXCL: -EEXIST when the target already has a state file. */
 int gmt_ratestate__create(const struct gmt_ratestate *s, struct gmt_diag *d);
@@ -58,16 +45,16 @@ void gmt_ratestate__remove(const struct gmt_ratestate *s);
 
 /*
  * Undoes what s records, if the target is still the process it names: writes the
- * original rate back when the word still holds the written one (GMT_MEMRATE_WROTE),
- * leaves a value the program stored since (GMT_MEMRATE_LEFT, *seen), -ESRCH when the
- * process is gone or is another one now.  Does not remove the file.
+ * original rate back when the word still holds the written one (GMT_GUARD_WROTE,
+ * wordguard.h), leaves a value the program stored since (GMT_GUARD_LEFT, *seen), -ESRCH
+ * when the process is gone or is another one now.  Does not remove the file.
  */
 int gmt_ratestate__undo(const struct gmt_ratestate *s, int64_t *seen, struct gmt_diag *d);
 
 /*
  * Sampled mode, before the target's rate is read: a state file for target left by a
  * gomemtrace that is gone is undone and removed (*undone: its gmt_ratestate__undo()
- * result, or GMT_MEMRATE_NOOP when there was none, with *found the file's contents);
+ * result, or GMT_GUARD_NOOP when there was none, with *found the file's contents);
  * one owned by a live gomemtrace gives -EBUSY and a message naming it.
  */
 int gmt_ratestate__check(const struct gmt_proc_id *target, struct gmt_ratestate *found,

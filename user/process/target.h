@@ -11,19 +11,21 @@
 #include <sys/types.h>
 
 #include "diag.h"
+#include "proc.h"
+
 
 struct gmt_target {
 	pid_t pid;
+	struct gmt_proc_id id; /* who it was when attached or launched (proc.h) */
 	bool launched;	   /* we started it (and are its parent) */
 	bool running;	   /* released / not stopped by us */
 	bool exited;
 	int exit_status;   /* as a shell reports it: code, or 128 + signal */
 	int pidfd;	   /* readable when the process exits; -1 if unsupported */
-	char comm[32];
+	char comm[16];	   /* id.comm, or "pidN" when it has no name: for names and messages */
 	char exe[64];	   /* "/proc/PID/exe": stable across container/deleted files */
 	char path[4096];   /* what that link names, for people */
-	uint64_t exe_dev, exe_ino; /* the executable traced: an exec changes them */
-	bool execd;		   /* it exec'd another program (gmt_target__execd()) */
+	bool execd;	   /* it exec'd another program (gmt_target__execd()) */
 };
 
 /*
@@ -34,19 +36,13 @@ int gmt_target__launch(char *const argv[], struct gmt_target *t, struct gmt_diag
 /* Lets a launched target run. */
 int gmt_target__release(struct gmt_target *t, struct gmt_diag *d);
 /*
- * Has the process exec'd another program since it was attached to or launched?  Its
- * probes then no longer fire (they are on the old executable) and what was written into
- * its memory is gone with the old image.  Sets t->execd.
+ * Has the process exec'd another program since it was attached to or launched (its
+ * executable is not t->id's any more, proc.h)?  Its probes then no longer fire (they
+ * are on the old executable) and what was written into its memory is gone with the old
+ * image.  Sets t->execd.
  */
 bool gmt_target__execd(struct gmt_target *t);
-/* Checks that pid exists and has an executable we can read; a one-line reason if not. */
-int gmt_proc_check(pid_t pid, struct gmt_diag *d);
-/*
- * Opens /proc/PID/mem with flags (O_RDONLY or O_RDWR): the fd, or -ESRCH (gone) or
- * -EACCES etc. with a line that says which capability is missing (preflight.h).
- */
-int gmt_proc_open_mem(pid_t pid, int flags, struct gmt_diag *d);
-/* Checks that pid exists and is a user process we may trace. */
+/* Checks that pid exists and is a user process we may trace (gmt_proc_check()). */
 int gmt_target__attach(pid_t pid, struct gmt_target *t, struct gmt_diag *d);
 /* Non-blocking: true once the process has exited (reaps it if we launched it). */
 bool gmt_target__poll_exit(struct gmt_target *t);
@@ -58,12 +54,5 @@ void gmt_target__abort(struct gmt_target *t);
  */
 void gmt_target__name_exe(const struct gmt_target *t, struct gmt_diag *d);
 void gmt_target__close(struct gmt_target *t);
-
-/*
- * The load bias of the executable mapping: runtime address = static address + bias.
- * 0 for non-PIE executables.  first_load_vaddr/off: the PT_LOAD with the lowest offset.
- */
-int gmt_target__load_bias(pid_t pid, uint64_t seg_vaddr, uint64_t seg_off, uint64_t *bias,
-			  struct gmt_diag *d);
 
 #endif

@@ -2,8 +2,9 @@
 /*
  * GC tracing within a recording: open gc.bpf.o on the recording's ring buffer, point it
  * at gcController / memstats, attach the GC hooks of the hook plan, feed the records to
- * the timeline, write the outputs.  The lifecycle is the tracer's: open -> rodata ->
- * reuse the ring buffer -> load -> attach; stop; write; free.
+ * the timeline, write the outputs.  The object is loaded and attached as the tracer's
+ * and the goroutines' are (bpfobj.h): open -> rodata -> share the ring buffer -> load ->
+ * attach -> enable; stop; write; free.
  */
 #include "gc_session.h"
 
@@ -14,29 +15,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis.h"
+#include "bpfobj.h"
 #include "gc.skel.h"
+#include "analysis.h"
 #include "gc_timeline.h"
 #include "gcvars.h"
 #include "go_release.h"
 #include "hookplan.h"
-#include "json_writer.h"
 #include "log.h"
 #include "out_gc.h"
 #include "probesite.h"
-#include "recorder.h"
 
 _Static_assert(sizeof(struct gmt_rec_gc) == 168, "gmt_rec_gc is part of the BPF ABI");
 
 struct gmt_gc_session {
 	struct gc_bpf *skel;
-	struct bpf_link **links;
-	size_t nlinks;
+	struct gmt_bpfobj obj;
 	struct gmt_gc_timeline *tl;
 	struct gmt_gcvars vars;
 	uint64_t controller; /* runtime address of gcController, 0 when not found */
 	bool reason_arg;     /* stopTheWorldWithSema takes the stwReason (go1.21+) */
 	bool stw_fn;	     /* runtime.stopTheWorld is hooked (its reason string, <= 1.20) */
+	bool want_stoptheworld; /* runtime.stopTheWorld probed (its reason, <= 1.20) */
 	int ncpus;
 	bool stopped, finished;
 	uint64_t end_ns;
@@ -44,16 +44,18 @@ struct gmt_gc_session {
 	bool have_counters;
 	uint64_t bad_records;
 	uint64_t receiver_mismatch; /* startCycle receivers that were not our gcController */
-	struct gmt_run_info ri;
-	bool have_ri;
-	struct gmt_counter_track tracks[GMT_GC_MAX_TRACKS];
-	size_t ntracks;
 	char unavailable[2048]; /* one line per missing piece */
 };
 
-static struct bpf_program *prog_for(struct gc_bpf *skel, enum gmt_hook_id id)
+/* The plan's GC hooks, with their programs. */
+static struct bpf_program *prog_for(void *ctx, const struct gmt_hook *h)
 {
-	switch (id) {
+	const struct gmt_gc_session *s = ctx;
+	struct gc_bpf *skel = s->skel;
+
+	if (h->group != GMT_GROUP_GC)
+		return NULL;
+	switch (h->id) {
 	case GMT_HOOK_GCSTART:
 		return skel->progs.gmt_gc_start;
 	case GMT_HOOK_STARTCYCLE:
@@ -67,59 +69,10 @@ static struct bpf_program *prog_for(struct gc_bpf *skel, enum gmt_hook_id id)
 	case GMT_HOOK_STW_START_RET:
 		return skel->progs.gmt_gc_stw_done;
 	case GMT_HOOK_STOPTHEWORLD:
-		return skel->progs.gmt_gc_stoptheworld;
+		return s->want_stoptheworld ? skel->progs.gmt_gc_stoptheworld : NULL;
 	default:
 		return NULL;
 	}
-}
-
-static int attach_one(struct gmt_gc_session *s, struct bpf_program *prog,
-		      const struct gmt_gc_session_opts *o, const struct gmt_hook *h, uint64_t off,
-		      bool stack_check, struct gmt_diag *d)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, uo);
-	struct bpf_link *link;
-
-	uo.bpf_cookie = (stack_check ? GMT_COOKIE_STACK_CHECK : 0) | (uint32_t)h->id;
-	link = bpf_program__attach_uprobe_opts(prog, o->pid, o->exe, off, &uo);
-	if (!link) {
-		int err = -errno;
-
-		if (err == -ESRCH)
-			return gmt_diag_set(d, err, "PID %d exited while gomemtrace attached to it",
-					    o->pid);
-		return gmt_diag_set(d, err, "cannot attach a uprobe to %s at %s+%#llx: %s",
-				    h->function, o->exe, (unsigned long long)off, strerror(-err));
-	}
-	s->links[s->nlinks++] = link;
-	return 0;
-}
-
-static int attach_hooks(struct gmt_gc_session *s, const struct gmt_gc_session_opts *o,
-			bool want_stoptheworld, struct gmt_diag *d)
-{
-	const struct gmt_hookplan *plan = &o->an->plan;
-
-	s->links = calloc(plan->nhooks + 1, sizeof(*s->links));
-	if (!s->links)
-		return -ENOMEM;
-	for (size_t i = 0; i < plan->nhooks; i++) {
-		const struct gmt_hook *h = &plan->hooks[i];
-		struct bpf_program *prog = prog_for(s->skel, h->id);
-		int err;
-
-		if (!prog || h->group != GMT_GROUP_GC)
-			continue;
-		if (h->id == GMT_HOOK_STOPTHEWORLD && !want_stoptheworld)
-			continue;
-		err = attach_one(s, prog, o, h, h->probe_offset, h->stack_check, d);
-		if (err)
-			return err;
-		pr_debug("GC probe %s at %#llx (file offset %#llx, %s)\n", h->function,
-			 (unsigned long long)h->probe_addr, (unsigned long long)h->probe_offset,
-			 h->insn);
-	}
-	return 0;
 }
 
 static int setup_bpf(struct gmt_gc_session *s, const struct gmt_gc_session_opts *o,
@@ -128,14 +81,12 @@ static int setup_bpf(struct gmt_gc_session *s, const struct gmt_gc_session_opts 
 	const struct gmt_gcvars *v = &s->vars;
 	const struct gmt_go_release *row = gmt_analysis__row(o->an);
 	bool reason_arg = s->reason_arg, stw_fn = s->stw_fn;
-	int err;
 
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf_path);
 
 	s->skel = gc_bpf__open_opts(&oo);
 	if (!s->skel)
-		return gmt_diag_set(d, -errno, "cannot open the GC BPF object: %s",
-				    strerror(errno));
+		return gmt_bpfobj_open_failed("GC ", d);
 	if (v->gc_controller && v->have_offsets) {
 		s->controller = v->gc_controller + o->bias;
 		s->skel->rodata->gc_controller = s->controller;
@@ -154,25 +105,18 @@ static int setup_bpf(struct gmt_gc_session *s, const struct gmt_gc_session_opts 
 		s->skel->rodata->off_g_m = row->g.m;
 		s->skel->rodata->off_m_curg = row->m.curg;
 	}
-	bpf_program__set_autoload(s->skel->progs.gmt_gc_stoptheworld, !reason_arg && stw_fn);
-
-	err = bpf_map__reuse_fd(s->skel->maps.events, o->ringbuf_fd);
-	if (err)
-		return gmt_diag_set(d, err, "cannot share the recording's ring buffer: %s",
-				    strerror(-err));
-	if (o->counters_fd > 0) {
-		err = bpf_map__reuse_fd(s->skel->maps.counters, o->counters_fd);
-		if (err)
-			return gmt_diag_set(d, err, "cannot share the recording's counters: %s",
-					    strerror(-err));
-	}
-	err = gc_bpf__load(s->skel);
-	if (err)
-		return gmt_diag_set(d, err < 0 ? err : -EINVAL,
-				    "cannot load the GC BPF programs: %s (run with -v for the "
-				    "verifier log)",
-				    strerror(err < 0 ? -err : EINVAL));
-	return attach_hooks(s, o, !reason_arg && stw_fn, d);
+	s->want_stoptheworld = !reason_arg && stw_fn;
+	bpf_program__set_autoload(s->skel->progs.gmt_gc_stoptheworld, s->want_stoptheworld);
+	/* On the recording's ring buffer, and its counters when it shares them. */
+	return gmt_bpfobj__start(&s->obj,
+				 &(struct gmt_bpfobj_spec){
+					 .name = "GC ", .skeleton = s->skel->skeleton,
+					 .enabled = &s->skel->bss->enabled,
+					 .pid = o->pid, .exe = o->exe,
+					 .ringbuf_fd = o->ringbuf_fd, .counters_fd = o->counters_fd,
+					 .plan = &o->an->plan, .prog_for = prog_for, .ctx = s,
+				 },
+				 d);
 }
 
 int gmt_gc_session__start(const struct gmt_gc_session_opts *o, struct gmt_gc_session **out,
@@ -207,8 +151,6 @@ int gmt_gc_session__start(const struct gmt_gc_session_opts *o, struct gmt_gc_ses
 	err = setup_bpf(s, o, d);
 	if (err)
 		goto fail;
-	/* Every probe is in: records from here on are whole sequences. */
-	__atomic_store_n(&s->skel->bss->enabled, 1, __ATOMIC_RELEASE);
 	for (const char *p = s->unavailable; *p;) {
 		const char *nl = strchr(p, '\n');
 
@@ -218,7 +160,7 @@ int gmt_gc_session__start(const struct gmt_gc_session_opts *o, struct gmt_gc_ses
 	pr_debug("GC: gcController %#llx (%s), numgc %#llx, %zu probes\n",
 		 (unsigned long long)s->vars.gc_controller,
 		 s->vars.controller_src == GMT_GCVAR_SYMTAB ? "symbol" : "decoded",
-		 (unsigned long long)s->vars.numgc, s->nlinks);
+		 (unsigned long long)s->vars.numgc, gmt_bpfobj__nprobes(&s->obj));
 	*out = s;
 	return 0;
 fail:
@@ -228,7 +170,7 @@ fail:
 
 size_t gmt_gc_session__nprobes(const struct gmt_gc_session *s)
 {
-	return s && !s->stopped ? s->nlinks : 0;
+	return s && !s->stopped ? gmt_bpfobj__nprobes(&s->obj) : 0;
 }
 
 int gmt_gc_session__on_record(struct gmt_gc_session *s, const void *data, size_t size)
@@ -269,12 +211,8 @@ void gmt_gc_session__detach(struct gmt_gc_session *s)
 {
 	if (!s)
 		return;
-	/* Before any probe goes: the sequence ends for all of them at once. */
-	if (s->skel && s->skel->bss)
-		__atomic_store_n(&s->skel->bss->enabled, 0, __ATOMIC_RELEASE);
-	for (size_t i = 0; i < s->nlinks; i++)
-		bpf_link__destroy(s->links[i]);
-	s->nlinks = 0;
+	/* The flag first, then the links (bpfobj.h): the sequences end all at once. */
+	gmt_bpfobj__detach(&s->obj);
 }
 
 void gmt_gc_session__stop(struct gmt_gc_session *s, uint64_t end_ns)
@@ -302,83 +240,25 @@ void gmt_gc_session__stop(struct gmt_gc_session *s, uint64_t end_ns)
 }
 
 /* Closes what is still open; after the last record (the final drain) has been seen. */
-static void finish(const struct gmt_gc_session *cs)
+static void finish(struct gmt_gc_session *s)
 {
-	struct gmt_gc_session *s = (struct gmt_gc_session *)cs;
-
 	if (s->finished)
 		return;
 	s->finished = true;
 	gmt_gc_timeline__finish(s->tl, s->end_ns);
 }
 
-static void out_init(const struct gmt_gc_session *s, const struct gmt_gc_timeline *tl,
-		     struct gmt_gc_out *o)
+void gmt_gc_session__out(struct gmt_gc_session *s, const struct gmt_gc_timeline *tl,
+			 struct gmt_gc_out *o)
 {
+	if (!tl) {
+		finish(s);
+		tl = s->tl;
+	}
 	memset(o, 0, sizeof(*o));
 	o->tl = tl;
-	o->ri = s->have_ri ? &s->ri : NULL;
 	o->counters = s->have_counters ? s->counters : NULL;
 	o->unavailable = s->unavailable;
-	o->tracks = s->tracks;
-	o->ntracks = s->ntracks;
-}
-
-int gmt_gc_session__add_track(struct gmt_gc_session *s, const struct gmt_counter_track *t)
-{
-	for (size_t i = 0; i < s->ntracks; i++) {
-		if (strcmp(s->tracks[i].name, t->name) == 0) {
-			s->tracks[i] = *t; /* a newer copy of the same track */
-			return 0;
-		}
-	}
-	if (s->ntracks == GMT_GC_MAX_TRACKS)
-		return -ENOSPC;
-	s->tracks[s->ntracks++] = *t;
-	return 0;
-}
-
-static int w_txt(FILE *f, void *ctx)
-{
-	return gmt_write_gc_txt(f, ctx);
-}
-
-static int w_json(FILE *f, void *ctx)
-{
-	return gmt_write_gc_json(f, ctx);
-}
-
-static int write_tl(struct gmt_gc_session *s, const struct gmt_gc_timeline *tl, const char *dir,
-		    const struct gmt_run_info *ri, const uint64_t *rate_ts,
-		    const double *rate_bytes_per_s, size_t nrate, struct gmt_diag *d)
-{
-	struct gmt_gc_out o;
-	int err;
-
-	if (ri) {
-		s->ri = *ri;
-		s->have_ri = true;
-	}
-	out_init(s, tl, &o);
-	if (rate_ts && rate_bytes_per_s) {
-		o.rate_ts = rate_ts;
-		o.rate_bytes_per_s = rate_bytes_per_s;
-		o.nrate = nrate;
-	}
-	err = gmt_outdir_prepare(dir, d);
-	if (!err)
-		err = gmt_write_file_atomic(dir, "gc.txt", w_txt, &o, d);
-	if (!err)
-		err = gmt_write_file_atomic(dir, "gc.json", w_json, &o, d);
-	return err;
-}
-
-int gmt_gc_session__write(struct gmt_gc_session *s, const char *dir, const struct gmt_run_info *ri,
-			  const uint64_t *rate_ts, const double *rate_bytes_per_s, size_t nrate,
-			  struct gmt_diag *d)
-{
-	finish(s);
-	return write_tl(s, s->tl, dir, ri, rate_ts, rate_bytes_per_s, nrate, d);
 }
 
 size_t gmt_gc_session__stws(const struct gmt_gc_session *s, const struct gmt_stw **out)
@@ -391,47 +271,11 @@ struct gmt_gc_timeline *gmt_gc_session__rotate(struct gmt_gc_session *s, uint64_
 	return gmt_gc_timeline__rotate(s->tl, cut_ns);
 }
 
-int gmt_gc_session__write_interval(struct gmt_gc_session *s, const struct gmt_gc_timeline *tl,
-				   const char *dir, const struct gmt_run_info *ri,
-				   const uint64_t *rate_ts, const double *rate_bytes_per_s,
-				   size_t nrate, struct gmt_diag *d)
-{
-	return write_tl(s, tl, dir, ri, rate_ts, rate_bytes_per_s, nrate, d);
-}
-
-void gmt_gc_session__interval_summary_fields(const struct gmt_gc_session *s,
-					     const struct gmt_gc_timeline *tl, struct gmt_json *j)
-{
-	struct gmt_gc_out o;
-
-	out_init(s, tl, &o);
-	gmt_gc_summary_fields(j, &o);
-}
-
-void gmt_gc_session__summary_fields(const struct gmt_gc_session *s, struct gmt_json *j)
-{
-	struct gmt_gc_out o;
-
-	finish(s);
-	out_init(s, s->tl, &o);
-	gmt_gc_summary_fields(j, &o);
-}
-
-void gmt_gc_session__report(const struct gmt_gc_session *s, FILE *f)
-{
-	struct gmt_gc_out o;
-
-	finish(s);
-	out_init(s, s->tl, &o);
-	gmt_gc_report(f, &o);
-}
-
 void gmt_gc_session__free(struct gmt_gc_session *s)
 {
 	if (!s)
 		return;
-	gmt_gc_session__detach(s);
-	free(s->links);
+	gmt_bpfobj__free(&s->obj);
 	gc_bpf__destroy(s->skel);
 	gmt_gc_timeline__free(s->tl);
 	free(s);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * GC tracing within a recording (docs/go-runtime.md, "GC"): the GC/STW probes, their records,
- * the cycle timeline and its outputs.  cmd_record drives it through these calls only.
+ * GC tracing within a recording (docs/go-runtime.md, "GC"): the GC/STW probes, their
+ * records, the cycle timeline; its outputs are the profile set's (profile_set.h).  The
+ * session drives it through these calls only.
  */
 #ifndef GMT_GC_SESSION_H
 #define GMT_GC_SESSION_H
@@ -9,14 +10,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "diag.h"
 #include "out_gc.h"
-#include "runinfo.h"
 
 struct gmt_analysis;
-struct gmt_json;
 struct gmt_gc_session;
 
 struct gmt_gc_session_opts {
@@ -58,38 +56,22 @@ void gmt_gc_session__stop(struct gmt_gc_session *s, uint64_t end_ns);
  */
 void gmt_gc_session__detach(struct gmt_gc_session *s);
 /*
- * Writes gc.txt and gc.json into dir (atomically); alloc_rate points may be NULL.
- * Allocation-rate counter track: pairs of (ts_ns, bytes/s), n points.
+ * The GC part of a profile set (profile_set.h): timeline tl (an interval's, from
+ * __rotate()), or with tl NULL the whole recording's, closed first (call it after the
+ * last drain of the ring buffer); with the GC counters read when the probes went and
+ * what GC tracing lacks in this binary.  o points into s and tl.
  */
-int gmt_gc_session__write(struct gmt_gc_session *s, const char *dir, const struct gmt_run_info *ri,
-			  const uint64_t *rate_ts, const double *rate_bytes_per_s, size_t nrate,
-			  struct gmt_diag *d);
-/*
- * Another counter track for gc.json (live goroutines...): the arrays must live until
- * gmt_gc_session__write.  A track of the same name is replaced.  -ENOSPC past
- * GMT_GC_MAX_TRACKS.
- */
-int gmt_gc_session__add_track(struct gmt_gc_session *s, const struct gmt_counter_track *t);
+void gmt_gc_session__out(struct gmt_gc_session *s, const struct gmt_gc_timeline *tl,
+			 struct gmt_gc_out *o);
 /*
  * The daemon writes one interval at a time: __rotate() takes what has ended out of the
- * session's timeline (gmt_gc_timeline__rotate, the caller frees it), the other two write
- * gc.txt/gc.json and the summary fields of such an interval timeline.
+ * session's timeline (gmt_gc_timeline__rotate, the caller frees it).
  */
 struct gmt_gc_timeline;
 struct gmt_stw;
 /* The pauses that ended since the last rotation (or the start), in order. */
 size_t gmt_gc_session__stws(const struct gmt_gc_session *s, const struct gmt_stw **out);
 struct gmt_gc_timeline *gmt_gc_session__rotate(struct gmt_gc_session *s, uint64_t cut_ns);
-int gmt_gc_session__write_interval(struct gmt_gc_session *s, const struct gmt_gc_timeline *tl,
-				   const char *dir, const struct gmt_run_info *ri,
-				   const uint64_t *rate_ts, const double *rate_bytes_per_s,
-				   size_t nrate, struct gmt_diag *d);
-void gmt_gc_session__interval_summary_fields(const struct gmt_gc_session *s,
-					     const struct gmt_gc_timeline *tl, struct gmt_json *j);
-/* Adds gc_cycles, gc_forced, stw_pauses, stw_total_ns, stw_max_ns to summary.json. */
-void gmt_gc_session__summary_fields(const struct gmt_gc_session *s, struct gmt_json *j);
-/* Appends the GC summary section to report.txt. */
-void gmt_gc_session__report(const struct gmt_gc_session *s, FILE *f);
 void gmt_gc_session__free(struct gmt_gc_session *s);
 
 #endif

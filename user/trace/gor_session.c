@@ -3,7 +3,7 @@
  * Goroutine tracking within a recording: open goroutines.bpf.o on the recording's ring
  * buffer, attach newproc, the hand-off of newproc1's g to runqput (or newproc1's RETs)
  * and goexit0/gdestroy from the hook plan, enumerate runtime.allgs, hand the records
- * to the aggregator, write its outputs.
+ * to the aggregator, whose outputs are the profile set's (profile_set.h).
  */
 #include "gor_session.h"
 
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "bpfobj.h"
 #include "goroutines.skel.h"
 #include "go_release.h"
 #include "gomemtrace.h"
@@ -22,96 +23,58 @@
 #include "gorvars.h"
 #include "hookplan.h"
 #include "log.h"
-#include "outputs.h"
-#include "recorder.h"
 
 _Static_assert(sizeof(struct gmt_rec_go) == 48, "gmt_rec_go is part of the BPF ABI");
 
 struct gmt_gor_session {
 	struct goroutines_bpf *skel;
-	struct bpf_link **links;
-	size_t nlinks;
+	struct gmt_bpfobj obj;
 	struct gmt_goroutines *agg;
 	uint64_t bad_records;
 	bool stopped;
-	struct gmt_symbolizer sym;
 };
 
-static struct bpf_program *prog_for(struct goroutines_bpf *skel, enum gmt_hook_id id)
+/* The plan's goroutine hooks, with their programs. */
+static struct bpf_program *prog_for(void *ctx, const struct gmt_hook *h)
 {
-	switch (id) {
+	const struct gmt_gor_session *s = ctx;
+
+	if (h->group != GMT_GROUP_GOROUTINES)
+		return NULL;
+	switch (h->id) {
 	case GMT_HOOK_NEWPROC:
-		return skel->progs.gmt_go_newproc;
+		return s->skel->progs.gmt_go_newproc;
 	case GMT_HOOK_NEWPROC1_RET:
-		return skel->progs.gmt_go_created;
+		return s->skel->progs.gmt_go_created;
 	case GMT_HOOK_NEWPROC_RUNQPUT:
-		return skel->progs.gmt_go_handoff;
+		return s->skel->progs.gmt_go_handoff;
 	case GMT_HOOK_GEXIT:
-		return skel->progs.gmt_go_exit;
+		return s->skel->progs.gmt_go_exit;
 	default:
 		return NULL;
 	}
-}
-
-static int attach(struct gmt_gor_session *s, const struct gmt_gor_session_opts *o,
-		  struct gmt_diag *d)
-{
-	const struct gmt_hookplan *plan = &o->an->plan;
-
-	s->links = calloc(plan->nhooks + 1, sizeof(*s->links));
-	if (!s->links)
-		return -ENOMEM;
-	for (size_t i = 0; i < plan->nhooks; i++) {
-		const struct gmt_hook *h = &plan->hooks[i];
-		struct bpf_program *prog = prog_for(s->skel, h->id);
-		LIBBPF_OPTS(bpf_uprobe_opts, uo);
-		struct bpf_link *link;
-
-		if (!prog || h->group != GMT_GROUP_GOROUTINES)
-			continue;
-		if (!gmt_hookplan_attaches(plan, h))
-			continue;
-		uo.bpf_cookie = (h->stack_check ? GMT_COOKIE_STACK_CHECK : 0) | (uint32_t)h->id;
-		link = bpf_program__attach_uprobe_opts(prog, o->pid, o->exe, h->probe_offset, &uo);
-		if (!link) {
-			int err = -errno;
-
-			return gmt_diag_set(d, err, "cannot attach a uprobe to %s at %s+%#llx: %s",
-					    h->function, o->exe,
-					    (unsigned long long)h->probe_offset, strerror(-err));
-		}
-		s->links[s->nlinks++] = link;
-		pr_debug("goroutine probe %s at %#llx (%s)\n", h->function,
-			 (unsigned long long)h->probe_addr, h->insn);
-	}
-	return 0;
 }
 
 static int setup_bpf(struct gmt_gor_session *s, const struct gmt_gor_session_opts *o,
 		     struct gmt_diag *d)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf_path);
-	int err;
 
 	s->skel = goroutines_bpf__open_opts(&oo);
 	if (!s->skel)
-		return gmt_diag_set(d, -errno, "cannot open the goroutine BPF object: %s",
-				    strerror(errno));
+		return gmt_bpfobj_open_failed("goroutine ", d);
 	s->skel->rodata->off_goid = gmt_analysis__row(o->an)->g.goid;
 	s->skel->rodata->max_depth = o->max_depth ? o->max_depth : GMT_MAX_STACK;
-	err = bpf_map__reuse_fd(s->skel->maps.events, o->ringbuf_fd);
-	if (!err && o->counters_fd > 0)
-		err = bpf_map__reuse_fd(s->skel->maps.counters, o->counters_fd);
-	if (err)
-		return gmt_diag_set(d, err, "cannot share the recording's maps: %s",
-				    strerror(-err));
-	err = goroutines_bpf__load(s->skel);
-	if (err)
-		return gmt_diag_set(d, err < 0 ? err : -EINVAL,
-				    "cannot load the goroutine BPF programs: %s (run with -v for "
-				    "the verifier log)",
-				    strerror(err < 0 ? -err : EINVAL));
-	return attach(s, o, d);
+	/* On the recording's ring buffer and counters; enabled once every probe is in. */
+	return gmt_bpfobj__start(&s->obj,
+				 &(struct gmt_bpfobj_spec){
+					 .name = "goroutine ", .skeleton = s->skel->skeleton,
+					 .enabled = &s->skel->bss->enabled,
+					 .pid = o->pid, .exe = o->exe,
+					 .ringbuf_fd = o->ringbuf_fd, .counters_fd = o->counters_fd,
+					 .plan = &o->an->plan, .prog_for = prog_for, .ctx = s,
+				 },
+				 d);
 }
 
 /* The goroutines already running, read after the probes are in (see goroutines.h). */
@@ -166,7 +129,6 @@ int gmt_gor_session__start(const struct gmt_gor_session_opts *o, struct gmt_gor_
 	err = setup_bpf(s, o, d);
 	if (err)
 		goto fail;
-	__atomic_store_n(&s->skel->bss->enabled, 1, __ATOMIC_RELEASE);
 	err = enumerate(s, o);
 	if (err) {
 		gmt_diag_set(d, err, "goroutine tracking: %s", strerror(-err));
@@ -181,7 +143,7 @@ fail:
 
 size_t gmt_gor_session__nprobes(const struct gmt_gor_session *s)
 {
-	return s && !s->stopped ? s->nlinks : 0;
+	return s && !s->stopped ? gmt_bpfobj__nprobes(&s->obj) : 0;
 }
 
 int gmt_gor_session__on_record(struct gmt_gor_session *s, const void *data, size_t size)
@@ -228,10 +190,7 @@ void gmt_gor_session__stop(struct gmt_gor_session *s)
 	if (!s || s->stopped)
 		return;
 	s->stopped = true;
-	__atomic_store_n(&s->skel->bss->enabled, 0, __ATOMIC_RELEASE);
-	for (size_t i = 0; i < s->nlinks; i++)
-		bpf_link__destroy(s->links[i]);
-	s->nlinks = 0;
+	gmt_bpfobj__detach(&s->obj);
 	if (s->bad_records)
 		pr_warn("goroutines: %llu malformed records ignored\n",
 			(unsigned long long)s->bad_records);
@@ -240,7 +199,6 @@ void gmt_gor_session__stop(struct gmt_gor_session *s)
 int gmt_gor_session__finish(struct gmt_gor_session *s, const struct gmt_symbolizer *sym,
 			    uint64_t start_ns, uint64_t end_ns)
 {
-	s->sym = *sym;
 	return gmt_goroutines__finish(s->agg, sym, start_ns, end_ns);
 }
 
@@ -249,32 +207,12 @@ const struct gmt_goroutines *gmt_gor_session__agg(const struct gmt_gor_session *
 	return s->agg;
 }
 
-static int w_folded(FILE *f, void *ctx)
-{
-	struct gmt_gor_session *s = ctx;
-
-	return gmt_goroutines__write_folded(s->agg, &s->sym, f);
-}
-
-int gmt_gor_session__write(struct gmt_gor_session *s, const char *dir,
-			   const struct gmt_symbolizer *sym, struct gmt_diag *d)
-{
-	int err = gmt_outdir_prepare(dir, d);
-
-	s->sym = *sym;
-	return err ? err : gmt_write_file_atomic(dir, "goroutines.folded", w_folded, s, d);
-}
-
 void gmt_gor_session__free(struct gmt_gor_session *s)
 {
 	if (!s)
 		return;
 	/* An error path of __start() comes here with the probes in and enabled. */
-	if (s->skel && s->skel->bss)
-		__atomic_store_n(&s->skel->bss->enabled, 0, __ATOMIC_RELEASE);
-	for (size_t i = 0; i < s->nlinks; i++)
-		bpf_link__destroy(s->links[i]);
-	free(s->links);
+	gmt_bpfobj__free(&s->obj);
 	goroutines_bpf__destroy(s->skel);
 	gmt_goroutines__free(s->agg);
 	free(s);

@@ -4,7 +4,7 @@
  * goroutines that existed before them, and the aggregator (goroutines.h) their records
  * feed.  A command drives it through these calls only; the lifecycle is gc_session's:
  * start (open -> rodata -> share the ring buffer -> load -> attach -> enumerate allgs),
- * records, ticks, stop, finish, write, free.
+ * records, ticks, stop, finish, free.
  */
 #ifndef GMT_GOR_SESSION_H
 #define GMT_GOR_SESSION_H
@@ -52,11 +52,8 @@ void gmt_gor_session__stop(struct gmt_gor_session *s);
 /* After the last record: names, classifies and ranks the sites. */
 int gmt_gor_session__finish(struct gmt_gor_session *s, const struct gmt_symbolizer *sym,
 			    uint64_t start_ns, uint64_t end_ns);
-/* The aggregator, for the outputs (report, summary, gc.json track). */
+/* The aggregator, for the outputs (goroutines.folded, report, summary, gc.json track). */
 const struct gmt_goroutines *gmt_gor_session__agg(const struct gmt_gor_session *s);
-/* Writes goroutines.folded into dir (atomically). */
-int gmt_gor_session__write(struct gmt_gor_session *s, const char *dir,
-			   const struct gmt_symbolizer *sym, struct gmt_diag *d);
 void gmt_gor_session__free(struct gmt_gor_session *s);
 
 #endif

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One traced process, from attach to outputs: what `record` does for its one target and
- * `daemon` for each of its targets.  The lifecycle:
+ * `daemon` for each of its targets.  It opens, runs and closes; the options and the
+ * preflight are the CLI's (cli/trace_opts.h), what each mode can do the analysis', the
+ * MemProfileRate the rate guard's (rateguard.h), the files the profile set's
+ * (profile_set.h).  The lifecycle:
  *   gmt_session__open()    binary, hook plan, probes (the target may still be held)
  *   gmt_session__start()   lets a launched target run; sampled mode: the rate
  *   gmt_session__poll()    ring buffer
@@ -46,52 +49,6 @@ struct gmt_session_opts {
 	 */
 	struct gmt_analysis *an;
 };
-
-/*
- * The command-line options record and daemon share, parsed in one place: their
- * getopt_long codes, the struct option rows, and the parser of one of them.
- */
-enum gmt_session_opt {
-	GMT_OPT_RATE = 512,
-	GMT_OPT_NO_WRITE,
-	GMT_OPT_DEPTH,
-	GMT_OPT_RINGBUF,
-	GMT_OPT_NO_GC,
-	GMT_OPT_GOROUTINES,
-	GMT_OPT_UMASK,
-	GMT_OPT_BTF,
-	GMT_OPT_RUNTIME_FRAMES,
-	GMT_OPT_FOLDED_MAX,
-};
-
-#define GMT_FOLDED_MAX_MB 16 /* default of --folded-max-mb */
-
-#define GMT_SESSION_LONG_OPTS                                                      \
-	{ "rate", required_argument, NULL, GMT_OPT_RATE },                         \
-	{ "no-write-target", no_argument, NULL, GMT_OPT_NO_WRITE },                \
-	{ "max-depth", required_argument, NULL, GMT_OPT_DEPTH },                   \
-	{ "ringbuf-mb", required_argument, NULL, GMT_OPT_RINGBUF },                \
-	{ "no-gc", no_argument, NULL, GMT_OPT_NO_GC },                             \
-	{ "goroutines", no_argument, NULL, GMT_OPT_GOROUTINES },                   \
-	{ "umask", required_argument, NULL, GMT_OPT_UMASK },                       \
-	{ "btf", required_argument, NULL, GMT_OPT_BTF },                           \
-	{ "runtime-frames", no_argument, NULL, GMT_OPT_RUNTIME_FRAMES },           \
-	{ "folded-max-mb", required_argument, NULL, GMT_OPT_FOLDED_MAX },          \
-	{ "verbose", no_argument, NULL, 'v' },                                     \
-	{ "quiet", no_argument, NULL, 'q' }
-
-/*
- * Applies option c (with arg) to o, or -v/-q to the log level: 0 when done; 2 after
- * printing why arg is invalid or, for an option that is none of these, usage.
- */
-int gmt_session_parse_opt(int c, const char *arg, struct gmt_session_opts *o,
-			  const char *usage);
-
-/*
- * What the kernel and our privileges must allow (preflight.h), checked before any
- * target is touched: 0, or an error with its one-line reason in d.
- */
-int gmt_session_preflight(const struct gmt_session_opts *o, struct gmt_diag *d);
 
 /*
  * Reads t's binary (or takes o->an), attaches the probes of its plan.  t (attached or

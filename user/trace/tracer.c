@@ -4,11 +4,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpfobj.h"
 #include "gomemtrace.skel.h"
 #include "hookplan.h"
 #include "log.h"
@@ -23,31 +23,13 @@ _Static_assert(sizeof(struct gmt_rec_mprof) == 48, "gmt_rec_mprof");
 
 struct gmt_tracer {
 	struct gomemtrace_bpf *skel;
+	struct gmt_bpfobj obj;
 	struct ring_buffer *rb;
-	struct bpf_link **links;
-	size_t nlinks;
+	bool alloc, sampled; /* which probes of the plan are this object's */
 	int ncpus;
 	int (*on_record)(void *ctx, const void *data, size_t size);
 	void *ctx;
 };
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	/*
-	 * libbpf's own chatter is demoted one level: its warnings are our debug output.
-	 * Every failure it warns about comes back to us as an error, which we report in one
-	 * line (pointing at -v where libbpf's detail helps, as with the verifier log).
-	 */
-	(void)level;
-	if (gmt_log_level() < GMT_LOG_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-void gmt_tracer_set_log(void)
-{
-	libbpf_set_print(libbpf_print);
-}
 
 static int rb_cb(void *ctx, void *data, size_t size)
 {
@@ -56,63 +38,22 @@ static int rb_cb(void *ctx, void *data, size_t size)
 	return t->on_record(t->ctx, data, size);
 }
 
-static int attach_one(struct gmt_tracer *t, struct bpf_program *prog,
-		      const struct gmt_tracer_opts *o, const struct gmt_hook *h,
-		      struct gmt_diag *d)
+/* The plan's hooks this object probes: the allocators, or Go's heap sampler. */
+static struct bpf_program *prog_for(void *ctx, const struct gmt_hook *h)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo);
-	struct bpf_link *link;
+	struct gmt_tracer *t = ctx;
 
-	uo.bpf_cookie = (h->stack_check ? GMT_COOKIE_STACK_CHECK : 0) | (uint32_t)h->id;
-	link = bpf_program__attach_uprobe_opts(prog, o->pid, o->exe, h->probe_offset, &uo);
-	if (!link) {
-		int err = -errno;
-
-		if (err == -ESRCH)
-			return gmt_diag_set(d, err, "PID %d exited while gomemtrace attached to it",
-					    o->pid);
-		return gmt_diag_set(d, err, "cannot attach a uprobe to %s at %s+%#llx: %s%s",
-				    h->function, o->exe, (unsigned long long)h->probe_offset,
-				    strerror(-err),
-				    err == -EPERM || err == -EACCES
-					    ? " (needs root or CAP_SYS_ADMIN)"
-					    : "");
-	}
-	t->links[t->nlinks++] = link;
-	pr_debug("probe %s at %#llx (file offset %#llx, %s)\n", h->function,
-		 (unsigned long long)h->probe_addr, (unsigned long long)h->probe_offset, h->insn);
-	return 0;
-}
-
-static int attach_plan(struct gmt_tracer *t, const struct gmt_tracer_opts *o, struct gmt_diag *d)
-{
-	const struct gmt_hookplan *plan = o->plan;
-	int err;
-
-	t->links = calloc(plan->nhooks + 1, sizeof(*t->links));
-	if (!t->links)
-		return -ENOMEM;
-	for (size_t i = 0; i < plan->nhooks; i++) {
-		const struct gmt_hook *h = &plan->hooks[i];
-		struct bpf_program *prog = NULL;
-
-		if (o->alloc && h->id == GMT_HOOK_MALLOCGC)
-			prog = t->skel->progs.gmt_mallocgc;
-		else if (o->alloc && h->id == GMT_HOOK_MALLOC_SC)
-			prog = t->skel->progs.gmt_malloc_sc;
-		else if (o->sampled && h->id == GMT_HOOK_MPROF_MALLOC)
-			prog = t->skel->progs.gmt_mprof_malloc;
-		else if (o->sampled && h->id == GMT_HOOK_SETPROFILEBUCKET)
-			prog = t->skel->progs.gmt_setprofilebucket;
-		else if (o->sampled && h->id == GMT_HOOK_FREESPECIAL)
-			prog = t->skel->progs.gmt_free_special;
-		if (!prog)
-			continue;
-		err = attach_one(t, prog, o, h, d);
-		if (err)
-			return err;
-	}
-	return 0;
+	if (t->alloc && h->id == GMT_HOOK_MALLOCGC)
+		return t->skel->progs.gmt_mallocgc;
+	if (t->alloc && h->id == GMT_HOOK_MALLOC_SC)
+		return t->skel->progs.gmt_malloc_sc;
+	if (t->sampled && h->id == GMT_HOOK_MPROF_MALLOC)
+		return t->skel->progs.gmt_mprof_malloc;
+	if (t->sampled && h->id == GMT_HOOK_SETPROFILEBUCKET)
+		return t->skel->progs.gmt_setprofilebucket;
+	if (t->sampled && h->id == GMT_HOOK_FREESPECIAL)
+		return t->skel->progs.gmt_free_special;
+	return NULL;
 }
 
 static bool is_pow2(uint32_t v)
@@ -137,6 +78,8 @@ int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 		return -ENOMEM;
 	t->on_record = o->on_record;
 	t->ctx = o->ctx;
+	t->alloc = o->alloc;
+	t->sampled = o->sampled;
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
 		err = gmt_diag_set(d, -EINVAL, "cannot count CPUs");
@@ -147,7 +90,7 @@ int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 
 	t->skel = gomemtrace_bpf__open_opts(&oo);
 	if (!t->skel) {
-		err = gmt_diag_set(d, -errno, "cannot open the BPF object: %s", strerror(errno));
+		err = gmt_bpfobj_open_failed("", d);
 		goto fail;
 	}
 	t->skel->rodata->max_depth = o->max_depth;
@@ -170,23 +113,21 @@ int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 		t->skel->rodata->special_bucket_off = row->specialprofile.b;
 	}
 
-	err = gomemtrace_bpf__load(t->skel);
-	if (err) {
-		err = gmt_diag_set(d, err < 0 ? err : -EINVAL,
-				   "cannot load the BPF programs: %s (needs root, CAP_SYS_ADMIN or "
-				   "CAP_BPF+CAP_PERFMON, and a kernel with BTF; run with -v for "
-				   "the verifier log)",
-				   strerror(err < 0 ? -err : EINVAL));
+	/* The object owns the ring buffer and the counters the others share. */
+	err = gmt_bpfobj__start(&t->obj,
+				&(struct gmt_bpfobj_spec){
+					.name = "", .skeleton = t->skel->skeleton,
+					.pid = o->pid, .exe = o->exe, .plan = o->plan,
+					.prog_for = prog_for, .ctx = t,
+				},
+				d);
+	if (err)
 		goto fail;
-	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), rb_cb, t, NULL);
 	if (!t->rb) {
 		err = gmt_diag_set(d, -errno, "cannot set up the ring buffer: %s", strerror(errno));
 		goto fail;
 	}
-	err = attach_plan(t, o, d);
-	if (err)
-		goto fail;
 	*out = t;
 	return 0;
 fail:
@@ -207,9 +148,7 @@ int gmt_tracer__poll(struct gmt_tracer *t, int timeout_ms)
 
 int gmt_tracer__detach(struct gmt_tracer *t)
 {
-	for (size_t i = 0; i < t->nlinks; i++)
-		bpf_link__destroy(t->links[i]);
-	t->nlinks = 0;
+	gmt_bpfobj__detach(&t->obj);
 	/* Whatever the probes wrote before they went away. */
 	return t->rb ? ring_buffer__consume(t->rb) : 0;
 }
@@ -284,7 +223,7 @@ int gmt_tracer__counters_fd(const struct gmt_tracer *t)
 
 size_t gmt_tracer__nprobes(const struct gmt_tracer *t)
 {
-	return t->nlinks;
+	return gmt_bpfobj__nprobes(&t->obj);
 }
 
 void gmt_tracer__free(struct gmt_tracer *t)
@@ -296,11 +235,8 @@ void gmt_tracer__free(struct gmt_tracer *t)
 	 * may be gone by now (the error paths of gmt_tracer__open() and of the session).
 	 * Whoever wants those records calls gmt_tracer__detach() first.
 	 */
-	for (size_t i = 0; i < t->nlinks; i++)
-		bpf_link__destroy(t->links[i]);
-	t->nlinks = 0;
+	gmt_bpfobj__free(&t->obj);
 	ring_buffer__free(t->rb);
 	gomemtrace_bpf__destroy(t->skel);
-	free(t->links);
 	free(t);
 }

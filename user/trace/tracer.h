@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The BPF side's lifecycle, libbpf-bootstrap style: open the skeleton, size the maps
- * and set read-only data from the options, load, attach the uprobes of the hook plan,
- * poll the ring buffer, read the counters and tables, detach.
+ * The allocation tracer: gomemtrace.bpf.c, which owns the recording's ring buffer and
+ * counters.  Open the skeleton, size the maps and set read-only data from the options,
+ * then load and attach its hooks of the plan (bpfobj.h); poll the ring buffer, read the
+ * counters and tables, detach.
  */
 #ifndef GMT_TRACER_H
 #define GMT_TRACER_H
@@ -35,9 +36,6 @@ struct gmt_tracer_opts {
 	int (*on_record)(void *ctx, const void *data, size_t size);
 	void *ctx;
 };
-
-/* libbpf's messages through our log levels (its warnings only with -v). */
-void gmt_tracer_set_log(void);
 
 /*
  * Whether the binary has what the mode needs is the analysis' check (analysis.h), made

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's engine: continuous sampled tracing of several processes, a profile set per
+ * process every interval.  It finds its targets (-p PIDs once, --exe/--comm by scanning
+ * /proc), opens a session on each (session.h), polls them, writes their intervals into
+ * OUTDIR/<comm>-<pid>/<UTC time>[-alert-...]/ (a hidden .partial directory renamed when
+ * complete), raises the alerts, applies the retention and writes the metrics file.  A
+ * target leaves when it exits, exec's or cannot be traced on; one that cannot be traced
+ * is said once and not retried while it lives.
+ *
+ * The command (cli/cmd_daemon.c) parses the options, runs the preflight, handles the
+ * signals and drives it:
+ *   gmt_daemon__open()    output directory, -p targets
+ *   gmt_daemon__step()    repeatedly: scan, poll, alerts, intervals when due
+ *   gmt_daemon__finish()  probes off and rates restored for every target, last intervals
+ *   gmt_daemon__free()
+ * The pieces that need no process (names, metrics, the heap alert's rule) are below,
+ * for the unit tests.
+ */
+#ifndef GMT_DAEMON_ENGINE_H
+#define GMT_DAEMON_ENGINE_H
+
+#include <stdbool.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "diag.h"
+#include "session.h"
+
+struct gmt_goroutines;
+struct gmt_metrics_target;
+
+struct gmt_daemon_opts {
+	pid_t *pids;
+	size_t npids;
+	const char **exes;
+	size_t nexes;
+	const char **comms;
+	size_t ncomms;
+	const char *outdir;
+	const char *metrics; /* the metrics file; NULL: OUTDIR/gomemtrace.prom; "none" */
+	double interval_s;
+	uint64_t keep, max_disk; /* retention.h; 0: no bound */
+	uint64_t alert_heap;	 /* bytes of live heap, 0: no alert */
+	double alert_for_s;	 /* ... for that long */
+	uint64_t alert_pause_ns; /* a stop-the-world pause longer than this, 0: no alert */
+	struct gmt_session_opts so; /* the tracing options */
+};
+
+struct gmt_daemon;
+
+/*
+ * Prepares o->outdir (removing what a previous run left half-written) and attaches to
+ * the -p targets: one that cannot be traced is said and skipped.  o must outlive the
+ * daemon.  0, or an error with its one-line reason in d (none of the -p targets can be
+ * traced and nothing else is to be watched, out of memory...).
+ */
+int gmt_daemon__open(const struct gmt_daemon_opts *o, struct gmt_daemon **out,
+		     struct gmt_diag *d);
+/*
+ * One turn, at most ~100 ms: new processes (every 500 ms), the ring buffers, the
+ * alerts, and every target's interval when it is due or when *write_now (a signal
+ * handler's flag, may be NULL) was set by the end of the turn: then "WHY: writing the
+ * current intervals" is said and the flag cleared.  0 to go on; 1 when no target is
+ * left and none can come; -ENOMEM (said) when the daemon cannot go on.
+ */
+int gmt_daemon__step(struct gmt_daemon *dm, volatile sig_atomic_t *write_now, const char *why);
+/*
+ * The end (why: the signal's name, or NULL): every target's probes off and rate
+ * restored first, then their last intervals, the retention and the metrics.
+ */
+void gmt_daemon__finish(struct gmt_daemon *dm, const char *why);
+size_t gmt_daemon__ntargets(const struct gmt_daemon *dm);
+void gmt_daemon__free(struct gmt_daemon *dm);
+
+/* ---- kernel-free pieces ---- */
+
+/*
+ * An interval's directory name from the wall clock in ms: "YYYYMMDDTHHMMSS.mmmZ" and
+ * "-suffix" if any.  Sortable and unique within a daemon: a time not after *last_ms is
+ * moved to *last_ms + 1 ms; *last_ms gets the time used.
+ */
+void gmt_daemon_interval_name(uint64_t ms, uint64_t *last_ms, const char *suffix, char *buf,
+			      size_t len);
+/* A target's directory: OUTDIR/<comm>-<pid>, with '/' and ' ' in comm made '_'. */
+void gmt_daemon_target_dir(const char *outdir, const char *comm, pid_t pid, char *buf,
+			   size_t len);
+/* Adds an interval's figures to a target's metrics; gor: its goroutines, or NULL. */
+void gmt_daemon_metrics_add(struct gmt_metrics_target *m, const struct gmt_interval *iv,
+			    const struct gmt_goroutines *gor);
+
+/*
+ * The live-heap alert: once per excursion above the threshold that lasts for_s seconds.
+ * Below (or at) the threshold it re-arms.
+ */
+struct gmt_heap_alert {
+	uint64_t since_ns; /* above the threshold since, 0 below */
+	bool alerted;
+};
+/* true when the alert fires now (monotonic now_ns), with *above_s how long it was above. */
+bool gmt_heap_alert_update(struct gmt_heap_alert *a, double live_bytes, uint64_t threshold,
+			   double for_s, uint64_t now_ns, double *above_s);
+
+#endif

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The profile set (profile_set.h): which files, in which order, with which fields.
+ * Moved out of the session, which now only fills a struct gmt_profile_set.
+ */
+#include "profile_set.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "goroutines.h"
+#include "json_writer.h"
+#include "log.h"
+#include "out_gc.h"
+#include "recorder.h"
+#include "runinfo.h"
+#include "sampled.h"
+
+struct set_ctx {
+	const struct gmt_profile_set *ps;
+	enum gmt_folded_value value;
+	struct gmt_gc_out gc; /* ps->gc with the set's run info */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int w_pprof(FILE *f, void *ctx)
+{
+	const struct gmt_profile_set *ps = ((struct set_ctx *)ctx)->ps;
+
+	return gmt_write_pprof(ps->agg, ps->sym, f, ps->ri, &ps->pprof);
+}
+
+static int w_inuse_pprof(FILE *f, void *ctx)
+{
+	const struct gmt_profile_set *ps = ((struct set_ctx *)ctx)->ps;
+	struct gmt_pprof_opts o = ps->pprof;
+
+	o.inuse_only = true;
+	return gmt_write_pprof(ps->inuse_agg, ps->sym, f, ps->ri, &o);
+}
+
+/* A folded file within folded_max_mb; how many stacks that merged is said once. */
+static int folded(const struct gmt_profile_set *ps, FILE *f, const struct gmt_agg *a,
+		  enum gmt_folded_value v, const char *name)
+{
+	struct gmt_folded_opts o = {
+		.runtime_frames = ps->runtime_frames,
+		.max_bytes = (uint64_t)ps->folded_max_mb << 20,
+	};
+	uint64_t t0 = now_ns();
+	int err = gmt_write_folded(a, ps->sym, f, v, &o);
+
+	pr_debug("%s: %zu stacks, %zu lines, %ld bytes in %.3f s\n", name, o.stacks,
+		 o.written_lines, ftell(f), (now_ns() - t0) / 1e9);
+	if (!err && o.merged)
+		gmt_log(ps->interval ? GMT_LOG_DEBUG : GMT_LOG_INFO,
+			"%s: the %zu smallest of %zu stacks merged into [other stacks] lines "
+			"to stay within %u MiB (--folded-max-mb)\n",
+			name, o.merged, o.stacks, ps->folded_max_mb);
+	return err;
+}
+
+static int w_folded(FILE *f, void *ctx)
+{
+	struct set_ctx *c = ctx;
+
+	return folded(c->ps, f, c->ps->agg, c->value,
+		      c->value == GMT_FOLDED_COUNT ? "alloc_count.folded" : "alloc_bytes.folded");
+}
+
+static int w_inuse_folded(FILE *f, void *ctx)
+{
+	const struct gmt_profile_set *ps = ((struct set_ctx *)ctx)->ps;
+
+	return folded(ps, f, ps->inuse_agg, GMT_FOLDED_BYTES, "inuse_bytes.folded");
+}
+
+static int w_report(FILE *f, void *ctx)
+{
+	struct set_ctx *c = ctx;
+	const struct gmt_profile_set *ps = c->ps;
+	int err = gmt_write_report(ps->agg, ps->sym, f, ps->ri);
+
+	if (!err && ps->inuse_agg && ps->st)
+		err = gmt_write_report_inuse_scope(f, ps->st->est_inuse_bytes,
+						   ps->st->est_inuse_objects,
+						   ps->st->frees_ignored);
+	if (!err && ps->inuse_agg)
+		err = gmt_write_report_inuse(ps->inuse_agg, ps->sym, f);
+	/* An interval's GC is in its gc.txt: the report's section is a recording's. */
+	if (!err && ps->gc && !ps->interval)
+		err = gmt_gc_report(f, &c->gc);
+	if (!err && ps->gor)
+		err = gmt_goroutines__report(ps->gor, f);
+	return err;
+}
+
+static int w_summary(FILE *f, void *ctx)
+{
+	struct set_ctx *c = ctx;
+	const struct gmt_profile_set *ps = c->ps;
+	const struct gmt_sampled_stats *st = ps->st;
+	struct gmt_json *j = gmt_summary__begin(f);
+	int err;
+
+	if (!j)
+		return -ENOMEM;
+	err = gmt_summary__alloc_fields(j, ps->agg, ps->sym, ps->ri);
+	if (st) {
+		gmt_json__kuint(j, "rate", ps->rate);
+		gmt_json__kuint(j, "samples", st->samples);
+		gmt_json__kuint(j, "est_alloc_objects", (uint64_t)llround(st->est_alloc_objects));
+		gmt_json__kuint(j, "est_alloc_bytes", (uint64_t)llround(st->est_alloc_bytes));
+		gmt_json__kuint(j, "est_inuse_objects", (uint64_t)llround(st->est_inuse_objects));
+		gmt_json__kuint(j, "est_inuse_bytes", (uint64_t)llround(st->est_inuse_bytes));
+		/* The live heap holds only what was sampled while tracing: say so. */
+		gmt_json__kstr(j, "est_inuse_covers", GMT_INUSE_COVERS);
+		gmt_json__kuint(j, "sampled_frees", st->frees);
+		gmt_json__kuint(j, "sampled_frees_ignored", st->frees_ignored);
+		gmt_json__kuint(j, "sampler_unmatched", st->unmatched);
+		gmt_json__kuint(j, "sampler_after_end", st->after_end);
+		/* With the sampler hits and the drops in "counters":
+		 * alloc_hits = alloc_morestack + sampler_records + mprof_rb_drops. */
+		gmt_json__kuint(j, "sampler_records", ps->sampler_records);
+		gmt_json__kbool(j, "target_rate_written", ps->rate_written);
+		if (ps->inuse_agg)
+			gmt_summary__inuse_types(j, ps->inuse_agg);
+	}
+	if (ps->bounds) {
+		gmt_json__kuint(j, "table_rows", ps->bounds->rows);
+		gmt_json__kuint(j, "table_stacks", ps->bounds->stacks);
+		gmt_json__kuint(j, "table_max_rows", ps->max_rows);
+		gmt_json__kuint(j, "rows_peak", ps->bounds->rows_peak);
+		gmt_json__kuint(j, "rows_evicted", ps->bounds->rows_evicted);
+		gmt_json__kuint(j, "stacks_evicted", ps->bounds->stacks_evicted);
+		gmt_json__kuint(j, "samples_dropped", ps->bounds->samples_dropped);
+		gmt_json__kuint(j, "stacks_dropped", ps->bounds->stacks_dropped);
+	}
+	if (ps->gc)
+		gmt_gc_summary_fields(j, &c->gc);
+	if (ps->gor)
+		gmt_goroutines__summary_fields(ps->gor, j);
+	return gmt_summary__end(j) ?: err;
+}
+
+static int w_goroutines(FILE *f, void *ctx)
+{
+	const struct gmt_profile_set *ps = ((struct set_ctx *)ctx)->ps;
+
+	return gmt_goroutines__write_folded(ps->gor, ps->sym, f);
+}
+
+static int w_gc_txt(FILE *f, void *ctx)
+{
+	return gmt_write_gc_txt(f, ctx);
+}
+
+static int w_gc_json(FILE *f, void *ctx)
+{
+	return gmt_write_gc_json(f, ctx);
+}
+
+/*
+ * gc.txt and gc.json, with the allocation rate (a counter track's value holds from its
+ * timestamp on: each bucket's start) and the live goroutines as counter tracks.
+ */
+static int write_gc(const struct set_ctx *c, const char *dir, struct gmt_diag *d)
+{
+	const struct gmt_profile_set *ps = c->ps;
+	struct gmt_counter_track tracks[GMT_GC_MAX_TRACKS];
+	struct gmt_rate_interval *iv = NULL;
+	struct gmt_gc_out o = c->gc;
+	int n = gmt_rate_intervals(ps->agg, ps->ri, &iv), err;
+	uint64_t *ts = calloc(n > 0 ? n : 1, sizeof(*ts));
+	double *rate = calloc(n > 0 ? n : 1, sizeof(*rate));
+
+	if (n < 0 || !ts || !rate) {
+		err = gmt_diag_set(d, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		ts[i] = ps->ri->start_ns + (uint64_t)((iv[i].t_s - iv[i].dt_s) * 1e9);
+		rate[i] = iv[i].bytes_per_s;
+	}
+	o.rate_ts = ts;
+	o.rate_bytes_per_s = rate;
+	o.nrate = (size_t)n;
+	if (ps->gor) {
+		if (o.ntracks >= GMT_GC_MAX_TRACKS) {
+			err = gmt_diag_set(d, -ENOSPC, "gc.json: %s", strerror(ENOSPC));
+			goto out;
+		}
+		memcpy(tracks, o.tracks, o.ntracks * sizeof(*tracks));
+		tracks[o.ntracks] = (struct gmt_counter_track){ "goroutines live", "goroutines" };
+		tracks[o.ntracks].n = gmt_goroutines__track(ps->gor, &tracks[o.ntracks].ts,
+							    &tracks[o.ntracks].v);
+		o.tracks = tracks;
+		o.ntracks++;
+	}
+	err = gmt_write_file_atomic(dir, "gc.txt", w_gc_txt, &o, d);
+	if (!err)
+		err = gmt_write_file_atomic(dir, "gc.json", w_gc_json, &o, d);
+out:
+	free(iv);
+	free(ts);
+	free(rate);
+	return err;
+}
+
+int gmt_profile_set_write(const struct gmt_profile_set *ps, const char *dir,
+			  struct gmt_diag *d)
+{
+	struct set_ctx c = { .ps = ps };
+	int err;
+
+	if (ps->gc) {
+		c.gc = *ps->gc;
+		c.gc.ri = ps->ri;
+	}
+	err = gmt_outdir_prepare(dir, d);
+	if (!err)
+		err = gmt_write_file_atomic(dir, "alloc.pb.gz", w_pprof, &c, d);
+	if (!err && ps->inuse_agg && ps->inuse_pprof)
+		err = gmt_write_file_atomic(dir, "inuse.pb.gz", w_inuse_pprof, &c, d);
+	c.value = GMT_FOLDED_BYTES;
+	if (!err)
+		err = gmt_write_file_atomic(dir, "alloc_bytes.folded", w_folded, &c, d);
+	c.value = GMT_FOLDED_COUNT;
+	if (!err)
+		err = gmt_write_file_atomic(dir, "alloc_count.folded", w_folded, &c, d);
+	if (!err && ps->inuse_agg)
+		err = gmt_write_file_atomic(dir, "inuse_bytes.folded", w_inuse_folded, &c, d);
+	if (!err)
+		err = gmt_write_file_atomic(dir, "report.txt", w_report, &c, d);
+	if (!err)
+		err = gmt_write_file_atomic(dir, "summary.json", w_summary, &c, d);
+	if (!err && ps->gor)
+		err = gmt_write_file_atomic(dir, "goroutines.folded", w_goroutines, &c, d);
+	if (!err && ps->gc)
+		err = write_gc(&c, dir, d);
+	return err;
+}

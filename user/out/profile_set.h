@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A profile set: every file of one recording (record) or of one interval (daemon),
+ * written into one directory, each atomically:
+ *   alloc.pb.gz          allocations; in sampled mode with the live heap as inuse_*
+ *   inuse.pb.gz          the live heap (the daemon's intervals)
+ *   alloc_bytes.folded, alloc_count.folded    bounded by folded_max_mb
+ *   inuse_bytes.folded   sampled mode
+ *   report.txt           the report, the live heap's scope and stacks, the GC summary
+ *                        (of a whole recording), the goroutines
+ *   summary.json         the totals; sampled mode's estimates; the daemon's table
+ *                        bounds; the GC's and the goroutines' fields
+ *   goroutines.folded    --goroutines
+ *   gc.txt, gc.json      with GC tracing; gc.json gets the allocation rate (from the
+ *                        aggregator) and the live goroutines as counter tracks
+ * The session fills the struct from what it traced; this decides which files and
+ * which fields.  Kernel-free.
+ */
+#ifndef GMT_PROFILE_SET_H
+#define GMT_PROFILE_SET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "outputs.h"
+
+struct gmt_agg;
+struct gmt_gc_out;
+struct gmt_goroutines;
+struct gmt_run_info;
+struct gmt_sampled_bounds;
+struct gmt_sampled_stats;
+struct gmt_symbolizer;
+
+struct gmt_profile_set {
+	const struct gmt_run_info *ri;
+	const struct gmt_symbolizer *sym;
+	const struct gmt_agg *agg;	 /* allocations, finished */
+	const struct gmt_agg *inuse_agg; /* sampled mode: the live heap, finished; else NULL */
+	struct gmt_pprof_opts pprof;	 /* alloc.pb.gz: period, in-use callback, mapping */
+	bool inuse_pprof;		 /* inuse.pb.gz as well */
+	bool runtime_frames;		 /* the folded files keep the allocator's frames */
+	uint32_t folded_max_mb;		 /* the bound of each folded file, 0: none */
+	bool interval; /* a daemon interval: merges said with -v only, no GC section */
+
+	/* summary.json, sampled mode (st NULL in exact mode). */
+	const struct gmt_sampled_stats *st;
+	uint64_t rate;		  /* the MemProfileRate sampled at */
+	uint64_t sampler_records; /* heap-sampler records received */
+	bool rate_written;	  /* gomemtrace raised the target's rate */
+
+	/* summary.json, the daemon's bounded tables (NULL for a recording). */
+	const struct gmt_sampled_bounds *bounds;
+	size_t max_rows;
+
+	/*
+	 * GC tracing (NULL without): its finished timeline, counters and what it lacks;
+	 * the run info, the rate and goroutine tracks are the set's.
+	 */
+	const struct gmt_gc_out *gc;
+	/* --goroutines (NULL without), finished. */
+	const struct gmt_goroutines *gor;
+};
+
+/* Every file of the set into dir (created as needed): 0 or -errno with the reason. */
+int gmt_profile_set_write(const struct gmt_profile_set *ps, const char *dir,
+			  struct gmt_diag *d);
+
+#endif
