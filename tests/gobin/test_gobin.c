@@ -14,16 +14,6 @@
 #include "release.h"
 #include "testutil.h"
 
-static unsigned long long nm_addr(const char *path, const char *sym)
-{
-	char *out = tu_run("%s tool nm %s | awk '$3 == \"%s\" {print $1}'", tu_go(), path, sym);
-	unsigned long long a = 0;
-
-	cr_assert_eq(sscanf(out, "%llx", &a), 1, "%s: nm has %s", path, sym);
-	free(out);
-	return a;
-}
-
 static char *go_version_of(const char *path)
 {
 	char *out = tu_run("%s version %s | sed 's/^[^:]*: //; s/[ -]X:.*//'", tu_go(), path);
@@ -96,7 +86,7 @@ Test(gobin, every_fixture_reads)
 			 * the oracle is the sections the struct must point at (nosh: those of
 			 * its stripped twin, the same bytes with section headers). */
 			if (!stripped)
-				cr_assert_eq(gb->md.addr, nm_addr(path, "runtime.firstmoduledata"),
+				cr_assert_eq(gb->md.addr, tu_nm_addr(path, "runtime.firstmoduledata"),
 					     "%s: moduledata at runtime.firstmoduledata", path);
 			readelf_sections(nosh ? tu_fixture("demo", tu_versions[v], "stripped") : path,
 					 &sec);

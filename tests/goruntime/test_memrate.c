@@ -34,16 +34,6 @@
 
 /* ---- oracles ---- */
 
-static uint64_t nm_addr(const char *path, const char *sym)
-{
-	char *out = tu_run("%s tool nm %s | awk '$3 == \"%s\" {print $1}'", tu_go(), path, sym);
-	unsigned long long a = 0;
-
-	cr_assert_eq(sscanf(out, "%llx", &a), 1, "%s: go tool nm lists %s", path, sym);
-	free(out);
-	return a;
-}
-
 /* readelf's section table: the section holding addr (name out), or the address of name. */
 static uint64_t readelf_sec(const char *path, uint64_t addr, char *name, size_t len)
 {
@@ -82,8 +72,8 @@ static uint64_t oracle_addr(const char *name, const char *v, const char *fl, con
 
 	snprintf(exe, sizeof(exe), "%s", tu_fixture(name, v, "exe"));
 	if (!strcmp(fl, "exe") || !strcmp(fl, "pie"))
-		return nm_addr(tu_fixture(name, v, fl), sym);
-	a = nm_addr(exe, sym);
+		return tu_nm_addr(tu_fixture(name, v, fl), sym);
+	a = tu_nm_addr(exe, sym);
 	exe_base = readelf_sec(exe, a, sec, sizeof(sec));
 	strip_base = readelf_sec(tu_fixture(name, v, "stripped"), 0, sec, sizeof(sec));
 	return a - exe_base + strip_base;
@@ -818,7 +808,7 @@ ParameterizedTest(int *i, memrate_launch, profile_reader_linked, .timeout = 120)
 	gb = tu_open_gobin(path);
 	cr_assert_eq(gmt_memrate_find(gb, tu_release(gb), GMT_MEMRATE_NO_SYMTAB, &mv, &d), 0, "%s: found: %s",
 		     gos[*i], d.msg);
-	cr_expect_eq(mv.disable, nm_addr(path, "runtime.disableMemoryProfiling"),
+	cr_expect_eq(mv.disable, tu_nm_addr(path, "runtime.disableMemoryProfiling"),
 		     "%s: disableMemoryProfiling decoded", gos[*i]);
 	cr_expect_not(mv.profiling_disabled, "%s: the linker left profiling on", gos[*i]);
 	gmt_gobin__free(gb);

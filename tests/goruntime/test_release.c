@@ -34,16 +34,6 @@ static int go_release_of(const char *path)
 	return n;
 }
 
-static unsigned long long nm_addr(const char *path, const char *sym)
-{
-	char *out = tu_run("%s tool nm %s | awk '$3 == \"%s\" {print $1}'", tu_go(), path, sym);
-	unsigned long long a = 0;
-
-	cr_assert_eq(sscanf(out, "%llx", &a), 1, "%s: nm has %s", path, sym);
-	free(out);
-	return a;
-}
-
 /* A copy of path with every `from` replaced by `to` (same length); at least one. */
 static const char *patched_copy(const char *path, const char *from, const char *to, char *out,
 				size_t outlen)
@@ -354,7 +344,7 @@ ParameterizedTest(int *i, analysis, plan_and_variables, .timeout = 300)
 	for (size_t k = 0; k < sizeof(syms) / sizeof(syms[0]); k++) {
 		const struct gmt_rtvar *rv = find_var(a, syms[k][0]);
 
-		cr_expect_eq(rv->addr, nm_addr(exe, syms[k][1]), "%s: %s at %#llx (%s)", exe,
+		cr_expect_eq(rv->addr, tu_nm_addr(exe, syms[k][1]), "%s: %s at %#llx (%s)", exe,
 			     syms[k][0], (unsigned long long)rv->addr, rv->why);
 	}
 	for (int m = 0; m < GMT_MODE__COUNT; m++)
@@ -362,9 +352,9 @@ ParameterizedTest(int *i, analysis, plan_and_variables, .timeout = 300)
 			  a->modes[m].why);
 	/* The heap's variables decoded from their users' code, without the symbols. */
 	cr_assert_eq(gmt_heapvars_find(a->gb, a->rel.row, GMT_HEAPVARS_NO_SYMTAB, &hv), 0);
-	cr_expect_eq(hv.mheap, nm_addr(exe, "runtime.mheap_"), "%s: mheap_ decoded (%s)", exe,
+	cr_expect_eq(hv.mheap, tu_nm_addr(exe, "runtime.mheap_"), "%s: mheap_ decoded (%s)", exe,
 		     hv.why_mheap);
-	cr_expect_eq(hv.mbuckets, nm_addr(exe, "runtime.mbuckets"), "%s: mbuckets decoded (%s)",
+	cr_expect_eq(hv.mbuckets, tu_nm_addr(exe, "runtime.mbuckets"), "%s: mbuckets decoded (%s)",
 		     exe, hv.why_mbuckets);
 	cr_expect_eq(hv.mheap_src, GMT_HEAPVAR_DECODED);
 	/* Stripped: everything is decoded, and every mode still works. */

@@ -425,3 +425,13 @@ char *tu_gcwork_without_gdestroy(void)
 	return tu_patched_copy(tu_fixture("gcwork", "go125", "exe"), "runtime.gdestroy",
 			       "runtime.gdestroX");
 }
+
+unsigned long long tu_nm_addr(const char *path, const char *sym)
+{
+	char *out = tu_run("%s tool nm %s | awk '$3 == \"%s\" {print $1}'", tu_go(), path, sym);
+	unsigned long long a = 0;
+
+	cr_assert_eq(sscanf(out, "%llx", &a), 1, "%s: go tool nm lists %s", path, sym);
+	free(out);
+	return a;
+}

@@ -35,6 +35,8 @@ const char *tu_fixture(const char *name, const char *version, const char *flavou
 const char *tu_go(void);
 /* Runs a shell command and returns its stdout (malloc'd, NUL-terminated); fails on non-zero exit. */
 char *tu_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The address `go tool nm` gives sym in the binary at path (the oracle); asserts it has one. */
+unsigned long long tu_nm_addr(const char *path, const char *sym);
 /* Runs a command feeding it `input` on stdin; returns stdout. */
 char *tu_run_input(const char *input, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The gomemtrace binary under test ($GMT_BIN, set by meson). */
