@@ -75,6 +75,11 @@ struct gmt_rel_mcache {
 	uint32_t alloc, flush_gen;
 };
 
+/* runtime.mspan: a span an mcache holds (ReadMemStats counts its allocations on flush) */
+struct gmt_rel_mspan {
+	uint32_t alloc_count, alloc_count_before_cache, elemsize, spanclass;
+};
+
 /* runtime.gcControllerState, the type of runtime.gcController */
 struct gmt_rel_gc_controller {
 	uint32_t gc_percent, memory_limit, heap_minimum, runway, gc_percent_heap_goal;
@@ -180,7 +185,7 @@ struct gmt_rel_debug {
 
 /* byte sizes of types */
 struct gmt_rel_sizes {
-	uint32_t g, gobuf, m, p, mcache, gc_controller, work, mstats, heap_stats;
+	uint32_t g, gobuf, m, p, mcache, mspan, gc_controller, work, mstats, heap_stats;
 	uint32_t heap_stats_delta, mheap, moduledata, pc_header, func, type, bucket;
 	uint32_t mem_record, mem_record_cycle, special, specialprofile, gc_trigger, debug;
 	uint32_t waitreason, stw_reason;
@@ -188,7 +193,7 @@ struct gmt_rel_sizes {
 
 /* element counts of array members */
 struct gmt_rel_lens {
-	uint32_t mem_record_future, pause_ns, small_alloc_count, heap_stats_gens;
+	uint32_t mem_record_future, pause_ns, small_alloc_count, heap_stats_gens, mcache_alloc;
 };
 
 /* constants of the runtime */
@@ -241,6 +246,7 @@ struct gmt_go_release {
 	struct gmt_rel_m m;
 	struct gmt_rel_p p;
 	struct gmt_rel_mcache mcache;
+	struct gmt_rel_mspan mspan;
 	struct gmt_rel_gc_controller gc_controller;
 	struct gmt_rel_work work;
 	struct gmt_rel_mstats mstats;
