@@ -27,7 +27,7 @@ out=$(cd "$out" && pwd)
 versions=(1.19 1.22.12 1.24.13 1.26.8 1.27.0)
 host_version=1.26.8
 unknown_g_version=1.25.14
-fixtures=(symbols demo alloc gcwork memrate sampled heapprof goleak churn pprofsvc allocrate)
+fixtures=(symbols demo alloc gcwork memrate sampled heapprof goleak churn pprofsvc allocrate snapshot)
 
 stamp=$( (cat "$0"; find "$src" -type f | sort | xargs cat) | sha256sum | cut -d' ' -f1)
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
@@ -85,6 +85,8 @@ for f in "${fixtures[@]}"; do
 done
 CGO_ENABLED=1 gobuild "$host_version" -o "$out/cgo-$tag-exe" ./cgo
 echo "cgo-$tag-exe" >> "$out/MANIFEST.tmp"
+CGO_ENABLED=1 gobuild "$host_version" -o "$out/snapshot-$tag-cgo" ./snapshot
+echo "snapshot-$tag-cgo" >> "$out/MANIFEST.tmp"
 # A release whose runtime.g layout gomemtrace does not know: goroutine tracking must
 # refuse it in one line while the other modes work (tests/test_faults.c, `info`).
 CGO_ENABLED=0 gobuild "$unknown_g_version" -o "$out/gcwork-go125-exe" ./gcwork

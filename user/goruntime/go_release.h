@@ -164,6 +164,11 @@ struct gmt_rel_mem_record_cycle {
 	uint32_t allocs, frees, alloc_bytes, free_bytes;
 };
 
+/* runtime.mProfCycleHolder (runtime.mProfCycle): value is cycle<<1 | flushed, a uint32 */
+struct gmt_rel_mprof_cycle {
+	uint32_t value;
+};
+
 /* runtime.special and runtime.specialprofile */
 struct gmt_rel_special {
 	uint32_t next, offset, kind;
@@ -260,6 +265,7 @@ struct gmt_go_release {
 	struct gmt_rel_bucket bucket;
 	struct gmt_rel_mem_record mem_record;
 	struct gmt_rel_mem_record_cycle mem_record_cycle;
+	struct gmt_rel_mprof_cycle mprof_cycle;
 	struct gmt_rel_special special;
 	struct gmt_rel_specialprofile specialprofile;
 	struct gmt_rel_gc_trigger gc_trigger;

@@ -15,6 +15,7 @@
 #ifndef GMT_RTMEM_H
 #define GMT_RTMEM_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
