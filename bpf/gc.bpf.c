@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * GC cycles and stop-the-world pauses (DESIGN.md §6).  A second object next to
+ * GC cycles and stop-the-world pauses (docs/go-runtime.md, "GC").  A second object next to
  * gomemtrace.bpf.c: it shares the recording's ring buffer (userspace reuses the map's
  * fd before load) so that GC records and allocation records arrive in one stream, on
  * one clock.
@@ -62,7 +62,7 @@ struct {
 
 
 /* False when the hit is the stack check about to branch to morestack: the re-run of
- * the prologue after the stack grew is the call to record (DESIGN.md §4). */
+ * the prologue after the stack grew is the call to record (docs/go-runtime.md, "Probe sites"). */
 static __always_inline bool take_hit(struct pt_regs *ctx)
 {
 	if (!enabled)
@@ -260,7 +260,7 @@ int gmt_gc_stw_start(struct pt_regs *ctx)
 }
 
 /*
- * A RET of startTheWorldWithSema (a plain uprobe, never a uretprobe: DESIGN.md §3).
+ * A RET of startTheWorldWithSema (a plain uprobe, never a uretprobe: docs/go-runtime.md, "Calling convention").
  * Its int64 result is the time the runtime says the pause ended: on go1.22+ taken
  * after the other Ps were woken, which gctrace's clock columns include.
  */

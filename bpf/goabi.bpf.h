@@ -4,7 +4,7 @@
  *
  * PT_REGS_PARM* follow the C calling convention and are wrong for Go code: Go passes
  * integer arguments in RAX, RBX, RCX, RDI, RSI, R8, R9, R10, R11 and keeps the current
- * g in R14 (DESIGN.md §3).
+ * g in R14 (docs/go-runtime.md, "Calling convention").
  */
 #ifndef GMT_GOABI_BPF_H
 #define GMT_GOABI_BPF_H

@@ -17,7 +17,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /*
  * Set by userspace before load (and max_depth, stackwalk.bpf.h).  runtime.mallocgc as
  * mapped in the target: size-specialized hits from inside it are mallocgc's own
- * dispatch and already counted (DESIGN.md §5).
+ * dispatch and already counted (docs/go-runtime.md, "Allocation").
  */
 const volatile __u64 mallocgc_start = 0;
 const volatile __u64 mallocgc_end = 0;
@@ -110,11 +110,11 @@ int gmt_malloc_sc(struct pt_regs *ctx)
 	return on_alloc(ctx, true);
 }
 
-/* ---- Sampled mode: Go's own heap sampler (DESIGN.md §5 "Go's own sampler") ---- */
+/* ---- Sampled mode: Go's own heap sampler (docs/go-runtime.md, "Heap sampler") ---- */
 
 /* go1.23+: mProf_Malloc(mp *m, p, size), so p and size move one register up. */
 const volatile bool mprof_malloc_has_mp = false;
-/* runtime.special and specialprofile of the target's release (user/specials.h). */
+/* runtime.special and specialprofile of the target's release (user/goruntime/specials.h). */
 const volatile __u32 special_kind_off = 0;
 const volatile __u32 special_profile_kind = 0;
 const volatile __u32 special_bucket_off = 0;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * Goroutine creation and exit (DESIGN.md §7), a third object on the recording's ring
+ * Goroutine creation and exit (docs/go-runtime.md, "Goroutines"), a third object on the recording's ring
  * buffer and counters.
  *
  * runtime.newproc(fn) runs on the creating goroutine: its stack there is the creation
@@ -8,7 +8,7 @@
  * which allocates the g and assigns its goid, and hands the g to runqput.  A probe on
  * that CALL of runqput (emulated) reads the new g from RBX; where the hook plan did
  * not find it, plain uprobes on newproc1's RET instructions (never a uretprobe:
- * DESIGN.md §3) read it from RAX.  Either pairs it with the stack the same thread left
+ * docs/go-runtime.md, "Calling convention") read it from RAX.  Either pairs it with the stack the same thread left
  * at newproc.  goexit0 (<= 1.21) / gdestroy (1.22+) receive the dying g.  Each creation
  * and exit is one record; userspace keeps the table of live goroutines.
  */
@@ -23,7 +23,7 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-/* Set by userspace before load: offset of g.goid for this Go version (DESIGN.md §7). */
+/* Set by userspace before load: offset of g.goid for this Go version (docs/go-runtime.md, "Goroutines"). */
 const volatile __u32 off_goid = 152;
 
 /* Set once every probe is attached, cleared before the first is removed (gc.bpf.c). */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The frame-pointer stack walk of a Go goroutine from an entry-equivalent probe
- * (DESIGN.md §3), and sending each stack once through the ring buffer.  Every object
+ * (docs/go-runtime.md, "Calling convention"), and sending each stack once through the ring buffer.  Every object
  * that includes it gets its own stacks_seen and scratch maps and a max_depth that
  * userspace sets before load; userspace deduplicates stacks by id across objects.
  */

@@ -2,7 +2,7 @@
 /*
  * The ABI between gomemtrace's BPF programs and userspace: ring-buffer records and
  * map keys/values.  Fixed-width fields, explicit padding, a __u32 kind tag first in
- * every ring-buffer record.  Userspace asserts every size (user/tracer.c).
+ * every ring-buffer record.  Userspace asserts every size (user/trace/tracer.c).
  */
 #ifndef GOMEMTRACE_H
 #define GOMEMTRACE_H
@@ -22,7 +22,7 @@
 enum gmt_rec_kind {
 	GMT_REC_STACK = 1, /* a stack seen for the first time */
 	GMT_REC_ALLOC = 2, /* one allocation that the in-kernel table had no room for */
-	/* Sampled mode: Go's own heap sampler (DESIGN.md §5), one record per probe hit. */
+	/* Sampled mode: Go's own heap sampler (docs/go-runtime.md, "Allocation"), one record per probe hit. */
 	GMT_REC_MPROF_MALLOC = 3, /* runtime.mProf_Malloc: stack_id, p, size */
 	GMT_REC_MPROF_BUCKET = 4, /* runtime.setprofilebucket: p, b */
 	/* runtime.freeSpecial of a heap-profile record: the sampled object p died (its
@@ -126,7 +126,7 @@ enum gmt_gc_rec_kind {
 #define GMT_GC_REASON_LEN 32
 
 /*
- * Arguments by kind (Go's register ABI, DESIGN.md §3, §6):
+ * Arguments by kind (Go's register ABI, docs/go-runtime.md, "Calling convention" and "GC"):
  *   GC_START      arg[0] trigger kind (0 heap, 1 time, 2 runtime.GC), arg[1] trigger.now,
  *                 arg[2] trigger.n
  *   GC_CYCLE      arg[0] trigger kind, arg[1] markStartTime (the runtime's nanotime: the
@@ -154,7 +154,7 @@ struct gmt_rec_gc {
 	__u64 work[6];			    /* GC_SWEEP, see above */
 };
 
-/* ---- Goroutines (bpf/goroutines.bpf.c, user/goroutines.c; issue 8, DESIGN.md §7) ---- */
+/* ---- Goroutines (bpf/goroutines.bpf.c, user/agg/goroutines.c; issue 8, docs/go-runtime.md, "Goroutines") ---- */
 
 enum gmt_go_rec_kind {
 	GMT_REC_GO_CREATE = 32, /* a RET of runtime.newproc1: goroutine goid was created */

@@ -15,6 +15,7 @@
 #include "empty.skel.h"
 #include "gobin.h"
 #include "hookplan.h"
+#include "release.h"
 #include "target.h"
 
 int main(int argc, char **argv)
@@ -23,6 +24,7 @@ int main(int argc, char **argv)
 	struct gmt_hookplan plan;
 	struct gmt_target t;
 	struct gmt_gobin *gb;
+	struct gmt_release rel;
 	struct gmt_diag d = {};
 	struct empty_bpf *skel;
 	size_t nlinks = 0;
@@ -32,7 +34,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (gmt_target__launch(argv + 2, &t, &d) || gmt_gobin__open(t.exe, &gb, &d) ||
-	    gmt_hookplan_build(gb, &plan, &d)) {
+	    gmt_release_resolve(gb, &rel, &d) || gmt_hookplan_build(gb, rel.row, &plan, &d)) {
 		fprintf(stderr, "bench-floor: %s\n", d.msg);
 		gmt_target__abort(&t);
 		return 1;

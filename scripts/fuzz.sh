@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Fuzzes the Go binary reader with libFuzzer (ASan + UBSan), built directly with clang
-# into build-fuzz/.  Seeds come from the Go fixtures (scripts/build-fixtures.sh).
+# Fuzzes the Go binary reader with libFuzzer (ASan + UBSan).  The targets are meson's
+# (tests/fuzz/meson.build, option -Dfuzz=true) against the layer libraries, in a clang build
+# directory build-fuzz/ that this script configures.  Seeds come from the Go fixtures
+# (scripts/build-fixtures.sh).
 #
 #   scripts/fuzz.sh [SECONDS]   replay tests/fuzz/regress/, then fuzz each target SECONDS
 #                               (default 60); prints execs/s and coverage per target
@@ -17,15 +19,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-CC=${CC:-clang}
 OUT=build-fuzz
-FIXTURES=build/tests/fixtures
+BIN=$OUT/tests/fuzz
+FIXTURES=${FUZZ_FIXTURES:-build/tests/fixtures} # the fixtures of build/ (-Dfixtures=DIR: set FUZZ_FIXTURES=DIR)
 TARGETS=${FUZZ_TARGETS:-"fuzz_elf fuzz_pclntab fuzz_gobin fuzz_x86 fuzz_typename"}
-LIB_SRC="base/diag gobin/elf_file gobin/buildinfo gobin/pclntab x86/x86dec goruntime/probesite gobin/moduledata gobin/gobin goruntime/hookplan goruntime/rtvars process/target"
-INC="-Iuser/base -Iuser/x86 -Iuser/gobin -Iuser/goruntime -Iuser/process"
-SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-CFLAGS="-g -O1 -fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE $SAN"
-CFLAGS+=" -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers"
 # Functions whose code seeds the x86 target: the ones the hook plan probes.
 X86_FUNCS='^(runtime\.(mallocgc|newproc1?|gcStart|mProf_Malloc|gdestroy|goexit0|memmove)|main\.main)'
 # Whole binaries are seeds: inputs may be as large as them.
@@ -49,18 +46,17 @@ die() {
 }
 
 build() {
-	local src objs=()
+	local t
 
-	mkdir -p "$OUT/obj" "$OUT/artifacts"
-	for src in $LIB_SRC; do
-		"$CC" $CFLAGS $INC -fsanitize=fuzzer-no-link -c "user/$src.c" -o "$OUT/obj/${src##*/}.o" ||
-			die "cannot build user/$src.c"
-		objs+=("$OUT/obj/${src##*/}.o")
-	done
-	for t in $TARGETS; do
-		"$CC" $CFLAGS $INC -fsanitize=fuzzer "tests/fuzz/$t.c" "${objs[@]}" -o "$OUT/$t" ||
-			die "cannot build $t"
-	done
+	mkdir -p "$OUT/artifacts"
+	if [ ! -f "$OUT/build.ninja" ]; then
+		CC=${CC:-clang} meson setup "$OUT" -Dfuzz=true -Dtests=disabled \
+			-Db_sanitize=address,undefined -Db_lundef=false -Doptimization=1 -Ddebug=true \
+			-Dc_args='-fno-omit-frame-pointer -fno-sanitize-recover=undefined' \
+			>"$OUT/setup.log" 2>&1 || die "cannot configure $OUT (see $OUT/setup.log)"
+	fi
+	nice ninja -C "$OUT" $(for t in $TARGETS; do echo "tests/fuzz/$t"; done) ||
+		die "cannot build $TARGETS"
 }
 
 # Bytes [start, start+len) of file into out.
@@ -158,7 +154,7 @@ replay() {
 		dir=tests/fuzz/regress/$t
 		files=("$dir"/*)
 		[ -e "${files[0]}" ] || continue
-		if "$OUT/$t" -rss_limit_mb=4096 -timeout=60 "${files[@]}" >"$OUT/$t.replay.log" 2>&1; then
+		if "$BIN/$t" -rss_limit_mb=4096 -timeout=60 "${files[@]}" >"$OUT/$t.replay.log" 2>&1; then
 			echo "$t: ${#files[@]} regression inputs pass"
 			n=$((n + ${#files[@]}))
 		else
@@ -184,7 +180,7 @@ fuzz() {
 		corpus=$(mktemp -d "${TMPDIR:-/tmp}/gmt-fuzz-$t.XXXXXX") || die "mktemp"
 	fi
 	[ -d "tests/fuzz/regress/$t" ] && regress=("tests/fuzz/regress/$t")
-	"$OUT/$t" "$corpus" "$OUT/seed/$t" "${regress[@]}" -max_total_time="$secs" \
+	"$BIN/$t" "$corpus" "$OUT/seed/$t" "${regress[@]}" -max_total_time="$secs" \
 		-max_len=$max_len -rss_limit_mb=4096 -timeout=30 -print_final_stats=1 \
 		-artifact_prefix="$OUT/artifacts/$t-" >"$log" 2>&1
 	rc=$?

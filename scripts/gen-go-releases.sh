@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Generates user/goruntime/go_releases.gen.c, the table of Go releases, from the DWARF of
-# a reference program built with each release's toolchain:
+# a reference program built with each release's toolchain, and from the same DWARF
+# user/gobin/moduledata_layouts.gen.c, the distinct layouts of runtime.moduledata that the
+# binary reader (below the release table) tries:
 #
 #   scripts/gen-go-releases.sh            rewrite the table
-#   scripts/gen-go-releases.sh --check    regenerate into a temporary file; fail with a
-#                                         diff if the committed table differs
+#   scripts/gen-go-releases.sh --check    regenerate into temporary files; fail with a
+#                                         diff if the committed ones differ
 #
 # What goes into a row is scripts/gooffsets/spec.txt; the row's C struct is
 # user/goruntime/go_release.h; the extractor is scripts/gooffsets (standard library
@@ -30,6 +32,7 @@ esac
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 table=$root/user/goruntime/go_releases.gen.c
+mdtable=$root/user/gobin/moduledata_layouts.gen.c
 header=$root/user/goruntime/go_release.h
 spec=$here/gooffsets/spec.txt
 
@@ -65,19 +68,25 @@ done
 
 joined=$(printf '%s;' "${toolchains[@]}")
 gen=$tmp/go_releases.gen.c
+mdgen=$tmp/moduledata_layouts.gen.c
 (cd "$here/gooffsets" && GOTOOLCHAIN=local nice -n 10 go run . -spec "$spec" -header "$header" \
-	-toolchains "$joined" -o "$gen" "${bins[@]}")
+	-toolchains "$joined" -o "$gen" -mdlayouts "$mdgen" "${bins[@]}")
 
 if [ $check = 1 ]; then
-	if ! diff -u --label "committed ${table#"$root"/}" --label "from DWARF" "$table" "$gen" \
-		>"$tmp/diff"; then
-		echo "gen-go-releases: ${table#"$root"/} is not what the toolchains' DWARF says" \
-			"(run scripts/gen-go-releases.sh and commit the result):" >&2
-		cat "$tmp/diff" >&2
-		exit 1
-	fi
-	echo "gen-go-releases: ${table#"$root"/} matches ${#releases[@]} releases"
+	for pair in "$table:$gen" "$mdtable:$mdgen"; do
+		committed=${pair%%:*} fresh=${pair#*:}
+		if ! diff -u --label "committed ${committed#"$root"/}" --label "from DWARF" \
+			"$committed" "$fresh" >"$tmp/diff"; then
+			echo "gen-go-releases: ${committed#"$root"/} is not what the toolchains' DWARF" \
+				"says (run scripts/gen-go-releases.sh and commit the result):" >&2
+			cat "$tmp/diff" >&2
+			exit 1
+		fi
+	done
+	echo "gen-go-releases: ${table#"$root"/} and ${mdtable#"$root"/} match" \
+		"${#releases[@]} releases"
 	exit 0
 fi
 mv "$gen" "$table"
-echo "gen-go-releases: wrote ${table#"$root"/} (${#releases[@]} releases)"
+mv "$mdgen" "$mdtable"
+echo "gen-go-releases: wrote ${table#"$root"/} and ${mdtable#"$root"/} (${#releases[@]} releases)"

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# Runs every test, three ways, and fails if any of them fails:
-#   1. build/       the Criterion suites (unit and end to end) through meson; builds the
-#                   Go fixtures first (cached in build/tests/fixtures);
-#   2. build-asan/  the same suites built with -fsanitize=address,undefined, gomemtrace
-#                   included (the end-to-end tests run that gomemtrace: GMT_BIN); any
-#                   sanitizer report fails the run, even from a command whose failure
-#                   a test expected;
+# Runs every test and fails if any of them fails:
+#   1. build/       the unit suites through meson; builds the Go fixtures first
+#                   (cached in build/tests/fixtures);
+#   2. build-asan/  every suite, unit and end to end, built with
+#                   -fsanitize=address,undefined, gomemtrace included (the end-to-end
+#                   tests run that gomemtrace: GMT_BIN); any sanitizer report fails
+#                   the run, even from a command whose failure a test expected.  The
+#                   end-to-end suites run only here: they take most of the time, and
+#                   the sanitized gomemtrace is the stricter one to run them on;
 #   3. scripts/fuzz.sh, each libFuzzer target for FUZZ_SECONDS (default 60) from a
 #                   fresh corpus seeded with the fixtures;
 #   4. scripts/gen-go-releases.sh --check: the committed table of Go releases is what
 #                   the toolchains' DWARF says (the fixtures' toolchains, cached).
 # Prints each suite's Criterion synthesis and a final "N passed, N failed" line.
 # Arguments go to both meson test runs (e.g. a suite name).  For development only:
-# GMT_NO_ASAN=1 skips 2, FUZZ_SECONDS=0 skips 3.
+# GMT_NO_ASAN=1 skips 2 and runs every suite in 1 instead, FUZZ_SECONDS=0 skips 3.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +22,10 @@ start=$(date +%s)
 [ -f build/build.ninja ] || scripts/setup.sh || exit 1
 ninja -C build || exit 1
 rc=0
-meson test -C build --print-errorlogs --num-processes 1 -v "$@" || rc=1
+first=(--suite unit)
+[ "${GMT_NO_ASAN:-0}" != 1 ] || first=()
+[ $# = 0 ] || first=()
+meson test -C build --print-errorlogs --num-processes 1 -v "${first[@]}" "$@" || rc=1
 logs=(build/meson-logs/testlog.txt)
 
 if [ "${GMT_NO_ASAN:-0}" != 1 ]; then

@@ -18,6 +18,7 @@
 #include "ratebins.h"
 #include "sizeclass.h"
 #include "testutil.h"
+#include "go_release.h"
 
 /* ---- a fake symbolizer: hand-made frames and types ---- */
 
@@ -133,7 +134,7 @@ static void build(struct fixture *fx, int go_minor)
 
 	memset(fx, 0, sizeof(*fx));
 	fx->sym = (struct gmt_symbolizer){ fake_frames, fake_type_info, &fx->ctx };
-	a = fx->a = gmt_agg__new(go_minor);
+	a = fx->a = gmt_agg__new(go_minor ? tu_row(go_minor) : NULL);
 	cr_assert(a, "gmt_agg__new allocates");
 	cr_assert_eq(gmt_agg__add_allocs(a, 0x100, T1, 48, 6), 0,
 		     "alloc before its stack is accepted");
@@ -215,38 +216,38 @@ static char *capture(int (*fn)(struct fixture *, FILE *, void *), struct fixture
 
 Test(sizeclass, known_sizes)
 {
-	cr_assert_eq(gmt_go_alloc_size(0, true, 22), 0, "zero-size allocations reserve nothing");
-	cr_assert_eq(gmt_go_alloc_size(1, true, 22), 1, "1 byte tiny: 16 share one block");
-	cr_assert_eq(gmt_go_alloc_size(8, true, 22), 8, "8 bytes tiny: 2 per block");
-	cr_assert_eq(gmt_go_alloc_size(3, true, 22), 3, "3 bytes tiny: 16/5 = 3.2, rounded");
-	cr_assert_eq(gmt_go_alloc_size(7, true, 22), 8, "7 bytes tiny: only 2 fit a block");
-	cr_assert_eq(gmt_go_alloc_size(9, true, 22), 16, "9 bytes tiny: one per block");
-	cr_assert_eq(gmt_go_alloc_size(15, true, 19), 16, "15 bytes tiny: one per block");
-	cr_assert_eq(gmt_go_alloc_size_n(3, true, 22, 5), 16, "five 3-byte tiny objects: a block");
-	cr_assert_eq(gmt_go_alloc_size_n(5, true, 22, 3), 16, "three 5-byte tiny objects: a block");
-	cr_assert_eq(gmt_go_alloc_size(1, false, 22), 8, "a pointerful byte is not tiny: class 8");
-	cr_assert_eq(gmt_go_alloc_size(12, false, 22), 16, "pointerful 12 bytes: class 16");
-	cr_assert_eq(gmt_go_alloc_size(16, true, 22), 16, "16 bytes is past the tiny allocator");
-	cr_assert_eq(gmt_go_alloc_size(17, true, 22), 24, "17 -> class 24");
-	cr_assert_eq(gmt_go_alloc_size(33, true, 22), 48, "33 -> class 48");
-	cr_assert_eq(gmt_go_alloc_size(100, true, 22), 112, "100 -> class 112");
-	cr_assert_eq(gmt_go_alloc_size(512, false, 22), 512, "512 pointerful: no header yet");
-	cr_assert_eq(gmt_go_alloc_size(513, false, 22), 576, "513 scan on 1.22: 521 -> class 576");
-	cr_assert_eq(gmt_go_alloc_size(513, false, 19), 576, "513 scan on 1.19: class 576");
-	cr_assert_eq(gmt_go_alloc_size(1024, false, 19), 1024, "1024 scan on 1.19: no header");
-	cr_assert_eq(gmt_go_alloc_size(1024, false, 21), 1024, "1024 scan on 1.21: no header");
-	cr_assert_eq(gmt_go_alloc_size(1024, false, 22), 1152, "1024 scan on 1.22: 1032 -> 1152");
-	cr_assert_eq(gmt_go_alloc_size(1024, true, 22), 1024, "1024 noscan on 1.22: no header");
-	cr_assert_eq(gmt_go_alloc_size(1024, false, 0), 1152, "unknown version: newest rules");
-	cr_assert_eq(gmt_go_alloc_size(1025, true, 22), 1152, "1025 -> class 1152");
-	cr_assert_eq(gmt_go_alloc_size(19000, true, 22), 19072, "19000 -> class 19072");
-	cr_assert_eq(gmt_go_alloc_size(32760, false, 22), 32768, "32760 scan + header: last class");
-	cr_assert_eq(gmt_go_alloc_size(32761, true, 22), 32768, "32761 on 1.22 is large: 4 pages");
-	cr_assert_eq(gmt_go_alloc_size(32768, true, 19), 32768, "32768 on 1.19: last class");
-	cr_assert_eq(gmt_go_alloc_size(32769, true, 22), 40960, "32769 -> 5 pages");
-	cr_assert_eq(gmt_go_alloc_size(100000, false, 22), 106496, "100000 -> 13 pages");
-	cr_assert_eq(gmt_go_alloc_size(UINT64_MAX, true, 22), UINT64_MAX, "huge sizes saturate");
-	cr_assert_eq(gmt_go_alloc_size_n(100000, true, 22, UINT64_MAX / 2), UINT64_MAX,
+	cr_assert_eq(gmt_go_alloc_size(0, true, tu_row(22)), 0, "zero-size allocations reserve nothing");
+	cr_assert_eq(gmt_go_alloc_size(1, true, tu_row(22)), 1, "1 byte tiny: 16 share one block");
+	cr_assert_eq(gmt_go_alloc_size(8, true, tu_row(22)), 8, "8 bytes tiny: 2 per block");
+	cr_assert_eq(gmt_go_alloc_size(3, true, tu_row(22)), 3, "3 bytes tiny: 16/5 = 3.2, rounded");
+	cr_assert_eq(gmt_go_alloc_size(7, true, tu_row(22)), 8, "7 bytes tiny: only 2 fit a block");
+	cr_assert_eq(gmt_go_alloc_size(9, true, tu_row(22)), 16, "9 bytes tiny: one per block");
+	cr_assert_eq(gmt_go_alloc_size(15, true, tu_row(19)), 16, "15 bytes tiny: one per block");
+	cr_assert_eq(gmt_go_alloc_size_n(3, true, tu_row(22), 5), 16, "five 3-byte tiny objects: a block");
+	cr_assert_eq(gmt_go_alloc_size_n(5, true, tu_row(22), 3), 16, "three 5-byte tiny objects: a block");
+	cr_assert_eq(gmt_go_alloc_size(1, false, tu_row(22)), 8, "a pointerful byte is not tiny: class 8");
+	cr_assert_eq(gmt_go_alloc_size(12, false, tu_row(22)), 16, "pointerful 12 bytes: class 16");
+	cr_assert_eq(gmt_go_alloc_size(16, true, tu_row(22)), 16, "16 bytes is past the tiny allocator");
+	cr_assert_eq(gmt_go_alloc_size(17, true, tu_row(22)), 24, "17 -> class 24");
+	cr_assert_eq(gmt_go_alloc_size(33, true, tu_row(22)), 48, "33 -> class 48");
+	cr_assert_eq(gmt_go_alloc_size(100, true, tu_row(22)), 112, "100 -> class 112");
+	cr_assert_eq(gmt_go_alloc_size(512, false, tu_row(22)), 512, "512 pointerful: no header yet");
+	cr_assert_eq(gmt_go_alloc_size(513, false, tu_row(22)), 576, "513 scan on 1.22: 521 -> class 576");
+	cr_assert_eq(gmt_go_alloc_size(513, false, tu_row(19)), 576, "513 scan on 1.19: class 576");
+	cr_assert_eq(gmt_go_alloc_size(1024, false, tu_row(19)), 1024, "1024 scan on 1.19: no header");
+	cr_assert_eq(gmt_go_alloc_size(1024, false, tu_row(21)), 1024, "1024 scan on 1.21: no header");
+	cr_assert_eq(gmt_go_alloc_size(1024, false, tu_row(22)), 1152, "1024 scan on 1.22: 1032 -> 1152");
+	cr_assert_eq(gmt_go_alloc_size(1024, true, tu_row(22)), 1024, "1024 noscan on 1.22: no header");
+	cr_assert_eq(gmt_go_alloc_size(1024, false, NULL), 1152, "unknown version: newest rules");
+	cr_assert_eq(gmt_go_alloc_size(1025, true, tu_row(22)), 1152, "1025 -> class 1152");
+	cr_assert_eq(gmt_go_alloc_size(19000, true, tu_row(22)), 19072, "19000 -> class 19072");
+	cr_assert_eq(gmt_go_alloc_size(32760, false, tu_row(22)), 32768, "32760 scan + header: last class");
+	cr_assert_eq(gmt_go_alloc_size(32761, true, tu_row(22)), 32768, "32761 on 1.22 is large: 4 pages");
+	cr_assert_eq(gmt_go_alloc_size(32768, true, tu_row(19)), 32768, "32768 on 1.19: last class");
+	cr_assert_eq(gmt_go_alloc_size(32769, true, tu_row(22)), 40960, "32769 -> 5 pages");
+	cr_assert_eq(gmt_go_alloc_size(100000, false, tu_row(22)), 106496, "100000 -> 13 pages");
+	cr_assert_eq(gmt_go_alloc_size(UINT64_MAX, true, tu_row(22)), UINT64_MAX, "huge sizes saturate");
+	cr_assert_eq(gmt_go_alloc_size_n(100000, true, tu_row(22), UINT64_MAX / 2), UINT64_MAX,
 		     "size x count saturates");
 }
 
@@ -256,13 +257,13 @@ Test(sizeclass, every_small_size_rounds_to_a_class)
 	int classes = 0;
 
 	for (uint64_t s = 16; s <= 32768; s++) {
-		uint64_t r = gmt_go_alloc_size(s, true, 19);
+		uint64_t r = gmt_go_alloc_size(s, true, tu_row(19));
 
 		cr_assert_geq(r, s, "reserved >= requested for %llu", (unsigned long long)s);
 		cr_assert_geq(r, prev, "rounding is monotonic at %llu", (unsigned long long)s);
 		cr_assert_eq(r % 8, 0, "classes are 8-byte multiples (%llu -> %llu)",
 			     (unsigned long long)s, (unsigned long long)r);
-		cr_assert_eq(gmt_go_alloc_size(r, true, 19), r, "a class rounds to itself (%llu)",
+		cr_assert_eq(gmt_go_alloc_size(r, true, tu_row(19)), r, "a class rounds to itself (%llu)",
 			     (unsigned long long)r);
 		classes += r != prev;
 		prev = r;
@@ -299,7 +300,7 @@ Test(aggregate, go119_rules_change_reserved_only)
 	t = gmt_agg__totals(fx.a);
 	cr_assert_eq(t->bytes, 7276, "requested bytes do not depend on the version");
 	cr_assert_eq(t->reserved, 7896 - 4 * (1152 - 1024), "no malloc header before 1.22");
-	cr_assert_eq(gmt_agg__go_minor(fx.a), 19, "go_minor is kept");
+	cr_assert_eq(gmt_agg__release(fx.a), tu_row(19), "the release is kept");
 	gmt_agg__free(fx.a);
 }
 
@@ -393,7 +394,7 @@ Test(aggregate, sorted_views)
 
 Test(aggregate, api_misuse)
 {
-	struct gmt_agg *a = gmt_agg__new(22);
+	struct gmt_agg *a = gmt_agg__new(tu_row(22));
 	uint64_t pc = 1;
 
 	cr_assert_eq(gmt_agg__add_stack(a, 0, &pc, 1, false), -EINVAL, "stack id 0 is reserved");
@@ -409,7 +410,7 @@ Test(aggregate, api_misuse)
 
 Test(aggregate, many_rows_stay_consistent)
 {
-	struct gmt_agg *a = gmt_agg__new(22);
+	struct gmt_agg *a = gmt_agg__new(tu_row(22));
 	const struct gmt_agg_stack *const *st;
 	uint64_t want_allocs = 0, want_bytes = 0;
 	size_t n;
@@ -738,14 +739,14 @@ static void check_against_go(const char *go)
 			     "line from the Go program: %s", line);
 		cr_assert_eq(mallocs, GO_N, "go1.%d: MemStats.Mallocs grew by one per allocation "
 			     "(%s)", minor, line);
-		want = gmt_go_alloc_size_n(size, kind == 'b', minor, GO_N);
+		want = gmt_go_alloc_size_n(size, kind == 'b', tu_row(minor), GO_N);
 		/* Tiny objects too: a run of equal sizes is the case the estimate models. */
 		cr_assert(total >= want - want / 50 && total <= want + want / 50,
 			  "go1.%d %s %llu bytes: TotalAlloc grew %.2f per object, we say %.2f",
 			  minor, kind == 'b' ? "pointer-free" : "pointerful", size,
 			  (double)total / GO_N, (double)want / GO_N);
 		if (kind == 'b' && size >= 16)
-			cr_assert_eq(gmt_go_alloc_size(size, true, minor) * GO_N, want,
+			cr_assert_eq(gmt_go_alloc_size(size, true, tu_row(minor)) * GO_N, want,
 				     "per-object and per-run agree outside the tiny allocator");
 		checked++;
 	}
@@ -821,7 +822,7 @@ static void build_runtime(struct fixture *fx)
 
 	memset(fx, 0, sizeof(*fx));
 	fx->sym = (struct gmt_symbolizer){ fake_frames, fake_type_info, &fx->ctx };
-	fx->a = gmt_agg__new(22);
+	fx->a = gmt_agg__new(tu_row(22));
 	cr_assert(fx->a);
 	cr_assert_eq(gmt_agg__add_stack(fx->a, 1, p1, 6, false), 0);
 	cr_assert_eq(gmt_agg__add_stack(fx->a, 2, p2, 2, false), 0);
@@ -863,7 +864,7 @@ static void build_many(struct fixture *fx)
 
 	memset(fx, 0, sizeof(*fx));
 	fx->sym = (struct gmt_symbolizer){ fake_frames, fake_type_info, &fx->ctx };
-	fx->a = gmt_agg__new(22);
+	fx->a = gmt_agg__new(tu_row(22));
 	cr_assert(fx->a);
 	for (int i = 0; i < NBOUND; i++) {
 		uint64_t pcs[] = { leaves[i % 3], 0x100000 + (uint64_t)i, 0x2020, 0x3030 };
@@ -967,7 +968,7 @@ Test(report, frames_reach_the_users_code)
 
 	memset(&fx, 0, sizeof(fx));
 	fx.sym = (struct gmt_symbolizer){ fake_frames, fake_type_info, &fx.ctx };
-	fx.a = gmt_agg__new(22);
+	fx.a = gmt_agg__new(tu_row(22));
 	cr_assert_eq(gmt_agg__add_stack(fx.a, 1, deep, 10, false), 0);
 	cr_assert_eq(gmt_agg__add_stack(fx.a, 2, std, 8, false), 0);
 	gmt_agg__add_allocs(fx.a, 1, 0, 4096, 2);
@@ -1070,7 +1071,7 @@ Test(summary, sampled_names_estimates)
 /* Points every 100 ms from 1 s: 1000 allocs/s of 100 B, 5000 allocs/s from t = 2.5 s. */
 static struct gmt_agg *rate_agg(double span_s)
 {
-	struct gmt_agg *a = gmt_agg__new(22);
+	struct gmt_agg *a = gmt_agg__new(tu_row(22));
 	double allocs = 0;
 
 	cr_assert(a);
@@ -1115,7 +1116,7 @@ Test(rate, equal_buckets_from_the_start)
 	gmt_agg__free(a);
 
 	/* Points between bucket edges: the count is interpolated. */
-	a = gmt_agg__new(22);
+	a = gmt_agg__new(tu_row(22));
 	gmt_agg__add_rate_point(a, 1300000000ULL, 300, 0);
 	gmt_agg__add_rate_point(a, 2600000000ULL, 600, 0);
 	gmt_agg__add_rate_point(a, 3000000000ULL, 1800, 0);
@@ -1149,7 +1150,7 @@ Test(rate, sampled_bins_by_sampling_time)
 {
 	struct gmt_ratebins b;
 	const struct gmt_rate_point *p;
-	struct gmt_agg *a = gmt_agg__new(22);
+	struct gmt_agg *a = gmt_agg__new(tu_row(22));
 	size_t n;
 
 	gmt_ratebins__init(&b, 1000000000ULL, 0);

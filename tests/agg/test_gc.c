@@ -16,6 +16,7 @@
 #include "gc_timeline.h"
 #include "gcvars.h"
 #include "gobin.h"
+#include "go_release.h"
 #include "json_writer.h"
 #include "out_gc.h"
 #include "testutil.h"
@@ -143,7 +144,7 @@ static const struct gmt_gc_cycle *only_cycle(struct gmt_gc_timeline *tl)
 
 Test(gc_timeline, one_cycle_phases_heaps_number)
 {
-	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(22);
+	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(tu_row(22));
 	const struct gmt_gc_cycle *c;
 	const struct gmt_stw *s;
 	struct gmt_gc_stats st;
@@ -186,7 +187,7 @@ Test(gc_timeline, one_cycle_phases_heaps_number)
 
 Test(gc_timeline, go122_mark_termination_end_from_argument)
 {
-	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(22);
+	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(tu_row(22));
 	struct gmt_rec_gc r;
 	const struct gmt_gc_cycle *c;
 
@@ -208,7 +209,7 @@ Test(gc_timeline, go122_mark_termination_end_from_argument)
 
 Test(gc_timeline, forced_cycles_counted)
 {
-	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(24);
+	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(tu_row(24));
 	struct gmt_gc_stats st;
 
 	full_cycle(tl, T0, GMT_GC_TRIGGER_HEAP, 1);
@@ -224,7 +225,7 @@ Test(gc_timeline, forced_cycles_counted)
 
 Test(gc_timeline, non_gc_pauses_named_by_stw_reason)
 {
-	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(26);
+	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(tu_row(26));
 	const struct gmt_stw *s;
 	struct gmt_gc_stats st;
 	char name[64];
@@ -253,7 +254,7 @@ Test(gc_timeline, non_gc_pauses_named_by_stw_reason)
 
 Test(gc_timeline, go119_reason_strings_and_structural_gc)
 {
-	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(19);
+	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(tu_row(19));
 	const struct gmt_stw *s;
 	struct gmt_gc_stats st;
 	char name[64];
@@ -282,7 +283,7 @@ Test(gc_timeline, go119_reason_strings_and_structural_gc)
 
 Test(gc_timeline, restarted_mark_termination)
 {
-	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(22);
+	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(tu_row(22));
 	const struct gmt_gc_cycle *c;
 	const struct gmt_stw *s;
 
@@ -310,7 +311,7 @@ Test(gc_timeline, restarted_mark_termination)
 
 Test(gc_timeline, tracing_began_mid_cycle_is_partial)
 {
-	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(22);
+	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(tu_row(22));
 	const struct gmt_gc_cycle *c;
 	struct gmt_gc_stats st;
 
@@ -332,7 +333,7 @@ Test(gc_timeline, tracing_began_mid_cycle_is_partial)
 
 Test(gc_timeline, tracing_stopped_mid_cycle_is_partial)
 {
-	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(22);
+	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(tu_row(22));
 	const struct gmt_gc_cycle *c;
 	const struct gmt_stw *s;
 	struct gmt_gc_stats st;
@@ -355,7 +356,7 @@ Test(gc_timeline, tracing_stopped_mid_cycle_is_partial)
 
 Test(gc_timeline, runtime_work_replaces_probe_times)
 {
-	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(26);
+	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(tu_row(26));
 	struct gmt_rec_gc r;
 	const struct gmt_gc_cycle *c;
 	const struct gmt_stw *s;
@@ -393,7 +394,7 @@ Test(gc_timeline, runtime_work_replaces_probe_times)
 
 Test(gc_timeline, implausible_work_is_ignored)
 {
-	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(26);
+	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(tu_row(26));
 	struct gmt_rec_gc r;
 	const struct gmt_gc_cycle *c;
 
@@ -419,7 +420,7 @@ Test(gc_timeline, implausible_work_is_ignored)
 
 Test(gc_timeline, ret_time_from_another_thread_or_absurd_is_ignored)
 {
-	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(22);
+	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(tu_row(22));
 	const struct gmt_stw *s;
 
 	stop(tl, T0, 7, 0);
@@ -441,7 +442,7 @@ Test(gc_timeline, ret_time_from_another_thread_or_absurd_is_ignored)
 
 Test(gc_timeline, lost_records_are_counted_not_guessed)
 {
-	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(22);
+	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(tu_row(22));
 	struct gmt_rec_gc bogus = rec(99, T0, 7);
 	const struct gmt_stw *s;
 	struct gmt_gc_stats st;
@@ -474,7 +475,7 @@ static char *render(int (*fn)(FILE *, const struct gmt_gc_out *), const struct g
 
 static struct gmt_gc_timeline *sample_timeline(void)
 {
-	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(22);
+	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(tu_row(22));
 
 	full_cycle(tl, T0 + MS, GMT_GC_TRIGGER_HEAP, 1);
 	full_cycle(tl, T0 + 10 * MS, GMT_GC_TRIGGER_FORCED, 2);
@@ -695,17 +696,21 @@ ParameterizedTest(int *i, gcvars, offsets_match_dwarf, .timeout = 300)
 	const char *v = tu_versions[*i];
 	const char *path = tu_fixture("gcwork", v, "exe");
 	struct gmt_gobin *gb = tu_open_gobin(path);
+	const struct gmt_go_release *row = tu_release(gb);
+	struct gmt_gcvars gv;
 	struct gmt_gc_offsets off;
 	struct oracle o;
 
 	run_oracle(path, &o);
-	cr_assert_eq(gmt_gc_offsets_for(gmt_gobin__minor(gb), &off), 0, "%s: table knows it", v);
+	cr_assert_eq(gmt_gcvars_find(gb, row, 0, &gv), 0, "%s: gcvars runs", v);
+	off = gv.off;
+	cr_assert(gv.have_offsets, "%s: table knows it", v);
 	cr_expect_eq(off.heap_live, o.heap_live, "%s: gcControllerState.heapLive", v);
 	cr_expect_eq(off.heap_marked, o.heap_marked, "%s: gcControllerState.heapMarked", v);
 	cr_expect_eq(off.last_heap_goal, o.goal, "%s: gcControllerState.lastHeapGoal", v);
 	cr_expect_eq(off.numgc, o.numgc, "%s: mstats.numgc", v);
-	cr_expect_eq(off.g_m, o.g_m, "%s: g.m", v);
-	cr_expect_eq(off.m_curg, o.m_curg, "%s: m.curg", v);
+	cr_expect_eq(row->g.m, o.g_m, "%s: g.m", v);
+	cr_expect_eq(row->m.curg, o.m_curg, "%s: m.curg", v);
 	/* The layout gcvars decodes by: heapLive/heapMarked after lastHeapGoal, tSweepTerm
 	 * two words before tMarkTerm, heap0 one word before heap1. */
 	cr_expect_eq(o.heap_live - o.goal, 8, "%s: heapLive = lastHeapGoal + 8", v);
@@ -715,12 +720,7 @@ ParameterizedTest(int *i, gcvars, offsets_match_dwarf, .timeout = 300)
 
 ParameterizedTestParameters(gcvars, found_in_every_flavour)
 {
-	static int idx[64];
-	size_t n = tu_nversions * tu_nflavours;
-
-	for (size_t i = 0; i < n; i++)
-		idx[i] = (int)i;
-	return cr_make_param_array(int, idx, n);
+	return cr_make_param_array(int, tu_matrix_params(false), tu_matrix_size(false));
 }
 
 /*
@@ -731,13 +731,14 @@ ParameterizedTestParameters(gcvars, found_in_every_flavour)
  */
 ParameterizedTest(int *i, gcvars, found_in_every_flavour, .timeout = 300)
 {
-	const char *v = tu_versions[*i / tu_nflavours], *fl = tu_flavours[*i % tu_nflavours];
+	const char *v, *fl;
 	char exe_path[4096], strip_path[4096], path[4096];
 	struct gmt_gcvars sym, dec;
 	struct oracle ox, os;
 	struct gmt_gobin *gb;
 	uint64_t want_ctrl, want_numgc, want_times, want_heaps;
 
+	tu_matrix_entry(*i, &v, &fl);
 	snprintf(exe_path, sizeof(exe_path), "%s", tu_fixture("gcwork", v, "exe"));
 	snprintf(strip_path, sizeof(strip_path), "%s", tu_fixture("gcwork", v, "stripped"));
 	snprintf(path, sizeof(path), "%s", tu_fixture("gcwork", v, fl));
@@ -764,8 +765,9 @@ ParameterizedTest(int *i, gcvars, found_in_every_flavour, .timeout = 300)
 	}
 
 	gb = tu_open_gobin(path);
-	cr_assert_eq(gmt_gcvars_find(gb, 0, &sym), 0, "%s-%s: gcvars runs", v, fl);
-	cr_assert_eq(gmt_gcvars_find(gb, GMT_GCVARS_NO_SYMTAB, &dec), 0, "%s-%s: decoding", v, fl);
+	cr_assert_eq(gmt_gcvars_find(gb, tu_release(gb), 0, &sym), 0, "%s-%s: gcvars runs", v, fl);
+	cr_assert_eq(gmt_gcvars_find(gb, tu_release(gb), GMT_GCVARS_NO_SYMTAB, &dec), 0,
+		     "%s-%s: decoding", v, fl);
 	cr_expect_eq(dec.gc_controller, want_ctrl, "%s-%s: gcController decoded (%s)", v, fl,
 		     dec.why_controller);
 	cr_expect_eq(dec.numgc, want_numgc, "%s-%s: memstats.numgc decoded (%s)", v, fl,
@@ -794,7 +796,7 @@ ParameterizedTest(int *i, gcvars, found_in_every_flavour, .timeout = 300)
 
 Test(gc_timeline, rotate_moves_what_ended_keeps_the_running_cycle)
 {
-	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(22), *snap, *snap2;
+	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(tu_row(22)), *snap, *snap2;
 	const struct gmt_gc_cycle *c;
 	const struct gmt_stw *s;
 	struct gmt_gc_stats st;
@@ -840,7 +842,7 @@ Test(gc_timeline, rotate_moves_what_ended_keeps_the_running_cycle)
 
 Test(gc_timeline, rotation_bounds_memory)
 {
-	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(22);
+	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(tu_row(22));
 	uint64_t cycles = 0;
 	const struct gmt_gc_cycle *c;
 	const struct gmt_stw *s;
@@ -867,7 +869,7 @@ Test(gc_timeline, rotation_bounds_memory)
 /* An interval with no GC and no pause at all (an idle target): empty, twice. */
 Test(gc_timeline, rotate_with_nothing_seen)
 {
-	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(24);
+	struct gmt_gc_timeline *tl = gmt_gc_timeline__new(tu_row(24));
 
 	cr_assert_not_null(tl);
 	for (int i = 0; i < 2; i++) {

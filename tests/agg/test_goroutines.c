@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Goroutine tracking without a kernel: the aggregator (user/goroutines.c) on synthetic
- * creations and exits with a fake symbolizer, and what user/gorvars.c reads from real
+ * Goroutine tracking without a kernel: the aggregator (user/agg/goroutines.c) on synthetic
+ * creations and exits with a fake symbolizer, and what user/goruntime/gorvars.c reads from real
  * binaries against the DWARF / symbol oracle (tests/gcoffsets/main.go).
  */
 #include <criterion/criterion.h>
@@ -15,100 +15,9 @@
 #include "goroutines.h"
 #include "gorvars.h"
 #include "testutil.h"
+#include "go_release.h"
 
-/* ---- the aggregator ---- */
-
-#define S 1000000000ULL
-
-/* Fake text: one function per 0x1000 bytes. */
-static int fake_frames(void *ctx, uint64_t ret_addr, struct gmt_frame *fr, int max)
-{
-	static const char *const names[] = { "?",
-					     "main.leak",
-					     "main.short",
-					     "runtime.bgsweep",
-					     "main.main",
-					     "main.leak.func1",
-					     "main.short.func1",
-					     "runtime.main",
-					     "main.search",
-					     "main.search.gowrap1",
-					     "main.handler",
-					     "main.other",
-					     "runtime.gcenable.gowrap1" };
-	uint64_t pc = ret_addr - 1, i = pc / 0x1000;
-
-	if (i == 0 || i >= sizeof(names) / sizeof(names[0]) || max < 1)
-		return -1;
-	fr[0].func = names[i];
-	fr[0].file = "/src/main.go";
-	fr[0].line = (uint32_t)(pc & 0xfff);
-	return 1;
-}
-
-static const struct gmt_symbolizer fake_sym = { fake_frames, NULL, NULL };
-
-#define PC_LEAK 0x1010	  /* in main.leak */
-#define PC_SHORT 0x2010	  /* in main.short */
-#define PC_MAIN 0x4010	  /* in main.main */
-#define FN_LEAK 0x5000	  /* main.leak.func1's entry */
-#define FN_SHORT 0x6000	  /* main.short.func1 */
-#define FN_RUNTIME 0x3000 /* runtime.bgsweep */
-#define FN_MAIN 0x7000	  /* runtime.main: counted by NumGoroutine */
-
-static const struct gmt_gor_site *find_site(const struct gmt_goroutines *g, const char *fn)
-{
-	const struct gmt_gor_site *const *s;
-	size_t n = gmt_goroutines__sites(g, &s);
-
-	for (size_t i = 0; i < n; i++)
-		if (strncmp(s[i]->name, fn, strlen(fn)) == 0 && s[i]->name[strlen(fn)] == ' ' &&
-		    !s[i]->preexisting)
-			return s[i];
-	return NULL;
-}
-
-/*
- * Ten seconds: main.leak creates one goroutine a second that never ends; main.short five
- * a second that end within the second, some still running at a tick; the runtime one
- * goroutine at 0.5 s.  Before attach: runtime.main, one leak-like user goroutine and a
- * runtime one.
- */
-static struct gmt_goroutines *scenario(void)
-{
-	struct gmt_goroutines *g = gmt_goroutines__new();
-	uint64_t leak_pcs[] = { PC_LEAK, PC_MAIN }, short_pcs[] = { PC_SHORT, PC_MAIN };
-	uint64_t goid = 100;
-
-	cr_assert_not_null(g);
-	cr_assert_eq(gmt_goroutines__preexisting(g, 1, 0x10, FN_MAIN), 0);
-	cr_assert_eq(gmt_goroutines__preexisting(g, 2, PC_MAIN, FN_LEAK), 0);
-	cr_assert_eq(gmt_goroutines__preexisting(g, 3, PC_MAIN, FN_RUNTIME), 0);
-	gmt_goroutines__set_enumerated(g, true);
-	cr_assert_eq(gmt_goroutines__add_stack(g, 11, leak_pcs, 2, false), 0);
-	cr_assert_eq(gmt_goroutines__add_stack(g, 22, short_pcs, 2, false), 0);
-	cr_assert_eq(gmt_goroutines__add_stack(g, 11, leak_pcs, 2, false), 0, "duplicate");
-	cr_assert_eq(gmt_goroutines__created(g, S / 2, 50, 33, FN_RUNTIME), 0);
-	for (uint64_t sec = 0; sec < 10; sec++) {
-		uint64_t t = sec * S;
-
-		cr_assert_eq(gmt_goroutines__created(g, t + 1, goid++, 11, FN_LEAK), 0);
-		for (int k = 0; k < 5; k++)
-			cr_assert_eq(gmt_goroutines__created(g, t + 2 + k, 1000 + sec * 10 + k, 22,
-							     FN_SHORT), 0);
-		/* Odd seconds leave two short ones running over the tick. */
-		for (int k = 0; k < (sec % 2 ? 3 : 5); k++)
-			cr_assert_eq(gmt_goroutines__exited(g, t + 10 + k, 1000 + sec * 10 + k), 0);
-		cr_assert_eq(gmt_goroutines__tick(g, t + S / 2), 0);
-		if (sec % 2)
-			for (int k = 3; k < 5; k++)
-				cr_assert_eq(gmt_goroutines__exited(g, t + S / 2 + k,
-								    1000 + sec * 10 + k), 0);
-	}
-	cr_assert_eq(gmt_goroutines__exited(g, 10 * S, 999999), 0, "an exit never seen created");
-	cr_assert_eq(gmt_goroutines__finish(g, &fake_sym, 0, 10 * S), 0);
-	return g;
-}
+#include "gor_scenarios.h"
 
 Test(goroutines, live_counts_by_site)
 {
@@ -222,23 +131,6 @@ Test(goroutines, many_goroutines_come_and_go)
 	gmt_goroutines__free(g);
 }
 
-Test(goroutines, folded_has_live_goroutines_by_stack)
-{
-	struct gmt_goroutines *g = scenario();
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	cr_assert_eq(gmt_goroutines__write_folded(g, &fake_sym, f), 0);
-	fclose(f);
-	cr_expect(strstr(buf, "main.main;main.leak;[go] main.leak.func1 10\n"), "%s", buf);
-	cr_expect(strstr(buf, "[pre-existing];main.main;[go] main.leak.func1 1\n"), "%s", buf);
-	cr_expect(strstr(buf, "[unknown stack];[go] runtime.bgsweep 1\n"), "%s", buf);
-	cr_expect_null(strstr(buf, "main.short"), "no live main.short goroutines:\n%s", buf);
-	free(buf);
-	gmt_goroutines__free(g);
-}
-
 Test(goroutines, many_ticks_are_thinned)
 {
 	struct gmt_goroutines *g = gmt_goroutines__new();
@@ -312,12 +204,14 @@ ParameterizedTest(int *i, gorvars, offsets_match_dwarf, .timeout = 300)
 	const char *v = tu_versions[*i];
 	const char *path = tu_fixture("goleak", v, "exe");
 	struct gmt_gobin *gb = tu_open_gobin(path);
-	struct gmt_g_offsets off;
+	const struct gmt_go_release *row = tu_release(gb);
+	struct gmt_rel_g off;
 	struct gmt_gorvars gv;
 	struct oracle o;
 
 	run_oracle(path, &o);
-	cr_assert_eq(gmt_g_offsets_for(gmt_gobin__minor(gb), &off), 0, "%s: table knows it", v);
+	cr_assert(row, "%s: table knows it", v);
+	off = row->g;
 	cr_expect_eq(off.goid, o.goid, "%s: g.goid %u, DWARF %ld", v, off.goid, o.goid);
 	cr_expect_eq(off.atomicstatus, o.status, "%s: g.atomicstatus", v);
 	cr_expect_eq(off.gopc, o.gopc, "%s: g.gopc", v);
@@ -382,89 +276,6 @@ Test(goroutines, snapshot_then_more_records)
 	gmt_goroutines__free(g);
 }
 
-/* ---- sites: one row per go statement and goroutine function ---- */
-
-#define PC_SEARCH 0x8010   /* the go statement in main.search */
-#define PC_HANDLER 0xa010  /* main.handler's call of main.search */
-#define PC_OTHER 0xb010	   /* main.other's call of main.search */
-#define FN_WRAP 0x9000	   /* main.search.gowrap1: calls main.backend */
-#define FN_RT_WRAP 0xc000  /* runtime.gcenable.gowrap1: calls runtime.bgsweep */
-
-/* The compiler's go-statement wrappers, as gofunc.c would name them. */
-static int fake_go_func(void *ctx, uint64_t entry, char *buf, size_t len)
-{
-	(void)ctx;
-	if (entry == FN_WRAP)
-		snprintf(buf, len, "main.backend");
-	else if (entry == FN_RT_WRAP)
-		snprintf(buf, len, "runtime.bgsweep");
-	else
-		return -2;
-	return 0;
-}
-
-static const struct gmt_symbolizer wrap_sym = { fake_frames, NULL, NULL, fake_go_func };
-
-/* The rows whose go statement is in fn (name "fn (file:line)"). */
-static size_t rows_of(const struct gmt_goroutines *g, const char *fn,
-		      const struct gmt_gor_site **first)
-{
-	const struct gmt_gor_site *const *s;
-	size_t n = gmt_goroutines__sites(g, &s), found = 0;
-
-	*first = NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (strncmp(s[i]->name, fn, strlen(fn)) || s[i]->name[strlen(fn)] != ' ')
-			continue;
-		if (!found++)
-			*first = s[i];
-	}
-	return found;
-}
-
-static char *write_out(const struct gmt_goroutines *g, int which)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	cr_assert_eq(which ? gmt_goroutines__report(g, f)
-			   : gmt_goroutines__write_folded(g, &wrap_sym, f),
-		     0);
-	fclose(f);
-	return buf;
-}
-
-/*
- * A service leaking at `go backend(q, ch)` in main.search: 20 goroutines from before
- * attach (allgs: gopc in main.search, startpc the wrapper), then one more leaked each
- * second for 10 s through main.handler -> main.search, and two short-lived ones a
- * second that end at once.
- */
-static struct gmt_goroutines *search_scenario(void)
-{
-	struct gmt_goroutines *g = gmt_goroutines__new();
-	uint64_t pcs[] = { PC_SEARCH, PC_HANDLER, PC_MAIN }, goid = 1000;
-
-	cr_assert_not_null(g);
-	for (uint64_t i = 1; i <= 20; i++)
-		cr_assert_eq(gmt_goroutines__preexisting(g, i, PC_SEARCH, FN_WRAP), 0);
-	gmt_goroutines__set_enumerated(g, true);
-	cr_assert_eq(gmt_goroutines__add_stack(g, 77, pcs, 3, false), 0);
-	for (uint64_t sec = 0; sec < 10; sec++) {
-		uint64_t t = sec * S;
-
-		cr_assert_eq(gmt_goroutines__created(g, t + 1, goid++, 77, FN_WRAP), 0);
-		for (int k = 0; k < 2; k++) {
-			cr_assert_eq(gmt_goroutines__created(g, t + 2, goid, 77, FN_WRAP), 0);
-			cr_assert_eq(gmt_goroutines__exited(g, t + 3, goid++), 0);
-		}
-		cr_assert_eq(gmt_goroutines__tick(g, t + S / 2), 0);
-	}
-	cr_assert_eq(gmt_goroutines__finish(g, &wrap_sym, 0, 10 * S), 0);
-	return g;
-}
-
 Test(goroutines, one_row_per_go_statement)
 {
 	struct gmt_goroutines *g = search_scenario();
@@ -490,78 +301,6 @@ Test(goroutines, one_row_per_go_statement)
 	cr_expect_eq(st.sites, 1);
 	cr_expect_eq(st.leak_sites, 1);
 	cr_expect_eq(st.live, 30);
-	gmt_goroutines__free(g);
-}
-
-Test(goroutines, one_row_in_report_and_folded)
-{
-	struct gmt_goroutines *g = search_scenario();
-	char *rep = write_out(g, 1), *fold = write_out(g, 0), *p;
-
-	p = strstr(rep, "main.search (");
-	cr_assert_not_null(p, "%s", rep);
-	cr_expect_null(strstr(p + 1, "main.search ("), "one row:\n%s", rep);
-	cr_expect_null(strstr(rep, "[pre-existing]"), "not split by attach time:\n%s", rep);
-	{
-		unsigned long long live, pre, created, exited, b[GMT_GOR_BUCKETS + 1];
-		const char *row = strstr(rep, "LEAK? main.search (main.go:15) [main.backend]\n");
-
-		cr_assert_not_null(row, "the row names the go statement and main.backend:\n%s",
-				   rep);
-		while (row > rep && row[-1] != '\n')
-			row--;
-		cr_assert_eq(sscanf(row, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu "
-					 "%llu %llu %llu %llu",
-				    &live, &pre, &created, &exited, &b[0], &b[1], &b[2], &b[3],
-				    &b[4], &b[5], &b[6], &b[7], &b[8], &b[9], &b[10]),
-			     15, "%s", row);
-		cr_expect(live == 30 && pre == 20 && created == 30 && exited == 20,
-			  "live, before, created, exited: %s", row);
-		cr_expect(b[0] == 20 && b[5] == 25 && b[10] == 30, "growth: %s", row);
-	}
-	/* The pre-existing goroutines under the one creation stack of their go statement. */
-	cr_expect_str_eq(fold,
-			 "main.main;main.handler;main.search;[go] main.backend 10\n"
-			 "main.main;main.handler;main.search;[go] main.backend;[pre-existing] 20\n",
-			 "%s", fold);
-	free(rep);
-	free(fold);
-	gmt_goroutines__free(g);
-}
-
-/*
- * The same go statement reached from two callers is one row; goroutines from before
- * attach can then not be given callers, and fold under [pre-existing].  A go statement
- * calling a func value runs different functions: a row each.
- */
-Test(goroutines, two_stacks_one_row)
-{
-	struct gmt_goroutines *g = gmt_goroutines__new();
-	uint64_t a[] = { PC_SEARCH, PC_HANDLER, PC_MAIN }, b[] = { PC_SEARCH, PC_OTHER, PC_MAIN };
-	const struct gmt_gor_site *s;
-	char *fold;
-
-	cr_assert_eq(gmt_goroutines__preexisting(g, 1, PC_SEARCH, FN_WRAP), 0);
-	cr_assert_eq(gmt_goroutines__add_stack(g, 1001, a, 3, false), 0);
-	cr_assert_eq(gmt_goroutines__add_stack(g, 1002, b, 3, false), 0);
-	cr_assert_eq(gmt_goroutines__created(g, 1, 10, 1001, FN_WRAP), 0);
-	cr_assert_eq(gmt_goroutines__created(g, 2, 11, 1002, FN_WRAP), 0);
-	cr_assert_eq(gmt_goroutines__created(g, 3, 12, 1002, FN_WRAP), 0);
-	cr_assert_eq(gmt_goroutines__created(g, 4, 13, 1002, FN_LEAK), 0);
-	cr_assert_eq(gmt_goroutines__finish(g, &wrap_sym, 0, S), 0);
-	cr_assert_eq(rows_of(g, "main.search", &s), 2, "main.backend and main.leak.func1");
-	cr_expect_str_eq(s->start_fn, "main.backend");
-	cr_expect_eq(s->live, 4);
-	cr_expect_eq(s->pre, 1);
-	cr_expect_eq(s->created, 3);
-	cr_expect_eq(s->nstacks, 2);
-	fold = write_out(g, 0);
-	cr_expect_str_eq(fold, "[pre-existing];main.search;[go] main.backend 1\n"
-			       "main.main;main.handler;main.search;[go] main.backend 1\n"
-			       "main.main;main.other;main.search;[go] main.backend 2\n"
-			       "main.main;main.other;main.search;[go] main.leak.func1 1\n",
-			 "%s", fold);
-	free(fold);
 	gmt_goroutines__free(g);
 }
 

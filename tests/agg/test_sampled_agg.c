@@ -10,7 +10,8 @@
 #include "aggregate.h"
 #include "gobin.h"
 #include "sampled.h"
-#include "specials.h"
+#include "go_release.h"
+#include "release.h"
 #include "testutil.h"
 
 #define RATE 524288
@@ -25,8 +26,8 @@ struct fix {
 
 static void setup(struct fix *f)
 {
-	f->agg = gmt_agg__new(24);
-	f->inuse = gmt_agg__new(24);
+	f->agg = gmt_agg__new(tu_row(24));
+	f->inuse = gmt_agg__new(tu_row(24));
 	cr_assert(f->agg && f->inuse, "aggregators");
 	f->s = gmt_sampled__new(f->agg, f->inuse, RATE, ranges, 2);
 	cr_assert_not_null(f->s, "sampled aggregation");
@@ -184,8 +185,8 @@ static uint64_t agg_count(const struct gmt_agg *a, uint64_t leaf)
 static void snap(struct gmt_sampled *s, struct gmt_agg **alloc, struct gmt_agg **inuse,
 		 struct gmt_sampled_stats *iv)
 {
-	*alloc = gmt_agg__new(24);
-	*inuse = gmt_agg__new(24);
+	*alloc = gmt_agg__new(tu_row(24));
+	*inuse = gmt_agg__new(tu_row(24));
 	cr_assert_eq(gmt_sampled__snapshot(s, *alloc, *inuse, iv), 0, "snapshot");
 	cr_assert_eq(gmt_agg__finish(*alloc, NULL), 0, "alloc aggregator finishes");
 	cr_assert_eq(gmt_agg__finish(*inuse, NULL), 0, "in-use aggregator finishes");
@@ -476,7 +477,7 @@ ParameterizedTest(int *i, sampled_agg, special_layout_matches_dwarf, .timeout = 
 	const char *path = tu_fixture("churn", v, "exe");
 	struct gmt_gobin *gb = tu_open_gobin(path);
 	long kind_off = -1, bucket_off = -1, profile = -1;
-	struct gmt_special_layout l;
+	const struct gmt_go_release *row;
 	char *out, *save = NULL;
 
 	cr_assert(root, "GMT_SOURCE_ROOT is not set: run through meson test");
@@ -489,15 +490,17 @@ ParameterizedTest(int *i, sampled_agg, special_layout_matches_dwarf, .timeout = 
 	}
 	cr_assert(kind_off >= 0 && bucket_off >= 0 && profile >= 0, "%s: DWARF has them:\n%s", v,
 		  out);
-	cr_assert_eq(gmt_special_layout_for(gmt_gobin__minor(gb), &l), 0, "%s: known", v);
-	cr_expect_eq(l.kind_off, kind_off, "%s: special.kind at %u, DWARF %ld", v, l.kind_off,
-		     kind_off);
-	cr_expect_eq(l.bucket_off, bucket_off, "%s: specialprofile.b at %u, DWARF %ld", v,
-		     l.bucket_off, bucket_off);
-	cr_expect_eq(l.profile_kind, profile, "%s: _KindSpecialProfile %u, DWARF %ld", v,
-		     l.profile_kind, profile);
-	cr_assert_eq(gmt_special_layout_for(18, &l), -ENOENT, "go1.18: not guessed");
-	cr_assert_eq(gmt_special_layout_for(28, &l), -ENOENT, "go1.28: not guessed");
+	row = tu_release(gb);
+	cr_assert(row, "%s: known", v);
+	cr_expect_eq(row->special.kind, kind_off, "%s: special.kind at %u, DWARF %ld", v,
+		     row->special.kind, kind_off);
+	cr_expect_eq(row->specialprofile.b, bucket_off, "%s: specialprofile.b at %u, DWARF %ld", v,
+		     row->specialprofile.b, bucket_off);
+	cr_expect_eq(row->consts.kind_special_profile, profile,
+		     "%s: _KindSpecialProfile %lld, DWARF %ld", v,
+		     (long long)row->consts.kind_special_profile, profile);
+	cr_assert_null(gmt_go_release_find(18), "go1.18: not guessed");
+	cr_assert_null(gmt_go_release_find(28), "go1.28: not guessed");
 	free(out);
 	gmt_gobin__free(gb);
 }

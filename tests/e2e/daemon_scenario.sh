@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The scenario of tests/test_daemon.c (issue 7's acceptance), kept as a script so that
+# The scenario of tests/e2e/test_daemon.c (issue 7's acceptance), kept as a script so that
 # it can be run by hand too:
-#   GMT=build/gomemtrace GO=go tests/daemon_scenario.sh FIXTURE_A FIXTURE_B WORKDIR
+#   GMT=build/gomemtrace GO=go tests/e2e/daemon_scenario.sh FIXTURE_A FIXTURE_B WORKDIR
 # One daemon follows two executables (copies of the sampled fixture, so that nothing
 # else runs them): A is started, run to its end and restarted twice; B starts later.
 # Every run waits until the daemon traces it before it allocates, and the last A and B

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The scenario of tests/test_deploy.c's capability test (issue 13), kept as a script so
+# The scenario of tests/e2e/test_deploy.c's capability test (issue 13), kept as a script so
 # that it can be run by hand too:
-#   GMT=build/gomemtrace tests/privileges_scenario.sh FIXTURE WORKDIR
+#   GMT=build/gomemtrace tests/e2e/privileges_scenario.sh FIXTURE WORKDIR
 # FIXTURE is the sampled fixture (rate 0: gomemtrace must write MemProfileRate).  Two
 # copies run as root; gomemtrace runs as uid 65534 with exactly the capabilities of each
 # case, set by setpriv (inheritable, ambient and bounding set), so that CapEff is that

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * End to end: `gomemtrace daemon` (issue 7).  tests/daemon_scenario.sh runs one daemon
+ * End to end: `gomemtrace daemon` (issue 7).  tests/e2e/daemon_scenario.sh runs one daemon
  * on two executables: A run to its end and restarted twice, B started later; the last A
  * and B outlive the daemon's SIGTERM.  Every run's truth is the fixture's own account
  * (MemStats TotalAlloc of its allocations, the bytes it keeps live, MemProfileRate
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -328,9 +329,9 @@ Test(daemon, goroutines, .timeout = 300)
 /*
  * One target that cannot be traced never stops the daemon from serving the others
  * (issue 13: one such target crashed the daemon, and another target's raised rate
- * stayed raised).  -p targets: A (traced throughout), B (gcwork go1.25, which collects
- * garbage while --goroutines fails on its unknown runtime.g: after the GC probes were
- * in), C (GMT_FAULT: fails once the daemon has raised its rate), D (GMT_FAULT: fails at
+ * stayed raised).  -p targets: A (traced throughout), B (gcwork go1.25 without
+ * runtime.gdestroy, which collects garbage while --goroutines fails on the missing hook:
+ * after the GC probes were in), C (GMT_FAULT: fails once the daemon has raised its rate), D (GMT_FAULT: fails at
  * its first poll with records, mid-run), and a PID that does not exist.  Each failure
  * is one line; B and C have no probe left while the daemon runs, D none once dropped;
  * A's intervals are written, and on SIGTERM the daemon exits 0 with every rate it raised
@@ -339,7 +340,7 @@ Test(daemon, goroutines, .timeout = 300)
 Test(daemon, failing_targets_do_not_stop_the_others, .timeout = 600)
 {
 	const char *fa = tu_fixture("sampled", "go126", "exe");
-	const char *fb = tu_fixture("gcwork-go125-exe", NULL, NULL);
+	char *fb = tu_gcwork_without_gdestroy();
 	const char *fc = tu_fixture("sampled", "go124", "exe");
 	const char *fd = tu_fixture("sampled", "go122", "exe");
 	char *out = tu_script(
@@ -388,8 +389,7 @@ Test(daemon, failing_targets_do_not_stop_the_others, .timeout = 600)
 	cr_assert_eq(tu_field(out, "daemon_alive"), 1, "the daemon serves on:\n%s", out);
 	cr_assert_eq(tu_field(out, "daemon_rc"), 0, "and exits 0 on SIGTERM:\n%s", out);
 	cr_expect_eq(tu_field(out, "lines_B"), 1, "B is said in one line:\n%s", out);
-	cr_expect(strstr(out, "goroutine tracking: the layout of runtime.g in go1.25"),
-		  "with its reason:\n%s", out);
+	cr_expect(strstr(out, TU_NO_GDESTROY), "with its reason:\n%s", out);
 	cr_expect_eq(tu_field(out, "lines_C"), 1, "C is said in one line:\n%s", out);
 	cr_expect_eq(tu_field(out, "lines_none"), 1, "so is the PID that does not exist");
 	cr_expect_gt(tu_field(out, "probes_A"), 0, "A is traced:\n%s", out);
@@ -416,12 +416,14 @@ Test(daemon, failing_targets_do_not_stop_the_others, .timeout = 600)
 		  "every rate the daemon raised is 0 again:\n%s", out);
 	cr_expect_eq(tu_field(out, "state_end"), 0, "no state file is left:\n%s", out);
 	free(out);
+	unlink(fb);
+	free(fb);
 }
 
 /* With nothing at all to trace, the daemon exits 1, saying why in a line per target. */
 Test(daemon, nothing_to_trace_exits_1, .timeout = 120)
 {
-	const char *fb = tu_fixture("gcwork-go125-exe", NULL, NULL);
+	char *fb = tu_gcwork_without_gdestroy();
 	char *out = tu_script(
 		"FB=%s; W=$(mktemp -d)\n"
 		"$FB -mode churn -scale 1000000 > /dev/null & B=$!\n"
@@ -433,12 +435,13 @@ Test(daemon, nothing_to_trace_exits_1, .timeout = 120)
 		fb);
 
 	cr_assert_eq(tu_field(out, "rc"), 1, "exit 1, no crash:\n%s", out);
-	cr_expect(strstr(out, "cannot be traced: goroutine tracking: the layout of runtime.g in "
-			      "go1.25"),
-		  "the go1.25 target, with its reason:\n%s", out);
+	cr_expect(strstr(out, "cannot be traced: " TU_NO_GDESTROY),
+		  "the target without gdestroy, with its reason:\n%s", out);
 	cr_expect(strstr(out, "no process with PID 2147483000"), "the missing PID:\n%s", out);
 	cr_expect(strstr(out, "nothing to do"), "and that nothing is left:\n%s", out);
 	cr_expect_eq(tu_field(out, "errors"), 3, "three lines:\n%s", out);
 	cr_expect_eq(tu_field(out, "alive"), 1, "the target runs on");
 	free(out);
+	unlink(fb);
+	free(fb);
 }

@@ -2,7 +2,7 @@
 /*
  * End to end: what gomemtrace needs to run outside a root shell (issue 13).
  *
- * Privileges: tests/privileges_scenario.sh runs gomemtrace as uid 65534 with exactly a
+ * Privileges: tests/e2e/privileges_scenario.sh runs gomemtrace as uid 65534 with exactly a
  * set of capabilities (setpriv: inheritable, ambient, bounding) against copies of the
  * sampled fixture running as root.  The three capabilities README used to promise
  * (CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE) must be refused in one line that names
@@ -11,9 +11,9 @@
  * out must be named; and the sufficient set must trace for real: the estimates against
  * the fixture's own TotalAlloc and live bytes, its MemProfileRate written and back at 0.
  *
- * The systemd unit: tests/unit_scenario.sh starts scripts/gomemtrace.service's ExecStart
+ * The systemd unit: tests/e2e/unit_scenario.sh starts scripts/gomemtrace.service's ExecStart
  * (its targets replaced by a fixture whose MemProfileRate is 0) under the unit's
- * restrictions.  No systemd runs on the test machines: tests/unit_sandbox.sh emulates
+ * restrictions.  No systemd runs on the test machines: tests/e2e/unit_sandbox.sh emulates
  * them explicitly (a mount namespace where everything is read-only but the unit's
  * StateDirectory, RuntimeDirectory and ReadWritePaths, bind-mounted; PrivateTmp; the
  * unit's capabilities, NoNewPrivileges and UMask through setpriv).  The same unit
@@ -184,7 +184,9 @@ Test(deploy, systemd_unit, .timeout = 600)
 
 		cr_assert_eq(sscanf(p, "new set=%511s", dir), 1);
 		alloc += tu_summary_num(dir, "est_alloc_bytes");
-		sets++;
+		/* The unit's --alert-pause 50ms may fire on a loaded machine: a marked set
+		 * ends the interval early, so it counts in the total, not as an interval. */
+		sets += !strstr(dir, "-alert-");
 	}
 	cr_expect_eq(sets, 2, "one interval on SIGHUP, the last on SIGTERM (%d):\n%s", sets, out);
 	cr_expect(fabs(alloc - total) <= 0.10 * total,

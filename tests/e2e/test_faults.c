@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -394,10 +395,11 @@ Test(faults, setup_fails_in_launch_mode, .timeout = 120)
  * `info` says per binary whether each way of tracing works, and why not: what it says
  * must be what `record` does.  A mode it says works must trace (its own figure in
  * summary.json above 0); one it says does not must fail with the same reason in one
- * line (GC tracing: the same warning, then allocations only).  gcwork-go125 is a
- * release whose runtime.g layout gomemtrace does not know: goroutine tracking must be
- * refused there, also in the field report's setting (default sampled mode, GC on,
- * the target collecting garbage), which crashed before.
+ * line (GC tracing: the same warning, then allocations only).  A go1.25 gcwork whose
+ * runtime.gdestroy was renamed away cannot track goroutines (before the release table,
+ * go1.25 itself could not): goroutine tracking must be refused there, also in the field
+ * report's setting (default sampled mode, GC on, the target collecting garbage), which
+ * crashed before.
  */
 static void info_matches_record(const char *fx, bool go125)
 {
@@ -466,13 +468,13 @@ static void info_matches_record(const char *fx, bool go125)
 		const char *r = strstr(out, "reason_goroutines: ");
 
 		cr_assert_eq(tu_field(out, "info_goroutines"), 0,
-			     "go1.25's runtime.g is not known: info says so:\n%s", out);
+			     "without gdestroy, goroutines cannot be tracked: info says so:\n%s",
+			     out);
 		cr_expect_eq(tu_field(out, "rc_field"), 1, "record --goroutines: exit 1, no crash");
-		cr_expect(r && !strncmp(r + strlen("reason_goroutines: "),
-					"goroutine tracking: the layout of runtime.g in go1.25", 53),
+		cr_expect(r && !strncmp(r + strlen("reason_goroutines: "), TU_NO_GDESTROY,
+					strlen(TU_NO_GDESTROY)),
 			  "the reason:\n%s", out);
-		cr_expect(has(out, "line_field: gomemtrace: error: goroutine tracking: the layout "
-				   "of runtime.g in go1.25"),
+		cr_expect(has(out, "line_field: gomemtrace: error: " TU_NO_GDESTROY),
 			  "with GC on, on a target collecting garbage, the same error:\n%s", out);
 	}
 	cr_expect_eq(tu_field(out, "alive"), 1, "the target runs on");
@@ -481,11 +483,98 @@ static void info_matches_record(const char *fx, bool go125)
 
 Test(faults, info_modes_match_record_go125, .timeout = 240)
 {
-	info_matches_record(tu_fixture("gcwork-go125-exe", NULL, NULL), true);
+	char *fx = tu_gcwork_without_gdestroy();
+
+	info_matches_record(fx, true);
+	unlink(fx);
+	free(fx);
 }
 
-Test(faults, info_modes_match_record, .timeout = 240)
+Test(faults, info_modes_match_record, .timeout = 360)
 {
 	info_matches_record(tu_fixture("gcwork", "go126", "exe"), false);
 	info_matches_record(tu_fixture("gcwork", "go119", "nosh"), false);
+	/* A release that had no fixtures before, and one whose release is inferred. */
+	info_matches_record(tu_fixture("gcwork", "go125", "exe"), false);
+	info_matches_record(tu_fixture("gcwork", "go127", "nover"), false);
+}
+
+/*
+ * `info` lists every probe record attaches: while record traces a process, the uprobes
+ * the kernel has on it (bpftool, file offsets) are exactly the hook plan's probes of the
+ * groups that mode uses (RET probes included: startTheWorldWithSema's; newproc1's only
+ * where no runqput hand-off replaces them),
+ * and info says every runtime variable was found.  On a release that had no fixture
+ * before and on one whose release is inferred.
+ */
+static void info_lists_attached_probes(const char *fx)
+{
+	static const char *const modes[][2] = {
+		{ "exact", "alloc gc goroutines" },
+		{ "sampled", "sampler gc goroutines" },
+	};
+	char *out = tu_script(
+		"FX=%s\nd=$(mktemp -d)\n"
+		"$GMT info --json $FX > $d/info.json\n"
+		"info() { python3 -c '\n"
+		"import json, sys\n"
+		"j = json.load(open(sys.argv[1]))\n"
+		"print(\" \".join(str(o) for o in sorted(h[\"probe_offset\"] for h in j[\"hooks\"]\n"
+		"                 if h[\"group\"] in sys.argv[2].split() and h[\"attached\"])))' "
+		"$d/info.json \"$1\"; }\n"
+		"python3 -c 'import json, sys; j = json.load(open(sys.argv[1]))\n"
+		"print(\"rets=%%d\" %% sum(h[\"ret\"] and h[\"attached\"] for h in j[\"hooks\"]))\n"
+		"print(\"vars=%%d\" %% len(j[\"runtime_vars\"]))\n"
+		"print(\"vars_missing=%%d\" %% sum(not v[\"found\"] for v in j[\"runtime_vars\"]))' "
+		"$d/info.json\n"
+		"$FX -mode churn -scale 1000000 > /dev/null & p=$!\n"
+		"until [ \"$(readlink /proc/$p/exe)\" = \"$(readlink -f $FX)\" ]; do sleep 0.01; "
+		"done\n"
+		"att() { m=$1; groups=$2; shift 2\n"
+		"  $GMT record -o $d/$m -p $p --goroutines \"$@\" 2> $d/$m.err & g=$!\n"
+		"  until grep -qs 'tracing PID' $d/$m.err; do kill -0 $g 2>/dev/null || break; "
+		"sleep 0.05; done\n"
+		"  echo \"attached_$m: $(bpftool perf show 2>/dev/null | "
+		"grep \"filename /proc/$p/exe \" | sed 's/.*offset //' | sort -n | tr '\\n' ' ')\"\n"
+		"  echo \"info_$m: $(info \"$groups\") \"\n"
+		"  kill -INT $g; wait $g; echo rc_$m=$?; }\n"
+		"att exact 'alloc gc goroutines' --mode exact\n"
+		"att sampled 'sampler gc goroutines' --mode sampled\n"
+		"kill $p; wait $p; rm -rf $d",
+		fx);
+
+	cr_expect_geq(tu_field(out, "rets"), 1, "%s: info lists the RET probes:\n%s", fx, out);
+	cr_expect_geq(tu_field(out, "vars"), 9, "%s: info lists the runtime variables:\n%s", fx,
+		      out);
+	cr_expect_eq(tu_field(out, "vars_missing"), 0, "%s: all found:\n%s", fx, out);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		char key[64], att[2048], inf[2048];
+		const char *a, *n;
+
+		snprintf(key, sizeof(key), "rc_%s", modes[i][0]);
+		cr_expect_eq(tu_field(out, key), 0, "%s: record --mode %s traced:\n%s", fx,
+			     modes[i][0], out);
+		snprintf(key, sizeof(key), "attached_%s: ", modes[i][0]);
+		a = strstr(out, key);
+		cr_assert(a, "%s: the probes were read:\n%s", fx, out);
+		snprintf(att, sizeof(att), "%.*s", (int)strcspn(a + strlen(key), "\n"),
+			 a + strlen(key));
+		snprintf(key, sizeof(key), "info_%s: ", modes[i][0]);
+		n = strstr(out, key);
+		cr_assert(n, "%s: info's plan was read:\n%s", fx, out);
+		snprintf(inf, sizeof(inf), "%.*s", (int)strcspn(n + strlen(key), "\n"),
+			 n + strlen(key));
+		cr_expect(strlen(att) > 10, "%s: %s attached probes", fx, modes[i][0]);
+		cr_expect_str_eq(att, inf,
+				 "%s --mode %s: the kernel's uprobes (file offsets) are info's "
+				 "probes of the groups %s:\n%s",
+				 fx, modes[i][0], modes[i][1], out);
+	}
+	free(out);
+}
+
+Test(faults, info_lists_attached_probes, .timeout = 240)
+{
+	info_lists_attached_probes(tu_fixture("gcwork", "go125", "exe"));
+	info_lists_attached_probes(tu_fixture("gcwork", "go123", "nover"));
 }

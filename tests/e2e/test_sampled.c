@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * End to end: `gomemtrace record --mode sampled` on the sampled fixture, for every Go
- * version and build flavour, against the runtime's own MemStats.  The fixture does not
+ * release, each in two of its build flavours (tu_rotation), against the runtime's own
+ * MemStats.  The fixture does not
  * link the heap profiler, so its MemProfileRate is 0 and gomemtrace must set it, and
  * restore it: the fixture prints the rate again after gomemtrace detached.  These tests
  * load BPF and attach uprobes: without root or BPF they fail, they never skip.
@@ -206,7 +207,9 @@ static void check_attached(const char *version, const char *flavour)
 
 ParameterizedTestParameters(sampled, estimates_match_memstats)
 {
-	return cr_make_param_array(int, tu_matrix_params(true), tu_matrix_size(true));
+	static int idx[TU_ROTATION_MAX];
+
+	return cr_make_param_array(int, idx, tu_rotation(idx, true, 1));
 }
 
 ParameterizedTest(int *i, sampled, estimates_match_memstats, .timeout = 300)
@@ -215,6 +218,54 @@ ParameterizedTest(int *i, sampled, estimates_match_memstats, .timeout = 300)
 
 	tu_matrix_entry(*i, &v, &f);
 	check_attached(v, f);
+}
+
+/*
+ * No Go version in the binary (the nover flavour: buildinfo zeroed, go1.N.M strings
+ * overwritten): the release is inferred from what the binary contains, said so when the
+ * tracing starts, and the estimates hold as on the binary that names its release.  Before
+ * the inference, such a go1.27 binary got go1.20's rules (mProf_Malloc without mp), and
+ * sampled mode estimated ~10^17 bytes.  go1.23 is the first release with mProf_Malloc(mp,
+ * p, size), go1.27 the newest.
+ */
+static const char *const inferred_versions[] = {"go123", "go127"};
+
+ParameterizedTestParameters(sampled, inferred_release_estimates)
+{
+	static int idx[] = {0, 1};
+
+	return cr_make_param_array(int, idx, 2);
+}
+
+ParameterizedTest(int *i, sampled, inferred_release_estimates, .timeout = 300)
+{
+	const char *v = inferred_versions[*i];
+	char want[64];
+	char *out;
+
+	snprintf(want, sizeof(want), ", %s (inferred), stripped)", tu_release_name(v));
+	out = tu_run("%s info %s 2>&1 | grep '^release:' || true", tu_bin(),
+		     tu_fixture("sampled", v, "nover"));
+	cr_expect(strstr(out, "inferred"), "%s-nover: info says the release is inferred: %s", v,
+		  out);
+	free(out);
+	{
+		const char *fx = tu_fixture("sampled", v, "nover");
+		char dir[300] = "";
+		struct truth t;
+
+		out = run_attached(fx, "", "--rate 65536", dir, sizeof(dir));
+		parse_fixture_output(out, &t);
+		cr_assert(strstr(out, want), "%s: the tracing names the inferred release %s:\n%s",
+			  fx, want, out);
+		cr_assert(t.have_rate_end && t.rate_end == t.rate_start,
+			  "%s: MemProfileRate restored (%ld, was %ld)", fx, t.rate_end,
+			  t.rate_start);
+		cr_assert_gt(tu_summary_num(dir, "samples"), 10000, "%s: samples arrived", fx);
+		check_estimates(fx, dir, &t, true);
+		tu_run("rm -rf \"$(dirname %s)\"", dir);
+		free(out);
+	}
 }
 
 /* The default rate (512 KiB): fewer samples, the totals still hold. */
@@ -366,7 +417,9 @@ static void check_ranking(const char *version, const char *flavour)
 
 ParameterizedTestParameters(sampled, top5_as_go_heap_profile)
 {
-	return cr_make_param_array(int, tu_matrix_params(true), tu_matrix_size(true));
+	static int idx[TU_ROTATION_MAX];
+
+	return cr_make_param_array(int, idx, tu_rotation(idx, true, 3));
 }
 
 ParameterizedTest(int *i, sampled, top5_as_go_heap_profile, .timeout = 300)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the ExecStart of a systemd unit under the unit's restrictions, without systemd:
-#   GMT=build/gomemtrace tests/unit_sandbox.sh UNIT WORKDIR PID [--skip KEY]... [--check]
+#   GMT=build/gomemtrace tests/e2e/unit_sandbox.sh UNIT WORKDIR PID [--skip KEY]... [--check]
 #       [--instead ARGS...]
 # No systemd runs on the test machines, so what the unit asks systemd for is done here
 # explicitly, for the settings the unit uses:

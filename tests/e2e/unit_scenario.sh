@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The scenario of tests/test_deploy.c's systemd unit test (issue 13), kept as a script
+# The scenario of tests/e2e/test_deploy.c's systemd unit test (issue 13), kept as a script
 # so that it can be run by hand too:
-#   GMT=build/gomemtrace tests/unit_scenario.sh UNIT FIXTURE WORKDIR
+#   GMT=build/gomemtrace tests/e2e/unit_scenario.sh UNIT FIXTURE WORKDIR
 # UNIT is scripts/gomemtrace.service; FIXTURE the sampled fixture, whose MemProfileRate
 # is 0, so that the daemon must write it down in its RuntimeDirectory before it raises
-# it.  No systemd runs here: tests/unit_sandbox.sh emulates the unit's restrictions.
+# it.  No systemd runs here: tests/e2e/unit_sandbox.sh emulates the unit's restrictions.
 # Phases, each printing key=value lines and the daemon's log:
 #   check   the sandbox itself: capabilities, what is writable and what is not;
 #   old     the unit without RuntimeDirectory= (as it was): the daemon cannot start;

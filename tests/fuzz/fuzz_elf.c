@@ -87,8 +87,7 @@ static void fuzz_buildinfo(const struct gmt_elf *e)
 	FUZZ_CHECK(memchr(bi.version, 0, sizeof(bi.version)));
 	FUZZ_CHECK(memchr(bi.experiments, 0, sizeof(bi.experiments)));
 	FUZZ_CHECK(memchr(bi.main_path, 0, sizeof(bi.main_path)));
-	if (gmt_go_version_parse(bi.version, &v) == 0)
-		gmt_go_version_cmp(&v, 1, 20);
+	gmt_go_version_parse(bi.version, &v);
 	gmt_go_has_experiment(bi.experiments, "greenteagc");
 }
 
@@ -102,8 +101,7 @@ static void fuzz_version_string(const uint8_t *data, size_t size)
 	s[n] = 0;
 	gmt_go_version_split(s, n, ver, sizeof(ver), exps, sizeof(exps));
 	FUZZ_CHECK(memchr(ver, 0, sizeof(ver)) && memchr(exps, 0, sizeof(exps)));
-	if (gmt_go_version_parse(ver, &v) == 0)
-		gmt_go_version_cmp(&v, 1, 26);
+	gmt_go_version_parse(ver, &v);
 	gmt_go_has_experiment(exps, "sizespecializedmalloc");
 	gmt_go_version_parse(s, &v);
 }

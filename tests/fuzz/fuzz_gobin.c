@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "gobin.h"
+#include "analysis.h"
 #include "hookplan.h"
+#include "release.h"
 #include "fuzz.h"
 
 #define MAX_TYPES 256
@@ -74,13 +76,13 @@ static void fuzz_funcs(const struct gmt_gobin *gb)
 	}
 }
 
-static void fuzz_plan(const struct gmt_gobin *gb)
+static void fuzz_plan(const struct gmt_gobin *gb, const struct gmt_go_release *row)
 {
 	struct gmt_hookplan plan = { 0 };
 	struct gmt_diag d;
 	size_t i;
 
-	if (gmt_hookplan_build(gb, &plan, &d) == 0) {
+	if (gmt_hookplan_build(gb, row, &plan, &d) == 0) {
 		for (i = 0; i < plan.nhooks; i++) {
 			const struct gmt_hook *h = &plan.hooks[i];
 
@@ -97,17 +99,26 @@ static void fuzz_plan(const struct gmt_gobin *gb)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct gmt_gobin *gb;
+	struct gmt_analysis *an;
+	struct gmt_release rel;
 	struct gmt_diag d;
 
 	if (gmt_gobin__from_mem(data, size, "fuzz", &gb, &d))
 		return 0;
 	FUZZ_CHECK(memchr(gb->version, 0, sizeof(gb->version)));
 	FUZZ_CHECK(memchr(gb->experiments, 0, sizeof(gb->experiments)));
-	gmt_gobin__check_supported(gb, &d);
-	gmt_gobin__minor(gb);
 	fuzz_types(gb, data, size);
 	fuzz_funcs(gb);
-	fuzz_plan(gb);
-	gmt_gobin__free(gb);
+	/* The release, inferred when the input names none; with it, everything else. */
+	if (gmt_release_resolve(gb, &rel, &d) == 0) {
+		FUZZ_CHECK(rel.row && memchr(rel.evidence, 0, sizeof(rel.evidence)));
+		fuzz_plan(gb, rel.row);
+	}
+	/* The whole analysis (it takes gb over): variables and mode checks. */
+	if (gmt_analysis__from_gobin(gb, &an, &d) == 0) {
+		for (int m = 0; m < GMT_MODE__COUNT; m++)
+			FUZZ_CHECK(memchr(an->modes[m].why, 0, sizeof(an->modes[m].why)));
+		gmt_analysis__put(an);
+	}
 	return 0;
 }

@@ -1,4 +1,4 @@
-// The independent oracle for user/gcvars.c: reads the DWARF and the symbol table of an
+// The independent oracle for user/goruntime/gcvars.c: reads the DWARF and the symbol table of an
 // unstripped Go binary with the standard library (debug/dwarf, debug/elf) and prints,
 // one fact per line:
 //
@@ -22,7 +22,7 @@ import (
 	"os"
 )
 
-// Struct members whose offsets the tracer reads (DESIGN.md §6).
+// Struct members whose offsets the tracer reads (docs/go-runtime.md, "GC").
 var fields = map[string][]string{
 	"runtime.gcControllerState": {"heapLive", "heapMarked", "lastHeapGoal", "gcPercent", "heapMinimum"},
 	"runtime.mstats":            {"numgc", "numforcedgc"},
@@ -33,7 +33,7 @@ var fields = map[string][]string{
 	"runtime.specialprofile":    {"special", "b"},
 }
 
-// Constants whose values the tracer uses (DESIGN.md §5).
+// Constants whose values the tracer uses (docs/go-runtime.md, "Allocation").
 var constants = map[string]bool{"runtime._KindSpecialProfile": true}
 
 var symbols = []string{"runtime.gcController", "runtime.memstats", "runtime.work",

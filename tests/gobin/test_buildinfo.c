@@ -43,8 +43,6 @@ Test(buildinfo, version_parse)
 	cr_assert_eq(gmt_go_version_parse("gox", &v), -EINVAL);
 	cr_assert_eq(gmt_go_version_parse("go2.0", &v), -EINVAL);
 	cr_assert_eq(gmt_go_version_parse("", &v), -EINVAL);
-	cr_assert_lt(gmt_go_version_cmp(&(struct gmt_go_version){ 1, 19 }, 1, 20), 0);
-	cr_assert_eq(gmt_go_version_cmp(&(struct gmt_go_version){ 1, 20, 3 }, 1, 20), 0);
 }
 
 /* The oracle: `go version -m` on the same file. */
@@ -78,7 +76,9 @@ Test(buildinfo, every_fixture_matches_go_version)
 {
 	for (size_t v = 0; v < tu_nversions; v++)
 		for (size_t f = 0; f < tu_nflavours; f++)
-			check_against_go_version(tu_fixture("demo", tu_versions[v], tu_flavours[f]));
+			if (tu_has(tu_versions[v], tu_flavours[f]))
+				check_against_go_version(
+				    tu_fixture("demo", tu_versions[v], tu_flavours[f]));
 	check_against_go_version(tu_fixture("demo", "go126", "exp"));
 }
 

@@ -42,7 +42,7 @@ static void expect_type(const struct gmt_gobin *gb, const char *path, const uint
 
 	for (uint32_t i = 0; i < depth; i++)
 		biased[i] = pcs[i] + bias;
-	typ = gmt_calltype(gb, bias, biased, depth);
+	typ = gmt_calltype(gb, tu_release(gb), bias, biased, depth);
 	cr_assert_neq(typ, 0, "%s: a type for %s", path, want);
 	cr_assert_geq(typ, bias);
 	cr_assert_geq(gmt_gobin__type_name(gb, typ - bias, name, sizeof(name)), 0, "%s", path);
@@ -74,14 +74,14 @@ static void check_binary(const char *path, bool newobject_frame)
 				   ret_after_call(path, "main.siteSmall", "runtime\\.newobject")};
 
 		expect_type(gb, path, pcs, 2, 0, "[8]int");
-		cr_expect_eq(gmt_calltype(gb, 0, pcs, 1), 0,
+		cr_expect_eq(gmt_calltype(gb, tu_release(gb), 0, pcs, 1), 0,
 			     "%s: newobject alone does not know its type", path);
 	}
 	/* A call that does not allocate: no type. */
 	uint64_t wb = ret_after_call(path, "main.siteSmall", "runtime\\.gcWriteBarrier[0-9]*");
 
-	cr_expect_eq(gmt_calltype(gb, 0, &wb, 1), 0, "%s: a write barrier call has no type", path);
-	cr_expect_eq(gmt_calltype(gb, 0, &wb, 0), 0);
+	cr_expect_eq(gmt_calltype(gb, tu_release(gb), 0, &wb, 1), 0, "%s: a write barrier call has no type", path);
+	cr_expect_eq(gmt_calltype(gb, tu_release(gb), 0, &wb, 0), 0);
 	gmt_gobin__free(gb);
 }
 
@@ -93,6 +93,8 @@ struct variant {
 static const struct variant variants[] = {
     {"go119", "exe", true}, {"go122", "exe", true}, {"go124", "exe", true},
     {"go126", "exe", true}, {"go127", "exe", false}, {"go119", "pie", true},
+    {"go120", "exe", true}, {"go121", "exe", true}, {"go123", "exe", true},
+    {"go125", "exe", true},
     {"go124", "pie", true}, {"go127", "pie", false}, {"go126", "exp", false},
 };
 

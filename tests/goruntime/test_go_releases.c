@@ -3,7 +3,7 @@
  * The generated table of Go releases (user/goruntime/go_releases.gen.c, compiled into
  * this test directly): one row per release in order, every offset inside its struct,
  * the fields every release has present, the layout facts the code relies on, and the
- * derived flags against the release history as DESIGN.md §5-§7 documents it (hand
+ * derived flags against the release history as docs/go-runtime.md, "Allocation" to "Goroutines" documents it (hand
  * knowledge: an oracle independent of the DWARF the table comes from).  That the
  * table is what the toolchains' DWARF says is scripts/gen-go-releases.sh --check.
  */
@@ -222,7 +222,7 @@ Test(go_releases, flags_match_arguments)
 	}
 }
 
-/* DESIGN.md §5 (sampler), §6 (GC, STW), §7 (goroutines): the documented history. */
+/* docs/go-runtime.md, "Heap sampler" (sampler), §6 (GC, STW), §7 (goroutines): the documented history. */
 Test(go_releases, flags_match_the_documented_history)
 {
 	for (int minor = FIRST_MINOR; minor <= LAST_MINOR; minor++) {

@@ -93,20 +93,22 @@ static const char *const fixture_names[] = {"symbols", "demo", "alloc", "gcwork"
 
 ParameterizedTestParameters(memrate_find, matches_linker_symbols)
 {
-	static int idx[NNAMES * 5 * 4];
-	size_t n = NNAMES * tu_nversions * tu_nflavours;
+	static int idx[NNAMES * TU_MAX_VERSIONS * 4];
+	size_t per = tu_matrix_size(false), n = 0;
+	int *pairs = tu_matrix_params(false);
 
-	cr_assert(n <= sizeof(idx) / sizeof(idx[0]));
-	for (size_t i = 0; i < n; i++)
-		idx[i] = (int)i;
+	for (size_t k = 0; k < NNAMES; k++)
+		for (size_t p = 0; p < per; p++)
+			idx[n++] = (int)(k * 1024 + (size_t)pairs[p]);
 	return cr_make_param_array(int, idx, n);
 }
 
 ParameterizedTest(int *i, memrate_find, matches_linker_symbols, .timeout = 120)
 {
-	size_t per = tu_nversions * tu_nflavours;
-	const char *name = fixture_names[*i / per];
-	const char *v = tu_versions[*i % per / tu_nflavours], *fl = tu_flavours[*i % tu_nflavours];
+	const char *name = fixture_names[*i / 1024];
+	const char *v, *fl;
+
+	tu_matrix_entry(*i % 1024, &v, &fl);
 	bool go119 = !strcmp(v, "go119");
 	uint64_t want_rate = oracle_addr(name, v, fl, "runtime.MemProfileRate");
 	uint64_t want_disable = oracle_addr(name, v, fl, "runtime.disableMemoryProfiling");
@@ -119,7 +121,7 @@ ParameterizedTest(int *i, memrate_find, matches_linker_symbols, .timeout = 120)
 		struct gmt_memrate_vars mv;
 		struct gmt_diag d = {};
 
-		cr_assert_eq(gmt_memrate_find(gb, modes[m], &mv, &d), 0, "%s-%s-%s: found (%s): %s",
+		cr_assert_eq(gmt_memrate_find(gb, tu_release(gb), modes[m], &mv, &d), 0, "%s-%s-%s: found (%s): %s",
 			     name, v, fl, how, d.msg);
 		cr_expect_eq(mv.rate, want_rate, "%s-%s-%s: MemProfileRate %s %#llx, nm %#llx",
 			     name, v, fl, how, (unsigned long long)mv.rate,
@@ -175,17 +177,14 @@ static uint64_t marker_bias(const struct gmt_gobin *gb, uint64_t marker)
 
 ParameterizedTestParameters(memrate_find, matches_running_program)
 {
-	static int idx[5 * 4];
-	size_t n = tu_nversions * tu_nflavours;
-
-	for (size_t i = 0; i < n; i++)
-		idx[i] = (int)i;
-	return cr_make_param_array(int, idx, n);
+	return cr_make_param_array(int, tu_matrix_params(false), tu_matrix_size(false));
 }
 
 ParameterizedTest(int *i, memrate_find, matches_running_program, .timeout = 60)
 {
-	const char *v = tu_versions[*i / tu_nflavours], *fl = tu_flavours[*i % tu_nflavours];
+	const char *v, *fl;
+
+	tu_matrix_entry(*i, &v, &fl);
 	const char *path = tu_fixture("memrate", v, fl);
 	char *out = tu_run("%s -info", path);
 	struct gmt_gobin *gb = tu_open_gobin(path);
@@ -198,8 +197,8 @@ ParameterizedTest(int *i, memrate_find, matches_running_program, .timeout = 60)
 	bias = marker_bias(gb, in.marker);
 	if (!gb->pie)
 		cr_expect_eq(bias, 0, "%s-%s: no load bias without PIE", v, fl);
-	cr_assert_eq(gmt_memrate_find(gb, 0, &mv, &d), 0, "%s-%s: found: %s", v, fl, d.msg);
-	cr_assert_eq(gmt_memrate_find(gb, GMT_MEMRATE_NO_SYMTAB, &dec, &d), 0, "%s-%s: decoded: %s",
+	cr_assert_eq(gmt_memrate_find(gb, tu_release(gb), 0, &mv, &d), 0, "%s-%s: found: %s", v, fl, d.msg);
+	cr_assert_eq(gmt_memrate_find(gb, tu_release(gb), GMT_MEMRATE_NO_SYMTAB, &dec, &d), 0, "%s-%s: decoded: %s",
 		     v, fl, d.msg);
 	cr_expect_eq(mv.rate + bias, in.rate, "%s-%s: &MemProfileRate %#llx + bias %#llx = %#llx",
 		     v, fl, (unsigned long long)mv.rate, (unsigned long long)bias, in.rate);
@@ -238,7 +237,7 @@ static void patch_initial_value(struct gmt_gobin *gb, uint8_t *buf, void *ctx)
 	uint64_t off;
 
 	(void)ctx;
-	cr_assert_eq(gmt_memrate_find(gb, 0, &mv, NULL), 0, "original: found");
+	cr_assert_eq(gmt_memrate_find(gb, tu_release(gb), 0, &mv, NULL), 0, "original: found");
 	cr_assert_eq(gmt_elf__vaddr_to_off(gb->elf, mv.rate, &off), 0, "rate is in the file");
 	memset(buf + off, 0, 8);
 	buf[off] = 0xd2; /* 1234 */
@@ -285,7 +284,7 @@ Test(memrate_find, wrong_initial_value_is_rejected)
 	patched_copy(tu_fixture("memrate", "go126", "stripped"), path, sizeof(path),
 		     patch_initial_value, NULL);
 	gb = tu_open_gobin(path);
-	cr_expect_eq(gmt_memrate_find(gb, 0, &mv, &d), -ENOENT,
+	cr_expect_eq(gmt_memrate_find(gb, tu_release(gb), 0, &mv, &d), -ENOENT,
 		     "an address not holding 524288 is not MemProfileRate");
 	cr_expect(strstr(d.msg, "holds 1234"), "the message says what the file holds: %s", d.msg);
 	cr_expect_eq(mv.rate, 0, "no address is returned");
@@ -305,7 +304,7 @@ Test(memrate_find, no_nextsample_idiom_is_enoent)
 		     &patched);
 	cr_assert_geq(patched, 2, "a `cmp reg, 1` patched in each function");
 	gb = tu_open_gobin(path);
-	cr_expect_eq(gmt_memrate_find(gb, 0, &mv, &d), -ENOENT, "stripped and not decodable");
+	cr_expect_eq(gmt_memrate_find(gb, tu_release(gb), 0, &mv, &d), -ENOENT, "stripped and not decodable");
 	cr_expect(strstr(d.msg, "cannot find runtime.MemProfileRate"), "a clear message: %s",
 		  d.msg);
 	gmt_gobin__free(gb);
@@ -467,7 +466,7 @@ static void live_vars(struct live *l, const char *path)
 	const struct gmt_elf_seg *s = NULL;
 	struct gmt_diag d = {};
 
-	cr_assert_eq(gmt_memrate_find(gb, 0, &l->mv, &d), 0, "%s: found: %s", path, d.msg);
+	cr_assert_eq(gmt_memrate_find(gb, tu_release(gb), 0, &l->mv, &d), 0, "%s: found: %s", path, d.msg);
 	/* The bias as the tracer gets it: the first PT_LOAD in /proc/PID/maps. */
 	for (size_t i = 0; i < gmt_elf__nsegs(gb->elf); i++) {
 		s = gmt_elf__seg(gb->elf, i);
@@ -522,9 +521,15 @@ static bool wait_buckets(struct fx *f, long long before, struct report *r)
 
 static const char *const live_flavours[] = {"exe", "pie"};
 
+/* PIE where the matrix builds it, else the stripped build. */
+static const char *live_flavour(const char *v, int k)
+{
+	return tu_has(v, live_flavours[k]) ? live_flavours[k] : "stripped";
+}
+
 ParameterizedTestParameters(memrate_live, set_seen_restored)
 {
-	static int idx[5 * 2];
+	static int idx[TU_MAX_VERSIONS * 2];
 	size_t n = tu_nversions * 2;
 
 	for (size_t i = 0; i < n; i++)
@@ -534,7 +539,7 @@ ParameterizedTestParameters(memrate_live, set_seen_restored)
 
 ParameterizedTest(int *i, memrate_live, set_seen_restored, .timeout = 60)
 {
-	const char *v = tu_versions[*i / 2], *fl = live_flavours[*i % 2];
+	const char *v = tu_versions[*i / 2], *fl = live_flavour(v, *i % 2);
 	struct gmt_memrate_guard *g = NULL;
 	struct gmt_diag d = {};
 	struct report r0, r1, r2;
@@ -566,7 +571,7 @@ ParameterizedTest(int *i, memrate_live, set_seen_restored, .timeout = 60)
 
 ParameterizedTestParameters(memrate_live, program_changed_it_meanwhile)
 {
-	static int idx[5];
+	static int idx[TU_MAX_VERSIONS];
 
 	for (size_t i = 0; i < tu_nversions; i++)
 		idx[i] = (int)i;
@@ -601,7 +606,7 @@ ParameterizedTest(int *i, memrate_live, program_changed_it_meanwhile, .timeout =
 
 ParameterizedTestParameters(memrate_live, process_gone)
 {
-	static int idx[5];
+	static int idx[TU_MAX_VERSIONS];
 
 	for (size_t i = 0; i < tu_nversions; i++)
 		idx[i] = (int)i;
@@ -628,7 +633,7 @@ ParameterizedTest(int *i, memrate_live, process_gone, .timeout = 60)
 	gmt_memrate_guard__free(g);
 
 	/* Reaped: the PID no longer exists. */
-	live_start(&l2, tu_fixture("memrate", v, "pie"));
+	live_start(&l2, tu_fixture("memrate", v, live_flavour(v, 1)));
 	cr_assert_eq(gmt_memrate_guard__set(l2.fx.pid, l2.addr, NEW_RATE, &g2, &d),
 		     GMT_MEMRATE_WROTE, "%s: the guard writes: %s", v, d.msg);
 	kill(l2.fx.pid, SIGKILL);
@@ -676,7 +681,7 @@ Test(memrate_live, already_at_that_rate_and_bad_addresses, .timeout = 60)
 
 ParameterizedTestParameters(memrate_launch, wait_then_write)
 {
-	static int idx[5 * 2];
+	static int idx[TU_MAX_VERSIONS * 2];
 	size_t n = tu_nversions * 2;
 
 	for (size_t i = 0; i < n; i++)
@@ -691,7 +696,7 @@ ParameterizedTestParameters(memrate_launch, wait_then_write)
  */
 ParameterizedTest(int *i, memrate_launch, wait_then_write, .timeout = 60)
 {
-	const char *v = tu_versions[*i / 2], *fl = live_flavours[*i % 2];
+	const char *v = tu_versions[*i / 2], *fl = live_flavour(v, *i % 2);
 	bool go119 = !strcmp(v, "go119");
 	struct gmt_memrate_guard *g = NULL;
 	struct gmt_target t;
@@ -730,7 +735,7 @@ ParameterizedTest(int *i, memrate_launch, wait_then_write, .timeout = 60)
 
 ParameterizedTestParameters(memrate_launch, write_at_exec_is_undone)
 {
-	static int idx[5];
+	static int idx[TU_MAX_VERSIONS];
 
 	for (size_t i = 0; i < tu_nversions; i++)
 		idx[i] = (int)i;
@@ -808,7 +813,7 @@ ParameterizedTest(int *i, memrate_launch, profile_reader_linked, .timeout = 120)
 	if (!build_memprofile(gos[*i], path, sizeof(path)))
 		cr_assert_fail("%s is not installed (scripts/setup.sh installs it)", gos[*i]);
 	gb = tu_open_gobin(path);
-	cr_assert_eq(gmt_memrate_find(gb, GMT_MEMRATE_NO_SYMTAB, &mv, &d), 0, "%s: found: %s",
+	cr_assert_eq(gmt_memrate_find(gb, tu_release(gb), GMT_MEMRATE_NO_SYMTAB, &mv, &d), 0, "%s: found: %s",
 		     gos[*i], d.msg);
 	cr_expect_eq(mv.disable, nm_addr(path, "runtime.disableMemoryProfiling"),
 		     "%s: disableMemoryProfiling decoded", gos[*i]);

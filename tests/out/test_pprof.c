@@ -395,7 +395,7 @@ static struct gmt_agg *build_base(void)
 	static const uint64_t pe[] = { 0x6060, 0x6060, 0x6060, 0x2020, 0x3030 };
 	static const uint64_t pf[] = { 0x7070, 0x3030 };
 	static const uint64_t pg[] = { 0x900000, 0x2020, 0x3030 };
-	struct gmt_agg *a = gmt_agg__new(22);
+	struct gmt_agg *a = gmt_agg__new(tu_row(22));
 
 	cr_assert(a, "gmt_agg__new allocates");
 	cr_assert_eq(gmt_agg__add_stack(a, 0x100, pa, 3, false), 0, "stack A is added");
@@ -983,7 +983,7 @@ static struct gmt_agg *build_new(void)
 	static const uint64_t pc[] = { 0x4040, 0x5050 };
 	static const uint64_t pg[] = { 0x900000, 0x2020, 0x3030 };
 	static const uint64_t ph[] = { 0x4040, 0x2020, 0x3030 };
-	struct gmt_agg *a = gmt_agg__new(22);
+	struct gmt_agg *a = gmt_agg__new(tu_row(22));
 
 	cr_assert(a, "gmt_agg__new allocates");
 	gmt_agg__add_stack(a, 0x100, pa, 3, false);
@@ -1143,7 +1143,7 @@ Test(pprof, errors)
 
 Test(pprof, minimal_inputs_still_read)
 {
-	struct gmt_agg *a = build_base(), *empty = gmt_agg__new(22);
+	struct gmt_agg *a = build_base(), *empty = gmt_agg__new(tu_row(22));
 	char *path, *out;
 	struct raw r;
 
@@ -1320,7 +1320,7 @@ Test(pprof, big_profile)
 {
 	struct big_sym bs = { calloc(BIG_N, 300), calloc(BIG_N, 64) };
 	struct gmt_symbolizer sym = { big_frames, NULL, &bs };
-	struct gmt_agg *a = gmt_agg__new(22);
+	struct gmt_agg *a = gmt_agg__new(tu_row(22));
 	struct top_row *rows = calloc(BIG_N + 8, sizeof(*rows));
 	char *path, *out, *copy, top[320];
 	int64_t total, shown;
@@ -1398,7 +1398,7 @@ static struct gmt_agg *build_runtime(void)
 	static const uint64_t p1[] = { 0x7100, 0x7110, 0x7120, 0x7130, 0x2020, 0x3030 };
 	static const uint64_t p2[] = { 0x7140, 0x3030 };
 	static const uint64_t p3[] = { 0x7150, 0x2020 };
-	struct gmt_agg *a = gmt_agg__new(22);
+	struct gmt_agg *a = gmt_agg__new(tu_row(22));
 
 	cr_assert(a);
 	cr_assert_eq(gmt_agg__add_stack(a, 1, p1, 6, false), 0);

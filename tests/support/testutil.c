@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include "gobin.h"
+#include "release.h"
 
 #include <criterion/criterion.h>
 #include <stdarg.h>
@@ -12,10 +13,90 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-const char *const tu_versions[] = { "go119", "go122", "go124", "go126", "go127" };
-const size_t tu_nversions = sizeof(tu_versions) / sizeof(tu_versions[0]);
+const char *tu_versions[TU_MAX_VERSIONS];
+size_t tu_nversions;
 const char *const tu_flavours[] = { "exe", "stripped", "pie", "nosh" };
 const size_t tu_nflavours = sizeof(tu_flavours) / sizeof(tu_flavours[0]);
+
+static char tu_names[TU_MAX_VERSIONS][16];	/* go1.22 */
+static char tu_vflavours[TU_MAX_VERSIONS][128]; /* " exe stripped nover " */
+
+/*
+ * tests/fixtures/matrix.txt, read before main(): the parameter functions of Criterion
+ * run before any test and need it.  Without GMT_SOURCE_ROOT (a test run by hand) the
+ * matrix is empty and tu_fixture() says what is missing.
+ */
+__attribute__((constructor)) static void read_matrix(void)
+{
+	const char *root = getenv("GMT_SOURCE_ROOT");
+	char path[4096], line[512];
+	FILE *f;
+
+	if (!root)
+		return;
+	snprintf(path, sizeof(path), "%s/tests/fixtures/matrix.txt", root);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f) && tu_nversions < TU_MAX_VERSIONS) {
+		char rel[16], *p = line + strspn(line, " \t"), *fl;
+		int n, used;
+		static char tags[TU_MAX_VERSIONS][16];
+
+		if (*p == '#' || *p == '\n' || !*p)
+			continue;
+		if (sscanf(p, "%15s%n", rel, &used) != 1 || sscanf(rel, "go1.%d", &n) != 1)
+			continue;
+		fl = p + used;
+		fl[strcspn(fl, "\n")] = 0;
+		snprintf(tags[tu_nversions], sizeof(tags[0]), "go1%d", n);
+		snprintf(tu_names[tu_nversions], sizeof(tu_names[0]), "%s", rel);
+		snprintf(tu_vflavours[tu_nversions], sizeof(tu_vflavours[0]), "%s ", fl);
+		for (char *c = tu_vflavours[tu_nversions]; *c; c++)
+			if (*c == '\t')
+				*c = ' ';
+		tu_versions[tu_nversions] = tags[tu_nversions];
+		tu_nversions++;
+	}
+	fclose(f);
+}
+
+static int version_index(const char *version)
+{
+	for (size_t i = 0; i < tu_nversions; i++)
+		if (!strcmp(tu_versions[i], version))
+			return (int)i;
+	return -1;
+}
+
+bool tu_has(const char *version, const char *flavour)
+{
+	int i = version_index(version);
+	char want[40];
+
+	if (i < 0)
+		return false;
+	snprintf(want, sizeof(want), " %s ", flavour);
+	return strstr(tu_vflavours[i], want) != NULL;
+}
+
+size_t tu_flavour_index(const char *version, size_t k)
+{
+	size_t have[8], n = 0;
+
+	for (size_t f = 0; f < tu_nflavours; f++)
+		if (tu_has(version, tu_flavours[f]))
+			have[n++] = f;
+	cr_assert_gt(n, 0, "%s has fixtures in the matrix", version);
+	return have[k % n];
+}
+
+const char *tu_release_name(const char *version)
+{
+	int i = version_index(version);
+
+	return i < 0 ? "?" : tu_names[i];
+}
 
 const char *tu_fixture(const char *name, const char *version, const char *flavour)
 {
@@ -180,37 +261,78 @@ double tu_summary_num(const char *dir, const char *key)
 	return v;
 }
 
+/* The (version, flavour) pairs the matrix builds, in version order: version * 8 + flavour. */
+static size_t matrix_pairs(int *out)
+{
+	size_t n = 0;
+
+	for (size_t v = 0; v < tu_nversions; v++)
+		for (size_t f = 0; f < tu_nflavours; f++)
+			if (tu_has(tu_versions[v], tu_flavours[f]))
+				out[n++] = (int)(v * 8 + f);
+	return n;
+}
+
 size_t tu_matrix_size(bool with_exp)
 {
-	return tu_nversions * tu_nflavours + (with_exp ? 1 : 0);
+	int pairs[TU_MAX_VERSIONS * 8];
+
+	return matrix_pairs(pairs) + (with_exp ? 1 : 0);
 }
 
 int *tu_matrix_params(bool with_exp)
 {
-	static int idx[64];
+	static int idx[TU_MAX_VERSIONS * 8 + 1];
+	size_t n = matrix_pairs(idx);
 
-	for (size_t i = 0; i < tu_matrix_size(with_exp); i++)
-		idx[i] = (int)i;
+	if (with_exp)
+		idx[n] = -1;
 	return idx;
+}
+
+size_t tu_rotation(int *out, bool with_exp, unsigned seed)
+{
+	size_t n = 0, full = 0;
+
+	for (size_t v = 0; v < tu_nversions; v++) {
+		size_t have[8], nh = 0;
+
+		for (size_t f = 0; f < tu_nflavours; f++)
+			if (tu_has(tu_versions[v], tu_flavours[f]))
+				have[nh++] = f;
+		if (nh <= TU_ROTATION_PER_RELEASE) {
+			for (size_t k = 0; k < nh; k++)
+				out[n++] = (int)(v * 8 + have[k]);
+			continue;
+		}
+		/* consecutive releases with every flavour take the next ones in turn */
+		for (size_t k = 0; k < TU_ROTATION_PER_RELEASE; k++)
+			out[n++] = (int)(v * 8 +
+					 have[(full * TU_ROTATION_PER_RELEASE + seed + k) % nh]);
+		full++;
+	}
+	if (with_exp)
+		out[n++] = -1;
+	return n;
 }
 
 void tu_matrix_entry(int i, const char **version, const char **flavour)
 {
-	if ((size_t)i == tu_nversions * tu_nflavours) {
+	if (i < 0) {
 		/* size-specialized allocators, the go1.26 experiment */
 		*version = "go126";
 		*flavour = "exp";
 		return;
 	}
-	*version = tu_versions[i / tu_nflavours];
-	*flavour = tu_flavours[i % tu_nflavours];
+	*version = tu_versions[i / 8];
+	*flavour = tu_flavours[i % 8];
 }
 
 int *tu_version_params(void)
 {
-	static int idx[16];
+	static int idx[TU_MAX_VERSIONS];
 
-	for (size_t i = 0; i < tu_nversions && i < 16; i++)
+	for (size_t i = 0; i < tu_nversions; i++)
 		idx[i] = (int)i;
 	return idx;
 }
@@ -222,6 +344,23 @@ struct gmt_gobin *tu_open_gobin(const char *path)
 
 	cr_assert_eq(gmt_gobin__open(path, &gb, &d), 0, "%s opens: %s", path, d.msg);
 	return gb;
+}
+
+const struct gmt_go_release *tu_release(const struct gmt_gobin *gb)
+{
+	struct gmt_release r;
+	struct gmt_diag d = {};
+
+	cr_assert_eq(gmt_release_resolve(gb, &r, &d), 0, "%s: release: %s", gb->path, d.msg);
+	return r.row;
+}
+
+const struct gmt_go_release *tu_row(int n)
+{
+	const struct gmt_go_release *row = gmt_go_release_find(n);
+
+	cr_assert_not_null(row, "the release table has go1.%d", n);
+	return row;
 }
 
 char *tu_script(const char *fmt, ...)
@@ -258,4 +397,31 @@ long tu_field(const char *out, const char *key)
 			return strtol(p + strlen(pat), NULL, 10);
 	cr_assert_fail("no %s= in:\n%s", key, out);
 	return 0;
+}
+
+char *tu_patched_copy(const char *path, const char *from, const char *to)
+{
+	size_t len, n = strlen(from);
+	uint8_t *buf = tu_read_file(path, &len);
+	uint8_t *hit = memmem(buf, len, from, n);
+	char *out = strdup("/tmp/gmt-patched-XXXXXX");
+	int fd;
+
+	cr_assert_eq(strlen(to), n, "same length");
+	cr_assert_not_null(hit, "%s contains %s", path, from);
+	for (; hit; hit = memmem(hit + n, len - (size_t)(hit + n - buf), from, n))
+		memcpy(hit, to, n);
+	fd = mkstemp(out);
+	cr_assert(fd >= 0);
+	cr_assert(write(fd, buf, len) == (ssize_t)len);
+	cr_assert_eq(fchmod(fd, 0755), 0);
+	close(fd);
+	free(buf);
+	return out;
+}
+
+char *tu_gcwork_without_gdestroy(void)
+{
+	return tu_patched_copy(tu_fixture("gcwork", "go125", "exe"), "runtime.gdestroy",
+			       "runtime.gdestroX");
 }

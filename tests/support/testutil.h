@@ -7,11 +7,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The Go versions and build flavours of the fixture matrix (scripts/build-fixtures.sh). */
-extern const char *const tu_versions[];
-extern const size_t tu_nversions;
+/*
+ * The Go releases and build flavours of the fixture matrix, read from
+ * tests/fixtures/matrix.txt (as scripts/build-fixtures.sh reads it) before the tests run:
+ * tu_versions[] are fixture tags ("go119" for go1.19), oldest first.  tu_flavours[] are
+ * the flavours the end-to-end matrix iterates (exe, stripped, pie, nosh); a release may
+ * have only some of them (tu_has()), and "nover" has tests of its own.
+ */
+#define TU_MAX_VERSIONS 32
+extern const char *tu_versions[TU_MAX_VERSIONS];
+extern size_t tu_nversions;
 extern const char *const tu_flavours[]; /* exe, stripped, pie, nosh */
 extern const size_t tu_nflavours;
+/* Whether the matrix builds fixtures of version (a tag) in flavour. */
+bool tu_has(const char *version, const char *flavour);
+/* The k-th (mod their number) of tu_flavours[] that version has: an index into it. */
+size_t tu_flavour_index(const char *version, size_t k);
+/* "go1.22" for "go122". */
+const char *tu_release_name(const char *version);
 
 /*
  * Path of fixture "<name>-<version>-<flavour>" (or a plain name); fails the test if
@@ -34,19 +47,39 @@ double tu_folded_sum(const char *path, const char *fn, bool closures);
 /* A number from DIR/summary.json. */
 double tu_summary_num(const char *dir, const char *key);
 /*
- * The fixture matrix as parameters: versions x flavours, plus go126-exp when with_exp.
- * tu_matrix_params() fills a static index array for cr_make_param_array.
+ * The fixture matrix as parameters: every (version, flavour) pair it builds among
+ * tu_flavours[], plus go126-exp when with_exp.  tu_matrix_params() fills a static index
+ * array for cr_make_param_array.
  */
 size_t tu_matrix_size(bool with_exp);
 int *tu_matrix_params(bool with_exp);
 void tu_matrix_entry(int i, const char **version, const char **flavour);
+/*
+ * The end-to-end suites' share of the matrix, to keep scripts/test.sh within CI's time:
+ * every release, each in TU_ROTATION_PER_RELEASE of its flavours (all of them when it
+ * has no more), the releases with more taking the next ones in turn from where seed
+ * says, so that every flavour runs on several releases; plus go126-exp when with_exp.
+ * A suite gives each of its matrix tests another seed, so that together they cover
+ * different (release, flavour) pairs.  out holds TU_ROTATION_MAX entries; same indices
+ * as tu_matrix_params (tu_matrix_entry).  tests/goruntime/test_release.c checks the
+ * coverage.
+ */
+#define TU_ROTATION_PER_RELEASE 2
+#define TU_ROTATION_MAX (TU_MAX_VERSIONS * TU_ROTATION_PER_RELEASE + 1)
+size_t tu_rotation(int *out, bool with_exp, unsigned seed);
+
 
 /* One index per Go version (0 .. tu_nversions - 1), for cr_make_param_array. */
 int *tu_version_params(void);
 
 struct gmt_gobin;
+struct gmt_go_release;
 /* Opens a Go binary with gmt_gobin__open(); fails the test with its message if it cannot. */
 struct gmt_gobin *tu_open_gobin(const char *path);
+/* The release table's row of gb (gmt_release_resolve); fails the test if it has none. */
+const struct gmt_go_release *tu_release(const struct gmt_gobin *gb);
+/* The row of Go 1.n; fails the test if the table has none. */
+const struct gmt_go_release *tu_row(int n);
 
 /*
  * Runs a bash script (printf-formatted, any quotes) with GMT set to tu_bin() and
@@ -80,6 +113,21 @@ long tu_field(const char *out, const char *key);
 	"        n += sum(x != y for x, y in zip(mem.read(e - s), f.read(e - s)))\n"     \
 	"print(n)' $1; }\n"                                                              \
 	"probes() { bpftool perf show 2>/dev/null | grep -c \"filename /proc/$1/exe \"; }\n"
+
+/*
+ * An executable copy of path (in /tmp, malloc'd name; the caller unlinks it) with every
+ * occurrence of `from` replaced by `to`, of the same length; fails the test if there is
+ * none.
+ */
+char *tu_patched_copy(const char *path, const char *from, const char *to);
+
+/*
+ * A go1.25 gcwork whose runtime.gdestroy is renamed away in its pclntab (it runs as
+ * before): goroutine tracking cannot work there, the other modes do.  The message
+ * record gives for it starts with TU_NO_GDESTROY.  Malloc'd; the caller unlinks it.
+ */
+char *tu_gcwork_without_gdestroy(void);
+#define TU_NO_GDESTROY "goroutine tracking: runtime.gdestroy: not in this binary"
 
 /* Reads a whole file (malloc'd). */
 uint8_t *tu_read_file(const char *path, size_t *len);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The allocation aggregator.  Stacks and (stack, type, size) rows live in dense arrays
- * indexed through open-addressing hash tables, so an add costs one probe sequence and
- * finishing costs one pass over the rows plus the sorts: nothing scans per event.
+ * indexed through hash tables (hmap.h), so an add costs one probe sequence and finishing
+ * costs one pass over the rows plus the sorts: nothing scans per event.
  */
 #include "aggregate.h"
 
@@ -11,30 +11,25 @@
 #include <string.h>
 
 #include "gomemtrace.h"
+#include "grow.h"
+#include "hmap.h"
 #include "sizeclass.h"
-#include "bits.h"
-
-/* Slots hold index + 1 into a dense array; 0 is an empty slot. */
-struct table {
-	uint32_t *slots;
-	size_t mask; /* capacity - 1, capacity a power of two */
-};
 
 struct row {
 	uint64_t stack_id, typ, size, count;
 };
 
 struct gmt_agg {
-	int go_minor;
+	const struct gmt_go_release *row;
 	bool finished;
 
 	struct gmt_agg_stack *stacks; /* pcs of each are malloc'd */
 	size_t nstacks, cap_stacks;
-	struct table stack_tab; /* id -> stacks[] */
+	struct gmt_hmap stack_tab; /* id -> stacks[] */
 
 	struct row *rows;
 	size_t nrows, cap_rows;
-	struct table row_tab; /* (stack_id, typ, size) -> rows[] */
+	struct gmt_hmap row_tab; /* row_hash(stack_id, typ, size) -> rows[] */
 
 	struct gmt_rate_point *rate;
 	size_t nrate, cap_rate;
@@ -42,7 +37,7 @@ struct gmt_agg {
 	/* Built by gmt_agg__finish. */
 	struct gmt_agg_type *types;
 	size_t ntypes, cap_types;
-	struct table type_tab; /* typ -> types[] */
+	struct gmt_hmap type_tab; /* typ -> types[] */
 	const struct gmt_agg_stack **by_bytes, **by_count;
 	size_t nview;
 	const struct gmt_agg_type **types_sorted;
@@ -68,100 +63,26 @@ static uint64_t mul_sat(uint64_t a, uint64_t b)
 	return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
-/* Grows an array of elem-sized items so that it holds at least need of them. */
-static int reserve(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 64;
-	void *p;
+struct row_key {
+	const struct gmt_agg *a;
+	uint64_t stack_id, typ, size;
+};
 
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	if (ncap > UINT32_MAX - 1)
-		return -E2BIG; /* slots store index + 1 in 32 bits */
-	p = reallocarray(*arr, ncap, elem);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
+static bool row_is(const void *ctx, uint64_t val)
+{
+	const struct row_key *k = ctx;
+	const struct row *r = &k->a->rows[val];
+
+	return r->stack_id == k->stack_id && r->typ == k->typ && r->size == k->size;
 }
 
-/*
- * The slot for a key: the one that holds it, or the empty one where it would go.
- * idx_matches is an expression of `idx`, the dense-array index stored in a slot.
- * A macro rather than a callback so that each table's comparison is inlined.
- */
-#define TAB_FIND(t, hash, idx_matches)                                                        \
-	({                                                                                    \
-		size_t _i = (hash) & (t)->mask;                                               \
-		uint32_t *_s;                                                                 \
-		for (;;) {                                                                    \
-			_s = &(t)->slots[_i];                                                 \
-			if (!*_s) /* empty */                                                 \
-				break;                                                        \
-			uint32_t idx = *_s - 1;                                               \
-			if (idx_matches)                                                      \
-				break;                                                        \
-			_i = (_i + 1) & (t)->mask;                                            \
-		}                                                                             \
-		_s;                                                                           \
-	})
-
-/*
- * Makes room for one more entry (n entries now), keeping the load factor at most 3/4.
- * hash_of(ctx, i) re-hashes entry i of the dense array.
- */
-static int tab_reserve(struct table *t, size_t n,
-		       uint64_t (*hash_of)(const struct gmt_agg *, size_t), const struct gmt_agg *a)
-{
-	size_t cap = t->slots ? t->mask + 1 : 0, ncap;
-	uint32_t *slots;
-
-	if ((n + 1) * 4 <= cap * 3)
-		return 0;
-	ncap = cap ? cap * 2 : 256;
-	slots = calloc(ncap, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		size_t j = hash_of(a, i) & (ncap - 1);
-
-		while (slots[j])
-			j = (j + 1) & (ncap - 1);
-		slots[j] = i + 1;
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->mask = ncap - 1;
-	return 0;
-}
-
-static uint64_t stack_hash_of(const struct gmt_agg *a, size_t i)
-{
-	return gmt_mix64(a->stacks[i].id);
-}
-
-static uint64_t row_hash_of(const struct gmt_agg *a, size_t i)
-{
-	const struct row *r = &a->rows[i];
-
-	return row_hash(r->stack_id, r->typ, r->size);
-}
-
-static uint64_t type_hash_of(const struct gmt_agg *a, size_t i)
-{
-	return gmt_mix64(a->types[i].typ);
-}
-
-struct gmt_agg *gmt_agg__new(int go_minor)
+struct gmt_agg *gmt_agg__new(const struct gmt_go_release *row)
 {
 	struct gmt_agg *a = calloc(1, sizeof(*a));
 
 	if (!a)
 		return NULL;
-	a->go_minor = go_minor;
+	a->row = row;
 	return a;
 }
 
@@ -172,12 +93,12 @@ void gmt_agg__free(struct gmt_agg *a)
 	for (size_t i = 0; i < a->nstacks; i++)
 		free((void *)a->stacks[i].pcs);
 	free(a->stacks);
-	free(a->stack_tab.slots);
+	gmt_hmap_free(&a->stack_tab);
 	free(a->rows);
-	free(a->row_tab.slots);
+	gmt_hmap_free(&a->row_tab);
 	free(a->rate);
 	free(a->types);
-	free(a->type_tab.slots);
+	gmt_hmap_free(&a->type_tab);
 	free(a->by_bytes);
 	free(a->by_count);
 	free(a->types_sorted);
@@ -189,76 +110,61 @@ int gmt_agg__add_stack(struct gmt_agg *a, uint64_t id, const uint64_t *pcs, uint
 {
 	struct gmt_agg_stack *s;
 	uint64_t *copy;
-	uint32_t *slot;
-	int err;
 
 	if (!a || a->finished || id == GMT_AGG_UNKNOWN_STACK_ID || !depth || !pcs)
 		return -EINVAL;
 	if (depth > GMT_MAX_STACK)
 		depth = GMT_MAX_STACK;
-	err = tab_reserve(&a->stack_tab, a->nstacks, stack_hash_of, a);
-	if (err)
-		return err;
-	slot = TAB_FIND(&a->stack_tab, gmt_mix64(id), a->stacks[idx].id == id);
-	if (*slot)
+	if (gmt_hmap_get(&a->stack_tab, id))
 		return 0; /* the BPF side re-sends stacks once its own table is full */
-	err = reserve((void **)&a->stacks, &a->cap_stacks, a->nstacks + 1, sizeof(*a->stacks));
-	if (err)
-		return err;
+	if (GMT_GROW(&a->stacks, &a->cap_stacks, a->nstacks + 1))
+		return -ENOMEM;
 	copy = malloc(depth * sizeof(*copy));
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, pcs, depth * sizeof(*copy));
+	if (gmt_hmap_put(&a->stack_tab, id, a->nstacks)) {
+		free(copy);
+		return -ENOMEM;
+	}
 	s = &a->stacks[a->nstacks];
 	memset(s, 0, sizeof(*s));
 	s->id = id;
 	s->pcs = copy;
 	s->depth = depth;
 	s->truncated = truncated;
-	*slot = ++a->nstacks;
+	a->nstacks++;
 	return 0;
 }
 
 int gmt_agg__add_allocs(struct gmt_agg *a, uint64_t stack_id, uint64_t typ, uint64_t size,
 			uint64_t count)
 {
-	uint64_t h = row_hash(stack_id, typ, size);
-	uint32_t *slot;
-	struct row *r;
-	int err;
+	uint64_t h = row_hash(stack_id, typ, size), *v;
+	struct row_key k = { a, stack_id, typ, size };
 
 	if (!a || a->finished)
 		return -EINVAL;
 	if (!count)
 		return 0;
-	err = tab_reserve(&a->row_tab, a->nrows, row_hash_of, a);
-	if (err)
-		return err;
-	slot = TAB_FIND(&a->row_tab, h,
-			a->rows[idx].stack_id == stack_id && a->rows[idx].typ == typ &&
-				a->rows[idx].size == size);
-	if (*slot) {
-		r = &a->rows[*slot - 1];
-		r->count = add_sat(r->count, count);
+	v = gmt_hmap_find(&a->row_tab, h, row_is, &k);
+	if (v) {
+		a->rows[*v].count = add_sat(a->rows[*v].count, count);
 		return 0;
 	}
-	err = reserve((void **)&a->rows, &a->cap_rows, a->nrows + 1, sizeof(*a->rows));
-	if (err)
-		return err;
-	a->rows[a->nrows] = (struct row){ stack_id, typ, size, count };
-	*slot = ++a->nrows;
+	if (GMT_GROW(&a->rows, &a->cap_rows, a->nrows + 1) ||
+	    !gmt_hmap_add(&a->row_tab, h, a->nrows))
+		return -ENOMEM;
+	a->rows[a->nrows++] = (struct row){ stack_id, typ, size, count };
 	return 0;
 }
 
 int gmt_agg__add_rate_point(struct gmt_agg *a, uint64_t ts_ns, uint64_t allocs, uint64_t bytes)
 {
-	int err;
-
 	if (!a || a->finished)
 		return -EINVAL;
-	err = reserve((void **)&a->rate, &a->cap_rate, a->nrate + 1, sizeof(*a->rate));
-	if (err)
-		return err;
+	if (GMT_GROW(&a->rate, &a->cap_rate, a->nrate + 1))
+		return -ENOMEM;
 	a->rate[a->nrate++] = (struct gmt_rate_point){ ts_ns, allocs, bytes };
 	return 0;
 }
@@ -268,20 +174,15 @@ static int type_for(struct gmt_agg *a, const struct gmt_symbolizer *sym, uint64_
 		    struct gmt_agg_type **out)
 {
 	struct gmt_agg_type *t;
-	uint32_t *slot;
-	int err;
+	uint64_t *v = gmt_hmap_get(&a->type_tab, typ);
 
-	err = tab_reserve(&a->type_tab, a->ntypes, type_hash_of, a);
-	if (err)
-		return err;
-	slot = TAB_FIND(&a->type_tab, gmt_mix64(typ), a->types[idx].typ == typ);
-	if (*slot) {
-		*out = &a->types[*slot - 1];
+	if (v) {
+		*out = &a->types[*v];
 		return 0;
 	}
-	err = reserve((void **)&a->types, &a->cap_types, a->ntypes + 1, sizeof(*a->types));
-	if (err)
-		return err;
+	if (GMT_GROW(&a->types, &a->cap_types, a->ntypes + 1) ||
+	    gmt_hmap_put(&a->type_tab, typ, a->ntypes))
+		return -ENOMEM;
 	t = &a->types[a->ntypes];
 	memset(t, 0, sizeof(*t));
 	t->typ = typ;
@@ -291,29 +192,23 @@ static int type_for(struct gmt_agg *a, const struct gmt_symbolizer *sym, uint64_
 	} else {
 		memset(&t->info, 0, sizeof(t->info));
 	}
-	*slot = ++a->ntypes;
+	a->ntypes++;
 	*out = t;
 	return 0;
 }
 
 static int stack_index(struct gmt_agg *a, uint64_t id, size_t *unknown_idx, size_t *out)
 {
-	int err;
+	uint64_t *v = id != GMT_AGG_UNKNOWN_STACK_ID ? gmt_hmap_get(&a->stack_tab, id) : NULL;
 
-	if (id != GMT_AGG_UNKNOWN_STACK_ID && a->stack_tab.slots) {
-		uint32_t *slot = TAB_FIND(&a->stack_tab, gmt_mix64(id), a->stacks[idx].id == id);
-
-		if (*slot) {
-			*out = *slot - 1;
-			return 0;
-		}
+	if (v) {
+		*out = *v;
+		return 0;
 	}
 	if (*unknown_idx == SIZE_MAX) {
 		/* Not in stack_tab: a lookup of id 0 must keep missing. */
-		err = reserve((void **)&a->stacks, &a->cap_stacks, a->nstacks + 1,
-			      sizeof(*a->stacks));
-		if (err)
-			return err;
+		if (GMT_GROW(&a->stacks, &a->cap_stacks, a->nstacks + 1))
+			return -ENOMEM;
 		memset(&a->stacks[a->nstacks], 0, sizeof(a->stacks[0]));
 		*unknown_idx = a->nstacks++;
 	}
@@ -414,7 +309,7 @@ static int account_row(struct gmt_agg *a, const struct gmt_symbolizer *sym, cons
 	/* An unresolved type might hold pointers: assume it does, as mallocgc would see it. */
 	noscan = r->typ == 0 || (t->known && t->info.ptrbytes == 0);
 	bytes = mul_sat(r->size, r->count);
-	reserved = gmt_go_alloc_size_n(r->size, noscan, a->go_minor, r->count);
+	reserved = gmt_go_alloc_size_n(r->size, noscan, a->row, r->count);
 
 	s->count = add_sat(s->count, r->count);
 	s->bytes = add_sat(s->bytes, bytes);
@@ -505,7 +400,7 @@ size_t gmt_agg__rate(const struct gmt_agg *a, const struct gmt_rate_point **out)
 	return a ? a->nrate : 0;
 }
 
-int gmt_agg__go_minor(const struct gmt_agg *a)
+const struct gmt_go_release *gmt_agg__release(const struct gmt_agg *a)
 {
-	return a ? a->go_minor : 0;
+	return a ? a->row : NULL;
 }

@@ -68,8 +68,13 @@ struct gmt_rate_point {
 	uint64_t bytes;	 /* cumulative */
 };
 
-/* go_minor selects the allocator's rounding rules (malloc headers from go1.22). */
-struct gmt_agg *gmt_agg__new(int go_minor);
+struct gmt_go_release;
+
+/*
+ * row, the traced binary's release, gives the allocator's rounding rules (malloc
+ * headers from go1.22); NULL: the newest release's.
+ */
+struct gmt_agg *gmt_agg__new(const struct gmt_go_release *row);
 void gmt_agg__free(struct gmt_agg *a);
 
 /*
@@ -99,7 +104,7 @@ size_t gmt_agg__stacks_by_count(const struct gmt_agg *a, const struct gmt_agg_st
 size_t gmt_agg__types(const struct gmt_agg *a, const struct gmt_agg_type *const **out);
 /* Rate points in time order. */
 size_t gmt_agg__rate(const struct gmt_agg *a, const struct gmt_rate_point **out);
-/* The go_minor given to gmt_agg__new. */
-int gmt_agg__go_minor(const struct gmt_agg *a);
+/* The row given to gmt_agg__new. */
+const struct gmt_go_release *gmt_agg__release(const struct gmt_agg *a);
 
 #endif

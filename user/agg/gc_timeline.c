@@ -6,35 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* runtime/proc.go stwReason, identical in go1.21 through go1.27. */
-static const char *const stw_reasons[] = {
-    [0] = "unknown",
-    [1] = "GC mark termination",
-    [2] = "GC sweep termination",
-    [3] = "write heap dump",
-    [4] = "goroutine profile",
-    [5] = "goroutine profile cleanup",
-    [6] = "all goroutines stack trace",
-    [7] = "read mem stats",
-    [8] = "AllThreadsSyscall",
-    [9] = "GOMAXPROCS",
-    [10] = "start trace",
-    [11] = "stop trace",
-    [12] = "CountPagesInUse (test)",
-    [13] = "ReadMetricsSlow (test)",
-    [14] = "ReadMemStatsSlow (test)",
-    [15] = "PageCachePagesLeaked (test)",
-    [16] = "ResetDebugLog (test)",
-};
+#include "go_release.h"
+#include "grow.h"
 
 /*
  * How far a time the runtime measured may be from the probe that saw the same moment:
  * both are CLOCK_MONOTONIC, so anything further off was not read from where we think.
  */
 #define MAX_SKEW_NS 100000000LL
-
-#define STW_GC_MARK_TERM 1
-#define STW_GC_SWEEP_TERM 2
 
 enum phase {
 	PH_NONE,       /* no cycle open */
@@ -64,7 +43,7 @@ struct last_start {
 };
 
 struct gmt_gc_timeline {
-	int minor;
+	const struct gmt_go_release *row;
 	struct last_start ls;
 	struct gmt_gc_cycle *cycles;
 	size_t ncycles, cap_cycles;
@@ -85,13 +64,13 @@ struct gmt_gc_timeline {
 	bool finished;
 };
 
-struct gmt_gc_timeline *gmt_gc_timeline__new(int go_minor)
+struct gmt_gc_timeline *gmt_gc_timeline__new(const struct gmt_go_release *row)
 {
 	struct gmt_gc_timeline *tl = calloc(1, sizeof(*tl));
 
 	if (!tl)
 		return NULL;
-	tl->minor = go_minor;
+	tl->row = row;
 	tl->last_trigger = GMT_GC_TRIGGER_UNKNOWN;
 	return tl;
 }
@@ -105,23 +84,9 @@ void gmt_gc_timeline__free(struct gmt_gc_timeline *tl)
 	free(tl);
 }
 
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	p = realloc(*arr, (*cap ? *cap * 2 : 64) * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = *cap ? *cap * 2 : 64;
-	return 0;
-}
-
 static int push_stw(struct gmt_gc_timeline *tl, const struct gmt_stw *s)
 {
-	if (grow((void **)&tl->stws, &tl->cap_stws, tl->nstws, sizeof(*s)))
+	if (GMT_GROW(&tl->stws, &tl->cap_stws, tl->nstws + 1))
 		return -ENOMEM;
 	tl->stws[tl->nstws++] = *s;
 	return 0;
@@ -152,7 +117,7 @@ static struct gmt_gc_cycle *new_cycle(struct gmt_gc_timeline *tl)
 		tl->lost++;
 		close_cycle(tl, false);
 	}
-	if (grow((void **)&tl->cycles, &tl->cap_cycles, tl->ncycles, sizeof(*c)))
+	if (GMT_GROW(&tl->cycles, &tl->cap_cycles, tl->ncycles + 1))
 		return NULL;
 	c = &tl->cycles[tl->ncycles];
 	memset(c, 0, sizeof(*c));
@@ -168,13 +133,21 @@ static struct gmt_gc_cycle *new_cycle(struct gmt_gc_timeline *tl)
  * go1.21+; on go1.19-1.20 every non-GC pause comes through stopTheWorld(reason), so a
  * pause without a reason string is the GC's own.
  */
+/* The row's stwGCMarkTerm or stwGCSweepTerm (go1.21+). */
+static bool gc_reason(const struct gmt_gc_timeline *tl, int reason)
+{
+	return tl->row && reason >= 0 &&
+	       (reason == tl->row->consts.stw_gc_mark_term ||
+		reason == tl->row->consts.stw_gc_sweep_term);
+}
+
 static bool stw_says_gc(const struct gmt_gc_timeline *tl, const struct gmt_stw *s)
 {
 	if (s->reason >= 0)
-		return s->reason == STW_GC_MARK_TERM || s->reason == STW_GC_SWEEP_TERM;
+		return gc_reason(tl, s->reason);
 	if (s->reason_str[0])
 		return false;
-	return tl->minor > 0 && tl->minor <= 20;
+	return tl->row && (tl->row->flags & GMT_REL_STOPTHEWORLD_STRING);
 }
 
 static int on_stw_stop(struct gmt_gc_timeline *tl, const struct gmt_rec_gc *r)
@@ -195,6 +168,9 @@ static int on_stw_stop(struct gmt_gc_timeline *tl, const struct gmt_rec_gc *r)
 	o->s.reason = -1;
 	if (r->flags & GMT_GC_HAVE_REASON)
 		o->s.reason = (int)(r->reason & 0xff);
+	if (o->s.reason >= 0 && tl->row && tl->row->strings.stw_reasons.s &&
+	    (uint32_t)o->s.reason < tl->row->strings.stw_reasons.n)
+		o->s.reason_name = tl->row->strings.stw_reasons.s[o->s.reason];
 	if (r->flags & GMT_GC_HAVE_REASON_STR) {
 		memcpy(o->s.reason_str, r->reason_str, sizeof(o->s.reason_str));
 		o->s.reason_str[sizeof(o->s.reason_str) - 1] = 0;
@@ -402,7 +378,8 @@ static int on_stw_start(struct gmt_gc_timeline *tl, const struct gmt_rec_gc *r)
 		 * go1.22+: startTheWorldWithSema(now, w) gets gcMarkTermination's tEnd; before
 		 * 1.22 tEnd was taken just before this entry.  (The RET may still refine it.)
 		 */
-		if (tl->minor >= 22 && r->arg[0] > s.start && r->arg[0] <= s.end &&
+		if (tl->row && (tl->row->flags & GMT_REL_START_NOW) && r->arg[0] > s.start &&
+		    r->arg[0] <= s.end &&
 		    s.end - r->arg[0] <= (uint64_t)MAX_SKEW_NS)
 			s.end = r->arg[0];
 		c->t_end = s.end;
@@ -418,7 +395,7 @@ static int on_stw_start(struct gmt_gc_timeline *tl, const struct gmt_rec_gc *r)
 		c->mark_term_retries++;
 		c->retry_stw_ns += s.end - s.start;
 		role = END_RETRY;
-	} else if (s.reason == STW_GC_SWEEP_TERM || s.reason == STW_GC_MARK_TERM) {
+	} else if (gc_reason(tl, s.reason)) {
 		/* A GC pause with neither startCycle nor gcSweep inside: records were lost. */
 		tl->lost++;
 	}
@@ -522,7 +499,7 @@ void gmt_gc_timeline__finish(struct gmt_gc_timeline *tl, uint64_t end_ns)
 
 struct gmt_gc_timeline *gmt_gc_timeline__rotate(struct gmt_gc_timeline *tl, uint64_t cut_ns)
 {
-	struct gmt_gc_timeline *snap = gmt_gc_timeline__new(tl->minor);
+	struct gmt_gc_timeline *snap = gmt_gc_timeline__new(tl->row);
 	size_t keep_stw = tl->nstws, keep_cycle = tl->ncycles, ci = 0;
 
 	if (!snap)
@@ -653,8 +630,8 @@ void gmt_stw_name(const struct gmt_stw *s, char *buf, size_t len)
 	}
 	if (s->reason_str[0])
 		snprintf(buf, len, "%.*s", GMT_GC_REASON_LEN, s->reason_str);
-	else if (s->reason >= 0 && (size_t)s->reason < sizeof(stw_reasons) / sizeof(stw_reasons[0]))
-		snprintf(buf, len, "%s", stw_reasons[s->reason]);
+	else if (s->reason_name)
+		snprintf(buf, len, "%s", s->reason_name);
 	else if (s->reason >= 0)
 		snprintf(buf, len, "stwReason %d", s->reason);
 	else

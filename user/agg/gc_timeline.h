@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * GC cycles and stop-the-world pauses from the GC probes' records (DESIGN.md §6).
+ * GC cycles and stop-the-world pauses from the GC probes' records (docs/go-runtime.md, "GC").
  * Kernel-free: it consumes struct gmt_rec_gc values in the order the ring buffer
  * delivers them, so tests drive it with synthetic sequences.
  *
@@ -75,6 +75,7 @@ struct gmt_stw {
 	enum gmt_stw_kind kind;
 	uint32_t cycle;			    /* the GC cycle's number for GC pauses, else 0 */
 	int reason;			    /* stwReason on go1.21+, -1 when not known */
+	const char *reason_name;	    /* its name in the release (static), or NULL */
 	char reason_str[GMT_GC_REASON_LEN]; /* go1.19-1.20: stopTheWorld's string */
 	uint32_t tid;			    /* the thread that stopped the world */
 };
@@ -96,8 +97,14 @@ struct gmt_gc_stats {
 
 struct gmt_gc_timeline;
 
-/* go_minor selects how STW records are read (reason argument on 1.21+). NULL on -ENOMEM. */
-struct gmt_gc_timeline *gmt_gc_timeline__new(int go_minor);
+struct gmt_go_release;
+
+/*
+ * row, the traced binary's release, tells how STW records are read (a reason argument
+ * on 1.21+, startTheWorldWithSema's `now` on 1.22+) and names the reasons.  NULL on
+ * -ENOMEM.
+ */
+struct gmt_gc_timeline *gmt_gc_timeline__new(const struct gmt_go_release *row);
 void gmt_gc_timeline__free(struct gmt_gc_timeline *tl);
 
 /* One record, in ring-buffer order.  0, -ENOMEM, or -EINVAL for a kind it does not know. */

@@ -2,12 +2,12 @@
 #include "goroutines.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bits.h"
-#include "outputs.h"
-#include "u64map.h"
+#include "grow.h"
+#include "hmap.h"
 
 #define MAX_TICKS 4096 /* past this, every other sample is dropped */
 #define MAX_INLINE 16
@@ -19,13 +19,13 @@ struct stack {
 };
 
 struct gmt_goroutines {
-	struct gmt_u64map stack_idx; /* stack id -> index in stacks */
+	struct gmt_hmap stack_idx; /* stack id -> index in stacks */
 	struct stack *stacks;
-	size_t nstacks;
-	struct gmt_u64map origin_idx; /* origin id -> index in origins */
+	size_t nstacks, cap_stacks;
+	struct gmt_hmap origin_idx; /* origin id -> index in origins */
 	struct gmt_gor_origin **origins;
-	size_t norigins;
-	struct gmt_u64map live; /* goid -> origin index */
+	size_t norigins, cap_origins;
+	struct gmt_hmap live; /* goid -> origin index */
 	uint64_t *tick_ts;
 	double *tick_live;
 	size_t nticks, tick_cap; /* every series has tick_cap entries */
@@ -66,26 +66,12 @@ void gmt_goroutines__free(struct gmt_goroutines *g)
 	free(g->sites);
 	free(g->ranked);
 	free(g->onames);
-	gmt_u64map_free(&g->stack_idx);
-	gmt_u64map_free(&g->origin_idx);
-	gmt_u64map_free(&g->live);
+	gmt_hmap_free(&g->stack_idx);
+	gmt_hmap_free(&g->origin_idx);
+	gmt_hmap_free(&g->live);
 	free(g->tick_ts);
 	free(g->tick_live);
 	free(g);
-}
-
-/* Room for one more element in an array whose capacity is the next power of two. */
-static int grow(void **arr, size_t n, size_t size)
-{
-	void *p;
-
-	if (n && (n & (n - 1)))
-		return 0;
-	p = realloc(*arr, (n ? 2 * n : 16) * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	return 0;
 }
 
 int gmt_goroutines__add_stack(struct gmt_goroutines *g, uint64_t id, const uint64_t *pcs,
@@ -95,9 +81,9 @@ int gmt_goroutines__add_stack(struct gmt_goroutines *g, uint64_t id, const uint6
 
 	if (!id || !depth || !pcs)
 		return -EINVAL;
-	if (gmt_u64map_get(&g->stack_idx, id))
+	if (gmt_hmap_get(&g->stack_idx, id))
 		return 0;
-	if (grow((void **)&g->stacks, g->nstacks, sizeof(*g->stacks)))
+	if (GMT_GROW(&g->stacks, &g->cap_stacks, g->nstacks + 1))
 		return -ENOMEM;
 	s = &g->stacks[g->nstacks];
 	s->pcs = malloc(depth * sizeof(*pcs));
@@ -106,7 +92,7 @@ int gmt_goroutines__add_stack(struct gmt_goroutines *g, uint64_t id, const uint6
 	memcpy(s->pcs, pcs, depth * sizeof(*pcs));
 	s->depth = depth;
 	s->truncated = truncated;
-	if (gmt_u64map_put(&g->stack_idx, id, g->nstacks)) {
+	if (gmt_hmap_put(&g->stack_idx, id, g->nstacks)) {
 		free(s->pcs);
 		return -ENOMEM;
 	}
@@ -119,7 +105,7 @@ static struct gmt_gor_origin *origin_get(struct gmt_goroutines *g, uint64_t id, 
 					 uint64_t stack_id, uint64_t gopc, uint64_t start_pc,
 					 uint64_t *idx)
 {
-	uint64_t *v = gmt_u64map_get(&g->origin_idx, id);
+	uint64_t *v = gmt_hmap_get(&g->origin_idx, id);
 	struct gmt_gor_origin *o;
 
 	if (v) {
@@ -129,13 +115,13 @@ static struct gmt_gor_origin *origin_get(struct gmt_goroutines *g, uint64_t id, 
 			o->start_pc = start_pc;
 		return o;
 	}
-	if (grow((void **)&g->origins, g->norigins, sizeof(*g->origins)))
+	if (GMT_GROW(&g->origins, &g->cap_origins, g->norigins + 1))
 		return NULL;
 	o = calloc(1, sizeof(*o));
 	if (o && g->tick_cap)
 		o->series = calloc(g->tick_cap, sizeof(*o->series)); /* 0 live until now */
 	if (!o || (g->tick_cap && !o->series) ||
-	    gmt_u64map_put(&g->origin_idx, id, g->norigins)) {
+	    gmt_hmap_put(&g->origin_idx, id, g->norigins)) {
 		if (o)
 			free(o->series);
 		free(o);
@@ -158,10 +144,10 @@ int gmt_goroutines__preexisting(struct gmt_goroutines *g, uint64_t goid, uint64_
 	uint64_t id = gmt_mix64(gopc ^ gmt_mix64(start_pc)) | 1, idx;
 	struct gmt_gor_origin *o;
 
-	if (gmt_u64map_get(&g->live, goid))
+	if (gmt_hmap_get(&g->live, goid))
 		return 0; /* its creation was recorded already */
 	o = origin_get(g, id, true, 0, gopc, start_pc, &idx);
-	if (!o || gmt_u64map_put(&g->live, goid, idx))
+	if (!o || gmt_hmap_put(&g->live, goid, idx))
 		return -ENOMEM;
 	o->pre++;
 	o->live++;
@@ -179,7 +165,7 @@ int gmt_goroutines__created(struct gmt_goroutines *g, uint64_t ts, uint64_t goid
 {
 	/* A creation stack may run a go statement of a func value: one origin per function. */
 	uint64_t id = gmt_mix64(stack_id ^ gmt_mix64(start_pc)) & ~1ULL, idx;
-	uint64_t *old = gmt_u64map_get(&g->live, goid);
+	uint64_t *old = gmt_hmap_get(&g->live, goid);
 	struct gmt_gor_origin *o;
 
 	if (old) {
@@ -194,7 +180,7 @@ int gmt_goroutines__created(struct gmt_goroutines *g, uint64_t ts, uint64_t goid
 		}
 	}
 	o = origin_get(g, id, false, stack_id, 0, start_pc, &idx);
-	if (!o || gmt_u64map_put(&g->live, goid, idx))
+	if (!o || gmt_hmap_put(&g->live, goid, idx))
 		return -ENOMEM;
 	o->created++;
 	o->live++;
@@ -204,7 +190,7 @@ int gmt_goroutines__created(struct gmt_goroutines *g, uint64_t ts, uint64_t goid
 
 int gmt_goroutines__exited(struct gmt_goroutines *g, uint64_t ts, uint64_t goid)
 {
-	uint64_t *v = gmt_u64map_get(&g->live, goid);
+	uint64_t *v = gmt_hmap_get(&g->live, goid);
 	struct gmt_gor_origin *o;
 
 	if (!v) {
@@ -217,7 +203,7 @@ int gmt_goroutines__exited(struct gmt_goroutines *g, uint64_t ts, uint64_t goid)
 	if (o->preexisting)
 		g->st.exited_pre++;
 	g->st.exited++;
-	gmt_u64map_del(&g->live, goid);
+	gmt_hmap_del(&g->live, goid);
 	return 0;
 }
 
@@ -244,23 +230,18 @@ int gmt_goroutines__tick(struct gmt_goroutines *g, uint64_t ts)
 		halve_ticks(g);
 	n = g->nticks;
 	if (n == g->tick_cap) {
-		size_t cap = n ? 2 * n : 16;
-		uint64_t *ts_arr = realloc(g->tick_ts, cap * sizeof(*ts_arr));
-		double *l_arr;
+		/* Every series grows to the same capacity: asked for exactly, from tick_cap. */
+		size_t want = n ? 2 * n : 16, cap = g->tick_cap;
 
-		if (!ts_arr)
+		if (GMT_GROW(&g->tick_ts, &cap, want))
 			return -ENOMEM;
-		g->tick_ts = ts_arr;
-		l_arr = realloc(g->tick_live, cap * sizeof(*l_arr));
-		if (!l_arr)
+		cap = g->tick_cap;
+		if (GMT_GROW(&g->tick_live, &cap, want))
 			return -ENOMEM;
-		g->tick_live = l_arr;
 		for (size_t k = 0; k < g->norigins; k++) {
-			uint32_t *p = realloc(g->origins[k]->series, cap * sizeof(*p));
-
-			if (!p)
+			cap = g->tick_cap;
+			if (GMT_GROW(&g->origins[k]->series, &cap, want))
 				return -ENOMEM;
-			g->origins[k]->series = p;
 		}
 		g->tick_cap = cap;
 	}
@@ -324,7 +305,7 @@ static void name_origin(const struct gmt_goroutines *g, const struct gmt_symboli
 			snprintf(on->name, sizeof(on->name), "[pre-existing]");
 		return;
 	}
-	v = o->stack_id ? gmt_u64map_get(&g->stack_idx, o->stack_id) : NULL;
+	v = o->stack_id ? gmt_hmap_get(&g->stack_idx, o->stack_id) : NULL;
 	on->named = v && describe_pc(sym, g->stacks[*v].pcs[0], on->name, sizeof(on->name));
 	if (!on->named)
 		snprintf(on->name, sizeof(on->name), "%s", v ? "[unsymbolized]" : "[unknown stack]");
@@ -354,29 +335,41 @@ static uint64_t hash_str(uint64_t h, const char *s)
 	return gmt_mix64(h ^ 0xff);
 }
 
+struct site_key {
+	const struct gmt_goroutines *g;
+	const struct oname *on;
+};
+
+static bool site_is(const void *ctx, uint64_t val)
+{
+	const struct site_key *k = ctx;
+	const struct gmt_gor_site *s = &k->g->sites[val];
+
+	return strcmp(s->name, k->on->name) == 0 && strcmp(s->start_fn, k->on->start_fn) == 0;
+}
+
 /*
  * The site of origin i: the one named the same (go statement and goroutine function), or
  * a new one.  Unnamed origins get a site each: "[unsymbolized]" says nothing in common.
  */
-static int site_for(struct gmt_goroutines *g, struct gmt_u64map *idx, size_t i, size_t *out)
+static int site_for(struct gmt_goroutines *g, struct gmt_hmap *idx, size_t i, size_t *out)
 {
 	const struct gmt_gor_origin *o = g->origins[i];
 	const struct oname *on = &g->onames[i];
 	uint64_t key = on->named ? hash_str(hash_str(0, on->name), on->start_fn) : o->id;
+	struct site_key k = { g, on };
 	struct gmt_gor_site *s;
 	uint64_t *v;
 
-	/* Probing past a colliding key keeps different names apart. */
-	for (; (v = gmt_u64map_get(idx, key)); key = gmt_mix64(key + 1)) {
-		s = &g->sites[*v];
-		if (on->named && strcmp(s->name, on->name) == 0 &&
-		    strcmp(s->start_fn, on->start_fn) == 0) {
+	if (on->named) {
+		v = gmt_hmap_find(idx, key, site_is, &k);
+		if (v) {
 			*out = *v;
 			return 0;
 		}
+		if (!gmt_hmap_add(idx, key, g->nsites))
+			return -ENOMEM;
 	}
-	if (gmt_u64map_put(idx, key, g->nsites))
-		return -ENOMEM;
 	s = &g->sites[g->nsites];
 	memset(s, 0, sizeof(*s));
 	s->id = key;
@@ -407,7 +400,7 @@ static void classify(struct gmt_gor_site *s)
 /* The go statement pc of a creation stack origin, 0 when its stack is unknown. */
 static uint64_t stack_gopc(const struct gmt_goroutines *g, const struct gmt_gor_origin *o)
 {
-	uint64_t *v = o->stack_id ? gmt_u64map_get(&g->stack_idx, o->stack_id) : NULL;
+	uint64_t *v = o->stack_id ? gmt_hmap_get(&g->stack_idx, o->stack_id) : NULL;
 
 	return v ? g->stacks[*v].pcs[0] : 0;
 }
@@ -443,7 +436,7 @@ static void add_to_site(const struct gmt_goroutines *g, const struct gmt_gor_ori
  */
 static int set_fold_stacks(struct gmt_goroutines *g)
 {
-	struct gmt_u64map by_pc = {}; /* (site, go statement pc) -> origin index + 1, or MANY */
+	struct gmt_hmap by_pc = {}; /* (site, go statement pc) -> origin index + 1, or MANY */
 	int err = 0;
 
 	for (size_t i = 0; i < g->norigins && !err; i++) {
@@ -452,22 +445,22 @@ static int set_fold_stacks(struct gmt_goroutines *g)
 
 		if (!pc)
 			continue;
-		v = gmt_u64map_get(&by_pc, key);
+		v = gmt_hmap_get(&by_pc, key);
 		if (v)
 			*v = MANY; /* a second stack (or a colliding key: no guess either way) */
 		else
-			err = gmt_u64map_put(&by_pc, key, i + 1);
+			err = gmt_hmap_put(&by_pc, key, i + 1);
 	}
 	for (size_t i = 0; i < g->norigins && !err; i++) {
 		struct gmt_gor_origin *p = g->origins[i];
 		uint64_t *v = p->preexisting && p->gopc
-				      ? gmt_u64map_get(&by_pc, gmt_mix64(p->row) ^ p->gopc)
+				      ? gmt_hmap_get(&by_pc, gmt_mix64(p->row) ^ p->gopc)
 				      : NULL;
 		const struct gmt_gor_origin *o = v && *v != MANY ? g->origins[*v - 1] : NULL;
 
 		p->fold_stack = o && o->row == p->row && stack_gopc(g, o) == p->gopc ? o->stack_id : 0;
 	}
-	gmt_u64map_free(&by_pc);
+	gmt_hmap_free(&by_pc);
 	return err;
 }
 
@@ -487,7 +480,7 @@ int gmt_goroutines__finish(struct gmt_goroutines *g, const struct gmt_symbolizer
 			   uint64_t start_ns, uint64_t end_ns)
 {
 	size_t n = g->norigins ? g->norigins : 1;
-	struct gmt_u64map idx = {};
+	struct gmt_hmap idx = {};
 	int err;
 
 	if (end_ns < start_ns)
@@ -514,7 +507,7 @@ int gmt_goroutines__finish(struct gmt_goroutines *g, const struct gmt_symbolizer
 			goto nomem;
 		add_to_site(g, o, &g->sites[o->row], start_ns, end_ns);
 	}
-	gmt_u64map_free(&idx);
+	gmt_hmap_free(&idx);
 	free(g->onames);
 	g->onames = NULL;
 	for (size_t i = 0; i < g->norigins; i++)
@@ -538,7 +531,7 @@ int gmt_goroutines__finish(struct gmt_goroutines *g, const struct gmt_symbolizer
 		qsort(g->ranked, g->nsites, sizeof(*g->ranked), cmp_site);
 	return 0;
 nomem:
-	gmt_u64map_free(&idx);
+	gmt_hmap_free(&idx);
 	free(g->sites);
 	free(g->ranked);
 	free(g->onames);
@@ -572,7 +565,7 @@ size_t gmt_goroutines__origins(const struct gmt_goroutines *g,
 bool gmt_goroutines__stack(const struct gmt_goroutines *g, uint64_t id, const uint64_t **pcs,
 			   uint32_t *depth, bool *truncated)
 {
-	uint64_t *v = id ? gmt_u64map_get(&g->stack_idx, id) : NULL;
+	uint64_t *v = id ? gmt_hmap_get(&g->stack_idx, id) : NULL;
 
 	if (!v)
 		return false;

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Live goroutines by creation site (issue 8, DESIGN.md §7): a kernel-free aggregator fed
+ * Live goroutines by creation site (issue 8, docs/go-runtime.md, "Goroutines"): a kernel-free aggregator fed
  * with creations, exits, creation stacks and the goroutines that existed before the
- * probes, plus its outputs: goroutines.folded, the report.txt section, the summary.json
- * keys and the live-count track of gc.json.  Used by `record` (gor_session.c) and meant
- * for any other command that traces goroutines: it owns no BPF.
+ * probes.  Its outputs (goroutines.folded, the report.txt section, the summary.json
+ * keys, out_goroutines.c) are declared in outputs.h; the live-count track of gc.json
+ * reads gmt_goroutines__track().  Used by `record` (gor_session.c) and the daemon: it
+ * owns no BPF.
  *
  * Goroutines come from origins: a creation stack (the stack of the goroutine that ran
  * the go statement), or for goroutines found at attach time, which have no stack, the go
@@ -33,11 +34,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-
 #include "symbolize.h"
 
-struct gmt_json;
 struct gmt_goroutines;
 
 #define GMT_GOR_BUCKETS 10
@@ -126,19 +124,5 @@ size_t gmt_goroutines__track(const struct gmt_goroutines *g, const uint64_t **ts
 
 /* True for a goroutine function NumGoroutine does not count. */
 bool gmt_goroutines_is_runtime_fn(const char *fn);
-
-/* ---- outputs (out_goroutines.c) ---- */
-
-/*
- * goroutines.folded: live goroutines at the end by creation stack, root first; the
- * pre-existing ones under their fold_stack with a [pre-existing] leaf, or without one
- * under a [pre-existing] root and their go statement.
- */
-int gmt_goroutines__write_folded(const struct gmt_goroutines *g, const struct gmt_symbolizer *sym,
-				 FILE *f);
-/* The goroutines section of report.txt. */
-int gmt_goroutines__report(const struct gmt_goroutines *g, FILE *f);
-/* goroutines_* keys and the goroutine_sites array of summary.json. */
-void gmt_goroutines__summary_fields(const struct gmt_goroutines *g, struct gmt_json *j);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "aggregate.h"
+#include "grow.h"
 
 void gmt_ratebins__init(struct gmt_ratebins *b, uint64_t origin_ns, uint64_t bin_ns)
 {
@@ -55,24 +56,14 @@ static void coarsen(struct gmt_ratebins *b)
 	b->bin_ns *= 2;
 }
 
+/* Both series grow in step: the same need from the same capacity, the same result. */
 static int grow(struct gmt_ratebins *b, size_t need)
 {
-	size_t ncap = b->cap ? b->cap : 64;
-	double *o, *y;
+	size_t co = b->cap, cy = b->cap;
 
-	while (ncap < need)
-		ncap *= 2;
-	o = realloc(b->objects, ncap * sizeof(*o));
-	if (!o)
+	if (GMT_GROW(&b->objects, &co, need) || GMT_GROW(&b->bytes, &cy, need))
 		return -ENOMEM;
-	b->objects = o;
-	y = realloc(b->bytes, ncap * sizeof(*y));
-	if (!y)
-		return -ENOMEM;
-	b->bytes = y;
-	memset(o + b->cap, 0, (ncap - b->cap) * sizeof(*o));
-	memset(y + b->cap, 0, (ncap - b->cap) * sizeof(*y));
-	b->cap = ncap;
+	b->cap = co;
 	return 0;
 }
 

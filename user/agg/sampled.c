@@ -2,7 +2,7 @@
 /*
  * Sampled mode's aggregation (see sampled.h).  Rows (stripped stack, size) live in a
  * dense array; stack ids, rows and live objects are found through open-addressing
- * tables, so every record costs one probe sequence.  The object table holds the objects
+ * tables (hmap.h), so every record costs one probe sequence.  The object table holds the objects
  * sampled while tracing that have not died yet: its size is the target's live sampled
  * objects (about live bytes / rate), whatever the trace's length.
  */
@@ -14,18 +14,8 @@
 #include <string.h>
 
 #include "aggregate.h"
-#include "bits.h"
-
-/* key -> value map; keys are two words, value an index or id. */
-struct kv {
-	uint64_t k1, k2, val;
-	bool used;
-};
-
-struct map {
-	struct kv *slots;
-	size_t mask, n;
-};
+#include "grow.h"
+#include "hmap.h"
 
 struct row {
 	uint64_t sid, size;
@@ -53,11 +43,11 @@ struct gmt_sampled {
 	struct gmt_pc_range *strip;
 	size_t nstrip;
 
-	struct map stacks;    /* BPF stack id -> stripped id */
-	struct map rowmap;    /* (stripped id, size) -> rows[] index */
-	struct map objects;   /* live object sampled while tracing -> rows[] index */
-	struct map inuse_map; /* stripped id -> inuse[] index, built by flush */
-	struct map types;     /* stripped id -> *_type, from the typer */
+	struct gmt_hmap stacks;	   /* BPF stack id -> stripped id */
+	struct gmt_hmap rowmap;	   /* row_hash(stripped id, size) -> rows[] index */
+	struct gmt_hmap objects;   /* live object sampled while tracing -> rows[] index */
+	struct gmt_hmap inuse_map; /* stripped id -> inuse[] index, built by flush */
+	struct gmt_hmap types;	   /* stripped id -> *_type, from the typer */
 	gmt_sampled_typer typer;
 	void *typer_ctx;
 	struct row *rows;
@@ -69,7 +59,7 @@ struct gmt_sampled {
 
 	/* Interval mode (gmt_sampled__new_intervals): stacks kept, rows bounded. */
 	bool intervals;
-	struct map sstack_map; /* stripped id -> sstacks[] index */
+	struct gmt_hmap sstack_map; /* stripped id -> sstacks[] index */
 	struct sstack *sstacks;
 	size_t nsstacks, cap_sstacks;
 	size_t max_rows;
@@ -80,89 +70,21 @@ struct gmt_sampled {
 	double live_bytes; /* running estimate of the live heap (interval mode) */
 };
 
-static uint64_t kv_hash(uint64_t k1, uint64_t k2)
+static uint64_t row_hash(uint64_t sid, uint64_t size)
 {
-	return gmt_mix64(k1 ^ gmt_mix64(k2));
+	return gmt_mix64(sid ^ gmt_mix64(size));
 }
 
-static struct kv *map_find(const struct map *m, uint64_t k1, uint64_t k2)
+struct row_key {
+	const struct row *rows;
+	uint64_t sid, size;
+};
+
+static bool row_is(const void *ctx, uint64_t val)
 {
-	if (!m->slots)
-		return NULL;
-	for (size_t i = kv_hash(k1, k2) & m->mask;; i = (i + 1) & m->mask) {
-		struct kv *e = &m->slots[i];
+	const struct row_key *k = ctx;
 
-		if (!e->used || (e->k1 == k1 && e->k2 == k2))
-			return e;
-	}
-}
-
-/* Keeps the load under one half, so map_find always meets an empty slot. */
-static int map_grow(struct map *m)
-{
-	size_t ncap = m->slots ? 2 * (m->mask + 1) : 64;
-	struct map nm = {.slots = calloc(ncap, sizeof(struct kv)), .mask = ncap - 1, .n = m->n};
-
-	if (!nm.slots)
-		return -ENOMEM;
-	for (size_t i = 0; m->slots && i <= m->mask; i++) {
-		if (m->slots[i].used)
-			*map_find(&nm, m->slots[i].k1, m->slots[i].k2) = m->slots[i];
-	}
-	free(m->slots);
-	*m = nm;
-	return 0;
-}
-
-/* Sets k -> val (replacing). */
-static int map_put(struct map *m, uint64_t k1, uint64_t k2, uint64_t val)
-{
-	struct kv *e;
-
-	if (!m->slots || 2 * (m->n + 1) > m->mask + 1) {
-		int err = map_grow(m);
-
-		if (err)
-			return err;
-	}
-	e = map_find(m, k1, k2);
-	if (!e->used)
-		m->n++;
-	*e = (struct kv){k1, k2, val, true};
-	return 0;
-}
-
-static const struct kv *map_get(const struct map *m, uint64_t k1, uint64_t k2)
-{
-	const struct kv *e = map_find(m, k1, k2);
-
-	return e && e->used ? e : NULL;
-}
-
-/*
- * Removes e (a used slot of m) the linear-probing way: the entries after it in its run
- * move back into the hole when their home slot does not lie between the hole and them,
- * so that map_find still reaches every key without tombstones.
- */
-static void map_del(struct map *m, const struct kv *e)
-{
-	size_t hole = (size_t)(e - m->slots), j = hole;
-
-	for (;;) {
-		size_t home;
-
-		j = (j + 1) & m->mask;
-		if (!m->slots[j].used)
-			break;
-		home = kv_hash(m->slots[j].k1, m->slots[j].k2) & m->mask;
-		/* Cyclically, home in (hole, j]: the entry stays reachable where it is. */
-		if (hole <= j ? (home > hole && home <= j) : (home > hole || home <= j))
-			continue;
-		m->slots[hole] = m->slots[j];
-		hole = j;
-	}
-	m->slots[hole].used = false;
-	m->n--;
+	return k->rows[val].sid == k->sid && k->rows[val].size == k->size;
 }
 
 double gmt_sampled_weight(uint64_t size, uint64_t rate)
@@ -204,7 +126,7 @@ struct gmt_sampled *gmt_sampled__new_intervals(uint64_t rate, const struct gmt_p
 					       void *ctx)
 {
 	/* A throwaway aggregator satisfies __new(); interval mode never writes to it. */
-	struct gmt_agg *none = gmt_agg__new(0);
+	struct gmt_agg *none = gmt_agg__new(NULL);
 	struct gmt_sampled *s = none ? gmt_sampled__new(none, NULL, rate, strip, nstrip) : NULL;
 
 	gmt_agg__free(none);
@@ -225,7 +147,7 @@ static void free_sstacks(struct gmt_sampled *s)
 	for (size_t i = 0; i < s->nsstacks; i++)
 		free(s->sstacks[i].pcs);
 	free(s->sstacks);
-	free(s->sstack_map.slots);
+	gmt_hmap_free(&s->sstack_map);
 }
 
 void gmt_sampled__free(struct gmt_sampled *s)
@@ -234,11 +156,11 @@ void gmt_sampled__free(struct gmt_sampled *s)
 		return;
 	free_sstacks(s);
 	free(s->strip);
-	free(s->stacks.slots);
-	free(s->rowmap.slots);
-	free(s->objects.slots);
-	free(s->inuse_map.slots);
-	free(s->types.slots);
+	gmt_hmap_free(&s->stacks);
+	gmt_hmap_free(&s->rowmap);
+	gmt_hmap_free(&s->objects);
+	gmt_hmap_free(&s->inuse_map);
+	gmt_hmap_free(&s->types);
 	free(s->rows);
 	free(s->inuse);
 	free(s);
@@ -285,22 +207,15 @@ static int keep_stack(struct gmt_sampled *s, uint64_t id, uint64_t sid, const ui
 	struct sstack *st;
 	int err;
 
-	if (!map_get(&s->sstack_map, sid, 0)) {
+	if (!gmt_hmap_get(&s->sstack_map, sid)) {
 		if (s->nsstacks >= s->max_rows) {
 			s->bounds.stacks_dropped++;
 			if (s->forget)
 				s->forget(s->forget_ctx, id);
 			return 0;
 		}
-		if (s->nsstacks == s->cap_sstacks) {
-			size_t ncap = s->cap_sstacks ? 2 * s->cap_sstacks : 256;
-			struct sstack *n = realloc(s->sstacks, ncap * sizeof(*n));
-
-			if (!n)
-				return -ENOMEM;
-			s->sstacks = n;
-			s->cap_sstacks = ncap;
-		}
+		if (GMT_GROW(&s->sstacks, &s->cap_sstacks, s->nsstacks + 1))
+			return -ENOMEM;
 		st = &s->sstacks[s->nsstacks];
 		st->pcs = malloc(depth * sizeof(*pcs));
 		if (!st->pcs)
@@ -310,14 +225,14 @@ static int keep_stack(struct gmt_sampled *s, uint64_t id, uint64_t sid, const ui
 		st->depth = depth;
 		st->typ = s->typer ? s->typer(s->typer_ctx, pcs, depth) : 0;
 		st->truncated = truncated;
-		err = map_put(&s->sstack_map, sid, 0, s->nsstacks);
+		err = gmt_hmap_put(&s->sstack_map, sid, s->nsstacks);
 		if (err) {
 			free(st->pcs);
 			return err;
 		}
 		s->nsstacks++;
 	}
-	return map_put(&s->stacks, id, 0, sid);
+	return gmt_hmap_put(&s->stacks, id, sid);
 }
 
 int gmt_sampled__add_stack(struct gmt_sampled *s, uint64_t id, const uint64_t *pcs, uint32_t depth,
@@ -329,7 +244,7 @@ int gmt_sampled__add_stack(struct gmt_sampled *s, uint64_t id, const uint64_t *p
 
 	if (!id || !depth || !pcs)
 		return -EINVAL;
-	if (map_get(&s->stacks, id, 0))
+	if (gmt_hmap_get(&s->stacks, id))
 		return 0;
 	start = strip_start(s, pcs, depth);
 	for (uint32_t i = start; i < depth; i++)
@@ -346,11 +261,11 @@ int gmt_sampled__add_stack(struct gmt_sampled *s, uint64_t id, const uint64_t *p
 		uint64_t typ = s->typer(s->typer_ctx, pcs + start, depth - start);
 
 		if (typ)
-			err = map_put(&s->types, sid, 0, typ);
+			err = gmt_hmap_put(&s->types, sid, typ);
 	}
 	if (err)
 		return err;
-	return map_put(&s->stacks, id, 0, sid);
+	return gmt_hmap_put(&s->stacks, id, sid);
 }
 
 /* One live object of row idx is gone: the row's count and the running estimate. */
@@ -366,47 +281,37 @@ static void object_died(struct gmt_sampled *s, size_t idx)
 
 int gmt_sampled__malloc(struct gmt_sampled *s, uint64_t stack_id, uint64_t p, uint64_t size)
 {
-	const struct kv *e = stack_id ? map_get(&s->stacks, stack_id, 0) : NULL;
-	uint64_t sid = e ? e->val : GMT_AGG_UNKNOWN_STACK_ID; /* walk failed, or record lost */
-	const struct kv *r = map_get(&s->rowmap, sid, size);
-	const struct kv *old = map_get(&s->objects, p, 0);
+	const uint64_t *e = stack_id ? gmt_hmap_get(&s->stacks, stack_id) : NULL;
+	uint64_t sid = e ? *e : GMT_AGG_UNKNOWN_STACK_ID; /* walk failed, or record lost */
+	struct row_key k = { s->rows, sid, size };
+	const uint64_t *r = gmt_hmap_find(&s->rowmap, row_hash(sid, size), row_is, &k);
+	uint64_t *old = gmt_hmap_get(&s->objects, p);
 	size_t idx;
-	int err;
 
 	if (old) {
 		/* Two live objects never share an address: the one we had died, and the
 		 * record of its free was lost. */
-		object_died(s, old->val);
-		map_del(&s->objects, old);
+		object_died(s, *old);
+		gmt_hmap_remove(&s->objects, old);
 		s->st.unmatched++;
 	}
 	if (r) {
-		idx = r->val;
+		idx = *r;
 	} else {
 		if (s->intervals && s->nrows >= s->max_rows) {
 			/* Full until the next eviction: the sample is lost, and counted. */
 			s->bounds.samples_dropped++;
 			return 0;
 		}
-		if (s->nrows == s->cap_rows) {
-			size_t ncap = s->cap_rows ? 2 * s->cap_rows : 256;
-			struct row *nr = realloc(s->rows, ncap * sizeof(*nr));
-
-			if (!nr)
-				return -ENOMEM;
-			s->rows = nr;
-			s->cap_rows = ncap;
-		}
 		idx = s->nrows;
-		err = map_put(&s->rowmap, sid, size, idx);
-		if (err)
-			return err;
+		if (GMT_GROW(&s->rows, &s->cap_rows, s->nrows + 1) ||
+		    !gmt_hmap_add(&s->rowmap, row_hash(sid, size), idx))
+			return -ENOMEM;
 		s->rows[s->nrows++] = (struct row){.sid = sid, .size = size};
 		s->bounds.rows_peak = s->nrows > s->bounds.rows_peak ? s->nrows : s->bounds.rows_peak;
 	}
-	err = map_put(&s->objects, p, 0, idx);
-	if (err)
-		return err;
+	if (gmt_hmap_put(&s->objects, p, idx))
+		return -ENOMEM;
 	s->rows[idx].samples++;
 	s->rows[idx].live++;
 	s->st.samples++;
@@ -421,7 +326,7 @@ int gmt_sampled__bucket(struct gmt_sampled *s, uint64_t p, uint64_t b)
 {
 	/* The sample it belongs to came first, from the same thread (mProf_Malloc calls
 	 * setprofilebucket).  Frees do not need b: they name their object. */
-	if (map_get(&s->objects, p, 0))
+	if (gmt_hmap_get(&s->objects, p))
 		s->st.buckets++;
 	else
 		s->st.unmatched++;
@@ -430,15 +335,15 @@ int gmt_sampled__bucket(struct gmt_sampled *s, uint64_t p, uint64_t b)
 
 int gmt_sampled__free_obj(struct gmt_sampled *s, uint64_t p)
 {
-	const struct kv *e = map_get(&s->objects, p, 0);
+	uint64_t *e = gmt_hmap_get(&s->objects, p);
 
 	/* Sampled before tracing started (or its sample was lost or dropped). */
 	if (!e) {
 		s->st.frees_ignored++;
 		return 0;
 	}
-	object_died(s, e->val);
-	map_del(&s->objects, e);
+	object_died(s, *e);
+	gmt_hmap_remove(&s->objects, e);
 	s->st.frees++;
 	return 0;
 }
@@ -469,11 +374,21 @@ int gmt_sampled__record(struct gmt_sampled *s, const struct gmt_rec_mprof *r)
 /* The type of a stripped stack's allocations, 0 for unknown. */
 static uint64_t stack_type(const struct gmt_sampled *s, uint64_t sid)
 {
-	const struct kv *e = map_get(s->intervals ? &s->sstack_map : &s->types, sid, 0);
+	const uint64_t *e = gmt_hmap_get(s->intervals ? &s->sstack_map : &s->types, sid);
 
 	if (!e)
 		return 0;
-	return s->intervals ? s->sstacks[e->val].typ : e->val;
+	return s->intervals ? s->sstacks[*e].typ : *e;
+}
+
+/* The inuse[] index of stripped stack sid, a new one the first time; NULL on -ENOMEM. */
+static uint64_t *inuse_slot(struct gmt_sampled *s, uint64_t sid)
+{
+	bool added;
+	uint64_t *e = gmt_hmap_upsert(&s->inuse_map, sid, s->ninuse, &added);
+
+	s->ninuse += e && added;
+	return e;
 }
 
 int gmt_sampled__flush(struct gmt_sampled *s)
@@ -487,7 +402,7 @@ int gmt_sampled__flush(struct gmt_sampled *s)
 		const struct row *r = &s->rows[i];
 		double w = gmt_sampled_weight(r->size, s->rate);
 		uint64_t typ = stack_type(s, r->sid);
-		const struct kv *e;
+		uint64_t *e;
 		uint64_t n = (uint64_t)llround(r->samples * w);
 		uint64_t live = (uint64_t)llround(r->live * w);
 		int err;
@@ -500,16 +415,11 @@ int gmt_sampled__flush(struct gmt_sampled *s)
 						  live ? live : 1);
 		if (err)
 			return err;
-		e = map_get(&s->inuse_map, r->sid, 0);
-		if (!e) {
-			err = map_put(&s->inuse_map, r->sid, 0, s->ninuse);
-			if (err)
-				return err;
-			e = map_get(&s->inuse_map, r->sid, 0);
-			s->ninuse++;
-		}
-		s->inuse[e->val].objects += r->live * w;
-		s->inuse[e->val].bytes += r->live * w * r->size;
+		e = inuse_slot(s, r->sid);
+		if (!e)
+			return -ENOMEM;
+		s->inuse[*e].objects += r->live * w;
+		s->inuse[*e].bytes += r->live * w * r->size;
 	}
 	return 0;
 }
@@ -517,10 +427,10 @@ int gmt_sampled__flush(struct gmt_sampled *s)
 void gmt_sampled__inuse(const struct gmt_sampled *s, uint64_t agg_stack_id, uint64_t *objects,
 			uint64_t *bytes)
 {
-	const struct kv *e = map_get(&s->inuse_map, agg_stack_id, 0);
+	const uint64_t *e = gmt_hmap_get(&s->inuse_map, agg_stack_id);
 
-	*objects = e ? (uint64_t)llround(s->inuse[e->val].objects) : 0;
-	*bytes = e ? (uint64_t)llround(s->inuse[e->val].bytes) : 0;
+	*objects = e ? (uint64_t)llround(s->inuse[*e].objects) : 0;
+	*bytes = e ? (uint64_t)llround(s->inuse[*e].bytes) : 0;
 }
 
 void gmt_sampled__stats(const struct gmt_sampled *s, struct gmt_sampled_stats *out)
@@ -535,12 +445,12 @@ uint64_t gmt_sampled__rate(const struct gmt_sampled *s)
 
 static int add_stack_to(const struct gmt_sampled *s, struct gmt_agg *a, uint64_t sid)
 {
-	const struct kv *e = map_get(&s->sstack_map, sid, 0);
+	const uint64_t *e = gmt_hmap_get(&s->sstack_map, sid);
 	const struct sstack *st;
 
 	if (!e)
 		return 0; /* the unknown stack, or one the full table did not keep */
-	st = &s->sstacks[e->val];
+	st = &s->sstacks[*e];
 	return gmt_agg__add_stack(a, sid, st->pcs, st->depth, st->truncated);
 }
 
@@ -554,8 +464,7 @@ int gmt_sampled__snapshot(struct gmt_sampled *s, struct gmt_agg *alloc, struct g
 		return -EINVAL;
 	memset(iv, 0, sizeof(*iv));
 	free(s->inuse);
-	free(s->inuse_map.slots);
-	s->inuse_map = (struct map){0};
+	gmt_hmap_clear(&s->inuse_map);
 	s->ninuse = 0;
 	s->inuse = calloc(s->nrows ? s->nrows : 1, sizeof(*s->inuse));
 	if (!s->inuse)
@@ -564,7 +473,7 @@ int gmt_sampled__snapshot(struct gmt_sampled *s, struct gmt_agg *alloc, struct g
 		struct row *r = &s->rows[i];
 		double w = gmt_sampled_weight(r->size, s->rate);
 		uint64_t d = r->samples - r->mark;
-		const struct kv *e;
+		uint64_t *e;
 
 		r->mark = r->samples;
 		if (d) {
@@ -589,15 +498,12 @@ int gmt_sampled__snapshot(struct gmt_sampled *s, struct gmt_agg *alloc, struct g
 				err = gmt_agg__add_allocs(inuse, r->sid, stack_type(s, r->sid),
 							  r->size, live ? live : 1);
 		}
-		e = map_get(&s->inuse_map, r->sid, 0);
-		if (!e && !err) {
-			err = map_put(&s->inuse_map, r->sid, 0, s->ninuse);
-			e = err ? NULL : map_get(&s->inuse_map, r->sid, 0);
-			s->ninuse += !err;
-		}
+		e = err ? NULL : inuse_slot(s, r->sid);
+		if (!e && !err)
+			err = -ENOMEM;
 		if (e) {
-			s->inuse[e->val].objects += r->live * w;
-			s->inuse[e->val].bytes += r->live * w * r->size;
+			s->inuse[*e].objects += r->live * w;
+			s->inuse[*e].bytes += r->live * w * r->size;
 		}
 	}
 	if (err)
@@ -624,7 +530,8 @@ int gmt_sampled__snapshot(struct gmt_sampled *s, struct gmt_agg *alloc, struct g
  */
 int gmt_sampled__evict(struct gmt_sampled *s)
 {
-	struct map rowmap = {0}, objects = {0}, stacks = {0}, smap = {0};
+	struct gmt_hmap rowmap = {0}, objects = {0}, stacks = {0}, smap = {0};
+	uint64_t key, val;
 	uint32_t *remap = NULL;
 	bool *used = NULL;
 	size_t nr = 0, ns = 0;
@@ -638,7 +545,7 @@ int gmt_sampled__evict(struct gmt_sampled *s)
 		goto out;
 	for (size_t i = 0; i < s->nrows; i++) {
 		struct row *r = &s->rows[i];
-		const struct kv *e;
+		const uint64_t *e;
 
 		if (!r->live && r->samples == r->mark) {
 			remap[i] = 0;
@@ -647,19 +554,16 @@ int gmt_sampled__evict(struct gmt_sampled *s)
 		}
 		s->rows[nr] = *r;
 		remap[i] = (uint32_t)++nr;
-		if (map_put(&rowmap, r->sid, r->size, nr - 1))
+		if (!gmt_hmap_add(&rowmap, row_hash(r->sid, r->size), nr - 1))
 			goto out;
-		e = map_get(&s->sstack_map, r->sid, 0);
+		e = gmt_hmap_get(&s->sstack_map, r->sid);
 		if (e)
-			used[e->val] = true;
+			used[*e] = true;
 	}
 	/* A live object's row has something live: it is never evicted. */
-	for (size_t i = 0; s->objects.slots && i <= s->objects.mask; i++) {
-		const struct kv *e = &s->objects.slots[i];
-
-		if (e->used && remap[e->val] && map_put(&objects, e->k1, 0, remap[e->val] - 1))
+	for (size_t pos = 0; gmt_hmap_next(&s->objects, &pos, &key, &val);)
+		if (remap[val] && gmt_hmap_put(&objects, key, remap[val] - 1))
 			goto out;
-	}
 	for (size_t i = 0; i < s->nsstacks; i++) {
 		if (!used[i]) {
 			free(s->sstacks[i].pcs);
@@ -667,45 +571,40 @@ int gmt_sampled__evict(struct gmt_sampled *s)
 			continue;
 		}
 		s->sstacks[ns] = s->sstacks[i];
-		if (map_put(&smap, s->sstacks[ns].sid, 0, ns))
+		if (gmt_hmap_put(&smap, s->sstacks[ns].sid, ns))
 			goto out;
 		ns++;
 	}
-	for (size_t i = 0; s->stacks.slots && i <= s->stacks.mask; i++) {
-		const struct kv *e = &s->stacks.slots[i];
-
-		if (!e->used)
-			continue;
-		if (map_get(&smap, e->val, 0)) {
-			if (map_put(&stacks, e->k1, 0, e->val))
+	for (size_t pos = 0; gmt_hmap_next(&s->stacks, &pos, &key, &val);) {
+		if (gmt_hmap_get(&smap, val)) {
+			if (gmt_hmap_put(&stacks, key, val))
 				goto out;
 		} else if (s->forget) {
-			s->forget(s->forget_ctx, e->k1);
+			s->forget(s->forget_ctx, key);
 		}
 	}
 	s->nrows = nr;
 	s->nsstacks = ns;
-	free(s->rowmap.slots);
-	free(s->objects.slots);
-	free(s->stacks.slots);
-	free(s->sstack_map.slots);
+	gmt_hmap_free(&s->rowmap);
+	gmt_hmap_free(&s->objects);
+	gmt_hmap_free(&s->stacks);
+	gmt_hmap_free(&s->sstack_map);
 	s->rowmap = rowmap;
 	s->objects = objects;
 	s->stacks = stacks;
 	s->sstack_map = smap;
 	/* Indices changed: the in-use view of the last snapshot is rebuilt by the next. */
-	free(s->inuse_map.slots);
-	s->inuse_map = (struct map){0};
+	gmt_hmap_clear(&s->inuse_map);
 	free(s->inuse);
 	s->inuse = NULL;
 	s->ninuse = 0;
-	rowmap = objects = stacks = smap = (struct map){0};
+	rowmap = objects = stacks = smap = (struct gmt_hmap){0};
 	err = 0;
 out:
-	free(rowmap.slots);
-	free(objects.slots);
-	free(stacks.slots);
-	free(smap.slots);
+	gmt_hmap_free(&rowmap);
+	gmt_hmap_free(&objects);
+	gmt_hmap_free(&stacks);
+	gmt_hmap_free(&smap);
 	free(remap);
 	free(used);
 	return err;

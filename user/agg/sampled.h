@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Sampled mode's aggregation: what Go's own heap sampler reported (DESIGN.md §5) becomes
+ * Sampled mode's aggregation: what Go's own heap sampler reported (docs/go-runtime.md, "Allocation") becomes
  * estimated allocations and an estimated live heap per stack, fed into the ordinary
  * aggregator so that every writer (folded, report, summary, pprof) prints estimates.
  *

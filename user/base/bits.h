@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Small byte and hash helpers shared by the readers and the tables. */
+/* Small byte helpers shared by the binary readers. */
 #ifndef GMT_BITS_H
 #define GMT_BITS_H
 
@@ -19,19 +19,6 @@ static inline size_t gmt_uvarint(const uint8_t *p, size_t avail, uint64_t *v)
 		}
 	}
 	return 0;
-}
-
-/*
- * splitmix64's finalizer: spreads keys that are already hashes (stack ids) or aligned
- * pointers (types, return addresses) over a power-of-two open-addressing table.
- */
-static inline uint64_t gmt_mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
 }
 
 #endif

@@ -14,8 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analysis.h"
+#include "bincache.h"
 #include "commands.h"
 #include "goroutines.h"
+#include "grow.h"
 #include "log.h"
 #include "memrate.h"
 #include "metrics.h"
@@ -166,6 +169,7 @@ struct daemon {
 	int epfd;
 	bool only_pids;
 	bool starting; /* attaching the -p targets: a failure is the user's error */
+	struct gmt_bincache *bins; /* one analysis per executable, shared by its processes */
 	uint64_t last_ts_ms; /* last directory timestamp, to keep names unique */
 	char metrics_path[4096];
 };
@@ -222,15 +226,8 @@ static int parse_bytes(const char *s, uint64_t *out)
 
 static int push(void **arr, size_t *n, size_t *cap, size_t elem, const void *v)
 {
-	if (*n == *cap) {
-		size_t ncap = *cap ? 2 * *cap : 8;
-		void *p = realloc(*arr, ncap * elem);
-
-		if (!p)
-			return -ENOMEM;
-		*arr = p;
-		*cap = ncap;
-	}
+	if (gmt_grow(arr, cap, *n + 1, elem))
+		return -ENOMEM;
 	memcpy((char *)*arr + *n * elem, v, elem);
 	(*n)++;
 	return 0;
@@ -540,6 +537,7 @@ static int add_target(void *ctx, const struct gmt_proc_id *id)
 	struct daemon *dm = ctx;
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct dtarget *dt, *old = find_target(dm, id->pid);
+	struct gmt_session_opts so = dm->o.so;
 	struct gmt_diag d = {};
 	int err;
 
@@ -550,8 +548,21 @@ static int add_target(void *ctx, const struct gmt_proc_id *id)
 		return -ENOMEM;
 	dt->id = *id;
 	err = gmt_target__attach(id->pid, &dt->t, &d);
+	if (!err) {
+		struct gmt_bincache_stats before = gmt_bincache__stats(dm->bins);
+
+		err = gmt_bincache__get(dm->bins, dt->t.exe, &so.an, &d);
+		if (err)
+			gmt_target__name_exe(&dt->t, &d);
+		else
+			pr_debug("PID %d (%s): %s analysis of %s\n", (int)id->pid, id->comm,
+				 gmt_bincache__stats(dm->bins).hits > before.hits ? "shared"
+										  : "new",
+				 dt->t.path);
+	}
 	if (!err)
-		err = gmt_session__open(&dm->o.so, &dt->t, &dt->s, &d);
+		err = gmt_session__open(&so, &dt->t, &dt->s, &d);
+	gmt_analysis__put(so.an); /* the session holds its own */
 	if (!err)
 		err = gmt_session__start(dt->s, &d);
 	if (!err && epoll_ctl(dm->epfd, EPOLL_CTL_ADD, gmt_session__epoll_fd(dt->s), &ev) < 0)
@@ -748,6 +759,11 @@ int cmd_daemon(int argc, char **argv)
 		pr_err("epoll: %s\n", strerror(errno));
 		goto out;
 	}
+	dm.bins = gmt_bincache__new(8);
+	if (!dm.bins) {
+		pr_err("out of memory\n");
+		goto out;
+	}
 	/* -p targets: one that cannot be traced is said and skipped; the others are served. */
 	dm.starting = true;
 	for (size_t i = 0; i < dm.o.npids; i++) {
@@ -826,6 +842,7 @@ out:
 		free_target(dm.t[--dm.nt]);
 	free(dm.t);
 	free(dm.skip);
+	gmt_bincache__free(dm.bins);
 	if (dm.epfd >= 0)
 		close(dm.epfd);
 	err = ret;

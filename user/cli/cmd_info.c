@@ -6,29 +6,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis.h"
 #include "commands.h"
 #include "gobin.h"
 #include "hookplan.h"
 #include "json_writer.h"
 #include "log.h"
 #include "options.h"
-#include "session.h"
+#include "release.h"
 #include "target.h"
 
 static const char info_usage[] =
 	"Usage: gomemtrace info [--json] (BINARY | -p PID)\n"
 	"\n"
 	"Describes a Go executable (or the executable of a running process) as gomemtrace\n"
-	"reads it: Go version and GOEXPERIMENTs, pclntab format, pointer size, whether it is\n"
-	"PIE, stripped or uses cgo, and the hook plan: for every runtime function the tracer\n"
-	"would probe, its address, the file offset of the probe, the probed instruction and\n"
-	"whether the kernel emulates it (one trap per hit) or single-steps it (two traps).\n"
-	"Functions the tracer needs but cannot find are listed with the reason.  Then, for\n"
-	"each way of tracing (--mode exact, --mode sampled, GC tracing, --goroutines),\n"
-	"whether it works with this binary, and if not, why: the error 'record' would\n"
-	"give (GC tracing: its warning; record then traces allocations only).  These are\n"
-	"the checks record runs on the binary; what depends on the process (privileges,\n"
-	"a MemProfileRate of 0 with --no-write-target) is not checked.\n"
+	"reads it: Go version and GOEXPERIMENTs, the Go release whose runtime layout\n"
+	"gomemtrace uses (%s), exact when the binary names its version, else\n"
+	"inferred from what it contains, with the evidence; pclntab format, pointer size,\n"
+	"whether it is PIE, stripped or uses cgo, and the hook plan: for every probe the\n"
+	"tracer would place (the RET probes included), the function, its address, the file\n"
+	"offset of the probe, the probed instruction and whether the kernel emulates it (one\n"
+	"trap per hit) or single-steps it (two traps).  Functions the tracer needs but\n"
+	"cannot find are listed with the reason, and so is every runtime variable it reads\n"
+	"(gcController, memstats, work, allgs, MemProfileRate...): where it was found, or\n"
+	"why not.  Then, for each way of tracing (--mode exact, --mode sampled, GC tracing,\n"
+	"--goroutines), whether it works with this binary, and if not, why: the error\n"
+	"'record' would give (GC tracing: its warning; record then traces allocations only).\n"
+	"These are the checks record runs on the binary; what depends on the process\n"
+	"(privileges, a MemProfileRate of 0 with --no-write-target) is not checked.\n"
 	"\n"
 	"Options:\n"
 	"  -p, --pid PID   read the executable of process PID (through /proc/PID/exe)\n"
@@ -80,9 +85,27 @@ static void json_lines(struct gmt_json *j, const char *lines)
 	gmt_json__arr_end(j);
 }
 
-static void print_json(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
-		       const struct gmt_mode_check *modes, int pid)
+/* Each part of "a; b; c" as a string of the JSON array. */
+static void json_parts(struct gmt_json *j, const char *list)
 {
+	char buf[512];
+
+	gmt_json__arr_begin(j);
+	for (const char *p = list, *sep; *p; p = *sep ? sep + 2 : sep) {
+		sep = strstr(p, "; ");
+		if (!sep)
+			sep = p + strlen(p);
+		snprintf(buf, sizeof(buf), "%.*s", (int)(sep - p), p);
+		gmt_json__str(j, buf);
+	}
+	gmt_json__arr_end(j);
+}
+
+static void print_json(const struct gmt_analysis *a, int pid)
+{
+	const struct gmt_gobin *gb = a->gb;
+	const struct gmt_hookplan *plan = &a->plan;
+	const struct gmt_mode_check *modes = a->modes;
 	struct gmt_json *j = gmt_json__new(stdout, true);
 
 	gmt_json__obj_begin(j);
@@ -91,6 +114,17 @@ static void print_json(const struct gmt_gobin *gb, const struct gmt_hookplan *pl
 		gmt_json__kint(j, "pid", pid);
 	gmt_json__kstr(j, "go_version", gb->version);
 	gmt_json__kstr(j, "go_version_source", version_source(gb));
+	gmt_json__key(j, "release");
+	gmt_json__obj_begin(j);
+	gmt_json__kstr(j, "name", a->rel.name);
+	gmt_json__kstr(j, "release", a->rel.family);
+	gmt_json__kstr(j, "row", a->rel.row->version);
+	gmt_json__kbool(j, "exact", a->rel.exact);
+	gmt_json__key(j, "evidence");
+	json_parts(j, a->rel.evidence);
+	gmt_json__key(j, "disagreements");
+	json_parts(j, a->rel.notes);
+	gmt_json__obj_end(j);
 	gmt_json__kstr(j, "experiments", gb->experiments);
 	gmt_json__kstr(j, "pclntab_version", pcln_format(gb));
 	gmt_json__kuint(j, "pclntab_address", gb->pcln_loc.vaddr);
@@ -125,8 +159,11 @@ static void print_json(const struct gmt_gobin *gb, const struct gmt_hookplan *pl
 		gmt_json__kuint(j, "probe_address", h->probe_addr);
 		gmt_json__kuint(j, "probe_offset", h->probe_offset);
 		gmt_json__kstr(j, "instruction", h->insn);
+		gmt_json__kbool(j, "ret", h->id == GMT_HOOK_STW_START_RET ||
+					   h->id == GMT_HOOK_NEWPROC1_RET);
 		gmt_json__kbool(j, "stack_check", h->stack_check);
 		gmt_json__kbool(j, "emulated", h->emulated);
+		gmt_json__kbool(j, "attached", gmt_hookplan_attaches(plan, h));
 		gmt_json__obj_end(j);
 	}
 	gmt_json__arr_end(j);
@@ -137,6 +174,24 @@ static void print_json(const struct gmt_gobin *gb, const struct gmt_hookplan *pl
 		gmt_json__kstr(j, "function", plan->missing[i].function);
 		gmt_json__kstr(j, "group", gmt_hook_group_name(plan->missing[i].group));
 		gmt_json__kstr(j, "reason", plan->missing[i].reason);
+		gmt_json__obj_end(j);
+	}
+	gmt_json__arr_end(j);
+	gmt_json__key(j, "runtime_vars");
+	gmt_json__arr_begin(j);
+	for (size_t i = 0; i < a->nvars; i++) {
+		const struct gmt_rtvar *v = &a->vars[i];
+
+		gmt_json__obj_begin(j);
+		gmt_json__kstr(j, "name", v->name);
+		gmt_json__kstr(j, "used_by", v->used_by);
+		gmt_json__kbool(j, "found", v->addr != 0);
+		if (v->addr) {
+			gmt_json__kuint(j, "address", v->addr);
+			gmt_json__kstr(j, "source", v->source);
+		} else {
+			gmt_json__kstr(j, "reason", v->why);
+		}
 		gmt_json__obj_end(j);
 	}
 	gmt_json__arr_end(j);
@@ -162,13 +217,38 @@ static const char *yes(bool b)
 	return b ? "yes" : "no";
 }
 
-static void print_text(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
-		       const struct gmt_mode_check *modes, int pid)
+/* "a; b; c" one part a line, after a label of 15 columns. */
+static void print_parts(const char *label, const char *list)
 {
+	for (const char *p = list, *sep; *p; p = *sep ? sep + 2 : sep) {
+		sep = strstr(p, "; ");
+		if (!sep)
+			sep = p + strlen(p);
+		printf("%-15s%.*s\n", p == list ? label : "", (int)(sep - p), p);
+	}
+}
+
+static void print_text(const struct gmt_analysis *a, int pid)
+{
+	const struct gmt_gobin *gb = a->gb;
+	const struct gmt_hookplan *plan = &a->plan;
+	const struct gmt_mode_check *modes = a->modes;
+	size_t nattached = 0;
+
 	printf("binary:        %s\n", gb->path);
 	if (pid > 0)
 		printf("pid:           %d\n", pid);
 	printf("go version:    %s (from %s)\n", gb->version, version_source(gb));
+	if (a->rel.exact)
+		printf("release:       %s (the table's row %s)\n", a->rel.family,
+		       a->rel.row->version);
+	else
+		printf("release:       %s, inferred: the binary names no Go version; what it "
+		       "contains fits the table's row %s and no other\n",
+		       a->rel.family, a->rel.row->version);
+	if (!a->rel.exact)
+		print_parts("  evidence:", a->rel.evidence);
+	print_parts("  disagrees:", a->rel.notes);
 	printf("experiments:   %s\n", gb->experiments[0] ? gb->experiments : "none");
 	printf("pclntab:       go%s format at %#llx, %zu functions\n", pcln_format(gb),
 	       (unsigned long long)gb->pcln_loc.vaddr, gmt_pcln__nfunc(gb->pcln));
@@ -186,12 +266,17 @@ static void print_text(const struct gmt_gobin *gb, const struct gmt_hookplan *pl
 		printf("moduledata:    not found (type names and inlined frames unavailable)\n");
 	if (plan->size_specialized)
 		printf("allocation:    the compiler calls size-specialized allocators directly\n");
-	printf("\nhook plan (%zu probes):\n", plan->nhooks);
+	for (size_t i = 0; i < plan->nhooks; i++)
+		nattached += gmt_hookplan_attaches(plan, &plan->hooks[i]);
+	printf("\nhook plan (%zu probes):\n", nattached);
 	printf("  %-10s %-42s %-10s %-9s %-7s %-16s %s\n", "group", "function", "address",
 	       "offset", "at", "instruction", "emulated");
 	for (size_t i = 0; i < plan->nhooks; i++) {
 		const struct gmt_hook *h = &plan->hooks[i];
 		char at[16];
+
+		if (!gmt_hookplan_attaches(plan, h))
+			continue;
 
 		snprintf(at, sizeof(at), "+%llu", (unsigned long long)(h->probe_addr - h->entry));
 		printf("  %-10s %-42s %#-10llx %#-9llx %-7s %-16s %s\n",
@@ -199,11 +284,34 @@ static void print_text(const struct gmt_gobin *gb, const struct gmt_hookplan *pl
 		       (unsigned long long)h->probe_offset, at, h->insn,
 		       h->emulated ? "yes (1 trap)" : "no (2 traps)");
 	}
+	if (nattached < plan->nhooks) {
+		printf("\nnot attached (the runqput hand-off in runtime.newproc.func1 replaces "
+		       "them):\n");
+		for (size_t i = 0; i < plan->nhooks; i++) {
+			const struct gmt_hook *h = &plan->hooks[i];
+
+			if (!gmt_hookplan_attaches(plan, h))
+				printf("  %-10s %-42s %#-10llx %#-9llx %s\n",
+				       gmt_hook_group_name(h->group), h->function,
+				       (unsigned long long)h->entry,
+				       (unsigned long long)h->probe_offset, h->insn);
+		}
+	}
 	if (plan->nmissing) {
 		printf("\nmissing:\n");
 		for (size_t i = 0; i < plan->nmissing; i++)
 			printf("  %-10s %s: %s\n", gmt_hook_group_name(plan->missing[i].group),
 			       plan->missing[i].function, plan->missing[i].reason);
+	}
+	printf("\nruntime variables:\n");
+	for (size_t i = 0; i < a->nvars; i++) {
+		const struct gmt_rtvar *v = &a->vars[i];
+
+		if (v->addr)
+			printf("  %-10s %-34s %#-10llx %s\n", v->used_by, v->name,
+			       (unsigned long long)v->addr, v->source);
+		else
+			printf("  %-10s %-34s not found: %s\n", v->used_by, v->name, v->why);
 	}
 	printf("\nmodes:\n");
 	for (int i = 0; i < GMT_MODE__COUNT; i++) {
@@ -230,10 +338,8 @@ int cmd_info(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	struct gmt_mode_check modes[GMT_MODE__COUNT];
-	struct gmt_hookplan plan = {0};
 	struct gmt_target t = { .pidfd = -1 };
-	struct gmt_gobin *gb = NULL;
+	struct gmt_analysis *a = NULL;
 	struct gmt_diag d = {};
 	bool json = false;
 	int pid = 0, c, err;
@@ -254,10 +360,10 @@ int cmd_info(int argc, char **argv)
 			gmt_log_set_level(GMT_LOG_DEBUG);
 			break;
 		case 'h':
-			fputs(info_usage, stdout);
+			printf(info_usage, gmt_go_release_range());
 			return 0;
 		default:
-			fputs(info_usage, stderr);
+			fprintf(stderr, info_usage, gmt_go_release_range());
 			return 2;
 		}
 	}
@@ -269,31 +375,22 @@ int cmd_info(int argc, char **argv)
 	if (pid > 0) {
 		err = gmt_target__attach(pid, &t, &d);
 		if (!err)
-			err = gmt_gobin__open(t.exe, &gb, &d);
+			err = gmt_analysis__open(t.exe, &a, &d);
 	} else {
-		err = gmt_gobin__open(argv[optind], &gb, &d);
+		err = gmt_analysis__open(argv[optind], &a, &d);
 	}
-	if (!err)
-		err = gmt_gobin__check_supported(gb, &d);
-	if (!err)
-		err = gmt_hookplan_build(gb, &plan, &d);
-	if (!err && gmt_session_check_modes(gb, &plan, modes))
-		err = gmt_diag_set(&d, -ENOMEM, "out of memory");
 	if (err) {
 		if (pid > 0)
 			gmt_target__name_exe(&t, &d);
 		pr_err("%s\n", gmt_diag_msg(&d, err));
-		gmt_hookplan_free(&plan);
-		gmt_gobin__free(gb);
 		gmt_target__close(&t);
 		return 1;
 	}
 	gmt_target__close(&t);
 	if (json)
-		print_json(gb, &plan, modes, pid);
+		print_json(a, pid);
 	else
-		print_text(gb, &plan, modes, pid);
-	gmt_hookplan_free(&plan);
-	gmt_gobin__free(gb);
+		print_text(a, pid);
+	gmt_analysis__put(a);
 	return 0;
 }

@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "release.h"
 
 #ifndef GMT_VERSION
 #define GMT_VERSION "0.1.0"
@@ -14,8 +15,9 @@ static const char usage[] =
 	"Usage: gomemtrace COMMAND [OPTIONS]\n"
 	"\n"
 	"Traces the heap allocator and garbage collector of unmodified Go programs\n"
-	"(go1.19 to go1.27, x86-64), live, through uprobes and eBPF.  Works on stripped\n"
-	"and PIE binaries.\n"
+	"(%s, x86-64), live, through uprobes and eBPF.  Works on stripped\n"
+	"and PIE binaries, and on binaries that name no Go version (the release is then\n"
+	"inferred from what they contain: see 'gomemtrace info').\n"
 	"\n"
 	"Commands:\n"
 	"  record   trace a Go process's allocations and write profiles (see record --help)\n"
@@ -33,7 +35,7 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
 	if (!cmd) {
-		fputs(usage, stderr);
+		fprintf(stderr, usage, gmt_go_release_range());
 		return 2;
 	}
 	if (strcmp(cmd, "info") == 0)
@@ -61,7 +63,7 @@ int main(int argc, char **argv)
 			if (strcmp(argv[2], "snapshot") == 0)
 				return cmd_snapshot(2, help_argv);
 		}
-		fputs(usage, stdout);
+		printf(usage, gmt_go_release_range());
 		return 0;
 	}
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

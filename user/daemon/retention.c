@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "grow.h"
+
 struct entry {
 	char *path;
 	const char *name; /* in path */
@@ -105,15 +107,8 @@ static int add_interval(void *ctx, const char *path, const char *name)
 	struct collect *c = ctx;
 	struct entry *e;
 
-	if (c->n == c->cap) {
-		size_t ncap = c->cap ? 2 * c->cap : 64;
-		struct entry *ne = realloc(c->e, ncap * sizeof(*ne));
-
-		if (!ne)
-			return -ENOMEM;
-		c->e = ne;
-		c->cap = ncap;
-	}
+	if (GMT_GROW(&c->e, &c->cap, c->n + 1))
+		return -ENOMEM;
 	e = &c->e[c->n];
 	e->path = strdup(path);
 	if (!e->path)

@@ -187,15 +187,6 @@ int gmt_go_version_parse(const char *s, struct gmt_go_version *v)
 	return 0;
 }
 
-int gmt_go_version_cmp(const struct gmt_go_version *a, int major, int minor)
-{
-	if (a->major != major)
-		return a->major < major ? -1 : 1;
-	if (a->minor != minor)
-		return a->minor < minor ? -1 : 1;
-	return 0;
-}
-
 bool gmt_go_has_experiment(const char *exps, const char *name)
 {
 	size_t n = strlen(name);

@@ -50,8 +50,6 @@ void gmt_go_version_split(const char *s, size_t len, char *version, size_t vlen,
 			  size_t elen);
 /* Parses "go1.N[.M]" (or "devel go1.N-..."); -EINVAL when it is not a Go version. */
 int gmt_go_version_parse(const char *s, struct gmt_go_version *v);
-/* Compares a with major.minor (patch ignored): negative, 0 or positive. */
-int gmt_go_version_cmp(const struct gmt_go_version *a, int major, int minor);
 /* Whether a comma-separated experiment list contains name. */
 bool gmt_go_has_experiment(const char *exps, const char *name);
 

@@ -95,20 +95,20 @@ static int read_version(struct gmt_gobin *gb, struct gmt_diag *d)
 			return 0;
 		}
 	}
-	/* Only the pclntab family is left: the lowest release of the family. */
+	/*
+	 * Only the pclntab family is left, which names no release: the release resolver
+	 * infers one from what the binary contains (goruntime/release.h).
+	 */
 	gb->version_source = GMT_VERSION_PCLNTAB;
-	gb->ver = (struct gmt_go_version){ .major = 1 };
+	gb->ver = (struct gmt_go_version){ 0 };
 	switch (gmt_pcln__version(gb->pcln)) {
 	case GMT_PCLN_116:
-		gb->ver.minor = 16;
 		snprintf(gb->version, sizeof(gb->version), "go1.16-1.17");
 		break;
 	case GMT_PCLN_118:
-		gb->ver.minor = 18;
 		snprintf(gb->version, sizeof(gb->version), "go1.18-1.19");
 		break;
 	default:
-		gb->ver.minor = 20;
 		snprintf(gb->version, sizeof(gb->version), "go1.20+");
 		break;
 	}
@@ -145,10 +145,7 @@ static int open_elf(struct gmt_gobin *gb, struct gmt_diag *d)
 	err = read_version(gb, d);
 	if (err)
 		return err;
-	/* With only the pclntab family known, every moduledata layout is tried. */
-	if (gmt_moduledata_find(gb->elf, &gb->pcln_loc, gb->pcln,
-				gb->version_source == GMT_VERSION_PCLNTAB ? 0 : gb->ver.minor,
-				&gb->md, NULL) == 0) {
+	if (gmt_moduledata_find(gb->elf, &gb->pcln_loc, gb->pcln, &gb->md, NULL) == 0) {
 		gb->has_md = true;
 		if (gb->md.text != text) {
 			/* The moduledata is the runtime's own truth: rebase the index on it. */
@@ -233,32 +230,6 @@ void gmt_gobin__free(struct gmt_gobin *gb)
 	gmt_pcln__free(gb->pcln);
 	gmt_elf__free(gb->elf);
 	free(gb);
-}
-
-int gmt_gobin__minor(const struct gmt_gobin *gb)
-{
-	return gb->ver.major == 1 ? gb->ver.minor : 0;
-}
-
-int gmt_gobin__check_supported(const struct gmt_gobin *gb, struct gmt_diag *d)
-{
-	int minor = gmt_gobin__minor(gb);
-
-	if (gb->ptrsize != 8)
-		return gmt_diag_set(d, -ENOTSUP, "%s: 32-bit Go binaries are not supported", gb->path);
-	if (gmt_elf__machine(gb->elf) != EM_X86_64)
-		return gmt_diag_set(d, -ENOTSUP, "%s: tracing supports x86-64 binaries only", gb->path);
-	if (gb->version_source == GMT_VERSION_PCLNTAB && minor >= 20)
-		return 0; /* a 1.20+ family: the hook plan decides by the symbols present */
-	if (minor < GMT_GO_MIN_MINOR || (gb->version_source == GMT_VERSION_PCLNTAB && minor < 20))
-		return gmt_diag_set(d, -ENOTSUP,
-				    "%s: Go %s is not supported (gomemtrace supports go1.%d to go1.%d)",
-				    gb->path, gb->version, GMT_GO_MIN_MINOR, GMT_GO_MAX_MINOR);
-	if (minor > GMT_GO_MAX_MINOR)
-		return gmt_diag_set(d, -ENOTSUP,
-				    "%s: Go %s is newer than gomemtrace knows (go1.%d to go1.%d)",
-				    gb->path, gb->version, GMT_GO_MIN_MINOR, GMT_GO_MAX_MINOR);
-	return 0;
 }
 
 const uint8_t *gmt_gobin__func_code(const struct gmt_gobin *gb, const struct gmt_func_info *fi)

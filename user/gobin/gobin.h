@@ -19,14 +19,10 @@
 
 struct gmt_elf;
 
-/* The Go releases whose runtime the tracer knows (DESIGN.md §5-§7). */
-#define GMT_GO_MIN_MINOR 19
-#define GMT_GO_MAX_MINOR 27
-
 enum gmt_version_source {
 	GMT_VERSION_BUILDINFO,	   /* .go.buildinfo */
 	GMT_VERSION_BUILDVERSION,  /* runtime.buildVersion, found by decoding runtime.schedinit */
-	GMT_VERSION_PCLNTAB,	   /* only the family the pclntab magic tells */
+	GMT_VERSION_PCLNTAB,	   /* none: only the family the pclntab magic tells */
 };
 
 struct gmt_gobin {
@@ -35,7 +31,12 @@ struct gmt_gobin {
 	struct gmt_pcln *pcln;
 	struct gmt_pcln_loc pcln_loc;
 
-	char version[80];      /* "go1.26.8"; "go1.20+" style family when only pclntab tells */
+	/*
+	 * What the binary says of its Go version: "go1.26.8"; without a version, the family
+	 * of its pclntab format ("go1.20+"), and ver is all zero.  Which release's runtime
+	 * it has is the release resolver's answer (goruntime/release.h), not this.
+	 */
+	char version[80];
 	char experiments[160]; /* comma-separated GOEXPERIMENTs, "" for none */
 	struct gmt_go_version ver;
 	enum gmt_version_source version_source;
@@ -64,11 +65,6 @@ int gmt_gobin__from_mem(const void *buf, size_t size, const char *name, struct g
 /* Reads /proc/PID/exe (works for containers and deleted files). */
 int gmt_gobin__open_pid(pid_t pid, struct gmt_gobin **out, struct gmt_diag *d);
 void gmt_gobin__free(struct gmt_gobin *gb);
-
-/* 0 when the tracer supports this Go version, else -ENOTSUP with the reason in d. */
-int gmt_gobin__check_supported(const struct gmt_gobin *gb, struct gmt_diag *d);
-/* Minor version (19 for go1.19), 0 when unknown. */
-int gmt_gobin__minor(const struct gmt_gobin *gb);
 
 /* Code bytes of a function [entry, end); NULL when they are not in the file. */
 const uint8_t *gmt_gobin__func_code(const struct gmt_gobin *gb, const struct gmt_func_info *fi);

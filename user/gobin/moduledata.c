@@ -8,58 +8,24 @@
 #include "elf_file.h"
 #include "bits.h"
 
-/*
- * Field offsets of moduledata on 64-bit targets.  The head of the struct (pcHeader,
- * the pclntab slices, ftab, findfunctab, min/maxpc, the section bounds) has been
- * stable since go1.18; what follows grew covctrs in 1.20 and typedesclen, itaboffset
- * and itabsize in 1.27.  Checked against runtime/symtab.go of each version.
- */
-struct md_layout {
-	int minor; /* first Go minor version with this layout */
-	uint32_t types, etypes, rodata, gofunc;
-};
-
-static const struct md_layout layouts[] = {
-	{ 27, 296, 312, 336, 344 },
-	{ 20, 296, 304, 312, 320 },
-	{ 18, 280, 288, 296, 304 },
-};
-
-enum {
-	MD_PCHEADER = 0,
-	MD_FUNCNAMETAB = 8,
-	MD_CUTAB = 32,
-	MD_FILETAB = 56,
-	MD_PCTAB = 80,
-	MD_PCLNTABLE = 104,
-	MD_FTAB = 128,
-	MD_MINPC = 160,
-	MD_MAXPC = 168,
-	MD_TEXT = 176,
-	MD_ETEXT = 184,
-	MD_NOPTRDATA = 192,
-	MD_BSS = 224,
-	MD_NOPTRBSS = 240,
-};
-
 static int rd(const struct gmt_elf *e, uint64_t addr, uint64_t *v)
 {
 	return gmt_elf__read_ptr(e, addr, v);
 }
 
 /* The pclntab slices must point where the header says their tables are. */
-static bool head_matches(const struct gmt_elf *e, uint64_t md, const struct gmt_pcln_loc *loc,
-			 const struct gmt_pcln *p)
+static bool head_matches(const struct gmt_elf *e, uint64_t md, const struct gmt_md_layout *l,
+			 const struct gmt_pcln_loc *loc, const struct gmt_pcln *p)
 {
 	const struct {
 		uint32_t field;
 		uint64_t off;
 	} slices[] = {
-		{ MD_FUNCNAMETAB, gmt_pcln__funcname_off(p) },
-		{ MD_CUTAB, gmt_pcln__cu_off(p) },
-		{ MD_FILETAB, gmt_pcln__filetab_off(p) },
-		{ MD_PCTAB, gmt_pcln__pctab_off(p) },
-		{ MD_PCLNTABLE, gmt_pcln__functab_off(p) },
+		{ l->funcnametab, gmt_pcln__funcname_off(p) },
+		{ l->cutab, gmt_pcln__cu_off(p) },
+		{ l->filetab, gmt_pcln__filetab_off(p) },
+		{ l->pctab, gmt_pcln__pctab_off(p) },
+		{ l->pclntable, gmt_pcln__functab_off(p) },
 	};
 	uint64_t v;
 
@@ -74,21 +40,20 @@ static bool in_image(const struct gmt_elf *e, uint64_t a)
 	return gmt_elf__seg_of(e, a) != NULL;
 }
 
-static bool read_layout(const struct gmt_elf *e, uint64_t md, const struct md_layout *l,
+static bool read_layout(const struct gmt_elf *e, uint64_t md, const struct gmt_md_layout *l,
 			struct gmt_moduledata *out)
 {
-	struct gmt_moduledata m = { .addr = md, .layout_minor = l->minor };
+	struct gmt_moduledata m = { .addr = md, .layout = l };
 	const struct {
 		uint32_t off;
 		uint64_t *dst;
 	} fields[] = {
-		{ MD_TEXT, &m.text },	    { MD_ETEXT, &m.etext },	  { MD_MINPC, &m.minpc },
-		{ MD_MAXPC, &m.maxpc },	    { MD_NOPTRDATA, &m.noptrdata },
-		{ MD_NOPTRDATA + 8, &m.enoptrdata },
-		{ MD_NOPTRDATA + 16, &m.data }, { MD_NOPTRDATA + 24, &m.edata },
-		{ MD_BSS, &m.bss },	    { MD_BSS + 8, &m.ebss },	  { MD_NOPTRBSS, &m.noptrbss },
-		{ MD_NOPTRBSS + 8, &m.enoptrbss }, { l->types, &m.types }, { l->etypes, &m.etypes },
-		{ l->rodata, &m.rodata },   { l->gofunc, &m.gofunc },
+		{ l->text, &m.text },		{ l->etext, &m.etext },	      { l->minpc, &m.minpc },
+		{ l->maxpc, &m.maxpc },		{ l->noptrdata, &m.noptrdata },
+		{ l->enoptrdata, &m.enoptrdata }, { l->data, &m.data },	      { l->edata, &m.edata },
+		{ l->bss, &m.bss },		{ l->ebss, &m.ebss },	      { l->noptrbss, &m.noptrbss },
+		{ l->enoptrbss, &m.enoptrbss }, { l->types, &m.types },	      { l->etypes, &m.etypes },
+		{ l->rodata, &m.rodata },	{ l->gofunc, &m.gofunc },
 	};
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
@@ -109,32 +74,31 @@ static bool read_layout(const struct gmt_elf *e, uint64_t md, const struct md_la
 	return true;
 }
 
+/*
+ * Newest layout first.  An older binary read with a newer layout fails its bounds: where
+ * a newer layout expects rodata and go:func.*, an older moduledata has slice lengths
+ * (small integers, outside the image).  The release resolver checks the layout that
+ * matched against the release's own (release.c).
+ */
 static bool try_candidate(const struct gmt_elf *e, uint64_t md, const struct gmt_pcln_loc *loc,
-			  const struct gmt_pcln *p, int go_minor, struct gmt_moduledata *out)
+			  const struct gmt_pcln *p, struct gmt_moduledata *out)
 {
-	if (!head_matches(e, md, loc, p))
-		return false;
-	for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
-		if (go_minor && go_minor < layouts[i].minor)
-			continue;
-		if (read_layout(e, md, &layouts[i], out))
+	for (size_t i = 0; i < gmt_md_nlayouts; i++)
+		if (head_matches(e, md, &gmt_md_layouts[i], loc, p) &&
+		    read_layout(e, md, &gmt_md_layouts[i], out))
 			return true;
-		if (go_minor)
-			return false; /* the version's own layout must fit */
-	}
 	return false;
 }
 
 int gmt_moduledata_find(const struct gmt_elf *e, const struct gmt_pcln_loc *loc,
-			const struct gmt_pcln *p, int go_minor, struct gmt_moduledata *md,
-			struct gmt_diag *d)
+			const struct gmt_pcln *p, struct gmt_moduledata *md, struct gmt_diag *d)
 {
 	struct gmt_elf_sym sym;
 
 	if (gmt_pcln__ptrsize(p) != 8)
 		return gmt_diag_set(d, -ENOTSUP, "only 64-bit Go binaries are supported");
 	if (gmt_elf__sym_by_name(e, "runtime.firstmoduledata", &sym) == 0 &&
-	    try_candidate(e, sym.value, loc, p, go_minor, md))
+	    try_candidate(e, sym.value, loc, p, md))
 		return 0;
 	/* Stripped: every 8-byte slot of the writable segments whose value is the header. */
 	for (size_t i = 0; i < gmt_elf__nsegs(e); i++) {
@@ -146,7 +110,7 @@ int gmt_moduledata_find(const struct gmt_elf *e, const struct gmt_pcln_loc *loc,
 			uint64_t v;
 
 			if (rd(e, a, &v) == 0 && v == loc->vaddr &&
-			    try_candidate(e, a, loc, p, go_minor, md))
+			    try_candidate(e, a, loc, p, md))
 				return 0;
 		}
 	}

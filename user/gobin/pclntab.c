@@ -21,6 +21,8 @@
 #include <sys/types.h>
 
 #include "elf_file.h"
+#include "grow.h"
+#include "hmap.h"
 
 #define MAGIC_12 0xfffffffbu
 #define MAGIC_116 0xfffffffau
@@ -152,8 +154,7 @@ struct gmt_pcln {
 	/* Index built once. */
 	uint64_t *entries;  /* nfunc + 1 entry addresses, the last is the end of text */
 	struct fmeta *meta; /* per function: what lookups need without touching _func */
-	uint32_t *slots;    /* open-addressing name table: function index + 1, 0 = empty */
-	size_t slot_mask;
+	struct gmt_hmap by_name; /* name hash -> function index */
 	uint32_t *buckets; /* index of the function covering text_lo + (b << bucket_shift) */
 	size_t nbuckets;
 	unsigned bucket_shift;
@@ -412,13 +413,24 @@ static int index_funcs(struct gmt_pcln *p, struct gmt_diag *d)
 
 static uint64_t hash_name(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+	return gmt_hash_bytes(GMT_HASH_SEED, s, strlen(s));
+}
 
-	while (*s) {
-		h ^= (uint8_t)*s++;
-		h *= 0x100000001b3ull;
-	}
-	return h ^ (h >> 29);
+static const char *name_at(const struct gmt_pcln *p, size_t idx)
+{
+	return (const char *)p->names + p->meta[idx].nameoff;
+}
+
+struct name_key {
+	const struct gmt_pcln *p;
+	const char *name;
+};
+
+static bool name_is(const void *ctx, uint64_t val)
+{
+	const struct name_key *k = ctx;
+
+	return strcmp(name_at(k->p, val), k->name) == 0;
 }
 
 static uint8_t funcid_at(const struct gmt_pcln *p, size_t idx)
@@ -443,24 +455,18 @@ static bool better_dup(const struct gmt_pcln *p, size_t a, size_t b)
 
 static int index_names(struct gmt_pcln *p, struct gmt_diag *d)
 {
-	size_t n = p->h.nfunc, cap = 16;
+	size_t n = p->h.nfunc;
 
-	while (cap < 2 * n)
-		cap *= 2;
-	p->slots = calloc(cap, sizeof(*p->slots));
-	if (!p->slots)
+	if (gmt_hmap_reserve(&p->by_name, n))
 		return gmt_diag_set(d, -ENOMEM, "pclntab: out of memory for the name index");
-	p->slot_mask = cap - 1;
 	for (size_t i = 0; i < n; i++) {
-		const char *name = (const char *)p->names + p->meta[i].nameoff;
-		size_t s = hash_name(name) & p->slot_mask;
+		struct name_key k = { p, name_at(p, i) };
+		uint64_t h = hash_name(k.name), *v = gmt_hmap_find(&p->by_name, h, name_is, &k);
 
-		for (; p->slots[s]; s = (s + 1) & p->slot_mask)
-			if (strcmp((const char *)p->names + p->meta[p->slots[s] - 1].nameoff,
-				   name) == 0)
-				break;
-		if (!p->slots[s] || better_dup(p, i, p->slots[s] - 1))
-			p->slots[s] = i + 1;
+		if (!v)
+			gmt_hmap_add(&p->by_name, h, i); /* reserved: cannot fail */
+		else if (better_dup(p, i, *v))
+			*v = i;
 	}
 	return 0;
 }
@@ -555,7 +561,7 @@ void gmt_pcln__free(struct gmt_pcln *p)
 		return;
 	free(p->entries);
 	free(p->meta);
-	free(p->slots);
+	gmt_hmap_free(&p->by_name);
 	free(p->buckets);
 	free(p->ckpts);
 	free(p->ckstart);
@@ -657,6 +663,11 @@ int gmt_pcln__locate(const struct gmt_elf *e, struct gmt_pcln_loc *loc, struct g
 enum gmt_pcln_ver gmt_pcln__version(const struct gmt_pcln *p)
 {
 	return p->h.L.ver;
+}
+
+uint32_t gmt_pcln__magic(const struct gmt_pcln *p)
+{
+	return p->h.magic;
 }
 
 uint8_t gmt_pcln__ptrsize(const struct gmt_pcln *p)
@@ -802,17 +813,13 @@ int gmt_pcln__func(const struct gmt_pcln *p, size_t idx, struct gmt_func_info *f
 
 int gmt_pcln__func_by_name(const struct gmt_pcln *p, const char *name, struct gmt_func_info *fi)
 {
-	size_t s = hash_name(name) & p->slot_mask;
+	struct name_key k = { p, name };
+	const uint64_t *v = gmt_hmap_find(&p->by_name, hash_name(name), name_is, &k);
 
-	for (; p->slots[s]; s = (s + 1) & p->slot_mask) {
-		size_t idx = p->slots[s] - 1;
-
-		if (strcmp((const char *)p->names + p->meta[idx].nameoff, name) == 0) {
-			fill_info(p, idx, fi);
-			return 0;
-		}
-	}
-	return -ENOENT;
+	if (!v)
+		return -ENOENT;
+	fill_info(p, *v, fi);
+	return 0;
 }
 
 /* Index of the function whose [entry, next entry) holds pc, or -1. */
@@ -961,7 +968,7 @@ static int pcvalue(const struct gmt_pcln *p, const struct fview *f, enum pcv_tab
  */
 static int index_ckpts(struct gmt_pcln *p, struct gmt_diag *d)
 {
-	size_t n = p->h.nfunc, cap = 1024, nck = 0;
+	size_t n = p->h.nfunc, cap = 0, nck = 0;
 	/*
 	 * Linear work whatever the input: real tables are shared only when short, so a
 	 * walk longer than a few times pctab means crafted sharing; stop indexing then.
@@ -969,8 +976,7 @@ static int index_ckpts(struct gmt_pcln *p, struct gmt_diag *d)
 	uint64_t budget = 4 * (uint64_t)p->pctab_size + 64 * (uint64_t)n;
 
 	p->ckstart = malloc((n * NTABLES + 1) * sizeof(*p->ckstart));
-	p->ckpts = malloc(cap * sizeof(*p->ckpts));
-	if (!p->ckstart || !p->ckpts)
+	if (!p->ckstart || GMT_GROW(&p->ckpts, &cap, 1024))
 		return gmt_diag_set(d, -ENOMEM, "pclntab: out of memory for the line index");
 	for (size_t i = 0; i < n; i++) {
 		struct fview f;
@@ -989,16 +995,10 @@ static int index_ckpts(struct gmt_pcln *p, struct gmt_diag *d)
 				if (nck == UINT32_MAX)
 					return gmt_diag_set(d, -EINVAL,
 							    "pclntab: pc tables too large");
-				if (nck == cap) {
-					struct ckpt *c = realloc(p->ckpts, 2 * cap * sizeof(*c));
-
-					if (!c)
-						return gmt_diag_set(d, -ENOMEM,
-								    "pclntab: out of memory for "
-								    "the line index");
-					p->ckpts = c;
-					cap *= 2;
-				}
+				if (GMT_GROW(&p->ckpts, &cap, nck + 1))
+					return gmt_diag_set(d, -ENOMEM,
+							    "pclntab: out of memory for "
+							    "the line index");
 				p->ckpts[nck++] =
 				    (struct ckpt){st.pc - f.entry, st.q - p->pctab, st.val};
 			}

@@ -78,6 +78,8 @@ void gmt_pcln__free(struct gmt_pcln *p);
 int gmt_pcln__set_text_start(struct gmt_pcln *p, uint64_t text_start);
 
 enum gmt_pcln_ver gmt_pcln__version(const struct gmt_pcln *p);
+/* The header's magic word, as the linker wrote it (0xfffffff1 ...). */
+uint32_t gmt_pcln__magic(const struct gmt_pcln *p);
 uint8_t gmt_pcln__ptrsize(const struct gmt_pcln *p);
 uint8_t gmt_pcln__minlc(const struct gmt_pcln *p);
 uint64_t gmt_pcln__header_text_start(const struct gmt_pcln *p);
@@ -91,7 +93,7 @@ uint64_t gmt_pcln__pctab_off(const struct gmt_pcln *p);
 uint64_t gmt_pcln__functab_off(const struct gmt_pcln *p);
 size_t gmt_pcln__nfunc(const struct gmt_pcln *p);
 /*
- * abi.FuncIDWrapper of this table (21 in go1.19, 22 in go1.22, 23 in go1.26): the
+ * abi.FuncIDWrapper of this table (21 in go1.19-1.21, 22 in go1.22-1.24, 23 from go1.25): the
  * funcID of compiler-generated code such as method and go-statement wrappers.
  */
 uint8_t gmt_pcln__wrapper_funcid(const struct gmt_pcln *p);

@@ -7,6 +7,7 @@
 #ifndef GMT_SYMBOLIZE_H
 #define GMT_SYMBOLIZE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,5 +37,22 @@ struct gmt_symbolizer {
 	 */
 	int (*go_func)(void *ctx, uint64_t entry, char *buf, size_t len);
 };
+
+/*
+ * Frames of one return address, innermost first: sym->frames, or a negative errno when
+ * there is no symbolizer or the address does not symbolize.
+ */
+static inline int gmt_symbolize_pc(const struct gmt_symbolizer *sym, uint64_t pc,
+				   struct gmt_frame *frames, int max)
+{
+	int n;
+
+	if (!sym || !sym->frames || max < 1)
+		return -ENOENT;
+	n = sym->frames(sym->ctx, pc, frames, max);
+	if (n == 0)
+		return -ENOENT; /* the contract says >= 1: do not trust 0 */
+	return n > max ? max : n;
+}
 
 #endif

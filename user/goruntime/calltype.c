@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "gobin.h"
+#include "go_release.h"
+#include "release.h"
+#include "grow.h"
 #include "x86dec.h"
 
 enum { REG_AX = 0, REG_BX = 3, REG_SI = 6, NO_REG = -1, UNKNOWN_EFFECT = -2 };
@@ -14,23 +17,33 @@ enum { REG_AX = 0, REG_BX = 3, REG_SI = 6, NO_REG = -1, UNKNOWN_EFFECT = -2 };
 /* Instructions kept before the call: the LEA must be among them. */
 #define LOOKBACK 12
 
-/* The register an allocator entry point takes its *_type in; NO_REG if it is none. */
-static int type_register(const char *name, int minor)
+/*
+ * The register an allocator entry point takes its *_type in; NO_REG if it is none.
+ * Where the release table has the argument (newobject, makeslice, growslice, mallocgc),
+ * its row says; the others take the type first (RAX) in every release.
+ */
+static int type_register(const char *name, const struct gmt_go_release *row)
 {
 	static const char *const in_ax[] = {
-	    "runtime.newobject", "runtime.newarray",  "runtime.makeslice",  "runtime.makeslicecopy",
-	    "runtime.convT",	 "runtime.convTnoptr", "reflect.unsafe_New", "reflect.unsafe_NewArray",
+	    "runtime.newarray", "runtime.makeslicecopy", "runtime.convT", "runtime.convTnoptr",
+	    "reflect.unsafe_New", "reflect.unsafe_NewArray",
 	};
 
 	for (size_t i = 0; i < sizeof(in_ax) / sizeof(in_ax[0]); i++)
 		if (strcmp(name, in_ax[i]) == 0)
 			return REG_AX;
+	if (strcmp(name, "runtime.newobject") == 0)
+		return gmt_abi_int_reg(row->args.newobject_typ);
+	if (strcmp(name, "runtime.makeslice") == 0)
+		return gmt_abi_int_reg(row->args.makeslice_et);
 	if (strcmp(name, "runtime.growslice") == 0)
-		return minor >= 20 ? REG_SI : REG_AX;
-	/* mallocgc(size, typ, needzero) and the size-specialized allocators (1.26+) */
-	if (strcmp(name, "runtime.mallocgc") == 0 || strncmp(name, "runtime.mallocgcSmall", 21) == 0 ||
+		return gmt_abi_int_reg(row->args.growslice_et);
+	if (strcmp(name, "runtime.mallocgc") == 0)
+		return gmt_abi_int_reg(row->args.mallocgc_typ);
+	/* the size-specialized allocators (1.26+) take mallocgc's arguments */
+	if (strncmp(name, "runtime.mallocgcSmall", 21) == 0 ||
 	    strncmp(name, "runtime.mallocgcTiny", 20) == 0)
-		return REG_BX;
+		return gmt_abi_int_reg(row->args.mallocgc_typ);
 	return NO_REG;
 }
 
@@ -101,15 +114,10 @@ static uint64_t *branch_targets(const uint8_t *code, uint64_t entry, uint64_t en
 		if ((in.kind != GMT_INSN_JCC && in.kind != GMT_INSN_JMP) || in.branch_target < entry ||
 		    in.branch_target >= end)
 			continue;
-		if (*n == cap) {
-			uint64_t *nt = realloc(t, (cap = cap ? 2 * cap : 64) * sizeof(*t));
-
-			if (!nt) {
-				free(t);
-				*n = SIZE_MAX; /* unknown: treat every instruction as a target */
-				return NULL;
-			}
-			t = nt;
+		if (GMT_GROW(&t, &cap, *n + 1)) {
+			free(t);
+			*n = SIZE_MAX; /* unknown: treat every instruction as a target */
+			return NULL;
 		}
 		t[(*n)++] = in.branch_target;
 	}
@@ -130,19 +138,20 @@ static bool is_target(const uint64_t *t, size_t n, uint64_t pc)
  * unknown.  *callee_passes is set when the frame's own function is an allocator entry
  * point (it passes its caller's type on).
  */
-static uint64_t frame_type(const struct gmt_gobin *gb, uint64_t ret, bool *callee_passes)
+static uint64_t frame_type(const struct gmt_gobin *gb, const struct gmt_go_release *row,
+			   uint64_t ret, bool *callee_passes)
 {
 	struct gmt_insn ring[LOOKBACK], call;
 	struct gmt_func_info fi, callee;
 	const uint8_t *code;
 	uint64_t *targets, typ = 0;
 	size_t ntargets, seen = 0;
-	int minor = gmt_gobin__minor(gb), reg;
+	int reg;
 
 	*callee_passes = false;
 	if (gmt_pcln__func_by_pc(gb->pcln, ret - 1, &fi) < 0)
 		return 0;
-	*callee_passes = type_register(fi.name, minor) != NO_REG;
+	*callee_passes = type_register(fi.name, row) != NO_REG;
 	code = gmt_gobin__func_code(gb, &fi);
 	if (!code || ret > fi.end)
 		return 0;
@@ -163,7 +172,7 @@ static uint64_t frame_type(const struct gmt_gobin *gb, uint64_t ret, bool *calle
 	    gmt_pcln__func_by_pc(gb->pcln, call.branch_target, &callee) < 0 ||
 	    callee.entry != call.branch_target)
 		return 0;
-	reg = type_register(callee.name, minor);
+	reg = type_register(callee.name, row);
 	if (reg == NO_REG)
 		return 0;
 	targets = branch_targets(code, fi.entry, fi.end, &ntargets);
@@ -186,8 +195,8 @@ static uint64_t frame_type(const struct gmt_gobin *gb, uint64_t ret, bool *calle
 	return typ;
 }
 
-uint64_t gmt_calltype(const struct gmt_gobin *gb, uint64_t bias, const uint64_t *pcs,
-		      uint32_t depth)
+uint64_t gmt_calltype(const struct gmt_gobin *gb, const struct gmt_go_release *row, uint64_t bias,
+		      const uint64_t *pcs, uint32_t depth)
 {
 	for (uint32_t i = 0; i < depth && i < GMT_CALLTYPE_FRAMES; i++) {
 		bool passes;
@@ -195,7 +204,7 @@ uint64_t gmt_calltype(const struct gmt_gobin *gb, uint64_t bias, const uint64_t 
 
 		if (pcs[i] < bias)
 			return 0;
-		typ = frame_type(gb, pcs[i] - bias, &passes);
+		typ = frame_type(gb, row, pcs[i] - bias, &passes);
 		if (typ)
 			return typ + bias;
 		if (!passes)

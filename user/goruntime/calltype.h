@@ -19,7 +19,7 @@
  * itself an allocator entry point passing its caller's type on (newobject, makeslice,
  * growslice...), the next frame is asked.
  *
- * Type registers (ABIInternal, DESIGN.md §3): newobject, newarray, makeslice,
+ * Type registers (ABIInternal, docs/go-runtime.md, "Calling convention"): newobject, newarray, makeslice,
  * makeslicecopy, convT, convTnoptr, reflect.unsafe_New/NewArray: AX; mallocgc and the
  * size-specialized allocators: BX; growslice: SI from go1.20 (oldPtr, newLen, oldCap,
  * num, et), AX in go1.19 (et, old, cap).
@@ -33,15 +33,17 @@
 #include <stdint.h>
 
 struct gmt_gobin;
+struct gmt_go_release;
 
 /* Frames looked at, from the leaf. */
 #define GMT_CALLTYPE_FRAMES 4
 
 /*
- * pcs are return addresses at runtime, bias the load bias (runtime - static address).
- * Returns the runtime address of the *_type, or 0 when it cannot be told.
+ * pcs are return addresses at runtime, bias the load bias (runtime - static address),
+ * row the binary's release (where the allocators take their type).  Returns the runtime
+ * address of the *_type, or 0 when it cannot be told.
  */
-uint64_t gmt_calltype(const struct gmt_gobin *gb, uint64_t bias, const uint64_t *pcs,
-		      uint32_t depth);
+uint64_t gmt_calltype(const struct gmt_gobin *gb, const struct gmt_go_release *row, uint64_t bias,
+		      const uint64_t *pcs, uint32_t depth);
 
 #endif

@@ -7,66 +7,9 @@
 
 #include "elf_file.h"
 #include "gobin.h"
+#include "go_release.h"
 #include "rtvars.h"
 #include "x86dec.h"
-
-/*
- * From DWARF of go1.19, 1.22, 1.24, 1.26 and 1.27 builds (tests/gcoffsets/main.go prints
- * them; tests/test_gc.c compares).  1.20, 1.21 and 1.25 follow the layout of their
- * neighbours in the runtime sources (DESIGN.md §6) and are not checked by a test.
- * Across all of them heapLive is lastHeapGoal + 8 and heapMarked lastHeapGoal + 56: the
- * decoder relies on that when the exact release is unknown.
- */
-int gmt_gc_offsets_for(int minor, struct gmt_gc_offsets *o)
-{
-	if (minor < 19 || minor > 27)
-		return -ENOENT;
-	memset(o, 0, sizeof(*o));
-	if (minor == 19) {
-		o->last_heap_goal = 128;
-	} else if (minor == 20) {
-		o->last_heap_goal = 72;
-	} else {
-		o->last_heap_goal = 96;
-	}
-	o->heap_live = o->last_heap_goal + 8;
-	o->heap_marked = o->last_heap_goal + 56;
-	o->numgc = minor >= 25 ? 7680 : 7704;
-	o->g_m = 48;
-	o->m_curg = minor >= 25 ? 184 : 192;
-	return 0;
-}
-
-struct ctrl_scan {
-	const struct gmt_gobin *gb;
-	uint64_t rax; /* target of the RIP-relative LEA last loaded into RAX, 0 if none */
-	uint64_t found;
-	int witnesses;
-	bool conflict;
-};
-
-/* LEAQ X(RIP), AX ... CALL runtime.(*gcControllerState).method: X is &gcController. */
-static int ctrl_cb(const struct gmt_insn *in, void *ctx)
-{
-	static const char method[] = "runtime.(*gcControllerState).";
-	struct ctrl_scan *s = ctx;
-	const char *callee;
-
-	if (gmt_rtvars_is_rip_lea_to(in, 0)) {
-		s->rax = in->mem_target;
-		return 0;
-	}
-	callee = gmt_rtvars_call_target(s->gb, in);
-	if (callee && s->rax && strncmp(callee, method, sizeof(method) - 1) == 0) {
-		if (s->found && s->found != s->rax)
-			s->conflict = true;
-		s->found = s->rax;
-		s->witnesses++;
-	}
-	if (gmt_rtvars_writes_reg(in, 0))
-		s->rax = 0;
-	return 0;
-}
 
 int gmt_gcvars_decode_controller(const struct gmt_gobin *gb, uint64_t *addr)
 {
@@ -74,15 +17,14 @@ int gmt_gcvars_decode_controller(const struct gmt_gobin *gb, uint64_t *addr)
 	static const char *const funcs[] = {"runtime.gcControllerCommit", "runtime.gcMarkDone",
 					    "runtime.setGCPercent.func1",
 					    "runtime.setMemoryLimit.func1"};
-	struct ctrl_scan s = {.gb = gb};
+	uint64_t found;
 
-	for (size_t i = 0; i < sizeof(funcs) / sizeof(funcs[0]); i++) {
-		s.rax = 0;
-		gmt_rtvars_walk_func(gb, funcs[i], ctrl_cb, &s);
-	}
-	if (!s.found || s.conflict || !gmt_rtvars_writable(gb->elf, s.found, 256))
+	/* LEAQ X(RIP), AX ... CALL runtime.(*gcControllerState).method: X is &gcController. */
+	if (gmt_rtvars_find_receiver(gb, funcs, sizeof(funcs) / sizeof(funcs[0]),
+				     "runtime.(*gcControllerState).", &found) ||
+	    !gmt_rtvars_writable(gb->elf, found, 256))
 		return -ENOENT;
-	*addr = s.found;
+	*addr = found;
 	return 0;
 }
 
@@ -261,38 +203,28 @@ static void find_controller(const struct gmt_gobin *gb, unsigned int flags, stru
 		 "a (*gcControllerState) method call in gcControllerCommit/gcMarkDone");
 }
 
-static void find_offsets(const struct gmt_gobin *gb, struct gmt_gcvars *v)
+/*
+ * The offsets are the row's.  Where the code shows lastHeapGoal (gcControllerCommit), it
+ * must agree: a disagreement is noted (the row wins: it is the release's DWARF).
+ */
+static void find_offsets(const struct gmt_gobin *gb, const struct gmt_go_release *row,
+			 struct gmt_gcvars *v)
 {
-	int minor = gmt_gobin__minor(gb);
-	bool exact = gb->version_source != GMT_VERSION_PCLNTAB;
 	uint32_t goal = 0;
 	bool decoded =
 	    v->gc_controller && !gmt_gcvars_decode_goal_offset(gb, v->gc_controller, &goal);
 
-	if (exact && !gmt_gc_offsets_for(minor, &v->off)) {
-		v->have_offsets = true;
-		v->offsets_src = GMT_GCVAR_TABLE;
-		if (decoded && goal != v->off.last_heap_goal)
-			snprintf(v->why_offsets, sizeof(v->why_offsets),
-				 "note: gcControllerCommit reads lastHeapGoal at +%u, the go1.%d "
-				 "table says +%u; using the table",
-				 goal, minor, v->off.last_heap_goal);
-		return;
-	}
-	/* Only the pclntab family is known: take the layout from the code. */
-	if (decoded) {
-		gmt_gc_offsets_for(minor >= 25 ? minor : 21, &v->off);
-		v->off.last_heap_goal = goal;
-		v->off.heap_live = goal + 8;
-		v->off.heap_marked = goal + 56;
-		v->have_offsets = true;
-		v->offsets_src = GMT_GCVAR_DECODED;
-		return;
-	}
-	snprintf(v->why_offsets, sizeof(v->why_offsets),
-		 "the Go release is not known exactly (%s) and gcControllerCommit does not show "
-		 "where lastHeapGoal is",
-		 gb->version);
+	v->off.heap_live = row->gc_controller.heap_live;
+	v->off.heap_marked = row->gc_controller.heap_marked;
+	v->off.last_heap_goal = row->gc_controller.last_heap_goal;
+	v->off.numgc = row->mstats.numgc;
+	v->have_offsets = true;
+	v->offsets_src = GMT_GCVAR_TABLE;
+	if (decoded && goal != v->off.last_heap_goal)
+		snprintf(v->why_offsets, sizeof(v->why_offsets),
+			 "note: gcControllerCommit reads lastHeapGoal at +%u, the %s row says +%u; "
+			 "using the row",
+			 goal, row->version, v->off.last_heap_goal);
 }
 
 static void find_numgc(const struct gmt_gobin *gb, unsigned int flags, struct gmt_gcvars *v)
@@ -321,7 +253,8 @@ static void find_numgc(const struct gmt_gobin *gb, unsigned int flags, struct gm
 		 "`INCL` on adjacent counters (numgc, numforcedgc)");
 }
 
-static void find_work(const struct gmt_gobin *gb, struct gmt_gcvars *v)
+static void find_work(const struct gmt_gobin *gb, const struct gmt_go_release *row,
+		      struct gmt_gcvars *v)
 {
 	uint64_t tmt, heap1;
 
@@ -338,16 +271,22 @@ static void find_work(const struct gmt_gobin *gb, struct gmt_gcvars *v)
 	}
 	v->work_times = tmt - 16;  /* tSweepTerm, tMark, tMarkTerm */
 	v->work_heaps = heap1 - 8; /* heap0, heap1, heap2 */
+	/* The row places the two fields in the variable: where they are, runtime.work is. */
+	if (row->work.t_mark_term != GMT_OFF_ABSENT && tmt >= row->work.t_mark_term &&
+	    row->work.heap1 != GMT_OFF_ABSENT &&
+	    tmt - row->work.t_mark_term == heap1 - row->work.heap1)
+		v->work = tmt - row->work.t_mark_term;
 }
 
-int gmt_gcvars_find(const struct gmt_gobin *gb, unsigned int flags, struct gmt_gcvars *v)
+int gmt_gcvars_find(const struct gmt_gobin *gb, const struct gmt_go_release *row,
+		    unsigned int flags, struct gmt_gcvars *v)
 {
 	memset(v, 0, sizeof(*v));
-	if (!gb || !gb->elf || !gb->pcln)
+	if (!gb || !gb->elf || !gb->pcln || !row)
 		return -EINVAL;
 	find_controller(gb, flags, v);
-	find_offsets(gb, v);
+	find_offsets(gb, row, v);
 	find_numgc(gb, flags, v);
-	find_work(gb, v);
+	find_work(gb, row, v);
 	return 0;
 }

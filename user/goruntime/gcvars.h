@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The runtime globals GC tracing reads (DESIGN.md §2, §6): runtime.gcController (heap
+ * The runtime globals GC tracing reads (docs/go-runtime.md, "Binary" and "GC"): runtime.gcController (heap
  * live, heap marked, the heap goal) and runtime.memstats.numgc (the cycle number), with
- * the field offsets of each Go version.
+ * the field offsets of the binary's release (its row of the release table).
  *
  * With a .symtab the addresses are its symbols.  Stripped binaries are read the way the
  * runtime's own code reaches them: the receiver `LEAQ runtime.gcController(SB), AX` in
@@ -22,25 +22,21 @@
 #include <stdint.h>
 
 struct gmt_gobin;
+struct gmt_go_release;
 
-/* Field offsets, 64-bit, checked against DWARF in tests/test_gc.c. */
+/* Field offsets, 64-bit: the release row's (checked against DWARF in tests/agg/test_gc.c). */
 struct gmt_gc_offsets {
 	uint32_t heap_live;	 /* gcControllerState.heapLive */
 	uint32_t heap_marked;	 /* gcControllerState.heapMarked */
 	uint32_t last_heap_goal; /* gcControllerState.lastHeapGoal */
 	uint32_t numgc;		 /* mstats.numgc */
-	uint32_t g_m;		 /* g.m */
-	uint32_t m_curg;	 /* m.curg */
 };
-
-/* The offsets of Go 1.minor; -ENOENT for a release the table does not know. */
-int gmt_gc_offsets_for(int minor, struct gmt_gc_offsets *o);
 
 enum gmt_gcvar_source {
 	GMT_GCVAR_NONE,	   /* not found: see the why_* text */
 	GMT_GCVAR_SYMTAB,  /* .symtab */
 	GMT_GCVAR_DECODED, /* decoded from the runtime's code */
-	GMT_GCVAR_TABLE,   /* offsets: the per-version table */
+	GMT_GCVAR_TABLE,   /* offsets: the release row */
 };
 
 struct gmt_gcvars {
@@ -50,10 +46,11 @@ struct gmt_gcvars {
 	/*
 	 * runtime.work.tSweepTerm (tMark, tMarkTerm follow) and work.heap0 (heap1, heap2
 	 * follow): static addresses, 0 if not found.  The field order is the runtime's in
-	 * every release checked (tests/test_gc.c); readers check the values make sense.
+	 * every release checked (tests/agg/test_gc.c); readers check the values make sense.
 	 */
 	uint64_t work_times;
 	uint64_t work_heaps;
+	uint64_t work;	   /* static address of runtime.work, 0 if not known */
 	struct gmt_gc_offsets off;
 	bool have_offsets; /* off.heap_* and off.numgc are usable */
 	enum gmt_gcvar_source controller_src, numgc_src, offsets_src;
@@ -66,10 +63,11 @@ struct gmt_gcvars {
 #define GMT_GCVARS_NO_SYMTAB 0x1 /* decode even when .symtab has the symbols (tests) */
 
 /*
- * Fills v.  Returns 0 also when something was not found (v says what and why); a
- * negative errno only when the binary cannot be read at all.
+ * Fills v for a binary of release row.  Returns 0 also when something was not found (v
+ * says what and why); a negative errno only when the binary cannot be read at all.
  */
-int gmt_gcvars_find(const struct gmt_gobin *gb, unsigned int flags, struct gmt_gcvars *v);
+int gmt_gcvars_find(const struct gmt_gobin *gb, const struct gmt_go_release *row,
+		    unsigned int flags, struct gmt_gcvars *v);
 
 /* Decoders, exposed for tests: 0 or -ENOENT. */
 int gmt_gcvars_decode_controller(const struct gmt_gobin *gb, uint64_t *addr);

@@ -207,6 +207,7 @@ struct gmt_rel_consts {
 	int64_t g_preempted, g_leaked, g_deadextra, g_scan;
 	int64_t page_size, tiny_size, max_small_size, num_size_classes, malloc_header_size;
 	int64_t min_size_for_malloc_header, mem_profile, max_stack, max_prof_stack_depth;
+	int64_t kind_special_profile; /* special.kind of a heap-profile record */
 	int64_t stw_gc_mark_term, stw_gc_sweep_term;
 	int64_t gc_trigger_heap, gc_trigger_time, gc_trigger_cycle;
 };

@@ -10,40 +10,12 @@
 
 #include "elf_file.h"
 #include "gobin.h"
+#include "go_release.h"
 #include "rtvars.h"
 #include "target.h"
 #include "x86dec.h"
 
-#define G_STATUS_IDLE 0
-#define G_STATUS_DEAD 6
-#define G_STATUS_SCAN 0x1000
 #define MAX_ALLG (1u << 24) /* more goroutines than anyone runs: a misread length */
-
-int gmt_g_offsets_for(int minor, struct gmt_g_offsets *o)
-{
-	/*
-	 * From the DWARF of each release in the fixture matrix (tests/test_goroutines.c
-	 * checks them): go1.23 added g.syscallbp, go1.25 dropped gobuf.ret.  Releases
-	 * outside the matrix are left out rather than guessed.
-	 */
-	switch (minor) {
-	case 19:
-		*o = (struct gmt_g_offsets){ 152, 144, 296, 312 };
-		return 0;
-	case 22:
-		*o = (struct gmt_g_offsets){ 152, 144, 280, 296 };
-		return 0;
-	case 24:
-		*o = (struct gmt_g_offsets){ 160, 152, 288, 304 };
-		return 0;
-	case 26:
-	case 27:
-		*o = (struct gmt_g_offsets){ 152, 144, 288, 304 };
-		return 0;
-	default:
-		return -ENOENT;
-	}
-}
 
 struct decode_ctx {
 	uint64_t lea[16]; /* rip-relative lea target last loaded into each register */
@@ -118,9 +90,10 @@ static int read_at(int fd, uint64_t addr, void *buf, size_t len)
 }
 
 int gmt_gorvars_enumerate(pid_t pid, const struct gmt_gorvars *v, uint64_t bias,
-			  const struct gmt_g_offsets *off, struct gmt_pre_g **out, size_t *n,
+			  const struct gmt_go_release *row, struct gmt_pre_g **out, size_t *n,
 			  struct gmt_diag *d)
 {
+	const struct gmt_rel_g *off = &row->g;
 	uint64_t len = 0, ptr = 0, *gs = NULL;
 	struct gmt_pre_g *res = NULL;
 	size_t k = 0;
@@ -165,8 +138,8 @@ int gmt_gorvars_enumerate(pid_t pid, const struct gmt_gorvars *v, uint64_t bias,
 
 		if (!gs[i] || read_at(fd, gs[i] + off->atomicstatus, &status, sizeof(status)))
 			continue;
-		status &= ~G_STATUS_SCAN;
-		if (status == G_STATUS_IDLE || status == G_STATUS_DEAD)
+		status &= ~(uint32_t)row->consts.g_scan;
+		if (status == (uint32_t)row->consts.g_idle || status == (uint32_t)row->consts.g_dead)
 			continue;
 		if (read_at(fd, gs[i] + off->goid, &p->goid, sizeof(p->goid)))
 			continue;

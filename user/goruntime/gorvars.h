@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What goroutine tracking reads from the runtime (DESIGN.md §7): the field offsets of
- * runtime.g for each Go version, and runtime.allglen / runtime.allgptr, the lock-free
- * view of every g (allgs) that existed before the probes were attached.
+ * What goroutine tracking reads from the runtime (docs/go-runtime.md, "Goroutines"): runtime.allglen /
+ * runtime.allgptr, the lock-free view of every g (allgs) that existed before the probes
+ * were attached, read with the runtime.g layout of the binary's release row.
  *
  * With a .symtab the addresses are its symbols.  In stripped binaries they are read off
  * runtime.allgadd the way the runtime stores them: `LEAQ allgptr(SB), CX; XCHGQ BX,
@@ -19,17 +19,7 @@
 #include "diag.h"
 
 struct gmt_gobin;
-
-/* runtime.g field offsets, 64-bit, checked against DWARF in tests/test_goroutines.c. */
-struct gmt_g_offsets {
-	uint32_t goid;	       /* g.goid */
-	uint32_t atomicstatus; /* g.atomicstatus (uint32) */
-	uint32_t gopc;	       /* g.gopc: pc of the go statement that created it */
-	uint32_t startpc;      /* g.startpc: pc of the goroutine function */
-};
-
-/* The offsets of Go 1.minor; -ENOENT for a release the table does not know. */
-int gmt_g_offsets_for(int minor, struct gmt_g_offsets *o);
+struct gmt_go_release;
 
 struct gmt_gorvars {
 	uint64_t allglen, allgptr; /* static addresses, 0 when not found (see why) */
@@ -51,10 +41,11 @@ struct gmt_pre_g {
 /*
  * Reads allgs out of process pid (/proc/PID/mem) and returns the goroutines that are
  * not dead (_Gidle and _Gdead left out), in *out (malloc'd), their number in *n.
- * bias: the executable's load bias.
+ * bias: the executable's load bias; row: its release (g's goid, atomicstatus, gopc and
+ * startpc, the status constants).
  */
 int gmt_gorvars_enumerate(pid_t pid, const struct gmt_gorvars *v, uint64_t bias,
-			  const struct gmt_g_offsets *off, struct gmt_pre_g **out, size_t *n,
+			  const struct gmt_go_release *row, struct gmt_pre_g **out, size_t *n,
 			  struct gmt_diag *d);
 
 #endif

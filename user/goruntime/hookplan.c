@@ -10,6 +10,8 @@
 
 #include "elf_file.h"
 #include "gobin.h"
+#include "go_release.h"
+#include "grow.h"
 #include "probesite.h"
 #include "rtvars.h"
 #include "x86dec.h"
@@ -18,31 +20,41 @@ struct hook_spec {
 	enum gmt_hook_id id;
 	enum gmt_hook_group group;
 	const char *function;
-	int min_minor, max_minor; /* Go versions whose runtime has and uses it */
-	bool rets;		  /* probe the RET instructions instead of the entry */
+	/* The releases whose runtime has and uses it: the row has every flag of `with` and
+	 * none of `without`. */
+	uint32_t with, without;
+	int max_rets; /* > 0: probe the RET instructions (at most this many), not the entry */
 };
 
-/* DESIGN.md §5 (allocation, sampler), §6 (GC), §7 (goroutines). */
+/* docs/go-runtime.md, "Allocation" (allocation, sampler), §6 (GC), §7 (goroutines). */
 static const struct hook_spec specs[] = {
-	{ GMT_HOOK_MALLOCGC, GMT_GROUP_ALLOC, "runtime.mallocgc", 19, 99 },
-	{ GMT_HOOK_MPROF_MALLOC, GMT_GROUP_SAMPLER, "runtime.mProf_Malloc", 19, 99 },
-	{ GMT_HOOK_SETPROFILEBUCKET, GMT_GROUP_SAMPLER, "runtime.setprofilebucket", 19, 99 },
-	{ GMT_HOOK_FREESPECIAL, GMT_GROUP_SAMPLER, "runtime.freeSpecial", 19, 99 },
-	{ GMT_HOOK_GCSTART, GMT_GROUP_GC, "runtime.gcStart", 19, 99 },
-	{ GMT_HOOK_STARTCYCLE, GMT_GROUP_GC, "runtime.(*gcControllerState).startCycle", 19, 99 },
-	{ GMT_HOOK_GCSWEEP, GMT_GROUP_GC, "runtime.gcSweep", 19, 99 },
-	{ GMT_HOOK_STW_STOP, GMT_GROUP_GC, "runtime.stopTheWorldWithSema", 19, 99 },
-	{ GMT_HOOK_STW_START, GMT_GROUP_GC, "runtime.startTheWorldWithSema", 19, 99 },
-	{ GMT_HOOK_STOPTHEWORLD, GMT_GROUP_GC, "runtime.stopTheWorld", 19, 20 },
-	{ GMT_HOOK_NEWPROC, GMT_GROUP_GOROUTINES, "runtime.newproc", 19, 99 },
-	{ GMT_HOOK_NEWPROC1_RET, GMT_GROUP_GOROUTINES, "runtime.newproc1", 19, 99, true },
-	{ GMT_HOOK_GEXIT, GMT_GROUP_GOROUTINES, "runtime.goexit0", 19, 21 },
-	{ GMT_HOOK_GEXIT, GMT_GROUP_GOROUTINES, "runtime.gdestroy", 22, 99 },
+	{ GMT_HOOK_MALLOCGC, GMT_GROUP_ALLOC, "runtime.mallocgc" },
+	{ GMT_HOOK_MPROF_MALLOC, GMT_GROUP_SAMPLER, "runtime.mProf_Malloc" },
+	{ GMT_HOOK_SETPROFILEBUCKET, GMT_GROUP_SAMPLER, "runtime.setprofilebucket" },
+	{ GMT_HOOK_FREESPECIAL, GMT_GROUP_SAMPLER, "runtime.freeSpecial" },
+	{ GMT_HOOK_GCSTART, GMT_GROUP_GC, "runtime.gcStart" },
+	{ GMT_HOOK_STARTCYCLE, GMT_GROUP_GC, "runtime.(*gcControllerState).startCycle" },
+	{ GMT_HOOK_GCSWEEP, GMT_GROUP_GC, "runtime.gcSweep" },
+	{ GMT_HOOK_STW_STOP, GMT_GROUP_GC, "runtime.stopTheWorldWithSema" },
+	{ GMT_HOOK_STW_START, GMT_GROUP_GC, "runtime.startTheWorldWithSema" },
+	/*
+	 * Plain uprobes on its RET instructions for the time it returns (never a uretprobe
+	 * on Go code: docs/go-runtime.md, "Calling convention").  Without them pauses end at
+	 * its entry, which on go1.22+ misses the wake-up of the other Ps that gctrace counts.
+	 */
+	{ GMT_HOOK_STW_START_RET, GMT_GROUP_GC, "runtime.startTheWorldWithSema", 0, 0, 16 },
+	/* Up to go1.20 the non-GC pauses say why only in stopTheWorld(reason string). */
+	{ GMT_HOOK_STOPTHEWORLD, GMT_GROUP_GC, "runtime.stopTheWorld",
+	  GMT_REL_STOPTHEWORLD_STRING },
+	{ GMT_HOOK_NEWPROC, GMT_GROUP_GOROUTINES, "runtime.newproc" },
+	{ GMT_HOOK_NEWPROC1_RET, GMT_GROUP_GOROUTINES, "runtime.newproc1", 0, 0, 64 },
+	{ GMT_HOOK_GEXIT, GMT_GROUP_GOROUTINES, "runtime.goexit0", 0, GMT_REL_GDESTROY },
+	{ GMT_HOOK_GEXIT, GMT_GROUP_GOROUTINES, "runtime.gdestroy", GMT_REL_GDESTROY },
 };
 
 /*
  * Size-specialized allocators the compiler calls directly, bypassing mallocgc:
- * name prefixes followed by a size-class number (DESIGN.md §5).
+ * name prefixes followed by a size-class number (docs/go-runtime.md, "Allocation").
  */
 static const char *const sc_prefixes[] = {
 	"runtime.mallocgcTinySize",
@@ -66,19 +78,6 @@ const char *gmt_hook_group_name(enum gmt_hook_group g)
 	return "?";
 }
 
-static int grow(void **arr, size_t n, size_t size)
-{
-	/* Power-of-two capacities: grow when n reaches one. */
-	if (n && (n & (n - 1)))
-		return 0;
-	void *p = realloc(*arr, (n ? 2 * n : 8) * size);
-
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	return 0;
-}
-
 static int add_missing(struct gmt_hookplan *plan, const struct hook_spec *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -87,7 +86,7 @@ static int add_missing(struct gmt_hookplan *plan, const struct hook_spec *s, con
 	struct gmt_missing_hook *m;
 	va_list ap;
 
-	if (grow((void **)&plan->missing, plan->nmissing, sizeof(*m)))
+	if (GMT_GROW(&plan->missing, &plan->cap_missing, plan->nmissing + 1))
 		return -ENOMEM;
 	m = &plan->missing[plan->nmissing++];
 	memset(m, 0, sizeof(*m));
@@ -110,7 +109,7 @@ static int add_hook(struct gmt_hookplan *plan, const struct gmt_gobin *gb,
 	if (gmt_elf__vaddr_to_off(gb->elf, addr, &off))
 		return add_missing(plan, s, "probe address %#llx is not backed by the file",
 				   (unsigned long long)addr);
-	if (grow((void **)&plan->hooks, plan->nhooks, sizeof(*h)))
+	if (GMT_GROW(&plan->hooks, &plan->cap_hooks, plan->nhooks + 1))
 		return -ENOMEM;
 	h = &plan->hooks[plan->nhooks++];
 	memset(h, 0, sizeof(*h));
@@ -143,7 +142,7 @@ static int plan_function(struct gmt_hookplan *plan, const struct gmt_gobin *gb,
 	if (!code)
 		return add_missing(plan, s, "code at %#llx is not in the file",
 				   (unsigned long long)fi->entry);
-	if (!s->rets) {
+	if (!s->max_rets) {
 		if (gmt_probe_site_choose(code, fi->end - fi->entry, fi->entry, &site))
 			return add_missing(plan, s, "cannot decode the first instruction at %#llx",
 					   (unsigned long long)fi->entry);
@@ -157,7 +156,7 @@ static int plan_function(struct gmt_hookplan *plan, const struct gmt_gobin *gb,
 	if (n <= 0)
 		return add_missing(plan, s, n == 0 ? "no RET instruction found"
 						   : "its code does not decode");
-	if (n > 64)
+	if (n > s->max_rets)
 		return add_missing(plan, s, "%d RET instructions: too many to probe", n);
 	for (int i = 0; i < n; i++) {
 		err = add_hook(plan, gb, s, fi, rets[i], NULL);
@@ -186,7 +185,7 @@ static bool is_sc_name(const char *name)
 static int plan_size_specialized(struct gmt_hookplan *plan, const struct gmt_gobin *gb)
 {
 	static const struct hook_spec sc = { GMT_HOOK_MALLOC_SC, GMT_GROUP_ALLOC,
-					     "runtime.mallocgc<size class>", 26, 99 };
+					     "runtime.mallocgc<size class>" };
 	size_t n = gmt_pcln__nfunc(gb->pcln);
 	int err;
 
@@ -239,7 +238,7 @@ static int on_handoff_insn(const struct gmt_insn *in, void *arg)
 static int plan_newproc_handoff(struct gmt_hookplan *plan, const struct gmt_gobin *gb)
 {
 	static const struct hook_spec s = { GMT_HOOK_NEWPROC_RUNQPUT, GMT_GROUP_GOROUTINES,
-					    "runtime.newproc.func1", 19, 99 };
+					    "runtime.newproc.func1" };
 	struct handoff h = { .gb = gb };
 	struct gmt_func_info fi;
 
@@ -253,23 +252,21 @@ static int plan_newproc_handoff(struct gmt_hookplan *plan, const struct gmt_gobi
 	return add_hook(plan, gb, &s, &fi, h.call, &h.site);
 }
 
-int gmt_hookplan_build(const struct gmt_gobin *gb, struct gmt_hookplan *plan, struct gmt_diag *d)
+int gmt_hookplan_build(const struct gmt_gobin *gb, const struct gmt_go_release *row,
+		       struct gmt_hookplan *plan, struct gmt_diag *d)
 {
-	int minor = gmt_gobin__minor(gb);
 	int err = 0;
 
 	memset(plan, 0, sizeof(*plan));
+	if (!row)
+		return gmt_diag_set(d, -EINVAL, "cannot build the hook plan: no Go release");
 	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]) && !err; i++) {
 		const struct hook_spec *s = &specs[i];
 		struct gmt_func_info fi;
 
-		/* Version unknown beyond the pclntab family: let the symbols decide. */
-		if (gb->version_source != GMT_VERSION_PCLNTAB &&
-		    (minor < s->min_minor || minor > s->max_minor))
+		if ((row->flags & s->with) != s->with || (row->flags & s->without))
 			continue;
 		if (gmt_pcln__func_by_name(gb->pcln, s->function, &fi)) {
-			if (gb->version_source == GMT_VERSION_PCLNTAB && s->max_minor < 99)
-				continue;
 			err = add_missing(plan, s, "not in this binary (the linker left it out)");
 			continue;
 		}
@@ -277,7 +274,7 @@ int gmt_hookplan_build(const struct gmt_gobin *gb, struct gmt_hookplan *plan, st
 	}
 	if (!err)
 		err = plan_size_specialized(plan, gb);
-	if (!err && (gb->version_source == GMT_VERSION_PCLNTAB || minor >= 19))
+	if (!err)
 		err = plan_newproc_handoff(plan, gb);
 	if (err) {
 		gmt_hookplan_free(plan);
@@ -299,4 +296,12 @@ const struct gmt_hook *gmt_hookplan_find(const struct gmt_hookplan *plan, enum g
 		if (plan->hooks[i].id == id)
 			return &plan->hooks[i];
 	return NULL;
+}
+
+bool gmt_hookplan_attaches(const struct gmt_hookplan *plan, const struct gmt_hook *h)
+{
+	/* The runqput hand-off replaces the RETs when found (cheaper: plan_newproc_handoff). */
+	if (h->id == GMT_HOOK_NEWPROC1_RET)
+		return gmt_hookplan_find(plan, GMT_HOOK_NEWPROC_RUNQPUT) == NULL;
+	return true;
 }

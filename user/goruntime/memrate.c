@@ -11,6 +11,7 @@
 
 #include "elf_file.h"
 #include "gobin.h"
+#include "go_release.h"
 #include "rtvars.h"
 #include "target.h"
 #include "x86dec.h"
@@ -223,11 +224,11 @@ static const char *src_name(enum gmt_memrate_src src)
 }
 
 /* An aligned word the program writes, holding 524288 in the file or set by runtime.init. */
-static int validate_rate(const struct gmt_gobin *gb, struct gmt_memrate_vars *v, struct gmt_diag *d)
+static int validate_rate(const struct gmt_gobin *gb, const struct gmt_go_release *row,
+			 struct gmt_memrate_vars *v, struct gmt_diag *d)
 {
 	const uint8_t *p;
 	struct start_scan s;
-	int minor = gmt_gobin__minor(gb);
 
 	if ((v->rate & 7) || !gmt_rtvars_writable(gb->elf, v->rate, 8))
 		return gmt_diag_set(d, -ENOENT,
@@ -249,12 +250,12 @@ static int validate_rate(const struct gmt_gobin *gb, struct gmt_memrate_vars *v,
 		return 0;
 	}
 	/* Zero-filled: only go1.19's dynamic initialisation puts it there. */
-	if (gb->version_source != GMT_VERSION_PCLNTAB && minor >= 20)
+	if (row->flags & GMT_REL_MEMPROFRATE_STATIC)
 		return gmt_diag_set(d, -ENOENT,
 				    "%s: the %s runtime.MemProfileRate (%#llx) is zero-filled, but "
-				    "go1.%d initialises it in the file",
+				    "%s initialises it in the file",
 				    gb->path, src_name(v->rate_src), (unsigned long long)v->rate,
-				    minor);
+				    row->version);
 	if (scan_start(gb, "runtime.init", v->rate, &s) || !s.stores)
 		return gmt_diag_set(d, -ENOENT,
 				    "%s: the %s runtime.MemProfileRate (%#llx) is zero-filled and "
@@ -321,13 +322,13 @@ static void find_inittask(const struct gmt_gobin *gb, unsigned int flags,
 	}
 }
 
-int gmt_memrate_find(const struct gmt_gobin *gb, unsigned int flags, struct gmt_memrate_vars *v,
-		     struct gmt_diag *d)
+int gmt_memrate_find(const struct gmt_gobin *gb, const struct gmt_go_release *row,
+		     unsigned int flags, struct gmt_memrate_vars *v, struct gmt_diag *d)
 {
 	int err;
 
 	memset(v, 0, sizeof(*v));
-	if (!gb || !gb->elf || !gb->pcln)
+	if (!gb || !gb->elf || !gb->pcln || !row)
 		return gmt_diag_set(d, -EINVAL, "not a readable Go binary");
 	if (!(flags & GMT_MEMRATE_NO_SYMTAB) &&
 	    gmt_rtvars_sym_addr(gb, "runtime.MemProfileRate", &v->rate)) {
@@ -341,7 +342,7 @@ int gmt_memrate_find(const struct gmt_gobin *gb, unsigned int flags, struct gmt_
 				    "`MemProfileRate == 1` test of nextSample()",
 				    gb->path);
 	}
-	err = validate_rate(gb, v, d);
+	err = validate_rate(gb, row, v, d);
 	if (err) {
 		v->rate = 0;
 		v->rate_src = GMT_MEMRATE_SRC_NONE;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * runtime.MemProfileRate: where it is in a Go binary, and reading and writing it in a
- * live process (DESIGN.md §2, §5 "Go's own sampler").
+ * live process (docs/go-runtime.md, "Binary", §5 "Go's own sampler").
  *
  * How the runtime sets it while it starts, before main.main:
  *  - go1.20+: `var MemProfileRate int = 512 * 1024` is initialised data: the file holds
@@ -37,6 +37,7 @@
 #include "diag.h"
 
 struct gmt_gobin;
+struct gmt_go_release;
 
 #define GMT_MEMRATE_DEFAULT 524288 /* 512 KiB: the runtime's default and initial value */
 
@@ -77,12 +78,13 @@ struct gmt_memrate_vars {
 #define GMT_MEMRATE_NO_SYMTAB 0x1 /* decode even when .symtab has the symbols (tests) */
 
 /*
- * Finds runtime.MemProfileRate (and what comes with it, above) in gb.  0 when the rate
- * was found; -ENOENT with the reason in d when it cannot be found or what was found does
- * not validate; -EINVAL for a binary without pclntab.
+ * Finds runtime.MemProfileRate (and what comes with it, above) in gb, of release row
+ * (whose flags say how the runtime initialises the rate).  0 when the rate was found;
+ * -ENOENT with the reason in d when it cannot be found or what was found does not
+ * validate; -EINVAL for a binary without pclntab.
  */
-int gmt_memrate_find(const struct gmt_gobin *gb, unsigned int flags, struct gmt_memrate_vars *v,
-		     struct gmt_diag *d);
+int gmt_memrate_find(const struct gmt_gobin *gb, const struct gmt_go_release *row,
+		     unsigned int flags, struct gmt_memrate_vars *v, struct gmt_diag *d);
 
 /* Decoders, exposed for tests: 0 or -ENOENT. */
 int gmt_memrate_decode_rate(const struct gmt_gobin *gb, uint64_t *rate);

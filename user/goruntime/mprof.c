@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "go_release.h"
-#include "u64map.h"
+#include "hmap.h"
 
 struct cyc {
 	uint64_t allocs, frees, alloc_bytes, free_bytes;
@@ -107,7 +107,7 @@ int gmt_mprof_read(const struct gmt_rmem *m, const struct gmt_go_release *rel,
 {
 	uint32_t maxd = max_depth(rel), nfut, cycval = 0;
 	size_t cap_recs = 0, cap_pcs = 0, buflen = 0;
-	struct gmt_u64map seen = {};
+	struct gmt_hmap seen = {};
 	uint8_t *buf = NULL;
 	uint64_t head = 0, b;
 	bool clear = true;
@@ -144,7 +144,7 @@ int gmt_mprof_read(const struct gmt_rmem *m, const struct gmt_go_release *rel,
 					   i, (unsigned long long)b);
 			goto fail;
 		}
-		if (gmt_u64map_get(&seen, b)) {
+		if (gmt_hmap_get(&seen, b)) {
 			err = gmt_diag_set(d, -ELOOP, "heap profile: bucket %zu at 0x%llx was "
 						      "already seen: the bucket list loops",
 					   i, (unsigned long long)b);
@@ -156,7 +156,7 @@ int gmt_mprof_read(const struct gmt_rmem *m, const struct gmt_go_release *rel,
 					   GMT_MPROF_MAX_BUCKETS);
 			goto fail;
 		}
-		err = gmt_u64map_put(&seen, b, 1);
+		err = gmt_hmap_put(&seen, b, 1);
 		if (err)
 			goto fail;
 		err = gmt_rmem_read(m, b, buf, rel->sizes.bucket);
@@ -233,11 +233,11 @@ int gmt_mprof_read(const struct gmt_rmem *m, const struct gmt_go_release *rel,
 		}
 	}
 	free(buf);
-	gmt_u64map_free(&seen);
+	gmt_hmap_free(&seen);
 	return 0;
 fail:
 	free(buf);
-	gmt_u64map_free(&seen);
+	gmt_hmap_free(&seen);
 	gmt_mprof_free(out);
 	return err;
 }

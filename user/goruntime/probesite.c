@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Probe-site choice for Go functions (DESIGN.md §4).
+ * Probe-site choice for Go functions (docs/go-runtime.md, "Probe sites").
  *
  * The stack-check prologue is matched as a short sequence of decoded instructions rather
  * than as byte patterns, so that rel8/rel32, imm8/imm32 and register encodings need no

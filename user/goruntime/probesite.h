@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Where to put a uprobe on a Go function (DESIGN.md §4).
+ * Where to put a uprobe on a Go function (docs/go-runtime.md, "Probe sites").
  *
  * A Go function with a stack check begins with `cmp 16(R14),RSP` (or
  * `lea -N(RSP),R12; cmp 16(R14),R12`, or for huge frames a `sub`/`jb` pair first;

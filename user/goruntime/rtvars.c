@@ -3,6 +3,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <string.h>
 
 #include "elf_file.h"
 #include "gobin.h"
@@ -99,4 +100,47 @@ bool gmt_rtvars_sym_addr(const struct gmt_gobin *gb, const char *name, uint64_t 
 		return false;
 	*addr = sym.value;
 	return true;
+}
+
+struct recv_scan {
+	const struct gmt_gobin *gb;
+	const char *prefix;
+	uint64_t rax; /* target of the RIP-relative LEA last loaded into RAX, 0 if none */
+	uint64_t found;
+	bool conflict;
+};
+
+static int recv_cb(const struct gmt_insn *in, void *ctx)
+{
+	struct recv_scan *s = ctx;
+	const char *callee;
+
+	if (gmt_rtvars_is_rip_lea_to(in, 0)) {
+		s->rax = in->mem_target;
+		return 0;
+	}
+	callee = gmt_rtvars_call_target(s->gb, in);
+	if (callee && s->rax && strncmp(callee, s->prefix, strlen(s->prefix)) == 0) {
+		if (s->found && s->found != s->rax)
+			s->conflict = true;
+		s->found = s->rax;
+	}
+	if (gmt_rtvars_writes_reg(in, 0))
+		s->rax = 0;
+	return 0;
+}
+
+int gmt_rtvars_find_receiver(const struct gmt_gobin *gb, const char *const *funcs, size_t nfuncs,
+			     const char *method_prefix, uint64_t *addr)
+{
+	struct recv_scan s = { .gb = gb, .prefix = method_prefix };
+
+	for (size_t i = 0; i < nfuncs; i++) {
+		s.rax = 0;
+		gmt_rtvars_walk_func(gb, funcs[i], recv_cb, &s);
+	}
+	if (!s.found || s.conflict)
+		return -ENOENT;
+	*addr = s.found;
+	return 0;
 }

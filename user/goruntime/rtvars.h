@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What every reader of Go runtime globals needs in a stripped binary (DESIGN.md §2): walk
+ * What every reader of Go runtime globals needs in a stripped binary (docs/go-runtime.md, "Binary"): walk
  * the instructions of a runtime function found through the pclntab, recognise the few
  * instruction forms the Go compiler uses to reach a global (RIP-relative mov/lea/cmp),
  * name the function a call goes to, and check that a decoded address is a global the
@@ -13,6 +13,7 @@
 #define GMT_RTVARS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct gmt_elf;
@@ -52,6 +53,15 @@ bool gmt_rtvars_is_rip_store64(const struct gmt_insn *in);
 
 /* [addr, addr+len) lies in the memory of one writable PT_LOAD segment: a global. */
 bool gmt_rtvars_writable(const struct gmt_elf *e, uint64_t addr, uint64_t len);
+
+/*
+ * A global passed as the receiver of a method: `LEAQ X(RIP), AX` ... `CALL
+ * <method_prefix>...` in the functions named (runtime.gcController before the
+ * (*gcControllerState) methods, runtime.mheap_ before (*mheap)'s).  0 with *addr when
+ * at least one call shows it and none shows another, else -ENOENT.
+ */
+int gmt_rtvars_find_receiver(const struct gmt_gobin *gb, const char *const *funcs, size_t nfuncs,
+			     const char *method_prefix, uint64_t *addr);
 
 /* The .symtab value of name; false when stripped, absent or 0. */
 bool gmt_rtvars_sym_addr(const struct gmt_gobin *gb, const char *name, uint64_t *addr);

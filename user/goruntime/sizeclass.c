@@ -3,11 +3,14 @@
  * runtime.mallocgc's rounding, checked against the Go sources of 1.19, 1.22, 1.24, 1.26
  * and 1.27 (runtime/malloc.go, runtime/sizeclasses.go, internal/runtime/gc/) and against
  * MemStats.TotalAlloc deltas measured with each of those toolchains
- * (tests/test_aggregate.c, size_classes_match_go_*).
+ * (tests/agg/test_aggregate.c, size_classes_match_go_*).
  */
 #include "sizeclass.h"
 
 #include <stddef.h>
+
+#include "go_release.h"
+#include "release.h"
 
 /*
  * class_to_size (gc.SizeClassToSize from go1.26), byte-identical in 1.19 through 1.27.
@@ -56,43 +59,47 @@ static uint64_t mul_sat(uint64_t a, uint64_t b)
  * differently, hence "estimate".  Measured (go1.19–1.27): 3 bytes cost 3.2, 5 cost 5.33,
  * 7 cost 8, 9..15 cost 16.
  */
-static uint64_t tiny_bytes(uint64_t size, uint64_t count)
+static uint64_t tiny_bytes(uint64_t size, uint64_t count, uint64_t tiny)
 {
-	uint64_t per_block = GMT_GO_TINY_SIZE / size;
-	unsigned __int128 b = (unsigned __int128)count * GMT_GO_TINY_SIZE;
+	uint64_t per_block = tiny / size;
+	unsigned __int128 b = (unsigned __int128)count * tiny;
 
 	b = (b + per_block / 2) / per_block; /* nearest: a share, not whole blocks */
 	return b > UINT64_MAX ? UINT64_MAX : (uint64_t)b;
 }
 
-uint64_t gmt_go_alloc_size_n(uint64_t size, bool noscan, int go_minor, uint64_t count)
+uint64_t gmt_go_alloc_size_n(uint64_t size, bool noscan, const struct gmt_go_release *row,
+			      uint64_t count)
 {
+	const struct gmt_go_release *r = row ? row : gmt_go_release_newest();
 	/* go1.22 turned the allocheaders experiment on by default. */
-	bool headers = go_minor <= 0 || go_minor >= 22;
+	bool headers = r->flags & GMT_REL_MALLOC_HEADER;
+	uint64_t header = headers ? (uint64_t)r->consts.malloc_header_size : 0;
+	uint64_t tiny = (uint64_t)r->consts.tiny_size, page = (uint64_t)r->consts.page_size;
 	/*
 	 * From 1.22 sizes in (32760, 32768] are allocated as large objects: their 4 pages
 	 * are 32768 bytes anyway, but follow the runtime rather than rely on that.
 	 */
-	uint64_t small_max = GMT_GO_MAX_SMALL_SIZE - (headers ? GMT_GO_MALLOC_HEADER : 0);
+	uint64_t small_max = (uint64_t)r->consts.max_small_size - header;
 
 	if (size == 0 || count == 0)
 		return 0; /* &zerobase: nothing is allocated */
 	if (size <= small_max) {
-		if (noscan && size < GMT_GO_TINY_SIZE)
-			return tiny_bytes(size, count);
+		if (noscan && size < tiny)
+			return tiny_bytes(size, count, tiny);
 		/* Pointerful objects above 512 bytes carry their type in an 8-byte header. */
-		if (headers && !noscan && size > GMT_GO_MIN_SIZE_FOR_HEADER)
-			size += GMT_GO_MALLOC_HEADER;
+		if (headers && !noscan && size > (uint64_t)r->consts.min_size_for_malloc_header)
+			size += header;
 		return mul_sat(round_to_class(size), count);
 	}
 	/* Large objects get their own span of whole pages (mcache.allocLarge). */
-	if (size > UINT64_MAX - (GMT_GO_PAGE_SIZE - 1))
+	if (size > UINT64_MAX - (page - 1))
 		return UINT64_MAX;
-	size = (size + GMT_GO_PAGE_SIZE - 1) & ~(uint64_t)(GMT_GO_PAGE_SIZE - 1);
+	size = (size + page - 1) & ~(page - 1);
 	return mul_sat(size, count);
 }
 
-uint64_t gmt_go_alloc_size(uint64_t size, bool noscan, int go_minor)
+uint64_t gmt_go_alloc_size(uint64_t size, bool noscan, const struct gmt_go_release *row)
 {
-	return gmt_go_alloc_size_n(size, noscan, go_minor, 1);
+	return gmt_go_alloc_size_n(size, noscan, row, 1);
 }

@@ -56,19 +56,6 @@ void gmt_type_display_name(const struct gmt_agg_type *t, char *buf, size_t len)
 		snprintf(buf, len, "%s", t->info.name);
 }
 
-int gmt_symbolize_pc(const struct gmt_symbolizer *sym, uint64_t pc, struct gmt_frame *frames,
-		     int max)
-{
-	int n;
-
-	if (!sym || !sym->frames || max < 1)
-		return -ENOENT;
-	n = sym->frames(sym->ctx, pc, frames, max);
-	if (n == 0)
-		return -ENOENT; /* the contract says >= 1: do not trust 0 */
-	return n > max ? max : n;
-}
-
 bool gmt_func_is_runtime(const char *name)
 {
 	return name && (!strncmp(name, "runtime.", 8) || !strncmp(name, "internal/runtime/", 17));

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 #define MAX_INLINE 64 /* frames per return address; deeper inlining is not seen in practice */
 
 struct sbuf {
@@ -23,16 +25,9 @@ static void sb_putc(struct sbuf *b, char c)
 {
 	if (b->oom)
 		return;
-	if (b->len + 2 > b->cap) {
-		size_t ncap = b->cap ? b->cap * 2 : 256;
-		char *p = realloc(b->p, ncap);
-
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = ncap;
+	if (GMT_GROW(&b->p, &b->cap, b->len + 2)) {
+		b->oom = true;
+		return;
 	}
 	b->p[b->len++] = c;
 	b->p[b->len] = 0;

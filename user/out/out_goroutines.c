@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "json_writer.h"
 #include "outputs.h"
 
@@ -23,19 +24,9 @@ static void t_puts(struct text *t, const char *s)
 
 	if (t->oom)
 		return;
-	if (t->len + n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 256;
-		char *p;
-
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		p = realloc(t->buf, cap);
-		if (!p) {
-			t->oom = true;
-			return;
-		}
-		t->buf = p;
-		t->cap = cap;
+	if (GMT_GROW(&t->buf, &t->cap, t->len + n + 1)) {
+		t->oom = true;
+		return;
 	}
 	memcpy(t->buf + t->len, s, n + 1);
 	t->len += n;

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "pprof.h"
-#include "bits.h"
+#include "hmap.h"
 
 #define MAX_INLINE 64 /* frames per return address, as out_folded.c */
 
@@ -61,70 +61,12 @@ enum {
 
 #define MAPPING_ONLY_ID 1 /* the one Mapping: the traced binary */
 
-/* A uint64 key -> nonzero id table (open addressing): ids by return address and by name. */
-struct idmap {
-	uint64_t *keys, *ids; /* ids[i] == 0: slot i empty */
-	size_t mask, n;
-};
-
-static uint64_t idmap_get(const struct idmap *m, uint64_t key)
-{
-	if (!m->ids)
-		return 0;
-	for (size_t i = gmt_mix64(key) & m->mask; m->ids[i]; i = (i + 1) & m->mask)
-		if (m->keys[i] == key)
-			return m->ids[i];
-	return 0;
-}
-
-/* key must be absent. */
-static int idmap_put(struct idmap *m, uint64_t key, uint64_t id)
-{
-	size_t cap = m->ids ? m->mask + 1 : 0, i;
-
-	if ((m->n + 1) * 4 > cap * 3) {
-		size_t ncap = cap ? cap * 2 : 1024;
-		uint64_t *keys = calloc(ncap, sizeof(*keys)), *ids = calloc(ncap, sizeof(*ids));
-
-		if (!keys || !ids) {
-			free(keys);
-			free(ids);
-			return -ENOMEM;
-		}
-		for (size_t j = 0; j < cap; j++) {
-			if (!m->ids[j])
-				continue;
-			for (i = gmt_mix64(m->keys[j]) & (ncap - 1); ids[i]; i = (i + 1) & (ncap - 1))
-				;
-			keys[i] = m->keys[j];
-			ids[i] = m->ids[j];
-		}
-		free(m->keys);
-		free(m->ids);
-		m->keys = keys;
-		m->ids = ids;
-		m->mask = ncap - 1;
-	}
-	for (i = gmt_mix64(key) & m->mask; m->ids[i]; i = (i + 1) & m->mask)
-		;
-	m->keys[i] = key;
-	m->ids[i] = id;
-	m->n++;
-	return 0;
-}
-
-static void idmap_release(struct idmap *m)
-{
-	free(m->keys);
-	free(m->ids);
-}
-
 struct pp {
 	const struct gmt_symbolizer *sym;
 	struct gmt_pprof_mapping map; /* the one Mapping, filename resolved */
 	struct gmt_strtab *st;
 	struct gmt_pb *locs, *funcs; /* encoded Location and Function messages */
-	struct idmap loc_by_pc, func_by_name;
+	struct gmt_hmap loc_by_pc, func_by_name; /* return address, (name, file) -> id */
 	uint64_t nlocs, nfuncs;
 	uint64_t truncated_loc, unknown_loc; /* the synthetic locations, 0 until needed */
 };
@@ -153,7 +95,7 @@ static void put_opt(struct gmt_pb *b, uint32_t field, uint64_t v)
 static int function_id(struct pp *p, const char *name, const char *file, uint64_t *id)
 {
 	int64_t ni, fi;
-	uint64_t key;
+	uint64_t key, *v;
 	size_t m;
 	int err = 0;
 
@@ -164,9 +106,11 @@ static int function_id(struct pp *p, const char *name, const char *file, uint64_
 	if (ni > UINT32_MAX || fi > UINT32_MAX)
 		return -E2BIG;
 	key = (uint64_t)ni << 32 | (uint64_t)fi;
-	*id = idmap_get(&p->func_by_name, key);
-	if (*id)
+	v = gmt_hmap_get(&p->func_by_name, key);
+	if (v) {
+		*id = *v;
 		return 0;
+	}
 	*id = ++p->nfuncs;
 	m = gmt_pb__open(p->funcs, PROFILE_FUNCTION);
 	gmt_pb__u64(p->funcs, FUNCTION_ID, *id);
@@ -176,7 +120,7 @@ static int function_id(struct pp *p, const char *name, const char *file, uint64_
 	put_opt(p->funcs, FUNCTION_FILENAME, fi);
 	/* FUNCTION_START_LINE: the symbolizer does not give it; 0 means unknown. */
 	gmt_pb__close(p->funcs, m);
-	return idmap_put(&p->func_by_name, key, *id);
+	return gmt_hmap_put(&p->func_by_name, key, *id);
 }
 
 static uint64_t mapping_of(const struct pp *p, uint64_t pc)
@@ -199,13 +143,14 @@ static void put_line(struct gmt_pb *b, uint64_t func_id, uint32_t line)
 static int location_id(struct pp *p, uint64_t pc, uint64_t *id)
 {
 	struct gmt_frame fr[MAX_INLINE];
-	uint64_t fids[MAX_INLINE];
+	uint64_t fids[MAX_INLINE], *v = gmt_hmap_get(&p->loc_by_pc, pc);
 	int n, err;
 	size_t m;
 
-	*id = idmap_get(&p->loc_by_pc, pc);
-	if (*id)
+	if (v) {
+		*id = *v;
 		return 0;
+	}
 	n = gmt_symbolize_pc(p->sym, pc, fr, MAX_INLINE);
 	for (int i = 0; i < n; i++) {
 		const char *file = fr[i].file;
@@ -229,7 +174,7 @@ static int location_id(struct pp *p, uint64_t pc, uint64_t *id)
 		if (fids[i])
 			put_line(p->locs, fids[i], fr[i].line);
 	gmt_pb__close(p->locs, m);
-	return idmap_put(&p->loc_by_pc, pc, *id);
+	return gmt_hmap_put(&p->loc_by_pc, pc, *id);
 }
 
 /* A Location with no address for a frame gomemtrace made up, created on first use. */
@@ -468,8 +413,8 @@ out:
 	gmt_pb__free(p.funcs);
 	gmt_pb__free(p.locs);
 	gmt_strtab__free(p.st);
-	idmap_release(&p.func_by_name);
-	idmap_release(&p.loc_by_pc);
+	gmt_hmap_free(&p.func_by_name);
+	gmt_hmap_free(&p.loc_by_pc);
 	return err;
 }
 
@@ -591,7 +536,7 @@ out:
 	gmt_pb__free(p.funcs);
 	gmt_pb__free(p.locs);
 	gmt_strtab__free(p.st);
-	idmap_release(&p.func_by_name);
-	idmap_release(&p.loc_by_pc);
+	gmt_hmap_free(&p.func_by_name);
+	gmt_hmap_free(&p.loc_by_pc);
 	return err;
 }

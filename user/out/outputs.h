@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "aggregate.h"
+#include "goroutines.h"
 #include "json_writer.h"
 #include "runinfo.h"
 #include "symbolize.h"
@@ -231,13 +232,6 @@ uint64_t gmt_dropped(const struct gmt_run_info *ri);
 void gmt_type_display_name(const struct gmt_agg_type *t, char *buf, size_t len);
 
 /*
- * Frames of one return address, innermost first: sym->frames, or a negative errno when
- * there is no symbolizer or the address does not symbolize.
- */
-int gmt_symbolize_pc(const struct gmt_symbolizer *sym, uint64_t pc, struct gmt_frame *frames,
-		     int max);
-
-/*
  * Function names as Go prints them.  runtime: package runtime or internal/runtime/...,
  * the frames runtime/pprof hides at the leaf of heap profiles.  std: the standard
  * library (runtime included) as the go command tells it, no dot in the first element of
@@ -282,5 +276,19 @@ uint64_t gmt_rate_bucket_ns(double span_s, const struct gmt_run_info *ri);
  */
 int gmt_rate_intervals(const struct gmt_agg *a, const struct gmt_run_info *ri,
 		       struct gmt_rate_interval **out);
+
+/* ---- outputs (out_goroutines.c) ---- */
+
+/*
+ * goroutines.folded: live goroutines at the end by creation stack, root first; the
+ * pre-existing ones under their fold_stack with a [pre-existing] leaf, or without one
+ * under a [pre-existing] root and their go statement.
+ */
+int gmt_goroutines__write_folded(const struct gmt_goroutines *g, const struct gmt_symbolizer *sym,
+				 FILE *f);
+/* The goroutines section of report.txt. */
+int gmt_goroutines__report(const struct gmt_goroutines *g, FILE *f);
+/* goroutines_* keys and the goroutine_sites array of summary.json. */
+void gmt_goroutines__summary_fields(const struct gmt_goroutines *g, struct gmt_json *j);
 
 #endif

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "grow.h"
+#include "hmap.h"
+
 #define PB_WT_VARINT 0
 #define PB_WT_LEN 2
 #define PB_MAX_FIELD ((1u << 29) - 1) /* field numbers are 29 bits */
@@ -55,27 +58,14 @@ static void pb_fail(struct gmt_pb *b, int err)
 /* Room for n more bytes; false (and the error recorded) when there is none. */
 static bool pb_room(struct gmt_pb *b, size_t n)
 {
-	size_t ncap;
-	uint8_t *p;
-
 	if (b->err)
 		return false;
 	if (n <= b->cap - b->len)
 		return true;
-	if (n > SIZE_MAX / 2 - b->len) {
+	if (n > SIZE_MAX - b->len || GMT_GROW(&b->p, &b->cap, b->len + n)) {
 		pb_fail(b, -ENOMEM);
 		return false;
 	}
-	ncap = b->cap ? b->cap : 256;
-	while (ncap - b->len < n)
-		ncap *= 2;
-	p = realloc(b->p, ncap);
-	if (!p) {
-		pb_fail(b, -ENOMEM);
-		return false;
-	}
-	b->p = p;
-	b->cap = ncap;
 	return true;
 }
 
@@ -262,97 +252,41 @@ out:
 struct gmt_strtab {
 	char *chars; /* every string, NUL-terminated, one after the other */
 	size_t nchars, cap_chars;
-	size_t *off;	/* index -> offset in chars */
-	uint64_t *hash; /* index -> hash, so that growing the table does not rehash strings */
+	size_t *off; /* index -> offset in chars */
 	size_t n, cap;
-	uint32_t *slots; /* index + 1, 0 empty; open addressing, linear probing */
-	size_t mask;
+	struct gmt_hmap index; /* hash -> index */
 };
 
 static uint64_t str_hash(const char *s, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h ^ (h >> 32);
+	return gmt_hash_bytes(GMT_HASH_SEED, s, len);
 }
 
-static int strtab_grow_slots(struct gmt_strtab *t)
+struct str_key {
+	const struct gmt_strtab *t;
+	const char *s;
+};
+
+static bool str_is(const void *ctx, uint64_t val)
 {
-	size_t ncap = t->slots ? (t->mask + 1) * 2 : 1024;
-	uint32_t *slots = calloc(ncap, sizeof(*slots));
+	const struct str_key *k = ctx;
 
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->n; i++) {
-		size_t j = t->hash[i] & (ncap - 1);
-
-		while (slots[j])
-			j = (j + 1) & (ncap - 1);
-		slots[j] = (uint32_t)(i + 1);
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->mask = ncap - 1;
-	return 0;
+	return !strcmp(k->t->chars + k->t->off[val], k->s);
 }
 
 /* Adds a string known to be absent (h is its hash); returns its index. */
 static int64_t strtab_add(struct gmt_strtab *t, const char *s, size_t len, uint64_t h)
 {
-	uint64_t *hash;
-	size_t *off, j;
-	char *chars;
-	int err;
-
 	if (t->n >= UINT32_MAX - 1)
-		return -E2BIG; /* slots store index + 1 in 32 bits */
-	if ((t->n + 1) * 4 > (t->slots ? t->mask + 1 : 0) * 3) {
-		err = strtab_grow_slots(t);
-		if (err)
-			return err;
-	}
-	if (t->n == t->cap) {
-		size_t ncap = t->cap ? t->cap * 2 : 256;
-
-		off = reallocarray(t->off, ncap, sizeof(*off));
-		if (!off)
-			return -ENOMEM;
-		t->off = off;
-		hash = reallocarray(t->hash, ncap, sizeof(*hash));
-		if (!hash)
-			return -ENOMEM;
-		t->hash = hash;
-		t->cap = ncap;
-	}
-	if (len + 1 > t->cap_chars - t->nchars) {
-		size_t ncap = t->cap_chars ? t->cap_chars : 4096;
-
-		while (ncap - t->nchars < len + 1) {
-			if (ncap > SIZE_MAX / 2)
-				return -ENOMEM;
-			ncap *= 2;
-		}
-		chars = realloc(t->chars, ncap);
-		if (!chars)
-			return -ENOMEM;
-		t->chars = chars;
-		t->cap_chars = ncap;
-	}
+		return -E2BIG; /* as pprof readers index strings */
+	if (len + 1 > SIZE_MAX - t->nchars ||
+	    GMT_GROW(&t->chars, &t->cap_chars, t->nchars + len + 1) ||
+	    GMT_GROW(&t->off, &t->cap, t->n + 1) || !gmt_hmap_add(&t->index, h, t->n))
+		return -ENOMEM;
 	memcpy(t->chars + t->nchars, s, len);
 	t->chars[t->nchars + len] = 0;
 	t->off[t->n] = t->nchars;
-	t->hash[t->n] = h;
 	t->nchars += len + 1;
-
-	/* Slots may have been rebuilt above: find the empty one now. */
-	j = h & t->mask;
-	while (t->slots[j])
-		j = (j + 1) & t->mask;
-	t->slots[j] = (uint32_t)(t->n + 1);
 	return (int64_t)t->n++;
 }
 
@@ -375,27 +309,17 @@ void gmt_strtab__free(struct gmt_strtab *t)
 		return;
 	free(t->chars);
 	free(t->off);
-	free(t->hash);
-	free(t->slots);
+	gmt_hmap_free(&t->index);
 	free(t);
 }
 
 int64_t gmt_strtab__intern(struct gmt_strtab *t, const char *s)
 {
-	size_t len, j;
-	uint64_t h;
+	struct str_key k = { t, s ? s : "" };
+	size_t len = strlen(k.s);
+	uint64_t h = str_hash(k.s, len), *v = gmt_hmap_find(&t->index, h, str_is, &k);
 
-	if (!s)
-		s = "";
-	len = strlen(s);
-	h = str_hash(s, len);
-	for (j = h & t->mask; t->slots[j]; j = (j + 1) & t->mask) {
-		size_t i = t->slots[j] - 1;
-
-		if (t->hash[i] == h && !strcmp(t->chars + t->off[i], s))
-			return (int64_t)i;
-	}
-	return strtab_add(t, s, len, h);
+	return v ? (int64_t)*v : strtab_add(t, k.s, len, h);
 }
 
 size_t gmt_strtab__count(const struct gmt_strtab *t)

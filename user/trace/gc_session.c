@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis.h"
 #include "gc.skel.h"
 #include "gc_timeline.h"
 #include "gcvars.h"
-#include "elf_file.h"
-#include "gobin.h"
+#include "go_release.h"
 #include "hookplan.h"
 #include "json_writer.h"
 #include "log.h"
@@ -27,8 +27,6 @@
 #include "recorder.h"
 
 _Static_assert(sizeof(struct gmt_rec_gc) == 168, "gmt_rec_gc is part of the BPF ABI");
-
-#define MAX_RETS 16
 
 struct gmt_gc_session {
 	struct gc_bpf *skel;
@@ -39,8 +37,6 @@ struct gmt_gc_session {
 	uint64_t controller; /* runtime address of gcController, 0 when not found */
 	bool reason_arg;     /* stopTheWorldWithSema takes the stwReason (go1.21+) */
 	bool stw_fn;	     /* runtime.stopTheWorld is hooked (its reason string, <= 1.20) */
-	uint64_t rets[MAX_RETS]; /* file offsets of startTheWorldWithSema's RETs */
-	int nrets;
 	int ncpus;
 	bool stopped, finished;
 	uint64_t end_ns;
@@ -55,72 +51,6 @@ struct gmt_gc_session {
 	char unavailable[2048]; /* one line per missing piece */
 };
 
-static void add_unavailable(struct gmt_gc_session *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void add_unavailable(struct gmt_gc_session *s, const char *fmt, ...)
-{
-	size_t n = strlen(s->unavailable);
-	va_list ap;
-
-	if (n + 2 >= sizeof(s->unavailable))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(s->unavailable + n, sizeof(s->unavailable) - n - 1, fmt, ap);
-	va_end(ap);
-	n = strlen(s->unavailable);
-	s->unavailable[n] = '\n';
-	s->unavailable[n + 1] = 0;
-}
-
-/* What a missing GC hook costs the outputs. */
-static const char *missing_effect(enum gmt_hook_id id)
-{
-	switch (id) {
-	case GMT_HOOK_GCSTART:
-		return "gcStart calls are not counted";
-	case GMT_HOOK_STARTCYCLE:
-		return "GC cycles cannot be delimited";
-	case GMT_HOOK_GCSWEEP:
-		return "the end of mark (and the heap marked, the goal) is not seen";
-	case GMT_HOOK_STW_STOP:
-	case GMT_HOOK_STW_START:
-		return "stop-the-world pauses are not timed";
-	case GMT_HOOK_STOPTHEWORLD:
-		return "non-GC pauses have no reason";
-	default:
-		return "";
-	}
-}
-
-static void note_missing(struct gmt_gc_session *s, const struct gmt_hookplan *plan)
-{
-	for (size_t i = 0; i < plan->nmissing; i++) {
-		const struct gmt_missing_hook *m = &plan->missing[i];
-
-		if (m->group == GMT_GROUP_GC)
-			add_unavailable(s, "%s: %s: %s", m->function, m->reason,
-					missing_effect(m->id));
-	}
-}
-
-static void note_vars(struct gmt_gc_session *s)
-{
-	const struct gmt_gcvars *v = &s->vars;
-
-	if (!v->gc_controller)
-		add_unavailable(s, "heap sizes (live, marked, goal): %s", v->why_controller);
-	else if (!v->have_offsets)
-		add_unavailable(s, "heap sizes (live, marked, goal): %s", v->why_offsets);
-	if (!v->numgc)
-		add_unavailable(s, "cycle numbers (memstats.numgc): %s", v->why_numgc);
-	if (!v->work_times)
-		add_unavailable(s,
-				"the runtime's own phase times and heap sizes: %s; GC phases "
-				"are timed by the probes (their latency included)",
-				v->why_work);
-}
-
 static struct bpf_program *prog_for(struct gc_bpf *skel, enum gmt_hook_id id)
 {
 	switch (id) {
@@ -134,6 +64,8 @@ static struct bpf_program *prog_for(struct gc_bpf *skel, enum gmt_hook_id id)
 		return skel->progs.gmt_gc_stw_stop;
 	case GMT_HOOK_STW_START:
 		return skel->progs.gmt_gc_stw_start;
+	case GMT_HOOK_STW_START_RET:
+		return skel->progs.gmt_gc_stw_done;
 	case GMT_HOOK_STOPTHEWORLD:
 		return skel->progs.gmt_gc_stoptheworld;
 	default:
@@ -163,61 +95,12 @@ static int attach_one(struct gmt_gc_session *s, struct bpf_program *prog,
 	return 0;
 }
 
-/*
- * Plain uprobes on the RET instructions of startTheWorldWithSema for the time it
- * returns (never a uretprobe on Go code: DESIGN.md §3).  Without them pauses end at its
- * entry, which on go1.22+ misses the wake-up of the other Ps that gctrace counts.
- */
-static void find_rets(struct gmt_gc_session *s, const struct gmt_gobin *gb,
-		      const struct gmt_hookplan *plan)
-{
-	const struct gmt_hook *h = gmt_hookplan_find(plan, GMT_HOOK_STW_START);
-	struct gmt_func_info fi = {0};
-	uint64_t rets[MAX_RETS];
-	const uint8_t *code;
-	int n;
-
-	if (!h)
-		return;
-	fi.entry = h->entry;
-	fi.end = h->end;
-	code = gmt_gobin__func_code(gb, &fi);
-	n = code ? gmt_find_rets(code, fi.end - fi.entry, fi.entry, rets, MAX_RETS) : -EINVAL;
-	if (n <= 0 || n > MAX_RETS) {
-		add_unavailable(s,
-				"%s: %s: pauses end at its entry, before the runtime wakes "
-				"the other Ps",
-				h->function,
-				n == 0	? "no RET instruction"
-				: n > 0 ? "too many RETs"
-					: "code does not decode");
-		return;
-	}
-	for (int i = 0; i < n; i++)
-		if (!gmt_elf__vaddr_to_off(gb->elf, rets[i], &s->rets[s->nrets]))
-			s->nrets++;
-}
-
-static int attach_rets(struct gmt_gc_session *s, const struct gmt_gc_session_opts *o,
-		       struct gmt_diag *d)
-{
-	const struct gmt_hook *h = gmt_hookplan_find(o->plan, GMT_HOOK_STW_START);
-	int err;
-
-	for (int i = 0; h && i < s->nrets; i++) {
-		err = attach_one(s, s->skel->progs.gmt_gc_stw_done, o, h, s->rets[i], false, d);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
 static int attach_hooks(struct gmt_gc_session *s, const struct gmt_gc_session_opts *o,
 			bool want_stoptheworld, struct gmt_diag *d)
 {
-	const struct gmt_hookplan *plan = o->plan;
+	const struct gmt_hookplan *plan = &o->an->plan;
 
-	s->links = calloc(plan->nhooks + MAX_RETS + 1, sizeof(*s->links));
+	s->links = calloc(plan->nhooks + 1, sizeof(*s->links));
 	if (!s->links)
 		return -ENOMEM;
 	for (size_t i = 0; i < plan->nhooks; i++) {
@@ -236,29 +119,15 @@ static int attach_hooks(struct gmt_gc_session *s, const struct gmt_gc_session_op
 			 (unsigned long long)h->probe_addr, (unsigned long long)h->probe_offset,
 			 h->insn);
 	}
-	return attach_rets(s, o, d);
-}
-
-/*
- * go1.21 gave stopTheWorldWithSema its stwReason argument.  When only the pclntab
- * family (1.20+) is known, the gcController layout tells 1.20 (lastHeapGoal at +72)
- * from 1.21+.
- */
-static bool has_reason_arg(const struct gmt_gc_session *s, const struct gmt_gobin *gb)
-{
-	int minor = gmt_gobin__minor(gb);
-
-	if (gb->version_source != GMT_VERSION_PCLNTAB)
-		return minor >= 21;
-	return !(s->vars.have_offsets && s->vars.off.last_heap_goal == 72);
+	return 0;
 }
 
 static int setup_bpf(struct gmt_gc_session *s, const struct gmt_gc_session_opts *o,
 		     struct gmt_diag *d)
 {
 	const struct gmt_gcvars *v = &s->vars;
+	const struct gmt_go_release *row = gmt_analysis__row(o->an);
 	bool reason_arg = s->reason_arg, stw_fn = s->stw_fn;
-	struct gmt_gc_offsets legacy;
 	int err;
 
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf_path);
@@ -281,10 +150,9 @@ static int setup_bpf(struct gmt_gc_session *s, const struct gmt_gc_session_opts 
 		s->skel->rodata->work_heaps = v->work_heaps + o->bias;
 	}
 	s->skel->rodata->stw_reason_arg = reason_arg;
-	if (!reason_arg && !gmt_gc_offsets_for(20, &legacy)) {
-		/* g.m and m.curg: the same in go1.19 and 1.20. */
-		s->skel->rodata->off_g_m = legacy.g_m;
-		s->skel->rodata->off_m_curg = legacy.m_curg;
+	if (!reason_arg) {
+		s->skel->rodata->off_g_m = row->g.m;
+		s->skel->rodata->off_m_curg = row->m.curg;
 	}
 	bpf_program__set_autoload(s->skel->progs.gmt_gc_stoptheworld, !reason_arg && stw_fn);
 
@@ -307,56 +175,6 @@ static int setup_bpf(struct gmt_gc_session *s, const struct gmt_gc_session_opts 
 	return attach_hooks(s, o, !reason_arg && stw_fn, d);
 }
 
-static bool any_gc_hook(const struct gmt_hookplan *plan)
-{
-	for (size_t i = 0; i < plan->nhooks; i++)
-		if (plan->hooks[i].group == GMT_GROUP_GC)
-			return true;
-	return false;
-}
-
-/*
- * The binary's part: what it has for GC tracing and what it lacks (s->unavailable), before
- * anything is loaded.  __start() and gmt_gc_session_check() share it.
- */
-static int prepare(struct gmt_gc_session *s, const struct gmt_gobin *gb,
-		   const struct gmt_hookplan *plan, struct gmt_diag *d)
-{
-	int err;
-
-	if (!any_gc_hook(plan))
-		return gmt_diag_set(d, -ENOENT,
-				    "GC tracing: none of the runtime's GC functions "
-				    "is in this binary");
-	err = gmt_gcvars_find(gb, 0, &s->vars);
-	if (err)
-		return gmt_diag_set(d, err, "GC tracing: cannot read the binary: %s",
-				    strerror(-err));
-	note_missing(s, plan);
-	note_vars(s);
-	s->reason_arg = has_reason_arg(s, gb);
-	s->stw_fn = gmt_hookplan_find(plan, GMT_HOOK_STOPTHEWORLD) != NULL;
-	if (!s->reason_arg && !s->stw_fn)
-		add_unavailable(s, "non-GC pause reasons: runtime.stopTheWorld is not hooked");
-	find_rets(s, gb, plan);
-	return 0;
-}
-
-int gmt_gc_session_check(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
-			 char *unavailable, size_t len, struct gmt_diag *d)
-{
-	struct gmt_gc_session *s = calloc(1, sizeof(*s));
-	int err;
-
-	if (!s)
-		return gmt_diag_set(d, -ENOMEM, "out of memory");
-	err = prepare(s, gb, plan, d);
-	if (!err && len)
-		snprintf(unavailable, len, "%s", s->unavailable);
-	free(s);
-	return err;
-}
-
 int gmt_gc_session__start(const struct gmt_gc_session_opts *o, struct gmt_gc_session **out,
 			  struct gmt_diag *d)
 {
@@ -364,18 +182,24 @@ int gmt_gc_session__start(const struct gmt_gc_session_opts *o, struct gmt_gc_ses
 	int err;
 
 	*out = NULL;
-	if (!o->gb || !o->plan || !o->exe || o->ringbuf_fd < 0)
+	if (!o->an || !o->exe || o->ringbuf_fd < 0)
 		return gmt_diag_set(d, -EINVAL, "GC tracing: invalid options");
+	/* What the binary has for GC tracing, and what it lacks, is the analysis'. */
+	err = gmt_analysis__check(o->an, GMT_MODE_GC, d);
+	if (err)
+		return err;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	err = prepare(s, o->gb, o->plan, d);
-	if (err)
-		goto fail;
+	s->vars = o->an->gc;
+	snprintf(s->unavailable, sizeof(s->unavailable), "%s",
+		 o->an->modes[GMT_MODE_GC].unavailable);
+	s->reason_arg = gmt_analysis__row(o->an)->flags & GMT_REL_STW_REASON;
+	s->stw_fn = gmt_hookplan_find(&o->an->plan, GMT_HOOK_STOPTHEWORLD) != NULL;
 	if (s->vars.have_offsets && s->vars.why_offsets[0])
 		pr_warn("GC: %s\n", s->vars.why_offsets);
 	s->ncpus = libbpf_num_possible_cpus();
-	s->tl = gmt_gc_timeline__new(gmt_gobin__minor(o->gb));
+	s->tl = gmt_gc_timeline__new(gmt_analysis__row(o->an));
 	if (!s->tl || s->ncpus <= 0) {
 		err = gmt_diag_set(d, s->tl ? -EINVAL : -ENOMEM, "GC tracing: cannot set up");
 		goto fail;

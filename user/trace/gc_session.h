@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * GC tracing within a recording (DESIGN.md §6): the GC/STW probes, their records,
+ * GC tracing within a recording (docs/go-runtime.md, "GC"): the GC/STW probes, their records,
  * the cycle timeline and its outputs.  cmd_record drives it through these calls only.
  */
 #ifndef GMT_GC_SESSION_H
@@ -15,8 +15,7 @@
 #include "out_gc.h"
 #include "runinfo.h"
 
-struct gmt_gobin;
-struct gmt_hookplan;
+struct gmt_analysis;
 struct gmt_json;
 struct gmt_gc_session;
 
@@ -24,8 +23,7 @@ struct gmt_gc_session_opts {
 	int pid;
 	const char *exe; /* /proc/PID/exe, what uprobes attach to */
 	uint64_t bias;	 /* load bias */
-	const struct gmt_gobin *gb;
-	const struct gmt_hookplan *plan;
+	const struct gmt_analysis *an; /* the binary: its release, hook plan, gcController... */
 	int ringbuf_fd; /* the recording's ring buffer: GC records go there too */
 	/*
 	 * Optional: > 0 to share the recording's per-CPU counters map, so that the
@@ -37,19 +35,13 @@ struct gmt_gc_session_opts {
 };
 
 /*
- * Loads and attaches the GC probes.  Unavailable fields are reported with pr_warn and
- * listed in the outputs.  -ENOENT (with a message) when the binary has none of the GC
- * functions: the recording can go on without GC; other errors mean BPF failed.
+ * Loads and attaches the GC probes.  What the binary lacks (the analysis' GC check) is
+ * reported with pr_warn and listed in the outputs.  -ENOENT (with a message) when the
+ * binary has none of the GC functions: the recording can go on without GC; other errors
+ * mean BPF failed.
  */
 int gmt_gc_session__start(const struct gmt_gc_session_opts *o, struct gmt_gc_session **out,
 			  struct gmt_diag *d);
-/*
- * What __start() checks in the binary before it loads anything, for `info`: -ENOENT or
- * another error with the message __start() would give; else 0, with what GC tracing
- * lacks in this binary in unavailable (one line each, "" when nothing).
- */
-int gmt_gc_session_check(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
-			 char *unavailable, size_t len, struct gmt_diag *d);
 /* How many uprobes the GC tracing attached (for the "tracing with N probes" line). */
 size_t gmt_gc_session__nprobes(const struct gmt_gc_session *s);
 /* A ring-buffer record; returns -ENOENT when it is not a GC record (not an error). */

@@ -14,13 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis.h"
 #include "goroutines.skel.h"
-#include "gobin.h"
+#include "go_release.h"
 #include "gomemtrace.h"
 #include "goroutines.h"
 #include "gorvars.h"
 #include "hookplan.h"
 #include "log.h"
+#include "outputs.h"
 #include "recorder.h"
 
 _Static_assert(sizeof(struct gmt_rec_go) == 48, "gmt_rec_go is part of the BPF ABI");
@@ -51,33 +53,10 @@ static struct bpf_program *prog_for(struct goroutines_bpf *skel, enum gmt_hook_i
 	}
 }
 
-/* Every goroutine hook must be there: without one, the live counts would drift. */
-static int check_plan(const struct gmt_hookplan *plan, struct gmt_diag *d)
-{
-	static const enum gmt_hook_id need[] = { GMT_HOOK_NEWPROC, GMT_HOOK_NEWPROC1_RET,
-						 GMT_HOOK_GEXIT };
-
-	for (size_t i = 0; i < plan->nmissing; i++)
-		if (plan->missing[i].group == GMT_GROUP_GOROUTINES &&
-		    plan->missing[i].id != GMT_HOOK_NEWPROC_RUNQPUT)
-			return gmt_diag_set(d, -ENOENT, "goroutine tracking: %s: %s",
-					    plan->missing[i].function, plan->missing[i].reason);
-	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-		if (!gmt_hookplan_find(plan, need[i]))
-			return gmt_diag_set(d, -ENOENT,
-					    "goroutine tracking: this binary has no %s",
-					    need[i] == GMT_HOOK_NEWPROC	       ? "runtime.newproc"
-					    : need[i] == GMT_HOOK_NEWPROC1_RET ? "runtime.newproc1"
-									       : "goroutine exit hook");
-	return 0;
-}
-
 static int attach(struct gmt_gor_session *s, const struct gmt_gor_session_opts *o,
 		  struct gmt_diag *d)
 {
-	const struct gmt_hookplan *plan = o->plan;
-	/* The runqput hand-off replaces the RETs when found (cheaper); see hookplan.c. */
-	bool handoff = gmt_hookplan_find(plan, GMT_HOOK_NEWPROC_RUNQPUT) != NULL;
+	const struct gmt_hookplan *plan = &o->an->plan;
 
 	s->links = calloc(plan->nhooks + 1, sizeof(*s->links));
 	if (!s->links)
@@ -90,7 +69,7 @@ static int attach(struct gmt_gor_session *s, const struct gmt_gor_session_opts *
 
 		if (!prog || h->group != GMT_GROUP_GOROUTINES)
 			continue;
-		if (h->id == (handoff ? GMT_HOOK_NEWPROC1_RET : GMT_HOOK_NEWPROC_RUNQPUT))
+		if (!gmt_hookplan_attaches(plan, h))
 			continue;
 		uo.bpf_cookie = (h->stack_check ? GMT_COOKIE_STACK_CHECK : 0) | (uint32_t)h->id;
 		link = bpf_program__attach_uprobe_opts(prog, o->pid, o->exe, h->probe_offset, &uo);
@@ -109,7 +88,7 @@ static int attach(struct gmt_gor_session *s, const struct gmt_gor_session_opts *
 }
 
 static int setup_bpf(struct gmt_gor_session *s, const struct gmt_gor_session_opts *o,
-		     const struct gmt_g_offsets *off, struct gmt_diag *d)
+		     struct gmt_diag *d)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf_path);
 	int err;
@@ -118,7 +97,7 @@ static int setup_bpf(struct gmt_gor_session *s, const struct gmt_gor_session_opt
 	if (!s->skel)
 		return gmt_diag_set(d, -errno, "cannot open the goroutine BPF object: %s",
 				    strerror(errno));
-	s->skel->rodata->off_goid = off->goid;
+	s->skel->rodata->off_goid = gmt_analysis__row(o->an)->g.goid;
 	s->skel->rodata->max_depth = o->max_depth ? o->max_depth : GMT_MAX_STACK;
 	err = bpf_map__reuse_fd(s->skel->maps.events, o->ringbuf_fd);
 	if (!err && o->counters_fd > 0)
@@ -136,17 +115,15 @@ static int setup_bpf(struct gmt_gor_session *s, const struct gmt_gor_session_opt
 }
 
 /* The goroutines already running, read after the probes are in (see goroutines.h). */
-static int enumerate(struct gmt_gor_session *s, const struct gmt_gor_session_opts *o,
-		     const struct gmt_g_offsets *off)
+static int enumerate(struct gmt_gor_session *s, const struct gmt_gor_session_opts *o)
 {
-	struct gmt_gorvars v;
+	const struct gmt_gorvars *v = &o->an->gor;
 	struct gmt_pre_g *pre = NULL;
 	struct gmt_diag d = {};
 	size_t n = 0;
-	int err = gmt_gorvars_find(o->gb, 0, &v);
+	int err = gmt_gorvars_enumerate(o->pid, v, o->bias, gmt_analysis__row(o->an), &pre, &n,
+					&d);
 
-	if (!err)
-		err = gmt_gorvars_enumerate(o->pid, &v, o->bias, off, &pre, &n, &d);
 	if (err == -ENOMEM)
 		return err;
 	if (err) {
@@ -162,48 +139,7 @@ static int enumerate(struct gmt_gor_session *s, const struct gmt_gor_session_opt
 		return err;
 	gmt_goroutines__set_enumerated(s->agg, true);
 	pr_debug("goroutines: %zu running at attach (allgs %s)\n", n,
-		 v.decoded ? "decoded" : "from .symtab");
-	return 0;
-}
-
-/* The binary's part, before anything is loaded: __start() and the check share it. */
-static int prepare(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
-		   struct gmt_g_offsets *off, struct gmt_diag *d)
-{
-	int err = check_plan(plan, d);
-
-	if (err)
-		return err;
-	if (gmt_g_offsets_for(gmt_gobin__minor(gb), off))
-		return gmt_diag_set(d, -ENOENT,
-				    "goroutine tracking: the layout of runtime.g in %s is not known",
-				    gb->version);
-	return 0;
-}
-
-int gmt_gor_session_check(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
-			  char *unavailable, size_t len, struct gmt_diag *d)
-{
-	struct gmt_g_offsets off;
-	struct gmt_gorvars v = {0};
-	int err = prepare(gb, plan, &off, d);
-
-	if (err)
-		return err;
-	/* As __start() takes it: without allgs tracking goes on, with less (enumerate()). */
-	err = gmt_gorvars_find(gb, 0, &v);
-	if (err == -ENOMEM)
-		return gmt_diag_set(d, err, "out of memory");
-	if (err && !v.why[0])
-		snprintf(v.why, sizeof(v.why), "%s", strerror(-err));
-	if (!len)
-		return 0;
-	unavailable[0] = 0;
-	if (err || !v.allglen || !v.allgptr)
-		snprintf(unavailable, len,
-			 "the goroutines running before tracing (runtime.allgs: %s): counted "
-			 "only when seen exiting\n",
-			 v.why);
+		 v->decoded ? "decoded" : "from .symtab");
 	return 0;
 }
 
@@ -211,13 +147,12 @@ int gmt_gor_session__start(const struct gmt_gor_session_opts *o, struct gmt_gor_
 			   struct gmt_diag *d)
 {
 	struct gmt_gor_session *s;
-	struct gmt_g_offsets off;
 	int err;
 
 	*out = NULL;
-	if (!o->gb || !o->plan || !o->exe || o->ringbuf_fd < 0)
+	if (!o->an || !o->exe || o->ringbuf_fd < 0)
 		return gmt_diag_set(d, -EINVAL, "goroutine tracking: invalid options");
-	err = prepare(o->gb, o->plan, &off, d);
+	err = gmt_analysis__check(o->an, GMT_MODE_GOROUTINES, d);
 	if (err)
 		return err;
 	s = calloc(1, sizeof(*s));
@@ -228,11 +163,11 @@ int gmt_gor_session__start(const struct gmt_gor_session_opts *o, struct gmt_gor_
 		err = -ENOMEM;
 		goto fail;
 	}
-	err = setup_bpf(s, o, &off, d);
+	err = setup_bpf(s, o, d);
 	if (err)
 		goto fail;
 	__atomic_store_n(&s->skel->bss->enabled, 1, __ATOMIC_RELEASE);
-	err = enumerate(s, o, &off);
+	err = enumerate(s, o);
 	if (err) {
 		gmt_diag_set(d, err, "goroutine tracking: %s", strerror(-err));
 		goto fail;

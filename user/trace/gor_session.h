@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Goroutine tracking within a recording (DESIGN.md §7): the goroutine probes, the
+ * Goroutine tracking within a recording (docs/go-runtime.md, "Goroutines"): the goroutine probes, the
  * goroutines that existed before them, and the aggregator (goroutines.h) their records
  * feed.  A command drives it through these calls only; the lifecycle is gc_session's:
  * start (open -> rodata -> share the ring buffer -> load -> attach -> enumerate allgs),
@@ -15,8 +15,7 @@
 #include "diag.h"
 #include "symbolize.h"
 
-struct gmt_gobin;
-struct gmt_hookplan;
+struct gmt_analysis;
 struct gmt_goroutines;
 struct gmt_gor_session;
 
@@ -24,8 +23,7 @@ struct gmt_gor_session_opts {
 	int pid;
 	const char *exe; /* /proc/PID/exe, what uprobes attach to */
 	uint64_t bias;	 /* load bias */
-	const struct gmt_gobin *gb;
-	const struct gmt_hookplan *plan;
+	const struct gmt_analysis *an; /* the binary: release (g's layout), hook plan, allgs */
 	int ringbuf_fd;	 /* the recording's ring buffer */
 	int counters_fd; /* > 0: the recording's counters map (GMT_CNT_GO_*) */
 	uint32_t max_depth; /* creation stack walk limit, 1..GMT_MAX_STACK */
@@ -34,18 +32,12 @@ struct gmt_gor_session_opts {
 
 /*
  * Loads and attaches the goroutine probes, then reads the goroutines already running.
- * -ENOENT (with a message) when the binary lacks a hook it needs or the Go version's
- * g layout is unknown; other errors mean BPF failed.  Not finding allgs is a warning:
- * the goroutines before attach are then only seen exiting.
+ * -ENOENT (with a message) when the binary lacks a hook it needs (the analysis'
+ * goroutine check); other errors mean BPF failed.  Not finding allgs is a warning: the
+ * goroutines before attach are then only seen exiting.
  */
 int gmt_gor_session__start(const struct gmt_gor_session_opts *o, struct gmt_gor_session **out,
 			   struct gmt_diag *d);
-/*
- * What __start() checks in the binary before it loads anything, for `info`: the error
- * __start() would give, or 0 with what tracking lacks in unavailable ("" or one line).
- */
-int gmt_gor_session_check(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
-			  char *unavailable, size_t len, struct gmt_diag *d);
 size_t gmt_gor_session__nprobes(const struct gmt_gor_session *s);
 /*
  * A ring-buffer record: goroutine creations and exits, and the creation stacks (stack

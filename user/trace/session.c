@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "aggregate.h"
+#include "analysis.h"
 #include "calltype.h"
 #include "elf_file.h"
 #include "gc_session.h"
@@ -44,8 +45,10 @@
 struct gmt_session {
 	struct gmt_session_opts o;
 	struct gmt_target *t;
-	struct gmt_gobin *gb;
-	struct gmt_hookplan plan;
+	struct gmt_analysis *an;	/* a reference */
+	const struct gmt_gobin *gb;	/* an->gb */
+	const struct gmt_hookplan *plan; /* &an->plan */
+	const struct gmt_go_release *row; /* an->rel.row */
 	uint64_t bias;
 	struct gmt_memrate_vars mv;
 	struct gmt_memrate_guard *guard;
@@ -345,7 +348,7 @@ static uint64_t site_type(void *ctx, const uint64_t *pcs, uint32_t depth)
 {
 	const struct gmt_session *s = ctx;
 
-	return gmt_calltype(s->gb, s->bias, pcs, depth);
+	return gmt_calltype(s->gb, s->row, s->bias, pcs, depth);
 }
 
 /* A --btf file libbpf cannot read: one line here rather than its CO-RE failure log. */
@@ -377,46 +380,6 @@ int gmt_session_preflight(const struct gmt_session_opts *o, struct gmt_diag *d)
 	if (!err)
 		err = check_btf(gmt_btf_path(o->btf), d);
 	return err;
-}
-
-int gmt_session_check_modes(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
-			    struct gmt_mode_check m[GMT_MODE__COUNT])
-{
-	static const char *const names[] = { "exact", "sampled", "gc", "goroutines" };
-	struct gmt_memrate_vars mv;
-
-	for (int i = 0; i < GMT_MODE__COUNT; i++) {
-		struct gmt_diag d = {};
-		int err;
-
-		memset(&m[i], 0, sizeof(m[i]));
-		m[i].name = names[i];
-		/* In the order gmt_session__open() meets them, so the first error is its own. */
-		switch (i) {
-		case GMT_MODE_EXACT:
-			err = gmt_tracer_check(plan, true, false, gmt_gobin__minor(gb), &d);
-			break;
-		case GMT_MODE_SAMPLED:
-			err = gmt_memrate_find(gb, 0, &mv, &d);
-			if (!err)
-				err = gmt_tracer_check(plan, false, true, gmt_gobin__minor(gb), &d);
-			break;
-		case GMT_MODE_GC:
-			err = gmt_gc_session_check(gb, plan, m[i].unavailable,
-						   sizeof(m[i].unavailable), &d);
-			break;
-		default:
-			err = gmt_gor_session_check(gb, plan, m[i].unavailable,
-						    sizeof(m[i].unavailable), &d);
-			break;
-		}
-		if (err == -ENOMEM)
-			return err;
-		m[i].works = !err;
-		if (err)
-			snprintf(m[i].why, sizeof(m[i].why), "%s", gmt_diag_msg(&d, err));
-	}
-	return 0;
 }
 
 /*
@@ -459,7 +422,7 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 {
 	struct gmt_tracer_opts to;
 	struct gmt_session *s;
-	int err;
+	int err = 0;
 
 	*out = NULL;
 	if (o->intervals && !o->sampled)
@@ -468,47 +431,50 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 	if (!s)
 		return gmt_diag_set(d, -ENOMEM, "out of memory");
 	s->o = *o;
+	s->o.an = NULL;
 	s->t = t;
-	err = gmt_gobin__open(t->exe, &s->gb, d);
-	if (!err)
-		err = gmt_gobin__check_supported(s->gb, d);
-	if (err)
+	if (o->an)
+		s->an = gmt_analysis__get(o->an);
+	else
+		err = gmt_analysis__open(t->exe, &s->an, d);
+	if (err) {
 		gmt_target__name_exe(t, d);
-	if (!err)
-		err = gmt_hookplan_build(s->gb, &s->plan, d);
+		goto fail;
+	}
+	s->gb = s->an->gb;
+	s->plan = &s->an->plan;
+	s->row = gmt_analysis__row(s->an);
+	/* The binary's part of the mode's checks: the analysis made them, `info` shows them. */
+	err = gmt_analysis__check(s->an, o->sampled ? GMT_MODE_SAMPLED : GMT_MODE_EXACT, d);
 	if (!err)
 		err = target_bias(s->gb, t->pid, &s->bias, d);
 	if (err)
 		goto fail;
 	if (!o->intervals) {
-		s->agg = gmt_agg__new(gmt_gobin__minor(s->gb));
+		s->agg = gmt_agg__new(s->row);
 		if (!s->agg) {
 			err = gmt_diag_set(d, -ENOMEM, "out of memory");
 			goto fail;
 		}
 	}
 	if (o->sampled) {
-		/* Before anything is attached: a binary where it cannot be found is an error. */
-		err = gmt_memrate_find(s->gb, 0, &s->mv, d);
-		if (err)
-			goto fail;
+		s->mv = s->an->mr;
 		if (!o->intervals) {
-			s->inuse_agg = gmt_agg__new(gmt_gobin__minor(s->gb));
+			s->inuse_agg = gmt_agg__new(s->row);
 			if (!s->inuse_agg) {
 				err = gmt_diag_set(d, -ENOMEM, "out of memory");
 				goto fail;
 			}
 		}
-		err = strip_ranges(&s->plan, s->bias, &s->strip, &s->nstrip);
+		err = strip_ranges(s->plan, s->bias, &s->strip, &s->nstrip);
 		if (err) {
 			gmt_diag_set(d, err, "out of memory");
 			goto fail;
 		}
 	}
 	to = (struct gmt_tracer_opts){
-		.pid = t->pid, .exe = t->exe, .bias = s->bias, .plan = &s->plan,
-		.alloc = !o->sampled, .sampled = o->sampled,
-		.go_minor = gmt_gobin__minor(s->gb),
+		.pid = t->pid, .exe = t->exe, .bias = s->bias, .plan = s->plan,
+		.alloc = !o->sampled, .sampled = o->sampled, .row = s->row,
 		.ringbuf_mb = o->ringbuf_mb, .max_depth = o->max_depth,
 		.agg_entries = o->agg_entries, .on_record = on_record, .ctx = s,
 		.btf_path = gmt_btf_path(o->btf),
@@ -524,7 +490,7 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 	s->attach_wall_ns = wall_ns();
 	if (!o->no_gc) {
 		struct gmt_gc_session_opts go = {
-			.pid = t->pid, .exe = t->exe, .bias = s->bias, .gb = s->gb, .plan = &s->plan,
+			.pid = t->pid, .exe = t->exe, .bias = s->bias, .an = s->an,
 			.ringbuf_fd = gmt_tracer__ringbuf_fd(s->tr),
 			.counters_fd = gmt_tracer__counters_fd(s->tr),
 			.btf_path = gmt_btf_path(o->btf),
@@ -540,7 +506,7 @@ int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 	}
 	if (o->goroutines) {
 		struct gmt_gor_session_opts go = {
-			.pid = t->pid, .exe = t->exe, .bias = s->bias, .gb = s->gb, .plan = &s->plan,
+			.pid = t->pid, .exe = t->exe, .bias = s->bias, .an = s->an,
 			.ringbuf_fd = gmt_tracer__ringbuf_fd(s->tr),
 			.counters_fd = gmt_tracer__counters_fd(s->tr), .max_depth = o->max_depth,
 			.btf_path = gmt_btf_path(o->btf),
@@ -694,9 +660,9 @@ int gmt_session__start(struct gmt_session *s, struct gmt_diag *d)
 			return err;
 	}
 	pr_info("tracing PID %d (%s, %s%s) with %zu probes%s%s\n", (int)t->pid, t->comm,
-		s->gb->version, s->gb->stripped ? ", stripped" : "", gmt_session__nprobes(s),
-		s->o.sampled		   ? " (sampled mode: Go's heap sampler)"
-		: s->plan.size_specialized ? " (size-specialized allocators included)"
+		s->an->rel.name, s->gb->stripped ? ", stripped" : "", gmt_session__nprobes(s),
+		s->o.sampled		    ? " (sampled mode: Go's heap sampler)"
+		: s->plan->size_specialized ? " (size-specialized allocators included)"
 					   : "",
 		s->o.intervals ? "" : "; Ctrl-C to stop");
 	return 0;
@@ -1011,7 +977,7 @@ static int write_set(struct out_ctx *c, const char *dir, struct gmt_diag *d)
 static void fill_run_info(const struct gmt_session *s, struct gmt_run_info *ri)
 {
 	ri->mode = s->o.sampled ? "sampled" : "exact";
-	ri->go_version = s->gb->version;
+	ri->go_version = s->an->rel.name;
 	ri->binary = s->t->path;
 	ri->comm = s->t->comm;
 	ri->pid = s->t->pid;
@@ -1150,7 +1116,7 @@ int gmt_session__write_interval(struct gmt_session *s, const char *dir, struct g
 	struct gmt_agg *alloc = NULL, *inuse = NULL;
 	uint64_t cnt[GMT_CNT__MAX], now;
 	struct out_ctx c = { .s = s, .ri = &ri, .pprof = &pprof, .st = &st, .bounds = &bounds };
-	int minor = gmt_gobin__minor(s->gb), err;
+	int err;
 
 	memset(iv, 0, sizeof(*iv));
 	if (!s->o.intervals || !s->sampled)
@@ -1169,8 +1135,8 @@ int gmt_session__write_interval(struct gmt_session *s, const char *dir, struct g
 		ri.counters[i] = cnt[i] - s->cnt_mark[i];
 	exe_mapping(s->gb, s->bias, s->t, &pprof.mapping);
 
-	alloc = gmt_agg__new(minor);
-	inuse = gmt_agg__new(minor);
+	alloc = gmt_agg__new(s->row);
+	inuse = gmt_agg__new(s->row);
 	if (!alloc || !inuse) {
 		err = gmt_diag_set(d, -ENOMEM, "out of memory");
 		goto out;
@@ -1258,7 +1224,7 @@ uint64_t gmt_session__new_max_pause(struct gmt_session *s)
 
 const char *gmt_session__go_version(const struct gmt_session *s)
 {
-	return s->gb->version;
+	return s->an->rel.name;
 }
 
 uint64_t gmt_session__rate(const struct gmt_session *s)
@@ -1312,7 +1278,6 @@ void gmt_session__free(struct gmt_session *s)
 	free(s->strip);
 	gmt_agg__free(s->inuse_agg);
 	gmt_agg__free(s->agg);
-	gmt_hookplan_free(&s->plan);
-	gmt_gobin__free(s->gb);
+	gmt_analysis__put(s->an);
 	free(s);
 }

@@ -21,8 +21,7 @@
 #include "gomemtrace.h"
 #include "metrics.h"
 
-struct gmt_gobin;
-struct gmt_hookplan;
+struct gmt_analysis;
 struct gmt_session;
 struct gmt_target;
 
@@ -40,6 +39,12 @@ struct gmt_session_opts {
 	 * rows kept in memory. */
 	bool intervals;
 	size_t max_rows;
+	/*
+	 * The analysis of the target's executable when the caller has one (the daemon
+	 * shares one per executable): the session takes a reference.  NULL: the session
+	 * reads the executable itself.
+	 */
+	struct gmt_analysis *an;
 };
 
 /*
@@ -89,26 +94,9 @@ int gmt_session_parse_opt(int c, const char *arg, struct gmt_session_opts *o,
 int gmt_session_preflight(const struct gmt_session_opts *o, struct gmt_diag *d);
 
 /*
- * What each way of tracing can do with a binary, from the binary alone: the checks
- * gmt_session__open() (and the tracers it starts) run before anything is loaded, for
- * `info`.  What depends on the process (privileges, a MemProfileRate of 0 with
- * --no-write-target, a process that exits) is not in it.
- */
-enum gmt_mode_kind { GMT_MODE_EXACT, GMT_MODE_SAMPLED, GMT_MODE_GC, GMT_MODE_GOROUTINES,
-		     GMT_MODE__COUNT };
-struct gmt_mode_check {
-	const char *name;	/* exact, sampled, gc, goroutines */
-	bool works;
-	char why[256];		/* when it does not: the session's one-line error */
-	char unavailable[2048]; /* when it works: what it lacks, one line each, or "" */
-};
-/* Fills m[]: 0, or -ENOMEM when a check could not run. */
-int gmt_session_check_modes(const struct gmt_gobin *gb, const struct gmt_hookplan *plan,
-			    struct gmt_mode_check m[GMT_MODE__COUNT]);
-
-/*
- * Reads t's binary, plans and attaches the probes.  t (attached or launched, see
- * target.h) must outlive the session.  -ENOENT etc. with a one-line reason in d.
+ * Reads t's binary (or takes o->an), attaches the probes of its plan.  t (attached or
+ * launched, see target.h) must outlive the session.  -ENOENT etc. with a one-line reason
+ * in d: the analysis' own when the binary cannot be traced in the mode asked for.
  */
 int gmt_session__open(const struct gmt_session_opts *o, struct gmt_target *t,
 		      struct gmt_session **out, struct gmt_diag *d);
@@ -169,7 +157,7 @@ uint64_t gmt_session__new_max_pause(struct gmt_session *s);
 /* --goroutines: the goroutine aggregator as of the last write, else NULL. */
 const struct gmt_goroutines *gmt_session__goroutines(const struct gmt_session *s);
 
-/* For messages. */
+/* For messages: the binary's release ("go1.26.8", "go1.27 (inferred)"). */
 const char *gmt_session__go_version(const struct gmt_session *s);
 uint64_t gmt_session__rate(const struct gmt_session *s);
 size_t gmt_session__nprobes(const struct gmt_session *s);

@@ -16,18 +16,11 @@
 #include "procmem.h"
 #include "procsym.h"
 #include "recorder.h"
+#include "release.h"
 #include "runinfo.h"
 #include "target.h"
 
 #define TOP_SITES 10
-
-static const struct gmt_go_release *release_for(int minor)
-{
-	for (size_t i = 0; i < gmt_go_nreleases; i++)
-		if (gmt_go_releases[i].minor == minor)
-			return &gmt_go_releases[i];
-	return NULL;
-}
 
 /* The executable's first PT_LOAD as the process maps it: the load bias (0 unless PIE). */
 static int exe_bias(const struct gmt_gobin *gb, pid_t pid, uint64_t *bias, struct gmt_diag *d)
@@ -140,6 +133,7 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 {
 	struct gmt_target t = { .pidfd = -1 };
 	const struct gmt_go_release *rel;
+	struct gmt_release relinfo;
 	struct gmt_memrate_vars rv;
 	struct gmt_mprof_vars mv;
 	struct gmt_procmem pm = { .fd = -1 };
@@ -156,21 +150,17 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 	err = gmt_target__attach(pid, &t, d);
 	if (!err)
 		err = gmt_gobin__open(t.exe, &gb, d);
-	if (!err)
-		err = gmt_gobin__check_supported(gb, d);
 	if (err) {
 		if (t.pid)
 			gmt_target__name_exe(&t, d);
 		goto out;
 	}
-	snprintf(r->go_version, sizeof(r->go_version), "%s", gb->version);
-	rel = release_for(gmt_gobin__minor(gb));
-	if (!rel) {
-		err = gmt_diag_set(d, -ENOTSUP, "PID %d runs %s: the release table has no layout "
-						"of its runtime",
-				   (int)pid, gb->version);
+	/* The release table's row: named by the binary, or inferred from its code. */
+	err = gmt_release_resolve(gb, &relinfo, d);
+	if (err)
 		goto out;
-	}
+	rel = relinfo.row;
+	snprintf(r->go_version, sizeof(r->go_version), "%s", relinfo.name);
 	err = exe_bias(gb, pid, &bias, d);
 	if (!err)
 		err = gmt_mprof_find(gb, 0, &mv, d);
@@ -185,7 +175,7 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 		goto out;
 	}
 	r->decoded = mv.decoded;
-	err = gmt_memrate_find(gb, 0, &rv, d);
+	err = gmt_memrate_find(gb, rel, 0, &rv, d);
 	if (!err)
 		err = gmt_memrate_read(pid, rv.rate + bias, &rate, d);
 	if (err)
@@ -223,7 +213,7 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 	}
 	gmt_procsym_init(&ps, gb, bias, &sym);
 	if (o->heap) {
-		struct gmt_run_info ri = { .mode = "snapshot", .go_version = gb->version,
+		struct gmt_run_info ri = { .mode = "snapshot", .go_version = relinfo.name,
 					   .binary = t.path, .comm = t.comm, .pid = pid };
 		struct gmt_pprof_opts po = {};
 		struct heap_ctx c = { &p, rate, &sym, &ri, &po };
@@ -240,7 +230,7 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 	}
 	if (out) {
 		fprintf(out, "PID %d (%s, %s): heap profile of %zu buckets at MemProfileRate %lld%s\n",
-			(int)pid, t.comm, gb->version, p.n, (long long)rate,
+			(int)pid, t.comm, relinfo.name, p.n, (long long)rate,
 			p.all_cycles ? " (no GC completed yet: every cycle counted)" : "");
 		fprintf(out, "  in use:    %.1f MiB in %lld objects\n",
 			(double)r->inuse_space / (1 << 20), (long long)r->inuse_objects);

@@ -21,7 +21,7 @@ struct gmt_snapshot_opts {
 };
 
 struct gmt_snapshot_result {
-	char go_version[80];
+	char go_version[96]; /* the release, "go1.27 (inferred)" when the binary does not say */
 	int64_t rate;	      /* MemProfileRate when read: the scale of the values */
 	size_t buckets;	      /* heap-profile buckets read */
 	bool all_cycles;      /* no GC completed yet: every cycle counted (mprof.h) */

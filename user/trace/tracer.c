@@ -12,7 +12,7 @@
 #include "gomemtrace.skel.h"
 #include "hookplan.h"
 #include "log.h"
-#include "specials.h"
+#include "go_release.h"
 
 /* The ABI is fixed-width and padded by hand: the BPF side must see the same layout. */
 _Static_assert(sizeof(struct gmt_rec_hdr) == 16, "gmt_rec_hdr");
@@ -120,52 +120,18 @@ static bool is_pow2(uint32_t v)
 	return v && !(v & (v - 1));
 }
 
-int gmt_tracer_check(const struct gmt_hookplan *plan, bool alloc, bool sampled, int go_minor,
-		     struct gmt_diag *d)
-{
-	struct gmt_special_layout sl;
-
-	if (alloc && !gmt_hookplan_find(plan, GMT_HOOK_MALLOCGC))
-		return gmt_diag_set(d, -ENOENT, "runtime.mallocgc is not in this binary");
-	if (alloc && sampled)
-		return gmt_diag_set(d, -EINVAL, "exact and sampled mode exclude each other");
-	if (sampled) {
-		static const enum gmt_hook_id need[] = { GMT_HOOK_MPROF_MALLOC,
-							 GMT_HOOK_SETPROFILEBUCKET,
-							 GMT_HOOK_FREESPECIAL };
-
-		/* Without all three the in-use join is wrong, not just incomplete. */
-		for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-			if (!gmt_hookplan_find(plan, need[i]))
-				return gmt_diag_set(d, -ENOENT,
-						    "the heap sampler's hooks (mProf_Malloc, "
-						    "setprofilebucket, freeSpecial) are not all in "
-						    "this binary: try --mode exact");
-		if (gmt_special_layout_for(go_minor, &sl))
-			return gmt_diag_set(d, -ENOENT,
-					    "sampled mode: the layout of runtime.special in go1.%d "
-					    "is not known: try --mode exact",
-					    go_minor);
-	}
-	return 0;
-}
-
 int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 		     struct gmt_diag *d)
 {
 	const struct gmt_hook *mallocgc = gmt_hookplan_find(o->plan, GMT_HOOK_MALLOCGC);
-	struct gmt_special_layout sl = {0};
+	const struct gmt_go_release *row = o->row;
 	struct gmt_tracer *t;
 	int err;
 
 	*out = NULL;
-	if (!is_pow2(o->ringbuf_mb) || o->max_depth < 1 || o->max_depth > GMT_MAX_STACK)
+	if (!is_pow2(o->ringbuf_mb) || o->max_depth < 1 || o->max_depth > GMT_MAX_STACK ||
+	    !row || (o->alloc && o->sampled))
 		return gmt_diag_set(d, -EINVAL, "invalid tracer options");
-	err = gmt_tracer_check(o->plan, o->alloc, o->sampled, o->go_minor, d);
-	if (err)
-		return err;
-	if (o->sampled)
-		gmt_special_layout_for(o->go_minor, &sl);
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
@@ -196,11 +162,13 @@ int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 	bpf_program__set_autoload(t->skel->progs.gmt_mprof_malloc, o->sampled);
 	bpf_program__set_autoload(t->skel->progs.gmt_setprofilebucket, o->sampled);
 	bpf_program__set_autoload(t->skel->progs.gmt_free_special, o->sampled);
-	/* DESIGN.md §5: go1.23 added mp to mProf_Malloc. */
-	t->skel->rodata->mprof_malloc_has_mp = o->go_minor >= 23;
-	t->skel->rodata->special_kind_off = sl.kind_off;
-	t->skel->rodata->special_profile_kind = sl.profile_kind;
-	t->skel->rodata->special_bucket_off = sl.bucket_off;
+	/* docs/go-runtime.md, "Allocation": go1.23 added mp to mProf_Malloc. */
+	t->skel->rodata->mprof_malloc_has_mp = row->flags & GMT_REL_MPROF_MALLOC_MP;
+	if (o->sampled) {
+		t->skel->rodata->special_kind_off = row->special.kind;
+		t->skel->rodata->special_profile_kind = (uint32_t)row->consts.kind_special_profile;
+		t->skel->rodata->special_bucket_off = row->specialprofile.b;
+	}
 
 	err = gomemtrace_bpf__load(t->skel);
 	if (err) {

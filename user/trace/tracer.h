@@ -14,6 +14,7 @@
 #include "diag.h"
 #include "gomemtrace.h"
 
+struct gmt_go_release;
 struct gmt_hookplan;
 struct gmt_tracer;
 
@@ -24,7 +25,8 @@ struct gmt_tracer_opts {
 	const struct gmt_hookplan *plan;
 	bool alloc;		       /* exact mode: probe the allocators */
 	bool sampled;		       /* sampled mode: probe Go's heap sampler (not with alloc) */
-	int go_minor;		       /* selects the sampler's argument registers */
+	const struct gmt_go_release *row; /* the binary's release: the sampler's arguments,
+					   * runtime.special's layout */
 	uint32_t ringbuf_mb;	       /* ring buffer size in MiB (power of two) */
 	uint32_t max_depth;	       /* stack walk limit, 1..GMT_MAX_STACK */
 	uint32_t agg_entries;	       /* in-kernel (stack, type, size) table size */
@@ -38,11 +40,9 @@ struct gmt_tracer_opts {
 void gmt_tracer_set_log(void);
 
 /*
- * What the binary must have for alloc (exact mode) or sampled probes, checked from its
- * hook plan alone: __open() runs it first, `info` to say whether a mode will work.
+ * Whether the binary has what the mode needs is the analysis' check (analysis.h), made
+ * before: __open() attaches what the plan has.
  */
-int gmt_tracer_check(const struct gmt_hookplan *plan, bool alloc, bool sampled, int go_minor,
-		     struct gmt_diag *d);
 int gmt_tracer__open(const struct gmt_tracer_opts *o, struct gmt_tracer **out,
 		     struct gmt_diag *d);
 /* Consumes ring-buffer records for up to timeout_ms (0: what is there, without waiting

@@ -10,7 +10,7 @@
  * its assembly emit (AVX2 and AVX-512 included).  Decoding is table-driven and reads only
  * the bytes it was given: truncated or undefined encodings give -EINVAL.  Lengths, branch
  * and RIP-relative targets agree with GNU objdump over the whole .text of Go 1.19-1.27
- * binaries (tests/test_x86dec.c).  VEX/EVEX opcodes are not checked for being defined.
+ * binaries (tests/x86/test_x86dec.c).  VEX/EVEX opcodes are not checked for being defined.
  */
 #ifndef GMT_X86DEC_H
 #define GMT_X86DEC_H

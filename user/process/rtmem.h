@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The memory of a running Go process as the runtime-structure readers see it
- * (mprof.h, gstack.h, gors.h, memfig.h): one callback that reads bytes at an address.
- * The readers know the runtime, not where the bytes come from: a live process through
- * /proc/PID/mem (process/), or byte buffers in the tests and fuzz targets
- * (gmt_rmem_buf below).
+ * The memory of a running process as the runtime-structure readers of the layers above
+ * see it (goruntime/mprof.h, and the goroutine and memory-figure readers to come): one
+ * callback that reads bytes at an address.  The readers know the runtime, not where the
+ * bytes come from: a live process through /proc/PID/mem (procmem.h), or byte buffers in
+ * the tests and fuzz targets (gmt_rmem_buf below).
  *
  * The callback reads all len bytes at addr and returns 0, -EFAULT when any of them is
  * not mapped (a pointer read out of the target that leads nowhere: the reader says so

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The heap's own globals, for a reader of the live heap from outside (the heap-profile
+ * snapshot): runtime.mheap_, the heap (its spans, arenas, special allocators), and
+ * runtime.mbuckets, the head of the heap profiler's list of buckets (every stack the
+ * sampler has seen, with its allocation and free counts per GC cycle).
+ *
+ * With a .symtab the addresses are its symbols.  Stripped binaries are read from the code
+ * that uses them: mheap_ is the receiver `LEAQ mheap_(SB), AX` before the calls of
+ * (*mheap) methods in mallocinit, sweepone, stackalloc, stackfree and (*mcentral).grow
+ * (all must agree); mbuckets is what mProf_FlushLocked loads (`MOVQ mbuckets(SB), reg`)
+ * before it walks the list (`CALL (*bucket).mp`), and stkbucket, which links new buckets
+ * in, must refer to the same word.  Every address must be a global the process can write,
+ * of the size the release row gives.  Nothing here prints.
+ */
+#ifndef GMT_HEAPVARS_H
+#define GMT_HEAPVARS_H
+
+#include <stdint.h>
+
+struct gmt_gobin;
+struct gmt_go_release;
+
+enum gmt_heapvar_src {
+	GMT_HEAPVAR_NONE,    /* not found: see why_* */
+	GMT_HEAPVAR_SYMTAB,  /* .symtab */
+	GMT_HEAPVAR_DECODED, /* decoded from the runtime's code */
+};
+
+struct gmt_heapvars {
+	uint64_t mheap;	   /* static address of runtime.mheap_, 0 when not found */
+	uint64_t mbuckets; /* static address of runtime.mbuckets, 0 when not found */
+	enum gmt_heapvar_src mheap_src, mbuckets_src;
+	char why_mheap[200], why_mbuckets[200];
+};
+
+#define GMT_HEAPVARS_NO_SYMTAB 0x1 /* decode even when .symtab has the symbols (tests) */
+
+/* Fills v; 0 also when something was not found (v says why), -EINVAL on a bad binary. */
+int gmt_heapvars_find(const struct gmt_gobin *gb, const struct gmt_go_release *row,
+		      unsigned int flags, struct gmt_heapvars *v);
+
+/* Decoders, exposed for tests: 0 or -ENOENT. */
+int gmt_heapvars_decode_mheap(const struct gmt_gobin *gb, uint64_t *addr);
+int gmt_heapvars_decode_mbuckets(const struct gmt_gobin *gb, uint64_t *addr);
+
+#endif
