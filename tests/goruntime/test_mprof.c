@@ -395,18 +395,47 @@ static uint64_t readelf_sec(const char *path, uint64_t addr, char *name, size_t 
 }
 
 /* A stripped build keeps each symbol's offset in its section (nosh: as stripped). */
-static uint64_t oracle_addr(const char *v, const char *fl, const char *sym)
+static uint64_t oracle_addr(const char *name, const char *v, const char *fl, const char *sym)
 {
 	char exe[4096], sec[64];
 	uint64_t a, exe_base, strip_base;
 
-	snprintf(exe, sizeof(exe), "%s", tu_fixture("snapshot", v, "exe"));
+	snprintf(exe, sizeof(exe), "%s", tu_fixture(name, v, "exe"));
 	if (!strcmp(fl, "exe") || !strcmp(fl, "pie"))
-		return nm_addr(tu_fixture("snapshot", v, fl), sym);
+		return nm_addr(tu_fixture(name, v, fl), sym);
 	a = nm_addr(exe, sym);
 	exe_base = readelf_sec(exe, a, sec, sizeof(sec));
-	strip_base = readelf_sec(tu_fixture("snapshot", v, "stripped"), 0, sec, sizeof(sec));
+	strip_base = readelf_sec(tu_fixture(name, v, "stripped"), 0, sec, sizeof(sec));
 	return a - exe_base + strip_base;
+}
+
+/*
+ * snapshot links the heap profile reader (runtime/pprof), alloc does not: both are read
+ * from the code the GC runs, the first also checked against the reader's.
+ */
+static void check_find(const char *name, const char *v, const char *fl)
+{
+	struct gmt_gobin *gb;
+	uint64_t want_b, want_c;
+
+	want_b = oracle_addr(name, v, fl, "runtime.mbuckets");
+	want_c = oracle_addr(name, v, fl, "runtime.mProfCycle");
+	gb = tu_open_gobin(tu_fixture(name, v, fl));
+	for (unsigned int flags = 0; flags <= GMT_MPROF_NO_SYMTAB; flags++) {
+		struct gmt_mprof_vars mv;
+		struct gmt_diag d = {};
+
+		cr_assert_eq(gmt_mprof_find(gb, flags, &mv, &d), 0, "%s-%s-%s: %s", name, v, fl,
+			     d.msg);
+		cr_expect_eq(mv.mbuckets, want_b, "%s-%s-%s (%s): mbuckets %#llx, nm %#llx", name,
+			     v, fl, flags ? "decoded" : "as used", (unsigned long long)mv.mbuckets,
+			     (unsigned long long)want_b);
+		cr_expect_eq(mv.mprof_cycle, want_c, "%s-%s-%s (%s): mProfCycle %#llx, nm %#llx", name,
+			     v, fl, flags ? "decoded" : "as used",
+			     (unsigned long long)mv.mprof_cycle, (unsigned long long)want_c);
+		cr_expect_eq(mv.decoded, flags || gb->stripped, "%s-%s-%s: decoded", name, v, fl);
+	}
+	gmt_gobin__free(gb);
 }
 
 ParameterizedTestParameters(mprof_find, matches_linker_symbols)
@@ -417,46 +446,9 @@ ParameterizedTestParameters(mprof_find, matches_linker_symbols)
 ParameterizedTest(int *i, mprof_find, matches_linker_symbols, .timeout = 120)
 {
 	const char *v, *fl;
-	struct gmt_gobin *gb;
-	uint64_t want_b, want_c;
 
 	tu_matrix_entry(*i, &v, &fl);
-	want_b = oracle_addr(v, fl, "runtime.mbuckets");
-	want_c = oracle_addr(v, fl, "runtime.mProfCycle");
-	gb = tu_open_gobin(tu_fixture("snapshot", v, fl));
-	for (unsigned int flags = 0; flags <= GMT_MPROF_NO_SYMTAB; flags++) {
-		struct gmt_mprof_vars mv;
-		struct gmt_diag d = {};
-
-		cr_assert_eq(gmt_mprof_find(gb, flags, &mv, &d), 0, "snapshot-%s-%s: %s", v, fl,
-			     d.msg);
-		cr_expect_eq(mv.mbuckets, want_b, "snapshot-%s-%s (%s): mbuckets %#llx, nm %#llx",
-			     v, fl, flags ? "decoded" : "as used", (unsigned long long)mv.mbuckets,
-			     (unsigned long long)want_b);
-		cr_expect_eq(mv.mprof_cycle, want_c, "snapshot-%s-%s (%s): mProfCycle %#llx, nm %#llx",
-			     v, fl, flags ? "decoded" : "as used",
-			     (unsigned long long)mv.mprof_cycle, (unsigned long long)want_c);
-		cr_expect_eq(mv.decoded, flags || gb->stripped, "snapshot-%s-%s: decoded", v, fl);
-	}
-	gmt_gobin__free(gb);
+	check_find("snapshot", v, fl);
+	check_find("alloc", v, fl);
 }
 
-/*
- * A program that does not link the heap profile reader has no MemProfile for the linker
- * to keep (go tool nm: only runtime.mbuckets): stripped, a clear reason.
- */
-Test(mprof_find, stripped_without_profile_reader)
-{
-	const char *vs[] = { "go119", "go126", "go127" };
-
-	for (size_t i = 0; i < 3; i++) {
-		struct gmt_gobin *gb = tu_open_gobin(tu_fixture("alloc", vs[i], "stripped"));
-		struct gmt_mprof_vars mv;
-		struct gmt_diag d = {};
-
-		cr_assert_eq(gmt_mprof_find(gb, 0, &mv, &d), -ENOENT, "alloc-%s-stripped", vs[i]);
-		cr_assert(strstr(d.msg, "runtime.mbuckets") && strstr(d.msg, "heap profiler"),
-			  "%s", d.msg);
-		gmt_gobin__free(gb);
-	}
-}

@@ -36,11 +36,13 @@ struct gmt_gobin;
 
 /*
  * Where runtime.mbuckets and runtime.mProfCycle are in a binary (static addresses).
- * With .symtab, its symbols.  Stripped binaries are read from the code: the function
- * that runtime.MemProfile's records come from (runtime.memProfileInternal from go1.23,
- * runtime.MemProfile before) loads `MOVL mProfCycle(SB)` first (its cycle % 3), then
- * `MOVQ mbuckets(SB)` (the head of the list); runtime.mProf_FlushLocked's first 8-byte
- * load is mbuckets too, and must agree.  Both must be writable globals.
+ * With .symtab, its symbols.  Stripped binaries are read from the code the GC runs, so
+ * that binaries without the heap profile reader are covered too (their rate may have
+ * been raised by record or daemon): runtime.mProf_FlushLocked's first 8-byte load is
+ * mbuckets, runtime.mProf_Flush's first 4-byte load is mProfCycle, whose address it also
+ * takes for its compare-and-swap.  When the reader is linked (memProfileInternal from
+ * go1.23, MemProfile before), its first loads must name the same words.  Both must be
+ * writable globals.
  */
 struct gmt_mprof_vars {
 	uint64_t mbuckets, mprof_cycle;

@@ -8,13 +8,15 @@
 #include "rtvars.h"
 #include "x86dec.h"
 
-struct first_loads {
+struct loads {
 	uint64_t load32, load64; /* targets of the first rip-relative 4- and 8-byte loads */
+	uint64_t lea[4];	 /* targets of the first rip-relative leas */
+	int nlea;
 };
 
 static int on_insn(const struct gmt_insn *in, void *arg)
 {
-	struct first_loads *f = arg;
+	struct loads *f = arg;
 
 	if (in->opmap == 0 && in->opcode == 0x8b && in->has_modrm && in->rip_rel) {
 		if (in->opsize == 4 && !f->load32)
@@ -22,37 +24,64 @@ static int on_insn(const struct gmt_insn *in, void *arg)
 		else if (in->opsize == 8 && !f->load64)
 			f->load64 = in->mem_target;
 	}
-	return f->load32 && f->load64 ? 1 : 0;
+	if (gmt_rtvars_is_rip_lea_to(in, in->reg) && f->nlea < 4)
+		f->lea[f->nlea++] = in->mem_target;
+	return 0;
 }
 
+static bool leas(const struct loads *l, uint64_t addr)
+{
+	for (int i = 0; i < l->nlea; i++)
+		if (l->lea[i] == addr)
+			return true;
+	return false;
+}
+
+static int walk(const struct gmt_gobin *gb, const char *fn, struct loads *l, struct gmt_diag *d)
+{
+	int err = gmt_rtvars_walk_func(gb, fn, on_insn, l);
+
+	if (err)
+		return gmt_diag_set(d, -ENOENT, "cannot find the heap profile's variables: %s %s",
+				    fn, err == -ENOENT ? "is not in the binary" : "does not decode");
+	return 0;
+}
+
+/*
+ * mProf_FlushLocked, which every binary has (the GC calls it), loads mbuckets first;
+ * mProf_Flush loads mProfCycle (`MOVL mProfCycle(SB)`, setFlushed's Load) and takes its
+ * address for the compare-and-swap (`LEAQ mProfCycle(SB)`).  When the heap profile
+ * reader is linked (runtime.memProfileInternal from go1.23, runtime.MemProfile before),
+ * its own first loads must name the same two words.
+ */
 static int decode(const struct gmt_gobin *gb, struct gmt_mprof_vars *v, struct gmt_diag *d)
 {
-	const char *fn = "runtime.memProfileInternal";
-	struct first_loads mp = {}, fl = {};
-	int err = gmt_rtvars_walk_func(gb, fn, on_insn, &mp);
+	struct loads fl = {}, fs = {}, mp = {};
+	const char *reader = "runtime.memProfileInternal";
+	int err;
 
+	err = walk(gb, "runtime.mProf_FlushLocked", &fl, d);
+	if (!err)
+		err = walk(gb, "runtime.mProf_Flush", &fs, d);
+	if (err)
+		return err;
+	if (!fl.load64 || !fs.load32 || !leas(&fs, fs.load32) ||
+	    !gmt_rtvars_writable(gb->elf, fl.load64, 8) ||
+	    !gmt_rtvars_writable(gb->elf, fs.load32, 4))
+		return gmt_diag_set(d, -ENOENT, "cannot find the heap profile's variables: "
+						"runtime.mProf_FlushLocked and mProf_Flush do not load "
+						"them as expected");
+	err = gmt_rtvars_walk_func(gb, reader, on_insn, &mp);
 	if (err == -ENOENT) {
-		fn = "runtime.MemProfile";
-		err = gmt_rtvars_walk_func(gb, fn, on_insn, &mp);
+		reader = "runtime.MemProfile";
+		err = gmt_rtvars_walk_func(gb, reader, on_insn, &mp);
 	}
-	if (err)
-		return gmt_diag_set(d, -ENOENT,
-				    "cannot find runtime.mbuckets: %s %s (does the program link "
-				    "the heap profiler?)",
-				    fn, err == -ENOENT ? "is not in the binary" : "does not decode");
-	err = gmt_rtvars_walk_func(gb, "runtime.mProf_FlushLocked", on_insn, &fl);
-	if (err)
-		return gmt_diag_set(d, -ENOENT, "cannot find runtime.mbuckets: "
-						"runtime.mProf_FlushLocked %s",
-				    err == -ENOENT ? "is not in the binary" : "does not decode");
-	if (!mp.load32 || !mp.load64 || mp.load64 != fl.load64 ||
-	    !gmt_rtvars_writable(gb->elf, mp.load64, 8) ||
-	    !gmt_rtvars_writable(gb->elf, mp.load32, 4))
-		return gmt_diag_set(d, -ENOENT, "cannot find runtime.mbuckets: %s and "
-						"runtime.mProf_FlushLocked do not load it as expected",
-				    fn);
-	v->mprof_cycle = mp.load32;
-	v->mbuckets = mp.load64;
+	if (!err && (mp.load64 != fl.load64 || mp.load32 != fs.load32))
+		return gmt_diag_set(d, -ENOENT, "cannot find the heap profile's variables: %s "
+						"and runtime.mProf_Flush(Locked) disagree",
+				    reader);
+	v->mbuckets = fl.load64;
+	v->mprof_cycle = fs.load32;
 	v->decoded = true;
 	return 0;
 }

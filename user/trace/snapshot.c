@@ -164,16 +164,8 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 	err = exe_bias(gb, pid, &bias, d);
 	if (!err)
 		err = gmt_mprof_find(gb, 0, &mv, d);
-	if (err) {
-		if (err == -ENOENT)
-			gmt_diag_set(d, -ENODATA,
-				     "PID %d has no heap profile: its binary does not link the heap "
-				     "profiler (MemProfileRate is 0); 'gomemtrace record' or "
-				     "'daemon' can sample its allocations",
-				     (int)pid);
-		err = err == -ENOENT ? -ENODATA : err;
+	if (err)
 		goto out;
-	}
 	r->decoded = mv.decoded;
 	err = gmt_memrate_find(gb, rel, 0, &rv, d);
 	if (!err)
