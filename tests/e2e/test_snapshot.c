@@ -4,7 +4,8 @@
  * the fixture writes its heap profile with runtime/pprof, turns the GC off and waits;
  * heap.pb.gz read from outside must hold the same four totals and the same values per
  * stack (frames with file:line, runtime frames hidden in both), compared through
- * `go tool pprof -raw` (tests/e2e/heap_compare.py).  On every release and flavour of
+ * `go tool pprof -raw` (tests/e2e/heap_compare.py); inuse_space.folded must sum to the
+ * same in-use bytes.  On every release and flavour of
  * the fixture matrix, the sizespecializedmalloc experiment, a cgo build and the builds
  * that do not name their release (nover).  Then the bad inputs: one line, exit 1,
  * nothing written.
@@ -39,6 +40,11 @@ static char *snapshot_of(const char *fx)
 		"echo rc=$?\n"
 		"cat $work/out.txt $work/err.txt | sed 's/^/# /'\n"
 		"echo mode=$(stat -c %%a $work/snap/heap.pb.gz)\n"
+		"echo folded_mode=$(stat -c %%a $work/snap/inuse_space.folded)\n"
+		"echo folded_sum=$(awk '{s += $NF} END {printf \"%%d\", s}' "
+		"$work/snap/inuse_space.folded)\n"
+		"echo folded_keep=$(grep -c '^runtime.main;main.main;main.keepSubslices ' "
+		"$work/snap/inuse_space.folded)\n"
 		"echo alive=$(kill -0 $P 2>/dev/null && echo 1 || echo 0)\n"
 		"echo summary_inuse_line=$(grep -c '^  in use: ' $work/out.txt)\n"
 		"python3 %s/tests/e2e/heap_compare.py %s $work/own/heap.pb.gz $work/snap/heap.pb.gz\n"
@@ -75,6 +81,13 @@ static void check_same_heap(const char *name, const char *fx)
 		     name);
 	cr_expect_eq(tu_field(out, "stacks_differ"), 0, "%s: the same values per stack:\n%s", name,
 		     out);
+	/* inuse_space.folded: the same in-use bytes, root first. */
+	cr_expect_eq(tu_field(out, "folded_mode"), 600, "%s: inuse_space.folded is 0600", name);
+	cr_expect_eq(tu_field(out, "folded_sum"), tu_field(out, "totals_a_3"),
+		     "%s: inuse_space.folded sums to the fixture's inuse_space", name);
+	/* The 256 KiB arrays, and the growth of the slice that keeps them. */
+	cr_expect_geq(tu_field(out, "folded_keep"), 1,
+		      "%s: lines runtime.main;main.main;main.keepSubslices", name);
 	free(out);
 }
 

@@ -19,6 +19,7 @@ static const char snapshot_usage[] =
 	"               return (alloc_objects, alloc_space, inuse_objects, inuse_space,\n"
 	"               scaled as runtime/pprof scales them), for go tool pprof (-base works\n"
 	"               between two snapshots and against the service's own profiles)\n"
+	"  inuse_space.folded  its in-use bytes per stack, root;...;leaf bytes\n"
 	"and prints a summary: in-use and allocated totals, the top in-use sites.\n"
 	"\n"
 	"The runtime fills its heap profile only when MemProfileRate is not 0, as in every\n"

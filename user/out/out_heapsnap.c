@@ -120,3 +120,52 @@ out:
 	free(pcs);
 	return err;
 }
+
+/* One bucket's stack, root first, inlined frames expanded: "a;b;c". */
+static void folded_line(const struct gmt_symbolizer *sym, const uint64_t *pcs, size_t n,
+			FILE *f)
+{
+	bool first = true;
+
+	for (size_t i = n; i-- > 0;) {
+		struct gmt_frame fr[MAX_INLINE];
+		int k = gmt_symbolize_pc(sym, pcs[i], fr, MAX_INLINE);
+
+		if (k <= 0) {
+			fprintf(f, "%s0x%llx", first ? "" : ";", (unsigned long long)pcs[i]);
+			first = false;
+			continue;
+		}
+		while (k-- > 0) {
+			fprintf(f, "%s%s", first ? "" : ";", fr[k].func ? fr[k].func : "?");
+			first = false;
+		}
+	}
+	if (first)
+		fputs("[unknown stack]", f);
+}
+
+int gmt_write_heap_folded(const struct gmt_mprof *p, int64_t rate,
+			  const struct gmt_symbolizer *sym, FILE *f)
+{
+	uint64_t *pcs = calloc(p->npcs ? p->npcs : 1, sizeof(*pcs));
+
+	if (!pcs)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct gmt_mprof_rec *r = &p->recs[i];
+		const uint64_t *stk = p->pcs + r->stk;
+		size_t skip = gmt_heapsnap_runtime_skip(sym, stk, r->nstk), n;
+		int64_t objs, bytes;
+
+		gmt_mprof_scale(r->allocs - r->frees, r->alloc_bytes - r->free_bytes, rate, &objs,
+				&bytes);
+		if (bytes <= 0)
+			continue;
+		n = gmt_heapsnap_physical(sym, stk + skip, r->nstk - skip, pcs);
+		folded_line(sym, pcs, n, f);
+		fprintf(f, " %lld\n", (long long)bytes);
+	}
+	free(pcs);
+	return ferror(f) ? -EIO : 0;
+}

@@ -208,6 +208,13 @@ int gmt_write_heap_snapshot(const struct gmt_mprof *p, int64_t rate,
 			    const struct gmt_symbolizer *sym, FILE *f, const struct gmt_run_info *ri,
 			    const struct gmt_pprof_opts *o);
 /*
+ * inuse_space.folded: `root;...;leaf bytes` per bucket with in-use bytes (scaled as in
+ * heap.pb.gz, the same stacks, inlined frames expanded), for flame graph tools, which
+ * sum identical stacks.
+ */
+int gmt_write_heap_folded(const struct gmt_mprof *p, int64_t rate,
+			  const struct gmt_symbolizer *sym, FILE *f);
+/*
  * The logical stack a bucket holds (one pc per frame, inlined ones included) as return
  * addresses, one per physical frame, runtime.goexit left out: into out (room for n),
  * the count.

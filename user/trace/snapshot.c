@@ -72,6 +72,13 @@ static int w_heap(FILE *f, void *arg)
 	return gmt_write_heap_snapshot(c->p, c->rate, c->sym, f, c->ri, c->po);
 }
 
+static int w_folded(FILE *f, void *arg)
+{
+	struct heap_ctx *c = arg;
+
+	return gmt_write_heap_folded(c->p, c->rate, c->sym, f);
+}
+
 struct site {
 	const char *func; /* points into names */
 	int64_t objects, bytes;
@@ -217,6 +224,8 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 		err = gmt_outdir_prepare(o->dir, d);
 		if (!err)
 			err = gmt_write_file_atomic(o->dir, "heap.pb.gz", w_heap, &c, d);
+		if (!err)
+			err = gmt_write_file_atomic(o->dir, "inuse_space.folded", w_folded, &c, d);
 		if (err)
 			goto out;
 	}
@@ -230,7 +239,7 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 			(double)r->alloc_space / (1 << 20), (long long)r->alloc_objects);
 		print_sites(out, &p, rate, &sym);
 		if (o->heap)
-			fprintf(out, "wrote %s/heap.pb.gz\n", o->dir);
+			fprintf(out, "wrote %s/heap.pb.gz and inuse_space.folded\n", o->dir);
 	}
 out:
 	gmt_mprof_free(&p);

@@ -2,7 +2,8 @@
 /*
  * gomemtrace snapshot: what a Go process holds right now, read from its own memory
  * through /proc/PID/mem (process/procmem.h) with no probe, no write and no stop.
- * Today: the runtime's heap profile (goruntime/mprof.h) as heap.pb.gz.  The goroutines
+ * Today: the runtime's heap profile (goruntime/mprof.h) as heap.pb.gz and
+ * inuse_space.folded.  The goroutines
  * and memory figures of issue 15 come next.
  */
 #ifndef GMT_SNAPSHOT_H
@@ -17,7 +18,7 @@
 
 struct gmt_snapshot_opts {
 	const char *dir; /* output directory (created 0700 if needed) */
-	bool heap;	 /* heap.pb.gz */
+	bool heap;	 /* heap.pb.gz, inuse_space.folded */
 };
 
 struct gmt_snapshot_result {
