@@ -29,7 +29,7 @@ table=$here/../user/goruntime/go_releases.gen.c
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-fixtures=(symbols demo alloc gcwork memrate sampled heapprof goleak churn pprofsvc allocrate)
+fixtures=(symbols demo alloc gcwork memrate sampled heapprof goleak churn pprofsvc allocrate snapshot)
 
 # The toolchain of a release: the version its row in the release table was read from.
 toolchain() { # go1.N -> 1.N.M
@@ -123,6 +123,8 @@ for f in "${fixtures[@]}"; do
 done
 CGO_ENABLED=1 gobuild "$host_version" -o "$out/cgo-$tag-exe" ./cgo
 echo "cgo-$tag-exe" >> "$out/MANIFEST.tmp"
+CGO_ENABLED=1 gobuild "$host_version" -o "$out/snapshot-$tag-cgo" ./snapshot
+echo "snapshot-$tag-cgo" >> "$out/MANIFEST.tmp"
 mv "$out/MANIFEST.tmp" "$out/MANIFEST"
 echo "$stamp" > "$out/.stamp"
 echo "fixtures: $(wc -l < "$out/MANIFEST") binaries in $out"

@@ -7,5 +7,6 @@ int cmd_info(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const char usage[] =
 	"  record   trace a Go process's allocations and write profiles (see record --help)\n"
 	"  daemon   trace Go processes continuously, a profile set every interval\n"
 	"  restore  undo what a killed gomemtrace left in a target (see restore --help)\n"
+	"  snapshot read a Go process's heap profile from outside, no probe (snapshot --help)\n"
 	"  info     describe a Go binary or process and the probes gomemtrace would place\n"
 	"  help     show this help, or a command's help: gomemtrace help info\n"
 	"  version  print gomemtrace's version\n"
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
 		return cmd_daemon(argc - 1, argv + 1);
 	if (strcmp(cmd, "restore") == 0)
 		return cmd_restore(argc - 1, argv + 1);
+	if (strcmp(cmd, "snapshot") == 0)
+		return cmd_snapshot(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		if (argc > 2) {
 			char *help_argv[] = { argv[2], "--help", NULL };
@@ -57,6 +60,8 @@ int main(int argc, char **argv)
 				return cmd_daemon(2, help_argv);
 			if (strcmp(argv[2], "restore") == 0)
 				return cmd_restore(2, help_argv);
+			if (strcmp(argv[2], "snapshot") == 0)
+				return cmd_snapshot(2, help_argv);
 		}
 		printf(usage, gmt_go_release_range());
 		return 0;

@@ -75,6 +75,11 @@ struct gmt_rel_mcache {
 	uint32_t alloc, flush_gen;
 };
 
+/* runtime.mspan: a span an mcache holds (ReadMemStats counts its allocations on flush) */
+struct gmt_rel_mspan {
+	uint32_t alloc_count, alloc_count_before_cache, elemsize, spanclass;
+};
+
 /* runtime.gcControllerState, the type of runtime.gcController */
 struct gmt_rel_gc_controller {
 	uint32_t gc_percent, memory_limit, heap_minimum, runway, gc_percent_heap_goal;
@@ -159,6 +164,11 @@ struct gmt_rel_mem_record_cycle {
 	uint32_t allocs, frees, alloc_bytes, free_bytes;
 };
 
+/* runtime.mProfCycleHolder (runtime.mProfCycle): value is cycle<<1 | flushed, a uint32 */
+struct gmt_rel_mprof_cycle {
+	uint32_t value;
+};
+
 /* runtime.special and runtime.specialprofile */
 struct gmt_rel_special {
 	uint32_t next, offset, kind;
@@ -180,7 +190,7 @@ struct gmt_rel_debug {
 
 /* byte sizes of types */
 struct gmt_rel_sizes {
-	uint32_t g, gobuf, m, p, mcache, gc_controller, work, mstats, heap_stats;
+	uint32_t g, gobuf, m, p, mcache, mspan, gc_controller, work, mstats, heap_stats;
 	uint32_t heap_stats_delta, mheap, moduledata, pc_header, func, type, bucket;
 	uint32_t mem_record, mem_record_cycle, special, specialprofile, gc_trigger, debug;
 	uint32_t waitreason, stw_reason;
@@ -188,7 +198,7 @@ struct gmt_rel_sizes {
 
 /* element counts of array members */
 struct gmt_rel_lens {
-	uint32_t mem_record_future, pause_ns, small_alloc_count, heap_stats_gens;
+	uint32_t mem_record_future, pause_ns, small_alloc_count, heap_stats_gens, mcache_alloc;
 };
 
 /* constants of the runtime */
@@ -242,6 +252,7 @@ struct gmt_go_release {
 	struct gmt_rel_m m;
 	struct gmt_rel_p p;
 	struct gmt_rel_mcache mcache;
+	struct gmt_rel_mspan mspan;
 	struct gmt_rel_gc_controller gc_controller;
 	struct gmt_rel_work work;
 	struct gmt_rel_mstats mstats;
@@ -255,6 +266,7 @@ struct gmt_go_release {
 	struct gmt_rel_bucket bucket;
 	struct gmt_rel_mem_record mem_record;
 	struct gmt_rel_mem_record_cycle mem_record_cycle;
+	struct gmt_rel_mprof_cycle mprof_cycle;
 	struct gmt_rel_special special;
 	struct gmt_rel_specialprofile specialprofile;
 	struct gmt_rel_gc_trigger gc_trigger;

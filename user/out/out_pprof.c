@@ -35,7 +35,8 @@ enum {
 	PROFILE_DEFAULT_SAMPLE_TYPE = 14,
 };
 enum { VALUETYPE_TYPE = 1, VALUETYPE_UNIT = 2 };
-enum { SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2 };
+enum { SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2, SAMPLE_LABEL = 3 };
+enum { LABEL_KEY = 1, LABEL_STR = 2, LABEL_NUM = 3 };
 enum {
 	MAPPING_ID = 1,
 	MAPPING_MEMORY_START = 2,
@@ -405,6 +406,129 @@ int gmt_write_pprof(const struct gmt_agg *a, const struct gmt_symbolizer *sym, F
 	if (err)
 		goto out;
 	err = gmt_pb__write_gzip(prof, f);
+	if (!err && ferror(f))
+		err = -EIO;
+out:
+	gmt_pb__free(prof);
+	gmt_pb__free(p.funcs);
+	gmt_pb__free(p.locs);
+	gmt_strtab__free(p.st);
+	gmt_hmap_free(&p.func_by_name);
+	gmt_hmap_free(&p.loc_by_pc);
+	return err;
+}
+
+/* ---- heap profiles from the runtime's buckets ---- */
+
+static int heap_sample(struct pp *p, struct gmt_pb *b, const struct gmt_heap_sample *s,
+		       uint64_t *loc_ids, int64_t bytes_key)
+{
+	size_t m, l;
+	int err;
+
+	for (uint32_t i = 0; i < s->depth; i++) {
+		err = location_id(p, s->pcs[i], &loc_ids[i]);
+		if (err)
+			return err;
+	}
+	m = gmt_pb__open(b, PROFILE_SAMPLE);
+	gmt_pb__packed_u64(b, SAMPLE_LOCATION_ID, loc_ids, s->depth);
+	gmt_pb__packed_i64(b, SAMPLE_VALUE, s->values, 4);
+	if (s->block_bytes) {
+		l = gmt_pb__open(b, SAMPLE_LABEL);
+		gmt_pb__i64(b, LABEL_KEY, bytes_key);
+		gmt_pb__i64(b, LABEL_NUM, s->block_bytes);
+		gmt_pb__close(b, l);
+	}
+	gmt_pb__close(b, m);
+	return 0;
+}
+
+static int heap_build(struct pp *p, struct gmt_pb *prof, const struct gmt_heap_sample *s, size_t n,
+		      const struct gmt_run_info *ri, const struct gmt_pprof_opts *o)
+{
+	static const char *const types[4][2] = {
+		{ "alloc_objects", "count" },
+		{ "alloc_space", "bytes" },
+		{ "inuse_objects", "count" },
+		{ "inuse_space", "bytes" },
+	};
+	uint32_t maxd = 0;
+	const uint8_t *data;
+	uint64_t *loc_ids;
+	int64_t bytes_key;
+	size_t len;
+	int err = 0;
+
+	for (int i = 0; i < 4; i++)
+		put_value_type(prof, PROFILE_SAMPLE_TYPE, str(p, types[i][0], &err),
+			       str(p, types[i][1], &err));
+	put_value_type(prof, PROFILE_PERIOD_TYPE, str(p, "space", &err), str(p, "bytes", &err));
+	gmt_pb__i64(prof, PROFILE_PERIOD, clamp_i64(o && o->period ? o->period : 1));
+	if (ri)
+		put_opt(prof, PROFILE_TIME_NANOS, clamp_i64(ri->start_wall_ns));
+	bytes_key = str(p, "bytes", &err);
+	put_mapping(p, prof, &err);
+	if (ri) {
+		char line[512];
+
+		snprintf(line, sizeof(line), "gomemtrace snapshot: the runtime's heap profile, pid %d, %s",
+			 ri->pid, ri->go_version ? ri->go_version : "unknown Go version");
+		gmt_pb__i64(prof, PROFILE_COMMENT, str(p, line, &err));
+	}
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++)
+		if (s[i].depth > maxd)
+			maxd = s[i].depth;
+	loc_ids = calloc(maxd + 1, sizeof(*loc_ids));
+	if (!loc_ids)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && !err; i++)
+		err = heap_sample(p, prof, &s[i], loc_ids, bytes_key);
+	free(loc_ids);
+	if (!err)
+		err = gmt_pb__err(p->locs);
+	if (!err)
+		err = gmt_pb__err(p->funcs);
+	if (err)
+		return err;
+	data = gmt_pb__data(p->locs, &len);
+	gmt_pb__raw(prof, data, len);
+	data = gmt_pb__data(p->funcs, &len);
+	gmt_pb__raw(prof, data, len);
+	return 0;
+}
+
+int gmt_write_heap_pprof(const struct gmt_heap_sample *s, size_t n,
+			 const struct gmt_symbolizer *sym, FILE *f, const struct gmt_run_info *ri,
+			 const struct gmt_pprof_opts *o)
+{
+	struct pp p = { .sym = sym };
+	struct gmt_pb *prof = NULL;
+	int err;
+
+	if ((!s && n) || !f)
+		return -EINVAL;
+	if (o)
+		p.map = o->mapping;
+	if (!p.map.filename)
+		p.map.filename = ri && ri->binary ? ri->binary : "";
+	p.st = gmt_strtab__new();
+	p.locs = gmt_pb__new();
+	p.funcs = gmt_pb__new();
+	prof = gmt_pb__new();
+	if (!p.st || !p.locs || !p.funcs || !prof) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = heap_build(&p, prof, s, n, ri, o);
+	if (err)
+		goto out;
+	gmt_strtab__encode(p.st, prof, PROFILE_STRING_TABLE);
+	err = gmt_pb__err(prof);
+	if (!err)
+		err = gmt_pb__write_gzip(prof, f);
 	if (!err && ferror(f))
 		err = -EIO;
 out:

@@ -168,6 +168,62 @@ struct gmt_pprof_opts {
 int gmt_write_pprof(const struct gmt_agg *a, const struct gmt_symbolizer *sym, FILE *f,
 		    const struct gmt_run_info *ri, const struct gmt_pprof_opts *o);
 
+/*
+ * One sample of a heap profile read from the runtime's own buckets (snapshot): its
+ * stack as return addresses (leaf first, each symbolized with its inlined frames, the
+ * runtime's leading frames already cut as runtime/pprof cuts them), the four values
+ * runtime/pprof writes (alloc_objects, alloc_space, inuse_objects, inuse_space, already
+ * scaled) and the allocation size, the sample's numeric label "bytes" (0: none).
+ */
+struct gmt_heap_sample {
+	const uint64_t *pcs;
+	uint32_t depth;
+	int64_t values[4];
+	int64_t block_bytes;
+};
+
+/*
+ * A heap profile as runtime/pprof writes one (protomem.go, writeHeapProto): sample types
+ * alloc_objects/count, alloc_space/bytes, inuse_objects/count, inuse_space/bytes, no
+ * default sample type (pprof shows the last, inuse_space), period_type space/bytes with
+ * period o->period (MemProfileRate), one Sample per given sample in order.  Locations,
+ * Functions and the Mapping as gmt_write_pprof() writes them; o->inuse* and
+ * o->runtime_frames are ignored.  -EINVAL for bad arguments, or the writer's errors.
+ */
+int gmt_write_heap_pprof(const struct gmt_heap_sample *s, size_t n,
+			 const struct gmt_symbolizer *sym, FILE *f, const struct gmt_run_info *ri,
+			 const struct gmt_pprof_opts *o);
+
+/* ---- the runtime's own heap profile, for snapshot (out_heapsnap.c) ---- */
+
+struct gmt_mprof;
+
+/*
+ * heap.pb.gz from the runtime's buckets as runtime/pprof writes it: per bucket the
+ * stack with its leading runtime frames left out, values scaled at rate
+ * (MemProfileRate now, as runtime/pprof scales; also the profile's period), label
+ * "bytes" the object size.  o: the Mapping (o->period is ignored), may be NULL.
+ */
+int gmt_write_heap_snapshot(const struct gmt_mprof *p, int64_t rate,
+			    const struct gmt_symbolizer *sym, FILE *f, const struct gmt_run_info *ri,
+			    const struct gmt_pprof_opts *o);
+/*
+ * inuse_space.folded: `root;...;leaf bytes` per bucket with in-use bytes (scaled as in
+ * heap.pb.gz, the same stacks, inlined frames expanded), for flame graph tools, which
+ * sum identical stacks.
+ */
+int gmt_write_heap_folded(const struct gmt_mprof *p, int64_t rate,
+			  const struct gmt_symbolizer *sym, FILE *f);
+/*
+ * The logical stack a bucket holds (one pc per frame, inlined ones included) as return
+ * addresses, one per physical frame, runtime.goexit left out: into out (room for n),
+ * the count.
+ */
+size_t gmt_heapsnap_physical(const struct gmt_symbolizer *sym, const uint64_t *pcs, size_t n,
+			     uint64_t *out);
+/* How many leading pcs runtime/pprof hides (innermost function in the runtime). */
+size_t gmt_heapsnap_runtime_skip(const struct gmt_symbolizer *sym, const uint64_t *pcs, size_t n);
+
 /* ---- shared by the writers (out_common.c) ---- */
 
 /* The counter's name in summary.json ("rb_drops"), NULL for an unused slot. */

@@ -161,6 +161,19 @@ int gmt_procmem__read_full(struct gmt_procmem *m, uint64_t addr, void *buf, size
 	return (size_t)n == len ? 0 : -EIO;
 }
 
+static int rmem_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	int err = gmt_procmem__read_full(ctx, addr, buf, len);
+
+	/* -EIO: nothing mapped, or the mapping ends first: no bytes to trust either way. */
+	return err == -EIO ? -EFAULT : err;
+}
+
+struct gmt_rmem gmt_procmem__rmem(struct gmt_procmem *m)
+{
+	return (struct gmt_rmem){ rmem_read, m };
+}
+
 static uint64_t le64(const uint8_t *p)
 {
 	uint64_t v = 0;

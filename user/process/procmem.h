@@ -12,6 +12,8 @@
  * (/proc/PID/mem writes with FOLL_FORCE and would patch the program's code as happily).
  * Both files stay open: they keep addressing the address space they were opened on, so
  * a PID reused meanwhile is never read, and one that exited or exec'd reads as gone.
+ * The readers of runtime structures (goruntime/mprof.h) see it through gmt_procmem__rmem(),
+ * as one read callback that they can also be given byte buffers through (rtmem.h).
  *
  * The answers:
  *   -EIO    nothing is mapped at the address (what the kernel itself answers there)
@@ -30,6 +32,7 @@
 #include <sys/types.h>
 
 #include "diag.h"
+#include "rtmem.h"
 
 struct gmt_map;
 struct gmt_procmem;
@@ -59,6 +62,12 @@ int gmt_procmem__write_word(struct gmt_procmem *m, uint64_t addr, uint64_t val);
  * allocate).  pread()/pwrite() only: async-signal-safe.
  */
 int gmt_procmem__word_io(const struct gmt_procmem *m, uint64_t addr, uint64_t *val, bool write);
+/*
+ * m as the runtime-structure readers see memory (rtmem.h): all len bytes or an error,
+ * nothing mapped or a short read is -EFAULT (a pointer out of the target that leads
+ * nowhere), -ESRCH when the process is gone.  m must outlive it.
+ */
+struct gmt_rmem gmt_procmem__rmem(struct gmt_procmem *m);
 /* The mapping that holds addr (the maps are read again once when it is not there), or NULL. */
 const struct gmt_map *gmt_procmem__mapping(struct gmt_procmem *m, uint64_t addr);
 pid_t gmt_procmem__pid(const struct gmt_procmem *m);

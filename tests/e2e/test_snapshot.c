@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gomemtrace snapshot against the fixture's own view of itself (tests/fixtures/snapshot):
+ * the fixture writes its heap profile with runtime/pprof, turns the GC off and waits;
+ * heap.pb.gz read from outside must hold the same four totals and the same values per
+ * stack (frames with file:line, runtime frames hidden in both), compared through
+ * `go tool pprof -raw` (tests/e2e/heap_compare.py); inuse_space.folded must sum to the
+ * same in-use bytes.  On every release and flavour of
+ * the fixture matrix, the sizespecializedmalloc experiment, a cgo build and the builds
+ * that do not name their release (nover).  Then the bad inputs: one line, exit 1,
+ * nothing written.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+/*
+ * Starts fixture fx (under timeout, killed on every exit of the script; its stdin a fifo
+ * whose writing end the script holds, so that nothing outlives it), waits for its files,
+ * snapshots it and compares.
+ */
+static char *snapshot_of(const char *fx)
+{
+	return tu_script(
+		"work=$(mktemp -d)\n"
+		"trap 'kill $P 2>/dev/null; rm -rf \"$work\"' EXIT\n"
+		"mkdir $work/own\n"
+		"mkfifo $work/in\n"
+		"timeout 240 %s -out $work/own <$work/in >$work/fx.log 2>&1 &\n"
+		"exec 3>$work/in\n"
+		"for i in $(seq 1 600); do [ -f $work/own/ready ] && break; sleep 0.2; done\n"
+		"[ -f $work/own/ready ] || { echo fixture_ready=0; cat $work/fx.log >&2; exit 0; }\n"
+		"P=$(pgrep -f \"^%s -out $work/own\" | head -1)\n"
+		"echo fixture_ready=1\n"
+		"$GMT snapshot -p $P -o $work/snap >$work/out.txt 2>$work/err.txt\n"
+		"echo rc=$?\n"
+		"cat $work/out.txt $work/err.txt | sed 's/^/# /'\n"
+		"echo mode=$(stat -c %%a $work/snap/heap.pb.gz)\n"
+		"echo folded_mode=$(stat -c %%a $work/snap/inuse_space.folded)\n"
+		"echo folded_sum=$(awk '{s += $NF} END {printf \"%%d\", s}' "
+		"$work/snap/inuse_space.folded)\n"
+		"echo folded_keep=$(grep -c '^runtime.main;main.main;main.keepSubslices ' "
+		"$work/snap/inuse_space.folded)\n"
+		"echo alive=$(kill -0 $P 2>/dev/null && echo 1 || echo 0)\n"
+		"echo summary_inuse_line=$(grep -c '^  in use: ' $work/out.txt)\n"
+		"python3 %s/tests/e2e/heap_compare.py %s $work/own/heap.pb.gz $work/snap/heap.pb.gz\n"
+		"echo compare_rc=$?\n",
+		fx, fx, getenv("GMT_SOURCE_ROOT"), tu_go());
+}
+
+static void check_same_heap(const char *name, const char *fx)
+{
+	char *out = snapshot_of(fx);
+
+	cr_assert_eq(tu_field(out, "fixture_ready"), 1, "%s: the fixture got ready", name);
+	cr_assert_eq(tu_field(out, "rc"), 0, "%s: snapshot succeeds:\n%s", name, out);
+	cr_expect_eq(tu_field(out, "mode"), 600, "%s: heap.pb.gz is 0600", name);
+	cr_expect_eq(tu_field(out, "alive"), 1, "%s: the target still runs", name);
+	cr_expect_eq(tu_field(out, "summary_inuse_line"), 1, "%s: the summary says what is in use",
+		     name);
+	cr_assert_eq(tu_field(out, "compare_rc"), 0, "%s: both profiles read:\n%s", name, out);
+	for (int k = 0; k < 4; k++) {
+		char ka[32], kb[32];
+
+		snprintf(ka, sizeof(ka), "totals_a_%d", k);
+		snprintf(kb, sizeof(kb), "totals_b_%d", k);
+		cr_expect_eq(tu_field(out, kb), tu_field(out, ka),
+			     "%s: sample type %d totals %ld, the fixture's own profile %ld\n%s",
+			     name, k, tu_field(out, kb), tu_field(out, ka), out);
+	}
+	/*
+	 * The fixture's heap: 48 arrays of 256 KiB kept by sub-slices (each sampled with
+	 * probability 1 - e^-64: exactly 12 MiB), the cache and the records on top.
+	 */
+	cr_expect_gt(tu_field(out, "totals_a_3"), 12 << 20, "%s: the oracle holds the heap", name);
+	cr_expect_eq(tu_field(out, "stacks_b"), tu_field(out, "stacks_a"), "%s: as many stacks",
+		     name);
+	cr_expect_eq(tu_field(out, "stacks_differ"), 0, "%s: the same values per stack:\n%s", name,
+		     out);
+	/* inuse_space.folded: the same in-use bytes, root first. */
+	cr_expect_eq(tu_field(out, "folded_mode"), 600, "%s: inuse_space.folded is 0600", name);
+	cr_expect_eq(tu_field(out, "folded_sum"), tu_field(out, "totals_a_3"),
+		     "%s: inuse_space.folded sums to the fixture's inuse_space", name);
+	/* The 256 KiB arrays, and the growth of the slice that keeps them. */
+	cr_expect_geq(tu_field(out, "folded_keep"), 1,
+		      "%s: lines runtime.main;main.main;main.keepSubslices", name);
+	free(out);
+}
+
+ParameterizedTestParameters(snapshot, heap_equals_runtime_pprof)
+{
+	return cr_make_param_array(int, tu_matrix_params(true), tu_matrix_size(true));
+}
+
+ParameterizedTest(int *i, snapshot, heap_equals_runtime_pprof, .timeout = 300)
+{
+	const char *v, *f;
+	char name[64];
+
+	tu_matrix_entry(*i, &v, &f);
+	snprintf(name, sizeof(name), "snapshot-%s-%s", v, f);
+	check_same_heap(name, tu_fixture("snapshot", v, f));
+}
+
+Test(snapshot, heap_equals_runtime_pprof_cgo, .timeout = 300)
+{
+	check_same_heap("snapshot-go126-cgo", tu_fixture("snapshot-go126-cgo", NULL, NULL));
+}
+
+/* ---- bad input: one line, exit 1, nothing written ---- */
+
+static char *snapshot_fails(const char *target_cmd)
+{
+	return tu_script("work=$(mktemp -d)\n"
+			 "trap 'kill $P 2>/dev/null; rm -rf \"$work\"' EXIT\n"
+			 "mkfifo $work/in\n"
+			 "%s <$work/in &\n"
+			 "P=$!\n"
+			 "exec 3>$work/in\n"
+			 "sleep 1\n"
+			 "$GMT snapshot -p $P -o $work/snap >$work/out.txt 2>$work/err.txt\n"
+			 "echo rc=$?\n"
+			 "sed 's/^/# /' $work/err.txt\n"
+			 "echo err_lines=$(wc -l < $work/err.txt)\n"
+			 "echo out_lines=$(wc -l < $work/out.txt)\n"
+			 "echo written=$([ -e $work/snap ] && echo 1 || echo 0)\n",
+			 target_cmd);
+}
+
+static void check_fails(const char *what, const char *cmd, const char *msg)
+{
+	char *out = snapshot_fails(cmd);
+
+	cr_expect_eq(tu_field(out, "rc"), 1, "%s: exit 1\n%s", what, out);
+	cr_expect_eq(tu_field(out, "err_lines"), 1, "%s: one line\n%s", what, out);
+	cr_expect_eq(tu_field(out, "out_lines"), 0, "%s: nothing printed\n%s", what, out);
+	cr_expect_eq(tu_field(out, "written"), 0, "%s: nothing written\n%s", what, out);
+	cr_expect(strstr(out, msg), "%s: says '%s'\n%s", what, msg, out);
+	free(out);
+}
+
+Test(snapshot_bad, not_go, .timeout = 60)
+{
+	check_fails("sleep", "timeout 30 sleep 20", "not a Go binary");
+}
+
+/*
+ * memrate never links the heap profile reader: its rate is 0 since start-up, so up to
+ * go1.22 it has no bucket at all (go1.24+ records one allocation per P when it sees the
+ * rate change, tests/fixtures/memrate).  It exits when its stdin (the script's fifo)
+ * ends.
+ */
+Test(snapshot_bad, no_heap_profile_symtab, .timeout = 60)
+{
+	char cmd[4096];
+
+	snprintf(cmd, sizeof(cmd), "%s >/dev/null",
+		 tu_fixture("memrate", "go122", "exe"));
+	check_fails("memrate-go122-exe", cmd, "has no heap profile");
+}
+
+Test(snapshot_bad, no_heap_profile_stripped, .timeout = 60)
+{
+	char cmd[4096];
+
+	snprintf(cmd, sizeof(cmd), "%s >/dev/null",
+		 tu_fixture("memrate", "go122", "stripped"));
+	check_fails("memrate-go122-stripped", cmd, "has no heap profile");
+}
+
+Test(snapshot_bad, no_such_pid, .timeout = 60)
+{
+	check_fails("a PID that exited", "true", "no process with PID");
+}
+
+/* Binaries that do not name their release: the row is inferred (goruntime/release.h). */
+ParameterizedTestParameters(snapshot, heap_equals_runtime_pprof_nover)
+{
+	return cr_make_param_array(int, tu_version_params(), tu_nversions);
+}
+
+ParameterizedTest(int *i, snapshot, heap_equals_runtime_pprof_nover, .timeout = 300)
+{
+	const char *v = tu_versions[*i];
+	char name[64];
+
+	cr_assert(tu_has(v, "nover"), "every release of the matrix has a nover build");
+	snprintf(name, sizeof(name), "snapshot-%s-nover", v);
+	check_same_heap(name, tu_fixture("snapshot", v, "nover"));
+}

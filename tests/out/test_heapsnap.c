@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+/*
+ * heap.pb.gz from the runtime's buckets (out/out_heapsnap.c) with a made-up symbolizer:
+ * logical stacks (one pc per frame, inlined ones included, as runtime.callers stores
+ * them) become one Location per physical frame, the runtime's leading frames and
+ * runtime.goexit go as runtime/pprof drops them, values are scaled as runtime/pprof
+ * scales them; the result read back by `go tool pprof -raw`.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mprof.h"
+#include "outputs.h"
+#include "testutil.h"
+
+/*
+ * The made-up binary (return address -> frames, innermost first):
+ *   0x110: runtime.mallocgc                 0x120: runtime.newobject
+ *   0x210: main.leaf inlined in main.mid inlined in main.outer   (the call's return)
+ *   0x220: main.mid inlined in main.outer   (inline mark of main.leaf's call, +1)
+ *   0x230: main.outer                       (inline mark of main.mid's call, +1)
+ *   0x310: main.main                        0x410: runtime.main
+ *   0x510: runtime.goexit
+ */
+static int frames(void *ctx, uint64_t pc, struct gmt_frame *out, int max)
+{
+	static const struct {
+		uint64_t pc;
+		const char *f[3];
+		uint32_t line[3];
+	} t[] = {
+		{ 0x110, { "runtime.mallocgc" }, { 1 } },
+		{ 0x120, { "runtime.newobject" }, { 2 } },
+		{ 0x210, { "main.leaf", "main.mid", "main.outer" }, { 10, 20, 30 } },
+		{ 0x220, { "main.mid", "main.outer" }, { 20, 30 } },
+		{ 0x230, { "main.outer" }, { 30 } },
+		{ 0x310, { "main.main" }, { 40 } },
+		{ 0x410, { "runtime.main" }, { 50 } },
+		{ 0x510, { "runtime.goexit" }, { 60 } },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int n = 0;
+
+		if (t[i].pc != pc)
+			continue;
+		while (n < 3 && n < max && t[i].f[n]) {
+			out[n] = (struct gmt_frame){ t[i].f[n], "/src/x.go", t[i].line[n] };
+			n++;
+		}
+		return n;
+	}
+	return -2;
+}
+
+static const struct gmt_symbolizer sym = { frames, NULL, NULL };
+
+Test(heapsnap, inlined_runs_become_one_location)
+{
+	uint64_t in[] = { 0x210, 0x220, 0x230, 0x310, 0x410, 0x510 }, out[6];
+	size_t n = gmt_heapsnap_physical(&sym, in, 6, out);
+
+	cr_assert_eq(n, 3);
+	cr_assert_eq(out[0], 0x210);
+	cr_assert_eq(out[1], 0x310);
+	cr_assert_eq(out[2], 0x410, "runtime.goexit is left out");
+}
+
+Test(heapsnap, a_stack_cut_inside_an_inlined_run)
+{
+	/* The depth limit cut the run after main.mid: 0x210 still names all three frames. */
+	uint64_t in[] = { 0x210, 0x220 }, out[2];
+
+	cr_assert_eq(gmt_heapsnap_physical(&sym, in, 2, out), 1);
+	cr_assert_eq(out[0], 0x210);
+}
+
+Test(heapsnap, physical_stacks_stay_as_they_are)
+{
+	uint64_t in[] = { 0x210, 0x310, 0x410 }, out[3];
+
+	cr_assert_eq(gmt_heapsnap_physical(&sym, in, 3, out), 3);
+}
+
+Test(heapsnap, runtime_skip)
+{
+	uint64_t a[] = { 0x110, 0x120, 0x210, 0x410 }, b[] = { 0x110, 0x410, 0x510 };
+	uint64_t c[] = { 0x999, 0x210 };
+
+	cr_assert_eq(gmt_heapsnap_runtime_skip(&sym, a, 4), 2);
+	cr_assert_eq(gmt_heapsnap_runtime_skip(&sym, b, 3), 0, "all runtime: all kept");
+	cr_assert_eq(gmt_heapsnap_runtime_skip(&sym, c, 2), 0, "unnamed: not hidden");
+}
+
+Test(heapsnap, written_as_runtime_pprof_writes_it, .timeout = 60)
+{
+	uint64_t pcs[] = { 0x110, 0x120, 0x210, 0x220, 0x230, 0x310, 0x410, 0x510,
+			   0x110, 0x310, 0x410, 0x510 };
+	struct gmt_mprof_rec recs[] = {
+		{ .size = 48, .nstk = 8, .stk = 0, .allocs = 20000, .frees = 0,
+		  .alloc_bytes = 960000, .free_bytes = 0 },
+		{ .size = 1024, .nstk = 4, .stk = 8, .allocs = 3, .frees = 3,
+		  .alloc_bytes = 3072, .free_bytes = 3072 },
+	};
+	struct gmt_mprof p = { .recs = recs, .n = 2, .pcs = pcs, .npcs = 12 };
+	char path[] = "/tmp/gmt-heapsnap-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	char *out;
+
+	cr_assert(f);
+	cr_assert_eq(gmt_write_heap_snapshot(&p, 4096, &sym, f, NULL, NULL), 0);
+	fclose(f);
+	out = tu_run("%s tool pprof -raw %s 2>&1; rm -f %s", tu_go(), path, path);
+	cr_assert(strstr(out, "PeriodType: space bytes\nPeriod: 4096\n"), "%s", out);
+	cr_assert(strstr(out, "alloc_objects/count alloc_space/bytes inuse_objects/count "
+			      "inuse_space/bytes\n"),
+		  "%s", out);
+	/* Values from Go's scaleHeapSample (test_mprof.c's oracle): 20000 x 48 B at 4096. */
+	cr_assert(strstr(out, "    1716686   82400937    1716686   82400937: 1 2 3 \n"
+			      "                bytes:[48]\n"),
+		  "%s", out);
+	cr_assert(strstr(out, "         13      13887          0          0: 2 3 \n"
+			      "                bytes:[1024]\n"),
+		  "%s", out);
+	/* One Location for the inlined run, innermost first; no goexit anywhere. */
+	cr_assert(strstr(out, "main.leaf /src/x.go:10:0 s=0\n"
+			      "             main.mid /src/x.go:20:0 s=0\n"
+			      "             main.outer /src/x.go:30:0 s=0\n"),
+		  "%s", out);
+	cr_assert_null(strstr(out, "goexit"), "%s", out);
+	cr_assert_null(strstr(out, "mallocgc"), "%s", out);
+	free(out);
+}

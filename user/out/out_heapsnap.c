@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+/*
+ * heap.pb.gz of a snapshot: the runtime's own heap profile (goruntime/mprof.h) written
+ * the way runtime/pprof writes /debug/pprof/heap (protomem.go, writeHeapProto).
+ *
+ * A bucket's stack is what runtime.callers stored: one pc per logical frame, inlined
+ * frames included (the pc of an inlined call is its inline mark in the physical
+ * function, plus one).  runtime/pprof merges such runs back into one Location; so does
+ * this writer, by keeping the first pc of a run (a real return address, which the
+ * symbolizer expands into all its inlined frames) and dropping the pcs that follow it
+ * when they are, one by one, the frames that expansion already holds.  runtime.goexit,
+ * the root of every goroutine's stack, is left out as runtime/pprof leaves it out.
+ */
+#include "outputs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mprof.h"
+
+#define MAX_INLINE 64
+
+/* The innermost and the physical (outermost) function of pc; false if it does not symbolize. */
+static bool ends_of(const struct gmt_symbolizer *sym, uint64_t pc, const char **inner,
+		    const char **outer)
+{
+	struct gmt_frame fr[MAX_INLINE];
+	int n = gmt_symbolize_pc(sym, pc, fr, MAX_INLINE);
+
+	if (n <= 0 || !fr[0].func || !fr[n - 1].func)
+		return false;
+	*inner = fr[0].func;
+	*outer = fr[n - 1].func;
+	return true;
+}
+
+size_t gmt_heapsnap_physical(const struct gmt_symbolizer *sym, const uint64_t *pcs, size_t n,
+			     uint64_t *out)
+{
+	size_t k = 0;
+
+	for (size_t j = 0; j < n;) {
+		struct gmt_frame fr[MAX_INLINE];
+		int d = gmt_symbolize_pc(sym, pcs[j], fr, MAX_INLINE), m = 1;
+
+		if (d > 0 && fr[0].func && !strcmp(fr[0].func, "runtime.goexit")) {
+			j++; /* runtime/pprof leaves goexit out (allFrames) */
+			continue;
+		}
+		out[k++] = pcs[j];
+		/*
+		 * fr[] may point into the symbolizer's storage: copy the names compared
+		 * before symbolizing the next pcs.
+		 */
+		while (d > 1 && m < d && j + m < n) {
+			const char *inner, *outer;
+			char want[512], phys[512];
+
+			if (!fr[m].func || !fr[d - 1].func)
+				break;
+			snprintf(want, sizeof(want), "%s", fr[m].func);
+			snprintf(phys, sizeof(phys), "%s", fr[d - 1].func);
+			if (!ends_of(sym, pcs[j + m], &inner, &outer) || strcmp(inner, want) ||
+			    strcmp(outer, phys))
+				break;
+			m++;
+			d = gmt_symbolize_pc(sym, pcs[j], fr, MAX_INLINE); /* fr again, as above */
+		}
+		j += m;
+	}
+	return k;
+}
+
+size_t gmt_heapsnap_runtime_skip(const struct gmt_symbolizer *sym, const uint64_t *pcs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *inner, *outer;
+
+		if (!ends_of(sym, pcs[i], &inner, &outer))
+			return 0; /* what runtime/pprof cannot name it does not hide */
+		if (!gmt_func_is_runtime(inner))
+			return i;
+	}
+	return 0; /* all runtime: runtime/pprof keeps the whole stack */
+}
+
+int gmt_write_heap_snapshot(const struct gmt_mprof *p, int64_t rate,
+			    const struct gmt_symbolizer *sym, FILE *f, const struct gmt_run_info *ri,
+			    const struct gmt_pprof_opts *o)
+{
+	struct gmt_pprof_opts po = o ? *o : (struct gmt_pprof_opts){};
+	struct gmt_heap_sample *s = calloc(p->n ? p->n : 1, sizeof(*s));
+	uint64_t *pcs = calloc(p->npcs ? p->npcs : 1, sizeof(*pcs));
+	size_t used = 0;
+	int err;
+
+	if (!s || !pcs) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		const struct gmt_mprof_rec *r = &p->recs[i];
+		const uint64_t *stk = p->pcs + r->stk;
+		size_t skip = gmt_heapsnap_runtime_skip(sym, stk, r->nstk);
+
+		s[i].pcs = pcs + used;
+		s[i].depth = (uint32_t)gmt_heapsnap_physical(sym, stk + skip, r->nstk - skip,
+							     pcs + used);
+		used += s[i].depth;
+		gmt_mprof_scale(r->allocs, r->alloc_bytes, rate, &s[i].values[0], &s[i].values[1]);
+		gmt_mprof_scale(r->allocs - r->frees, r->alloc_bytes - r->free_bytes, rate,
+				&s[i].values[2], &s[i].values[3]);
+		s[i].block_bytes = r->allocs > 0 ? r->alloc_bytes / r->allocs : 0;
+	}
+	po.period = rate > 1 ? (uint64_t)rate : 1; /* the profile's period is the rate */
+	err = gmt_write_heap_pprof(s, p->n, sym, f, ri, &po);
+out:
+	free(s);
+	free(pcs);
+	return err;
+}
+
+/* One bucket's stack, root first, inlined frames expanded: "a;b;c". */
+static void folded_line(const struct gmt_symbolizer *sym, const uint64_t *pcs, size_t n,
+			FILE *f)
+{
+	bool first = true;
+
+	for (size_t i = n; i-- > 0;) {
+		struct gmt_frame fr[MAX_INLINE];
+		int k = gmt_symbolize_pc(sym, pcs[i], fr, MAX_INLINE);
+
+		if (k <= 0) {
+			fprintf(f, "%s0x%llx", first ? "" : ";", (unsigned long long)pcs[i]);
+			first = false;
+			continue;
+		}
+		while (k-- > 0) {
+			fprintf(f, "%s%s", first ? "" : ";", fr[k].func ? fr[k].func : "?");
+			first = false;
+		}
+	}
+	if (first)
+		fputs("[unknown stack]", f);
+}
+
+int gmt_write_heap_folded(const struct gmt_mprof *p, int64_t rate,
+			  const struct gmt_symbolizer *sym, FILE *f)
+{
+	uint64_t *pcs = calloc(p->npcs ? p->npcs : 1, sizeof(*pcs));
+
+	if (!pcs)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct gmt_mprof_rec *r = &p->recs[i];
+		const uint64_t *stk = p->pcs + r->stk;
+		size_t skip = gmt_heapsnap_runtime_skip(sym, stk, r->nstk), n;
+		int64_t objs, bytes;
+
+		gmt_mprof_scale(r->allocs - r->frees, r->alloc_bytes - r->free_bytes, rate, &objs,
+				&bytes);
+		if (bytes <= 0)
+			continue;
+		n = gmt_heapsnap_physical(sym, stk + skip, r->nstk - skip, pcs);
+		folded_line(sym, pcs, n, f);
+		fprintf(f, " %lld\n", (long long)bytes);
+	}
+	free(pcs);
+	return ferror(f) ? -EIO : 0;
+}

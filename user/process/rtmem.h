@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The memory of a running process as the runtime-structure readers of the layers above
+ * see it (goruntime/mprof.h, and the goroutine and memory-figure readers to come): one
+ * callback that reads bytes at an address.  The readers know the runtime, not where the
+ * bytes come from: a live process through /proc/PID/mem (procmem.h), or byte buffers in
+ * the tests and fuzz targets (gmt_rmem_buf below).
+ *
+ * The callback reads all len bytes at addr and returns 0, -EFAULT when any of them is
+ * not mapped (a pointer read out of the target that leads nowhere: the reader says so
+ * and never follows it further), -ESRCH when the process is gone (exited, or exec'd
+ * another program), or another negative errno.  Readers pass -ESRCH up unchanged, so
+ * that "gone" is never reported as "garbage".
+ */
+#ifndef GMT_RTMEM_H
+#define GMT_RTMEM_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef int (*gmt_rmem_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
+
+struct gmt_rmem {
+	gmt_rmem_read_fn read;
+	void *ctx;
+};
+
+static inline int gmt_rmem_read(const struct gmt_rmem *m, uint64_t addr, void *buf, size_t len)
+{
+	if (addr + len < addr)
+		return -EFAULT;
+	return m->read(m->ctx, addr, buf, len);
+}
+
+/* Little-endian scalars (amd64 only). */
+int gmt_rmem_u64(const struct gmt_rmem *m, uint64_t addr, uint64_t *v);
+int gmt_rmem_u32(const struct gmt_rmem *m, uint64_t addr, uint32_t *v);
+int gmt_rmem_u16(const struct gmt_rmem *m, uint64_t addr, uint16_t *v);
+int gmt_rmem_u8(const struct gmt_rmem *m, uint64_t addr, uint8_t *v);
+
+/* ---- memory made of byte buffers (tests, fuzz targets) ---- */
+
+#define GMT_RMEM_BUF_MAX 16
+
+struct gmt_rmem_region {
+	uint64_t addr;
+	const uint8_t *data;
+	size_t len;
+};
+
+struct gmt_rmem_buf {
+	struct gmt_rmem_region reg[GMT_RMEM_BUF_MAX];
+	int n;
+	/* Tests: after this many successful reads every read returns -ESRCH (0: never). */
+	unsigned long gone_after;
+	unsigned long reads;
+};
+
+/* Adds a region (borrowed, must outlive the reads): 0 or -E2BIG. */
+int gmt_rmem_buf_add(struct gmt_rmem_buf *b, uint64_t addr, const void *data, size_t len);
+/* A gmt_rmem over b: reads inside one region succeed, anything else is -EFAULT. */
+struct gmt_rmem gmt_rmem_buf_mem(struct gmt_rmem_buf *b);
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gomemtrace snapshot: what a Go process holds right now, read from its own memory
+ * through /proc/PID/mem (process/procmem.h) with no probe, no write and no stop.
+ * Today: the runtime's heap profile (goruntime/mprof.h) as heap.pb.gz and
+ * inuse_space.folded.  The goroutines
+ * and memory figures of issue 15 come next.
+ */
+#ifndef GMT_SNAPSHOT_H
+#define GMT_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "diag.h"
+
+struct gmt_snapshot_opts {
+	const char *dir; /* output directory (created 0700 if needed) */
+	bool heap;	 /* heap.pb.gz, inuse_space.folded */
+};
+
+struct gmt_snapshot_result {
+	char go_version[96]; /* the release, "go1.27 (inferred)" when the binary does not say */
+	int64_t rate;	      /* MemProfileRate when read: the scale of the values */
+	size_t buckets;	      /* heap-profile buckets read */
+	bool all_cycles;      /* no GC completed yet: every cycle counted (mprof.h) */
+	bool decoded;	      /* mbuckets found from the code (stripped binary) */
+	/* Totals over the heap profile, scaled as runtime/pprof scales them. */
+	int64_t alloc_objects, alloc_space, inuse_objects, inuse_space;
+};
+
+/*
+ * Takes a snapshot of pid into o->dir and describes it in r; a summary goes to out
+ * (NULL: none).  Negative errno with one line in d: a process gone, not Go, a release
+ * the table does not know, no heap profile (MemProfileRate was 0: -ENODATA), garbage
+ * where the buckets should be.  Nothing is written on error.
+ */
+int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_snapshot_result *r,
+		      FILE *out, struct gmt_diag *d);
+
+#endif
