@@ -494,6 +494,68 @@ Test(procmem, exec_reads_as_gone)
 	child_reap(&ch);
 }
 
+/*
+ * The runtime-structure readers' view (gmt_procmem__rmem, rtmem.h): all bytes or
+ * -EFAULT, never a short read, and -ESRCH once the address space is gone (exit, exec).
+ */
+Test(procmem, rmem_all_or_efault_or_esrch)
+{
+	static const char known[] = "the bytes the reader must find";
+	long page = sysconf(_SC_PAGESIZE);
+	char buf[sizeof(known)];
+	struct gmt_procmem *m;
+	struct gmt_diag d = {};
+	struct gmt_rmem mem;
+	struct child ch;
+	unsigned char *two;
+	uint64_t v = 0;
+
+	/* This process itself. */
+	two = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(two, MAP_FAILED);
+	cr_assert_eq(gmt_procmem__open(getpid(), 0, &m, &d), 0, "%s", d.msg);
+	mem = gmt_procmem__rmem(m);
+	cr_assert_eq(gmt_rmem_read(&mem, (uintptr_t)known, buf, sizeof(buf)), 0);
+	cr_expect_str_eq(buf, known);
+	cr_assert_eq(gmt_rmem_u64(&mem, (uintptr_t)&g_word, &v), 0);
+	cr_expect_eq(v, 0x1122334455667788ULL);
+	cr_expect_eq(gmt_rmem_read(&mem, 0x10, buf, 8), -EFAULT, "page 0");
+	cr_expect_eq(gmt_rmem_read(&mem, UINT64_MAX - 4, buf, 8), -EFAULT, "wraps around");
+	cr_expect_eq(gmt_rmem_read(&mem, 0xffff800000000000ULL, buf, 8), -EFAULT, "the kernel's");
+	/* Mapped after the open (a reload finds it); a read into an unmapped page is refused. */
+	memcpy(two + page - 4, "abcdefgh", 8);
+	cr_assert_eq(gmt_rmem_read(&mem, (uintptr_t)(two + page - 4), buf, 8), 0);
+	cr_expect_eq(memcmp(buf, "abcdefgh", 8), 0);
+	cr_assert_eq(munmap(two + page, page), 0);
+	cr_expect_eq(gmt_rmem_read(&mem, (uintptr_t)(two + page - 4), buf, 8), -EFAULT,
+		     "short is -EFAULT, never part of the bytes");
+	cr_expect_eq(gmt_rmem_read(&mem, (uintptr_t)(two + page - 4), buf, 4), 0);
+	gmt_procmem__close(m);
+	munmap(two, page);
+
+	/* A child: found after it maps more, gone once it exec'd, and once it died. */
+	child_start(&ch);
+	cr_assert_eq(gmt_procmem__open(ch.pid, 0, &m, &d), 0, "%s", d.msg);
+	mem = gmt_procmem__rmem(m);
+	child_do(&ch, 'm');
+	cr_assert_eq(gmt_rmem_u64(&mem, (uintptr_t)g_later, &v), 0, "found on a reload");
+	cr_expect_eq(v, 0xababababababababULL);
+	child_do(&ch, 'e');
+	for (int i = 0; i < 500 && gmt_rmem_u64(&mem, (uintptr_t)&g_word, &v) != -ESRCH; i++)
+		usleep(10000);
+	cr_expect_eq(gmt_rmem_u64(&mem, (uintptr_t)&g_word, &v), -ESRCH, "exec'd: gone");
+	gmt_procmem__close(m);
+	child_reap(&ch);
+	child_start(&ch);
+	cr_assert_eq(gmt_procmem__open(ch.pid, 0, &m, &d), 0, "%s", d.msg);
+	mem = gmt_procmem__rmem(m);
+	cr_assert_eq(gmt_rmem_u64(&mem, (uintptr_t)&g_word, &v), 0);
+	child_zombie(&ch);
+	cr_expect_eq(gmt_rmem_u64(&mem, (uintptr_t)&g_word, &v), -ESRCH, "died: gone");
+	gmt_procmem__close(m);
+	child_reap(&ch);
+}
+
 Test(procmem, one_shot_words_say_why)
 {
 	struct gmt_diag d = {};
