@@ -14,8 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis.h"
 #include "gobin.h"
 #include "go_release.h"
+#include "heapvars.h"
 #include "mprof.h"
 #include "rtmem.h"
 #include "testutil.h"
@@ -415,27 +417,30 @@ static uint64_t oracle_addr(const char *name, const char *v, const char *fl, con
  */
 static void check_find(const char *name, const char *v, const char *fl)
 {
-	struct gmt_gobin *gb;
+	struct gmt_analysis *a;
+	struct gmt_diag d = {};
 	uint64_t want_b, want_c;
 
 	want_b = oracle_addr(name, v, fl, "runtime.mbuckets");
 	want_c = oracle_addr(name, v, fl, "runtime.mProfCycle");
-	gb = tu_open_gobin(tu_fixture(name, v, fl));
-	for (unsigned int flags = 0; flags <= GMT_MPROF_NO_SYMTAB; flags++) {
-		struct gmt_mprof_vars mv;
-		struct gmt_diag d = {};
+	cr_assert_eq(gmt_analysis__open(tu_fixture(name, v, fl), &a, &d), 0, "%s", d.msg);
+	/* As the analysis found them (what snapshot uses), then decoded without .symtab. */
+	for (unsigned int flags = 0; flags <= GMT_HEAPVARS_NO_SYMTAB; flags++) {
+		struct gmt_heapvars hv = a->heap;
 
-		cr_assert_eq(gmt_mprof_find(gb, flags, &mv, &d), 0, "%s-%s-%s: %s", name, v, fl,
-			     d.msg);
-		cr_expect_eq(mv.mbuckets, want_b, "%s-%s-%s (%s): mbuckets %#llx, nm %#llx", name,
-			     v, fl, flags ? "decoded" : "as used", (unsigned long long)mv.mbuckets,
-			     (unsigned long long)want_b);
-		cr_expect_eq(mv.mprof_cycle, want_c, "%s-%s-%s (%s): mProfCycle %#llx, nm %#llx", name,
+		if (flags)
+			cr_assert_eq(gmt_heapvars_find(a->gb, gmt_analysis__row(a), flags, &hv), 0);
+		cr_expect_eq(hv.mbuckets, want_b, "%s-%s-%s (%s): mbuckets %#llx, nm %#llx: %s",
+			     name, v, fl, flags ? "decoded" : "as used",
+			     (unsigned long long)hv.mbuckets, (unsigned long long)want_b,
+			     hv.why_mbuckets);
+		cr_expect_eq(hv.mprof_cycle, want_c, "%s-%s-%s (%s): mProfCycle %#llx, nm %#llx", name,
 			     v, fl, flags ? "decoded" : "as used",
-			     (unsigned long long)mv.mprof_cycle, (unsigned long long)want_c);
-		cr_expect_eq(mv.decoded, flags || gb->stripped, "%s-%s-%s: decoded", name, v, fl);
+			     (unsigned long long)hv.mprof_cycle, (unsigned long long)want_c);
+		cr_expect_eq(hv.mbuckets_src == GMT_HEAPVAR_DECODED, flags || a->gb->stripped,
+			     "%s-%s-%s: decoded", name, v, fl);
 	}
-	gmt_gobin__free(gb);
+	gmt_analysis__put(a);
 }
 
 ParameterizedTestParameters(mprof_find, matches_linker_symbols)

@@ -316,8 +316,8 @@ ParameterizedTestParameters(analysis, plan_and_variables)
 /*
  * On every release: the plan has a probe on each RET of startTheWorldWithSema and of
  * newproc1, each variable is found where the symbol table says (exe) and is decoded to
- * the same address when the symbols are gone (stripped builds read the code: mheap_ and
- * mbuckets from their users), and every mode works.
+ * the same address when the symbols are gone (stripped builds read the code: mheap_,
+ * mbuckets and mProfCycle from their users), and every mode works.
  */
 ParameterizedTest(int *i, analysis, plan_and_variables, .timeout = 300)
 {
@@ -332,6 +332,7 @@ ParameterizedTest(int *i, analysis, plan_and_variables, .timeout = 300)
 		{ "runtime.MemProfileRate", "runtime.MemProfileRate" },
 		{ "runtime.disableMemoryProfiling", "runtime.disableMemoryProfiling" },
 		{ "runtime.mbuckets", "runtime.mbuckets" },
+		{ "runtime.mProfCycle", "runtime.mProfCycle" },
 		{ "runtime.mheap_", "runtime.mheap_" },
 	};
 	struct gmt_analysis *a, *s;
@@ -356,6 +357,8 @@ ParameterizedTest(int *i, analysis, plan_and_variables, .timeout = 300)
 		     hv.why_mheap);
 	cr_expect_eq(hv.mbuckets, tu_nm_addr(exe, "runtime.mbuckets"), "%s: mbuckets decoded (%s)",
 		     exe, hv.why_mbuckets);
+	cr_expect_eq(hv.mprof_cycle, tu_nm_addr(exe, "runtime.mProfCycle"),
+		     "%s: mProfCycle decoded (%s)", exe, hv.why_mbuckets);
 	cr_expect_eq(hv.mheap_src, GMT_HEAPVAR_DECODED);
 	/* Stripped: everything is decoded, and every mode still works. */
 	cr_assert_eq(gmt_analysis__open(tu_fixture("goleak", v, "stripped"), &s, &d), 0, "%s",

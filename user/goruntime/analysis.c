@@ -267,6 +267,11 @@ static void list_vars(struct gmt_analysis *a)
 		v->source = heap_src(a->heap.mbuckets_src);
 	else
 		snprintf(v->why, sizeof(v->why), "%s", a->heap.why_mbuckets);
+	v = var(a, "runtime.mProfCycle", "snapshot");
+	if ((v->addr = a->heap.mprof_cycle))
+		v->source = heap_src(a->heap.mbuckets_src);
+	else
+		snprintf(v->why, sizeof(v->why), "%s", a->heap.why_mbuckets);
 	v = var(a, "runtime.mheap_", "snapshot");
 	if ((v->addr = a->heap.mheap))
 		v->source = heap_src(a->heap.mheap_src);

@@ -48,7 +48,7 @@ struct gmt_rtvar {
 	char why[256];	     /* when not found */
 };
 
-#define GMT_ANALYSIS_MAX_VARS 12
+#define GMT_ANALYSIS_MAX_VARS 16
 
 struct gmt_analysis {
 	struct gmt_gobin *gb; /* owned */
@@ -59,7 +59,7 @@ struct gmt_analysis {
 	struct gmt_memrate_vars mr; /* MemProfileRate, disableMemoryProfiling */
 	int mr_err;		    /* gmt_memrate_find()'s result; its message is in mr_why */
 	char mr_why[256];
-	struct gmt_heapvars heap; /* mbuckets, mheap_ */
+	struct gmt_heapvars heap; /* mbuckets, mProfCycle, mheap_ */
 	struct gmt_rtvar vars[GMT_ANALYSIS_MAX_VARS];
 	size_t nvars;
 	struct gmt_mode_check modes[GMT_MODE__COUNT];

@@ -22,57 +22,76 @@ int gmt_heapvars_decode_mheap(const struct gmt_gobin *gb, uint64_t *addr)
 					"runtime.(*mheap).", addr);
 }
 
-struct flush_scan {
-	const struct gmt_gobin *gb;
-	uint64_t last; /* target of the last RIP-relative 8-byte load */
-	uint64_t found;
+struct loads {
+	uint64_t load32, load64; /* targets of the first rip-relative 4- and 8-byte loads */
+	uint64_t lea[4];	 /* targets of the first rip-relative leas */
+	int nlea;
 };
 
-/* mProf_FlushLocked: `head := mbuckets.Load(); for b := head; ...; b.mp()`. */
-static int flush_cb(const struct gmt_insn *in, void *ctx)
+static int on_insn(const struct gmt_insn *in, void *arg)
 {
-	struct flush_scan *s = ctx;
-	const char *callee;
+	struct loads *f = arg;
 
-	if (gmt_rtvars_is_rip_load64(in)) {
-		s->last = in->mem_target;
-		return 0;
+	if (in->opmap == 0 && in->opcode == 0x8b && in->has_modrm && in->rip_rel) {
+		if (in->opsize == 4 && !f->load32)
+			f->load32 = in->mem_target;
+		else if (in->opsize == 8 && !f->load64)
+			f->load64 = in->mem_target;
 	}
-	callee = gmt_rtvars_call_target(s->gb, in);
-	if (callee && strcmp(callee, "runtime.(*bucket).mp") == 0) {
-		s->found = s->last;
-		return 1;
-	}
+	if (gmt_rtvars_is_rip_lea_to(in, in->reg) && f->nlea < 4)
+		f->lea[f->nlea++] = in->mem_target;
 	return 0;
 }
 
-struct ref_scan {
-	uint64_t addr;
-	bool seen;
-};
-
-static int ref_cb(const struct gmt_insn *in, void *ctx)
+static bool leas(const struct loads *l, uint64_t addr)
 {
-	struct ref_scan *s = ctx;
-
-	if (in->rip_rel && in->mem_target == s->addr) {
-		s->seen = true;
-		return 1;
-	}
-	return 0;
+	for (int i = 0; i < l->nlea; i++)
+		if (l->lea[i] == addr)
+			return true;
+	return false;
 }
 
-int gmt_heapvars_decode_mbuckets(const struct gmt_gobin *gb, uint64_t *addr)
+/*
+ * mProf_FlushLocked, which every binary has (the GC calls it), loads mbuckets first;
+ * mProf_Flush loads mProfCycle (`MOVL mProfCycle(SB)`, setFlushed's Load) and takes its
+ * address for the compare-and-swap (`LEAQ mProfCycle(SB)`).  When the heap profile
+ * reader is linked (runtime.memProfileInternal from go1.23, runtime.MemProfile before),
+ * its own first loads must name the same two words.
+ */
+int gmt_heapvars_decode_mprof(const struct gmt_gobin *gb, uint64_t *mbuckets,
+			      uint64_t *mprof_cycle, char *why, size_t len)
 {
-	struct flush_scan f = { .gb = gb };
-	struct ref_scan r = { 0 };
+	struct loads fl = {}, fs = {}, mp = {};
+	const char *reader = "runtime.memProfileInternal";
+	const char *fn = "runtime.mProf_FlushLocked";
+	int err = gmt_rtvars_walk_func(gb, fn, on_insn, &fl);
 
-	if (gmt_rtvars_walk_func(gb, "runtime.mProf_FlushLocked", flush_cb, &f) || !f.found)
+	if (!err) {
+		fn = "runtime.mProf_Flush";
+		err = gmt_rtvars_walk_func(gb, fn, on_insn, &fs);
+	}
+	if (err) {
+		snprintf(why, len, "runtime.mbuckets, mProfCycle: no symbols, and %s %s", fn,
+			 err == -ENOENT ? "is not in the binary" : "does not decode");
 		return -ENOENT;
-	r.addr = f.found;
-	if (gmt_rtvars_walk_func(gb, "runtime.stkbucket", ref_cb, &r) || !r.seen)
+	}
+	if (!fl.load64 || !fs.load32 || !leas(&fs, fs.load32)) {
+		snprintf(why, len, "runtime.mbuckets, mProfCycle: no symbol, and "
+			 "runtime.mProf_FlushLocked and mProf_Flush do not load them as expected");
 		return -ENOENT;
-	*addr = f.found;
+	}
+	err = gmt_rtvars_walk_func(gb, reader, on_insn, &mp);
+	if (err == -ENOENT) {
+		reader = "runtime.MemProfile";
+		err = gmt_rtvars_walk_func(gb, reader, on_insn, &mp);
+	}
+	if (!err && (mp.load64 != fl.load64 || mp.load32 != fs.load32)) {
+		snprintf(why, len, "runtime.mbuckets, mProfCycle: %s and "
+			 "runtime.mProf_Flush(Locked) disagree", reader);
+		return -ENOENT;
+	}
+	*mbuckets = fl.load64;
+	*mprof_cycle = fs.load32;
 	return 0;
 }
 
@@ -104,26 +123,28 @@ static void find_mheap(const struct gmt_gobin *gb, const struct gmt_go_release *
 	}
 }
 
-static void find_mbuckets(const struct gmt_gobin *gb, unsigned int flags, struct gmt_heapvars *v)
+/* Both from .symtab, or both decoded: they are found together, from the same code. */
+static void find_mprof(const struct gmt_gobin *gb, unsigned int flags, struct gmt_heapvars *v)
 {
 	if (!(flags & GMT_HEAPVARS_NO_SYMTAB) &&
-	    gmt_rtvars_sym_addr(gb, "runtime.mbuckets", &v->mbuckets))
+	    gmt_rtvars_sym_addr(gb, "runtime.mbuckets", &v->mbuckets) &&
+	    gmt_rtvars_sym_addr(gb, "runtime.mProfCycle", &v->mprof_cycle))
 		v->mbuckets_src = GMT_HEAPVAR_SYMTAB;
-	else if (!gmt_heapvars_decode_mbuckets(gb, &v->mbuckets))
+	else if (!gmt_heapvars_decode_mprof(gb, &v->mbuckets, &v->mprof_cycle, v->why_mbuckets,
+					    sizeof(v->why_mbuckets)))
 		v->mbuckets_src = GMT_HEAPVAR_DECODED;
 	else {
-		snprintf(v->why_mbuckets, sizeof(v->why_mbuckets),
-			 "runtime.mbuckets: no symbol, and mProf_FlushLocked / stkbucket do not "
-			 "show the head of the bucket list");
-		v->mbuckets = 0;
+		v->mbuckets = v->mprof_cycle = 0;
 		return;
 	}
-	if (!gmt_rtvars_writable(gb->elf, v->mbuckets, 8) || (v->mbuckets & 7)) {
+	if (!gmt_rtvars_writable(gb->elf, v->mbuckets, 8) || (v->mbuckets & 7) ||
+	    !gmt_rtvars_writable(gb->elf, v->mprof_cycle, 4) || (v->mprof_cycle & 3)) {
 		snprintf(v->why_mbuckets, sizeof(v->why_mbuckets),
-			 "runtime.mbuckets (%#llx, %s) is not an aligned word of writable memory",
-			 (unsigned long long)v->mbuckets,
-			 v->mbuckets_src == GMT_HEAPVAR_SYMTAB ? "symbol" : "decoded");
-		v->mbuckets = 0;
+			 "runtime.mbuckets (%#llx) and mProfCycle (%#llx), %s, are not aligned "
+			 "words of writable memory",
+			 (unsigned long long)v->mbuckets, (unsigned long long)v->mprof_cycle,
+			 v->mbuckets_src == GMT_HEAPVAR_SYMTAB ? "symbols" : "decoded");
+		v->mbuckets = v->mprof_cycle = 0;
 		v->mbuckets_src = GMT_HEAPVAR_NONE;
 	}
 }
@@ -135,6 +156,6 @@ int gmt_heapvars_find(const struct gmt_gobin *gb, const struct gmt_go_release *r
 	if (!gb || !gb->elf || !gb->pcln || !row)
 		return -EINVAL;
 	find_mheap(gb, row, flags, v);
-	find_mbuckets(gb, flags, v);
+	find_mprof(gb, flags, v);
 	return 0;
 }

@@ -32,30 +32,11 @@
 #include "rtmem.h"
 
 struct gmt_go_release;
-struct gmt_gobin;
 
 /*
- * Where runtime.mbuckets and runtime.mProfCycle are in a binary (static addresses).
- * With .symtab, its symbols.  Stripped binaries are read from the code the GC runs, so
- * that binaries without the heap profile reader are covered too (their rate may have
- * been raised by record or daemon): runtime.mProf_FlushLocked's first 8-byte load is
- * mbuckets, runtime.mProf_Flush's first 4-byte load is mProfCycle, whose address it also
- * takes for its compare-and-swap.  When the reader is linked (memProfileInternal from
- * go1.23, MemProfile before), its first loads must name the same words.  Both must be
- * writable globals.
+ * Runtime addresses (load bias applied) of the variables the walk starts from; their
+ * static addresses are found with the binary's other runtime variables (heapvars.h).
  */
-struct gmt_mprof_vars {
-	uint64_t mbuckets, mprof_cycle;
-	bool decoded; /* read off the code, not .symtab */
-};
-
-#define GMT_MPROF_NO_SYMTAB 0x1 /* decode even when .symtab has the symbols (tests) */
-
-/* 0, or -ENOENT with the reason in d. */
-int gmt_mprof_find(const struct gmt_gobin *gb, unsigned int flags, struct gmt_mprof_vars *v,
-		   struct gmt_diag *d);
-
-/* Runtime addresses (load bias applied) of the variables the walk starts from. */
 struct gmt_mprof_addrs {
 	uint64_t mbuckets;    /* runtime.mbuckets: *bucket (atomic.UnsafePointer) */
 	uint64_t mprof_cycle; /* runtime.mProfCycle */

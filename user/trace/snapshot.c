@@ -7,17 +7,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "analysis.h"
 #include "elf_file.h"
 #include "go_release.h"
 #include "gobin.h"
-#include "memrate.h"
 #include "mprof.h"
 #include "outputs.h"
 #include "procmaps.h"
 #include "procmem.h"
 #include "procsym.h"
 #include "recorder.h"
-#include "release.h"
 #include "runinfo.h"
 #include "target.h"
 
@@ -122,12 +121,12 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 {
 	struct gmt_target t = { .pidfd = -1 };
 	const struct gmt_go_release *rel;
-	struct gmt_release relinfo;
-	struct gmt_memrate_vars rv;
-	struct gmt_mprof_vars mv;
+	struct gmt_analysis *a = NULL;
+	const struct gmt_release *relinfo;
+	const struct gmt_heapvars *hv;
 	struct gmt_procmem *pm = NULL;
 	struct gmt_mprof p = {};
-	struct gmt_gobin *gb = NULL;
+	const struct gmt_gobin *gb;
 	struct gmt_symbolizer sym = {};
 	struct gmt_procsym ps;
 	struct gmt_rmem mem;
@@ -137,40 +136,44 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 
 	memset(r, 0, sizeof(*r));
 	err = gmt_target__attach(pid, &t, d);
+	/* The binary's release row and runtime variables, as `info` lists them. */
 	if (!err)
-		err = gmt_gobin__open(t.exe, &gb, d);
+		err = gmt_analysis__open(t.exe, &a, d);
 	if (err) {
 		if (t.pid)
 			gmt_target__name_exe(&t, d);
 		goto out;
 	}
-	/* The release table's row: named by the binary, or inferred from its code. */
-	err = gmt_release_resolve(gb, &relinfo, d);
-	if (err)
+	gb = a->gb;
+	relinfo = &a->rel;
+	rel = gmt_analysis__row(a);
+	hv = &a->heap;
+	snprintf(r->go_version, sizeof(r->go_version), "%s", relinfo->name);
+	if (!hv->mbuckets) {
+		err = gmt_diag_set(d, -ENOENT, "%s: cannot find the heap profile: %s", t.path,
+				   hv->why_mbuckets);
 		goto out;
-	rel = relinfo.row;
-	snprintf(r->go_version, sizeof(r->go_version), "%s", relinfo.name);
+	}
+	if (a->mr_err) {
+		err = gmt_diag_set(d, a->mr_err, "%s", a->mr_why);
+		goto out;
+	}
+	r->decoded = hv->mbuckets_src == GMT_HEAPVAR_DECODED;
 	err = gmt_proc_exe_bias(gb, pid, &bias, d);
-	if (!err)
-		err = gmt_mprof_find(gb, 0, &mv, d);
-	if (err)
-		goto out;
-	r->decoded = mv.decoded;
-	err = gmt_memrate_find(gb, rel, 0, &rv, d);
 	if (!err)
 		err = gmt_procmem__open(pid, 0, &pm, d);
 	if (err)
 		goto out;
-	err = gmt_procmem__read_word(pm, rv.rate + bias, &rate_word);
+	err = gmt_procmem__read_word(pm, a->mr.rate + bias, &rate_word);
 	if (err) {
-		gmt_procmem_explain(d, err, pid, rv.rate + bias, false, NULL);
+		gmt_procmem_explain(d, err, pid, a->mr.rate + bias, false, NULL);
 		goto out;
 	}
 	rate = (int64_t)rate_word;
 	r->rate = rate;
 	mem = gmt_procmem__rmem(pm);
 	err = gmt_mprof_read(&mem, rel,
-			     &(struct gmt_mprof_addrs){ mv.mbuckets + bias, mv.mprof_cycle + bias },
+			     &(struct gmt_mprof_addrs){ hv->mbuckets + bias, hv->mprof_cycle + bias },
 			     &p, d);
 	if (err)
 		goto out;
@@ -197,7 +200,7 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 	}
 	gmt_procsym_init(&ps, gb, bias, &sym);
 	if (o->heap) {
-		struct gmt_run_info ri = { .mode = "snapshot", .go_version = relinfo.name,
+		struct gmt_run_info ri = { .mode = "snapshot", .go_version = relinfo->name,
 					   .binary = t.path, .comm = t.comm, .pid = pid };
 		struct gmt_pprof_opts po = {};
 		struct heap_ctx c = { &p, rate, &sym, &ri, &po };
@@ -216,7 +219,7 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 	}
 	if (out) {
 		fprintf(out, "PID %d (%s, %s): heap profile of %zu buckets at MemProfileRate %lld%s\n",
-			(int)pid, t.comm, relinfo.name, p.n, (long long)rate,
+			(int)pid, t.comm, relinfo->name, p.n, (long long)rate,
 			p.all_cycles ? " (no GC completed yet: every cycle counted)" : "");
 		fprintf(out, "  in use:    %.1f MiB in %lld objects\n",
 			(double)r->inuse_space / (1 << 20), (long long)r->inuse_objects);
@@ -229,7 +232,7 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 out:
 	gmt_mprof_free(&p);
 	gmt_procmem__close(pm);
-	gmt_gobin__free(gb);
+	gmt_analysis__put(a);
 	gmt_target__close(&t);
 	return err;
 }
