@@ -32,53 +32,6 @@
 
 #define NEW_RATE 4096 /* small enough that 64 KiB/ms of allocation is sampled at once */
 
-/* ---- oracles ---- */
-
-/* readelf's section table: the section holding addr (name out), or the address of name. */
-static uint64_t readelf_sec(const char *path, uint64_t addr, char *name, size_t len)
-{
-	char *out = tu_run("readelf -SW %s", path), *save = NULL;
-	uint64_t found = 0;
-
-	for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char sec[64];
-		unsigned long long a, off, size;
-		char *p = strchr(l, ']');
-
-		if (!p || sscanf(p + 1, " %63s %*s %llx %llx %llx", sec, &a, &off, &size) != 4)
-			continue;
-		if (addr ? (a <= addr && addr < a + size) : !strcmp(sec, name)) {
-			if (addr)
-				snprintf(name, len, "%s", sec);
-			found = a;
-			break;
-		}
-	}
-	free(out);
-	cr_assert(found, "%s: readelf finds the section of %#llx / %s", path,
-		  (unsigned long long)addr, addr ? "" : name);
-	return found;
-}
-
-/*
- * Where sym is in a stripped build: `-s -w` moves the data sections by a few bytes but
- * keeps their contents, so the symbol keeps its offset into its section.  nosh is the
- * stripped file without section headers: same addresses as stripped.
- */
-static uint64_t oracle_addr(const char *name, const char *v, const char *fl, const char *sym)
-{
-	char exe[4096], sec[64];
-	uint64_t a, exe_base, strip_base;
-
-	snprintf(exe, sizeof(exe), "%s", tu_fixture(name, v, "exe"));
-	if (!strcmp(fl, "exe") || !strcmp(fl, "pie"))
-		return tu_nm_addr(tu_fixture(name, v, fl), sym);
-	a = tu_nm_addr(exe, sym);
-	exe_base = readelf_sec(exe, a, sec, sizeof(sec));
-	strip_base = readelf_sec(tu_fixture(name, v, "stripped"), 0, sec, sizeof(sec));
-	return a - exe_base + strip_base;
-}
-
 /* ---- (a) the linker's symbols, every fixture, version and flavour ---- */
 
 static const char *const fixture_names[] = {"symbols", "demo", "alloc", "gcwork", "memrate"};
@@ -103,9 +56,9 @@ ParameterizedTest(int *i, memrate_find, matches_linker_symbols, .timeout = 120)
 
 	tu_matrix_entry(*i % 1024, &v, &fl);
 	bool go119 = !strcmp(v, "go119");
-	uint64_t want_rate = oracle_addr(name, v, fl, "runtime.MemProfileRate");
-	uint64_t want_disable = oracle_addr(name, v, fl, "runtime.disableMemoryProfiling");
-	uint64_t want_inittask = go119 ? oracle_addr(name, v, fl, "runtime..inittask") : 0;
+	uint64_t want_rate = tu_nm_addr_fixture(name, v, fl, "runtime.MemProfileRate");
+	uint64_t want_disable = tu_nm_addr_fixture(name, v, fl, "runtime.disableMemoryProfiling");
+	uint64_t want_inittask = go119 ? tu_nm_addr_fixture(name, v, fl, "runtime..inittask") : 0;
 	struct gmt_gobin *gb = tu_open_gobin(tu_fixture(name, v, fl));
 	unsigned int modes[] = {0, GMT_MEMRATE_NO_SYMTAB};
 

@@ -361,56 +361,6 @@ Test(mprof, scale_as_runtime_pprof)
 
 /* ---- finding mbuckets and mProfCycle, against the linker's symbols ---- */
 
-static uint64_t nm_addr(const char *path, const char *sym)
-{
-	char *out = tu_run("%s tool nm %s | awk '$3 == \"%s\" {print $1}'", tu_go(), path, sym);
-	unsigned long long a = 0;
-
-	cr_assert_eq(sscanf(out, "%llx", &a), 1, "%s: go tool nm lists %s", path, sym);
-	free(out);
-	return a;
-}
-
-/* The start of readelf's section that holds addr (its name out), or of section name. */
-static uint64_t readelf_sec(const char *path, uint64_t addr, char *name, size_t len)
-{
-	char *out = tu_run("readelf -SW %s", path), *save = NULL;
-	uint64_t found = 0;
-
-	for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		unsigned long long a, off, size;
-		char *p = strchr(l, ']');
-		char sec[64];
-
-		if (!p || sscanf(p + 1, " %63s %*s %llx %llx %llx", sec, &a, &off, &size) != 4)
-			continue;
-		if (addr ? (a <= addr && addr < a + size) : !strcmp(sec, name)) {
-			if (addr)
-				snprintf(name, len, "%s", sec);
-			found = a;
-			break;
-		}
-	}
-	free(out);
-	cr_assert(found, "%s: readelf finds the section", path);
-	return found;
-}
-
-/* A stripped build keeps each symbol's offset in its section (nosh: as stripped). */
-static uint64_t oracle_addr(const char *name, const char *v, const char *fl, const char *sym)
-{
-	char exe[4096], sec[64];
-	uint64_t a, exe_base, strip_base;
-
-	snprintf(exe, sizeof(exe), "%s", tu_fixture(name, v, "exe"));
-	if (!strcmp(fl, "exe") || !strcmp(fl, "pie"))
-		return nm_addr(tu_fixture(name, v, fl), sym);
-	a = nm_addr(exe, sym);
-	exe_base = readelf_sec(exe, a, sec, sizeof(sec));
-	strip_base = readelf_sec(tu_fixture(name, v, "stripped"), 0, sec, sizeof(sec));
-	return a - exe_base + strip_base;
-}
-
 /*
  * snapshot links the heap profile reader (runtime/pprof), alloc does not: both are read
  * from the code the GC runs, the first also checked against the reader's.
@@ -421,8 +371,8 @@ static void check_find(const char *name, const char *v, const char *fl)
 	struct gmt_diag d = {};
 	uint64_t want_b, want_c;
 
-	want_b = oracle_addr(name, v, fl, "runtime.mbuckets");
-	want_c = oracle_addr(name, v, fl, "runtime.mProfCycle");
+	want_b = tu_nm_addr_fixture(name, v, fl, "runtime.mbuckets");
+	want_c = tu_nm_addr_fixture(name, v, fl, "runtime.mProfCycle");
 	cr_assert_eq(gmt_analysis__open(tu_fixture(name, v, fl), &a, &d), 0, "%s", d.msg);
 	/* As the analysis found them (what snapshot uses), then decoded without .symtab. */
 	for (unsigned int flags = 0; flags <= GMT_HEAPVARS_NO_SYMTAB; flags++) {

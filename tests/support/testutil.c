@@ -435,3 +435,48 @@ unsigned long long tu_nm_addr(const char *path, const char *sym)
 	free(out);
 	return a;
 }
+
+/* readelf's section table: the section holding addr (name out), or the address of name. */
+static uint64_t readelf_sec(const char *path, uint64_t addr, char *name, size_t len)
+{
+	char *out = tu_run("readelf -SW %s", path), *save = NULL;
+	uint64_t found = 0;
+
+	for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char sec[64];
+		unsigned long long a, off, size;
+		char *p = strchr(l, ']');
+
+		if (!p || sscanf(p + 1, " %63s %*s %llx %llx %llx", sec, &a, &off, &size) != 4)
+			continue;
+		if (addr ? (a <= addr && addr < a + size) : !strcmp(sec, name)) {
+			if (addr)
+				snprintf(name, len, "%s", sec);
+			found = a;
+			break;
+		}
+	}
+	free(out);
+	cr_assert(found, "%s: readelf finds the section of %#llx / %s", path,
+		  (unsigned long long)addr, addr ? "" : name);
+	return found;
+}
+
+/*
+ * `-s -w` moves the data sections by a few bytes but keeps their contents, so a symbol
+ * keeps its offset into its section; nosh has the stripped file's addresses.
+ */
+unsigned long long tu_nm_addr_fixture(const char *name, const char *v, const char *fl,
+				      const char *sym)
+{
+	char exe[4096], sec[64];
+	uint64_t a, exe_base, strip_base;
+
+	snprintf(exe, sizeof(exe), "%s", tu_fixture(name, v, "exe"));
+	if (!strcmp(fl, "exe") || !strcmp(fl, "pie"))
+		return tu_nm_addr(tu_fixture(name, v, fl), sym);
+	a = tu_nm_addr(exe, sym);
+	exe_base = readelf_sec(exe, a, sec, sizeof(sec));
+	strip_base = readelf_sec(tu_fixture(name, v, "stripped"), 0, sec, sizeof(sec));
+	return a - exe_base + strip_base;
+}

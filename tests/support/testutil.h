@@ -37,6 +37,13 @@ const char *tu_go(void);
 char *tu_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The address `go tool nm` gives sym in the binary at path (the oracle); asserts it has one. */
 unsigned long long tu_nm_addr(const char *path, const char *sym);
+/*
+ * The same for fixture "<name>-<v>-<fl>": stripped and nosh builds have no symbols, so
+ * the address is the exe build's, moved with its section (readelf) to where the
+ * stripped build has that section.
+ */
+unsigned long long tu_nm_addr_fixture(const char *name, const char *v, const char *fl,
+				      const char *sym);
 /* Runs a command feeding it `input` on stdin; returns stdout. */
 char *tu_run_input(const char *input, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The gomemtrace binary under test ($GMT_BIN, set by meson). */

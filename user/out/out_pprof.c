@@ -10,10 +10,13 @@
  */
 #include "outputs.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "elf_file.h"
+#include "gobin.h"
 #include "pprof.h"
 #include "hmap.h"
 
@@ -318,8 +321,7 @@ static int build(struct pp *p, struct gmt_pb *prof, const struct gmt_agg *a,
 		 const struct gmt_run_info *ri, const struct gmt_pprof_opts *o)
 {
 	const struct gmt_agg_stack *const *st;
-	size_t n = gmt_agg__stacks_by_bytes(a, &st), len;
-	const uint8_t *data;
+	size_t n = gmt_agg__stacks_by_bytes(a, &st);
 	uint64_t *loc_ids;
 	int64_t space;
 	int err = 0;
@@ -359,29 +361,23 @@ static int build(struct pp *p, struct gmt_pb *prof, const struct gmt_agg *a,
 			err = write_sample(p, prof, st[i], o, loc_ids);
 	}
 	free(loc_ids);
-	if (err)
-		return err;
-	err = gmt_pb__err(p->locs);
-	if (!err)
-		err = gmt_pb__err(p->funcs);
-	if (err)
-		return err;
-	data = gmt_pb__data(p->locs, &len);
-	gmt_pb__raw(prof, data, len);
-	data = gmt_pb__data(p->funcs, &len);
-	gmt_pb__raw(prof, data, len);
-	return 0;
+	return err;
 }
 
-int gmt_write_pprof(const struct gmt_agg *a, const struct gmt_symbolizer *sym, FILE *f,
-		    const struct gmt_run_info *ri, const struct gmt_pprof_opts *o)
+/* What a writer adds to the profile, given the tables it shares. */
+typedef int (*fill_fn)(struct pp *p, struct gmt_pb *prof, const void *arg,
+		       const struct gmt_run_info *ri, const struct gmt_pprof_opts *o);
+
+/* One profile: the shared tables set up, filled by fill, encoded, gzipped into f. */
+static int write_profile(const struct gmt_symbolizer *sym, FILE *f, const struct gmt_run_info *ri,
+			 const struct gmt_pprof_opts *o, fill_fn fill, const void *arg)
 {
 	struct pp p = { .sym = sym };
 	struct gmt_pb *prof = NULL;
+	const uint8_t *data;
+	size_t len;
 	int err;
 
-	if (!a || !f || (o && o->inuse && !o->inuse_only && !o->inuse_fn))
-		return -EINVAL;
 	if (o)
 		p.map = o->mapping;
 	/*
@@ -398,9 +394,18 @@ int gmt_write_pprof(const struct gmt_agg *a, const struct gmt_symbolizer *sym, F
 		err = -ENOMEM;
 		goto out;
 	}
-	err = build(&p, prof, a, ri, o);
+	err = fill(&p, prof, arg, ri, o);
+	if (!err)
+		err = gmt_pb__err(p.locs);
+	if (!err)
+		err = gmt_pb__err(p.funcs);
 	if (err)
 		goto out;
+	/* The Locations and Functions the samples named, after the samples. */
+	data = gmt_pb__data(p.locs, &len);
+	gmt_pb__raw(prof, data, len);
+	data = gmt_pb__data(p.funcs, &len);
+	gmt_pb__raw(prof, data, len);
 	gmt_strtab__encode(p.st, prof, PROFILE_STRING_TABLE);
 	err = gmt_pb__err(prof);
 	if (err)
@@ -416,6 +421,20 @@ out:
 	gmt_hmap_free(&p.func_by_name);
 	gmt_hmap_free(&p.loc_by_pc);
 	return err;
+}
+
+static int fill_agg(struct pp *p, struct gmt_pb *prof, const void *arg,
+		    const struct gmt_run_info *ri, const struct gmt_pprof_opts *o)
+{
+	return build(p, prof, arg, ri, o);
+}
+
+int gmt_write_pprof(const struct gmt_agg *a, const struct gmt_symbolizer *sym, FILE *f,
+		    const struct gmt_run_info *ri, const struct gmt_pprof_opts *o)
+{
+	if (!a || !f || (o && o->inuse && !o->inuse_only && !o->inuse_fn))
+		return -EINVAL;
+	return write_profile(sym, f, ri, o, fill_agg, a);
 }
 
 /* ---- heap profiles from the runtime's buckets ---- */
@@ -454,10 +473,8 @@ static int heap_build(struct pp *p, struct gmt_pb *prof, const struct gmt_heap_s
 		{ "inuse_space", "bytes" },
 	};
 	uint32_t maxd = 0;
-	const uint8_t *data;
 	uint64_t *loc_ids;
 	int64_t bytes_key;
-	size_t len;
 	int err = 0;
 
 	for (int i = 0; i < 4; i++)
@@ -487,56 +504,43 @@ static int heap_build(struct pp *p, struct gmt_pb *prof, const struct gmt_heap_s
 	for (size_t i = 0; i < n && !err; i++)
 		err = heap_sample(p, prof, &s[i], loc_ids, bytes_key);
 	free(loc_ids);
-	if (!err)
-		err = gmt_pb__err(p->locs);
-	if (!err)
-		err = gmt_pb__err(p->funcs);
-	if (err)
-		return err;
-	data = gmt_pb__data(p->locs, &len);
-	gmt_pb__raw(prof, data, len);
-	data = gmt_pb__data(p->funcs, &len);
-	gmt_pb__raw(prof, data, len);
-	return 0;
+	return err;
+}
+
+struct heap_arg {
+	const struct gmt_heap_sample *s;
+	size_t n;
+};
+
+static int fill_heap(struct pp *p, struct gmt_pb *prof, const void *arg,
+		     const struct gmt_run_info *ri, const struct gmt_pprof_opts *o)
+{
+	const struct heap_arg *h = arg;
+
+	return heap_build(p, prof, h->s, h->n, ri, o);
 }
 
 int gmt_write_heap_pprof(const struct gmt_heap_sample *s, size_t n,
 			 const struct gmt_symbolizer *sym, FILE *f, const struct gmt_run_info *ri,
 			 const struct gmt_pprof_opts *o)
 {
-	struct pp p = { .sym = sym };
-	struct gmt_pb *prof = NULL;
-	int err;
-
 	if ((!s && n) || !f)
 		return -EINVAL;
-	if (o)
-		p.map = o->mapping;
-	if (!p.map.filename)
-		p.map.filename = ri && ri->binary ? ri->binary : "";
-	p.st = gmt_strtab__new();
-	p.locs = gmt_pb__new();
-	p.funcs = gmt_pb__new();
-	prof = gmt_pb__new();
-	if (!p.st || !p.locs || !p.funcs || !prof) {
-		err = -ENOMEM;
-		goto out;
+	return write_profile(sym, f, ri, o, fill_heap, &(struct heap_arg){ s, n });
+}
+
+void gmt_pprof_exe_mapping(const struct gmt_gobin *gb, uint64_t bias, const char *path,
+			   struct gmt_pprof_mapping *m)
+{
+	for (size_t i = 0; i < gmt_elf__nsegs(gb->elf); i++) {
+		const struct gmt_elf_seg *s = gmt_elf__seg(gb->elf, i);
+
+		if (s->type == PT_LOAD && (s->flags & PF_X)) {
+			m->memory_start = s->vaddr + bias;
+			m->memory_limit = s->vaddr + s->memsz + bias;
+			m->file_offset = s->off;
+			break;
+		}
 	}
-	err = heap_build(&p, prof, s, n, ri, o);
-	if (err)
-		goto out;
-	gmt_strtab__encode(p.st, prof, PROFILE_STRING_TABLE);
-	err = gmt_pb__err(prof);
-	if (!err)
-		err = gmt_pb__write_gzip(prof, f);
-	if (!err && ferror(f))
-		err = -EIO;
-out:
-	gmt_pb__free(prof);
-	gmt_pb__free(p.funcs);
-	gmt_pb__free(p.locs);
-	gmt_strtab__free(p.st);
-	gmt_hmap_free(&p.func_by_name);
-	gmt_hmap_free(&p.loc_by_pc);
-	return err;
+	m->filename = path;
 }

@@ -19,6 +19,8 @@
 #include "runinfo.h"
 #include "symbolize.h"
 
+struct gmt_gobin;
+
 /* ---- folded stacks (out_folded.c) ---- */
 
 /* The number after each folded line.  New values go before GMT_FOLDED__MAX. */
@@ -116,6 +118,12 @@ struct gmt_pprof_mapping {
 	uint64_t memory_start, memory_limit;
 	uint64_t file_offset; /* file offset of memory_start */
 };
+/*
+ * The mapping of gb's executable segment (the first PT_LOAD with PF_X) as a process
+ * maps it at load bias bias, named path.
+ */
+void gmt_pprof_exe_mapping(const struct gmt_gobin *gb, uint64_t bias, const char *path,
+			   struct gmt_pprof_mapping *m);
 
 /*
  * In-use values of one stack, for sampled mode: objects of the stack still live when the

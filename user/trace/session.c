@@ -9,7 +9,6 @@
  */
 #include "session.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +18,6 @@
 #include "aggregate.h"
 #include "analysis.h"
 #include "calltype.h"
-#include "elf_file.h"
 #include "fault.h"
 #include "gc_session.h"
 #include "gc_timeline.h"
@@ -210,23 +208,6 @@ static void add_rate_point(struct gmt_session *s, uint64_t now)
 static int add_alloc_row(void *ctx, const struct gmt_alloc_key *k, uint64_t n)
 {
 	return gmt_agg__add_allocs(ctx, k->stack_id, k->typ, k->size, n);
-}
-
-/* The executable's text as the process maps it, for the profile's Mapping. */
-static void exe_mapping(const struct gmt_gobin *gb, uint64_t bias, const struct gmt_target *t,
-			struct gmt_pprof_mapping *m)
-{
-	for (size_t i = 0; i < gmt_elf__nsegs(gb->elf); i++) {
-		const struct gmt_elf_seg *s = gmt_elf__seg(gb->elf, i);
-
-		if (s->type == PT_LOAD && (s->flags & PF_X)) {
-			m->memory_start = s->vaddr + bias;
-			m->memory_limit = s->vaddr + s->memsz + bias;
-			m->file_offset = s->off;
-			break;
-		}
-	}
-	m->filename = t->path;
 }
 
 /* runtime.mallocgc and the size-specialized allocators: sampled stacks lose these frames
@@ -521,7 +502,7 @@ static void set_init(const struct gmt_session *s, struct gmt_run_info *ri,
 	ps->folded_max_mb = s->o.folded_max_mb;
 	ps->pprof.period = 1;
 	ps->pprof.runtime_frames = s->o.runtime_frames;
-	exe_mapping(s->gb, s->bias, s->t, &ps->pprof.mapping);
+	gmt_pprof_exe_mapping(s->gb, s->bias, s->t->path, &ps->pprof.mapping);
 	if (s->o.sampled) {
 		ps->pprof.period = s->rate;
 		ps->pprof.inuse = true;

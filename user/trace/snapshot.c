@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "snapshot.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "analysis.h"
-#include "elf_file.h"
 #include "go_release.h"
 #include "gobin.h"
 #include "mprof.h"
@@ -21,22 +19,6 @@
 #include "target.h"
 
 #define TOP_SITES 10
-
-static void exe_mapping(const struct gmt_gobin *gb, uint64_t bias, const char *path,
-			struct gmt_pprof_mapping *m)
-{
-	for (size_t i = 0; i < gmt_elf__nsegs(gb->elf); i++) {
-		const struct gmt_elf_seg *s = gmt_elf__seg(gb->elf, i);
-
-		if (s->type == PT_LOAD && (s->flags & PF_X)) {
-			m->memory_start = s->vaddr + bias;
-			m->memory_limit = s->vaddr + s->memsz + bias;
-			m->file_offset = s->off;
-			break;
-		}
-	}
-	m->filename = path;
-}
 
 struct heap_ctx {
 	const struct gmt_mprof *p;
@@ -208,7 +190,7 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 
 		if (!clock_gettime(CLOCK_REALTIME, &ts))
 			ri.start_wall_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-		exe_mapping(gb, bias, t.path, &po.mapping);
+		gmt_pprof_exe_mapping(gb, bias, t.path, &po.mapping);
 		err = gmt_outdir_prepare(o->dir, d);
 		if (!err)
 			err = gmt_write_file_atomic(o->dir, "heap.pb.gz", w_heap, &c, d);
