@@ -18,6 +18,7 @@
 #include "recorder.h"
 #include "release.h"
 #include "runinfo.h"
+#include "snapshot_gor.h"
 #include "target.h"
 
 #define TOP_SITES 10
@@ -240,6 +241,13 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 		print_sites(out, &p, rate, &sym);
 		if (o->heap)
 			fprintf(out, "wrote %s/heap.pb.gz and inuse_space.folded\n", o->dir);
+	}
+	if (o->goroutines) {
+		struct gmt_snapshot_gor_in gi = { gb, rel, &mem, &sym, bias, o->dir };
+
+		err = gmt_outdir_prepare(o->dir, d);
+		if (!err)
+			err = gmt_snapshot_goroutines(&gi, out, d);
 	}
 out:
 	gmt_mprof_free(&p);
