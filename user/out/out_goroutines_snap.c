@@ -116,9 +116,13 @@ static void print_frames(FILE *f, const struct gmt_symbolizer *sym, const struct
 			fprintf(f, "?()\n\t?:0 pc=0x%llx\n", (unsigned long long)g->stk[i]);
 			continue;
 		}
-		for (int k = 0; k < n; k++)
+		for (int k = 0; k < n; k++) {
+			/* The physical frame of a wrapper is hidden, as Go hides it. */
+			if (k == n - 1 && sym->is_wrapper && sym->is_wrapper(sym->ctx, g->stk[i]))
+				continue;
 			if (shown(fr[k].func))
 				fprintf(f, "%s(...)\n\t%s:%u\n", fr[k].func, fr[k].file, fr[k].line);
+		}
 	}
 }
 
