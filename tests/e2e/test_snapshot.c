@@ -216,9 +216,17 @@ static char *goroutines_of(const char *fx)
 		"python3 %s/tests/e2e/gor_compare.py $work/own/goroutine1.txt "
 		"$work/own/goroutine2.txt $work/snap/goroutines.txt\n"
 		"echo compare_rc=$?\n"
+		/* goroutines.pb.gz: the goroutines parked at main.* sites, in both profiles */
+		"tr='/^-----/ { if (h) s += c; c = 0; h = 0; next }\n"
+		"/^ +[0-9]+ +[^ ]/ && c == 0 { c = $1 }\n"
+		"/main[.](wait|deep|spawner|[(][*]server[)][.]serve|recvInl)/ { h = 1 }\n"
+		"END { if (h) s += c; print s + 0 }'\n"
+		"echo pb_mode=$(stat -c %%a $work/snap/goroutines.pb.gz)\n"
+		"echo pb_own=$(%s tool pprof -traces $work/own/goroutine.pb.gz 2>/dev/null | awk \"$tr\")\n"
+		"echo pb_ours=$(%s tool pprof -traces $work/snap/goroutines.pb.gz 2>/dev/null | awk \"$tr\")\n"
 		"$GMT snapshot --no-goroutines -p $P -o $work/snap2 >/dev/null 2>&1\n"
 		"echo nogor_rc=$? nogor_file=$([ -e $work/snap2/goroutines.txt ] && echo 1 || echo 0)\n",
-		fx, fx, getenv("GMT_SOURCE_ROOT"));
+		fx, fx, getenv("GMT_SOURCE_ROOT"), tu_go(), tu_go());
 }
 
 static void check_same_goroutines(const char *name, const char *fx)
@@ -241,6 +249,12 @@ static void check_same_goroutines(const char *name, const char *fx)
 	cr_expect_geq(tu_field(out, "groups_own"), 10, "%s: debug=1 has the groups\n%s", name, out);
 	cr_expect_eq(tu_field(out, "groups_differ"), 0,
 		     "%s: the same count per function as debug=1\n%s", name, out);
+	/* goroutines.pb.gz: the same goroutines at the fixture's sites as its own debug=0. */
+	cr_expect_eq(tu_field(out, "pb_mode"), 600, "%s: goroutines.pb.gz is 0600", name);
+	cr_expect_geq(tu_field(out, "pb_own"), 30, "%s: the oracle's profile reads\n%s", name, out);
+	cr_expect_eq(tu_field(out, "pb_ours"), tu_field(out, "pb_own"),
+		     "%s: goroutines.pb.gz counts the parked goroutines as debug=0 does\n%s", name,
+		     out);
 	cr_expect_eq(tu_field(out, "nogor_rc"), 0, "%s: --no-goroutines succeeds", name);
 	cr_expect_eq(tu_field(out, "nogor_file"), 0, "%s: --no-goroutines writes none", name);
 	free(out);

@@ -23,6 +23,7 @@ static const char snapshot_usage[] =
 	"  goroutines.txt every goroutine as Go's traceback prints it, grouped by\n"
 	"               identical stack (largest groups first, as debug=1 groups them);\n"
 	"               stacks unwound from each goroutine's saved registers\n"
+	"  goroutines.pb.gz  the same as the goroutine profile of runtime/pprof\n"
 	"and prints a summary: in-use and allocated totals, the top in-use sites, the\n"
 	"largest goroutine groups with their state and longest wait.\n"
 	"\n"
@@ -34,7 +35,7 @@ static const char snapshot_usage[] =
 	"Options:\n"
 	"  -p, --pid PID       the Go process\n"
 	"  -o, --output DIR    where to write (default: gomemtrace-snapshot-PID), mode 0700\n"
-	"      --no-goroutines do not read the goroutines (no goroutines.txt)\n"
+	"      --no-goroutines do not read the goroutines (no goroutines.txt/.pb.gz)\n"
 	"  -h, --help          show this help\n"
 	"\n"
 	"Exit status: 0 when the snapshot was written, 1 on error (one line on stderr).\n";

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "go_release.h"
+#include "outputs.h"
 
 #define MAXF 64 /* inlined frames at one pc */
 
@@ -189,4 +190,54 @@ int gmt_write_goroutines_snap(const struct gmt_gsnap *s, const struct gmt_go_rel
 	}
 	free(gr);
 	return ferror(f) ? -EIO : 0;
+}
+
+/* A group's stack as runtime/pprof records it: wrappers and runtime.goexit left out. */
+static uint32_t proto_stack(const struct gmt_symbolizer *sym, const struct gmt_gsnap_g *g,
+			    uint64_t *pcs)
+{
+	uint32_t d = 0;
+
+	for (int i = 0; i < g->nstk; i++) {
+		struct gmt_frame fr[MAXF];
+		int n = gmt_symbolize_pc(sym, g->stk[i], fr, MAXF);
+
+		if (n >= 1 && !strcmp(fr[n - 1].func, "runtime.goexit"))
+			break;
+		if (sym->is_wrapper && sym->is_wrapper(sym->ctx, g->stk[i]))
+			continue;
+		pcs[d++] = g->stk[i];
+	}
+	return d;
+}
+
+int gmt_write_goroutines_snap_pprof(const struct gmt_gsnap *s, const struct gmt_go_release *row,
+				    const struct gmt_symbolizer *sym, int64_t now_ns,
+				    const struct gmt_run_info *ri, const struct gmt_pprof_opts *o,
+				    FILE *f)
+{
+	struct gmt_gsnap_group *gr;
+	struct gmt_heap_sample *smp = NULL;
+	uint64_t *pcs = NULL;
+	int ng = gmt_gsnap_group(s, row, sym, now_ns, &gr), err;
+
+	if (ng < 0)
+		return ng;
+	smp = calloc(ng ? (size_t)ng : 1, sizeof(*smp));
+	pcs = calloc(ng ? (size_t)ng * GMT_GSNAP_DEPTH : 1, sizeof(*pcs));
+	if (!smp || !pcs) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (int k = 0; k < ng; k++) {
+		smp[k].pcs = pcs + (size_t)k * GMT_GSNAP_DEPTH;
+		smp[k].depth = proto_stack(sym, &s->gs[gr[k].first], pcs + (size_t)k * GMT_GSNAP_DEPTH);
+		smp[k].values[0] = (int64_t)gr[k].count;
+	}
+	err = gmt_write_goroutine_pprof(smp, (size_t)ng, sym, f, ri, o);
+out:
+	free(smp);
+	free(pcs);
+	free(gr);
+	return err;
 }

@@ -38,4 +38,16 @@ int gmt_gsnap_group(const struct gmt_gsnap *s, const struct gmt_go_release *row,
 int gmt_write_goroutines_snap(const struct gmt_gsnap *s, const struct gmt_go_release *row,
 			      const struct gmt_symbolizer *sym, int64_t now_ns, FILE *f);
 
+struct gmt_run_info;
+struct gmt_pprof_opts;
+
+/*
+ * goroutines.pb.gz: the goroutine profile as runtime/pprof writes it (debug=0), one sample
+ * per group (value: its count), stacks without wrappers and runtime.goexit.
+ */
+int gmt_write_goroutines_snap_pprof(const struct gmt_gsnap *s, const struct gmt_go_release *row,
+				    const struct gmt_symbolizer *sym, int64_t now_ns,
+				    const struct gmt_run_info *ri, const struct gmt_pprof_opts *o,
+				    FILE *f);
+
 #endif

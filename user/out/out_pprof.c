@@ -420,8 +420,32 @@ out:
 
 /* ---- heap profiles from the runtime's buckets ---- */
 
+/* What a profile of the runtime's own records holds: the heap's four values, or one count. */
+struct sample_kind {
+	int nvalues;
+	const char *const (*types)[2];
+	const char *period_type[2];
+	const char *what; /* for the comment */
+};
+
+static const char *const heap_types[4][2] = {
+	{ "alloc_objects", "count" },
+	{ "alloc_space", "bytes" },
+	{ "inuse_objects", "count" },
+	{ "inuse_space", "bytes" },
+};
+
+static const struct sample_kind heap_kind = { 4, heap_types, { "space", "bytes" },
+					       "the runtime's heap profile" };
+
+static const char *const goroutine_types[1][2] = { { "goroutine", "count" } };
+
+/* As runtime/pprof writes the goroutine profile (debug=0). */
+static const struct sample_kind goroutine_kind = { 1, goroutine_types, { "goroutine", "count" },
+						    "the goroutines" };
+
 static int heap_sample(struct pp *p, struct gmt_pb *b, const struct gmt_heap_sample *s,
-		       uint64_t *loc_ids, int64_t bytes_key)
+		       uint64_t *loc_ids, int64_t bytes_key, const struct sample_kind *k)
 {
 	size_t m, l;
 	int err;
@@ -433,7 +457,7 @@ static int heap_sample(struct pp *p, struct gmt_pb *b, const struct gmt_heap_sam
 	}
 	m = gmt_pb__open(b, PROFILE_SAMPLE);
 	gmt_pb__packed_u64(b, SAMPLE_LOCATION_ID, loc_ids, s->depth);
-	gmt_pb__packed_i64(b, SAMPLE_VALUE, s->values, 4);
+	gmt_pb__packed_i64(b, SAMPLE_VALUE, s->values, (size_t)k->nvalues);
 	if (s->block_bytes) {
 		l = gmt_pb__open(b, SAMPLE_LABEL);
 		gmt_pb__i64(b, LABEL_KEY, bytes_key);
@@ -445,14 +469,9 @@ static int heap_sample(struct pp *p, struct gmt_pb *b, const struct gmt_heap_sam
 }
 
 static int heap_build(struct pp *p, struct gmt_pb *prof, const struct gmt_heap_sample *s, size_t n,
-		      const struct gmt_run_info *ri, const struct gmt_pprof_opts *o)
+		      const struct gmt_run_info *ri, const struct gmt_pprof_opts *o,
+		      const struct sample_kind *k)
 {
-	static const char *const types[4][2] = {
-		{ "alloc_objects", "count" },
-		{ "alloc_space", "bytes" },
-		{ "inuse_objects", "count" },
-		{ "inuse_space", "bytes" },
-	};
 	uint32_t maxd = 0;
 	const uint8_t *data;
 	uint64_t *loc_ids;
@@ -460,10 +479,11 @@ static int heap_build(struct pp *p, struct gmt_pb *prof, const struct gmt_heap_s
 	size_t len;
 	int err = 0;
 
-	for (int i = 0; i < 4; i++)
-		put_value_type(prof, PROFILE_SAMPLE_TYPE, str(p, types[i][0], &err),
-			       str(p, types[i][1], &err));
-	put_value_type(prof, PROFILE_PERIOD_TYPE, str(p, "space", &err), str(p, "bytes", &err));
+	for (int i = 0; i < k->nvalues; i++)
+		put_value_type(prof, PROFILE_SAMPLE_TYPE, str(p, k->types[i][0], &err),
+			       str(p, k->types[i][1], &err));
+	put_value_type(prof, PROFILE_PERIOD_TYPE, str(p, k->period_type[0], &err),
+		       str(p, k->period_type[1], &err));
 	gmt_pb__i64(prof, PROFILE_PERIOD, clamp_i64(o && o->period ? o->period : 1));
 	if (ri)
 		put_opt(prof, PROFILE_TIME_NANOS, clamp_i64(ri->start_wall_ns));
@@ -472,7 +492,7 @@ static int heap_build(struct pp *p, struct gmt_pb *prof, const struct gmt_heap_s
 	if (ri) {
 		char line[512];
 
-		snprintf(line, sizeof(line), "gomemtrace snapshot: the runtime's heap profile, pid %d, %s",
+		snprintf(line, sizeof(line), "gomemtrace snapshot: %s, pid %d, %s", k->what,
 			 ri->pid, ri->go_version ? ri->go_version : "unknown Go version");
 		gmt_pb__i64(prof, PROFILE_COMMENT, str(p, line, &err));
 	}
@@ -485,7 +505,7 @@ static int heap_build(struct pp *p, struct gmt_pb *prof, const struct gmt_heap_s
 	if (!loc_ids)
 		return -ENOMEM;
 	for (size_t i = 0; i < n && !err; i++)
-		err = heap_sample(p, prof, &s[i], loc_ids, bytes_key);
+		err = heap_sample(p, prof, &s[i], loc_ids, bytes_key, k);
 	free(loc_ids);
 	if (!err)
 		err = gmt_pb__err(p->locs);
@@ -500,9 +520,9 @@ static int heap_build(struct pp *p, struct gmt_pb *prof, const struct gmt_heap_s
 	return 0;
 }
 
-int gmt_write_heap_pprof(const struct gmt_heap_sample *s, size_t n,
+static int write_records(const struct gmt_heap_sample *s, size_t n,
 			 const struct gmt_symbolizer *sym, FILE *f, const struct gmt_run_info *ri,
-			 const struct gmt_pprof_opts *o)
+			 const struct gmt_pprof_opts *o, const struct sample_kind *k)
 {
 	struct pp p = { .sym = sym };
 	struct gmt_pb *prof = NULL;
@@ -522,7 +542,7 @@ int gmt_write_heap_pprof(const struct gmt_heap_sample *s, size_t n,
 		err = -ENOMEM;
 		goto out;
 	}
-	err = heap_build(&p, prof, s, n, ri, o);
+	err = heap_build(&p, prof, s, n, ri, o, k);
 	if (err)
 		goto out;
 	gmt_strtab__encode(p.st, prof, PROFILE_STRING_TABLE);
@@ -539,4 +559,21 @@ out:
 	gmt_hmap_free(&p.func_by_name);
 	gmt_hmap_free(&p.loc_by_pc);
 	return err;
+}
+
+int gmt_write_heap_pprof(const struct gmt_heap_sample *s, size_t n,
+			 const struct gmt_symbolizer *sym, FILE *f, const struct gmt_run_info *ri,
+			 const struct gmt_pprof_opts *o)
+{
+	return write_records(s, n, sym, f, ri, o, &heap_kind);
+}
+
+int gmt_write_goroutine_pprof(const struct gmt_heap_sample *s, size_t n,
+			      const struct gmt_symbolizer *sym, FILE *f,
+			      const struct gmt_run_info *ri, const struct gmt_pprof_opts *o)
+{
+	struct gmt_pprof_opts po = o ? *o : (struct gmt_pprof_opts){};
+
+	po.period = 1;
+	return write_records(s, n, sym, f, ri, &po, &goroutine_kind);
 }

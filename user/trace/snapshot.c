@@ -243,7 +243,15 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 			fprintf(out, "wrote %s/heap.pb.gz and inuse_space.folded\n", o->dir);
 	}
 	if (o->goroutines) {
-		struct gmt_snapshot_gor_in gi = { gb, rel, &mem, &sym, bias, o->dir };
+		struct gmt_run_info ri = { .mode = "snapshot", .go_version = relinfo.name,
+					   .binary = t.path, .comm = t.comm, .pid = pid };
+		struct gmt_pprof_opts po = {};
+		struct gmt_snapshot_gor_in gi = { gb, rel, &mem, &sym, bias, o->dir, &ri, &po };
+		struct timespec ts;
+
+		if (!clock_gettime(CLOCK_REALTIME, &ts))
+			ri.start_wall_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+		exe_mapping(gb, bias, t.path, &po.mapping);
 
 		err = gmt_outdir_prepare(o->dir, d);
 		if (!err)

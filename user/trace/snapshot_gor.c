@@ -18,7 +18,16 @@ struct gor_ctx {
 	const struct gmt_go_release *row;
 	const struct gmt_symbolizer *sym;
 	int64_t now;
+	const struct gmt_run_info *ri;
+	const struct gmt_pprof_opts *po;
 };
+
+static int w_gor_pb(FILE *f, void *arg)
+{
+	struct gor_ctx *c = arg;
+
+	return gmt_write_goroutines_snap_pprof(c->s, c->row, c->sym, c->now, c->ri, c->po, f);
+}
 
 static int w_gor(FILE *f, void *arg)
 {
@@ -55,8 +64,10 @@ int gmt_snapshot_goroutines(const struct gmt_snapshot_gor_in *in, FILE *out, str
 	if (err)
 		return err;
 	/* nanotime() is CLOCK_MONOTONIC: read it right after the goroutines. */
-	c = (struct gor_ctx){ &s, in->row, in->sym, mono_now() };
+	c = (struct gor_ctx){ &s, in->row, in->sym, mono_now(), in->ri, in->po };
 	err = gmt_write_file_atomic(in->dir, "goroutines.txt", w_gor, &c, d);
+	if (!err)
+		err = gmt_write_file_atomic(in->dir, "goroutines.pb.gz", w_gor_pb, &c, d);
 	if (err)
 		goto out;
 	ng = gmt_gsnap_group(&s, in->row, in->sym, c.now, &gr);
@@ -85,7 +96,7 @@ int gmt_snapshot_goroutines(const struct gmt_snapshot_gor_in *in, FILE *out, str
 			fprintf(out, "    %6zu  %-20s %10s  %s\n", gr[k].count, gr[k].state, wait,
 				gr[k].func);
 		}
-		fprintf(out, "wrote %s/goroutines.txt\n", in->dir);
+		fprintf(out, "wrote %s/goroutines.txt and goroutines.pb.gz\n", in->dir);
 	}
 out:
 	free(gr);

@@ -12,6 +12,8 @@
 
 struct gmt_gobin;
 struct gmt_go_release;
+struct gmt_run_info;
+struct gmt_pprof_opts;
 
 struct gmt_snapshot_gor_in {
 	const struct gmt_gobin *gb;
@@ -20,9 +22,11 @@ struct gmt_snapshot_gor_in {
 	const struct gmt_symbolizer *sym;
 	uint64_t bias;
 	const char *dir; /* prepared output directory */
+	const struct gmt_run_info *ri;	 /* for goroutines.pb.gz: time, pid, release */
+	const struct gmt_pprof_opts *po; /* its mapping */
 };
 
-/* Reads every goroutine, writes dir/goroutines.txt, prints the largest groups to out. */
+/* Reads every goroutine, writes dir/goroutines.txt and goroutines.pb.gz, prints the largest groups to out. */
 int gmt_snapshot_goroutines(const struct gmt_snapshot_gor_in *in, FILE *out, struct gmt_diag *d);
 
 #endif
