@@ -99,6 +99,8 @@ static int read_g(const struct gmt_rmem *m, const struct gmt_go_release *row,
 			out->locked = lockedm != 0;
 		if (!gmt_gsnap_stopped(row, v.status))
 			return 1; /* running: no saved stack, as Go says */
+		if (!pcln)
+			return 1; /* the walker alone (fuzz_gsnap) */
 		err = rd(m, g, o->stack_lo, &lo, 8);
 		if (!err)
 			err = rd(m, g, o->stack_hi, &hi, 8);
@@ -132,6 +134,7 @@ int gmt_gsnap_read(const struct gmt_rmem *m, const struct gmt_go_release *row,
 		   struct gmt_gsnap *out, struct gmt_diag *d)
 {
 	uint64_t len = 0, ptr = 0, *gs = NULL;
+	size_t cap = 0;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -146,9 +149,9 @@ int gmt_gsnap_read(const struct gmt_rmem *m, const struct gmt_go_release *row,
 	if (len > MAX_ALLG || (len && !ptr))
 		return gmt_diag_set(d, -EINVAL, "runtime.allglen reads %llu: not a length",
 				    (unsigned long long)len);
+	/* The g pointers first: a garbage length fails on the read, before any result. */
 	gs = calloc(len ? len : 1, sizeof(*gs));
-	out->gs = calloc(len ? len : 1, sizeof(*out->gs));
-	if (!gs || !out->gs) {
+	if (!gs) {
 		err = gmt_diag_set(d, -ENOMEM, "out of memory for %llu goroutines",
 				   (unsigned long long)len);
 		goto fail;
@@ -166,6 +169,18 @@ int gmt_gsnap_read(const struct gmt_rmem *m, const struct gmt_go_release *row,
 
 		if (!gs[i])
 			continue;
+		if (out->n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct gmt_gsnap_g *ngs = realloc(out->gs, ncap * sizeof(*ngs));
+
+			if (!ngs) {
+				err = gmt_diag_set(d, -ENOMEM, "out of memory for %zu goroutines",
+						   ncap);
+				goto fail;
+			}
+			out->gs = ngs;
+			cap = ncap;
+		}
 		r = read_g(m, row, pcln, a->bias, gs[i], &out->gs[out->n], out);
 		if (r == -ESRCH) {
 			err = gmt_diag_set(d, -ESRCH, "the process is gone");

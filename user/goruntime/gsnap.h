@@ -50,7 +50,8 @@ struct gmt_gsnap_addrs {
 };
 
 /*
- * Reads every goroutine that is not dead (_Gidle, _Gdead left out).  0, or a negative
+ * Reads every goroutine that is not dead (_Gidle, _Gdead left out), and unwinds the
+ * stopped ones with pcln (NULL: no stacks, the walker alone).  0, or a negative
  * errno with one line in d: -ESRCH gone, -EFAULT/-EINVAL garbage where allgs should be.
  */
 int gmt_gsnap_read(const struct gmt_rmem *m, const struct gmt_go_release *row,
