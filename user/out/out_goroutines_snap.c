@@ -146,9 +146,12 @@ static void print_g(FILE *f, const struct gmt_go_release *row, const struct gmt_
 		fprintf(f, "\tstack not readable: it changed while read\n");
 	else
 		print_frames(f, sym, g);
-	/* created by: the function holding the go statement, at its line. */
-	n = g->gopc ? gmt_symbolize_pc(sym, g->gopc, fr, MAXF) : -ENOENT;
-	if (n >= 1) {
+	/*
+	 * created by: the function holding the go statement, at its line; none for
+	 * goroutine 1 and none when the creator is a hidden runtime function (printcreatedby).
+	 */
+	n = g->gopc && g->goid != 1 ? gmt_symbolize_pc(sym, g->gopc, fr, MAXF) : -ENOENT;
+	if (n >= 1 && shown(fr[n - 1].func)) {
 		fprintf(f, "created by %s", fr[n - 1].func);
 		if (g->parent_goid)
 			fprintf(f, " in goroutine %llu", (unsigned long long)g->parent_goid);
