@@ -192,3 +192,90 @@ ParameterizedTest(int *i, snapshot, heap_equals_runtime_pprof_nover, .timeout = 
 	snprintf(name, sizeof(name), "snapshot-%s-nover", v);
 	check_same_heap(name, tu_fixture("snapshot", v, "nover"));
 }
+
+/* ---- goroutines.txt against the fixture's own goroutine profiles (debug=1 and 2) ---- */
+
+static char *goroutines_of(const char *fx)
+{
+	return tu_script(
+		"work=$(mktemp -d)\n"
+		"trap 'kill $P 2>/dev/null; rm -rf \"$work\"' EXIT\n"
+		"mkdir $work/own\n"
+		"mkfifo $work/in\n"
+		"timeout 240 %s -out $work/own <$work/in >$work/fx.log 2>&1 &\n"
+		"exec 3>$work/in\n"
+		"for i in $(seq 1 600); do [ -f $work/own/ready ] && break; sleep 0.2; done\n"
+		"[ -f $work/own/ready ] || { echo fixture_ready=0; cat $work/fx.log >&2; exit 0; }\n"
+		"P=$(pgrep -f \"^%s -out $work/own\" | head -1)\n"
+		"echo fixture_ready=1\n"
+		"$GMT snapshot -p $P -o $work/snap >$work/out.txt 2>$work/err.txt\n"
+		"echo rc=$?\n"
+		"cat $work/out.txt $work/err.txt | sed 's/^/# /'\n"
+		"echo mode=$(stat -c %%a $work/snap/goroutines.txt)\n"
+		"echo summary_line=$(grep -c '^goroutines: [0-9]* in [0-9]* groups' $work/out.txt)\n"
+		"python3 %s/tests/e2e/gor_compare.py $work/own/goroutine1.txt "
+		"$work/own/goroutine2.txt $work/snap/goroutines.txt\n"
+		"echo compare_rc=$?\n"
+		/* goroutines.pb.gz: the goroutines parked at main.* sites, in both profiles */
+		"tr='/^-----/ { if (h) s += c; c = 0; h = 0; next }\n"
+		"/^ +[0-9]+ +[^ ]/ && c == 0 { c = $1 }\n"
+		"/main[.](wait|deep|spawner|[(][*]server[)][.]serve|recvInl)/ { h = 1 }\n"
+		"END { if (h) s += c; print s + 0 }'\n"
+		"echo pb_mode=$(stat -c %%a $work/snap/goroutines.pb.gz)\n"
+		"echo pb_own=$(%s tool pprof -traces $work/own/goroutine.pb.gz 2>/dev/null | awk \"$tr\")\n"
+		"echo pb_ours=$(%s tool pprof -traces $work/snap/goroutines.pb.gz 2>/dev/null | awk \"$tr\")\n"
+		"$GMT snapshot --no-goroutines -p $P -o $work/snap2 >/dev/null 2>&1\n"
+		"echo nogor_rc=$? nogor_file=$([ -e $work/snap2/goroutines.txt ] && echo 1 || echo 0)\n",
+		fx, fx, getenv("GMT_SOURCE_ROOT"), tu_go(), tu_go());
+}
+
+static void check_same_goroutines(const char *name, const char *fx)
+{
+	char *out = goroutines_of(fx);
+
+	cr_assert_eq(tu_field(out, "fixture_ready"), 1, "%s: the fixture got ready", name);
+	cr_assert_eq(tu_field(out, "rc"), 0, "%s: snapshot succeeds:\n%s", name, out);
+	cr_expect_eq(tu_field(out, "mode"), 600, "%s: goroutines.txt is 0600", name);
+	cr_expect_eq(tu_field(out, "summary_line"), 1, "%s: the summary counts goroutines", name);
+	cr_assert_eq(tu_field(out, "compare_rc"), 0, "%s: both read:\n%s", name, out);
+	/* The fixture parks 33 goroutines of its own (main.go: park, awaitTrigger). */
+	cr_expect_geq(tu_field(out, "parked_own"), 30, "%s: the oracle lists them\n%s", name, out);
+	cr_expect_eq(tu_field(out, "parked_missing"), 0, "%s: every parked goroutine\n%s", name,
+		     out);
+	cr_expect_eq(tu_field(out, "state_differ"), 0, "%s: the same wait reasons\n%s", name, out);
+	cr_expect_eq(tu_field(out, "frames_differ"), 0,
+		     "%s: the same frames (function, file:line) and creator as debug=2\n%s", name,
+		     out);
+	cr_expect_geq(tu_field(out, "groups_own"), 10, "%s: debug=1 has the groups\n%s", name, out);
+	cr_expect_eq(tu_field(out, "groups_differ"), 0,
+		     "%s: the same count per function as debug=1\n%s", name, out);
+	/* goroutines.pb.gz: the same goroutines at the fixture's sites as its own debug=0. */
+	cr_expect_eq(tu_field(out, "pb_mode"), 600, "%s: goroutines.pb.gz is 0600", name);
+	cr_expect_geq(tu_field(out, "pb_own"), 30, "%s: the oracle's profile reads\n%s", name, out);
+	cr_expect_eq(tu_field(out, "pb_ours"), tu_field(out, "pb_own"),
+		     "%s: goroutines.pb.gz counts the parked goroutines as debug=0 does\n%s", name,
+		     out);
+	cr_expect_eq(tu_field(out, "nogor_rc"), 0, "%s: --no-goroutines succeeds", name);
+	cr_expect_eq(tu_field(out, "nogor_file"), 0, "%s: --no-goroutines writes none", name);
+	free(out);
+}
+
+ParameterizedTestParameters(snapshot, goroutines_equal_runtime_traceback)
+{
+	return cr_make_param_array(int, tu_matrix_params(true), tu_matrix_size(true));
+}
+
+ParameterizedTest(int *i, snapshot, goroutines_equal_runtime_traceback, .timeout = 300)
+{
+	const char *v, *f;
+	char name[64];
+
+	tu_matrix_entry(*i, &v, &f);
+	snprintf(name, sizeof(name), "snapshot-%s-%s", v, f);
+	check_same_goroutines(name, tu_fixture("snapshot", v, f));
+}
+
+Test(snapshot, goroutines_equal_runtime_traceback_cgo, .timeout = 300)
+{
+	check_same_goroutines("snapshot-go126-cgo", tu_fixture("snapshot-go126-cgo", NULL, NULL));
+}

@@ -20,17 +20,22 @@ static const char snapshot_usage[] =
 	"               scaled as runtime/pprof scales them), for go tool pprof (-base works\n"
 	"               between two snapshots and against the service's own profiles)\n"
 	"  inuse_space.folded  its in-use bytes per stack, root;...;leaf bytes\n"
-	"and prints a summary: in-use and allocated totals, the top in-use sites.\n"
+	"  goroutines.txt every goroutine as Go's traceback prints it, grouped by\n"
+	"               identical stack (largest groups first, as debug=1 groups them);\n"
+	"               stacks unwound from each goroutine's saved registers\n"
+	"  goroutines.pb.gz  the same as the goroutine profile of runtime/pprof\n"
+	"and prints a summary: in-use and allocated totals, the top in-use sites, the\n"
+	"largest goroutine groups with their state and longest wait.\n"
 	"\n"
 	"The runtime fills its heap profile only when MemProfileRate is not 0, as in every\n"
 	"binary that links runtime/pprof or net/http/pprof; without it snapshot says so and\n"
 	"exits 1 ('record' and 'daemon' raise the rate; later snapshots then have buckets).\n"
-	"Goroutines and memory figures are not read yet.\n"
+	"Memory figures are not read yet.\n"
 	"\n"
 	"Options:\n"
 	"  -p, --pid PID       the Go process\n"
 	"  -o, --output DIR    where to write (default: gomemtrace-snapshot-PID), mode 0700\n"
-	"      --no-goroutines accepted: goroutines are not part of a snapshot yet\n"
+	"      --no-goroutines do not read the goroutines (no goroutines.txt/.pb.gz)\n"
 	"  -h, --help          show this help\n"
 	"\n"
 	"Exit status: 0 when the snapshot was written, 1 on error (one line on stderr).\n";
@@ -44,7 +49,7 @@ int cmd_snapshot(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	struct gmt_snapshot_opts o = { .heap = true };
+	struct gmt_snapshot_opts o = { .heap = true, .goroutines = true };
 	struct gmt_snapshot_result r;
 	struct gmt_diag d = {};
 	char dir[64];
@@ -63,6 +68,7 @@ int cmd_snapshot(int argc, char **argv)
 			o.dir = optarg;
 			break;
 		case 'G':
+			o.goroutines = false;
 			break;
 		case 'h':
 			fputs(snapshot_usage, stdout);

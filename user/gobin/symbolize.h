@@ -36,6 +36,11 @@ struct gmt_symbolizer {
 	 * (gofunc.h).  0 or a negative errno; NULL: the entry's own function, from frames.
 	 */
 	int (*go_func)(void *ctx, uint64_t entry, char *buf, size_t len);
+	/*
+	 * Optional: whether the function holding return address ret_addr is compiler-made
+	 * code Go's tracebacks hide (abi.FuncIDWrapper: go-statement and method wrappers).
+	 */
+	bool (*is_wrapper)(void *ctx, uint64_t ret_addr);
 };
 
 /*

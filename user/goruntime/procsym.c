@@ -40,6 +40,17 @@ static int go_func(void *ctx, uint64_t entry, char *buf, size_t len)
 	return 0;
 }
 
+static bool is_wrapper(void *ctx, uint64_t ret_addr)
+{
+	const struct gmt_procsym *ps = ctx;
+	struct gmt_func_info fi;
+
+	if (ret_addr <= ps->bias + 1 ||
+	    gmt_pcln__func_by_pc(ps->gb->pcln, ret_addr - ps->bias - 1, &fi))
+		return false;
+	return fi.funcid == gmt_pcln__wrapper_funcid(ps->gb->pcln);
+}
+
 void gmt_procsym_init(struct gmt_procsym *ps, const struct gmt_gobin *gb, uint64_t bias,
 		      struct gmt_symbolizer *sym)
 {
@@ -47,6 +58,7 @@ void gmt_procsym_init(struct gmt_procsym *ps, const struct gmt_gobin *gb, uint64
 	ps->bias = bias;
 	sym->frames = frames;
 	sym->type_info = type_info;
+	sym->is_wrapper = is_wrapper;
 	sym->ctx = ps;
 	sym->go_func = go_func;
 }

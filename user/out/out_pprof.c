@@ -439,8 +439,32 @@ int gmt_write_pprof(const struct gmt_agg *a, const struct gmt_symbolizer *sym, F
 
 /* ---- heap profiles from the runtime's buckets ---- */
 
+/* What a profile of the runtime's own records holds: the heap's four values, or one count. */
+struct sample_kind {
+	int nvalues;
+	const char *const (*types)[2];
+	const char *period_type[2];
+	const char *what; /* for the comment */
+};
+
+static const char *const heap_types[4][2] = {
+	{ "alloc_objects", "count" },
+	{ "alloc_space", "bytes" },
+	{ "inuse_objects", "count" },
+	{ "inuse_space", "bytes" },
+};
+
+static const struct sample_kind heap_kind = { 4, heap_types, { "space", "bytes" },
+					       "the runtime's heap profile" };
+
+static const char *const goroutine_types[1][2] = { { "goroutine", "count" } };
+
+/* As runtime/pprof writes the goroutine profile (debug=0). */
+static const struct sample_kind goroutine_kind = { 1, goroutine_types, { "goroutine", "count" },
+						    "the goroutines" };
+
 static int heap_sample(struct pp *p, struct gmt_pb *b, const struct gmt_heap_sample *s,
-		       uint64_t *loc_ids, int64_t bytes_key)
+		       uint64_t *loc_ids, int64_t bytes_key, const struct sample_kind *k)
 {
 	size_t m, l;
 	int err;
@@ -452,7 +476,7 @@ static int heap_sample(struct pp *p, struct gmt_pb *b, const struct gmt_heap_sam
 	}
 	m = gmt_pb__open(b, PROFILE_SAMPLE);
 	gmt_pb__packed_u64(b, SAMPLE_LOCATION_ID, loc_ids, s->depth);
-	gmt_pb__packed_i64(b, SAMPLE_VALUE, s->values, 4);
+	gmt_pb__packed_i64(b, SAMPLE_VALUE, s->values, (size_t)k->nvalues);
 	if (s->block_bytes) {
 		l = gmt_pb__open(b, SAMPLE_LABEL);
 		gmt_pb__i64(b, LABEL_KEY, bytes_key);
@@ -464,23 +488,19 @@ static int heap_sample(struct pp *p, struct gmt_pb *b, const struct gmt_heap_sam
 }
 
 static int heap_build(struct pp *p, struct gmt_pb *prof, const struct gmt_heap_sample *s, size_t n,
-		      const struct gmt_run_info *ri, const struct gmt_pprof_opts *o)
+		      const struct gmt_run_info *ri, const struct gmt_pprof_opts *o,
+		      const struct sample_kind *k)
 {
-	static const char *const types[4][2] = {
-		{ "alloc_objects", "count" },
-		{ "alloc_space", "bytes" },
-		{ "inuse_objects", "count" },
-		{ "inuse_space", "bytes" },
-	};
 	uint32_t maxd = 0;
 	uint64_t *loc_ids;
 	int64_t bytes_key;
 	int err = 0;
 
-	for (int i = 0; i < 4; i++)
-		put_value_type(prof, PROFILE_SAMPLE_TYPE, str(p, types[i][0], &err),
-			       str(p, types[i][1], &err));
-	put_value_type(prof, PROFILE_PERIOD_TYPE, str(p, "space", &err), str(p, "bytes", &err));
+	for (int i = 0; i < k->nvalues; i++)
+		put_value_type(prof, PROFILE_SAMPLE_TYPE, str(p, k->types[i][0], &err),
+			       str(p, k->types[i][1], &err));
+	put_value_type(prof, PROFILE_PERIOD_TYPE, str(p, k->period_type[0], &err),
+		       str(p, k->period_type[1], &err));
 	gmt_pb__i64(prof, PROFILE_PERIOD, clamp_i64(o && o->period ? o->period : 1));
 	if (ri)
 		put_opt(prof, PROFILE_TIME_NANOS, clamp_i64(ri->start_wall_ns));
@@ -489,7 +509,7 @@ static int heap_build(struct pp *p, struct gmt_pb *prof, const struct gmt_heap_s
 	if (ri) {
 		char line[512];
 
-		snprintf(line, sizeof(line), "gomemtrace snapshot: the runtime's heap profile, pid %d, %s",
+		snprintf(line, sizeof(line), "gomemtrace snapshot: %s, pid %d, %s", k->what,
 			 ri->pid, ri->go_version ? ri->go_version : "unknown Go version");
 		gmt_pb__i64(prof, PROFILE_COMMENT, str(p, line, &err));
 	}
@@ -502,7 +522,7 @@ static int heap_build(struct pp *p, struct gmt_pb *prof, const struct gmt_heap_s
 	if (!loc_ids)
 		return -ENOMEM;
 	for (size_t i = 0; i < n && !err; i++)
-		err = heap_sample(p, prof, &s[i], loc_ids, bytes_key);
+		err = heap_sample(p, prof, &s[i], loc_ids, bytes_key, k);
 	free(loc_ids);
 	return err;
 }
@@ -510,6 +530,7 @@ static int heap_build(struct pp *p, struct gmt_pb *prof, const struct gmt_heap_s
 struct heap_arg {
 	const struct gmt_heap_sample *s;
 	size_t n;
+	const struct sample_kind *k;
 };
 
 static int fill_heap(struct pp *p, struct gmt_pb *prof, const void *arg,
@@ -517,16 +538,16 @@ static int fill_heap(struct pp *p, struct gmt_pb *prof, const void *arg,
 {
 	const struct heap_arg *h = arg;
 
-	return heap_build(p, prof, h->s, h->n, ri, o);
+	return heap_build(p, prof, h->s, h->n, ri, o, h->k);
 }
 
-int gmt_write_heap_pprof(const struct gmt_heap_sample *s, size_t n,
+static int write_records(const struct gmt_heap_sample *s, size_t n,
 			 const struct gmt_symbolizer *sym, FILE *f, const struct gmt_run_info *ri,
-			 const struct gmt_pprof_opts *o)
+			 const struct gmt_pprof_opts *o, const struct sample_kind *k)
 {
 	if ((!s && n) || !f)
 		return -EINVAL;
-	return write_profile(sym, f, ri, o, fill_heap, &(struct heap_arg){ s, n });
+	return write_profile(sym, f, ri, o, fill_heap, &(struct heap_arg){ s, n, k });
 }
 
 void gmt_pprof_exe_mapping(const struct gmt_gobin *gb, uint64_t bias, const char *path,
@@ -543,4 +564,21 @@ void gmt_pprof_exe_mapping(const struct gmt_gobin *gb, uint64_t bias, const char
 		}
 	}
 	m->filename = path;
+}
+
+int gmt_write_heap_pprof(const struct gmt_heap_sample *s, size_t n,
+			 const struct gmt_symbolizer *sym, FILE *f, const struct gmt_run_info *ri,
+			 const struct gmt_pprof_opts *o)
+{
+	return write_records(s, n, sym, f, ri, o, &heap_kind);
+}
+
+int gmt_write_goroutine_pprof(const struct gmt_heap_sample *s, size_t n,
+			      const struct gmt_symbolizer *sym, FILE *f,
+			      const struct gmt_run_info *ri, const struct gmt_pprof_opts *o)
+{
+	struct gmt_pprof_opts po = o ? *o : (struct gmt_pprof_opts){};
+
+	po.period = 1;
+	return write_records(s, n, sym, f, ri, &po, &goroutine_kind);
 }

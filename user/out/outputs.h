@@ -202,6 +202,15 @@ int gmt_write_heap_pprof(const struct gmt_heap_sample *s, size_t n,
 			 const struct gmt_symbolizer *sym, FILE *f, const struct gmt_run_info *ri,
 			 const struct gmt_pprof_opts *o);
 
+/*
+ * The goroutine profile as runtime/pprof writes it (debug=0): sample type goroutine/count,
+ * period_type goroutine/count, period 1; s[i].values[0] is the number of goroutines with
+ * that stack (the other values are ignored; block_bytes 0: no label).
+ */
+int gmt_write_goroutine_pprof(const struct gmt_heap_sample *s, size_t n,
+			      const struct gmt_symbolizer *sym, FILE *f,
+			      const struct gmt_run_info *ri, const struct gmt_pprof_opts *o);
+
 /* ---- the runtime's own heap profile, for snapshot (out_heapsnap.c) ---- */
 
 struct gmt_mprof;

@@ -16,6 +16,7 @@
 #include "procsym.h"
 #include "recorder.h"
 #include "runinfo.h"
+#include "snapshot_gor.h"
 #include "target.h"
 
 #define TOP_SITES 10
@@ -110,7 +111,10 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 	struct gmt_mprof p = {};
 	const struct gmt_gobin *gb;
 	struct gmt_symbolizer sym = {};
+	struct gmt_pprof_opts po = {};
+	struct gmt_run_info ri;
 	struct gmt_procsym ps;
+	struct timespec ts;
 	struct gmt_rmem mem;
 	uint64_t bias = 0, rate_word;
 	int64_t rate = 0;
@@ -181,16 +185,15 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 		r->inuse_space += s;
 	}
 	gmt_procsym_init(&ps, gb, bias, &sym);
+	/* What the profiles say of the process: the same for the heap and the goroutines. */
+	ri = (struct gmt_run_info){ .mode = "snapshot", .go_version = relinfo->name,
+				    .binary = t.path, .comm = t.comm, .pid = pid };
+	if (!clock_gettime(CLOCK_REALTIME, &ts))
+		ri.start_wall_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	gmt_pprof_exe_mapping(gb, bias, t.path, &po.mapping);
 	if (o->heap) {
-		struct gmt_run_info ri = { .mode = "snapshot", .go_version = relinfo->name,
-					   .binary = t.path, .comm = t.comm, .pid = pid };
-		struct gmt_pprof_opts po = {};
 		struct heap_ctx c = { &p, rate, &sym, &ri, &po };
-		struct timespec ts;
 
-		if (!clock_gettime(CLOCK_REALTIME, &ts))
-			ri.start_wall_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-		gmt_pprof_exe_mapping(gb, bias, t.path, &po.mapping);
 		err = gmt_outdir_prepare(o->dir, d);
 		if (!err)
 			err = gmt_write_file_atomic(o->dir, "heap.pb.gz", w_heap, &c, d);
@@ -210,6 +213,13 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 		print_sites(out, &p, rate, &sym);
 		if (o->heap)
 			fprintf(out, "wrote %s/heap.pb.gz and inuse_space.folded\n", o->dir);
+	}
+	if (o->goroutines) {
+		struct gmt_snapshot_gor_in gi = { gb, rel, &mem, &sym, bias, o->dir, &ri, &po };
+
+		err = gmt_outdir_prepare(o->dir, d);
+		if (!err)
+			err = gmt_snapshot_goroutines(&gi, out, d);
 	}
 out:
 	gmt_mprof_free(&p);

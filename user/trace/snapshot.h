@@ -19,6 +19,7 @@
 struct gmt_snapshot_opts {
 	const char *dir; /* output directory (created 0700 if needed) */
 	bool heap;	 /* heap.pb.gz, inuse_space.folded */
+	bool goroutines; /* goroutines.txt (trace/snapshot_gor.h) */
 };
 
 struct gmt_snapshot_result {

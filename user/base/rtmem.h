@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The memory of a running process as the runtime-structure readers of the layers above
- * see it (goruntime/mprof.h, and the goroutine and memory-figure readers to come): one
+ * see it (goruntime/mprof.h and gsnap.h, gobin/unwind.h): one
  * callback that reads bytes at an address.  The readers know the runtime, not where the
  * bytes come from: a live process through /proc/PID/mem (procmem.h), or byte buffers in
  * the tests and fuzz targets (gmt_rmem_buf below).

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+#include "out_goroutines_snap.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "go_release.h"
+#include "outputs.h"
+
+#define MAXF 64 /* inlined frames at one pc */
+
+/* Go's showfuncinfo: runtime-internal functions are not shown, exported ones are. */
+static bool shown(const char *fn)
+{
+	if (!fn || !strchr(fn, '.'))
+		return false;
+	if (strncmp(fn, "runtime.", 8))
+		return true;
+	return isupper((unsigned char)fn[8]);
+}
+
+/* The go statement's goroutine ran a runtime function: a system goroutine (not shown). */
+static bool is_system(const struct gmt_symbolizer *sym, const struct gmt_gsnap_g *g)
+{
+	struct gmt_frame fr[MAXF];
+	int n;
+
+	/* startpc is an entry, not a return address: +1 so that the symbolizer's -1 lands on it. */
+	n = gmt_symbolize_pc(sym, g->startpc + 1, fr, MAXF);
+	if (n < 1)
+		return false;
+	return !strncmp(fr[n - 1].func, "runtime.", 8) && strcmp(fr[n - 1].func, "runtime.main");
+}
+
+static int64_t waited(const struct gmt_go_release *row, const struct gmt_gsnap_g *g, int64_t now)
+{
+	if ((g->status != (uint32_t)row->consts.g_waiting &&
+	     g->status != (uint32_t)row->consts.g_syscall) ||
+	    g->waitsince <= 0 || now < g->waitsince)
+		return 0;
+	return now - g->waitsince;
+}
+
+static bool same_stack(const struct gmt_gsnap_g *a, const struct gmt_gsnap_g *b)
+{
+	return a->nstk == b->nstk && !memcmp(a->stk, b->stk, a->nstk * sizeof(a->stk[0])) &&
+	       (a->nstk || a->status == b->status);
+}
+
+static void first_shown(const struct gmt_symbolizer *sym, const struct gmt_gsnap_g *g, char *buf,
+			size_t len)
+{
+	snprintf(buf, len, "%s", g->nstk ? "?" : "(running)");
+	for (int i = 0; i < g->nstk; i++) {
+		struct gmt_frame fr[MAXF];
+		int n = gmt_symbolize_pc(sym, g->stk[i], fr, MAXF);
+
+		for (int k = 0; k < n; k++)
+			if (shown(fr[k].func)) {
+				snprintf(buf, len, "%s", fr[k].func);
+				return;
+			}
+	}
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct gmt_gsnap_group *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+int gmt_gsnap_group(const struct gmt_gsnap *s, const struct gmt_go_release *row,
+		    const struct gmt_symbolizer *sym, int64_t now_ns, struct gmt_gsnap_group **groups)
+{
+	struct gmt_gsnap_group *gr = calloc(s->n ? s->n : 1, sizeof(*gr));
+	size_t ng = 0;
+
+	*groups = NULL;
+	if (!gr)
+		return -ENOMEM;
+	/* Quadratic in the number of groups, not of goroutines: groups are few. */
+	for (size_t i = 0; i < s->n; i++) {
+		const struct gmt_gsnap_g *g = &s->gs[i];
+		size_t k;
+
+		if (is_system(sym, g))
+			continue;
+		for (k = 0; k < ng && !same_stack(&s->gs[gr[k].first], g); k++)
+			;
+		if (k == ng) {
+			gr[ng].first = i;
+			gr[ng].state = gmt_gsnap_state(row, g);
+			first_shown(sym, g, gr[ng].func, sizeof(gr[ng].func));
+			ng++;
+		}
+		gr[k].count++;
+		if (waited(row, g, now_ns) > gr[k].longest_ns)
+			gr[k].longest_ns = waited(row, g, now_ns);
+	}
+	qsort(gr, ng, sizeof(*gr), by_count);
+	*groups = gr;
+	return (int)ng;
+}
+
+static void print_frames(FILE *f, const struct gmt_symbolizer *sym, const struct gmt_gsnap_g *g)
+{
+	for (int i = 0; i < g->nstk; i++) {
+		struct gmt_frame fr[MAXF];
+		int n = gmt_symbolize_pc(sym, g->stk[i], fr, MAXF);
+
+		if (n < 1) {
+			fprintf(f, "?()\n\t?:0 pc=0x%llx\n", (unsigned long long)g->stk[i]);
+			continue;
+		}
+		for (int k = 0; k < n; k++) {
+			/* The physical frame of a wrapper is hidden, as Go hides it. */
+			if (k == n - 1 && sym->is_wrapper && sym->is_wrapper(sym->ctx, g->stk[i]))
+				continue;
+			if (shown(fr[k].func))
+				fprintf(f, "%s(...)\n\t%s:%u\n", fr[k].func, fr[k].file, fr[k].line);
+		}
+	}
+}
+
+static void print_g(FILE *f, const struct gmt_go_release *row, const struct gmt_symbolizer *sym,
+		    const struct gmt_gsnap_g *g, int64_t now)
+{
+	int64_t min = waited(row, g, now) / 60000000000ll;
+	struct gmt_frame fr[MAXF];
+	int n;
+
+	fprintf(f, "goroutine %llu [%s", (unsigned long long)g->goid, gmt_gsnap_state(row, g));
+	if (min >= 1)
+		fprintf(f, ", %lld minutes", (long long)min);
+	if (g->locked)
+		fprintf(f, ", locked to thread");
+	fprintf(f, "]:\n");
+	if (!gmt_gsnap_stopped(row, g->status))
+		fprintf(f, "\tgoroutine running on other thread; stack unavailable\n");
+	else if (g->unreadable)
+		fprintf(f, "\tstack not readable: it changed while read\n");
+	else
+		print_frames(f, sym, g);
+	/*
+	 * created by: the function holding the go statement, at its line; none for
+	 * goroutine 1 and none when the creator is a hidden runtime function (printcreatedby).
+	 */
+	n = g->gopc && g->goid != 1 ? gmt_symbolize_pc(sym, g->gopc, fr, MAXF) : -ENOENT;
+	if (n >= 1 && shown(fr[n - 1].func)) {
+		fprintf(f, "created by %s", fr[n - 1].func);
+		if (g->parent_goid)
+			fprintf(f, " in goroutine %llu", (unsigned long long)g->parent_goid);
+		fprintf(f, "\n\t%s:%u\n", fr[0].file, fr[0].line);
+	}
+	fprintf(f, "\n");
+}
+
+int gmt_write_goroutines_snap(const struct gmt_gsnap *s, const struct gmt_go_release *row,
+			      const struct gmt_symbolizer *sym, int64_t now_ns, FILE *f)
+{
+	struct gmt_gsnap_group *gr;
+	size_t total = 0;
+	int ng = gmt_gsnap_group(s, row, sym, now_ns, &gr);
+
+	if (ng < 0)
+		return ng;
+	for (int k = 0; k < ng; k++)
+		total += gr[k].count;
+	fprintf(f, "goroutine profile: total %zu\n", total);
+	if (s->reread || s->unreadable)
+		fprintf(f, "# read from a running process: %zu goroutines read again, %zu not "
+			   "readable consistently\n",
+			s->reread, s->unreadable);
+	fprintf(f, "\n");
+	for (int k = 0; k < ng; k++) {
+		const struct gmt_gsnap_g *first = &s->gs[gr[k].first];
+
+		fprintf(f, "%zu @", gr[k].count);
+		for (int i = 0; i < first->nstk; i++)
+			fprintf(f, " 0x%llx", (unsigned long long)first->stk[i]);
+		fprintf(f, "\n# %s", gr[k].state);
+		if (gr[k].longest_ns >= 60000000000ll)
+			fprintf(f, ", longest %lld minutes", (long long)(gr[k].longest_ns / 60000000000ll));
+		fprintf(f, "\n\n");
+		for (size_t i = gr[k].first; i < s->n; i++)
+			if (same_stack(&s->gs[i], first) && !is_system(sym, &s->gs[i]))
+				print_g(f, row, sym, &s->gs[i], now_ns);
+	}
+	free(gr);
+	return ferror(f) ? -EIO : 0;
+}
+
+/* A group's stack as runtime/pprof records it: wrappers and runtime.goexit left out. */
+static uint32_t proto_stack(const struct gmt_symbolizer *sym, const struct gmt_gsnap_g *g,
+			    uint64_t *pcs)
+{
+	uint32_t d = 0;
+
+	for (int i = 0; i < g->nstk; i++) {
+		struct gmt_frame fr[MAXF];
+		int n = gmt_symbolize_pc(sym, g->stk[i], fr, MAXF);
+
+		if (n >= 1 && !strcmp(fr[n - 1].func, "runtime.goexit"))
+			break;
+		if (sym->is_wrapper && sym->is_wrapper(sym->ctx, g->stk[i]))
+			continue;
+		pcs[d++] = g->stk[i];
+	}
+	return d;
+}
+
+int gmt_write_goroutines_snap_pprof(const struct gmt_gsnap *s, const struct gmt_go_release *row,
+				    const struct gmt_symbolizer *sym, int64_t now_ns,
+				    const struct gmt_run_info *ri, const struct gmt_pprof_opts *o,
+				    FILE *f)
+{
+	struct gmt_gsnap_group *gr;
+	struct gmt_heap_sample *smp = NULL;
+	uint64_t *pcs = NULL;
+	int ng = gmt_gsnap_group(s, row, sym, now_ns, &gr), err;
+
+	if (ng < 0)
+		return ng;
+	smp = calloc(ng ? (size_t)ng : 1, sizeof(*smp));
+	pcs = calloc(ng ? (size_t)ng * GMT_GSNAP_DEPTH : 1, sizeof(*pcs));
+	if (!smp || !pcs) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (int k = 0; k < ng; k++) {
+		smp[k].pcs = pcs + (size_t)k * GMT_GSNAP_DEPTH;
+		smp[k].depth = proto_stack(sym, &s->gs[gr[k].first], pcs + (size_t)k * GMT_GSNAP_DEPTH);
+		smp[k].values[0] = (int64_t)gr[k].count;
+	}
+	err = gmt_write_goroutine_pprof(smp, (size_t)ng, sym, f, ri, o);
+out:
+	free(smp);
+	free(pcs);
+	free(gr);
+	return err;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* The goroutine part of gomemtrace snapshot: goroutines.txt and the summary's groups. */
+#ifndef GMT_SNAPSHOT_GOR_H
+#define GMT_SNAPSHOT_GOR_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "diag.h"
+#include "rtmem.h"
+#include "symbolize.h"
+
+struct gmt_gobin;
+struct gmt_go_release;
+struct gmt_run_info;
+struct gmt_pprof_opts;
+
+struct gmt_snapshot_gor_in {
+	const struct gmt_gobin *gb;
+	const struct gmt_go_release *row;
+	const struct gmt_rmem *mem;
+	const struct gmt_symbolizer *sym;
+	uint64_t bias;
+	const char *dir; /* prepared output directory */
+	const struct gmt_run_info *ri;	 /* for goroutines.pb.gz: time, pid, release */
+	const struct gmt_pprof_opts *po; /* its mapping */
+};
+
+/* Reads every goroutine, writes dir/goroutines.txt and goroutines.pb.gz, prints the largest groups to out. */
+int gmt_snapshot_goroutines(const struct gmt_snapshot_gor_in *in, FILE *out, struct gmt_diag *d);
+
+#endif
