@@ -113,7 +113,7 @@ Test(snapshot, heap_equals_runtime_pprof_cgo, .timeout = 300)
 
 /* ---- bad input: one line, exit 1, nothing written ---- */
 
-static char *snapshot_fails(const char *target_cmd)
+static char *snapshot_run(const char *target_cmd, const char *opts)
 {
 	return tu_script("work=$(mktemp -d)\n"
 			 "trap 'kill $P 2>/dev/null; rm -rf \"$work\"' EXIT\n"
@@ -122,18 +122,21 @@ static char *snapshot_fails(const char *target_cmd)
 			 "P=$!\n"
 			 "exec 3>$work/in\n"
 			 "sleep 1\n"
-			 "$GMT snapshot -p $P -o $work/snap >$work/out.txt 2>$work/err.txt\n"
+			 "$GMT snapshot -p $P -o $work/snap %s >$work/out.txt 2>$work/err.txt\n"
 			 "echo rc=$?\n"
 			 "sed 's/^/# /' $work/err.txt\n"
 			 "echo err_lines=$(wc -l < $work/err.txt)\n"
 			 "echo out_lines=$(wc -l < $work/out.txt)\n"
-			 "echo written=$([ -e $work/snap ] && echo 1 || echo 0)\n",
-			 target_cmd);
+			 "echo written=$([ -e $work/snap ] && echo 1 || echo 0)\n"
+			 "echo heap=$([ -e $work/snap/heap.pb.gz ] && echo 1 || echo 0)\n"
+			 "echo goroutines=$(grep -c '^goroutine ' $work/snap/goroutines.txt "
+			 "2>/dev/null || echo 0)\n",
+			 target_cmd, opts);
 }
 
 static void check_fails(const char *what, const char *cmd, const char *msg)
 {
-	char *out = snapshot_fails(cmd);
+	char *out = snapshot_run(cmd, "");
 
 	cr_expect_eq(tu_field(out, "rc"), 1, "%s: exit 1\n%s", what, out);
 	cr_expect_eq(tu_field(out, "err_lines"), 1, "%s: one line\n%s", what, out);
@@ -152,24 +155,53 @@ Test(snapshot_bad, not_go, .timeout = 60)
  * memrate never links the heap profile reader: its rate is 0 since start-up, so up to
  * go1.22 it has no bucket at all (go1.24+ records one allocation per P when it sees the
  * rate change, tests/fixtures/memrate).  It exits when its stdin (the script's fifo)
- * ends.
+ * ends.  Without a heap profile, snapshot says so in one line and still writes the
+ * goroutines (main's, blocked on the fifo, at least); with --no-goroutines there is
+ * nothing left to read: exit 1, nothing written.
  */
-Test(snapshot_bad, no_heap_profile_symtab, .timeout = 60)
+static void check_no_heap_profile(const char *flavour)
 {
-	char cmd[4096];
+	char cmd[4096], what[64];
+	char *out;
 
-	snprintf(cmd, sizeof(cmd), "%s >/dev/null",
-		 tu_fixture("memrate", "go122", "exe"));
-	check_fails("memrate-go122-exe", cmd, "has no heap profile");
+	snprintf(what, sizeof(what), "memrate-go122-%s", flavour);
+	snprintf(cmd, sizeof(cmd), "%s >/dev/null", tu_fixture("memrate", "go122", flavour));
+	out = snapshot_run(cmd, "");
+	cr_expect_eq(tu_field(out, "rc"), 0, "%s: exit 0, the goroutines written\n%s", what, out);
+	cr_expect_eq(tu_field(out, "err_lines"), 1, "%s: one line on stderr\n%s", what, out);
+	cr_expect(strstr(out, "has no heap profile"), "%s: says it has no heap profile\n%s",
+		  what, out);
+	cr_expect_eq(tu_field(out, "heap"), 0, "%s: no heap.pb.gz\n%s", what, out);
+	cr_expect_geq(tu_field(out, "goroutines"), 1, "%s: goroutines.txt has main's\n%s", what,
+		      out);
+	free(out);
+
+	/* --no-heap does not look for it: nothing to say. */
+	out = snapshot_run(cmd, "--no-heap");
+	cr_expect_eq(tu_field(out, "rc"), 0, "%s --no-heap: exit 0\n%s", what, out);
+	cr_expect_eq(tu_field(out, "err_lines"), 0, "%s --no-heap: nothing on stderr\n%s", what,
+		     out);
+	cr_expect_eq(tu_field(out, "heap"), 0, "%s --no-heap: no heap.pb.gz\n%s", what, out);
+	cr_expect_geq(tu_field(out, "goroutines"), 1, "%s --no-heap: goroutines.txt\n%s", what,
+		      out);
+	free(out);
+
+	out = snapshot_run(cmd, "--no-goroutines");
+	cr_expect_eq(tu_field(out, "rc"), 1, "%s --no-goroutines: exit 1\n%s", what, out);
+	cr_expect_eq(tu_field(out, "err_lines"), 1, "%s: one line\n%s", what, out);
+	cr_expect(strstr(out, "has no heap profile"), "%s: says it\n%s", what, out);
+	cr_expect_eq(tu_field(out, "written"), 0, "%s: nothing written\n%s", what, out);
+	free(out);
 }
 
-Test(snapshot_bad, no_heap_profile_stripped, .timeout = 60)
+Test(snapshot_bad, no_heap_profile_symtab, .timeout = 90)
 {
-	char cmd[4096];
+	check_no_heap_profile("exe");
+}
 
-	snprintf(cmd, sizeof(cmd), "%s >/dev/null",
-		 tu_fixture("memrate", "go122", "stripped"));
-	check_fails("memrate-go122-stripped", cmd, "has no heap profile");
+Test(snapshot_bad, no_heap_profile_stripped, .timeout = 90)
+{
+	check_no_heap_profile("stripped");
 }
 
 Test(snapshot_bad, no_such_pid, .timeout = 60)

@@ -11,7 +11,7 @@
 #include "snapshot.h"
 
 static const char snapshot_usage[] =
-	"Usage: gomemtrace snapshot -p PID [-o DIR] [--no-goroutines]\n"
+	"Usage: gomemtrace snapshot -p PID [-o DIR] [--no-heap] [--no-goroutines]\n"
 	"\n"
 	"Reads what a running Go process holds right now out of its own memory\n"
 	"(/proc/PID/mem): no probe, no write, the process is never stopped.  Writes:\n"
@@ -28,13 +28,15 @@ static const char snapshot_usage[] =
 	"largest goroutine groups with their state and longest wait.\n"
 	"\n"
 	"The runtime fills its heap profile only when MemProfileRate is not 0, as in every\n"
-	"binary that links runtime/pprof or net/http/pprof; without it snapshot says so and\n"
-	"exits 1 ('record' and 'daemon' raise the rate; later snapshots then have buckets).\n"
+	"binary that links runtime/pprof or net/http/pprof; without it snapshot says so in\n"
+	"one line on stderr and writes the goroutines alone ('record' and 'daemon' raise\n"
+	"the rate; later snapshots then have buckets).\n"
 	"Memory figures are not read yet.\n"
 	"\n"
 	"Options:\n"
 	"  -p, --pid PID       the Go process\n"
 	"  -o, --output DIR    where to write (default: gomemtrace-snapshot-PID), mode 0700\n"
+	"      --no-heap       do not read the heap profile (no heap.pb.gz, .folded)\n"
 	"      --no-goroutines do not read the goroutines (no goroutines.txt/.pb.gz)\n"
 	"  -h, --help          show this help\n"
 	"\n"
@@ -45,6 +47,7 @@ int cmd_snapshot(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "no-heap", no_argument, NULL, 'H' },
 		{ "no-goroutines", no_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -67,6 +70,9 @@ int cmd_snapshot(int argc, char **argv)
 		case 'o':
 			o.dir = optarg;
 			break;
+		case 'H':
+			o.heap = false;
+			break;
 		case 'G':
 			o.goroutines = false;
 			break;
@@ -81,6 +87,10 @@ int cmd_snapshot(int argc, char **argv)
 	if (pid <= 0 || optind < argc) {
 		pr_err("snapshot needs -p PID and nothing else (try 'gomemtrace snapshot "
 		       "--help')\n");
+		return 2;
+	}
+	if (!o.heap && !o.goroutines) {
+		pr_err("snapshot: --no-heap and --no-goroutines leave nothing to read\n");
 		return 2;
 	}
 	if (!o.dir) {

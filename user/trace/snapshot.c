@@ -9,6 +9,7 @@
 #include "analysis.h"
 #include "go_release.h"
 #include "gobin.h"
+#include "log.h"
 #include "mprof.h"
 #include "outputs.h"
 #include "procmaps.h"
@@ -99,14 +100,64 @@ out:
 	free(names);
 }
 
+/*
+ * The runtime's heap profile: mbuckets walked (mprof.h) and totalled into r.  -ENODATA
+ * with the one line to say when the process has no bucket (MemProfileRate was 0).
+ */
+static int read_heap(const struct gmt_analysis *a, struct gmt_procmem *pm, uint64_t bias,
+		     const struct gmt_target *t, struct gmt_mprof *p,
+		     struct gmt_snapshot_result *r, struct gmt_diag *d)
+{
+	const struct gmt_heapvars *hv = &a->heap;
+	struct gmt_rmem mem = gmt_procmem__rmem(pm);
+	uint64_t rate_word;
+	int err;
+
+	if (!hv->mbuckets)
+		return gmt_diag_set(d, -ENOENT, "%s: cannot find the heap profile: %s", t->path,
+				    hv->why_mbuckets);
+	if (a->mr_err)
+		return gmt_diag_set(d, a->mr_err, "%s", a->mr_why);
+	r->decoded = hv->mbuckets_src == GMT_HEAPVAR_DECODED;
+	err = gmt_procmem__read_word(pm, a->mr.rate + bias, &rate_word);
+	if (err)
+		return gmt_procmem_explain(d, err, t->pid, a->mr.rate + bias, false, NULL);
+	r->rate = (int64_t)rate_word;
+	err = gmt_mprof_read(&mem, gmt_analysis__row(a),
+			     &(struct gmt_mprof_addrs){ hv->mbuckets + bias, hv->mprof_cycle + bias },
+			     p, d);
+	if (err)
+		return err;
+	if (!p->n)
+		return gmt_diag_set(d, -ENODATA,
+				    "PID %d has no heap profile: no bucket (MemProfileRate is %lld%s); "
+				    "'gomemtrace record' or 'daemon' raise the rate, later snapshots "
+				    "then have buckets",
+				    (int)t->pid, (long long)r->rate,
+				    r->rate ? ", nothing sampled yet" : "");
+	r->buckets = p->n;
+	r->all_cycles = p->all_cycles;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct gmt_mprof_rec *b = &p->recs[i];
+		int64_t c, sz;
+
+		gmt_mprof_scale(b->allocs, b->alloc_bytes, r->rate, &c, &sz);
+		r->alloc_objects += c;
+		r->alloc_space += sz;
+		gmt_mprof_scale(b->allocs - b->frees, b->alloc_bytes - b->free_bytes, r->rate, &c,
+				&sz);
+		r->inuse_objects += c;
+		r->inuse_space += sz;
+	}
+	return 0;
+}
+
 int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_snapshot_result *r,
 		      FILE *out, struct gmt_diag *d)
 {
 	struct gmt_target t = { .pidfd = -1 };
-	const struct gmt_go_release *rel;
 	struct gmt_analysis *a = NULL;
 	const struct gmt_release *relinfo;
-	const struct gmt_heapvars *hv;
 	struct gmt_procmem *pm = NULL;
 	struct gmt_mprof p = {};
 	const struct gmt_gobin *gb;
@@ -116,11 +167,14 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 	struct gmt_procsym ps;
 	struct timespec ts;
 	struct gmt_rmem mem;
-	uint64_t bias = 0, rate_word;
-	int64_t rate = 0;
+	bool heap = o->heap;
+	uint64_t bias = 0;
 	int err;
 
 	memset(r, 0, sizeof(*r));
+	if (!o->heap && !o->goroutines)
+		return gmt_diag_set(d, -EINVAL, "snapshot: nothing to read (--no-heap and "
+						"--no-goroutines)");
 	err = gmt_target__attach(pid, &t, d);
 	/* The binary's release row and runtime variables, as `info` lists them. */
 	if (!err)
@@ -132,58 +186,24 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 	}
 	gb = a->gb;
 	relinfo = &a->rel;
-	rel = gmt_analysis__row(a);
-	hv = &a->heap;
 	snprintf(r->go_version, sizeof(r->go_version), "%s", relinfo->name);
-	if (!hv->mbuckets) {
-		err = gmt_diag_set(d, -ENOENT, "%s: cannot find the heap profile: %s", t.path,
-				   hv->why_mbuckets);
-		goto out;
-	}
-	if (a->mr_err) {
-		err = gmt_diag_set(d, a->mr_err, "%s", a->mr_why);
-		goto out;
-	}
-	r->decoded = hv->mbuckets_src == GMT_HEAPVAR_DECODED;
 	err = gmt_proc_exe_bias(gb, pid, &bias, d);
 	if (!err)
 		err = gmt_procmem__open(pid, 0, &pm, d);
 	if (err)
 		goto out;
-	err = gmt_procmem__read_word(pm, a->mr.rate + bias, &rate_word);
-	if (err) {
-		gmt_procmem_explain(d, err, pid, a->mr.rate + bias, false, NULL);
-		goto out;
+	if (heap) {
+		err = read_heap(a, pm, bias, &t, &p, r, d);
+		/* No heap profile: said in one line, and the goroutines are still read. */
+		if (err == -ENODATA && o->goroutines) {
+			pr_warn("%s\n", d->msg);
+			heap = false;
+			err = 0;
+		}
+		if (err)
+			goto out;
 	}
-	rate = (int64_t)rate_word;
-	r->rate = rate;
 	mem = gmt_procmem__rmem(pm);
-	err = gmt_mprof_read(&mem, rel,
-			     &(struct gmt_mprof_addrs){ hv->mbuckets + bias, hv->mprof_cycle + bias },
-			     &p, d);
-	if (err)
-		goto out;
-	if (!p.n) {
-		err = gmt_diag_set(d, -ENODATA,
-				   "PID %d has no heap profile: no bucket (MemProfileRate is %lld%s); "
-				   "'gomemtrace record' or 'daemon' raise the rate, later snapshots "
-				   "then have buckets",
-				   (int)pid, (long long)rate, rate ? ", nothing sampled yet" : "");
-		goto out;
-	}
-	r->buckets = p.n;
-	r->all_cycles = p.all_cycles;
-	for (size_t i = 0; i < p.n; i++) {
-		const struct gmt_mprof_rec *b = &p.recs[i];
-		int64_t c, s;
-
-		gmt_mprof_scale(b->allocs, b->alloc_bytes, rate, &c, &s);
-		r->alloc_objects += c;
-		r->alloc_space += s;
-		gmt_mprof_scale(b->allocs - b->frees, b->alloc_bytes - b->free_bytes, rate, &c, &s);
-		r->inuse_objects += c;
-		r->inuse_space += s;
-	}
 	gmt_procsym_init(&ps, gb, bias, &sym);
 	/* What the profiles say of the process: the same for the heap and the goroutines. */
 	ri = (struct gmt_run_info){ .mode = "snapshot", .go_version = relinfo->name,
@@ -191,8 +211,8 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 	if (!clock_gettime(CLOCK_REALTIME, &ts))
 		ri.start_wall_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	gmt_pprof_exe_mapping(gb, bias, t.path, &po.mapping);
-	if (o->heap) {
-		struct heap_ctx c = { &p, rate, &sym, &ri, &po };
+	if (heap) {
+		struct heap_ctx c = { &p, r->rate, &sym, &ri, &po };
 
 		err = gmt_outdir_prepare(o->dir, d);
 		if (!err)
@@ -202,20 +222,20 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 		if (err)
 			goto out;
 	}
-	if (out) {
+	if (heap && out) {
 		fprintf(out, "PID %d (%s, %s): heap profile of %zu buckets at MemProfileRate %lld%s\n",
-			(int)pid, t.comm, relinfo->name, p.n, (long long)rate,
+			(int)pid, t.comm, relinfo->name, p.n, (long long)r->rate,
 			p.all_cycles ? " (no GC completed yet: every cycle counted)" : "");
 		fprintf(out, "  in use:    %.1f MiB in %lld objects\n",
 			(double)r->inuse_space / (1 << 20), (long long)r->inuse_objects);
 		fprintf(out, "  allocated: %.1f MiB in %lld objects since the process started\n",
 			(double)r->alloc_space / (1 << 20), (long long)r->alloc_objects);
-		print_sites(out, &p, rate, &sym);
-		if (o->heap)
-			fprintf(out, "wrote %s/heap.pb.gz and inuse_space.folded\n", o->dir);
+		print_sites(out, &p, r->rate, &sym);
+		fprintf(out, "wrote %s/heap.pb.gz and inuse_space.folded\n", o->dir);
 	}
 	if (o->goroutines) {
-		struct gmt_snapshot_gor_in gi = { gb, rel, &mem, &sym, bias, o->dir, &ri, &po };
+		struct gmt_snapshot_gor_in gi = { gb,  gmt_analysis__row(a), &mem, &sym, bias, o->dir,
+						  &ri, &po };
 
 		err = gmt_outdir_prepare(o->dir, d);
 		if (!err)

@@ -35,8 +35,10 @@ struct gmt_snapshot_result {
 /*
  * Takes a snapshot of pid into o->dir and describes it in r; a summary goes to out
  * (NULL: none).  Negative errno with one line in d: a process gone, not Go, a release
- * the table does not know, no heap profile (MemProfileRate was 0: -ENODATA), garbage
- * where the buckets should be.  Nothing is written on error.
+ * the table does not know, no heap profile (MemProfileRate was 0: -ENODATA, an error
+ * only when the goroutines are not read either: otherwise a warning, and the heap
+ * files are not written), garbage where the buckets should be.  Nothing is written on
+ * error.
  */
 int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_snapshot_result *r,
 		      FILE *out, struct gmt_diag *d);
