@@ -15,6 +15,7 @@
 #include "bpfobj.h"
 #include "commands.h"
 #include "engine.h"
+#include "grow.h"
 #include "log.h"
 #include "memrate.h"
 #include "options.h"
@@ -160,22 +161,6 @@ static int parse_bytes(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int push(void **arr, size_t *n, size_t *cap, size_t elem, const void *v)
-{
-	if (*n == *cap) {
-		size_t ncap = *cap ? 2 * *cap : 8;
-		void *p = realloc(*arr, ncap * elem);
-
-		if (!p)
-			return -ENOMEM;
-		*arr = p;
-		*cap = ncap;
-	}
-	memcpy((char *)*arr + *n * elem, v, elem);
-	(*n)++;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct gmt_daemon_opts *o)
 {
 	enum { OPT_EXE = 256, OPT_COMM, OPT_KEEP, OPT_DISK, OPT_METRICS, OPT_AHEAP, OPT_AFOR,
@@ -216,21 +201,23 @@ static int parse_args(int argc, char **argv, struct gmt_daemon_opts *o)
 				pr_err("invalid PID '%s'\n", optarg);
 				return 2;
 			}
-			if (push((void **)&o->pids, &o->npids, &cp, sizeof(pid_t),
-				 &(pid_t){ pid }))
+			if (GMT_GROW(&o->pids, &cp, o->npids + 1))
 				return 1;
+			o->pids[o->npids++] = pid;
 			break;
 		case OPT_EXE:
-			if (push((void **)&o->exes, &o->nexes, &ce, sizeof(char *), &optarg))
+			if (GMT_GROW(&o->exes, &ce, o->nexes + 1))
 				return 1;
+			o->exes[o->nexes++] = optarg;
 			break;
 		case OPT_COMM:
 			if (!*optarg || strlen(optarg) > 15) {
 				pr_err("--comm takes a process name of 1 to 15 characters\n");
 				return 2;
 			}
-			if (push((void **)&o->comms, &o->ncomms, &cc, sizeof(char *), &optarg))
+			if (GMT_GROW(&o->comms, &cc, o->ncomms + 1))
 				return 1;
+			o->comms[o->ncomms++] = optarg;
 			break;
 		case 'o':
 			o->outdir = optarg;

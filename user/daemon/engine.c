@@ -14,6 +14,7 @@
 #include "analysis.h"
 #include "bincache.h"
 #include "goroutines.h"
+#include "grow.h"
 #include "log.h"
 #include "metrics.h"
 #include "proc.h"
@@ -58,22 +59,6 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int push(void **arr, size_t *n, size_t *cap, size_t elem, const void *v)
-{
-	if (*n == *cap) {
-		size_t ncap = *cap ? 2 * *cap : 8;
-		void *p = realloc(*arr, ncap * elem);
-
-		if (!p)
-			return -ENOMEM;
-		*arr = p;
-		*cap = ncap;
-	}
-	memcpy((char *)*arr + *n * elem, v, elem);
-	(*n)++;
-	return 0;
 }
 
 void gmt_daemon_interval_name(uint64_t ms, uint64_t *last_ms, const char *suffix, char *buf,
@@ -281,7 +266,9 @@ static int add_target(void *ctx, const struct gmt_proc_id *id)
 	if (!err && epoll_ctl(dm->epfd, EPOLL_CTL_ADD, gmt_session__epoll_fd(dt->s), &ev) < 0)
 		err = gmt_diag_set(&d, -errno, "epoll: %s", strerror(errno));
 	if (!err)
-		err = push((void **)&dm->t, &dm->nt, &dm->cap, sizeof(dt), &dt);
+		err = GMT_GROW(&dm->t, &dm->cap, dm->nt + 1);
+	if (!err)
+		dm->t[dm->nt++] = dt;
 	if (err) {
 		/*
 		 * One target that cannot be traced never stops the others: it is said in one
@@ -295,8 +282,9 @@ static int add_target(void *ctx, const struct gmt_proc_id *id)
 			pr_warn("PID %d (%s): not traced: %s\n", (int)id->pid, id->comm,
 				gmt_diag_msg(&d, err));
 		free_target(dt);
-		if (push((void **)&dm->skip, &dm->nskip, &dm->capskip, sizeof(struct skip), id))
+		if (GMT_GROW(&dm->skip, &dm->capskip, dm->nskip + 1))
 			return -ENOMEM;
+		dm->skip[dm->nskip++].id = *id;
 		return err == -ENOMEM ? err : 0;
 	}
 	gmt_daemon_target_dir(dm->o->outdir, dt->t.comm, id->pid, dt->dir, sizeof(dt->dir));
