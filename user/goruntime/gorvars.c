@@ -11,11 +11,11 @@
 #include "elf_file.h"
 #include "gobin.h"
 #include "go_release.h"
+#include "gsnap.h"
 #include "rtvars.h"
 #include "procmem.h"
 #include "x86dec.h"
 
-#define MAX_ALLG (1u << 24) /* more goroutines than anyone runs: a misread length */
 
 struct decode_ctx {
 	uint64_t lea[16]; /* rip-relative lea target last loaded into each register */
@@ -84,11 +84,9 @@ int gmt_gorvars_enumerate(pid_t pid, const struct gmt_gorvars *v, uint64_t bias,
 			  const struct gmt_go_release *row, struct gmt_pre_g **out, size_t *n,
 			  struct gmt_diag *d)
 {
-	const struct gmt_rel_g *off = &row->g;
-	uint64_t len = 0, ptr = 0, *gs = NULL;
-	struct gmt_pre_g *res = NULL;
+	struct gmt_gsnap snap = {};
 	struct gmt_procmem *mem;
-	size_t k = 0;
+	struct gmt_rmem m;
 	int err;
 
 	*out = NULL;
@@ -98,59 +96,23 @@ int gmt_gorvars_enumerate(pid_t pid, const struct gmt_gorvars *v, uint64_t bias,
 	err = gmt_procmem__open(pid, 0, &mem, d);
 	if (err)
 		return err;
-	/* Length first: the runtime publishes allgptr before allglen. */
-	err = gmt_procmem__read_full(mem, v->allglen + bias, &len, sizeof(len));
-	if (!err)
-		err = gmt_procmem__read_full(mem, v->allgptr + bias, &ptr, sizeof(ptr));
-	if (err) {
-		gmt_diag_set(d, err, "cannot read runtime.allglen/allgptr of PID %d: %s",
-			     (int)pid, strerror(-err));
-		goto out;
-	}
-	if (len > MAX_ALLG || (len && !ptr)) {
-		err = gmt_diag_set(d, -EINVAL, "runtime.allglen of PID %d reads %llu: not a length",
-				   (int)pid, (unsigned long long)len);
-		goto out;
-	}
-	gs = calloc(len ? len : 1, sizeof(*gs));
-	res = calloc(len ? len : 1, sizeof(*res));
-	if (!gs || !res) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = len ? gmt_procmem__read_full(mem, ptr, gs, len * sizeof(*gs)) : 0;
-	if (err) {
-		gmt_diag_set(d, err, "cannot read runtime.allgs of PID %d: %s", (int)pid,
-			     strerror(-err));
-		goto out;
-	}
-	for (uint64_t i = 0; i < len; i++) {
-		struct gmt_pre_g *p = &res[k];
-		uint32_t status = 0;
-
-		if (!gs[i] ||
-		    gmt_procmem__read_full(mem, gs[i] + off->atomicstatus, &status, sizeof(status)))
-			continue;
-		status &= ~(uint32_t)row->consts.g_scan;
-		if (status == (uint32_t)row->consts.g_idle || status == (uint32_t)row->consts.g_dead)
-			continue;
-		if (gmt_procmem__read_full(mem, gs[i] + off->goid, &p->goid, sizeof(p->goid)))
-			continue;
-		if (gmt_procmem__read_full(mem, gs[i] + off->gopc, &p->gopc, sizeof(p->gopc)))
-			p->gopc = 0;
-		if (gmt_procmem__read_full(mem, gs[i] + off->startpc, &p->startpc,
-					   sizeof(p->startpc)))
-			p->startpc = 0;
-		p->status = status;
-		k++;
-	}
-	*out = res;
-	*n = k;
-	res = NULL;
-	err = 0;
-out:
-	free(gs);
-	free(res);
+	/* The snapshot's walker over allgs, without the stacks (gsnap.h). */
+	m = gmt_procmem__rmem(mem);
+	err = gmt_gsnap_read(&m, row, NULL,
+			     &(struct gmt_gsnap_addrs){ v->allgptr + bias, v->allglen + bias, bias },
+			     &snap, d);
 	gmt_procmem__close(mem);
-	return err;
+	if (err)
+		return err;
+	*out = calloc(snap.n ? snap.n : 1, sizeof(**out));
+	if (!*out) {
+		gmt_gsnap_free(&snap);
+		return gmt_diag_set(d, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < snap.n; i++)
+		(*out)[i] = (struct gmt_pre_g){ snap.gs[i].goid, snap.gs[i].gopc,
+						snap.gs[i].startpc, snap.gs[i].status };
+	*n = snap.n;
+	gmt_gsnap_free(&snap);
+	return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "go_release.h"
+#include "grow.h"
 #include "unwind.h"
 
 #define MAX_ALLG (1u << 24) /* more goroutines than anyone runs: a misread length */
@@ -169,17 +170,10 @@ int gmt_gsnap_read(const struct gmt_rmem *m, const struct gmt_go_release *row,
 
 		if (!gs[i])
 			continue;
-		if (out->n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct gmt_gsnap_g *ngs = realloc(out->gs, ncap * sizeof(*ngs));
-
-			if (!ngs) {
-				err = gmt_diag_set(d, -ENOMEM, "out of memory for %zu goroutines",
-						   ncap);
-				goto fail;
-			}
-			out->gs = ngs;
-			cap = ncap;
+		if (GMT_GROW(&out->gs, &cap, out->n + 1)) {
+			err = gmt_diag_set(d, -ENOMEM, "out of memory for %zu goroutines",
+					   out->n + 1);
+			goto fail;
 		}
 		r = read_g(m, row, pcln, a->bias, gs[i], &out->gs[out->n], out);
 		if (r == -ESRCH) {

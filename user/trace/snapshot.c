@@ -234,8 +234,10 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 		fprintf(out, "wrote %s/heap.pb.gz and inuse_space.folded\n", o->dir);
 	}
 	if (o->goroutines) {
-		struct gmt_snapshot_gor_in gi = { gb,  gmt_analysis__row(a), &mem, &sym, bias, o->dir,
-						  &ri, &po };
+		struct gmt_snapshot_gor_in gi = {
+			.gb = gb, .vars = &a->gor, .row = gmt_analysis__row(a), .mem = &mem,
+			.sym = &sym, .bias = bias, .dir = o->dir, .ri = &ri, .po = &po,
+		};
 
 		err = gmt_outdir_prepare(o->dir, d);
 		if (!err)

@@ -46,19 +46,16 @@ static int64_t mono_now(void)
 
 int gmt_snapshot_goroutines(const struct gmt_snapshot_gor_in *in, FILE *out, struct gmt_diag *d)
 {
-	struct gmt_gorvars v;
+	const struct gmt_gorvars *v = in->vars;
 	struct gmt_gsnap s;
 	struct gmt_gsnap_group *gr = NULL;
 	struct gor_ctx c;
 	int err, ng;
 
-	err = gmt_gorvars_find(in->gb, 0, &v);
-	if (err)
-		return err;
-	if (!v.allglen || !v.allgptr)
-		return gmt_diag_set(d, -ENOENT, "runtime.allgs: %s", v.why);
+	if (!v->allglen || !v->allgptr)
+		return gmt_diag_set(d, -ENOENT, "runtime.allgs: %s", v->why);
 	err = gmt_gsnap_read(in->mem, in->row, in->gb->pcln,
-			     &(struct gmt_gsnap_addrs){ v.allgptr + in->bias, v.allglen + in->bias,
+			     &(struct gmt_gsnap_addrs){ v->allgptr + in->bias, v->allglen + in->bias,
 							in->bias },
 			     &s, d);
 	if (err)

@@ -11,12 +11,14 @@
 #include "symbolize.h"
 
 struct gmt_gobin;
+struct gmt_gorvars;
 struct gmt_go_release;
 struct gmt_run_info;
 struct gmt_pprof_opts;
 
 struct gmt_snapshot_gor_in {
 	const struct gmt_gobin *gb;
+	const struct gmt_gorvars *vars; /* allgs, as the analysis found them */
 	const struct gmt_go_release *row;
 	const struct gmt_rmem *mem;
 	const struct gmt_symbolizer *sym;
