@@ -44,9 +44,11 @@ static char *run_attached_until(const char *fx, const char *fx_args, const char 
 			   "set -e; d=$(mktemp -d); $FX -wait %s > $d/fx.out & p=$!; "
 			   "until grep -qs ready $d/fx.out; do sleep 0.05; done; "
 			   "$GMT record --goroutines -o $d/out -p $p 2> $d/gmt.err & g=$!; "
+			   /* a failing step must not leave the fixture holding the test's output */
+			   "trap \"kill -9 $p $g 2>/dev/null\" EXIT; "
 			   "until grep -qs \"tracing PID\" $d/gmt.err; do sleep 0.05; done; "
 			   "kill -USR1 $p; until grep -qs %s $d/fx.out; do sleep 0.05; done; "
-			   "kill -INT $g; wait $g; echo gmt_rc=$?; kill -USR2 $p; wait $p; "
+			   "kill -INT $g; wait $g; echo gmt_rc=$?; kill -USR2 $p; wait $p; trap - EXIT; "
 			   "cat $d/fx.out $d/gmt.err; echo dir=$d'",
 			   tu_bin(), fx, fx_args, marker);
 	const char *p = strstr(out, "dir=");

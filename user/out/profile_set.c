@@ -201,7 +201,8 @@ static int write_gc(const struct set_ctx *c, const char *dir, struct gmt_diag *d
 			err = gmt_diag_set(d, -ENOSPC, "gc.json: %s", strerror(ENOSPC));
 			goto out;
 		}
-		memcpy(tracks, o.tracks, o.ntracks * sizeof(*tracks));
+		if (o.ntracks) /* o.tracks is NULL when there are none */
+			memcpy(tracks, o.tracks, o.ntracks * sizeof(*tracks));
 		tracks[o.ntracks] = (struct gmt_counter_track){ "goroutines live", "goroutines" };
 		tracks[o.ntracks].n = gmt_goroutines__track(ps->gor, &tracks[o.ntracks].ts,
 							    &tracks[o.ntracks].v);
