@@ -204,6 +204,7 @@ Test(daemon, sighup_and_keep, .timeout = 300)
 	out = tu_run(
 		"GMT=%s FX=%s D=%s bash -c '"
 		"set -e; $FX -wait > $D/fx.out & p=$!; echo pid=$p; "
+		"trap \"kill -9 $p 2>/dev/null\" EXIT; "
 		"until grep -qs ready $D/fx.out; do sleep 0.05; done; "
 		"$GMT daemon -p $p -o $D/out -i 3600 --keep 2 --metrics $D/m.prom 2> $D/d.err & g=$!; "
 		"until grep -qs \"tracing PID $p \" $D/d.err; do sleep 0.05; done; "
@@ -212,7 +213,7 @@ Test(daemon, sighup_and_keep, .timeout = 300)
 		"  until [ $(grep -c \"SIGHUP\" $D/d.err) -ge $i ] && [ -s $D/m.prom ] && "
 		"        grep -qs \"gomemtrace_intervals_total.* $i\\$\" $D/m.prom; do sleep 0.05; done; "
 		"  ls $D/out/*-$p/ | tail -n 1 >> $D/seen; done; "
-		"kill -TERM $g; wait $g; echo rc=$?; kill -USR2 $p; wait $p; cat $D/fx.out; "
+		"kill -TERM $g; wait $g; echo rc=$?; kill -USR2 $p; wait $p; trap - EXIT; cat $D/fx.out; "
 		"promtool check metrics < $D/m.prom 2>&1; echo prom_rc=$?; "
 		"stat -c mode=%%a $D/m.prom; cat $D/m.prom'",
 		tu_bin(), fx, work);
@@ -244,12 +245,12 @@ static char *run_alerts(const char *fx, const char *work, const char *opts)
 {
 	return tu_run(
 		"GMT=%s FX=%s D=%s bash -c '"
-		"set -e; $FX -wait > $D/fx.out & p=$!; "
+		"set -e; $FX -wait > $D/fx.out & p=$!; trap \"kill -9 $p 2>/dev/null\" EXIT; "
 		"until grep -qs ready $D/fx.out; do sleep 0.05; done; "
 		"$GMT daemon -p $p -o $D/out -i 3600 --metrics none %s 2> $D/d.err & g=$!; "
 		"until grep -qs \"tracing PID $p \" $D/d.err; do sleep 0.05; done; "
 		"kill -USR1 $p; until grep -qs done $D/fx.out; do sleep 0.05; done; "
-		"sleep 3; kill -TERM $g; wait $g; echo rc=$?; kill -USR2 $p; wait $p; "
+		"sleep 3; kill -TERM $g; wait $g; echo rc=$?; kill -USR2 $p; wait $p; trap - EXIT; "
 		"cat $D/fx.out $D/d.err; echo; ls $D/out/*/'",
 		tu_bin(), fx, work, opts);
 }
@@ -301,12 +302,13 @@ Test(daemon, goroutines, .timeout = 300)
 	out = tu_run(
 		"GMT=%s FX=%s D=%s bash -c '"
 		"set -e; $FX -wait -leak 150 -short 15000 > $D/fx.out & p=$!; "
+		"trap \"kill -9 $p 2>/dev/null\" EXIT; "
 		"until grep -qs ready $D/fx.out; do sleep 0.05; done; "
 		"$GMT daemon -p $p -o $D/out -i 3600 --metrics $D/m.prom --goroutines "
 		"2> $D/d.err & g=$!; "
 		"until grep -qs \"tracing PID $p \" $D/d.err; do sleep 0.05; done; "
 		"kill -USR1 $p; until grep -qs done $D/fx.out; do sleep 0.05; done; "
-		"kill -TERM $g; wait $g; echo rc=$?; kill -USR2 $p; wait $p; cat $D/fx.out; "
+		"kill -TERM $g; wait $g; echo rc=$?; kill -USR2 $p; wait $p; trap - EXIT; cat $D/fx.out; "
 		"echo dir=$(ls -d $D/out/*-$p/* | tail -n 1); echo; cat $D/m.prom'",
 		tu_bin(), fx, work);
 	cr_assert(strstr(out, "rc=0"), "the daemon exits 0:\n%s", out);
