@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The runtime's heap profile, read out of its memory (DESIGN.md §7b): runtime.mbuckets
+ * The runtime's heap profile, read out of its memory (docs/go-runtime.md, "Runtime state read from outside"): runtime.mbuckets
  * heads a list of buckets linked by allnext, each {next, allnext, typ, hash, size, nstk}
  * followed by stk[nstk] and a memRecord {active, future[3]}.  The result is what
  * runtime.MemProfile(inuseZero=true) returns at that moment, so what runtime/pprof
