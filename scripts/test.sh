@@ -76,5 +76,11 @@ passed=$(cat "${logs[@]}" | grep -o 'Synthesis: Tested: [0-9]* | Passing: [0-9]*
 failed=$(cat "${logs[@]}" | grep -o 'Failing: [0-9]* | Crashing: [0-9]*' |
 	awk '{s += $2 + $NF} END {print s + 0}')
 [ "$rc" = 0 ] || [ "$failed" -gt 0 ] || failed=1
+# What failed, once more at the very end: a CI log is often read from its tail.
+if [ "$failed" -gt 0 ]; then
+	echo "FAILED TESTS (from ${logs[*]}):"
+	grep -h -A6 -E '^\[----\] .*(Assertion Failed|Unexpected signal|Timed out)|^\[FAIL\]|^\[----\] .*: (Test|Timeout)' \
+		"${logs[@]}" | cut -c1-400 | head -n 120
+fi
 echo "$passed passed, $failed failed (fuzzing: $([ $fuzz_rc = 0 ] && echo ok || echo FAILED)), $(($(date +%s) - start)) s"
 exit $rc
