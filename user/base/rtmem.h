@@ -16,6 +16,7 @@
 #define GMT_RTMEM_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,55 @@ int gmt_rmem_u64(const struct gmt_rmem *m, uint64_t addr, uint64_t *v);
 int gmt_rmem_u32(const struct gmt_rmem *m, uint64_t addr, uint32_t *v);
 int gmt_rmem_u16(const struct gmt_rmem *m, uint64_t addr, uint16_t *v);
 int gmt_rmem_u8(const struct gmt_rmem *m, uint64_t addr, uint8_t *v);
+
+/* ---- a window: one range copied in one read, the rest read through ---- */
+
+/*
+ * A reader that needs many small fields of one object (a g, a goroutine's stack) loads
+ * the object's range once and reads the fields from the copy: one system call instead
+ * of one per field on a live process.  Reads outside the window go to the memory
+ * underneath.  The copy is as of the load: a reader that checks whether the object
+ * changed loads it again.
+ */
+struct gmt_rmem_window {
+	const struct gmt_rmem *under;
+	uint64_t addr;
+	size_t len; /* 0: nothing loaded, every read goes through */
+	uint8_t *data;
+	size_t cap;
+};
+
+/* Copies [addr, addr + len) from w->under: 0, or the read's negative errno (the window
+ * is then empty).  Freed by gmt_rmem_window_free. */
+int gmt_rmem_window_load(struct gmt_rmem_window *w, uint64_t addr, size_t len);
+struct gmt_rmem gmt_rmem_window_mem(struct gmt_rmem_window *w);
+void gmt_rmem_window_free(struct gmt_rmem_window *w);
+
+/* ---- a cache of aligned blocks, for a walk over many small records ---- */
+
+/*
+ * A reader that walks thousands of small records packed together (the runtime's
+ * heap-profile buckets) reads them through this: each read is served from a copy of
+ * the aligned block it lies in, loaded with one read of the memory underneath and kept
+ * for the rest of the walk.  A read that crosses a block, or whose block cannot be read
+ * whole (the end of a mapping), goes through.  What a walk sees is then as of the moment
+ * each block was loaded: for records read once each, no staler than a read per record.
+ */
+#define GMT_RMEM_CACHE_BLOCK (16u << 10)
+#define GMT_RMEM_CACHE_BLOCKS 8 /* the caller holds them: keep it off small stacks */
+
+struct gmt_rmem_cache {
+	const struct gmt_rmem *under;
+	uint64_t addr[GMT_RMEM_CACHE_BLOCKS];
+	bool valid[GMT_RMEM_CACHE_BLOCKS];
+	unsigned next; /* the block to load into next (round robin) */
+	unsigned long loads;
+	uint8_t data[GMT_RMEM_CACHE_BLOCKS][GMT_RMEM_CACHE_BLOCK]; /* 128 KiB, no allocation */
+};
+
+/* Empties c (without touching its blocks) and puts it over under. */
+void gmt_rmem_cache_init(struct gmt_rmem_cache *c, const struct gmt_rmem *under);
+struct gmt_rmem gmt_rmem_cache_mem(struct gmt_rmem_cache *c);
 
 /* ---- memory made of byte buffers (tests, fuzz targets) ---- */
 

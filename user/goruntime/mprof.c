@@ -102,8 +102,22 @@ static int read_err(struct gmt_diag *d, int err, const char *what, size_t i, uin
 			    what, i, (unsigned long long)addr, strerror(-err));
 }
 
+static int walk(const struct gmt_rmem *m, const struct gmt_go_release *rel,
+		const struct gmt_mprof_addrs *a, struct gmt_mprof *out, struct gmt_diag *d);
+
 int gmt_mprof_read(const struct gmt_rmem *m, const struct gmt_go_release *rel,
 		   const struct gmt_mprof_addrs *a, struct gmt_mprof *out, struct gmt_diag *d)
+{
+	/* The buckets lie packed in the runtime's persistent chunks: read them by block. */
+	struct gmt_rmem_cache c;
+	struct gmt_rmem cm = gmt_rmem_cache_mem(&c);
+
+	gmt_rmem_cache_init(&c, m);
+	return walk(&cm, rel, a, out, d);
+}
+
+static int walk(const struct gmt_rmem *m, const struct gmt_go_release *rel,
+		const struct gmt_mprof_addrs *a, struct gmt_mprof *out, struct gmt_diag *d)
 {
 	uint32_t maxd = max_depth(rel), nfut, cycval = 0;
 	size_t cap_recs = 0, cap_pcs = 0, buflen = 0;
