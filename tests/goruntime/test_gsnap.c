@@ -114,6 +114,25 @@ Test(unwind, pcsp_frames_to_goexit)
 				&(struct gmt_unwind_in){ pc, STK_LO + 0x1000, STK_LO, STK_HI, 0 },
 				got, 3),
 		     3);
+	/* With a memo, twice (the second walk from the memo alone): the same frames, and
+	 * a pc in no function still fails. */
+	struct gmt_unwind_memo *memo = calloc(1, sizeof(*memo));
+
+	cr_assert_not_null(memo);
+	for (int k = 0; k < 2; k++) {
+		memset(got, 0, sizeof(got));
+		n = gmt_unwind(gb->pcln, &m,
+			       &(struct gmt_unwind_in){ pc, STK_LO + 0x1000, STK_LO, STK_HI, 0, memo },
+			       got, 16);
+		cr_assert_eq(n, 6, "walk %d with the memo: %d frames", k, n);
+		cr_expect_eq(memcmp(got, want, 6 * sizeof(got[0])), 0, "walk %d: same frames", k);
+		cr_expect_eq(gmt_unwind(gb->pcln, &m,
+					&(struct gmt_unwind_in){ 8, STK_LO + 0x1000, STK_LO, STK_HI,
+								 0, memo },
+					got, 16),
+			     -EFAULT);
+	}
+	free(memo);
 }
 
 Test(unwind, stays_inside_the_stack)
@@ -215,6 +234,7 @@ Test(unwind, allgs_walk)
 	cr_assert_eq(s.gs[0].nstk, 4, "3 frames and goexit, got %d", s.gs[0].nstk);
 	for (int i = 0; i < 4; i++)
 		cr_expect_eq(s.gs[0].stk[i], want[i]);
+	cr_expect_eq(s.nframes, 4, "the frames array holds the stopped goroutine's frames only");
 	cr_expect_eq(s.gs[1].goid, 9);
 	cr_expect_str_eq(gmt_gsnap_state(row, &s.gs[1]), "running", "the scan bit is dropped");
 	cr_expect_eq(s.gs[1].nstk, 0, "a running goroutine has no saved stack");

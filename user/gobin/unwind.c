@@ -15,6 +15,37 @@ static bool is_goexit(const struct gmt_func_info *fi)
 	return fi->name && !strcmp(fi->name, "runtime.goexit");
 }
 
+/* What one pc says, memoized: where the walk goes from a frame at that pc. */
+enum {
+	UW_FAULT = 1, /* not code we know, or no SP delta */
+	UW_LAST,      /* goexit or a top frame: the walk ends after it */
+	UW_SPWRITE,   /* moved SP itself: the walk ends after it unless it is innermost */
+	UW_NEXT,      /* delta says where its return address lies */
+};
+
+static struct gmt_unwind_memo_e look(const struct gmt_pcln *pcln, uint64_t pc, bool inner)
+{
+	struct gmt_unwind_memo_e e = { .pc = pc };
+	struct gmt_func_info fi;
+
+	if (gmt_pcln__func_by_pc(pcln, pc, &fi)) {
+		e.what = UW_FAULT;
+		return e;
+	}
+	if (is_goexit(&fi) || (fi.flag & FUNCFLAG_TOPFRAME)) {
+		e.what = UW_LAST;
+		return e;
+	}
+	/* A function that moved SP itself has no pcsp to trust past it (as Go). */
+	if (!inner && (fi.flag & FUNCFLAG_SPWRITE)) {
+		e.what = UW_SPWRITE;
+		return e;
+	}
+	/* The pc of a frame other than the innermost is a return address: its call. */
+	e.what = gmt_pcln__spdelta(pcln, pc - (inner ? 0 : 1), &e.delta) ? UW_FAULT : UW_NEXT;
+	return e;
+}
+
 int gmt_unwind(const struct gmt_pcln *pcln, const struct gmt_rmem *m,
 	       const struct gmt_unwind_in *in, uint64_t *pcs, int max)
 {
@@ -22,24 +53,31 @@ int gmt_unwind(const struct gmt_pcln *pcln, const struct gmt_rmem *m,
 	int n = 0;
 
 	while (n < max) {
-		struct gmt_func_info fi;
-		int32_t delta;
+		struct gmt_unwind_memo_e e;
 		uint64_t ret, slot;
 		int err;
 
-		if (pc <= in->bias || gmt_pcln__func_by_pc(pcln, pc - in->bias, &fi))
+		if (pc <= in->bias)
+			return -EFAULT;
+		if (in->memo) {
+			uint64_t key = (pc - in->bias) | (n ? 1ull << 63 : 0);
+			struct gmt_unwind_memo_e *me =
+				&in->memo->e[(key ^ key >> 12) % GMT_UNWIND_MEMO];
+
+			if (!me->what || me->pc != key) {
+				*me = look(pcln, pc - in->bias, n == 0);
+				me->pc = key;
+			}
+			e = *me;
+		} else {
+			e = look(pcln, pc - in->bias, n == 0);
+		}
+		if (e.what == UW_FAULT)
 			return -EFAULT;
 		pcs[n++] = pc;
-		if (is_goexit(&fi) || (fi.flag & FUNCFLAG_TOPFRAME))
+		if (e.what != UW_NEXT)
 			break;
-		/* A function that moved SP itself has no pcsp to trust past it (as Go). */
-		if (n > 1 && (fi.flag & FUNCFLAG_SPWRITE))
-			break;
-		/* The pc of a frame other than the innermost is a return address: its call. */
-		err = gmt_pcln__spdelta(pcln, pc - in->bias - (n > 1 ? 1 : 0), &delta);
-		if (err)
-			return -EFAULT;
-		slot = sp + (uint32_t)delta;
+		slot = sp + (uint32_t)e.delta;
 		if (sp < in->lo || slot < sp || slot + 8 > in->hi)
 			return -EFAULT;
 		err = gmt_rmem_u64(m, slot, &ret);

@@ -20,10 +20,25 @@ struct gmt_pcln;
 
 #define GMT_UNWIND_MAX 256 /* frames: a longer stack is cut, as Go's traceback cuts it */
 
+/*
+ * What the pclntab says of the pcs already seen, for a caller that unwinds many stacks
+ * through the same code (100,000 goroutines parked at a handful of sites): a
+ * direct-mapped table, zeroed by the caller; the answers are the same without it.
+ */
+#define GMT_UNWIND_MEMO 4096
+struct gmt_unwind_memo {
+	struct gmt_unwind_memo_e {
+		uint64_t pc;   /* pcln address, +1 bit 63 when it is a return address */
+		int32_t delta; /* its SP delta */
+		uint8_t what;  /* 0 empty, else UW_* of unwind.c */
+	} e[GMT_UNWIND_MEMO];
+};
+
 struct gmt_unwind_in {
 	uint64_t pc, sp;     /* g.sched.pc / g.sched.sp (process addresses) */
 	uint64_t lo, hi;     /* g.stack: where the frames may be */
 	uint64_t bias;	     /* load bias: pcln addresses are process addresses - bias */
+	struct gmt_unwind_memo *memo; /* NULL: none */
 };
 
 /*

@@ -34,12 +34,17 @@ struct gmt_gsnap_g {
 	bool locked;	  /* g.lockedm: locked to its thread */
 	bool unreadable;  /* stopped, but its stack could not be read consistently */
 	int nstk;	  /* frames in stk; 0 for a running goroutine */
-	uint64_t stk[GMT_GSNAP_DEPTH]; /* pcs, innermost first: the first as saved, then return addresses */
+	/* pcs, innermost first: the first as saved, then return addresses.  Points into
+	 * the snapshot's one frame array (struct gmt_gsnap.frames): a goroutine costs its
+	 * own frames, not GMT_GSNAP_DEPTH of them (100,000 goroutines, issue 15). */
+	const uint64_t *stk;
 };
 
 struct gmt_gsnap {
 	struct gmt_gsnap_g *gs;
 	size_t n;	    /* goroutines not dead */
+	uint64_t *frames;   /* every goroutine's frames, one after the other */
+	size_t nframes;
 	size_t reread;	    /* goroutines that changed while read and were read again */
 	size_t unreadable;  /* goroutines whose stack could not be read consistently */
 };

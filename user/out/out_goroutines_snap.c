@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "go_release.h"
+#include "grow.h"
+#include "hmap.h"
 #include "outputs.h"
 
 #define MAXF 64 /* inlined frames at one pc */
@@ -45,7 +47,8 @@ static int64_t waited(const struct gmt_go_release *row, const struct gmt_gsnap_g
 
 static bool same_stack(const struct gmt_gsnap_g *a, const struct gmt_gsnap_g *b)
 {
-	return a->nstk == b->nstk && !memcmp(a->stk, b->stk, a->nstk * sizeof(a->stk[0])) &&
+	return a->nstk == b->nstk &&
+	       (!a->nstk || !memcmp(a->stk, b->stk, a->nstk * sizeof(a->stk[0]))) &&
 	       (a->nstk || a->status == b->status);
 }
 
@@ -74,34 +77,63 @@ static int by_count(const void *a, const void *b)
 	return x->first < y->first ? -1 : x->first > y->first;
 }
 
+struct same_ctx {
+	const struct gmt_gsnap *s;
+	const struct gmt_gsnap_group *gr;
+	const struct gmt_gsnap_g *g;
+};
+
+static bool is_group_of(const void *ctx, uint64_t k)
+{
+	const struct same_ctx *c = ctx;
+
+	return same_stack(&c->s->gs[c->gr[k].first], c->g);
+}
+
+/* What same_stack compares. */
+static uint64_t stack_hash(const struct gmt_gsnap_g *g)
+{
+	if (!g->nstk)
+		return gmt_mix64(g->status + 1);
+	return gmt_hash_bytes(0, g->stk, (size_t)g->nstk * sizeof(g->stk[0]));
+}
+
 int gmt_gsnap_group(const struct gmt_gsnap *s, const struct gmt_go_release *row,
 		    const struct gmt_symbolizer *sym, int64_t now_ns, struct gmt_gsnap_group **groups)
 {
-	struct gmt_gsnap_group *gr = calloc(s->n ? s->n : 1, sizeof(*gr));
-	size_t ng = 0;
+	struct gmt_gsnap_group *gr = NULL;
+	struct gmt_hmap by_stack = {};
+	size_t ng = 0, cap = 0;
 
 	*groups = NULL;
-	if (!gr)
-		return -ENOMEM;
-	/* Quadratic in the number of groups, not of goroutines: groups are few. */
+	/* Goroutines to their group through a table: 100,000 goroutines may have as many
+	 * different stacks. */
 	for (size_t i = 0; i < s->n; i++) {
 		const struct gmt_gsnap_g *g = &s->gs[i];
-		size_t k;
+		uint64_t h, *k;
 
 		if (is_system(sym, g))
 			continue;
-		for (k = 0; k < ng && !same_stack(&s->gs[gr[k].first], g); k++)
-			;
-		if (k == ng) {
+		h = stack_hash(g);
+		k = gmt_hmap_find(&by_stack, h, is_group_of, &(struct same_ctx){ s, gr, g });
+		if (!k) {
+			if (GMT_GROW(&gr, &cap, ng + 1) || !(k = gmt_hmap_add(&by_stack, h, ng))) {
+				free(gr);
+				gmt_hmap_free(&by_stack);
+				return -ENOMEM;
+			}
 			gr[ng].first = i;
 			gr[ng].state = gmt_gsnap_state(row, g);
 			first_shown(sym, g, gr[ng].func, sizeof(gr[ng].func));
 			ng++;
 		}
-		gr[k].count++;
-		if (waited(row, g, now_ns) > gr[k].longest_ns)
-			gr[k].longest_ns = waited(row, g, now_ns);
+		gr[*k].count++;
+		if (waited(row, g, now_ns) > gr[*k].longest_ns)
+			gr[*k].longest_ns = waited(row, g, now_ns);
 	}
+	gmt_hmap_free(&by_stack);
+	if (!gr && !(gr = calloc(1, sizeof(*gr))))
+		return -ENOMEM;
 	qsort(gr, ng, sizeof(*gr), by_count);
 	*groups = gr;
 	return (int)ng;
