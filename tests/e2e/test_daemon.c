@@ -285,6 +285,17 @@ Test(daemon, alerts_fire_when_crossed_only, .timeout = 300)
 	tu_run("rm -rf %s", work);
 }
 
+/* The number after the first "key" in out (a line the scenario printed), asserted present. */
+static long out_num(const char *out, const char *key)
+{
+	const char *p = strstr(out, key);
+	char *end = NULL;
+	long v = p ? strtol(p + strlen(key), &end, 10) : 0;
+
+	cr_assert(p && end != p + strlen(key), "the output has %s<number>:\n%s", key, out);
+	return v;
+}
+
 /*
  * --goroutines in the daemon: the goleak fixture leaks 150 goroutines at one site and
  * runs 15,000 short-lived ones; the interval written on SIGTERM must count what
@@ -312,8 +323,7 @@ Test(daemon, goroutines, .timeout = 300)
 		"echo dir=$(ls -d $D/out/*-$p/* | tail -n 1); echo; cat $D/m.prom'",
 		tu_bin(), fx, work);
 	cr_assert(strstr(out, "rc=0"), "the daemon exits 0:\n%s", out);
-	cr_assert((p = strstr(out, "goroutines=")) && sscanf(p, "goroutines=%ld", &numg) == 1,
-		  "the fixture printed NumGoroutine:\n%s", out);
+	numg = out_num(out, "goroutines=");
 	cr_assert((p = strstr(out, "dir=")) && sscanf(p, "dir=%599s", dir) == 1, "%s", out);
 	cr_expect_eq(tu_summary_num(dir, "goroutines_live"), numg,
 		     "goroutines_live %.0f is NumGoroutine %ld", tu_summary_num(dir, "goroutines_live"),
@@ -384,11 +394,9 @@ Test(daemon, snapshot_leak_flags, .timeout = 300)
 		"grep -h -A3 \"^Goroutine leaks\" $last/report.txt'",
 		tu_bin(), fx, work);
 	cr_assert(strstr(out, "rc=0"), "the daemon exits 0:\n%s", out);
-	cr_assert((p = strstr(out, "done leaked=")) && sscanf(p, "done leaked=%ld", &leaked) == 1,
-		  "the fixture says how many it leaked:\n%s", out);
-	cr_assert((p = strstr(out, "goroutines=")) && sscanf(p, "goroutines=%ld", &numg) == 1,
-		  "the fixture printed NumGoroutine:\n%s", out);
-	cr_assert((p = strstr(out, "sets=")) && sscanf(p, "sets=%d", &sets) == 1, "%s", out);
+	leaked = out_num(out, "done leaked=");
+	numg = out_num(out, "goroutines=");
+	sets = (int)out_num(out, "sets=");
 	for (p = strstr(out, "\nset "); p; p = strstr(p + 1, "\nset ")) {
 		int k, files, probe;
 		long mg, mn, count;
@@ -432,10 +440,8 @@ Test(daemon, snapshot_leak_flags, .timeout = 300)
 		     out);
 	cr_expect_geq(flagged, 1, "some set flagged main.leakOne:\n%s", out);
 	cr_expect(strstr(out, "\ngzip_ok\n"), "the last set's profiles are gzip:\n%s", out);
-	cr_assert((p = strstr(out, "leak_count=")) && sscanf(p, "leak_count=%ld", &last_count) == 1,
-		  "%s", out);
-	cr_assert((p = strstr(out, "total=")) && sscanf(p, "total=%ld", &last_total) == 1,
-		  "%s", out);
+	last_count = out_num(out, "leak_count=");
+	last_total = out_num(out, "total=");
 	cr_expect_eq(last_count, leaked,
 		     "the last goroutines.txt counts %ld at main.leakOne.func1, the fixture leaked %ld",
 		     last_count, leaked);
