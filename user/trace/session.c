@@ -742,7 +742,8 @@ int gmt_session__write_interval(struct gmt_session *s, const char *dir, struct g
 		gmt_gc_session__out(s->gc, gc_tl, &gc);
 		ps.gc = &gc;
 	}
-	if (s->o.snapshots) {
+	/* A target that exited or exec'd has nothing left to read: its last set goes without. */
+	if (s->o.snapshots && !s->t->exited && !gmt_target__execd(s->t)) {
 		interval_snapshot(s, dir);
 		ps.leaks = s->leaks;
 	}
