@@ -39,6 +39,13 @@ static const char daemon_usage[] =
 	"    report.txt, summary.json   totals, drops, table bounds, GC of the interval\n"
 	"    gc.txt, gc.json      GC cycles and stop-the-world pauses of the interval\n"
 	"    goroutines.folded    --goroutines: live goroutines by creation stack\n"
+	"    heap.pb.gz           the runtime's own heap profile, read with no probe\n"
+	"                         (cumulative since the process started; when it has\n"
+	"                         buckets), as `gomemtrace snapshot` writes it\n"
+	"    goroutines.txt, goroutines.pb.gz   every goroutine, read with no probe\n"
+	"                         (see `snapshot`); report.txt and summary.json flag the\n"
+	"                         groups that look leaked (count and oldest wait growing\n"
+	"                         over the last 4 reads)\n"
 	"  OUTDIR/gomemtrace.prom   metrics in Prometheus' text format, for node_exporter's\n"
 	"                         textfile collector (mode 0644)\n"
 	"Each file is written through a temporary file and a rename, and each interval in a\n"
@@ -93,6 +100,8 @@ static const char daemon_usage[] =
 	"                         0600, directories 0700)\n"
 	"      --btf FILE         kernel BTF to relocate the BPF programs against (default\n"
 	"                         $GMT_BTF_PATH, else /sys/kernel/btf/vmlinux)\n"
+	"      --no-snapshot      no snapshot per interval (heap.pb.gz, goroutines.txt,\n"
+	"                         goroutines.pb.gz) and no probe-less leak flags\n"
 	"      --goroutines       also track goroutines: every interval's goroutines.folded\n"
 	"                         (live ones by creation stack), the sites and their growth\n"
 	"                         since the daemon attached (report.txt, summary.json), and\n"
@@ -164,7 +173,7 @@ static int parse_bytes(const char *s, uint64_t *out)
 static int parse_args(int argc, char **argv, struct gmt_daemon_opts *o)
 {
 	enum { OPT_EXE = 256, OPT_COMM, OPT_KEEP, OPT_DISK, OPT_METRICS, OPT_AHEAP, OPT_AFOR,
-	       OPT_APAUSE, OPT_STACKS };
+	       OPT_APAUSE, OPT_STACKS, OPT_NOSNAP };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "exe", required_argument, NULL, OPT_EXE },
@@ -178,6 +187,7 @@ static int parse_args(int argc, char **argv, struct gmt_daemon_opts *o)
 		{ "alert-for", required_argument, NULL, OPT_AFOR },
 		{ "alert-pause", required_argument, NULL, OPT_APAUSE },
 		{ "max-stacks", required_argument, NULL, OPT_STACKS },
+		{ "no-snapshot", no_argument, NULL, OPT_NOSNAP },
 		GMT_TRACE_LONG_OPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -191,7 +201,7 @@ static int parse_args(int argc, char **argv, struct gmt_daemon_opts *o)
 				       .so = { .sampled = true, .intervals = true,
 					       .rate = GMT_MEMRATE_DEFAULT, .max_depth = GMT_MAX_STACK,
 					       .ringbuf_mb = 8, .agg_entries = 1024,
-					       .max_rows = 1 << 16,
+					       .max_rows = 1 << 16, .snapshots = true,
 					       .folded_max_mb = GMT_FOLDED_MAX_MB } };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:o:i:vqh", opts, NULL)) != -1) {
@@ -274,6 +284,9 @@ static int parse_args(int argc, char **argv, struct gmt_daemon_opts *o)
 				return 2;
 			}
 			o->so.max_rows = v;
+			break;
+		case OPT_NOSNAP:
+			o->so.snapshots = false;
 			break;
 		case 'h':
 			fputs(daemon_usage, stdout);

@@ -113,6 +113,11 @@ void gmt_daemon_metrics_add(struct gmt_metrics_target *m, const struct gmt_inter
 	m->records_dropped_total += iv->drops;
 	m->samples_dropped_total = iv->samples_dropped; /* cumulative already */
 	m->intervals_total++;
+	if (iv->has_leaks) {
+		m->has_leaks = true;
+		m->leak_groups = iv->leak_groups;
+		m->leak_goroutines = iv->leak_goroutines;
+	}
 	if (gor) {
 		struct gmt_gor_stats gs;
 

@@ -43,6 +43,9 @@ struct gmt_metrics_target {
 	/* --goroutines: live goroutines at the last interval's end, as NumGoroutine counts */
 	bool has_goroutines;
 	uint64_t goroutines;
+	/* Snapshots: goroutine groups flagged as probable leaks at the last read (leakflag.h) */
+	bool has_leaks;
+	uint64_t leak_groups, leak_goroutines;
 };
 
 /*

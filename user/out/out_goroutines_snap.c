@@ -9,6 +9,7 @@
 #include "go_release.h"
 #include "grow.h"
 #include "hmap.h"
+#include "leakflag.h"
 #include "outputs.h"
 
 #define MAXF 64 /* inlined frames at one pc */
@@ -159,6 +160,19 @@ static void print_frames(FILE *f, const struct gmt_symbolizer *sym, const struct
 	}
 }
 
+/*
+ * created by: the function holding the go statement, into fr (its frames at gopc, the
+ * go statement's function last); none (-ENOENT) for goroutine 1 and when the creator is
+ * a hidden runtime function (printcreatedby).
+ */
+static int creator_frames(const struct gmt_symbolizer *sym, const struct gmt_gsnap_g *g,
+			  struct gmt_frame *fr)
+{
+	int n = g->gopc && g->goid != 1 ? gmt_symbolize_pc(sym, g->gopc, fr, MAXF) : -ENOENT;
+
+	return n >= 1 && shown(fr[n - 1].func) ? n : -ENOENT;
+}
+
 static void print_g(FILE *f, const struct gmt_go_release *row, const struct gmt_symbolizer *sym,
 		    const struct gmt_gsnap_g *g, int64_t now)
 {
@@ -178,12 +192,8 @@ static void print_g(FILE *f, const struct gmt_go_release *row, const struct gmt_
 		fprintf(f, "\tstack not readable: it changed while read\n");
 	else
 		print_frames(f, sym, g);
-	/*
-	 * created by: the function holding the go statement, at its line; none for
-	 * goroutine 1 and none when the creator is a hidden runtime function (printcreatedby).
-	 */
-	n = g->gopc && g->goid != 1 ? gmt_symbolize_pc(sym, g->gopc, fr, MAXF) : -ENOENT;
-	if (n >= 1 && shown(fr[n - 1].func)) {
+	n = creator_frames(sym, g, fr);
+	if (n >= 1) {
 		fprintf(f, "created by %s", fr[n - 1].func);
 		if (g->parent_goid)
 			fprintf(f, " in goroutine %llu", (unsigned long long)g->parent_goid);
@@ -225,6 +235,32 @@ int gmt_write_goroutines_snap(const struct gmt_gsnap *s, const struct gmt_go_rel
 	}
 	free(gr);
 	return ferror(f) ? -EIO : 0;
+}
+
+int gmt_gsnap_feed_leaks(const struct gmt_gsnap *s, const struct gmt_go_release *row,
+			 const struct gmt_symbolizer *sym, int64_t now_ns, struct gmt_leakflag *lf,
+			 struct gmt_diag *d)
+{
+	gmt_leakflag__begin(lf, now_ns);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct gmt_gsnap_g *g = &s->gs[i];
+		struct gmt_frame fr[MAXF];
+		char wait_site[256];
+		int n;
+
+		if (is_system(sym, g))
+			continue;
+		first_shown(sym, g, wait_site, sizeof(wait_site));
+		n = creator_frames(sym, g, fr);
+		if (gmt_leakflag__add(lf, n >= 1 ? fr[n - 1].func : "?", wait_site,
+				      gmt_gsnap_state(row, g), g->goid, waited(row, g, now_ns))) {
+			gmt_leakflag__abort(lf);
+			return gmt_diag_set(d, -ENOMEM, "out of memory");
+		}
+	}
+	if (gmt_leakflag__end(lf))
+		return gmt_diag_set(d, -ENOMEM, "out of memory");
+	return 0;
 }
 
 /* A group's stack as runtime/pprof records it: wrappers and runtime.goexit left out. */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "diag.h"
 #include "gsnap.h"
 #include "symbolize.h"
 
@@ -40,6 +41,17 @@ int gmt_write_goroutines_snap(const struct gmt_gsnap *s, const struct gmt_go_rel
 
 struct gmt_run_info;
 struct gmt_pprof_opts;
+struct gmt_leakflag;
+
+/*
+ * One read of the leak flagger (agg/leakflag.h): every user goroutine under its key,
+ * the creation site (the function of its go statement, "?" when hidden), the wait site
+ * (its innermost shown frame, as the groups name it) and its state.  0, or -ENOMEM
+ * said in d (the read is then dropped, the flagger's history kept).
+ */
+int gmt_gsnap_feed_leaks(const struct gmt_gsnap *s, const struct gmt_go_release *row,
+			 const struct gmt_symbolizer *sym, int64_t now_ns, struct gmt_leakflag *lf,
+			 struct gmt_diag *d);
 
 /*
  * goroutines.pb.gz: the goroutine profile as runtime/pprof writes it (debug=0), one sample

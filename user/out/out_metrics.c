@@ -93,6 +93,8 @@ struct family {
 GETTER(alloc_bytes_per_s)
 GETTER(inuse_bytes)
 GETTER(goroutines)
+GETTER(leak_groups)
+GETTER(leak_goroutines)
 GETTER(alloc_bytes_total)
 GETTER(gc_cycles_total)
 GETTER(stw_pauses_total)
@@ -103,6 +105,11 @@ GETTER(intervals_total)
 static bool has_goroutines(const struct gmt_metrics_target *t)
 {
 	return t->has_goroutines;
+}
+
+static bool has_leaks(const struct gmt_metrics_target *t)
+{
+	return t->has_leaks;
 }
 
 /* Counters carry their _total in the family name: TYPE and samples must agree on it. */
@@ -117,6 +124,13 @@ static const struct family families[] = {
 	  "Live goroutines at the last interval's end, as runtime.NumGoroutine counts them "
 	  "(only for targets traced with --goroutines).",
 	  GAUGE, get_goroutines, has_goroutines },
+	{ "gomemtrace_goroutine_leak_groups",
+	  "Goroutine groups (creation site, wait site, wait reason) flagged as probable leaks "
+	  "at the last interval's snapshot: count and oldest wait grew over the last reads.",
+	  GAUGE, get_leak_groups, has_leaks },
+	{ "gomemtrace_goroutine_leak_goroutines",
+	  "Goroutines in the groups flagged as probable leaks at the last interval's snapshot.",
+	  GAUGE, get_leak_goroutines, has_leaks },
 	{ "gomemtrace_alloc_bytes_total", "Estimated bytes allocated since gomemtrace attached.",
 	  COUNTER, get_alloc_bytes_total },
 	{ "gomemtrace_gc_cycles_total", "Complete GC cycles seen since gomemtrace attached.",

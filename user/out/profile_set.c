@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "goroutines.h"
+#include "leakflag.h"
 #include "json_writer.h"
 #include "log.h"
 #include "out_gc.h"
@@ -103,6 +104,8 @@ static int w_report(FILE *f, void *ctx)
 		err = gmt_gc_report(f, &c->gc);
 	if (!err && ps->gor)
 		err = gmt_goroutines__report(ps->gor, f);
+	if (!err && ps->leaks)
+		err = gmt_leakflag__report(ps->leaks, f);
 	return err;
 }
 
@@ -151,6 +154,8 @@ static int w_summary(FILE *f, void *ctx)
 		gmt_gc_summary_fields(j, &c->gc);
 	if (ps->gor)
 		gmt_goroutines__summary_fields(ps->gor, j);
+	if (!err && ps->leaks)
+		err = gmt_leakflag__summary_fields(ps->leaks, j);
 	return gmt_summary__end(j) ?: err;
 }
 

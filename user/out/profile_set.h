@@ -7,9 +7,9 @@
  *   alloc_bytes.folded, alloc_count.folded    bounded by folded_max_mb
  *   inuse_bytes.folded   sampled mode
  *   report.txt           the report, the live heap's scope and stacks, the GC summary
- *                        (of a whole recording), the goroutines
+ *                        (of a whole recording), the goroutines, the leak flags
  *   summary.json         the totals; sampled mode's estimates; the daemon's table
- *                        bounds; the GC's and the goroutines' fields
+ *                        bounds; the GC's, the goroutines' and the leak flags' fields
  *   goroutines.folded    --goroutines
  *   gc.txt, gc.json      with GC tracing; gc.json gets the allocation rate (from the
  *                        aggregator) and the live goroutines as counter tracks
@@ -29,6 +29,7 @@
 struct gmt_agg;
 struct gmt_gc_out;
 struct gmt_goroutines;
+struct gmt_leakflag;
 struct gmt_run_info;
 struct gmt_sampled_bounds;
 struct gmt_sampled_stats;
@@ -62,6 +63,8 @@ struct gmt_profile_set {
 	const struct gmt_gc_out *gc;
 	/* --goroutines (NULL without), finished. */
 	const struct gmt_goroutines *gor;
+	/* The daemon's snapshots (NULL without): probable leaks as of the last read. */
+	const struct gmt_leakflag *leaks;
 };
 
 /* Every file of the set into dir (created as needed): 0 or -errno with the reason. */

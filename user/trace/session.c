@@ -25,6 +25,7 @@
 #include "gor_session.h"
 #include "goroutines.h"
 #include "hookplan.h"
+#include "leakflag.h"
 #include "log.h"
 #include "memrate.h"
 #include "out_gc.h"
@@ -37,6 +38,7 @@
 #include "rateguard.h"
 #include "runinfo.h"
 #include "sampled.h"
+#include "snapshot.h"
 #include "target.h"
 #include "tracer.h"
 
@@ -72,6 +74,7 @@ struct gmt_session {
 
 	/* Interval mode */
 	uint64_t iv_start_ns, iv_start_wall_ns;
+	struct gmt_leakflag *leaks; /* o.snapshots: fed by every interval's snapshot */
 	uint64_t cnt_mark[GMT_CNT__MAX];
 	size_t stw_seen; /* pauses of the GC timeline already looked at (thresholds) */
 };
@@ -643,6 +646,27 @@ static void interval_gc(const struct gmt_gc_timeline *tl, struct gmt_interval *i
 	}
 }
 
+/*
+ * The interval's snapshot (snapshot.h) into its set: heap.pb.gz (when the runtime has
+ * buckets), goroutines.txt, goroutines.pb.gz, and memory.json as soon as the snapshot
+ * writes it: one place for all of them.  Its goroutines feed the leak flagger.  A
+ * snapshot that fails is said, and the set is written without it.
+ */
+static void interval_snapshot(struct gmt_session *s, const char *dir)
+{
+	struct gmt_snapshot_opts so = { .dir = dir, .heap = true, .goroutines = true };
+	struct gmt_snapshot_result r;
+	struct gmt_diag d = {};
+	int err;
+
+	if (!s->leaks)
+		s->leaks = gmt_leakflag__new(); /* NULL: the files without the flags */
+	so.leaks = s->leaks;
+	err = gmt_snapshot_read(s->t, s->an, &so, &r, NULL, &d);
+	if (err)
+		pr_warn("PID %d: snapshot: %s\n", (int)s->t->pid, gmt_diag_msg(&d, err));
+}
+
 int gmt_session__write_interval(struct gmt_session *s, const char *dir, struct gmt_interval *iv,
 				struct gmt_diag *d)
 {
@@ -718,8 +742,17 @@ int gmt_session__write_interval(struct gmt_session *s, const char *dir, struct g
 		gmt_gc_session__out(s->gc, gc_tl, &gc);
 		ps.gc = &gc;
 	}
+	/* A target that exited or exec'd has nothing left to read: its last set goes without. */
+	if (s->o.snapshots && !s->t->exited && !gmt_target__execd(s->t)) {
+		interval_snapshot(s, dir);
+		ps.leaks = s->leaks;
+	}
 	err = gmt_profile_set_write(&ps, dir, d);
 
+	if (s->leaks) {
+		iv->has_leaks = true;
+		iv->leak_groups = gmt_leakflag__nflagged(s->leaks, &iv->leak_goroutines);
+	}
 	iv->duration_s = ri.duration_s;
 	iv->samples = st.samples;
 	iv->est_alloc_bytes = st.est_alloc_bytes;
@@ -820,6 +853,7 @@ void gmt_session__free(struct gmt_session *s)
 	gmt_rateguard__free(s->rg);
 	gmt_gor_session__free(s->gor);
 	gmt_gc_session__free(s->gc);
+	gmt_leakflag__free(s->leaks);
 	gmt_tracer__free(s->tr);
 	free(s->strip);
 	gmt_agg__free(s->inuse_agg);

@@ -43,6 +43,11 @@ struct gmt_session_opts {
 	bool intervals;
 	size_t max_rows;
 	/*
+	 * Intervals: a snapshot of the process (snapshot.h) in every set, whose goroutines
+	 * feed the probe-less leak flagger (agg/leakflag.h).
+	 */
+	bool snapshots;
+	/*
 	 * The analysis of the target's executable when the caller has one (the daemon
 	 * shares one per executable): the session takes a reference.  NULL: the session
 	 * reads the executable itself.
@@ -93,13 +98,18 @@ struct gmt_interval {
 	uint64_t drops;				/* records lost (ring buffer), this interval */
 	uint64_t samples_dropped;		/* samples lost to the bounded tables */
 	uint64_t rows, stacks, rows_evicted;	/* table state after the interval */
+	/* Snapshots: groups flagged as probable leaks, and their goroutines, at the last read. */
+	bool has_leaks;
+	uint64_t leak_groups, leak_goroutines;
 };
 
 /*
  * Daemon: the profile set of the interval since the previous call (or the start) into
  * dir, every file atomically: alloc.pb.gz (allocations of the interval, with the live
  * heap as in-use sample types), inuse.pb.gz (live heap), alloc_bytes.folded,
- * alloc_count.folded, inuse_bytes.folded, report.txt, summary.json, gc.txt, gc.json.
+ * alloc_count.folded, inuse_bytes.folded, report.txt, summary.json, gc.txt, gc.json;
+ * with o->snapshots the snapshot's files (heap.pb.gz, goroutines.txt, goroutines.pb.gz)
+ * and the leak flags in report.txt and summary.json.
  * *iv gets the figures.  The interval's tables are released afterwards (and cold
  * stacks evicted), so memory stays bounded.
  */

@@ -157,6 +157,31 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 {
 	struct gmt_target t = { .pidfd = -1 };
 	struct gmt_analysis *a = NULL;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	if (!o->heap && !o->goroutines)
+		return gmt_snapshot_read(NULL, NULL, o, r, out, d); /* says what is wrong */
+	err = gmt_target__attach(pid, &t, d);
+	/* The binary's release row and runtime variables, as `info` lists them. */
+	if (!err)
+		err = gmt_analysis__open(t.exe, &a, d);
+	if (err) {
+		if (t.pid)
+			gmt_target__name_exe(&t, d);
+	} else {
+		err = gmt_snapshot_read(&t, a, o, r, out, d);
+	}
+	gmt_analysis__put(a);
+	gmt_target__close(&t);
+	return err;
+}
+
+int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
+		      const struct gmt_snapshot_opts *o, struct gmt_snapshot_result *r,
+		      FILE *out, struct gmt_diag *d)
+{
+	pid_t pid;
 	const struct gmt_release *relinfo;
 	struct gmt_procmem *pm = NULL;
 	struct gmt_mprof p = {};
@@ -175,15 +200,7 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 	if (!o->heap && !o->goroutines)
 		return gmt_diag_set(d, -EINVAL, "snapshot: nothing to read (--no-heap and "
 						"--no-goroutines)");
-	err = gmt_target__attach(pid, &t, d);
-	/* The binary's release row and runtime variables, as `info` lists them. */
-	if (!err)
-		err = gmt_analysis__open(t.exe, &a, d);
-	if (err) {
-		if (t.pid)
-			gmt_target__name_exe(&t, d);
-		goto out;
-	}
+	pid = t->pid;
 	gb = a->gb;
 	relinfo = &a->rel;
 	snprintf(r->go_version, sizeof(r->go_version), "%s", relinfo->name);
@@ -193,7 +210,7 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 	if (err)
 		goto out;
 	if (heap) {
-		err = read_heap(a, pm, bias, &t, &p, r, d);
+		err = read_heap(a, pm, bias, t, &p, r, d);
 		/* No heap profile: said in one line, and the goroutines are still read. */
 		if (err == -ENODATA && o->goroutines) {
 			pr_warn("%s\n", d->msg);
@@ -207,10 +224,10 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 	gmt_procsym_init(&ps, gb, bias, &sym);
 	/* What the profiles say of the process: the same for the heap and the goroutines. */
 	ri = (struct gmt_run_info){ .mode = "snapshot", .go_version = relinfo->name,
-				    .binary = t.path, .comm = t.comm, .pid = pid };
+				    .binary = t->path, .comm = t->comm, .pid = pid };
 	if (!clock_gettime(CLOCK_REALTIME, &ts))
 		ri.start_wall_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-	gmt_pprof_exe_mapping(gb, bias, t.path, &po.mapping);
+	gmt_pprof_exe_mapping(gb, bias, t->path, &po.mapping);
 	if (heap) {
 		struct heap_ctx c = { &p, r->rate, &sym, &ri, &po };
 
@@ -224,7 +241,7 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 	}
 	if (heap && out) {
 		fprintf(out, "PID %d (%s, %s): heap profile of %zu buckets at MemProfileRate %lld%s\n",
-			(int)pid, t.comm, relinfo->name, p.n, (long long)r->rate,
+			(int)pid, t->comm, relinfo->name, p.n, (long long)r->rate,
 			p.all_cycles ? " (no GC completed yet: every cycle counted)" : "");
 		fprintf(out, "  in use:    %.1f MiB in %lld objects\n",
 			(double)r->inuse_space / (1 << 20), (long long)r->inuse_objects);
@@ -237,6 +254,7 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 		struct gmt_snapshot_gor_in gi = {
 			.gb = gb, .vars = &a->gor, .row = gmt_analysis__row(a), .mem = &mem,
 			.sym = &sym, .bias = bias, .dir = o->dir, .ri = &ri, .po = &po,
+			.leaks = o->leaks,
 		};
 
 		err = gmt_outdir_prepare(o->dir, d);
@@ -246,7 +264,5 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 out:
 	gmt_mprof_free(&p);
 	gmt_procmem__close(pm);
-	gmt_analysis__put(a);
-	gmt_target__close(&t);
 	return err;
 }

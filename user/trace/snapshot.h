@@ -2,9 +2,10 @@
 /*
  * gomemtrace snapshot: what a Go process holds right now, read from its own memory
  * through /proc/PID/mem (process/procmem.h) with no probe, no write and no stop.
- * Today: the runtime's heap profile (goruntime/mprof.h) as heap.pb.gz and
- * inuse_space.folded.  The goroutines
- * and memory figures of issue 15 come next.
+ * The runtime's heap profile (goruntime/mprof.h) as heap.pb.gz and inuse_space.folded,
+ * every goroutine as goroutines.txt and goroutines.pb.gz.  The daemon takes one into
+ * each interval set (trace/session.c), and so gets memory.json with it once the memory
+ * figures of issue 15 are read here.
  */
 #ifndef GMT_SNAPSHOT_H
 #define GMT_SNAPSHOT_H
@@ -16,10 +17,16 @@
 
 #include "diag.h"
 
+struct gmt_analysis;
+struct gmt_leakflag;
+struct gmt_target;
+
 struct gmt_snapshot_opts {
 	const char *dir; /* output directory (created 0700 if needed) */
 	bool heap;	 /* heap.pb.gz, inuse_space.folded */
 	bool goroutines; /* goroutines.txt (trace/snapshot_gor.h) */
+	/* Fed with every goroutine read (agg/leakflag.h): the daemon's leak flags. NULL: none. */
+	struct gmt_leakflag *leaks;
 };
 
 struct gmt_snapshot_result {
@@ -41,6 +48,15 @@ struct gmt_snapshot_result {
  * error.
  */
 int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_snapshot_result *r,
+		      FILE *out, struct gmt_diag *d);
+
+/*
+ * The same for a process already attached (process/target.h) whose executable's analysis
+ * the caller holds (the daemon's sessions): what gmt_snapshot_take() does once both are
+ * open.  The process must still be the one t names (the caller watches for exec).
+ */
+int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
+		      const struct gmt_snapshot_opts *o, struct gmt_snapshot_result *r,
 		      FILE *out, struct gmt_diag *d);
 
 #endif

@@ -65,6 +65,8 @@ int gmt_snapshot_goroutines(const struct gmt_snapshot_gor_in *in, FILE *out, str
 	err = gmt_write_file_atomic(in->dir, "goroutines.txt", w_gor, &c, d);
 	if (!err)
 		err = gmt_write_file_atomic(in->dir, "goroutines.pb.gz", w_gor_pb, &c, d);
+	if (!err && in->leaks)
+		err = gmt_gsnap_feed_leaks(&s, in->row, in->sym, c.now, in->leaks, d);
 	if (err)
 		goto out;
 	ng = gmt_gsnap_group(&s, in->row, in->sym, c.now, &gr);

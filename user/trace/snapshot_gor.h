@@ -15,6 +15,7 @@ struct gmt_gorvars;
 struct gmt_go_release;
 struct gmt_run_info;
 struct gmt_pprof_opts;
+struct gmt_leakflag;
 
 struct gmt_snapshot_gor_in {
 	const struct gmt_gobin *gb;
@@ -26,6 +27,7 @@ struct gmt_snapshot_gor_in {
 	const char *dir; /* prepared output directory */
 	const struct gmt_run_info *ri;	 /* for goroutines.pb.gz: time, pid, release */
 	const struct gmt_pprof_opts *po; /* its mapping */
+	struct gmt_leakflag *leaks;	 /* fed with this read (agg/leakflag.h), NULL: none */
 };
 
 /* Reads every goroutine, writes dir/goroutines.txt and goroutines.pb.gz, prints the largest groups to out. */
