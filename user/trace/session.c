@@ -854,6 +854,7 @@ void gmt_session__free(struct gmt_session *s)
 	gmt_gor_session__free(s->gor);
 	gmt_gc_session__free(s->gc);
 	gmt_leakflag__free(s->leaks);
+	gmt_procsym_free(&s->ps);
 	gmt_tracer__free(s->tr);
 	free(s->strip);
 	gmt_agg__free(s->inuse_agg);

@@ -189,7 +189,7 @@ int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
 	struct gmt_symbolizer sym = {};
 	struct gmt_pprof_opts po = {};
 	struct gmt_run_info ri;
-	struct gmt_procsym ps;
+	struct gmt_procsym ps = {};
 	struct timespec ts;
 	struct gmt_rmem mem;
 	bool heap = o->heap;
@@ -262,6 +262,7 @@ int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
 			err = gmt_snapshot_goroutines(&gi, out, d);
 	}
 out:
+	gmt_procsym_free(&ps);
 	gmt_mprof_free(&p);
 	gmt_procmem__close(pm);
 	return err;
