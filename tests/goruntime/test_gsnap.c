@@ -254,3 +254,93 @@ Test(unwind, allgs_walk)
 				    &(struct gmt_gsnap_addrs){ VARS + 8, VARS, 0 }, &s, &d),
 		     -ESRCH);
 }
+
+/*
+ * A goroutine that moves while it is read: memory whose every load of the stack (the
+ * reader copies [sp, stack.hi) in one read) moves g 0 to the other of two parked states,
+ * as many times as the test says.
+ */
+struct moving {
+	struct gmt_rmem_buf b;
+	struct gmt_rmem under;
+	int moves;		/* left */
+	uint64_t pc[2], sp[2]; /* the two states */
+	int at;			/* the state g 0 is in */
+};
+
+static int moving_read(void *ctx, uint64_t addr, void *out, size_t len)
+{
+	struct moving *mv = ctx;
+	int err = gmt_rmem_read(&mv->under, addr, out, len);
+
+	if (!err && addr >= STK_LO && addr < STK_HI && len > 8 && mv->moves > 0) {
+		mv->moves--;
+		mv->at ^= 1;
+		put64(gmem[0], row->g.sched_pc, mv->pc[mv->at]);
+		put64(gmem[0], row->g.sched_sp, mv->sp[mv->at]);
+	}
+	return err;
+}
+
+static void read_moving(int moves, struct gmt_gsnap *s, uint64_t *want2)
+{
+	static uint8_t first[sizeof(stack)];
+	static struct moving mv;
+	uint64_t want1[8];
+	struct gmt_diag d = {};
+	struct gmt_rmem m;
+
+	memset(&mv, 0, sizeof(mv));
+	/* Two stacks side by side: 3 frames at +0x1000, 2 at +0x4000. */
+	mv.pc[1] = build_stack(STK_LO + 0x4000, 2, want2);
+	memcpy(first, stack, sizeof(stack));
+	mv.pc[0] = build_stack(STK_LO + 0x1000, 3, want1);
+	for (size_t i = 0; i < sizeof(stack); i++)
+		stack[i] |= first[i];
+	mv.sp[0] = STK_LO + 0x1000;
+	mv.sp[1] = STK_LO + 0x4000;
+	mv.moves = moves;
+	put64(vars, 0, 1);
+	put64(vars, 8, ALLGS);
+	put64(allgs, 0, G0);
+	put_g(0, 7, row->consts.g_waiting, mv.pc[0], mv.sp[0]);
+	gmt_rmem_buf_add(&mv.b, VARS, vars, sizeof(vars));
+	gmt_rmem_buf_add(&mv.b, ALLGS, allgs, sizeof(allgs));
+	gmt_rmem_buf_add(&mv.b, G0, gmem[0], sizeof(gmem[0]));
+	gmt_rmem_buf_add(&mv.b, STK_LO, stack, sizeof(stack));
+	mv.under = gmt_rmem_buf_mem(&mv.b);
+	m = (struct gmt_rmem){ moving_read, &mv };
+	cr_assert_eq(gmt_gsnap_read(&m, row, gb->pcln, &(struct gmt_gsnap_addrs){ VARS + 8, VARS, 0 },
+				    s, &d),
+		     0, "%s", d.msg);
+	cr_assert_eq(s->n, 1);
+}
+
+Test(unwind, moved_while_read_is_read_again)
+{
+	struct gmt_gsnap s;
+	uint64_t want2[8];
+
+	read_moving(1, &s, want2);
+	cr_expect_eq(s.reread, 1, "it moved once: read again");
+	cr_expect_eq(s.unreadable, 0);
+	cr_assert_eq(s.gs[0].nstk, 3, "the stack it moved to: 2 frames and goexit, got %d",
+		     s.gs[0].nstk);
+	cr_expect_eq(memcmp(s.gs[0].stk, want2, 3 * sizeof(want2[0])), 0,
+		     "the frames of where it is now, not a mix");
+	cr_expect_eq(s.gs[0].sp, STK_LO + 0x4000);
+	gmt_gsnap_free(&s);
+}
+
+Test(unwind, moving_again_is_marked_not_mixed)
+{
+	struct gmt_gsnap s;
+	uint64_t want2[8];
+
+	read_moving(2, &s, want2);
+	cr_expect_eq(s.reread, 1);
+	cr_expect_eq(s.unreadable, 1, "it moved again: kept, marked");
+	cr_expect(s.gs[0].unreadable);
+	cr_expect_eq(s.gs[0].nstk, 0, "no frames rather than frames of two stacks");
+	gmt_gsnap_free(&s);
+}
