@@ -10,6 +10,7 @@
 #include "go_release.h"
 #include "gobin.h"
 #include "log.h"
+#include "memsnap.h"
 #include "mprof.h"
 #include "outputs.h"
 #include "procmaps.h"
@@ -243,6 +244,13 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 		if (!err)
 			err = gmt_snapshot_goroutines(&gi, out, d);
 	}
+	/* The memory figures last: the other files stay unwritten when they fail. */
+	if (!err)
+		err = gmt_outdir_prepare(o->dir, d);
+	if (!err)
+		err = gmt_memsnap_write(pid, a, o->dir, "memory.json", out, d);
+	if (!err && out)
+		fprintf(out, "wrote %s/memory.json\n", o->dir);
 out:
 	gmt_mprof_free(&p);
 	gmt_procmem__close(pm);

@@ -2,9 +2,8 @@
 /*
  * gomemtrace snapshot: what a Go process holds right now, read from its own memory
  * through /proc/PID/mem (process/procmem.h) with no probe, no write and no stop.
- * Today: the runtime's heap profile (goruntime/mprof.h) as heap.pb.gz and
- * inuse_space.folded.  The goroutines
- * and memory figures of issue 15 come next.
+ * The runtime's heap profile (goruntime/mprof.h) as heap.pb.gz and inuse_space.folded,
+ * its goroutines (snapshot_gor.h), and its memory figures as memory.json (memsnap.h).
  */
 #ifndef GMT_SNAPSHOT_H
 #define GMT_SNAPSHOT_H
