@@ -109,23 +109,39 @@ static int on_load64(const struct gmt_insn *in, void *arg)
 	return f->n == 8;
 }
 
+/* The first two 8-byte loads of fn: allp.array and allp.len, in either order. */
+static int allp_of(const struct gmt_gobin *gb, const char *fn, uint64_t *allp)
+{
+	struct pair f = {};
+	int err = gmt_rtvars_walk_func(gb, fn, on_load64, &f);
+
+	if (err)
+		return err;
+	if (f.n >= 2 && f.load[1] == f.load[0] + 8)
+		*allp = f.load[0];
+	else if (f.n >= 2 && f.load[0] == f.load[1] + 8)
+		*allp = f.load[1];
+	else
+		return -EINVAL;
+	return 0;
+}
+
 /*
- * flushmcache(i) begins with allp[i]: the bounds check loads allp.len (allp+8), the
- * index loads allp.array (allp), in either order, before anything else is loaded.
+ * gcMarkTinyAllocs (every binary: the GC calls it) begins `for _, p := range allp`;
+ * flushmcache(i), when it is a function of its own (ReadMemStats is linked and did not
+ * inline it), begins with allp[i]'s bounds check: the same two words, which must agree.
  */
 int gmt_heapvars_decode_allp(const struct gmt_gobin *gb, uint64_t *allp)
 {
-	struct pair f = {};
+	uint64_t other;
+	int err;
 
-	if (gmt_rtvars_walk_func(gb, "runtime.flushmcache", on_load64, &f) || f.n < 2)
+	if (allp_of(gb, "runtime.gcMarkTinyAllocs", allp))
 		return -ENOENT;
-	if (f.load[1] == f.load[0] + 8)
-		*allp = f.load[0];
-	else if (f.load[0] == f.load[1] + 8)
-		*allp = f.load[1];
-	else
-		return -ENOENT;
-	return 0;
+	err = allp_of(gb, "runtime.flushmcache", &other);
+	if (err == -ENOENT)
+		return 0;
+	return !err && other == *allp ? 0 : -ENOENT;
 }
 
 static void find_allp(const struct gmt_gobin *gb, unsigned int flags, struct gmt_heapvars *v)
@@ -136,8 +152,8 @@ static void find_allp(const struct gmt_gobin *gb, unsigned int flags, struct gmt
 		v->allp_src = GMT_HEAPVAR_DECODED;
 	else {
 		snprintf(v->why_allp, sizeof(v->why_allp),
-			 "runtime.allp: no symbol, and runtime.flushmcache does not load "
-			 "allp.len and allp.array first");
+			 "runtime.allp: no symbol, and runtime.gcMarkTinyAllocs and "
+			 "flushmcache do not load the same allp.array and allp.len first");
 		v->allp = 0;
 		return;
 	}

@@ -18,8 +18,10 @@
  * linked (memProfileInternal from go1.23, MemProfile before) its first loads must name
  * the same words.  Every address must be a global the process can write, of the size the
  * release row gives.  runtime.allp (the []*p slice header, whose mcaches the memory
- * figures read, memstats.h) is runtime.flushmcache's pair of 8-byte loads of adjacent
- * words, allp.len and allp.array (the bounds check of allp[i]).  Nothing here prints.
+ * figures read, memstats.h) is the first pair of 8-byte loads of adjacent words,
+ * allp.array and allp.len, in runtime.gcMarkTinyAllocs (`range allp`), and in
+ * runtime.flushmcache when the binary has it as a function (they must agree).  Nothing
+ * here prints.
  */
 #ifndef GMT_HEAPVARS_H
 #define GMT_HEAPVARS_H
