@@ -265,16 +265,7 @@ Test(record, memory_start_and_end, .timeout = 300)
 {
 	const char *fx = tu_fixture("snapshot", "go124", "stripped");
 	char *out = tu_script(
-		"work=$(mktemp -d)\n"
-		"trap 'kill $P 2>/dev/null; rm -rf \"$work\"' EXIT\n"
-		"mkdir $work/own\n"
-		"mkfifo $work/in\n"
-		"timeout 240 %s -out $work/own <$work/in >$work/fx.log 2>&1 &\n"
-		"exec 3>$work/in\n"
-		"for i in $(seq 1 600); do [ -f $work/own/ready ] && break; sleep 0.2; done\n"
-		"[ -f $work/own/ready ] || { echo fixture_ready=0; cat $work/fx.log >&2; exit 0; }\n"
-		"P=$(pgrep -f \"^%s -out $work/own\" | head -1)\n"
-		"echo fixture_ready=1\n"
+		TU_SNAPSHOT_FIXTURE_START
 		"$GMT record --mode exact -q -d 2 -o $work/rec -p $P 2>$work/err.txt\n"
 		"echo rc=$?\n"
 		"sed 's/^/# /' $work/err.txt\n"

@@ -26,16 +26,7 @@
 static char *snapshot_of(const char *fx)
 {
 	return tu_script(
-		"work=$(mktemp -d)\n"
-		"trap 'kill $P 2>/dev/null; rm -rf \"$work\"' EXIT\n"
-		"mkdir $work/own\n"
-		"mkfifo $work/in\n"
-		"timeout 240 %s -out $work/own <$work/in >$work/fx.log 2>&1 &\n"
-		"exec 3>$work/in\n"
-		"for i in $(seq 1 600); do [ -f $work/own/ready ] && break; sleep 0.2; done\n"
-		"[ -f $work/own/ready ] || { echo fixture_ready=0; cat $work/fx.log >&2; exit 0; }\n"
-		"P=$(pgrep -f \"^%s -out $work/own\" | head -1)\n"
-		"echo fixture_ready=1\n"
+		TU_SNAPSHOT_FIXTURE_START
 		"$GMT snapshot -p $P -o $work/snap >$work/out.txt 2>$work/err.txt\n"
 		"echo rc=$?\n"
 		"cat $work/out.txt $work/err.txt | sed 's/^/# /'\n"
@@ -233,16 +224,7 @@ ParameterizedTest(int *i, snapshot, heap_equals_runtime_pprof_nover, .timeout = 
 static char *goroutines_of(const char *fx)
 {
 	return tu_script(
-		"work=$(mktemp -d)\n"
-		"trap 'kill $P 2>/dev/null; rm -rf \"$work\"' EXIT\n"
-		"mkdir $work/own\n"
-		"mkfifo $work/in\n"
-		"timeout 240 %s -out $work/own <$work/in >$work/fx.log 2>&1 &\n"
-		"exec 3>$work/in\n"
-		"for i in $(seq 1 600); do [ -f $work/own/ready ] && break; sleep 0.2; done\n"
-		"[ -f $work/own/ready ] || { echo fixture_ready=0; cat $work/fx.log >&2; exit 0; }\n"
-		"P=$(pgrep -f \"^%s -out $work/own\" | head -1)\n"
-		"echo fixture_ready=1\n"
+		TU_SNAPSHOT_FIXTURE_START
 		"$GMT snapshot -p $P -o $work/snap >$work/out.txt 2>$work/err.txt\n"
 		"echo rc=$?\n"
 		"cat $work/out.txt $work/err.txt | sed 's/^/# /'\n"
@@ -327,16 +309,7 @@ Test(snapshot, goroutines_equal_runtime_traceback_cgo, .timeout = 300)
 static char *memory_of(const char *fx)
 {
 	return tu_script(
-		"work=$(mktemp -d)\n"
-		"trap 'kill $P 2>/dev/null; rm -rf \"$work\"' EXIT\n"
-		"mkdir $work/own\n"
-		"mkfifo $work/in\n"
-		"timeout 240 %s -out $work/own <$work/in >$work/fx.log 2>&1 &\n"
-		"exec 3>$work/in\n"
-		"for i in $(seq 1 600); do [ -f $work/own/ready ] && break; sleep 0.2; done\n"
-		"[ -f $work/own/ready ] || { echo fixture_ready=0; cat $work/fx.log >&2; exit 0; }\n"
-		"P=$(pgrep -f \"^%s -out $work/own\" | head -1)\n"
-		"echo fixture_ready=1\n"
+		TU_SNAPSHOT_FIXTURE_START
 		"$GMT snapshot --no-heap --no-goroutines -p $P -o $work/snap >$work/out.txt "
 		"2>$work/err.txt\n"
 		"echo rc_none=$?\n"

@@ -152,13 +152,19 @@ static int read_img(struct img *m, bool allp, struct gmt_memstats *s)
 	return gmt_memstats_read(&mem, m->r, &a, s);
 }
 
-ParameterizedTestParameters(memstats, figures)
+/* Every row of the release table. */
+static struct criterion_test_params every_row(void)
 {
 	static int idx[64];
 
 	for (size_t i = 0; i < gmt_go_nreleases; i++)
 		idx[i] = (int)i;
 	return cr_make_param_array(int, idx, gmt_go_nreleases);
+}
+
+ParameterizedTestParameters(memstats, figures)
+{
+	return every_row();
 }
 
 ParameterizedTest(int *i, memstats, figures)
@@ -204,11 +210,7 @@ ParameterizedTest(int *i, memstats, figures)
 
 ParameterizedTestParameters(memstats, next_gc_only_when_exact)
 {
-	static int idx[64];
-
-	for (size_t i = 0; i < gmt_go_nreleases; i++)
-		idx[i] = (int)i;
-	return cr_make_param_array(int, idx, gmt_go_nreleases);
+	return every_row();
 }
 
 ParameterizedTest(int *i, memstats, next_gc_only_when_exact)

@@ -45,6 +45,13 @@ static void teardown(void)
 
 TestSuite(memusage, .init = setup, .fini = teardown);
 
+/* The test's /proc and cgroup2 roots. */
+static void roots(char *p, char *c, size_t len)
+{
+	snprintf(p, len, "%s/proc", root);
+	snprintf(c, len, "%s/cg", root);
+}
+
 static const char status[] = "Name:\tsvc\nVmPeak:\t  900000 kB\nVmRSS:\t  123456 kB\n"
 			     "RssAnon:\t  100000 kB\nThreads:\t8\n";
 
@@ -57,8 +64,7 @@ Test(memusage, limited)
 	put("proc/42/cgroup", "0::/system.slice/svc.service\n");
 	put("cg/system.slice/svc.service/memory.max", "4294967296\n");
 	put("cg/system.slice/svc.service/memory.current", "4080218931\n");
-	snprintf(p, sizeof(p), "%s/proc", root);
-	snprintf(c, sizeof(c), "%s/cg", root);
+	roots(p, c, sizeof(p));
 	cr_assert_eq(gmt_memusage_read(p, c, 42, &u), 0);
 	cr_expect(u.have_rss);
 	cr_expect_eq(u.rss, 123456ull * 1024);
@@ -78,8 +84,7 @@ Test(memusage, unlimited_and_v1)
 	put("proc/7/cgroup", "0::/user.slice\n");
 	put("cg/user.slice/memory.max", "max\n");
 	put("cg/user.slice/memory.current", "1024\n");
-	snprintf(p, sizeof(p), "%s/proc", root);
-	snprintf(c, sizeof(c), "%s/cg", root);
+	roots(p, c, sizeof(p));
 	cr_assert_eq(gmt_memusage_read(p, c, 7, &u), 0);
 	cr_expect(u.have_max && u.cgroup_unlimited);
 	cr_expect_eq(u.cgroup_current, 1024);

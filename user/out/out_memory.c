@@ -8,21 +8,23 @@
 
 #define MIB(x) ((double)(x) / (1 << 20))
 
+/* A figure, or null when it was not read. */
+static void opt_u64(struct gmt_json *j, const char *k, bool have, uint64_t v)
+{
+	gmt_json__key(j, k);
+	if (have)
+		gmt_json__uint(j, v);
+	else
+		gmt_json__null(j);
+}
+
 static void process_json(struct gmt_json *j, const struct gmt_memusage *u)
 {
 	gmt_json__key(j, "process");
 	gmt_json__obj_begin(j);
-	gmt_json__key(j, "rss_bytes");
-	if (u->have_rss)
-		gmt_json__uint(j, u->rss);
-	else
-		gmt_json__null(j);
+	opt_u64(j, "rss_bytes", u->have_rss, u->rss);
 	gmt_json__kstr(j, "cgroup", u->cgroup);
-	gmt_json__key(j, "cgroup_memory_current");
-	if (u->have_current)
-		gmt_json__uint(j, u->cgroup_current);
-	else
-		gmt_json__null(j);
+	opt_u64(j, "cgroup_memory_current", u->have_current, u->cgroup_current);
 	/* "max" as the kernel writes it: no limit. */
 	gmt_json__key(j, "cgroup_memory_max");
 	if (!u->have_max)
@@ -34,22 +36,16 @@ static void process_json(struct gmt_json *j, const struct gmt_memusage *u)
 	gmt_json__obj_end(j);
 }
 
+/* Figures of the heap counters (null when they never read consistently). */
 static void heap_u64(struct gmt_json *j, const struct gmt_memstats *s, const char *k, uint64_t v)
 {
-	gmt_json__key(j, k);
-	if (s->heap_consistent)
-		gmt_json__uint(j, v);
-	else
-		gmt_json__null(j);
+	opt_u64(j, k, s->heap_consistent, v);
 }
 
+/* Figures of the controller (null when the release has no such fields). */
 static void sys_u64(struct gmt_json *j, const struct gmt_memstats *s, const char *k, uint64_t v)
 {
-	gmt_json__key(j, k);
-	if (s->have_heap_sys)
-		gmt_json__uint(j, v);
-	else
-		gmt_json__null(j);
+	opt_u64(j, k, s->have_heap_sys, v);
 }
 
 static void runtime_json(struct gmt_json *j, const struct gmt_memstats *s)
@@ -65,11 +61,7 @@ static void runtime_json(struct gmt_json *j, const struct gmt_memstats *s)
 	sys_u64(j, s, "HeapIdle", s->HeapIdle);
 	sys_u64(j, s, "HeapReleased", s->HeapReleased);
 	sys_u64(j, s, "HeapSys", s->HeapSys);
-	gmt_json__key(j, "NextGC");
-	if (s->next_gc_known)
-		gmt_json__uint(j, s->NextGC);
-	else
-		gmt_json__null(j);
+	opt_u64(j, "NextGC", s->next_gc_known, s->NextGC);
 	if (!s->next_gc_known)
 		gmt_json__kstr(j, "NextGC_unavailable", s->next_gc_why);
 	heap_u64(j, s, "StackInuse", s->StackInuse);
@@ -79,11 +71,7 @@ static void runtime_json(struct gmt_json *j, const struct gmt_memstats *s)
 	gmt_json__kuint(j, "BuckHashSys", s->BuckHashSys);
 	heap_u64(j, s, "GCSys", s->GCSys);
 	gmt_json__kuint(j, "OtherSys", s->OtherSys);
-	gmt_json__key(j, "Sys");
-	if (s->heap_consistent && s->have_heap_sys)
-		gmt_json__uint(j, s->Sys);
-	else
-		gmt_json__null(j);
+	opt_u64(j, "Sys", s->heap_consistent && s->have_heap_sys, s->Sys);
 	gmt_json__kuint(j, "NumGC", s->NumGC);
 	gmt_json__kuint(j, "NumForcedGC", s->NumForcedGC);
 	gmt_json__kuint(j, "LastGC", s->LastGC);
