@@ -260,8 +260,10 @@ int cmd_record(int argc, char **argv)
 	o.so.sampled = o.mode == MODE_SAMPLED;
 	/* One analysis for the session and the memory figures. */
 	err = gmt_analysis__open(t.exe, &an, &d);
-	if (err)
+	if (err) {
+		gmt_target__name_exe(&t, &d); /* as the session would say it */
 		goto fail;
+	}
 	o.so.an = an;
 	err = gmt_session__open(&o.so, &t, &sess, &d);
 	if (!err)
