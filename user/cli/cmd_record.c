@@ -216,10 +216,14 @@ static void default_outdir(char *buf, size_t len, const struct gmt_target *t)
 static void write_memory(const struct gmt_target *t, const struct gmt_analysis *an,
 			 const char *dir, const char *name)
 {
+	struct gmt_memsnap *s = malloc(sizeof(*s));
 	struct gmt_diag d = {};
 
-	if (gmt_memsnap_write(t->pid, an, dir, name, NULL, &d))
+	if (!s)
+		gmt_diag_set(&d, -ENOMEM, "out of memory");
+	if (!s || gmt_memsnap_read(t->pid, an, s, &d) || gmt_memsnap_write(s, dir, name, NULL, &d))
 		pr_warn("no %s: %s\n", name, d.msg);
+	free(s);
 }
 
 int cmd_record(int argc, char **argv)

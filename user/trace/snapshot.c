@@ -161,6 +161,7 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 	const struct gmt_release *relinfo;
 	struct gmt_procmem *pm = NULL;
 	struct gmt_mprof p = {};
+	struct gmt_memsnap *ms = NULL;
 	const struct gmt_gobin *gb;
 	struct gmt_symbolizer sym = {};
 	struct gmt_pprof_opts po = {};
@@ -191,6 +192,10 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 	err = gmt_proc_exe_bias(gb, pid, &bias, d);
 	if (!err)
 		err = gmt_procmem__open(pid, 0, &pm, d);
+	if (err)
+		goto out;
+	ms = malloc(sizeof(*ms));
+	err = ms ? gmt_memsnap_read(pid, a, ms, d) : gmt_diag_set(d, -ENOMEM, "out of memory");
 	if (err)
 		goto out;
 	if (heap) {
@@ -244,14 +249,15 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 		if (!err)
 			err = gmt_snapshot_goroutines(&gi, out, d);
 	}
-	/* The memory figures last: the other files stay unwritten when they fail. */
+	/* The memory figures were read first: a process gone shows before any file. */
 	if (!err)
 		err = gmt_outdir_prepare(o->dir, d);
 	if (!err)
-		err = gmt_memsnap_write(pid, a, o->dir, "memory.json", out, d);
+		err = gmt_memsnap_write(ms, o->dir, "memory.json", out, d);
 	if (!err && out)
 		fprintf(out, "wrote %s/memory.json\n", o->dir);
 out:
+	free(ms);
 	gmt_mprof_free(&p);
 	gmt_procmem__close(pm);
 	gmt_analysis__put(a);
