@@ -304,7 +304,8 @@ Test(snapshot, goroutines_equal_runtime_traceback_cgo, .timeout = 300)
  * ---- memory.json against runtime.ReadMemStats ----
  * After the snapshot the script sends the fixture a byte: it reads ReadMemStats with no
  * allocation since gomemtrace read it (memstats2.json), the exact oracle; its
- * memstats.json gives GOGC and GOMEMLIMIT.  VmRSS is read by the script as well.
+ * memstats.json gives GOGC and GOMEMLIMIT.  VmRSS is read by the script as well, right
+ * after the snapshot and before the trigger.
  */
 static char *memory_of(const char *fx)
 {
@@ -315,9 +316,10 @@ static char *memory_of(const char *fx)
 		"echo rc_none=$?\n"
 		"$GMT snapshot -p $P -o $work/snap >$work/out.txt 2>$work/err.txt\n"
 		"echo rc=$?\n"
+		/* before the trigger: answering it raised VmRSS by 2 MiB in one run */
+		"echo vmrss_kb=$(awk '/^VmRSS:/ {print $2}' /proc/$P/status)\n"
 		"echo x >&3\n"
 		"for i in $(seq 1 300); do [ -f $work/own/done2 ] && break; sleep 0.1; done\n"
-		"echo vmrss_kb=$(awk '/^VmRSS:/ {print $2}' /proc/$P/status)\n"
 		"echo own_cgroup=$(sed -n 's/^0:://p' /proc/$P/cgroup)\n"
 		"cat $work/out.txt $work/err.txt | sed 's/^/# /'\n"
 		"echo mode=$(stat -c %%a $work/snap/memory.json)\n"
