@@ -254,3 +254,48 @@ ParameterizedTest(int *i, record, exact_top_flat_as_go_heap_profile, .timeout = 
 	cr_expect(strstr(out, "kept=0\n"), "%s: no allocator frame in the profile:\n%s", fx, out);
 	free(out);
 }
+
+/*
+ * memory_start.json and memory_end.json: record attached to the snapshot fixture, which
+ * waits without allocating; after the recording the fixture reads ReadMemStats
+ * (memstats2.json), which memory_end.json must match as snapshot's memory.json does
+ * (tests/e2e/mem_compare.py).  Both files 0600, NumGC never goes back.
+ */
+Test(record, memory_start_and_end, .timeout = 300)
+{
+	const char *fx = tu_fixture("snapshot", "go124", "stripped");
+	char *out = tu_script(
+		TU_SNAPSHOT_FIXTURE_START
+		"$GMT record --mode exact -q -d 2 -o $work/rec -p $P 2>$work/err.txt\n"
+		"echo rc=$?\n"
+		"sed 's/^/# /' $work/err.txt\n"
+		"echo x >&3\n"
+		"for i in $(seq 1 300); do [ -f $work/own/done2 ] && break; sleep 0.1; done\n"
+		"echo start_mode=$(stat -c %%a $work/rec/memory_start.json)\n"
+		"echo end_mode=$(stat -c %%a $work/rec/memory_end.json)\n"
+		"python3 -c 'import json, sys\n"
+		"s = json.load(open(sys.argv[1]))[\"runtime\"]\n"
+		"e = json.load(open(sys.argv[2]))[\"runtime\"]\n"
+		"print(\"numgc_start=%%d\" %% s[\"NumGC\"])\n"
+		"print(\"numgc_end=%%d\" %% e[\"NumGC\"])\n"
+		"print(\"start_heap=%%d\" %% s[\"HeapAlloc\"])' "
+		"$work/rec/memory_start.json $work/rec/memory_end.json\n"
+		"python3 %s/tests/e2e/mem_compare.py $work/rec/memory_end.json "
+		"$work/own/memstats2.json $work/own/memstats.json\n"
+		"echo compare_rc=$?\n",
+		fx, fx, getenv("GMT_SOURCE_ROOT"));
+
+	cr_assert_eq(tu_field(out, "fixture_ready"), 1, "the fixture got ready");
+	cr_assert_eq(tu_field(out, "rc"), 0, "record succeeds:\n%s", out);
+	cr_expect_eq(tu_field(out, "start_mode"), 600, "memory_start.json is 0600\n%s", out);
+	cr_expect_eq(tu_field(out, "end_mode"), 600, "memory_end.json is 0600");
+	cr_assert_eq(tu_field(out, "compare_rc"), 0, "both read:\n%s", out);
+	cr_expect_geq(tu_field(out, "numgc_end"), tu_field(out, "numgc_start"),
+		      "NumGC does not go back");
+	cr_expect_gt(tu_field(out, "start_heap"), 12 << 20, "the fixture's heap at the start");
+	cr_expect_eq(tu_field(out, "fields_differ"), 0,
+		     "memory_end.json as ReadMemStats right after (1 %% or 1 MiB, counts exact)\n%s",
+		     out);
+	cr_expect_eq(tu_field(out, "gogc_ok"), 1, "GOGC");
+	free(out);
+}

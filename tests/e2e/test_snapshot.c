@@ -26,16 +26,7 @@
 static char *snapshot_of(const char *fx)
 {
 	return tu_script(
-		"work=$(mktemp -d)\n"
-		"trap 'kill $P 2>/dev/null; rm -rf \"$work\"' EXIT\n"
-		"mkdir $work/own\n"
-		"mkfifo $work/in\n"
-		"timeout 240 %s -out $work/own <$work/in >$work/fx.log 2>&1 &\n"
-		"exec 3>$work/in\n"
-		"for i in $(seq 1 600); do [ -f $work/own/ready ] && break; sleep 0.2; done\n"
-		"[ -f $work/own/ready ] || { echo fixture_ready=0; cat $work/fx.log >&2; exit 0; }\n"
-		"P=$(pgrep -f \"^%s -out $work/own\" | head -1)\n"
-		"echo fixture_ready=1\n"
+		TU_SNAPSHOT_FIXTURE_START
 		"$GMT snapshot -p $P -o $work/snap >$work/out.txt 2>$work/err.txt\n"
 		"echo rc=$?\n"
 		"cat $work/out.txt $work/err.txt | sed 's/^/# /'\n"
@@ -233,16 +224,7 @@ ParameterizedTest(int *i, snapshot, heap_equals_runtime_pprof_nover, .timeout = 
 static char *goroutines_of(const char *fx)
 {
 	return tu_script(
-		"work=$(mktemp -d)\n"
-		"trap 'kill $P 2>/dev/null; rm -rf \"$work\"' EXIT\n"
-		"mkdir $work/own\n"
-		"mkfifo $work/in\n"
-		"timeout 240 %s -out $work/own <$work/in >$work/fx.log 2>&1 &\n"
-		"exec 3>$work/in\n"
-		"for i in $(seq 1 600); do [ -f $work/own/ready ] && break; sleep 0.2; done\n"
-		"[ -f $work/own/ready ] || { echo fixture_ready=0; cat $work/fx.log >&2; exit 0; }\n"
-		"P=$(pgrep -f \"^%s -out $work/own\" | head -1)\n"
-		"echo fixture_ready=1\n"
+		TU_SNAPSHOT_FIXTURE_START
 		"$GMT snapshot -p $P -o $work/snap >$work/out.txt 2>$work/err.txt\n"
 		"echo rc=$?\n"
 		"cat $work/out.txt $work/err.txt | sed 's/^/# /'\n"
@@ -316,4 +298,100 @@ ParameterizedTest(int *i, snapshot, goroutines_equal_runtime_traceback, .timeout
 Test(snapshot, goroutines_equal_runtime_traceback_cgo, .timeout = 300)
 {
 	check_same_goroutines("snapshot-go126-cgo", tu_fixture("snapshot-go126-cgo", NULL, NULL));
+}
+
+/*
+ * ---- memory.json against runtime.ReadMemStats ----
+ * After the snapshot the script sends the fixture a byte: it reads ReadMemStats with no
+ * allocation since gomemtrace read it (memstats2.json), the exact oracle; its
+ * memstats.json gives GOGC and GOMEMLIMIT.  VmRSS is read by the script as well, right
+ * after the snapshot and before the trigger.
+ */
+static char *memory_of(const char *fx)
+{
+	return tu_script(
+		TU_SNAPSHOT_FIXTURE_START
+		"$GMT snapshot --no-heap --no-goroutines -p $P -o $work/snap >$work/out.txt "
+		"2>$work/err.txt\n"
+		"echo rc_none=$?\n"
+		"$GMT snapshot -p $P -o $work/snap >$work/out.txt 2>$work/err.txt\n"
+		"echo rc=$?\n"
+		/* before the trigger: answering it raised VmRSS by 2 MiB in one run */
+		"echo vmrss_kb=$(awk '/^VmRSS:/ {print $2}' /proc/$P/status)\n"
+		"echo x >&3\n"
+		"for i in $(seq 1 300); do [ -f $work/own/done2 ] && break; sleep 0.1; done\n"
+		"echo own_cgroup=$(sed -n 's/^0:://p' /proc/$P/cgroup)\n"
+		"cat $work/out.txt $work/err.txt | sed 's/^/# /'\n"
+		"echo mode=$(stat -c %%a $work/snap/memory.json)\n"
+		"echo summary_line=$(grep -c '^memory of PID ' $work/out.txt)\n"
+		"python3 %s/tests/e2e/mem_compare.py $work/snap/memory.json "
+		"$work/own/memstats2.json $work/own/memstats.json\n"
+		"echo compare_rc=$?\n",
+		fx, fx, getenv("GMT_SOURCE_ROOT"));
+}
+
+static void check_same_memory(const char *name, const char *fx)
+{
+	char *out = memory_of(fx), *cg, *own;
+
+	cr_assert_eq(tu_field(out, "fixture_ready"), 1, "%s: the fixture got ready", name);
+	cr_expect_neq(tu_field(out, "rc_none"), 0, "%s: nothing to read is refused", name);
+	cr_assert_eq(tu_field(out, "rc"), 0, "%s: snapshot succeeds:\n%s", name, out);
+	cr_expect_eq(tu_field(out, "mode"), 600, "%s: memory.json is 0600", name);
+	cr_expect_eq(tu_field(out, "summary_line"), 1, "%s: the summary has the memory", name);
+	cr_assert_eq(tu_field(out, "compare_rc"), 0, "%s: both read:\n%s", name, out);
+	cr_expect_eq(tu_field(out, "consistent"), 1, "%s: a still heap reads consistently", name);
+	cr_expect_eq(tu_field(out, "per_p"), 1, "%s: the per-P spans are counted", name);
+	cr_expect_eq(tu_field(out, "fields_differ"), 0,
+		     "%s: every figure as ReadMemStats gives it (1 %% or 1 MiB, counts exact)\n%s",
+		     name, out);
+	/* Nothing allocated between the two reads: the flush from outside is exact. */
+	cr_expect_eq(tu_field(out, "heapalloc_exact"), 1, "%s: HeapAlloc exact\n%s", name, out);
+	cr_expect_eq(tu_field(out, "gogc_ok"), 1, "%s: GOGC as the fixture set it", name);
+	cr_expect_eq(tu_field(out, "gomemlimit_ok"), 1, "%s: GOMEMLIMIT as the runtime says",
+		     name);
+	/* The fixture runs with GOGC off: no exact heap goal, and the file says why. */
+	cr_expect_eq(tu_field(out, "nextgc_null"), 1, "%s: NextGC unavailable, with why", name);
+	cr_expect_gt(tu_field(out, "rss_kb"), 0, "%s: RSS read", name);
+	cr_expect_leq(labs(tu_field(out, "rss_kb") - tu_field(out, "vmrss_kb")), 1024,
+		      "%s: RSS %ld kB, /proc says %ld kB", name, tu_field(out, "rss_kb"),
+		      tu_field(out, "vmrss_kb"));
+	cg = strstr(out, "\ncgroup=");
+	own = strstr(out, "\nown_cgroup=");
+	cr_assert(cg && own, "%s: both name the cgroup", name);
+	cr_expect_eq(strcspn(cg + 8, "\n"), strcspn(own + 12, "\n"), "%s: the same cgroup", name);
+	cr_expect_eq(strncmp(cg + 8, own + 12, strcspn(own + 12, "\n")), 0,
+		     "%s: the same cgroup", name);
+	free(out);
+}
+
+ParameterizedTestParameters(snapshot, memory_equals_readmemstats)
+{
+	/* The e2e share of the matrix: every release, in two of its flavours (tu_rotation). */
+	static int idx[TU_ROTATION_MAX];
+
+	return cr_make_param_array(int, idx, tu_rotation(idx, true, 9));
+}
+
+ParameterizedTest(int *i, snapshot, memory_equals_readmemstats, .timeout = 300)
+{
+	const char *v, *f;
+	char name[64];
+
+	tu_matrix_entry(*i, &v, &f);
+	snprintf(name, sizeof(name), "snapshot-%s-%s", v, f);
+	check_same_memory(name, tu_fixture("snapshot", v, f));
+}
+
+Test(snapshot, memory_equals_readmemstats_cgo, .timeout = 300)
+{
+	check_same_memory("snapshot-go126-cgo", tu_fixture("snapshot-go126-cgo", NULL, NULL));
+}
+
+/* Whatever the rotation picks: the flavours the figures' addresses depend on most. */
+Test(snapshot, memory_equals_readmemstats_stripped_pie, .timeout = 300)
+{
+	check_same_memory("snapshot-go126-stripped", tu_fixture("snapshot", "go126", "stripped"));
+	check_same_memory("snapshot-go122-pie", tu_fixture("snapshot", "go122", "pie"));
+	check_same_memory("snapshot-go119-stripped", tu_fixture("snapshot", "go119", "stripped"));
 }

@@ -317,7 +317,7 @@ ParameterizedTestParameters(analysis, plan_and_variables)
  * On every release: the plan has a probe on each RET of startTheWorldWithSema and of
  * newproc1, each variable is found where the symbol table says (exe) and is decoded to
  * the same address when the symbols are gone (stripped builds read the code: mheap_,
- * mbuckets and mProfCycle from their users), and every mode works.
+ * mbuckets, mProfCycle and allp from their users), and every mode works.
  */
 ParameterizedTest(int *i, analysis, plan_and_variables, .timeout = 300)
 {
@@ -334,6 +334,7 @@ ParameterizedTest(int *i, analysis, plan_and_variables, .timeout = 300)
 		{ "runtime.mbuckets", "runtime.mbuckets" },
 		{ "runtime.mProfCycle", "runtime.mProfCycle" },
 		{ "runtime.mheap_", "runtime.mheap_" },
+		{ "runtime.allp", "runtime.allp" },
 	};
 	struct gmt_analysis *a, *s;
 	struct gmt_heapvars hv;
@@ -360,6 +361,9 @@ ParameterizedTest(int *i, analysis, plan_and_variables, .timeout = 300)
 	cr_expect_eq(hv.mprof_cycle, tu_nm_addr(exe, "runtime.mProfCycle"),
 		     "%s: mProfCycle decoded (%s)", exe, hv.why_mbuckets);
 	cr_expect_eq(hv.mheap_src, GMT_HEAPVAR_DECODED);
+	cr_expect_eq(hv.allp, tu_nm_addr(exe, "runtime.allp"), "%s: allp decoded (%s)", exe,
+		     hv.why_allp);
+	cr_expect_eq(hv.allp_src, GMT_HEAPVAR_DECODED);
 	/* Stripped: everything is decoded, and every mode still works. */
 	cr_assert_eq(gmt_analysis__open(tu_fixture("goleak", v, "stripped"), &s, &d), 0, "%s",
 		     d.msg);

@@ -95,6 +95,25 @@ const struct gmt_go_release *tu_row(int n);
  * GMT_STATE_DIR to a fresh directory of its own; returns its stdout.  The script's own
  * exit status must be 0: scripts report the statuses they check (echo rc=$?).
  */
+/*
+ * The opening of a tu_script() around tests/fixtures/snapshot: starts the fixture (two
+ * %s in the format: its path, twice) under timeout with its output in $work/own and its
+ * stdin a fifo the script holds on fd 3 (a byte there makes it write memstats2.json),
+ * killed on every exit of the script; waits for its ready file; $P is its PID; prints
+ * fixture_ready=0/1.
+ */
+#define TU_SNAPSHOT_FIXTURE_START \
+	"work=$(mktemp -d)\n" \
+	"trap 'kill $P 2>/dev/null; rm -rf \"$work\"' EXIT\n" \
+	"mkdir $work/own\n" \
+	"mkfifo $work/in\n" \
+	"timeout 240 %s -out $work/own <$work/in >$work/fx.log 2>&1 &\n" \
+	"exec 3>$work/in\n" \
+	"for i in $(seq 1 600); do [ -f $work/own/ready ] && break; sleep 0.2; done\n" \
+	"[ -f $work/own/ready ] || { echo fixture_ready=0; cat $work/fx.log >&2; exit 0; }\n" \
+	"P=$(pgrep -f \"^%s -out $work/own\" | head -1)\n" \
+	"echo fixture_ready=1\n"
+
 char *tu_script(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The integer after "key=" in out (the first one); fails the test if absent. */
 long tu_field(const char *out, const char *key);

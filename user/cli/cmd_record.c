@@ -9,9 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analysis.h"
 #include "bpfobj.h"
 #include "commands.h"
 #include "log.h"
+#include "memsnap.h"
 #include "memrate.h"
 #include "options.h"
 #include "recorder.h"
@@ -39,7 +41,11 @@ static const char record_usage[] =
 	"  gc.json                                 GC/STW timeline (Perfetto, chrome://tracing)\n"
 	"  goroutines.folded                       --goroutines: live goroutines by creation\n"
 	"                                          stack at the end\n"
-	"\n"
+	"  memory_start.json, memory_end.json      the process's memory figures when\n"
+	"                                          tracing began and ended (as snapshot's\n"
+	"                                          memory.json; no start file for a command\n"
+	"                                          gomemtrace starts, no end file when the\n"
+	"                                          target exited)\n"	"\n"
 	"Options:\n"
 	"  -p, --pid PID          trace this running process\n"
 	"  -d, --duration DUR     stop after DUR: 30s, 1m30s, 1.5h, 300ms (Go's units ns,\n"
@@ -203,9 +209,27 @@ static void default_outdir(char *buf, size_t len, const struct gmt_target *t)
 			*p = '_';
 }
 
+/*
+ * memory.json of the target at the start or end of the recording (trace/memsnap.h).
+ * The recording goes on without it: a warning says why.
+ */
+static void write_memory(const struct gmt_target *t, const struct gmt_analysis *an,
+			 const char *dir, const char *name)
+{
+	struct gmt_memsnap *s = malloc(sizeof(*s));
+	struct gmt_diag d = {};
+
+	if (!s)
+		gmt_diag_set(&d, -ENOMEM, "out of memory");
+	if (!s || gmt_memsnap_read(t->pid, an, s, &d) || gmt_memsnap_write(s, dir, name, NULL, &d))
+		pr_warn("no %s: %s\n", name, d.msg);
+	free(s);
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct gmt_session *sess = NULL;
+	struct gmt_analysis *an = NULL;
 	struct gmt_target t = { .pidfd = -1 };
 	struct record_opts o;
 	struct gmt_diag d = {};
@@ -238,11 +262,21 @@ int cmd_record(int argc, char **argv)
 	if (err)
 		goto fail;
 	o.so.sampled = o.mode == MODE_SAMPLED;
+	/* One analysis for the session and the memory figures. */
+	err = gmt_analysis__open(t.exe, &an, &d);
+	if (err) {
+		gmt_target__name_exe(&t, &d); /* as the session would say it */
+		goto fail;
+	}
+	o.so.an = an;
 	err = gmt_session__open(&o.so, &t, &sess, &d);
 	if (!err)
 		err = gmt_session__start(sess, &d);
 	if (err)
 		goto fail;
+	/* A command we launched has no runtime yet: its figures would all read 0. */
+	if (!t.launched)
+		write_memory(&t, an, outdir, "memory_start.json");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!stop_signal) {
 		err = gmt_session__poll(sess, 100);
@@ -258,6 +292,8 @@ int cmd_record(int argc, char **argv)
 			break;
 	}
 	gmt_session__end(sess);
+	if (!t.exited && !t.execd && !gmt_target__poll_exit(&t))
+		write_memory(&t, an, outdir, "memory_end.json");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (!t.exited && !t.execd)
 		pr_info("tracing ended after %.1f s; removing the probes\n",
@@ -289,6 +325,7 @@ fail:
 	ret = 1;
 out:
 	gmt_session__free(sess);
+	gmt_analysis__put(an);
 	gmt_target__close(&t);
 	return ret;
 }

@@ -277,6 +277,11 @@ static void list_vars(struct gmt_analysis *a)
 		v->source = heap_src(a->heap.mheap_src);
 	else
 		snprintf(v->why, sizeof(v->why), "%s", a->heap.why_mheap);
+	v = var(a, "runtime.allp", "snapshot");
+	if ((v->addr = a->heap.allp))
+		v->source = heap_src(a->heap.allp_src);
+	else
+		snprintf(v->why, sizeof(v->why), "%s", a->heap.why_allp);
 }
 
 /* ---- building it ---- */

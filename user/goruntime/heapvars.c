@@ -95,6 +95,78 @@ int gmt_heapvars_decode_mprof(const struct gmt_gobin *gb, uint64_t *mbuckets,
 	return 0;
 }
 
+struct pair {
+	uint64_t load[8]; /* targets of the first rip-relative 8-byte loads */
+	int n;
+};
+
+static int on_load64(const struct gmt_insn *in, void *arg)
+{
+	struct pair *f = arg;
+
+	if (gmt_rtvars_is_rip_load64(in) && f->n < 8)
+		f->load[f->n++] = in->mem_target;
+	return f->n == 8;
+}
+
+/* The first two 8-byte loads of fn: allp.array and allp.len, in either order. */
+static int allp_of(const struct gmt_gobin *gb, const char *fn, uint64_t *allp)
+{
+	struct pair f = {};
+	int err = gmt_rtvars_walk_func(gb, fn, on_load64, &f);
+
+	if (err)
+		return err;
+	if (f.n >= 2 && f.load[1] == f.load[0] + 8)
+		*allp = f.load[0];
+	else if (f.n >= 2 && f.load[0] == f.load[1] + 8)
+		*allp = f.load[1];
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * gcMarkTinyAllocs (every binary: the GC calls it) begins `for _, p := range allp`;
+ * flushmcache(i), when it is a function of its own (ReadMemStats is linked and did not
+ * inline it), begins with allp[i]'s bounds check: the same two words, which must agree.
+ */
+int gmt_heapvars_decode_allp(const struct gmt_gobin *gb, uint64_t *allp)
+{
+	uint64_t other;
+	int err;
+
+	if (allp_of(gb, "runtime.gcMarkTinyAllocs", allp))
+		return -ENOENT;
+	err = allp_of(gb, "runtime.flushmcache", &other);
+	if (err == -ENOENT)
+		return 0;
+	return !err && other == *allp ? 0 : -ENOENT;
+}
+
+static void find_allp(const struct gmt_gobin *gb, unsigned int flags, struct gmt_heapvars *v)
+{
+	if (!(flags & GMT_HEAPVARS_NO_SYMTAB) && gmt_rtvars_sym_addr(gb, "runtime.allp", &v->allp))
+		v->allp_src = GMT_HEAPVAR_SYMTAB;
+	else if (!gmt_heapvars_decode_allp(gb, &v->allp))
+		v->allp_src = GMT_HEAPVAR_DECODED;
+	else {
+		snprintf(v->why_allp, sizeof(v->why_allp),
+			 "runtime.allp: no symbol, and runtime.gcMarkTinyAllocs and "
+			 "flushmcache do not load the same allp.array and allp.len first");
+		v->allp = 0;
+		return;
+	}
+	if (!gmt_rtvars_writable(gb->elf, v->allp, 24) || (v->allp & 7)) {
+		snprintf(v->why_allp, sizeof(v->why_allp),
+			 "runtime.allp (%#llx, %s) is not a slice header in writable memory",
+			 (unsigned long long)v->allp,
+			 v->allp_src == GMT_HEAPVAR_SYMTAB ? "symbol" : "decoded");
+		v->allp = 0;
+		v->allp_src = GMT_HEAPVAR_NONE;
+	}
+}
+
 static void find_mheap(const struct gmt_gobin *gb, const struct gmt_go_release *row,
 		       unsigned int flags, struct gmt_heapvars *v)
 {
@@ -157,5 +229,6 @@ int gmt_heapvars_find(const struct gmt_gobin *gb, const struct gmt_go_release *r
 		return -EINVAL;
 	find_mheap(gb, row, flags, v);
 	find_mprof(gb, flags, v);
+	find_allp(gb, flags, v);
 	return 0;
 }

@@ -17,7 +17,11 @@
  * 4-byte load, whose address it also takes for its compare-and-swap; when the reader is
  * linked (memProfileInternal from go1.23, MemProfile before) its first loads must name
  * the same words.  Every address must be a global the process can write, of the size the
- * release row gives.  Nothing here prints.
+ * release row gives.  runtime.allp (the []*p slice header, whose mcaches the memory
+ * figures read, memstats.h) is the first pair of 8-byte loads of adjacent words,
+ * allp.array and allp.len, in runtime.gcMarkTinyAllocs (`range allp`), and in
+ * runtime.flushmcache when the binary has it as a function (they must agree).  Nothing
+ * here prints.
  */
 #ifndef GMT_HEAPVARS_H
 #define GMT_HEAPVARS_H
@@ -38,8 +42,10 @@ struct gmt_heapvars {
 	uint64_t mheap;	   /* static address of runtime.mheap_, 0 when not found */
 	uint64_t mbuckets; /* static address of runtime.mbuckets, 0 when not found */
 	uint64_t mprof_cycle; /* runtime.mProfCycle: found with mbuckets, or neither */
+	uint64_t allp;	      /* runtime.allp, the slice header, 0 when not found */
 	enum gmt_heapvar_src mheap_src, mbuckets_src; /* mbuckets_src: mProfCycle's too */
-	char why_mheap[200], why_mbuckets[200];
+	enum gmt_heapvar_src allp_src;
+	char why_mheap[200], why_mbuckets[200], why_allp[200];
 };
 
 #define GMT_HEAPVARS_NO_SYMTAB 0x1 /* decode even when .symtab has the symbols (tests) */
@@ -52,5 +58,6 @@ int gmt_heapvars_find(const struct gmt_gobin *gb, const struct gmt_go_release *r
 int gmt_heapvars_decode_mheap(const struct gmt_gobin *gb, uint64_t *addr);
 int gmt_heapvars_decode_mprof(const struct gmt_gobin *gb, uint64_t *mbuckets,
 			      uint64_t *mprof_cycle, char *why, size_t len);
+int gmt_heapvars_decode_allp(const struct gmt_gobin *gb, uint64_t *allp);
 
 #endif

@@ -103,3 +103,8 @@ uint64_t gmt_go_alloc_size(uint64_t size, bool noscan, const struct gmt_go_relea
 {
 	return gmt_go_alloc_size_n(size, noscan, row, 1);
 }
+
+uint32_t gmt_go_class_size(unsigned int cls)
+{
+	return cls < sizeof(class_to_size) / sizeof(class_to_size[0]) ? class_to_size[cls] : 0;
+}

@@ -33,4 +33,7 @@ uint64_t gmt_go_alloc_size(uint64_t size, bool noscan, const struct gmt_go_relea
 uint64_t gmt_go_alloc_size_n(uint64_t size, bool noscan, const struct gmt_go_release *row,
 			      uint64_t count);
 
+/* class_to_size[cls] of the runtime (0 for class 0 and any class past the table). */
+uint32_t gmt_go_class_size(unsigned int cls);
+
 #endif

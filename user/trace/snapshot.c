@@ -10,6 +10,7 @@
 #include "go_release.h"
 #include "gobin.h"
 #include "log.h"
+#include "memsnap.h"
 #include "mprof.h"
 #include "outputs.h"
 #include "procmaps.h"
@@ -185,6 +186,7 @@ int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
 	const struct gmt_release *relinfo;
 	struct gmt_procmem *pm = NULL;
 	struct gmt_mprof p = {};
+	struct gmt_memsnap *ms = NULL;
 	const struct gmt_gobin *gb;
 	struct gmt_symbolizer sym = {};
 	struct gmt_pprof_opts po = {};
@@ -207,6 +209,10 @@ int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
 	err = gmt_proc_exe_bias(gb, pid, &bias, d);
 	if (!err)
 		err = gmt_procmem__open(pid, 0, &pm, d);
+	if (err)
+		goto out;
+	ms = malloc(sizeof(*ms));
+	err = ms ? gmt_memsnap_read(pid, a, ms, d) : gmt_diag_set(d, -ENOMEM, "out of memory");
 	if (err)
 		goto out;
 	if (heap) {
@@ -261,8 +267,16 @@ int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
 		if (!err)
 			err = gmt_snapshot_goroutines(&gi, out, d);
 	}
+	/* The memory figures were read first: a process gone shows before any file. */
+	if (!err)
+		err = gmt_outdir_prepare(o->dir, d);
+	if (!err)
+		err = gmt_memsnap_write(ms, o->dir, "memory.json", out, d);
+	if (!err && out)
+		fprintf(out, "wrote %s/memory.json\n", o->dir);
 out:
 	gmt_procsym_free(&ps);
+	free(ms);
 	gmt_mprof_free(&p);
 	gmt_procmem__close(pm);
 	return err;

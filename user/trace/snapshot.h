@@ -3,9 +3,8 @@
  * gomemtrace snapshot: what a Go process holds right now, read from its own memory
  * through /proc/PID/mem (process/procmem.h) with no probe, no write and no stop.
  * The runtime's heap profile (goruntime/mprof.h) as heap.pb.gz and inuse_space.folded,
- * every goroutine as goroutines.txt and goroutines.pb.gz.  The daemon takes one into
- * each interval set (trace/session.c), and so gets memory.json with it once the memory
- * figures of issue 15 are read here.
+ * its goroutines (snapshot_gor.h), and its memory figures as memory.json (memsnap.h).
+ * The daemon takes one into each interval set (trace/session.c).
  */
 #ifndef GMT_SNAPSHOT_H
 #define GMT_SNAPSHOT_H

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * How close a process is to the OOM killer, from the kernel's side: its resident set
+ * (VmRSS of /proc/PID/status) and the memory.max / memory.current of its cgroup v2
+ * (the "0::/path" line of /proc/PID/cgroup, under the cgroup2 mount).  The snapshot's
+ * memory.json uses it; an RSS alert would too.
+ *
+ * The roots are parameters so that the unit tests read files they wrote
+ * (tests/process/test_memusage.c); live callers pass "/proc" and "/sys/fs/cgroup".
+ */
+#ifndef GMT_MEMUSAGE_H
+#define GMT_MEMUSAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct gmt_memusage {
+	bool have_rss;
+	uint64_t rss;		/* bytes (VmRSS) */
+	char cgroup[256];	/* the cgroup v2 path, "" when none (cgroup v1 only) */
+	bool have_current;	/* memory.current was read */
+	uint64_t cgroup_current; /* bytes */
+	bool have_max;		/* memory.max was read */
+	bool cgroup_unlimited;	/* memory.max is "max" */
+	uint64_t cgroup_max;	/* bytes, when !cgroup_unlimited */
+};
+
+/*
+ * Fills u.  -ESRCH when proc_root/PID/status cannot be read (the process is gone); the
+ * cgroup figures are left out (have_* false) when the process has no cgroup v2 or its
+ * files cannot be read, which is not an error.
+ */
+int gmt_memusage_read(const char *proc_root, const char *cgroup_root, pid_t pid,
+		      struct gmt_memusage *u);
+
+/* The VmRSS line of a status file's text in bytes: 0 or -ENOENT. */
+int gmt_memusage_parse_status(const char *text, uint64_t *rss);
+/* The v2 path ("0::/a/b") of a cgroup file's text: 0 or -ENOENT. */
+int gmt_memusage_parse_cgroup(const char *text, char *path, size_t len);
+
+#endif
