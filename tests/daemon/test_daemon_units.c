@@ -407,3 +407,28 @@ Test(engine, heap_alert_once_per_excursion)
 	a = (struct gmt_heap_alert){};
 	cr_assert(gmt_heap_alert_update(&a, 101, 100, 0, 40 * s, &above));
 }
+
+/* --alert-rss-pct N: N % of the cgroup's memory limit; no limit, no threshold. */
+Test(engine, rss_alert_threshold)
+{
+	struct gmt_memusage u = { .have_rss = true, .rss = 300ull << 20, .have_max = true,
+				  .cgroup_max = 1ull << 30, .memcg_version = 2 };
+	uint64_t thr = 0;
+
+	cr_assert_eq(gmt_rss_alert_threshold(&u, 25, &thr), 0);
+	cr_assert_eq(thr, 256ull << 20);
+	cr_assert_eq(gmt_rss_alert_threshold(&u, 12.5, &thr), 0);
+	cr_assert_eq(thr, 128ull << 20);
+	cr_assert_eq(gmt_rss_alert_threshold(&u, 100, &thr), 0);
+	cr_assert_eq(thr, 1ull << 30);
+	/* "max": the alert cannot fire */
+	u.cgroup_unlimited = true;
+	u.cgroup_max = 0;
+	cr_assert_eq(gmt_rss_alert_threshold(&u, 25, &thr), -ERANGE);
+	/* no memory.max (root cgroup, no memory controller) */
+	u.have_max = u.cgroup_unlimited = false;
+	cr_assert_eq(gmt_rss_alert_threshold(&u, 25, &thr), -ENOENT);
+	/* no VmRSS (a zombie) */
+	u = (struct gmt_memusage){ .have_max = true, .cgroup_max = 1ull << 30 };
+	cr_assert_eq(gmt_rss_alert_threshold(&u, 25, &thr), -ENODATA);
+}
