@@ -83,15 +83,7 @@ fi
 echo "cg_version=$ver cg_limit=$limit"
 echo "cg_dir=$cg"
 
-wait_for() { # file pattern [timeout s]
-	local i
-	for ((i = 0; i < ${3:-60} * 20; i++)); do
-		grep -qs -- "$2" "$1" && return 0
-		sleep 0.05
-	done
-	echo "timeout waiting for '$2' in $1" >&2
-	return 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/scenario_lib.sh" # wait_for
 # reads FILE N: until the daemon's log has N memory reads of the target
 reads() { grep -c "PID $p: memory read:" "$1" 2>/dev/null || true; }
 oracle() { # tag

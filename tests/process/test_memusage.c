@@ -55,6 +55,15 @@ static void roots(char *p, char *c, size_t len)
 static const char status[] = "Name:\tsvc\nVmPeak:\t  900000 kB\nVmRSS:\t  123456 kB\n"
 			     "RssAnon:\t  100000 kB\nThreads:\t8\n";
 
+/* A cgroup with a limit of max bytes holding current. */
+static void expect_limit(const struct gmt_memusage *u, uint64_t max, uint64_t current)
+{
+	cr_expect(u->have_max && !u->cgroup_unlimited);
+	cr_expect_eq(u->cgroup_max, max);
+	cr_expect(u->have_current);
+	cr_expect_eq(u->cgroup_current, current);
+}
+
 Test(memusage, limited)
 {
 	char p[256], c[256];
@@ -69,10 +78,7 @@ Test(memusage, limited)
 	cr_expect(u.have_rss);
 	cr_expect_eq(u.rss, 123456ull * 1024);
 	cr_expect_str_eq(u.cgroup, "/system.slice/svc.service");
-	cr_expect(u.have_max && !u.cgroup_unlimited);
-	cr_expect_eq(u.cgroup_max, 4294967296ull);
-	cr_expect(u.have_current);
-	cr_expect_eq(u.cgroup_current, 4080218931ull);
+	expect_limit(&u, 4294967296ull, 4080218931ull);
 }
 
 Test(memusage, unlimited_and_v1)
@@ -118,10 +124,7 @@ Test(memusage, v1_memory_controller)
 	cr_expect_str_eq(u.cgroup, "/", "the v2 path as before");
 	cr_expect_eq(u.memcg_version, 1);
 	cr_expect_str_eq(u.memcg, "/svc/a");
-	cr_expect(u.have_max && !u.cgroup_unlimited);
-	cr_expect_eq(u.cgroup_max, 268435456ull);
-	cr_expect(u.have_current);
-	cr_expect_eq(u.cgroup_current, 104857600ull);
+	expect_limit(&u, 268435456ull, 104857600ull);
 	/* unlimited, as v1 writes it */
 	put("cg/memory/svc/a/memory.limit_in_bytes", "9223372036854771712\n");
 	cr_assert_eq(gmt_memusage_read(p, c, 11, &u), 0);
