@@ -14,7 +14,7 @@
  *   gmt_daemon__step()    repeatedly: scan, poll, alerts, intervals when due
  *   gmt_daemon__finish()  probes off and rates restored for every target, last intervals
  *   gmt_daemon__free()
- * The pieces that need no process (names, metrics, the heap alert's rule) are below,
+ * The pieces that need no process (names, metrics, the alerts' rules) are below,
  * for the unit tests.
  */
 #ifndef GMT_DAEMON_ENGINE_H
