@@ -402,17 +402,33 @@ int gmt_rss_alert_threshold(const struct gmt_memusage *u, double pct, uint64_t *
  * which counts only objects sampled since the daemon attached, only when the runtime's
  * figures cannot be read, labelled so.
  */
+enum gmt_heap_figure gmt_heap_alert_figure(const struct gmt_memsnap *s, double estimate,
+					   double *bytes, const char **what)
+{
+	if (s->r.ms && !s->ms.heap_consistent)
+		return GMT_HEAP_NONE;
+	if (s->r.ms) {
+		*bytes = (double)s->ms.HeapAlloc;
+		*what = "HeapAlloc (the runtime's own figure)";
+		return GMT_HEAP_ALLOC;
+	}
+	*bytes = estimate;
+	*what = "estimated live heap (sampled since attach)";
+	return GMT_HEAP_ESTIMATE;
+}
+
 static void heap_alert(struct gmt_daemon *dm, struct dtarget *dt, const struct gmt_memsnap *s,
 		       uint64_t now)
 {
-	const char *what = "HeapAlloc (the runtime's own figure)";
+	const char *what;
 	double heap, above_s;
 
-	if (s->r.ms && !s->ms.heap_consistent)
-		return; /* the heap moved under every read: decided at the next one */
-	if (s->r.ms) {
-		heap = (double)s->ms.HeapAlloc;
-	} else {
+	switch (gmt_heap_alert_figure(s, gmt_session__live_bytes(dt->s), &heap, &what)) {
+	case GMT_HEAP_NONE:
+		return; /* decided at the next read */
+	case GMT_HEAP_ALLOC:
+		break;
+	case GMT_HEAP_ESTIMATE:
 		if (!dt->heap_fallback_said) {
 			pr_warn("PID %d (%s): --alert-heap compares the sampled estimate of "
 				"the live heap (objects sampled since the daemon attached): the "
@@ -420,8 +436,7 @@ static void heap_alert(struct gmt_daemon *dm, struct dtarget *dt, const struct g
 				dt->t.comm, s->why);
 			dt->heap_fallback_said = true;
 		}
-		heap = gmt_session__live_bytes(dt->s);
-		what = "estimated live heap (sampled since attach)";
+		break;
 	}
 	if (gmt_heap_alert_update(&dt->heap, heap, dm->o->alert_heap, dm->o->alert_for_s, now,
 				  &above_s)) {

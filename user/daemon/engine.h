@@ -113,4 +113,18 @@ bool gmt_heap_alert_update(struct gmt_heap_alert *a, double live_bytes, uint64_t
  */
 int gmt_rss_alert_threshold(const struct gmt_memusage *u, double pct, uint64_t *bytes);
 
+struct gmt_memsnap;
+/* The figure --alert-heap compares, and its label for the ALERT line. */
+enum gmt_heap_figure {
+	GMT_HEAP_NONE,	   /* the runtime's heap moved under every read: no decision now */
+	GMT_HEAP_ALLOC,	   /* the runtime's own HeapAlloc */
+	GMT_HEAP_ESTIMATE, /* its figures cannot be read: the sampled estimate since attach */
+};
+/*
+ * From a memory read s (trace/memsnap.h) and the sampled estimate of the live heap:
+ * which figure, in *bytes, and *what names it.
+ */
+enum gmt_heap_figure gmt_heap_alert_figure(const struct gmt_memsnap *s, double estimate,
+					   double *bytes, const char **what);
+
 #endif
