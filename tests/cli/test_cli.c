@@ -234,6 +234,10 @@ Test(cli, time_options_take_durations)
 	expect_error("daemon --alert-for 5m -p 1", 2, "--alert-for needs --alert-heap");
 	expect_error("daemon --alert-for 5x -p 1", 2, "invalid --alert-for '5x'");
 	expect_error("daemon --alert-pause 0 -p 1", 2, "invalid --alert-pause '0'");
+	expect_error("daemon --alert-rss-pct 0 -p 1", 2, "invalid --alert-rss-pct '0'");
+	expect_error("daemon --alert-rss-pct 100.5 -p 1", 2, "invalid --alert-rss-pct '100.5'");
+	expect_error("daemon --alert-rss-pct 9x -p 1", 2, "invalid --alert-rss-pct '9x'");
+	expect_error("daemon --alert-for 5m -p 1", 2, "or --alert-rss-pct");
 }
 
 /* No help prints a printf escape literally; the daemon says what its folder names mean. */

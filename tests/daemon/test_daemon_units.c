@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "memsnap.h"
 #include "metrics.h"
 #include "retention.h"
 #include "testutil.h"
@@ -406,4 +407,54 @@ Test(engine, heap_alert_once_per_excursion)
 	/* --alert-for 0: at the first turn above. */
 	a = (struct gmt_heap_alert){};
 	cr_assert(gmt_heap_alert_update(&a, 101, 100, 0, 40 * s, &above));
+}
+
+/* --alert-rss-pct N: N % of the cgroup's memory limit; no limit, no threshold. */
+Test(engine, rss_alert_threshold)
+{
+	struct gmt_memusage u = { .have_rss = true, .rss = 300ull << 20, .have_max = true,
+				  .cgroup_max = 1ull << 30, .memcg_version = 2 };
+	uint64_t thr = 0;
+
+	cr_assert_eq(gmt_rss_alert_threshold(&u, 25, &thr), 0);
+	cr_assert_eq(thr, 256ull << 20);
+	cr_assert_eq(gmt_rss_alert_threshold(&u, 12.5, &thr), 0);
+	cr_assert_eq(thr, 128ull << 20);
+	cr_assert_eq(gmt_rss_alert_threshold(&u, 100, &thr), 0);
+	cr_assert_eq(thr, 1ull << 30);
+	/* "max": the alert cannot fire */
+	u.cgroup_unlimited = true;
+	u.cgroup_max = 0;
+	cr_assert_eq(gmt_rss_alert_threshold(&u, 25, &thr), -ERANGE);
+	/* no memory.max (root cgroup, no memory controller) */
+	u.have_max = u.cgroup_unlimited = false;
+	cr_assert_eq(gmt_rss_alert_threshold(&u, 25, &thr), -ENOENT);
+	/* no VmRSS (a zombie) */
+	u = (struct gmt_memusage){ .have_max = true, .cgroup_max = 1ull << 30 };
+	cr_assert_eq(gmt_rss_alert_threshold(&u, 25, &thr), -ENODATA);
+}
+
+/*
+ * --alert-heap compares the runtime's HeapAlloc; a read where the heap moved throughout
+ * decides nothing; only when the runtime's figures cannot be read, the sampled estimate,
+ * labelled so.
+ */
+Test(engine, heap_alert_figure)
+{
+	static struct gmt_memsnap s;
+	const char *what = NULL;
+	double b = -1;
+
+	s.ms.heap_consistent = true;
+	s.ms.HeapAlloc = 100 << 20;
+	s.r.ms = &s.ms;
+	cr_assert_eq(gmt_heap_alert_figure(&s, 5e6, &b, &what), GMT_HEAP_ALLOC);
+	cr_assert_float_eq(b, 100 << 20, 1e-9);
+	cr_assert_str_eq(what, "HeapAlloc (the runtime's own figure)");
+	s.ms.heap_consistent = false;
+	cr_assert_eq(gmt_heap_alert_figure(&s, 5e6, &b, &what), GMT_HEAP_NONE);
+	s.r.ms = NULL;
+	cr_assert_eq(gmt_heap_alert_figure(&s, 5e6, &b, &what), GMT_HEAP_ESTIMATE);
+	cr_assert_float_eq(b, 5e6, 1e-9);
+	cr_assert_str_eq(what, "estimated live heap (sampled since attach)");
 }

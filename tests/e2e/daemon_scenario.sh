@@ -15,16 +15,7 @@ cp "$fa" "$d/appA"
 cp "$fb" "$d/appB"
 out=$d/out
 
-wait_for() { # file pattern [timeout s]
-	local i
-	for ((i = 0; i < ${3:-60} * 20; i++)); do
-		grep -qs -- "$2" "$1" && return 0
-		sleep 0.05
-	done
-	echo "timeout waiting for '$2' in $1" >&2
-	cat "$1" >&2 || true
-	return 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/scenario_lib.sh" # wait_for
 
 "$gmt" daemon --exe "$d/appA" --exe "$d/appB" -o "$out" -i 2 --rate 65536 \
 	2>"$d/daemon.err" &

@@ -27,16 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_for() { # file pattern [timeout s]
-	local i
-	for ((i = 0; i < ${3:-60} * 20; i++)); do
-		grep -qs -- "$2" "$1" && return 0
-		sleep 0.05
-	done
-	echo "timeout waiting for '$2' in $1" >&2
-	cat "$1" >&2 || true
-	return 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/scenario_lib.sh" # wait_for
 
 # setpriv's options for uid/gid 65534 with exactly CAPS (e.g. sys_admin,sys_ptrace; none)
 drop() {

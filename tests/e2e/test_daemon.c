@@ -576,3 +576,130 @@ Test(daemon, nothing_to_trace_exits_1, .timeout = 120)
 	unlink(fb);
 	free(fb);
 }
+
+/*
+ * --alert-rss-pct and --alert-heap on the runtime's own figures (issue 15), in a memory
+ * cgroup the scenario creates with a 256 MiB limit (tests/e2e/rss_alert_scenario.sh: v2
+ * when the memory controller is on cgroup2, else v1's; removed on every exit).  A
+ * program that holds 96 MiB, every page written, runs in it three times:
+ *   hi  --alert-rss-pct 25 --alert-heap 64M --alert-for 2: both fire, each with a marked
+ *       set whose memory.json has the RSS and the limit; the heap was allocated before
+ *       the daemon attached, so only the runtime's HeapAlloc (not the sampled estimate
+ *       since attach) is above 64M;
+ *   lo  --alert-rss-pct 60 --alert-heap 1G: nothing fires over five reads (> 2 s);
+ *   nl  no limit: --alert-rss-pct cannot fire, said once.
+ * Oracles read by the scenario, not by gomemtrace: VmRSS, the cgroup's memory.current
+ * (v1: memory.usage_in_bytes), the program's ReadMemStats HeapAlloc.
+ */
+static bool within(double v, double lo, double hi)
+{
+	return v >= lo && v <= hi;
+}
+
+static long key(const char *out, const char *c, const char *k)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s.%s", c, k);
+	return tu_field(out, name);
+}
+
+Test(daemon, rss_alert_in_a_memory_cgroup, .timeout = 300)
+{
+	char work[] = "/tmp/gmt-daemon-XXXXXX";
+	char *out;
+	const char *p, *dir;
+	double limit, rss_lo, rss_hi, pct = -1, for_s = -1, above_pct = -1;
+	unsigned long long log_rss = 0, log_limit = 0, log_heap = 0, heap_thr = 0, thr = 0;
+	long heap;
+
+	cr_assert_not_null(mkdtemp(work));
+	out = tu_script("GO=%s bash %s/tests/e2e/rss_alert_scenario.sh %s/run", tu_go(),
+			getenv("GMT_SOURCE_ROOT"), work);
+	dir = strstr(out, "cg_dir=");
+	cr_assert_eq(tu_field(out, "cg_removed"), 1, "the test cgroup is removed:\n%s", out);
+	if (dir) {
+		char cg[512];
+		struct stat st;
+
+		cr_assert_eq(sscanf(dir, "cg_dir=%511s", cg), 1);
+		cr_expect_neq(stat(cg, &st), 0, "%s is gone", cg);
+	}
+	cr_assert_eq(tu_field(out, "scenario_done"), 1, "the scenario ran to its end:\n%s", out);
+	cr_assert(within(tu_field(out, "cg_version"), 1, 2), "a memory cgroup:\n%s", out);
+	limit = tu_field(out, "cg_limit");
+	for (int i = 0; i < 3; i++) {
+		const char *c = (const char *[]){ "hi", "lo", "nl" }[i];
+
+		cr_expect_eq(key(out, c, "in_cgroup"), 1, "%s: the program runs in it", c);
+		cr_expect_eq(key(out, c, "daemon_rc"), 0, "%s: the daemon exits 0:\n%s", c, out);
+	}
+
+	/* hi: the oracle is above 25 % of the limit, and both alerts fired, once each. */
+	rss_lo = 1024.0 * fmin(key(out, "hi", "rss_kb_before"), key(out, "hi", "rss_kb_after"));
+	rss_hi = 1024.0 * fmax(key(out, "hi", "rss_kb_before"), key(out, "hi", "rss_kb_after"));
+	cr_assert_gt(rss_lo, 0.25 * limit, "hi: VmRSS %.0f is above 25 %% of %.0f", rss_lo, limit);
+	cr_assert_gt(key(out, "hi", "cg_current_before"), 0.25 * limit,
+		     "hi: the cgroup's own usage is above 25 %% too");
+	cr_assert_gt(key(out, "hi", "cg_current_after"), 0.25 * limit, "hi: and stays");
+	cr_expect_eq(key(out, "hi", "alerts"), 2, "hi: RSS and heap alerts, once each:\n%s", out);
+	cr_expect_eq(key(out, "hi", "rss_sets"), 1, "hi: one -alert-rss set:\n%s", out);
+	cr_expect_eq(key(out, "hi", "heap_sets"), 1, "hi: one -alert-heap set:\n%s", out);
+	p = strstr(out, "hi.log: ");
+	p = p ? strstr(p, "): RSS ") : NULL;
+	cr_assert(p && sscanf(p, "): RSS %llu bytes is %lf %% of its cgroup's memory limit %llu",
+			      &log_rss, &pct, &log_limit) == 3,
+		  "hi: the RSS alert's line gives the numbers:\n%s", out);
+	p = strstr(p, "), above ");
+	cr_assert(p && sscanf(p, "), above %lf %% (%llu bytes) for %lf s", &above_pct, &thr,
+			      &for_s) == 3, "hi: with the threshold and the time:\n%s", out);
+	cr_expect_eq(log_limit, (unsigned long long)limit, "hi: the limit the test set");
+	cr_expect(within(log_rss, 0.95 * rss_lo, 1.05 * rss_hi),
+		  "hi: the alert's RSS %llu is VmRSS (%.0f..%.0f) within 5 %%", log_rss, rss_lo,
+		  rss_hi);
+	cr_expect(within(pct, 100.0 * log_rss / limit - 0.1, 100.0 * log_rss / limit + 0.1),
+		  "hi: %.1f %% is RSS / limit", pct);
+	cr_expect(above_pct == 25 && thr == (unsigned long long)(limit / 4),
+		  "hi: above 25 %% = %llu bytes", thr);
+	cr_expect_geq(for_s, 2.0, "hi: after --alert-for 2 s (%.1f)", for_s);
+	cr_expect_eq(key(out, "hi", "set_files"), 5,
+		     "hi: the marked set has memory.json, heap.pb.gz, goroutines.txt, "
+		     "goroutines.pb.gz and summary.json:\n%s", out);
+	cr_expect(within(key(out, "hi", "json_rss"), 0.95 * rss_lo, 1.05 * rss_hi),
+		  "hi: its memory.json's rss_bytes is VmRSS within 5 %%");
+	cr_expect_eq(key(out, "hi", "json_max"), limit, "hi: memory.json has the limit");
+	cr_expect_eq(key(out, "hi", "json_ver"), tu_field(out, "cg_version"),
+		     "hi: labelled with the cgroup version");
+	heap = key(out, "hi", "heapalloc");
+	p = strstr(out, "HeapAlloc (the runtime's own figure) ");
+	cr_assert(p && sscanf(p, "HeapAlloc (the runtime's own figure) %llu bytes, above %llu",
+			      &log_heap, &heap_thr) == 2,
+		  "hi: the heap alert compares HeapAlloc:\n%s", out);
+	cr_expect(fabs((double)log_heap - heap) <= fmax(heap / 100.0, 1 << 20),
+		  "hi: the alert's HeapAlloc %llu is the program's own %ld (1 %% or 1 MiB)",
+		  log_heap, heap);
+	cr_expect_eq(heap_thr, 64ull << 20, "hi: above 64M");
+
+	/* lo: the oracle stays below 60 %, nothing fires over more than --alert-for. */
+	for (int i = 0; i < 2; i++) {
+		const char *k = i ? "rss_kb_after" : "rss_kb_before";
+		const char *g = i ? "cg_current_after" : "cg_current_before";
+
+		cr_assert_lt(1024.0 * key(out, "lo", k), 0.60 * limit, "lo: VmRSS below 60 %%");
+		cr_assert_lt(key(out, "lo", g), 0.60 * limit, "lo: the cgroup's usage too");
+	}
+	cr_expect_geq(key(out, "lo", "reads"), 5, "lo: read for longer than --alert-for");
+	cr_expect_eq(key(out, "lo", "alerts"), 0, "lo: nothing fires:\n%s", out);
+	cr_expect_eq(key(out, "lo", "rss_sets") + key(out, "lo", "heap_sets"), 0,
+		     "lo: no marked set");
+	cr_expect_eq(key(out, "lo", "cannot"), 0, "lo: the limit is there");
+
+	/* nl: no limit, said once, nothing fires. */
+	cr_expect_geq(key(out, "nl", "reads"), 5, "nl: read for longer than --alert-for");
+	cr_expect_eq(key(out, "nl", "cannot"), 1, "nl: 'cannot fire' said once:\n%s", out);
+	cr_expect(strstr(out, "has no memory limit"), "nl: with why:\n%s", out);
+	cr_expect_eq(key(out, "nl", "alerts"), 0, "nl: nothing fires");
+	cr_expect_eq(key(out, "nl", "rss_sets"), 0, "nl: no marked set");
+	free(out);
+	tu_run("rm -rf %s", work);
+}

@@ -55,6 +55,15 @@ static void roots(char *p, char *c, size_t len)
 static const char status[] = "Name:\tsvc\nVmPeak:\t  900000 kB\nVmRSS:\t  123456 kB\n"
 			     "RssAnon:\t  100000 kB\nThreads:\t8\n";
 
+/* A cgroup with a limit of max bytes holding current. */
+static void expect_limit(const struct gmt_memusage *u, uint64_t max, uint64_t current)
+{
+	cr_expect(u->have_max && !u->cgroup_unlimited);
+	cr_expect_eq(u->cgroup_max, max);
+	cr_expect(u->have_current);
+	cr_expect_eq(u->cgroup_current, current);
+}
+
 Test(memusage, limited)
 {
 	char p[256], c[256];
@@ -69,10 +78,7 @@ Test(memusage, limited)
 	cr_expect(u.have_rss);
 	cr_expect_eq(u.rss, 123456ull * 1024);
 	cr_expect_str_eq(u.cgroup, "/system.slice/svc.service");
-	cr_expect(u.have_max && !u.cgroup_unlimited);
-	cr_expect_eq(u.cgroup_max, 4294967296ull);
-	cr_expect(u.have_current);
-	cr_expect_eq(u.cgroup_current, 4080218931ull);
+	expect_limit(&u, 4294967296ull, 4080218931ull);
 }
 
 Test(memusage, unlimited_and_v1)
@@ -97,6 +103,44 @@ Test(memusage, unlimited_and_v1)
 	cr_expect_not(u.have_max || u.have_current);
 	/* gone */
 	cr_expect_eq(gmt_memusage_read(p, c, 9, &u), -ESRCH);
+}
+
+/*
+ * A hybrid host: cgroup2 mounted, but the memory controller on a v1 hierarchy (the v2
+ * cgroup has no memory files): the figures come from CGROUP_ROOT/memory/<v1 path>,
+ * labelled v1; the kernel's "no limit" there is the page counter's maximum.
+ */
+Test(memusage, v1_memory_controller)
+{
+	char p[256], c[256];
+	struct gmt_memusage u;
+
+	put("proc/11/status", status);
+	put("proc/11/cgroup", "9:name=systemd:/\n4:cpu,memory:/svc/a\n0::/\n");
+	put("cg/memory/svc/a/memory.limit_in_bytes", "268435456\n");
+	put("cg/memory/svc/a/memory.usage_in_bytes", "104857600\n");
+	roots(p, c, sizeof(p));
+	cr_assert_eq(gmt_memusage_read(p, c, 11, &u), 0);
+	cr_expect_str_eq(u.cgroup, "/", "the v2 path as before");
+	cr_expect_eq(u.memcg_version, 1);
+	cr_expect_str_eq(u.memcg, "/svc/a");
+	expect_limit(&u, 268435456ull, 104857600ull);
+	/* unlimited, as v1 writes it */
+	put("cg/memory/svc/a/memory.limit_in_bytes", "9223372036854771712\n");
+	cr_assert_eq(gmt_memusage_read(p, c, 11, &u), 0);
+	cr_expect(u.have_max && u.cgroup_unlimited);
+	/* v2 files present: v2 wins, the v1 line is not used */
+	put("proc/12/status", status);
+	put("proc/12/cgroup", "4:memory:/svc/a\n0::/svc.slice\n");
+	put("cg/svc.slice/memory.max", "1073741824\n");
+	cr_assert_eq(gmt_memusage_read(p, c, 12, &u), 0);
+	cr_expect_eq(u.memcg_version, 2);
+	cr_expect_str_eq(u.memcg, "/svc.slice");
+	cr_expect_eq(u.cgroup_max, 1073741824ull);
+	/* "memoryx" is not "memory" */
+	cr_expect_eq(gmt_memusage_parse_cgroup_v1("3:memoryx:/b\n", c, sizeof(c)), -ENOENT);
+	cr_expect_eq(gmt_memusage_parse_cgroup_v1("3:cpu,memory:/b\n", c, sizeof(c)), 0);
+	cr_expect_str_eq(c, "/b");
 }
 
 Test(memusage, parsers)

@@ -71,9 +71,16 @@ static const char daemon_usage[] =
 	"                         'none' to write none\n"
 	"\n"
 	"Thresholds (each writes a marked profile set, <timestamp>-alert-<what>, and logs):\n"
-	"      --alert-heap BYTES   estimated live heap above BYTES ...\n"
-	"      --alert-for DUR      ... for DUR in a row (default 0: at once);\n"
-	"                           fires once, re-armed when the heap falls below\n"
+	"      --alert-heap BYTES   the heap above BYTES: the runtime's own HeapAlloc (as\n"
+	"                           runtime.ReadMemStats gives it), read from outside once\n"
+	"                           a second; when it cannot be read (said once), the\n"
+	"                           sampled estimate of what was allocated since attach\n"
+	"      --alert-rss-pct N    the RSS (VmRSS) above N % (0-100] of the memory limit\n"
+	"                           of the target's cgroup (cgroup v2 memory.max, else the\n"
+	"                           v1 memory controller's memory.limit_in_bytes), read once\n"
+	"                           a second; without a limit it cannot fire (said once)\n"
+	"      --alert-for DUR      ... for DUR in a row (default 0: at once); each fires\n"
+	"                           once, re-armed when the figure falls below\n"
 	"      --alert-pause DUR    a stop-the-world pause longer than DUR (e.g. 5ms,\n"
 	"                           200us); once per interval at most\n"
 	"A marked set ends the interval early: the next one starts at the alert.\n"
@@ -173,7 +180,7 @@ static int parse_bytes(const char *s, uint64_t *out)
 static int parse_args(int argc, char **argv, struct gmt_daemon_opts *o)
 {
 	enum { OPT_EXE = 256, OPT_COMM, OPT_KEEP, OPT_DISK, OPT_METRICS, OPT_AHEAP, OPT_AFOR,
-	       OPT_APAUSE, OPT_STACKS, OPT_NOSNAP };
+	       OPT_APAUSE, OPT_ARSS, OPT_STACKS, OPT_NOSNAP };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "exe", required_argument, NULL, OPT_EXE },
@@ -184,6 +191,7 @@ static int parse_args(int argc, char **argv, struct gmt_daemon_opts *o)
 		{ "max-disk", required_argument, NULL, OPT_DISK },
 		{ "metrics", required_argument, NULL, OPT_METRICS },
 		{ "alert-heap", required_argument, NULL, OPT_AHEAP },
+		{ "alert-rss-pct", required_argument, NULL, OPT_ARSS },
 		{ "alert-for", required_argument, NULL, OPT_AFOR },
 		{ "alert-pause", required_argument, NULL, OPT_APAUSE },
 		{ "max-stacks", required_argument, NULL, OPT_STACKS },
@@ -263,6 +271,19 @@ static int parse_args(int argc, char **argv, struct gmt_daemon_opts *o)
 				return 2;
 			}
 			break;
+		case OPT_ARSS: {
+			char *end;
+
+			errno = 0;
+			o->alert_rss_pct = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o->alert_rss_pct > 0) ||
+			    o->alert_rss_pct > 100) {
+				pr_err("invalid --alert-rss-pct '%s' (a percentage of the cgroup's "
+				       "memory limit, above 0 and at most 100)\n", optarg);
+				return 2;
+			}
+			break;
+		}
 		case OPT_AFOR:
 			if (gmt_parse_duration(optarg, 0, 10000000 * GMT_NS_PER_S, &v)) {
 				pr_err("invalid --alert-for '%s' (e.g. 300, 5m, 1h; up to "
@@ -306,8 +327,8 @@ static int parse_args(int argc, char **argv, struct gmt_daemon_opts *o)
 		       "daemon --help')\n");
 		return 2;
 	}
-	if (o->alert_for_s > 0 && !o->alert_heap) {
-		pr_err("--alert-for needs --alert-heap\n");
+	if (o->alert_for_s > 0 && !o->alert_heap && !o->alert_rss_pct) {
+		pr_err("--alert-for needs --alert-heap or --alert-rss-pct\n");
 		return 2;
 	}
 	for (size_t i = 0; i < o->nexes; i++) {

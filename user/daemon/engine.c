@@ -16,6 +16,7 @@
 #include "goroutines.h"
 #include "grow.h"
 #include "log.h"
+#include "memsnap.h"
 #include "metrics.h"
 #include "proc.h"
 #include "procscan.h"
@@ -29,6 +30,9 @@ struct dtarget {
 	struct gmt_session *s;
 	char dir[4096]; /* OUTDIR/<comm>-<pid> */
 	struct gmt_heap_alert heap; /* --alert-heap */
+	struct gmt_heap_alert rss;  /* --alert-rss-pct */
+	uint64_t next_mem_ns;	    /* when the memory figures are read next */
+	bool heap_fallback_said, rss_cannot_said; /* said once per target */
 	bool pause_alerted; /* one pause alert per interval at most */
 	struct gmt_metrics_target m;
 };
@@ -374,11 +378,140 @@ bool gmt_heap_alert_update(struct gmt_heap_alert *a, double live_bytes, uint64_t
 	return true;
 }
 
+int gmt_rss_alert_threshold(const struct gmt_memusage *u, double pct, uint64_t *bytes)
+{
+	if (!u->have_rss)
+		return -ENODATA;
+	if (!u->have_max)
+		return -ENOENT;
+	if (u->cgroup_unlimited || !u->cgroup_max)
+		return -ERANGE;
+	*bytes = (uint64_t)((double)u->cgroup_max * pct / 100.0);
+	return 0;
+}
+
+/*
+ * The memory figures, read from outside (trace/memsnap.h) once a second at most: the
+ * runtime's figures are a few hundred reads of the target's memory.
+ */
+#define MEM_PERIOD_NS 1000000000ULL
+
+/*
+ * --alert-heap on the runtime's own HeapAlloc (as runtime.ReadMemStats gives it: every
+ * live object and the garbage not yet swept, whenever allocated); the sampled estimate,
+ * which counts only objects sampled since the daemon attached, only when the runtime's
+ * figures cannot be read, labelled so.
+ */
+enum gmt_heap_figure gmt_heap_alert_figure(const struct gmt_memsnap *s, double estimate,
+					   double *bytes, const char **what)
+{
+	if (s->r.ms && !s->ms.heap_consistent)
+		return GMT_HEAP_NONE;
+	if (s->r.ms) {
+		*bytes = (double)s->ms.HeapAlloc;
+		*what = "HeapAlloc (the runtime's own figure)";
+		return GMT_HEAP_ALLOC;
+	}
+	*bytes = estimate;
+	*what = "estimated live heap (sampled since attach)";
+	return GMT_HEAP_ESTIMATE;
+}
+
+static void heap_alert(struct gmt_daemon *dm, struct dtarget *dt, const struct gmt_memsnap *s,
+		       uint64_t now)
+{
+	const char *what;
+	double heap, above_s;
+
+	switch (gmt_heap_alert_figure(s, gmt_session__live_bytes(dt->s), &heap, &what)) {
+	case GMT_HEAP_NONE:
+		return; /* decided at the next read */
+	case GMT_HEAP_ALLOC:
+		break;
+	case GMT_HEAP_ESTIMATE:
+		if (!dt->heap_fallback_said) {
+			pr_warn("PID %d (%s): --alert-heap compares the sampled estimate of "
+				"the live heap (objects sampled since the daemon attached): the "
+				"runtime's own figures do not read: %s\n", (int)dt->t.pid,
+				dt->t.comm, s->why);
+			dt->heap_fallback_said = true;
+		}
+		break;
+	}
+	if (gmt_heap_alert_update(&dt->heap, heap, dm->o->alert_heap, dm->o->alert_for_s, now,
+				  &above_s)) {
+		pr_warn("ALERT PID %d (%s): %s %.0f bytes, above %llu for %.1f s: writing a marked "
+			"profile set\n", (int)dt->t.pid, dt->t.comm, what, heap,
+			(unsigned long long)dm->o->alert_heap, above_s);
+		write_interval(dm, dt, "alert-heap");
+	}
+}
+
+/* --alert-rss-pct: VmRSS against the memory limit of the target's cgroup. */
+static void rss_alert(struct gmt_daemon *dm, struct dtarget *dt, const struct gmt_memusage *u,
+		      uint64_t now)
+{
+	const char *file = u->memcg_version == 1 ? "memory.limit_in_bytes" : "memory.max";
+	uint64_t thr;
+	double above_s;
+	int err = gmt_rss_alert_threshold(u, dm->o->alert_rss_pct, &thr);
+
+	if (err) {
+		dt->rss = (struct gmt_heap_alert){};
+		if (err == -ENODATA || dt->rss_cannot_said)
+			return;
+		dt->rss_cannot_said = true;
+		if (err == -ERANGE)
+			pr_warn("PID %d (%s): --alert-rss-pct cannot fire: its cgroup %s%s has no "
+				"memory limit (%s is unlimited)\n", (int)dt->t.pid, dt->t.comm,
+				u->memcg, u->memcg_version == 1 ? " (v1)" : "", file);
+		else
+			pr_warn("PID %d (%s): --alert-rss-pct cannot fire: no memory limit of its "
+				"cgroup can be read (no memory.max in cgroup v2 %s, no v1 memory "
+				"controller)\n", (int)dt->t.pid, dt->t.comm,
+				u->cgroup[0] ? u->cgroup : "(none)");
+		return;
+	}
+	dt->rss_cannot_said = false; /* a limit set later, then removed, is said again */
+	if (gmt_heap_alert_update(&dt->rss, (double)u->rss, thr, dm->o->alert_for_s, now,
+				  &above_s)) {
+		pr_warn("ALERT PID %d (%s): RSS %llu bytes is %.1f %% of its cgroup's memory limit "
+			"%llu (%s%s %s), above %g %% (%llu bytes) for %.1f s: writing a marked "
+			"profile set\n", (int)dt->t.pid, dt->t.comm, (unsigned long long)u->rss,
+			100.0 * (double)u->rss / (double)u->cgroup_max,
+			(unsigned long long)u->cgroup_max, u->memcg_version == 1 ? "v1 " : "", file,
+			u->memcg, dm->o->alert_rss_pct, (unsigned long long)thr, above_s);
+		write_interval(dm, dt, "alert-rss");
+	}
+}
+
+static void memory_alerts(struct gmt_daemon *dm, struct dtarget *dt, uint64_t now)
+{
+	struct gmt_memsnap s;
+	struct gmt_diag d = {};
+
+	if (now < dt->next_mem_ns)
+		return;
+	dt->next_mem_ns = now + MEM_PERIOD_NS;
+	/* Gone: the next scan drops it. */
+	if (gmt_memsnap_read(dt->t.pid, gmt_session__analysis(dt->s), &s, &d))
+		return;
+	pr_debug("PID %d: memory read: RSS %llu bytes, cgroup memory limit %llu%s, HeapAlloc "
+		 "%llu%s\n", (int)dt->t.pid, (unsigned long long)s.mu.rss,
+		 (unsigned long long)s.mu.cgroup_max,
+		 s.mu.have_max && !s.mu.cgroup_unlimited ? "" : " (none)",
+		 (unsigned long long)s.ms.HeapAlloc,
+		 s.r.ms && s.ms.heap_consistent ? "" : " (not read)");
+	if (dm->o->alert_heap)
+		heap_alert(dm, dt, &s, now);
+	if (dm->o->alert_rss_pct > 0)
+		rss_alert(dm, dt, &s.mu, now);
+}
+
 static void check_alerts(struct gmt_daemon *dm, uint64_t now)
 {
 	for (size_t i = 0; i < dm->nt; i++) {
 		struct dtarget *dt = dm->t[i];
-		double live, above_s;
 
 		if (dm->o->alert_pause_ns) {
 			uint64_t p = gmt_session__new_max_pause(dt->s);
@@ -392,16 +525,8 @@ static void check_alerts(struct gmt_daemon *dm, uint64_t now)
 				write_interval(dm, dt, "alert-pause");
 			}
 		}
-		if (!dm->o->alert_heap)
-			continue;
-		live = gmt_session__live_bytes(dt->s);
-		if (gmt_heap_alert_update(&dt->heap, live, dm->o->alert_heap, dm->o->alert_for_s,
-					  now, &above_s)) {
-			pr_warn("ALERT PID %d (%s): live heap ~%.0f bytes, above %llu for %.1f s: "
-				"writing a marked profile set\n", (int)dt->t.pid, dt->t.comm, live,
-				(unsigned long long)dm->o->alert_heap, above_s);
-			write_interval(dm, dt, "alert-heap");
-		}
+		if (dm->o->alert_heap || dm->o->alert_rss_pct > 0)
+			memory_alerts(dm, dt, now);
 	}
 }
 
@@ -520,7 +645,7 @@ int gmt_daemon__step(struct gmt_daemon *dm, volatile sig_atomic_t *write_now, co
 		}
 	}
 	now = mono_ns();
-	if (dm->o->alert_heap || dm->o->alert_pause_ns)
+	if (dm->o->alert_heap || dm->o->alert_rss_pct > 0 || dm->o->alert_pause_ns)
 		check_alerts(dm, now);
 	if ((write_now && *write_now) || now >= dm->next_iv) {
 		if (write_now && *write_now)

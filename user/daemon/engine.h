@@ -14,7 +14,7 @@
  *   gmt_daemon__step()    repeatedly: scan, poll, alerts, intervals when due
  *   gmt_daemon__finish()  probes off and rates restored for every target, last intervals
  *   gmt_daemon__free()
- * The pieces that need no process (names, metrics, the heap alert's rule) are below,
+ * The pieces that need no process (names, metrics, the alerts' rules) are below,
  * for the unit tests.
  */
 #ifndef GMT_DAEMON_ENGINE_H
@@ -27,6 +27,7 @@
 #include <sys/types.h>
 
 #include "diag.h"
+#include "memusage.h"
 #include "session.h"
 
 struct gmt_goroutines;
@@ -43,8 +44,9 @@ struct gmt_daemon_opts {
 	const char *metrics; /* the metrics file; NULL: OUTDIR/gomemtrace.prom; "none" */
 	double interval_s;
 	uint64_t keep, max_disk; /* retention.h; 0: no bound */
-	uint64_t alert_heap;	 /* bytes of live heap, 0: no alert */
-	double alert_for_s;	 /* ... for that long */
+	uint64_t alert_heap;	 /* bytes of heap (HeapAlloc), 0: no alert */
+	double alert_rss_pct;	 /* RSS above this % of the cgroup's memory limit, 0: none */
+	double alert_for_s;	 /* ... for that long (both) */
 	uint64_t alert_pause_ns; /* a stop-the-world pause longer than this, 0: no alert */
 	struct gmt_session_opts so; /* the tracing options */
 };
@@ -92,8 +94,8 @@ void gmt_daemon_metrics_add(struct gmt_metrics_target *m, const struct gmt_inter
 			    const struct gmt_goroutines *gor);
 
 /*
- * The live-heap alert: once per excursion above the threshold that lasts for_s seconds.
- * Below (or at) the threshold it re-arms.
+ * The threshold alerts (--alert-heap, --alert-rss-pct): once per excursion above the
+ * threshold that lasts for_s seconds.  Below (or at) the threshold it re-arms.
  */
 struct gmt_heap_alert {
 	uint64_t since_ns; /* above the threshold since, 0 below */
@@ -102,5 +104,27 @@ struct gmt_heap_alert {
 /* true when the alert fires now (monotonic now_ns), with *above_s how long it was above. */
 bool gmt_heap_alert_update(struct gmt_heap_alert *a, double live_bytes, uint64_t threshold,
 			   double for_s, uint64_t now_ns, double *above_s);
+
+/*
+ * --alert-rss-pct's threshold: pct % of the memory limit of the process's cgroup (u, as
+ * process/memusage.h read it), in *bytes.  0; -ENODATA when its RSS was not read;
+ * -ENOENT when no memory limit of a cgroup could be read; -ERANGE when the cgroup has
+ * none ("max"): then the alert cannot fire.
+ */
+int gmt_rss_alert_threshold(const struct gmt_memusage *u, double pct, uint64_t *bytes);
+
+struct gmt_memsnap;
+/* The figure --alert-heap compares, and its label for the ALERT line. */
+enum gmt_heap_figure {
+	GMT_HEAP_NONE,	   /* the runtime's heap moved under every read: no decision now */
+	GMT_HEAP_ALLOC,	   /* the runtime's own HeapAlloc */
+	GMT_HEAP_ESTIMATE, /* its figures cannot be read: the sampled estimate since attach */
+};
+/*
+ * From a memory read s (trace/memsnap.h) and the sampled estimate of the live heap:
+ * which figure, in *bytes, and *what names it.
+ */
+enum gmt_heap_figure gmt_heap_alert_figure(const struct gmt_memsnap *s, double estimate,
+					   double *bytes, const char **what);
 
 #endif

@@ -24,6 +24,13 @@ static void process_json(struct gmt_json *j, const struct gmt_memusage *u)
 	gmt_json__obj_begin(j);
 	opt_u64(j, "rss_bytes", u->have_rss, u->rss);
 	gmt_json__kstr(j, "cgroup", u->cgroup);
+	/* Where the two figures below come from: the v2 cgroup, or v1's memory controller. */
+	gmt_json__kstr(j, "memory_cgroup", u->memcg);
+	gmt_json__key(j, "memory_cgroup_version");
+	if (u->memcg_version)
+		gmt_json__uint(j, (uint64_t)u->memcg_version);
+	else
+		gmt_json__null(j);
 	opt_u64(j, "cgroup_memory_current", u->have_current, u->cgroup_current);
 	/* "max" as the kernel writes it: no limit. */
 	gmt_json__key(j, "cgroup_memory_max");
@@ -122,12 +129,13 @@ void gmt_print_memory(FILE *out, const struct gmt_memory_report *r)
 	else
 		fprintf(out, "  RSS unknown");
 	if (u->have_current && u->have_max && !u->cgroup_unlimited && u->cgroup_max)
-		fprintf(out, "; cgroup %s: memory.current %.1f MiB of memory.max %.1f MiB (%.0f %%)",
-			u->cgroup, MIB(u->cgroup_current), MIB(u->cgroup_max),
+		fprintf(out, "; cgroup%s %s: memory.current %.1f MiB of memory.max %.1f MiB "
+			"(%.0f %%)", u->memcg_version == 1 ? " (v1)" : "", u->memcg,
+			MIB(u->cgroup_current), MIB(u->cgroup_max),
 			100.0 * (double)u->cgroup_current / (double)u->cgroup_max);
 	else if (u->have_current)
-		fprintf(out, "; cgroup %s: memory.current %.1f MiB, no memory.max", u->cgroup,
-			MIB(u->cgroup_current));
+		fprintf(out, "; cgroup%s %s: memory.current %.1f MiB, no memory.max",
+			u->memcg_version == 1 ? " (v1)" : "", u->memcg, MIB(u->cgroup_current));
 	fprintf(out, "\n");
 	if (!s) {
 		fprintf(out, "  runtime figures unavailable: %s\n", r->ms_why ? r->ms_why : "");

@@ -43,25 +43,56 @@ int gmt_memusage_parse_status(const char *text, uint64_t *rss)
 	return -ENOENT;
 }
 
-int gmt_memusage_parse_cgroup(const char *text, char *path, size_t len)
+/*
+ * The path of a /proc/PID/cgroup line ("ID:controllers:path"): the unified hierarchy's
+ * ("0::path") when !v1_memory, else the v1 hierarchy whose controllers include memory.
+ */
+static int cgroup_path(const char *text, bool v1_memory, char *path, size_t len)
 {
 	const char *l = text;
 
 	while (l && *l) {
 		const char *e = strchr(l, '\n');
 		size_t n = e ? (size_t)(e - l) : strlen(l);
+		const char *c = memchr(l, ':', n);
+		const char *p = c ? memchr(c + 1, ':', n - (size_t)(c + 1 - l)) : NULL;
+		bool match = false;
 
-		/* The unified hierarchy: ID 0, no controllers. */
-		if (n >= 3 && !strncmp(l, "0::", 3)) {
-			if (n - 3 >= len)
+		if (p && !v1_memory) {
+			match = c == l + 1 && *l == '0' && p == c + 1;
+		} else if (p) {
+			/* "cpu,memory": memory as one whole name of the list */
+			for (const char *w = c + 1; w < p;) {
+				const char *we = memchr(w, ',', (size_t)(p - w));
+
+				we = we ? we : p;
+				if (we - w == 6 && !strncmp(w, "memory", 6))
+					match = true;
+				w = we + 1;
+			}
+		}
+		if (match) {
+			size_t plen = n - (size_t)(p + 1 - l);
+
+			if (plen >= len)
 				return -ENAMETOOLONG;
-			memcpy(path, l + 3, n - 3);
-			path[n - 3] = '\0';
+			memcpy(path, p + 1, plen);
+			path[plen] = '\0';
 			return 0;
 		}
 		l = e ? e + 1 : NULL;
 	}
 	return -ENOENT;
+}
+
+int gmt_memusage_parse_cgroup(const char *text, char *path, size_t len)
+{
+	return cgroup_path(text, false, path, len);
+}
+
+int gmt_memusage_parse_cgroup_v1(const char *text, char *path, size_t len)
+{
+	return cgroup_path(text, true, path, len);
 }
 
 /* A cgroup file holding one number or "max": 0, 1 for "max", or a negative errno. */
@@ -78,15 +109,33 @@ static int read_limit(const char *path, uint64_t *v)
 	*v = strtoull(buf, &end, 10);
 	if (errno || end == buf)
 		return -EINVAL;
-	return 0;
+	/* v1 says "no limit" with the page counter's maximum, 2^63 - 1 rounded to a page. */
+	return *v >= (1ull << 62) ? 1 : 0;
+}
+
+/* The limit and usage of one memory cgroup's files: true when either reads. */
+static bool read_memcg(const char *dir, const char *cur_name, const char *max_name,
+		       struct gmt_memusage *u)
+{
+	char file[768];
+	int r;
+
+	snprintf(file, sizeof(file), "%s/%s", dir, cur_name);
+	u->have_current = !read_limit(file, &u->cgroup_current);
+	snprintf(file, sizeof(file), "%s/%s", dir, max_name);
+	r = read_limit(file, &u->cgroup_max);
+	u->have_max = r >= 0;
+	u->cgroup_unlimited = r == 1;
+	if (u->cgroup_unlimited)
+		u->cgroup_max = 0;
+	return u->have_current || u->have_max;
 }
 
 int gmt_memusage_read(const char *proc_root, const char *cgroup_root, pid_t pid,
 		      struct gmt_memusage *u)
 {
-	char path[512], buf[4096], file[768];
+	char path[512], buf[4096], dir[600], v1[256];
 	ssize_t n;
-	int r;
 
 	memset(u, 0, sizeof(*u));
 	snprintf(path, sizeof(path), "%s/%d/status", proc_root, (int)pid);
@@ -96,17 +145,25 @@ int gmt_memusage_read(const char *proc_root, const char *cgroup_root, pid_t pid,
 	/* A kernel thread or a zombie has no VmRSS: no resident set to give. */
 	u->have_rss = !gmt_memusage_parse_status(buf, &u->rss);
 	snprintf(path, sizeof(path), "%s/%d/cgroup", proc_root, (int)pid);
-	if (read_text(path, buf, sizeof(buf)) < 0 ||
-	    gmt_memusage_parse_cgroup(buf, u->cgroup, sizeof(u->cgroup)))
+	if (read_text(path, buf, sizeof(buf)) < 0)
 		return 0;
 	/* "/" is the root cgroup: it has no memory.max (the machine is its limit). */
-	snprintf(file, sizeof(file), "%s%s/memory.current", cgroup_root,
-		 strcmp(u->cgroup, "/") ? u->cgroup : "");
-	u->have_current = !read_limit(file, &u->cgroup_current);
-	snprintf(file, sizeof(file), "%s%s/memory.max", cgroup_root,
-		 strcmp(u->cgroup, "/") ? u->cgroup : "");
-	r = read_limit(file, &u->cgroup_max);
-	u->have_max = r >= 0;
-	u->cgroup_unlimited = r == 1;
+	if (!gmt_memusage_parse_cgroup(buf, u->cgroup, sizeof(u->cgroup))) {
+		snprintf(dir, sizeof(dir), "%s%s", cgroup_root,
+			 strcmp(u->cgroup, "/") ? u->cgroup : "");
+		if (read_memcg(dir, "memory.current", "memory.max", u)) {
+			u->memcg_version = 2;
+			snprintf(u->memcg, sizeof(u->memcg), "%s", u->cgroup);
+			return 0;
+		}
+	}
+	/* No memory files in v2: the memory controller is on a v1 hierarchy (hybrid). */
+	if (gmt_memusage_parse_cgroup_v1(buf, v1, sizeof(v1)))
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/memory%s", cgroup_root, strcmp(v1, "/") ? v1 : "");
+	if (read_memcg(dir, "memory.usage_in_bytes", "memory.limit_in_bytes", u)) {
+		u->memcg_version = 1;
+		snprintf(u->memcg, sizeof(u->memcg), "%s", v1);
+	}
 	return 0;
 }

@@ -2,8 +2,12 @@
 /*
  * How close a process is to the OOM killer, from the kernel's side: its resident set
  * (VmRSS of /proc/PID/status) and the memory.max / memory.current of its cgroup v2
- * (the "0::/path" line of /proc/PID/cgroup, under the cgroup2 mount).  The snapshot's
- * memory.json uses it; an RSS alert would too.
+ * (the "0::/path" line of /proc/PID/cgroup, under the cgroup2 mount).  Where the memory
+ * controller is not on the unified hierarchy (a "hybrid" host: cgroup2 mounted beside
+ * cgroup v1 controllers, as systemd's default was until v247), the limit and usage come
+ * from the v1 memory controller instead (the "N:memory:/path" line, under
+ * CGROUP_ROOT/memory: memory.limit_in_bytes and memory.usage_in_bytes), labelled v1.
+ * The snapshot's memory.json uses it, and the daemon's --alert-rss-pct.
  *
  * The roots are parameters so that the unit tests read files they wrote
  * (tests/process/test_memusage.c); live callers pass "/proc" and "/sys/fs/cgroup".
@@ -19,10 +23,16 @@ struct gmt_memusage {
 	bool have_rss;
 	uint64_t rss;		/* bytes (VmRSS) */
 	char cgroup[256];	/* the cgroup v2 path, "" when none (cgroup v1 only) */
-	bool have_current;	/* memory.current was read */
+	/*
+	 * The cgroup whose memory figures follow: the v2 one (memcg_version 2) when its
+	 * memory files read, else the v1 memory controller's (1); 0 and "": none.
+	 */
+	int memcg_version;
+	char memcg[256];
+	bool have_current;	/* memory.current (v1: memory.usage_in_bytes) was read */
 	uint64_t cgroup_current; /* bytes */
-	bool have_max;		/* memory.max was read */
-	bool cgroup_unlimited;	/* memory.max is "max" */
+	bool have_max;		/* memory.max (v1: memory.limit_in_bytes) was read */
+	bool cgroup_unlimited;	/* memory.max is "max" (v1: 2^62 or more, the kernel's -1) */
 	uint64_t cgroup_max;	/* bytes, when !cgroup_unlimited */
 };
 
@@ -38,5 +48,7 @@ int gmt_memusage_read(const char *proc_root, const char *cgroup_root, pid_t pid,
 int gmt_memusage_parse_status(const char *text, uint64_t *rss);
 /* The v2 path ("0::/a/b") of a cgroup file's text: 0 or -ENOENT. */
 int gmt_memusage_parse_cgroup(const char *text, char *path, size_t len);
+/* The v1 memory controller's path ("4:memory:/a", "7:cpu,memory:/a"): 0 or -ENOENT. */
+int gmt_memusage_parse_cgroup_v1(const char *text, char *path, size_t len);
 
 #endif

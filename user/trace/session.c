@@ -801,6 +801,11 @@ uint64_t gmt_session__new_max_pause(struct gmt_session *s)
 	return max;
 }
 
+const struct gmt_analysis *gmt_session__analysis(const struct gmt_session *s)
+{
+	return s->an;
+}
+
 const char *gmt_session__go_version(const struct gmt_session *s)
 {
 	return s->an->rel.name;

@@ -124,6 +124,8 @@ uint64_t gmt_session__new_max_pause(struct gmt_session *s);
 /* --goroutines: the goroutine aggregator as of the last write, else NULL. */
 const struct gmt_goroutines *gmt_session__goroutines(const struct gmt_session *s);
 
+/* The analysis of the target's executable (the session holds a reference). */
+const struct gmt_analysis *gmt_session__analysis(const struct gmt_session *s);
 /* For messages: the binary's release ("go1.26.8", "go1.27 (inferred)"). */
 const char *gmt_session__go_version(const struct gmt_session *s);
 uint64_t gmt_session__rate(const struct gmt_session *s);
