@@ -524,7 +524,7 @@ ParameterizedTest(int *i, sampled, live_heap_of_churning_ring, .timeout = 300)
 	char *out = run_churn(fx, c->own_rate ? "-rate 32768" : "",
 			      c->own_rate ? "" : "--rate 32768", dir, sizeof(dir));
 	long live = 0, start = -1, end = -1;
-	double est, ignored;
+	double est, ignored, bk;
 
 	for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
 		sscanf(p, "live heapalloc=%ld", &live);
@@ -568,8 +568,13 @@ ParameterizedTest(int *i, sampled, live_heap_of_churning_ring, .timeout = 300)
 	cr_expect_str_eq(covers, c->own_rate ? "since_process_start\n" : "since_rate_raised\n",
 			 "%s: summary.json says what the buckets cover", fx);
 	free(covers);
-	cr_log_info("%s: the buckets' live heap %.0f, HeapAlloc %ld", fx,
-		    tu_summary_num(dir, "live_heap_inuse_bytes"), live);
+	/* As of the fixture's GC, the last before the end: the same 15 % as the probes'
+	 * (the same sampling error; measured -3.2 % to +1.8 % over the ten cases). */
+	bk = tu_summary_num(dir, "live_heap_inuse_bytes");
+	cr_log_info("%s: the buckets' live heap %.0f, HeapAlloc %ld (%+.1f%%)", fx, bk, live,
+		    100 * (bk - live) / live);
+	cr_expect(fabs(bk - live) <= 0.15 * live,
+		  "%s: the buckets' live heap %.0f within 15%% of HeapAlloc %ld", fx, bk, live);
 	tu_run("rm -rf \"$(dirname %s)\"", dir);
 	free(out);
 }

@@ -474,6 +474,10 @@ static void read_live_heap(struct gmt_session *s, bool warn)
 				   (int)s->t->pid);
 	else
 		err = gmt_snapshot_read_heap(s->t, s->an, &s->live_p, &r, &d);
+	/* snapshot's line for this points to record and daemon: say it for what we are. */
+	if (err == -ENODATA)
+		gmt_diag_set(&d, err, "no heap-profile bucket in PID %d: nothing sampled yet at "
+				      "MemProfileRate %lld", (int)s->t->pid, (long long)r.rate);
 	if (err) {
 		snprintf(s->live_why, sizeof(s->live_why), "%s", gmt_diag_msg(&d, err));
 		s->live.why = s->live_why;
