@@ -602,6 +602,22 @@ static double pprof_inuse_flat(const char *profile, const char *fn)
 }
 
 /*
+ * Site fn's in-use bytes in profile a within tol (a fraction) of those in the reference
+ * profile b, which must have more than 4 MiB of it live.
+ */
+static void expect_site_inuse(const char *fx, const char *fn, const char *an, const char *a,
+			      const char *bn, const char *b, double tol)
+{
+	double o = pprof_inuse_flat(a, fn), t = pprof_inuse_flat(b, fn);
+
+	cr_log_info("%s: %s in use: %s %.0f, %s %.0f (%+.2f%%)", fx, fn, an, o, bn, t,
+		    100 * (o - t) / t);
+	cr_expect_gt(t, 4 << 20, "%s: %s has %s live (%.0f bytes)", fx, bn, fn, t);
+	cr_expect(fabs(o - t) <= tol * t, "%s: %s in use: %s %.0f, %s %.0f (%.2f%% off)", fx, fn,
+		  an, o, bn, t, 100 * (o - t) / t);
+}
+
+/*
  * The pprofsvc run both service tests share: attach, open the window, wait for two
  * turnovers, go quiet, fetch the service's own /debug/pprof/heap?gc=1 into $d/heap.pb.gz,
  * stop gomemtrace ($d/out); the fixture's and gomemtrace's output, then dir=$d.
@@ -656,16 +672,8 @@ ParameterizedTest(int *i, sampled, live_heap_as_service_profile, .timeout = 300)
 	snprintf(theirs, sizeof(theirs), "%s/heap.pb.gz", dir);
 	cr_assert_eq(tu_summary_num(outdir, "rate"), 524288, "%s: its own rate is used", fx);
 	cr_assert_eq(tu_summary_num(outdir, "target_rate_written"), 0, "%s: nothing written", fx);
-	for (size_t k = 0; k < sizeof(sites) / sizeof(sites[0]); k++) {
-		double o = pprof_inuse_flat(ours, sites[k]), t = pprof_inuse_flat(theirs, sites[k]);
-
-		cr_log_info("%s: %s in use: ours %.0f, its own %.0f (%+.2f%%)", fx, sites[k], o, t,
-			    100 * (o - t) / t);
-		cr_expect_gt(t, 4 << 20, "%s: its profile has %s live (%.0f bytes)", fx, sites[k], t);
-		cr_expect(fabs(o - t) <= 0.02 * t,
-			  "%s: %s in use: ours %.0f, its /debug/pprof/heap %.0f (%.1f%% off)", fx,
-			  sites[k], o, t, 100 * (o - t) / t);
-	}
+	for (size_t k = 0; k < sizeof(sites) / sizeof(sites[0]); k++)
+		expect_site_inuse(fx, sites[k], "ours", ours, "its /debug/pprof/heap", theirs, 0.02);
 	cr_log_info("%s: main.preload in use: ours %.0f, its own %.0f; %.0f frees of older "
 		    "objects ignored",
 		    fx, pprof_inuse_flat(ours, "main.preload"), pprof_inuse_flat(theirs, "main.preload"),
@@ -746,16 +754,8 @@ ParameterizedTest(int *i, sampled, live_heap_from_buckets, .timeout = 300)
 	cr_expect_eq(tu_summary_num(outdir, "live_heap_inuse_bytes"), tu_field(cmp, "totals_b_3"),
 		     "%s: summary.json's live heap is its in-use total", fx);
 
-	for (size_t k = 0; k < sizeof(sites) / sizeof(sites[0]); k++) {
-		double o = pprof_inuse_flat(probes, sites[k]), b = pprof_inuse_flat(buckets, sites[k]);
-
-		cr_log_info("%s: %s in use: probes %.0f, buckets %.0f (%+.2f%%)", fx, sites[k], o, b,
-			    100 * (o - b) / b);
-		cr_expect_gt(b, 4 << 20, "%s: the buckets have %s live (%.0f bytes)", fx, sites[k], b);
-		cr_expect(fabs(o - b) <= 0.005 * b,
-			  "%s: %s in use: probes %.0f, buckets %.0f (%.2f%% off)", fx, sites[k], o, b,
-			  100 * (o - b) / b);
-	}
+	for (size_t k = 0; k < sizeof(sites) / sizeof(sites[0]); k++)
+		expect_site_inuse(fx, sites[k], "probes", probes, "buckets", buckets, 0.005);
 	pre = pprof_inuse_flat(buckets, "main.preload");
 	cr_expect_gt(pre, 8 << 20, "%s: the buckets have what was preloaded before the attach", fx);
 	cr_expect_eq(pre, pprof_inuse_flat(theirs, "main.preload"), "%s: preload as its own", fx);
