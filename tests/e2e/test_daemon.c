@@ -388,6 +388,9 @@ Test(daemon, snapshot_leak_flags, .timeout = 300)
 		"\\\"goroutine_leaks\\\":$leaks\"; "
 		"  last=$s; done; "
 		"gzip -t $last/heap.pb.gz $last/goroutines.pb.gz && echo gzip_ok; "
+		"python3 -c \"import json, sys; j = json.load(open(sys.argv[1])); "
+		"print(\\\"live=%%s,%%s\\\" %% (j[\\\"live_heap_source\\\"], j[\\\"live_heap_covers\\\"]))\" "
+		"$last/summary.json; "
 		"awk \"/^[0-9]+ @/{n=\\$1; c=0} /^main\\.leakOne\\.func1\\(/ && !c {s+=n; c=1} "
 		"END{print \\\"leak_count=\\\" s+0}\" $last/goroutines.txt; "
 		"sed -n \"s/^goroutine profile: total /total=/p\" $last/goroutines.txt; "
@@ -440,6 +443,9 @@ Test(daemon, snapshot_leak_flags, .timeout = 300)
 		     out);
 	cr_expect_geq(flagged, 1, "some set flagged main.leakOne:\n%s", out);
 	cr_expect(strstr(out, "\ngzip_ok\n"), "the last set's profiles are gzip:\n%s", out);
+	/* The set's live heap is the runtime's buckets, since the daemon raised the rate. */
+	cr_expect(strstr(out, "\nlive=runtime_buckets,since_rate_raised\n"),
+		  "the last set's live heap is labelled:\n%s", out);
 	last_count = out_num(out, "leak_count=");
 	last_total = out_num(out, "total=");
 	cr_expect_eq(last_count, leaked,
