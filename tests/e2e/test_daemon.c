@@ -377,7 +377,8 @@ Test(daemon, snapshot_leak_flags, .timeout = 300)
 		"kill -TERM $g; wait $g; echo rc=$?; kill -USR2 $p; wait $p; trap - EXIT; "
 		"cat $D/fx.out; echo sets=$i; k=0; "
 		"for s in $D/out/*-$p/*/; do k=$((k+1)); "
-		"  f=$(ls $s | grep -c -x -e heap.pb.gz -e goroutines.txt -e goroutines.pb.gz || true); "
+		"  f=$(ls $s | grep -c -x -e heap.pb.gz -e goroutines.txt -e goroutines.pb.gz "
+		"-e memory.json || true); "
 		"  probe=$(ls $s | grep -c -x goroutines.folded || true); "
 		"  leaks=$(python3 -c \"import json, sys; a = sys.argv; print(json.dumps("
 		"json.load(open(a[1]))[a[2]], separators=(a[3], a[4])))\" "
@@ -391,6 +392,9 @@ Test(daemon, snapshot_leak_flags, .timeout = 300)
 		"python3 -c \"import json, sys; j = json.load(open(sys.argv[1])); "
 		"print(\\\"live=%%s,%%s\\\" %% (j[\\\"live_heap_source\\\"], j[\\\"live_heap_covers\\\"]))\" "
 		"$last/summary.json; "
+		"python3 -c \"import json, sys; print(\\\"heap_alloc=%%d\\\" %% "
+		"json.load(open(sys.argv[1]))[\\\"runtime\\\"][\\\"HeapAlloc\\\"])\" "
+		"$last/memory.json; "
 		"awk \"/^[0-9]+ @/{n=\\$1; c=0} /^main\\.leakOne\\.func1\\(/ && !c {s+=n; c=1} "
 		"END{print \\\"leak_count=\\\" s+0}\" $last/goroutines.txt; "
 		"sed -n \"s/^goroutine profile: total /total=/p\" $last/goroutines.txt; "
@@ -412,9 +416,9 @@ Test(daemon, snapshot_leak_flags, .timeout = 300)
 			  k, out);
 		nset++;
 		/* heap.pb.gz needs buckets: the rate is raised at attach, so not in the first. */
-		cr_expect(files == 3 || (k == 1 && files == 2),
-			  "set %d carries heap.pb.gz, goroutines.txt, goroutines.pb.gz (%d)", k,
-			  files);
+		cr_expect(files == 4 || (k == 1 && files == 3),
+			  "set %d carries heap.pb.gz, goroutines.txt, goroutines.pb.gz, memory.json "
+			  "(%d)", k, files);
 		cr_expect_eq(probe, 0, "set %d: no goroutine probe, no goroutines.folded", k);
 		if (!strncmp(json, "\"goroutine_leaks\":[]", 20)) {
 			cr_expect(mg <= 0 && mn <= 0, "set %d: nothing flagged, metrics %ld %ld", k,
@@ -446,6 +450,8 @@ Test(daemon, snapshot_leak_flags, .timeout = 300)
 	/* The set's live heap is the runtime's buckets, since the daemon raised the rate. */
 	cr_expect(strstr(out, "\nlive=runtime_buckets,since_rate_raised\n"),
 		  "the last set's live heap is labelled:\n%s", out);
+	cr_expect_gt(out_num(out, "heap_alloc="), 0, "the last set's memory.json has HeapAlloc:\n%s",
+		     out);
 	last_count = out_num(out, "leak_count=");
 	last_total = out_num(out, "total=");
 	cr_expect_eq(last_count, leaked,

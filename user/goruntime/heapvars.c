@@ -144,55 +144,62 @@ int gmt_heapvars_decode_allp(const struct gmt_gobin *gb, uint64_t *allp)
 	return !err && other == *allp ? 0 : -ENOENT;
 }
 
-static void find_allp(const struct gmt_gobin *gb, unsigned int flags, struct gmt_heapvars *v)
+/*
+ * One variable: its symbol, else decoded from the code that uses it; then it must be
+ * size bytes of writable memory, aligned to align.  why says what failed.
+ */
+struct var {
+	const char *sym;
+	int (*decode)(const struct gmt_gobin *gb, uint64_t *addr);
+	const char *undecoded; /* why, when neither the symbol nor the code gives it */
+	uint64_t size, align;
+};
+
+static void find_var(const struct gmt_gobin *gb, unsigned int flags, const struct var *w,
+		     uint64_t *addr, enum gmt_heapvar_src *src, char *why, size_t len)
 {
-	if (!(flags & GMT_HEAPVARS_NO_SYMTAB) && gmt_rtvars_sym_addr(gb, "runtime.allp", &v->allp))
-		v->allp_src = GMT_HEAPVAR_SYMTAB;
-	else if (!gmt_heapvars_decode_allp(gb, &v->allp))
-		v->allp_src = GMT_HEAPVAR_DECODED;
+	if (!(flags & GMT_HEAPVARS_NO_SYMTAB) && gmt_rtvars_sym_addr(gb, w->sym, addr))
+		*src = GMT_HEAPVAR_SYMTAB;
+	else if (!w->decode(gb, addr))
+		*src = GMT_HEAPVAR_DECODED;
 	else {
-		snprintf(v->why_allp, sizeof(v->why_allp),
-			 "runtime.allp: no symbol, and runtime.gcMarkTinyAllocs and "
-			 "flushmcache do not load the same allp.array and allp.len first");
-		v->allp = 0;
+		snprintf(why, len, "%s: no symbol, and %s", w->sym, w->undecoded);
+		*addr = 0;
 		return;
 	}
-	if (!gmt_rtvars_writable(gb->elf, v->allp, 24) || (v->allp & 7)) {
-		snprintf(v->why_allp, sizeof(v->why_allp),
-			 "runtime.allp (%#llx, %s) is not a slice header in writable memory",
-			 (unsigned long long)v->allp,
-			 v->allp_src == GMT_HEAPVAR_SYMTAB ? "symbol" : "decoded");
-		v->allp = 0;
-		v->allp_src = GMT_HEAPVAR_NONE;
+	if (!gmt_rtvars_writable(gb->elf, *addr, w->size) || (*addr & (w->align - 1))) {
+		snprintf(why, len, "%s (%#llx, %s) is not %llu bytes of aligned writable memory",
+			 w->sym, (unsigned long long)*addr,
+			 *src == GMT_HEAPVAR_SYMTAB ? "symbol" : "decoded",
+			 (unsigned long long)w->size);
+		*addr = 0;
+		*src = GMT_HEAPVAR_NONE;
 	}
+}
+
+static void find_allp(const struct gmt_gobin *gb, unsigned int flags, struct gmt_heapvars *v)
+{
+	static const struct var allp = {
+		"runtime.allp", gmt_heapvars_decode_allp,
+		"runtime.gcMarkTinyAllocs and flushmcache do not load the same allp.array and "
+		"allp.len first",
+		24, 8 /* a slice header */
+	};
+
+	find_var(gb, flags, &allp, &v->allp, &v->allp_src, v->why_allp, sizeof(v->why_allp));
 }
 
 static void find_mheap(const struct gmt_gobin *gb, const struct gmt_go_release *row,
 		       unsigned int flags, struct gmt_heapvars *v)
 {
-	uint64_t size = row->sizes.mheap != GMT_OFF_ABSENT ? row->sizes.mheap : 8;
+	struct var mheap = {
+		"runtime.mheap_", gmt_heapvars_decode_mheap,
+		"no `LEAQ mheap_(SB), AX` in front of a (*mheap) method call in "
+		"mallocinit/sweepone/stackalloc/stackfree",
+		row->sizes.mheap != GMT_OFF_ABSENT ? row->sizes.mheap : 8, 8
+	};
 
-	if (!(flags & GMT_HEAPVARS_NO_SYMTAB) &&
-	    gmt_rtvars_sym_addr(gb, "runtime.mheap_", &v->mheap))
-		v->mheap_src = GMT_HEAPVAR_SYMTAB;
-	else if (!gmt_heapvars_decode_mheap(gb, &v->mheap))
-		v->mheap_src = GMT_HEAPVAR_DECODED;
-	else {
-		snprintf(v->why_mheap, sizeof(v->why_mheap),
-			 "runtime.mheap_: no symbol, and no `LEAQ mheap_(SB), AX` in front of a "
-			 "(*mheap) method call in mallocinit/sweepone/stackalloc/stackfree");
-		v->mheap = 0;
-		return;
-	}
-	if (!gmt_rtvars_writable(gb->elf, v->mheap, size)) {
-		snprintf(v->why_mheap, sizeof(v->why_mheap),
-			 "runtime.mheap_ (%#llx, %s) is not %llu bytes of writable memory",
-			 (unsigned long long)v->mheap,
-			 v->mheap_src == GMT_HEAPVAR_SYMTAB ? "symbol" : "decoded",
-			 (unsigned long long)size);
-		v->mheap = 0;
-		v->mheap_src = GMT_HEAPVAR_NONE;
-	}
+	find_var(gb, flags, &mheap, &v->mheap, &v->mheap_src, v->why_mheap, sizeof(v->why_mheap));
 }
 
 /* Both from .symtab, or both decoded: they are found together, from the same code. */
