@@ -389,6 +389,9 @@ Test(daemon, snapshot_leak_flags, .timeout = 300)
 		"\\\"goroutine_leaks\\\":$leaks\"; "
 		"  last=$s; done; "
 		"gzip -t $last/heap.pb.gz $last/goroutines.pb.gz && echo gzip_ok; "
+		"python3 -c \"import json, sys; j = json.load(open(sys.argv[1])); "
+		"print(\\\"live=%%s,%%s\\\" %% (j[\\\"live_heap_source\\\"], j[\\\"live_heap_covers\\\"]))\" "
+		"$last/summary.json; "
 		"python3 -c \"import json, sys; print(\\\"heap_alloc=%%d\\\" %% "
 		"json.load(open(sys.argv[1]))[\\\"runtime\\\"][\\\"HeapAlloc\\\"])\" "
 		"$last/memory.json; "
@@ -444,6 +447,9 @@ Test(daemon, snapshot_leak_flags, .timeout = 300)
 		     out);
 	cr_expect_geq(flagged, 1, "some set flagged main.leakOne:\n%s", out);
 	cr_expect(strstr(out, "\ngzip_ok\n"), "the last set's profiles are gzip:\n%s", out);
+	/* The set's live heap is the runtime's buckets, since the daemon raised the rate. */
+	cr_expect(strstr(out, "\nlive=runtime_buckets,since_rate_raised\n"),
+		  "the last set's live heap is labelled:\n%s", out);
 	cr_expect_gt(out_num(out, "heap_alloc="), 0, "the last set's memory.json has HeapAlloc:\n%s",
 		     out);
 	last_count = out_num(out, "leak_count=");

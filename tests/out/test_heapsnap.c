@@ -94,16 +94,18 @@ Test(heapsnap, runtime_skip)
 	cr_assert_eq(gmt_heapsnap_runtime_skip(&sym, c, 2), 0, "unnamed: not hidden");
 }
 
+/* Two buckets: 20000 live objects of 48 bytes under main.leaf, 3 freed ones of 1 KiB. */
+static uint64_t pcs[] = { 0x110, 0x120, 0x210, 0x220, 0x230, 0x310, 0x410, 0x510,
+			  0x110, 0x310, 0x410, 0x510 };
+static struct gmt_mprof_rec recs[] = {
+	{ .size = 48, .nstk = 8, .stk = 0, .allocs = 20000, .frees = 0, .alloc_bytes = 960000,
+	  .free_bytes = 0 },
+	{ .size = 1024, .nstk = 4, .stk = 8, .allocs = 3, .frees = 3, .alloc_bytes = 3072,
+	  .free_bytes = 3072 },
+};
+
 Test(heapsnap, written_as_runtime_pprof_writes_it, .timeout = 60)
 {
-	uint64_t pcs[] = { 0x110, 0x120, 0x210, 0x220, 0x230, 0x310, 0x410, 0x510,
-			   0x110, 0x310, 0x410, 0x510 };
-	struct gmt_mprof_rec recs[] = {
-		{ .size = 48, .nstk = 8, .stk = 0, .allocs = 20000, .frees = 0,
-		  .alloc_bytes = 960000, .free_bytes = 0 },
-		{ .size = 1024, .nstk = 4, .stk = 8, .allocs = 3, .frees = 3,
-		  .alloc_bytes = 3072, .free_bytes = 3072 },
-	};
 	struct gmt_mprof p = { .recs = recs, .n = 2, .pcs = pcs, .npcs = 12 };
 	char path[] = "/tmp/gmt-heapsnap-XXXXXX";
 	int fd = mkstemp(path);
@@ -133,4 +135,65 @@ Test(heapsnap, written_as_runtime_pprof_writes_it, .timeout = 60)
 	cr_assert_null(strstr(out, "goexit"), "%s", out);
 	cr_assert_null(strstr(out, "mallocgc"), "%s", out);
 	free(out);
+}
+
+/*
+ * record's and the daemon's live heap (struct gmt_live_heap): report.txt's section says
+ * what it covers and lists the in-use sites (the leaf runtime/pprof shows), with the
+ * values runtime/pprof's scaling gives (the oracle above); summary.json's fields; a
+ * live heap that could not be read says why.
+ */
+Test(heapsnap, live_heap_labelled)
+{
+	struct gmt_mprof p = { .recs = recs, .n = 2, .pcs = pcs, .npcs = 12, .cycle = 7 };
+	struct gmt_live_heap lh = { .p = &p, .rate = 4096, .rate_raised = true,
+				    .alloc_objects = 1716686 + 13, .alloc_space = 82400937 + 13887,
+				    .inuse_objects = 1716686, .inuse_space = 82400937 };
+	struct gmt_json *j;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert(f);
+	cr_assert_eq(gmt_live_heap_report(f, &lh, &sym), 0);
+	fflush(f);
+	cr_assert(strstr(buf, "Live heap (runtime's heap profile, read at the end): 78.6 MiB in "
+			      "1716686 objects\n"),
+		  "%s", buf);
+	cr_assert(strstr(buf, "as of the last completed GC (profile cycle 7)"), "%s", buf);
+	cr_assert(strstr(buf, "sampled at MemProfileRate 4096, since gomemtrace raised the rate"),
+		  "%s", buf);
+	cr_assert(strstr(buf, "       80469.7 KiB    1716686 objects  main.leaf\n"), "%s", buf);
+	cr_assert_null(strstr(buf, "main.main"), "nothing of the freed bucket is live: %s", buf);
+	fclose(f);
+	free(buf);
+
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	j = gmt_json__new(f, false);
+	gmt_json__obj_begin(j);
+	lh.rate_raised = false;
+	p.all_cycles = true;
+	gmt_live_heap_summary(j, &lh);
+	gmt_json__obj_end(j);
+	cr_assert_eq(gmt_json__free(j), 0);
+	fclose(f);
+	cr_assert(strstr(buf, "\"live_heap_source\":\"runtime_buckets\",\"live_heap_inuse_objects\":"
+			      "1716686,\"live_heap_inuse_bytes\":82400937,"
+			      "\"live_heap_alloc_objects\":1716699,\"live_heap_alloc_bytes\":82414824,"
+			      "\"live_heap_rate\":4096,\"live_heap_buckets\":2,"
+			      "\"live_heap_gc_cycle\":7,\"live_heap_as_of\":\"no_gc_completed\","
+			      "\"live_heap_covers\":\"since_process_start\""),
+		  "%s", buf);
+	free(buf);
+
+	lh = (struct gmt_live_heap){ .why = "PID 1 was gone at the end of the window" };
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	cr_assert_eq(gmt_live_heap_report(f, &lh, &sym), 0);
+	fflush(f);
+	cr_assert_str_eq(buf, "Live heap (runtime's heap profile): not read: PID 1 was gone at the "
+			      "end of the window\n\n");
+	fclose(f);
+	free(buf);
 }

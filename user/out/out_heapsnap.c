@@ -169,3 +169,122 @@ int gmt_write_heap_folded(const struct gmt_mprof *p, int64_t rate,
 	free(pcs);
 	return ferror(f) ? -EIO : 0;
 }
+
+struct site {
+	const char *func; /* points into names */
+	int64_t objects, bytes;
+};
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct site *x = a, *y = b;
+
+	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : strcmp(x->func, y->func);
+}
+
+int gmt_write_heap_top_sites(FILE *f, const struct gmt_mprof *p, int64_t rate,
+			     const struct gmt_symbolizer *sym, size_t max)
+{
+	struct site *s = calloc(p->n ? p->n : 1, sizeof(*s));
+	char(*names)[256] = calloc(p->n ? p->n : 1, sizeof(*names));
+	size_t n = 0;
+	int err = 0;
+
+	if (!s || !names) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		const struct gmt_mprof_rec *r = &p->recs[i];
+		const uint64_t *stk = p->pcs + r->stk;
+		size_t skip = gmt_heapsnap_runtime_skip(sym, stk, r->nstk), k;
+		struct gmt_frame fr[MAX_INLINE];
+		int64_t objs, bytes;
+		int nf;
+
+		gmt_mprof_scale(r->allocs - r->frees, r->alloc_bytes - r->free_bytes, rate, &objs,
+				&bytes);
+		if (bytes <= 0)
+			continue;
+		nf = skip < r->nstk ? gmt_symbolize_pc(sym, stk[skip], fr, MAX_INLINE) : -ENOENT;
+		snprintf(names[n], sizeof(names[n]), "%s", nf > 0 && fr[0].func ? fr[0].func : "?");
+		for (k = 0; k < n && strcmp(s[k].func, names[n]); k++)
+			;
+		if (k == n) {
+			s[n].func = names[n];
+			n++;
+		}
+		s[k].objects += objs;
+		s[k].bytes += bytes;
+	}
+	qsort(s, n, sizeof(*s), by_bytes);
+	if (n)
+		fprintf(f, "  top in-use sites (function that allocated):\n");
+	for (size_t i = 0; i < n && i < max; i++)
+		fprintf(f, "    %12.1f KiB %10lld objects  %s\n", (double)s[i].bytes / 1024,
+			(long long)s[i].objects, s[i].func);
+	err = ferror(f) ? -EIO : 0;
+out:
+	free(s);
+	free(names);
+	return err;
+}
+
+#define LIVE_TOP_SITES 20
+
+const char *gmt_live_heap_covers(const struct gmt_live_heap *lh)
+{
+	return lh->rate_raised ? "since_rate_raised" : "since_process_start";
+}
+
+int gmt_live_heap_report(FILE *f, const struct gmt_live_heap *lh,
+			 const struct gmt_symbolizer *sym)
+{
+	const struct gmt_mprof *p = lh->p;
+
+	if (!p) {
+		fprintf(f, "Live heap (runtime's heap profile): not read: %s\n\n",
+			lh->why ? lh->why : "unknown");
+		return ferror(f) ? -EIO : 0;
+	}
+	fprintf(f, "Live heap (runtime's heap profile, read at the end): %.1f MiB in %lld objects\n",
+		(double)lh->inuse_space / (1 << 20), (long long)lh->inuse_objects);
+	if (p->all_cycles)
+		fprintf(f, "  no GC completed since sampling began: every sampled object counted, "
+			   "frees too\n");
+	else
+		fprintf(f, "  as of the last completed GC (profile cycle %u): objects sampled after "
+			   "it are\n  not in it yet, nor are frees not yet swept\n",
+			p->cycle);
+	fprintf(f, "  sampled at MemProfileRate %lld, %s\n", (long long)lh->rate,
+		lh->rate_raised ? "since gomemtrace raised the rate from 0 (objects allocated "
+				  "before that are not in it)"
+				: "since the process started (objects sampled before the attach "
+				  "included)");
+	fprintf(f, "  files: heap.pb.gz, inuse_space.folded; allocated since then: %.1f MiB in "
+		   "%lld objects\n",
+		(double)lh->alloc_space / (1 << 20), (long long)lh->alloc_objects);
+	gmt_write_heap_top_sites(f, p, lh->rate, sym, LIVE_TOP_SITES);
+	fputc('\n', f);
+	return ferror(f) ? -EIO : 0;
+}
+
+void gmt_live_heap_summary(struct gmt_json *j, const struct gmt_live_heap *lh)
+{
+	if (!lh->p) {
+		gmt_json__kstr(j, "live_heap_source", "none");
+		gmt_json__kstr(j, "live_heap_error", lh->why ? lh->why : "unknown");
+		return;
+	}
+	gmt_json__kstr(j, "live_heap_source", "runtime_buckets");
+	gmt_json__kint(j, "live_heap_inuse_objects", lh->inuse_objects);
+	gmt_json__kint(j, "live_heap_inuse_bytes", lh->inuse_space);
+	gmt_json__kint(j, "live_heap_alloc_objects", lh->alloc_objects);
+	gmt_json__kint(j, "live_heap_alloc_bytes", lh->alloc_space);
+	gmt_json__kint(j, "live_heap_rate", lh->rate);
+	gmt_json__kuint(j, "live_heap_buckets", lh->p->n);
+	gmt_json__kuint(j, "live_heap_gc_cycle", lh->p->cycle);
+	gmt_json__kstr(j, "live_heap_as_of",
+		       lh->p->all_cycles ? "no_gc_completed" : "last_completed_gc");
+	gmt_json__kstr(j, "live_heap_covers", gmt_live_heap_covers(lh));
+}

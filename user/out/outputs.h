@@ -240,6 +240,36 @@ size_t gmt_heapsnap_physical(const struct gmt_symbolizer *sym, const uint64_t *p
 			     uint64_t *out);
 /* How many leading pcs runtime/pprof hides (innermost function in the runtime). */
 size_t gmt_heapsnap_runtime_skip(const struct gmt_symbolizer *sym, const uint64_t *pcs, size_t n);
+/*
+ * The in-use heap by allocating function (the leaf runtime/pprof shows), the max largest
+ * first, one line each under a title line: snapshot's summary and report.txt.
+ */
+int gmt_write_heap_top_sites(FILE *f, const struct gmt_mprof *p, int64_t rate,
+			     const struct gmt_symbolizer *sym, size_t max);
+
+/*
+ * The live heap of a recording or of a daemon interval in sampled mode: the runtime's
+ * own heap profile read at the end of the window (trace/ reads it).  Its in-use figures
+ * are MemProfile's: as of the last completed GC cycle, every sampled object still live,
+ * whether sampled before or after the attach.  rate_raised: gomemtrace raised the
+ * target's MemProfileRate from 0, so the buckets hold only what was sampled since.
+ */
+struct gmt_live_heap {
+	const struct gmt_mprof *p; /* NULL: not read; why says why */
+	const char *why;
+	int64_t rate;		   /* MemProfileRate when read: the values' scale */
+	bool rate_raised;
+	/* Totals over p, scaled as runtime/pprof scales them. */
+	int64_t alloc_objects, alloc_space, inuse_objects, inuse_space;
+};
+
+/* "since_process_start" or "since_rate_raised": summary.json's live_heap_covers. */
+const char *gmt_live_heap_covers(const struct gmt_live_heap *lh);
+/* report.txt's section: what the figure covers, its totals, its top sites. */
+int gmt_live_heap_report(FILE *f, const struct gmt_live_heap *lh,
+			 const struct gmt_symbolizer *sym);
+/* summary.json's live_heap_* fields. */
+void gmt_live_heap_summary(struct gmt_json *j, const struct gmt_live_heap *lh);
 
 /* ---- shared by the writers (out_common.c) ---- */
 

@@ -87,12 +87,29 @@ static int w_inuse_folded(FILE *f, void *ctx)
 	return folded(ps, f, ps->inuse_agg, GMT_FOLDED_BYTES, "inuse_bytes.folded");
 }
 
+static int w_live_heap(FILE *f, void *ctx)
+{
+	const struct gmt_profile_set *ps = ((struct set_ctx *)ctx)->ps;
+
+	return gmt_write_heap_snapshot(ps->live->p, ps->live->rate, ps->sym, f, ps->ri,
+				       &ps->pprof);
+}
+
+static int w_live_folded(FILE *f, void *ctx)
+{
+	const struct gmt_profile_set *ps = ((struct set_ctx *)ctx)->ps;
+
+	return gmt_write_heap_folded(ps->live->p, ps->live->rate, ps->sym, f);
+}
+
 static int w_report(FILE *f, void *ctx)
 {
 	struct set_ctx *c = ctx;
 	const struct gmt_profile_set *ps = c->ps;
 	int err = gmt_write_report(ps->agg, ps->sym, f, ps->ri);
 
+	if (!err && ps->live)
+		err = gmt_live_heap_report(f, ps->live, ps->sym);
 	if (!err && ps->inuse_agg && ps->st)
 		err = gmt_write_report_inuse_scope(f, ps->st->est_inuse_bytes,
 						   ps->st->est_inuse_objects,
@@ -139,6 +156,8 @@ static int w_summary(FILE *f, void *ctx)
 		gmt_json__kbool(j, "target_rate_written", ps->rate_written);
 		if (ps->inuse_agg)
 			gmt_summary__inuse_types(j, ps->inuse_agg);
+		if (ps->live)
+			gmt_live_heap_summary(j, ps->live);
 	}
 	if (ps->bounds) {
 		gmt_json__kuint(j, "table_rows", ps->bounds->rows);
@@ -247,6 +266,10 @@ int gmt_profile_set_write(const struct gmt_profile_set *ps, const char *dir,
 		err = gmt_write_file_atomic(dir, "alloc_count.folded", w_folded, &c, d);
 	if (!err && ps->inuse_agg)
 		err = gmt_write_file_atomic(dir, "inuse_bytes.folded", w_inuse_folded, &c, d);
+	if (!err && ps->live && ps->live->p)
+		err = gmt_write_file_atomic(dir, "heap.pb.gz", w_live_heap, &c, d);
+	if (!err && ps->live && ps->live->p)
+		err = gmt_write_file_atomic(dir, "inuse_space.folded", w_live_folded, &c, d);
 	if (!err)
 		err = gmt_write_file_atomic(dir, "report.txt", w_report, &c, d);
 	if (!err)

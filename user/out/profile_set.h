@@ -5,7 +5,10 @@
  *   alloc.pb.gz          allocations; in sampled mode with the live heap as inuse_*
  *   inuse.pb.gz          the live heap (the daemon's intervals)
  *   alloc_bytes.folded, alloc_count.folded    bounded by folded_max_mb
- *   inuse_bytes.folded   sampled mode
+ *   inuse_bytes.folded   sampled mode: the probe-based live heap (objects sampled while
+ *                        tracing, typed by call site)
+ *   heap.pb.gz, inuse_space.folded   sampled mode: the live heap, the runtime's own heap
+ *                        profile read at the end of the window (live, when it was read)
  *   report.txt           the report, the live heap's scope and stacks, the GC summary
  *                        (of a whole recording), the goroutines, the leak flags
  *   summary.json         the totals; sampled mode's estimates; the daemon's table
@@ -63,6 +66,8 @@ struct gmt_profile_set {
 	const struct gmt_gc_out *gc;
 	/* --goroutines (NULL without), finished. */
 	const struct gmt_goroutines *gor;
+	/* Sampled mode: the live heap from the runtime's buckets (NULL in exact mode). */
+	const struct gmt_live_heap *live;
 	/* The daemon's snapshots (NULL without): probable leaks as of the last read. */
 	const struct gmt_leakflag *leaks;
 };

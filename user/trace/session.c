@@ -28,6 +28,7 @@
 #include "leakflag.h"
 #include "log.h"
 #include "memrate.h"
+#include "mprof.h"
 #include "out_gc.h"
 #include "outputs.h"
 #include "preflight.h"
@@ -71,6 +72,10 @@ struct gmt_session {
 				   * interval */
 	struct gmt_procsym ps;
 	struct gmt_symbolizer sym;
+	/* Sampled mode: the live heap, the runtime's buckets read at the end of the window. */
+	struct gmt_mprof live_p;
+	struct gmt_live_heap live;
+	char live_why[256];
 
 	/* Interval mode */
 	uint64_t iv_start_ns, iv_start_wall_ns;
@@ -449,6 +454,45 @@ int gmt_session__epoll_fd(const struct gmt_session *s)
 	return gmt_tracer__epoll_fd(s->tr);
 }
 
+/*
+ * The live heap of the window that ends now: the runtime's own buckets (snapshot.h),
+ * which hold every sampled object still live whether sampled before or after the
+ * attach.  Read before the rate is restored, while the process is known to be the one
+ * traced.  What could not be read is said in the outputs (and here when warn).
+ */
+static void read_live_heap(struct gmt_session *s, bool warn)
+{
+	struct gmt_snapshot_result r;
+	struct gmt_diag d = {};
+	int err;
+
+	gmt_mprof_free(&s->live_p);
+	memset(&s->live, 0, sizeof(s->live));
+	s->live.rate_raised = gmt_rateguard__written(s->rg);
+	if (s->t->exited || gmt_target__execd(s->t))
+		err = gmt_diag_set(&d, -ESRCH, "PID %d was gone at the end of the window",
+				   (int)s->t->pid);
+	else
+		err = gmt_snapshot_read_heap(s->t, s->an, &s->live_p, &r, &d);
+	/* snapshot's line for this points to record and daemon: say it for what we are. */
+	if (err == -ENODATA)
+		gmt_diag_set(&d, err, "no heap-profile bucket in PID %d: nothing sampled yet at "
+				      "MemProfileRate %lld", (int)s->t->pid, (long long)r.rate);
+	if (err) {
+		snprintf(s->live_why, sizeof(s->live_why), "%s", gmt_diag_msg(&d, err));
+		s->live.why = s->live_why;
+		if (warn)
+			pr_warn("live heap: %s\n", s->live_why);
+		return;
+	}
+	s->live.p = &s->live_p;
+	s->live.rate = r.rate;
+	s->live.alloc_objects = r.alloc_objects;
+	s->live.alloc_space = r.alloc_space;
+	s->live.inuse_objects = r.inuse_objects;
+	s->live.inuse_space = r.inuse_space;
+}
+
 void gmt_session__end(struct gmt_session *s)
 {
 	if (!s || s->end_ns)
@@ -458,6 +502,8 @@ void gmt_session__end(struct gmt_session *s)
 	 * stamped after the end and not applied, so the live heap is the one at the end. */
 	if (s->sampled)
 		gmt_sampled__end(s->sampled, s->end_ns);
+	if (s->sampled && !s->o.intervals)
+		read_live_heap(s, true);
 }
 
 void gmt_session__stop(struct gmt_session *s)
@@ -589,6 +635,7 @@ int gmt_session__write(struct gmt_session *s, const char *dir, struct gmt_diag *
 			return gmt_diag_set(d, err, "aggregation: %s", strerror(-err));
 		ps.st = &st;
 		ps.inuse_agg = s->inuse_agg;
+		ps.live = &s->live;
 	}
 	err = gmt_agg__finish(s->agg, &s->sym);
 	if (!err && s->gor)
@@ -647,14 +694,15 @@ static void interval_gc(const struct gmt_gc_timeline *tl, struct gmt_interval *i
 }
 
 /*
- * The interval's snapshot (snapshot.h) into its set: heap.pb.gz (when the runtime has
- * buckets), goroutines.txt, goroutines.pb.gz, and memory.json as soon as the snapshot
- * writes it: one place for all of them.  Its goroutines feed the leak flagger.  A
- * snapshot that fails is said, and the set is written without it.
+ * The interval's snapshot (snapshot.h) into its set: goroutines.txt, goroutines.pb.gz,
+ * and memory.json as soon as the snapshot writes it.  heap.pb.gz is the set's live heap
+ * (read_live_heap(), written by profile_set.c).  Its goroutines feed the leak flagger.
+ * A snapshot that fails is said, and the set is written without it.
  */
 static void interval_snapshot(struct gmt_session *s, const char *dir)
 {
-	struct gmt_snapshot_opts so = { .dir = dir, .heap = true, .goroutines = true };
+	/* The heap profile is the set's live heap (read_live_heap()): not read twice. */
+	struct gmt_snapshot_opts so = { .dir = dir, .heap = false, .goroutines = true };
 	struct gmt_snapshot_result r;
 	struct gmt_diag d = {};
 	int err;
@@ -738,6 +786,11 @@ int gmt_session__write_interval(struct gmt_session *s, const char *dir, struct g
 	ps.st = &st;
 	ps.bounds = &bounds;
 	ps.max_rows = s->o.max_rows;
+	/* --no-snapshot: the target's memory is not read, the live heap is the probes'. */
+	if (s->o.snapshots) {
+		read_live_heap(s, false);
+		ps.live = &s->live;
+	}
 	if (gc_tl) {
 		gmt_gc_session__out(s->gc, gc_tl, &gc);
 		ps.gc = &gc;
@@ -860,6 +913,7 @@ void gmt_session__free(struct gmt_session *s)
 	gmt_gc_session__free(s->gc);
 	gmt_leakflag__free(s->leaks);
 	gmt_procsym_free(&s->ps);
+	gmt_mprof_free(&s->live_p);
 	gmt_tracer__free(s->tr);
 	free(s->strip);
 	gmt_agg__free(s->inuse_agg);

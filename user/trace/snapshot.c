@@ -45,62 +45,6 @@ static int w_folded(FILE *f, void *arg)
 	return gmt_write_heap_folded(c->p, c->rate, c->sym, f);
 }
 
-struct site {
-	const char *func; /* points into names */
-	int64_t objects, bytes;
-};
-
-static int by_bytes(const void *a, const void *b)
-{
-	const struct site *x = a, *y = b;
-
-	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : strcmp(x->func, y->func);
-}
-
-/* The in-use heap by allocating function (the leaf runtime/pprof shows), largest first. */
-static void print_sites(FILE *out, const struct gmt_mprof *p, int64_t rate,
-			const struct gmt_symbolizer *sym)
-{
-	struct site *s = calloc(p->n ? p->n : 1, sizeof(*s));
-	char(*names)[256] = calloc(p->n ? p->n : 1, sizeof(*names));
-	size_t n = 0;
-
-	if (!s || !names)
-		goto out;
-	for (size_t i = 0; i < p->n; i++) {
-		const struct gmt_mprof_rec *r = &p->recs[i];
-		const uint64_t *stk = p->pcs + r->stk;
-		size_t skip = gmt_heapsnap_runtime_skip(sym, stk, r->nstk), k;
-		struct gmt_frame fr[64];
-		int64_t objs, bytes;
-		int nf;
-
-		gmt_mprof_scale(r->allocs - r->frees, r->alloc_bytes - r->free_bytes, rate, &objs,
-				&bytes);
-		if (bytes <= 0)
-			continue;
-		nf = skip < r->nstk ? gmt_symbolize_pc(sym, stk[skip], fr, 64) : -ENOENT;
-		snprintf(names[n], sizeof(names[n]), "%s", nf > 0 && fr[0].func ? fr[0].func : "?");
-		for (k = 0; k < n && strcmp(s[k].func, names[n]); k++)
-			;
-		if (k == n) {
-			s[n].func = names[n];
-			n++;
-		}
-		s[k].objects += objs;
-		s[k].bytes += bytes;
-	}
-	qsort(s, n, sizeof(*s), by_bytes);
-	if (n)
-		fprintf(out, "  top in-use sites (function that allocated):\n");
-	for (size_t i = 0; i < n && i < TOP_SITES; i++)
-		fprintf(out, "    %12.1f KiB %10lld objects  %s\n", (double)s[i].bytes / 1024,
-			(long long)s[i].objects, s[i].func);
-out:
-	free(s);
-	free(names);
-}
-
 /*
  * The runtime's heap profile: mbuckets walked (mprof.h) and totalled into r.  -ENODATA
  * with the one line to say when the process has no bucket (MemProfileRate was 0).
@@ -151,6 +95,27 @@ static int read_heap(const struct gmt_analysis *a, struct gmt_procmem *pm, uint6
 		r->inuse_space += sz;
 	}
 	return 0;
+}
+
+int gmt_snapshot_read_heap(const struct gmt_target *t, const struct gmt_analysis *a,
+			   struct gmt_mprof *p, struct gmt_snapshot_result *r, struct gmt_diag *d)
+{
+	struct gmt_procmem *pm = NULL;
+	uint64_t bias = 0;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	memset(p, 0, sizeof(*p));
+	snprintf(r->go_version, sizeof(r->go_version), "%s", a->rel.name);
+	err = gmt_proc_exe_bias(a->gb, t->pid, &bias, d);
+	if (!err)
+		err = gmt_procmem__open(t->pid, 0, &pm, d);
+	if (!err)
+		err = read_heap(a, pm, bias, t, p, r, d);
+	if (err)
+		gmt_mprof_free(p);
+	gmt_procmem__close(pm);
+	return err;
 }
 
 int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_snapshot_result *r,
@@ -253,7 +218,7 @@ int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
 			(double)r->inuse_space / (1 << 20), (long long)r->inuse_objects);
 		fprintf(out, "  allocated: %.1f MiB in %lld objects since the process started\n",
 			(double)r->alloc_space / (1 << 20), (long long)r->alloc_objects);
-		print_sites(out, &p, r->rate, &sym);
+		gmt_write_heap_top_sites(out, &p, r->rate, &sym, TOP_SITES);
 		fprintf(out, "wrote %s/heap.pb.gz and inuse_space.folded\n", o->dir);
 	}
 	if (o->goroutines) {

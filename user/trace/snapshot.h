@@ -58,4 +58,14 @@ int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
 		      const struct gmt_snapshot_opts *o, struct gmt_snapshot_result *r,
 		      FILE *out, struct gmt_diag *d);
 
+/*
+ * The runtime's heap profile alone, for record and the daemon (their live heap at the
+ * end of a window): p filled (gmt_mprof_free() it; empty on error), r's rate, bucket
+ * count and totals.  -ENODATA when the process has no bucket, otherwise as
+ * gmt_snapshot_read(); one line in d.  Writes nothing.
+ */
+struct gmt_mprof;
+int gmt_snapshot_read_heap(const struct gmt_target *t, const struct gmt_analysis *a,
+			   struct gmt_mprof *p, struct gmt_snapshot_result *r, struct gmt_diag *d);
+
 #endif
