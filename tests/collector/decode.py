@@ -10,6 +10,10 @@ message per line), for the e2e tests to compare against gomemtrace's own files.
       "count=C sum=S bounds=b1,b2 counts=c1,c2,c3"
       --last keeps only the newest point per (service, name, attrs).
 
+  decode.py resource FILE [--service S]
+      the resource attributes of each metrics request, one "key=value" per line, a
+      blank line after each resource.
+
   decode.py profiles FILE [--service S] [--folded]
       one line per profile:
         service  type/unit  samples=N  total=T  period=P  time=T0  duration=D  profile_id=HEX
@@ -153,6 +157,20 @@ def cmd_metrics(a):
     return 0 if rows else 1
 
 
+def cmd_resource(a):
+    n = 0
+    for rec in records(a.file):
+        for rm in rec.get("resourceMetrics", []):
+            attrs = attrmap(rm.get("resource", {}).get("attributes"))
+            if a.service is not None and attrs.get("service.name") != a.service:
+                continue
+            for k in sorted(attrs):
+                print(f"{k}={attrs[k]}")
+            print()
+            n += 1
+    return 0 if n else 1
+
+
 def check_index(table, i, what):
     i = int(i)
     if not 0 <= i < len(table):
@@ -282,13 +300,17 @@ def main():
     m.add_argument("--service")
     m.add_argument("--name")
     m.add_argument("--last", action="store_true")
+    r = sub.add_parser("resource")
+    r.add_argument("file")
+    r.add_argument("--service")
     p = sub.add_parser("profiles")
     p.add_argument("file")
     p.add_argument("--service")
     p.add_argument("--folded", action="store_true")
     a = ap.parse_args()
     try:
-        return cmd_metrics(a) if a.cmd == "metrics" else cmd_profiles(a)
+        return {"metrics": cmd_metrics, "resource": cmd_resource,
+                "profiles": cmd_profiles}[a.cmd](a)
     except Bad as e:
         print(f"decode: {e}", file=sys.stderr)
         return 2

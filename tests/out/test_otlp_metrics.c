@@ -460,3 +460,30 @@ Test(otlp_metrics, recording_metrics_from_their_figures)
 	n = gmt_otlp_record_metrics(&rec, NULL, m);
 	cr_assert_eq(n, 3, "alloc.bytes, alloc.objects, drops (got %zu)", n);
 }
+
+Test(otlp_metrics, resource_attributes)
+{
+	struct gmt_otlp_target t = { .instance_id = "6f1c0e52-0a49-4b7b-9d2e-0c5a1b9e8f01",
+				     .pid = 4242, .exe_path = "/srv/bin/checkout",
+				     .go_version = "go1.27 (inferred)", .host_name = "web-3" };
+	struct gmt_otlp_attr a[GMT_OTLP_RESOURCE_MAX];
+	char buf[64];
+	size_t n = gmt_otlp_resource(&t, a, buf, sizeof(buf));
+	static const char *const keys[] = { "service.name", "service.instance.id", "process.pid",
+					    "process.executable.name", "process.executable.path",
+					    "process.runtime.name", "process.runtime.version",
+					    "host.name" };
+	static const char *const vals[] = { "checkout", "6f1c0e52-0a49-4b7b-9d2e-0c5a1b9e8f01", NULL,
+					    "checkout", "/srv/bin/checkout", "go", "go1.27", "web-3" };
+
+	cr_assert_eq(n, 8);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_str_eq(a[i].key, keys[i]);
+		if (vals[i])
+			cr_assert_str_eq(a[i].str, vals[i], "%s", keys[i]);
+	}
+	cr_assert(!a[2].str && a[2].i == 4242, "process.pid is an int");
+	t.service_name = "shop";
+	n = gmt_otlp_resource(&t, a, buf, sizeof(buf));
+	cr_assert_str_eq(a[0].str, "shop", "--service-name wins");
+}

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Field numbers: opentelemetry-proto collector/metrics/v1, metrics/v1, common/v1. */
@@ -110,7 +111,34 @@ int gmt_otlp_metrics_encode(const struct gmt_otlp_batch *batch, struct gmt_pb *b
 	return gmt_pb__err(b);
 }
 
-/* ---- the metrics of a recording ---- */
+/* ---- the resource and the metrics of a recording ---- */
+
+size_t gmt_otlp_resource(const struct gmt_otlp_target *t, struct gmt_otlp_attr *out, char *buf,
+			 size_t len)
+{
+	const char *exe_name = t->exe_path ? strrchr(t->exe_path, '/') : NULL;
+	size_t n = 0, vlen;
+
+	exe_name = exe_name ? exe_name + 1 : (t->exe_path ? t->exe_path : "");
+	/* "go1.27 (inferred)": the version is the first word, as runtime.Version() says it. */
+	vlen = t->go_version ? strcspn(t->go_version, " ") : 0;
+	snprintf(buf, len, "%.*s", (int)vlen, t->go_version ? t->go_version : "");
+	out[n++] = (struct gmt_otlp_attr){ "service.name",
+					   t->service_name ? t->service_name : exe_name };
+	if (t->instance_id)
+		out[n++] = (struct gmt_otlp_attr){ "service.instance.id", t->instance_id };
+	out[n++] = (struct gmt_otlp_attr){ .key = "process.pid", .i = t->pid };
+	out[n++] = (struct gmt_otlp_attr){ "process.executable.name", exe_name };
+	if (t->exe_path)
+		out[n++] = (struct gmt_otlp_attr){ "process.executable.path", t->exe_path };
+	out[n++] = (struct gmt_otlp_attr){ "process.runtime.name", "go" };
+	if (buf[0])
+		out[n++] = (struct gmt_otlp_attr){ "process.runtime.version", buf };
+	if (t->host_name)
+		out[n++] = (struct gmt_otlp_attr){ "host.name", t->host_name };
+	return n;
+}
+
 
 struct mlist {
 	struct gmt_otlp_metric *m;

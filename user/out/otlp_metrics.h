@@ -68,6 +68,25 @@ struct gmt_otlp_recording {
 	uint64_t dropped;
 };
 
+/* Who the metrics are about: the resource's attributes. */
+struct gmt_otlp_target {
+	const char *service_name; /* --service-name; NULL: the executable's name */
+	const char *instance_id;  /* service.instance.id */
+	int pid;
+	const char *exe_path;	  /* the executable, as /proc/PID/exe names it */
+	const char *go_version;	  /* the release row's name: "go1.26.8", "go1.27 (inferred)" */
+	const char *host_name;
+};
+
+#define GMT_OTLP_RESOURCE_MAX 8
+
+/*
+ * The resource attributes of t into out[GMT_OTLP_RESOURCE_MAX]: the count.  They point
+ * into t and into buf (len bytes), which must outlive them.
+ */
+size_t gmt_otlp_resource(const struct gmt_otlp_target *t, struct gmt_otlp_attr *out, char *buf,
+			 size_t len);
+
 #define GMT_OTLP_RECORD_MAX 24 /* bound of the list below */
 
 /*
