@@ -51,6 +51,20 @@
 	"for i in $(seq 1 100); do P=$(pgrep -P $tpid); [ -n \"$P\" ] && break; sleep 0.1; done\n" \
 	"sleep 0.5\n"
 
+/* After a record whose stderr went to $work/err.txt: its status, its lines as comments. */
+#define RECORD_SAID "echo rc=$?\nsed 's/^/# /' $work/err.txt\n"
+/* The recording's files were written all the same. */
+#define FILES_WRITTEN                                                                       \
+	"echo summary=$([ -s $work/rec/summary.json ] && echo 1 || echo 0)\n"               \
+	"echo alloc=$([ -s $work/rec/alloc.pb.gz ] && echo 1 || echo 0)\n"
+
+static void assert_files_written(const char *out)
+{
+	cr_assert_eq(tu_field(out, "rc"), 0, "the recording succeeds:\n%s", out);
+	cr_assert_eq(tu_field(out, "summary"), 1, "summary.json written");
+	cr_assert_eq(tu_field(out, "alloc"), 1, "alloc.pb.gz written");
+}
+
 Test(otlp, record_sends_what_its_files_say, .timeout = 1800)
 {
 	const char *fx = tu_fixture("alloc", "go126", "exe");
@@ -60,8 +74,7 @@ Test(otlp, record_sends_what_its_files_say, .timeout = 1800)
 		"$GMT record -d 3 -o $work/rec -p $P --service-name shop "
 		"--otlp-endpoint http://127.0.0.1:$port/ "
 		"--otlp-header 'Authorization=Bearer s3cret-token' 2>$work/err.txt\n"
-		"echo rc=$?\n"
-		"sed 's/^/# /' $work/err.txt\n"
+		RECORD_SAID
 		"col_stop\n"
 		"echo token_logged=$(grep -c s3cret $work/err.txt)\n"
 		"echo sent=$(grep -c 'OTLP: metrics sent' $work/err.txt)\n"
@@ -104,18 +117,13 @@ Test(otlp, collector_away_is_a_warning, .timeout = 600)
 		"port=$(freeport)\n"
 		"$GMT record --mode exact -d 1 -o $work/rec -p $P "
 		"--otlp-endpoint http://127.0.0.1:$port --otlp-timeout 2s 2>$work/err.txt\n"
-		"echo rc=$?\n"
-		"sed 's/^/# /' $work/err.txt\n"
+		RECORD_SAID FILES_WRITTEN
 		"echo warned=$(grep -c 'warning: OTLP export failed after 3 tries; the files are "
-		"written: .*127.0.0.1:'$port $work/err.txt)\n"
-		"echo summary=$([ -s $work/rec/summary.json ] && echo 1 || echo 0)\n"
-		"echo alloc=$([ -s $work/rec/alloc.pb.gz ] && echo 1 || echo 0)\n",
+		"written: .*127.0.0.1:'$port $work/err.txt)\n",
 		fx);
 
-	cr_assert_eq(tu_field(out, "rc"), 0, "the recording succeeds:\n%s", out);
+	assert_files_written(out);
 	cr_assert_eq(tu_field(out, "warned"), 1, "one warning after 3 tries:\n%s", out);
-	cr_assert_eq(tu_field(out, "summary"), 1, "summary.json written");
-	cr_assert_eq(tu_field(out, "alloc"), 1, "alloc.pb.gz written");
 	free(out);
 }
 
@@ -128,23 +136,20 @@ Test(otlp, wrong_token_is_a_clear_error_and_not_retried, .timeout = 1800)
 		"$GMT record --mode exact -d 1 -o $work/rec -p $P "
 		"--otlp-endpoint http://127.0.0.1:$port "
 		"--otlp-header 'Authorization=Bearer wrong-token' 2>$work/err.txt\n"
-		"echo rc=$?\n"
-		"sed 's/^/# /' $work/err.txt\n"
+		RECORD_SAID FILES_WRITTEN
 		"col_stop\n"
 		"echo warned=$(grep -c 'OTLP export failed after 1 try; .*HTTP 401: provided "
 		"authorization does not match expected scheme or token' $work/err.txt)\n"
 		"echo token_logged=$(grep -c wrong-token $work/err.txt)\n"
-		"echo written=$(cat $work/col/metrics.jsonl 2>/dev/null | grep -c .)\n"
-		"echo summary=$([ -s $work/rec/summary.json ] && echo 1 || echo 0)\n",
+		"echo written=$(cat $work/col/metrics.jsonl 2>/dev/null | grep -c .)\n",
 		fx);
 
 	cr_assert_eq(tu_field(out, "collector_ready"), 1, "the Collector starts:\n%s", out);
-	cr_assert_eq(tu_field(out, "rc"), 0, "the recording succeeds:\n%s", out);
+	assert_files_written(out);
 	cr_assert_eq(tu_field(out, "warned"), 1, "401 and the Collector's message, 1 try:\n%s",
 		     out);
 	cr_assert_eq(tu_field(out, "token_logged"), 0, "the token is never printed");
 	cr_assert_eq(tu_field(out, "written"), 0, "the Collector wrote nothing");
-	cr_assert_eq(tu_field(out, "summary"), 1, "summary.json written");
 	free(out);
 }
 

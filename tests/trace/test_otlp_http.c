@@ -150,127 +150,141 @@ static void opts(struct gmt_otlp_opts *o, char *url, size_t len, int port)
 				     .max_wait_s = 5 };
 }
 
-Test(otlp_http, what_is_sent)
-{
-	struct server *s = calloc(1, sizeof(*s));
+/* One send to the scripted server: its answers set, then ex_post(). */
+struct exchange {
+	struct server s;
 	struct gmt_otlp_opts o;
 	struct gmt_otlp_result r;
-	struct gmt_diag d = {};
-	struct gmt_pb *b = message();
+	struct gmt_diag d;
+	struct gmt_pb *b;
+	char url[64];
+};
+
+static struct exchange *ex_new(void)
+{
+	struct exchange *x = calloc(1, sizeof(*x));
+
+	cr_assert(x);
+	x->b = message();
+	return x;
+}
+
+/* Starts the server with the answers set, posts with x->o as edit() leaves it. */
+static int ex_post(struct exchange *x, void (*edit)(struct gmt_otlp_opts *o))
+{
+	int err;
+
+	server_start(&x->s);
+	opts(&x->o, x->url, sizeof(x->url), x->s.port);
+	if (edit)
+		edit(&x->o);
+	err = gmt_otlp_post(&x->o, "/v1/metrics", x->b, &x->r, &x->d);
+	server_join(&x->s);
+	return err;
+}
+
+static void ex_free(struct exchange *x)
+{
+	gmt_pb__free(x->b);
+	free(x);
+}
+
+static void two_headers(struct gmt_otlp_opts *o)
+{
+	o->headers[0] = "Authorization=Bearer s3cret";
+	o->headers[1] = "X-Scope-OrgID=tenant-1";
+	o->nheaders = 2;
+}
+
+Test(otlp_http, what_is_sent)
+{
+	struct exchange *x = ex_new();
+	const struct request *q = &x->s.req[0];
 	const uint8_t *raw;
 	uint8_t *plain;
 	size_t len, rlen;
-	char url[64];
 
-	s->ans[0] = (struct answer){ .status = 200, .body = (const uint8_t *)"\x0a\x00", .body_len = 2 };
-	s->nans = 1;
-	server_start(s);
-	opts(&o, url, sizeof(url), s->port);
-	o.headers[0] = "Authorization=Bearer s3cret";
-	o.headers[1] = "X-Scope-OrgID=tenant-1";
-	o.nheaders = 2;
-	cr_assert_eq(gmt_otlp_post(&o, "/v1/metrics", b, &r, &d), 0, "sent: %s", d.msg);
-	server_join(s);
-	cr_assert_eq(r.status, 200);
-	cr_assert_eq(r.tries, 1);
-	cr_assert_eq(s->nreq, 1);
-	cr_assert(!strncmp(s->req[0].head, "POST /v1/metrics HTTP/1.1\r\n", 27),
-		  "POST to the prefix's /v1/metrics, the trailing '/' dropped: %.40s",
-		  s->req[0].head);
-	cr_assert(strcasestr(s->req[0].head, "\r\nContent-Type: application/x-protobuf\r\n"));
-	cr_assert(strcasestr(s->req[0].head, "\r\nContent-Encoding: gzip\r\n"));
-	cr_assert(strstr(s->req[0].head, "\r\nAuthorization: Bearer s3cret\r\n"), "the header as given");
-	cr_assert(strstr(s->req[0].head, "\r\nX-Scope-OrgID: tenant-1\r\n"));
-	plain = tu_gunzip(s->req[0].body, s->req[0].body_len, &len);
-	raw = gmt_pb__data(b, &rlen);
+	x->s.ans[0] = (struct answer){ .status = 200, .body = (const uint8_t *)"\x0a\x00",
+				       .body_len = 2 };
+	x->s.nans = 1;
+	cr_assert_eq(ex_post(x, two_headers), 0, "sent: %s", x->d.msg);
+	cr_assert_eq(x->r.status, 200);
+	cr_assert_eq(x->r.tries, 1);
+	cr_assert_eq(x->s.nreq, 1);
+	cr_assert(!strncmp(q->head, "POST /v1/metrics HTTP/1.1\r\n", 27),
+		  "POST to the prefix's /v1/metrics, the trailing '/' dropped: %.40s", q->head);
+	cr_assert(strcasestr(q->head, "\r\nContent-Type: application/x-protobuf\r\n"));
+	cr_assert(strcasestr(q->head, "\r\nContent-Encoding: gzip\r\n"));
+	cr_assert(strstr(q->head, "\r\nAuthorization: Bearer s3cret\r\n"), "the header as given");
+	cr_assert(strstr(q->head, "\r\nX-Scope-OrgID: tenant-1\r\n"));
+	plain = tu_gunzip(q->body, q->body_len, &len);
+	raw = gmt_pb__data(x->b, &rlen);
 	cr_assert(len == rlen && !memcmp(plain, raw, len), "the body inflates to the message");
 	free(plain);
-	gmt_pb__free(b);
-	free(s);
+	ex_free(x);
 }
 
 Test(otlp_http, retry_after_is_honoured_then_sent_once)
 {
-	struct server *s = calloc(1, sizeof(*s));
-	struct gmt_otlp_opts o;
-	struct gmt_otlp_result r;
-	struct gmt_diag d = {};
-	struct gmt_pb *b = message();
-	char url[64];
+	struct exchange *x = ex_new();
+	const struct request *q = x->s.req;
 
-	s->ans[0] = (struct answer){ .status = 503, .extra = "Retry-After: 1\r\n" };
-	s->ans[1] = (struct answer){ .status = 429, .extra = "Retry-After: 2\r\n" };
-	s->ans[2] = (struct answer){ .status = 200 };
-	s->nans = 3;
-	server_start(s);
-	opts(&o, url, sizeof(url), s->port);
-	cr_assert_eq(gmt_otlp_post(&o, "/v1/metrics", b, &r, &d), 0, "sent: %s", d.msg);
-	server_join(s);
-	cr_assert_eq(r.tries, 3);
-	cr_assert_eq(s->nreq, 3);
-	cr_assert(s->req[1].t - s->req[0].t >= 1.0, "Retry-After 1 honoured (%.3f s)",
-		  s->req[1].t - s->req[0].t);
-	cr_assert(s->req[2].t - s->req[1].t >= 2.0, "Retry-After 2 honoured (%.3f s)",
-		  s->req[2].t - s->req[1].t);
-	cr_assert(r.waited_s >= 3.0 && r.waited_s < 3.5, "waited 3 s (%.3f)", r.waited_s);
+	x->s.ans[0] = (struct answer){ .status = 503, .extra = "Retry-After: 1\r\n" };
+	x->s.ans[1] = (struct answer){ .status = 429, .extra = "Retry-After: 2\r\n" };
+	x->s.ans[2] = (struct answer){ .status = 200 };
+	x->s.nans = 3;
+	cr_assert_eq(ex_post(x, NULL), 0, "sent: %s", x->d.msg);
+	cr_assert_eq(x->r.tries, 3);
+	cr_assert_eq(x->s.nreq, 3);
+	cr_assert(q[1].t - q[0].t >= 1.0, "Retry-After 1 honoured (%.3f s)", q[1].t - q[0].t);
+	cr_assert(q[2].t - q[1].t >= 2.0, "Retry-After 2 honoured (%.3f s)", q[2].t - q[1].t);
+	cr_assert(x->r.waited_s >= 3.0 && x->r.waited_s < 3.5, "waited 3 s (%.3f)", x->r.waited_s);
 	for (int i = 1; i < 3; i++)
-		cr_assert_eq(s->req[i].body_len, s->req[0].body_len, "the same body again");
-	gmt_pb__free(b);
-	free(s);
+		cr_assert_eq(q[i].body_len, q[0].body_len, "the same body again");
+	ex_free(x);
 }
 
 Test(otlp_http, backoff_doubles_and_gives_up_after_max_tries)
 {
 	static const uint8_t status[] = { 0x08, 0x0e, 0x12, 0x04, 'b', 'u', 's', 'y' };
-	struct server *s = calloc(1, sizeof(*s));
-	struct gmt_otlp_opts o;
-	struct gmt_otlp_result r;
-	struct gmt_diag d = {};
-	struct gmt_pb *b = message();
-	char url[64];
+	struct exchange *x = ex_new();
+	const struct request *q = x->s.req;
 
 	for (int i = 0; i < 3; i++)
-		s->ans[i] = (struct answer){ .status = 503, .body = status, .body_len = sizeof(status) };
-	s->nans = 3;
-	server_start(s);
-	opts(&o, url, sizeof(url), s->port);
-	cr_assert_eq(gmt_otlp_post(&o, "/v1/metrics", b, &r, &d), -EIO);
-	server_join(s);
-	cr_assert_eq(r.tries, 3, "3 tries");
-	cr_assert_eq(r.status, 503);
-	cr_assert(s->req[1].t - s->req[0].t >= 0.2, "first wait: backoff_s");
-	cr_assert(s->req[2].t - s->req[1].t >= 0.4, "then doubled");
-	cr_assert(strstr(d.msg, "HTTP 503: busy"), "status and the Collector's message: %s", d.msg);
-	cr_assert_float_eq(gmt_otlp_backoff(&o, 1), 0.2, 1e-9);
-	cr_assert_float_eq(gmt_otlp_backoff(&o, 3), 0.8, 1e-9);
-	cr_assert_float_eq(gmt_otlp_backoff(&o, 40), 5.0, 1e-9, "bounded by max_wait_s");
-	gmt_pb__free(b);
-	free(s);
+		x->s.ans[i] = (struct answer){ .status = 503, .body = status,
+					       .body_len = sizeof(status) };
+	x->s.nans = 3;
+	cr_assert_eq(ex_post(x, NULL), -EIO);
+	cr_assert_eq(x->r.tries, 3, "3 tries");
+	cr_assert_eq(x->r.status, 503);
+	cr_assert(q[1].t - q[0].t >= 0.2, "first wait: backoff_s");
+	cr_assert(q[2].t - q[1].t >= 0.4, "then doubled");
+	cr_assert(strstr(x->d.msg, "HTTP 503: busy"), "status and the Collector's message: %s",
+		  x->d.msg);
+	cr_assert_float_eq(gmt_otlp_backoff(&x->o, 1), 0.2, 1e-9);
+	cr_assert_float_eq(gmt_otlp_backoff(&x->o, 3), 0.8, 1e-9);
+	cr_assert_float_eq(gmt_otlp_backoff(&x->o, 40), 5.0, 1e-9, "bounded by max_wait_s");
+	ex_free(x);
+}
+
+static void wrong_token(struct gmt_otlp_opts *o)
+{
+	o->headers[0] = "Authorization=Bearer wrong-secret";
+	o->nheaders = 1;
 }
 
 Test(otlp_http, a_refused_token_is_not_retried_and_not_logged)
 {
 	static const uint8_t status[] = { 0x08, 0x10, 0x12, 0x07, 'n', 'o', ' ', 't', 'o', 'k', 'n' };
-	struct server *s = calloc(1, sizeof(*s));
-	struct gmt_otlp_opts o;
-	struct gmt_otlp_result r;
-	struct gmt_diag d = {};
-	struct gmt_pb *b = message();
-	char url[64];
+	struct exchange *x = ex_new();
 
-	s->ans[0] = (struct answer){ .status = 401, .body = status, .body_len = sizeof(status) };
-	s->nans = 1;
-	server_start(s);
-	opts(&o, url, sizeof(url), s->port);
-	o.headers[0] = "Authorization=Bearer wrong-secret";
-	o.nheaders = 1;
-	cr_assert_eq(gmt_otlp_post(&o, "/v1/metrics", b, &r, &d), -EIO);
-	server_join(s);
-	cr_assert_eq(r.tries, 1, "401 is not retried");
-	cr_assert(strstr(d.msg, "HTTP 401: no tokn"), "%s", d.msg);
-	cr_assert_null(strstr(d.msg, "wrong-secret"), "the token is not in the message");
-	gmt_pb__free(b);
-	free(s);
+	x->s.ans[0] = (struct answer){ .status = 401, .body = status, .body_len = sizeof(status) };
+	x->s.nans = 1;
+	cr_assert_eq(ex_post(x, wrong_token), -EIO);
+	cr_assert_eq(x->r.tries, 1, "401 is not retried");
+	cr_assert(strstr(x->d.msg, "HTTP 401: no tokn"), "%s", x->d.msg);
+	cr_assert_null(strstr(x->d.msg, "wrong-secret"), "the token is not in the message");
+	ex_free(x);
 }
 
 Test(otlp_http, nobody_listening)
