@@ -14,6 +14,7 @@ pkgs=(
 	meson ninja-build pkg-config gcc
 	libcriterion-dev      # unit tests
 	libcurl4-openssl-dev  # OTLP export to an OpenTelemetry Collector (HTTP, TLS)
+	curl                  # the OTLP tests poll the test Collector with it
 	binutils python3      # objdump (test oracle), fixture tooling
 	golang-1.19-go        # go1.19 fixtures (toolchain downloads start at 1.21)
 	bpftrace              # the baseline the benchmark compares with
