@@ -112,15 +112,13 @@ static uint64_t get_varint(const uint8_t **p, const uint8_t *end, bool *ok)
 	return 0;
 }
 
-/*
- * The message of the google.rpc.Status the Collector answers an error with (protobuf,
- * as we sent; field 2), made printable; "" when there is none.
- */
-static void status_message(const struct body *b, char *out, size_t len)
+void gmt_otlp_status_message(const void *buf, size_t len, char *out, size_t outlen)
 {
-	const uint8_t *p = (const uint8_t *)b->buf, *end = p + b->len;
+	const uint8_t *p = buf, *end = p + len;
 	bool ok = true;
 
+	if (!outlen)
+		return;
 	out[0] = 0;
 	while (p < end && ok) {
 		uint64_t key = get_varint(&p, end, &ok), v;
@@ -134,7 +132,7 @@ static void status_message(const struct body *b, char *out, size_t len)
 			if (!ok || v > (uint64_t)(end - p))
 				break;
 			if (key >> 3 == 2) {
-				size_t n = v < len - 1 ? v : len - 1;
+				size_t n = v < outlen - 1 ? v : outlen - 1;
 
 				for (size_t i = 0; i < n; i++)
 					out[i] = isprint(p[i]) ? (char)p[i] : '?';
@@ -288,7 +286,7 @@ int gmt_otlp_post(const struct gmt_otlp_opts *o, const char *path, const struct 
 				err = 0;
 				break;
 			}
-			status_message(&body, smsg, sizeof(smsg));
+			gmt_otlp_status_message(body.buf, body.len, smsg, sizeof(smsg));
 			err = gmt_diag_set(d, -EIO, "OTLP export to %s: HTTP %ld%s%s", url,
 					   res.status, smsg[0] ? ": " : "", smsg);
 			if (!retryable_status(res.status))

@@ -54,6 +54,13 @@ int gmt_otlp_check_header(const char *kv, struct gmt_diag *d);
 int gmt_otlp_post(const struct gmt_otlp_opts *o, const char *path, const struct gmt_pb *msg,
 		  struct gmt_otlp_result *r, struct gmt_diag *d);
 
+/*
+ * The message of the google.rpc.Status (field 2) a Collector answers an error with, from
+ * the answer's first len bytes (protobuf, as we send; untrusted), made printable ('?' for
+ * other bytes) and cut to outlen - 1: "" when there is none.
+ */
+void gmt_otlp_status_message(const void *buf, size_t len, char *out, size_t outlen);
+
 /* The wait before try n + 1 (n >= 1): backoff_s * 2^(n-1), bounded by max_wait_s. */
 double gmt_otlp_backoff(const struct gmt_otlp_opts *o, int n);
 
