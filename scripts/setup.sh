@@ -13,6 +13,8 @@ pkgs=(
 	libelf-dev zlib1g-dev # libbpf's needs; zlib also writes pprof's gzip
 	meson ninja-build pkg-config gcc
 	libcriterion-dev      # unit tests
+	libcurl4-openssl-dev  # OTLP export to an OpenTelemetry Collector (HTTP, TLS)
+	curl                  # the OTLP tests poll the test Collector with it
 	binutils python3      # objdump (test oracle), fixture tooling
 	golang-1.19-go        # go1.19 fixtures (toolchain downloads start at 1.21)
 	bpftrace              # the baseline the benchmark compares with

@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "aggregate.h"
 #include "outputs.h"
 #include "pprof.h"
+#include "pbread.h"
 #include "testutil.h"
 
 /* ---- encoder on byte buffers ---- */
@@ -229,34 +229,6 @@ Test(strtab, dedup_and_order)
 	gmt_strtab__free(t);
 }
 
-/* Inflates a gzip stream (not a file: the bytes the writer produced). */
-static uint8_t *gunzip(const uint8_t *in, size_t n, size_t *out_len)
-{
-	size_t cap = n * 4 + 1024, len = 0;
-	uint8_t *out = malloc(cap);
-	z_stream z = {};
-	int zr;
-
-	cr_assert_eq(inflateInit2(&z, 15 + 16), Z_OK, "inflateInit2 for gzip");
-	z.next_in = (Bytef *)in;
-	z.avail_in = (uInt)n;
-	do {
-		if (cap - len < 4096) {
-			cap *= 2;
-			out = realloc(out, cap);
-		}
-		z.next_out = out + len;
-		z.avail_out = (uInt)(cap - len);
-		zr = inflate(&z, Z_NO_FLUSH);
-		len = cap - z.avail_out;
-		cr_assert(zr == Z_OK || zr == Z_STREAM_END, "valid gzip data (inflate %d)", zr);
-	} while (zr != Z_STREAM_END);
-	cr_assert_eq(z.avail_in, 0, "nothing after the gzip member");
-	inflateEnd(&z);
-	*out_len = len;
-	return out;
-}
-
 Test(pb, gzip_round_trip)
 {
 	struct gmt_pb *b = gmt_pb__new();
@@ -273,7 +245,7 @@ Test(pb, gzip_round_trip)
 	fclose(f);
 	cr_assert(blen > 18, "gzip output has a header and a trailer");
 	cr_assert(!memcmp(buf, "\x1f\x8b\x08", 3), "gzip magic 1f 8b, method deflate");
-	plain = gunzip((const uint8_t *)buf, blen, &len);
+	plain = tu_gunzip((const uint8_t *)buf, blen, &len);
 	raw = gmt_pb__data(b, &raw_len);
 	cr_assert(len == raw_len && !memcmp(plain, raw, len), "decompresses to what was encoded");
 	free(plain);
@@ -285,7 +257,7 @@ Test(pb, gzip_round_trip)
 	f = open_memstream(&buf, &blen);
 	cr_assert_eq(gmt_pb__write_gzip(b, f), 0, "an empty buffer compresses");
 	fclose(f);
-	plain = gunzip((const uint8_t *)buf, blen, &len);
+	plain = tu_gunzip((const uint8_t *)buf, blen, &len);
 	cr_assert_eq(len, 0, "and decompresses to nothing");
 	free(plain);
 	free(buf);
@@ -1185,52 +1157,6 @@ Test(pprof, minimal_inputs_still_read)
 
 /* ---- the encoded Profile itself: what pprof does not print ---- */
 
-struct pbr {
-	const uint8_t *p, *end;
-};
-
-static uint64_t pbr_varint(struct pbr *r)
-{
-	uint64_t v = 0;
-
-	for (int shift = 0; shift < 64; shift += 7) {
-		cr_assert(r->p < r->end, "varint inside the buffer");
-		v |= (uint64_t)(*r->p & 0x7f) << shift;
-		if (!(*r->p++ & 0x80))
-			return v;
-	}
-	cr_assert_fail("varint of at most 10 bytes");
-	return 0;
-}
-
-/* The next field: its number, and either *v (varint) or *sub (length-delimited). */
-static bool pbr_next(struct pbr *r, uint32_t *field, uint64_t *v, struct pbr *sub)
-{
-	uint64_t key, len;
-
-	if (r->p >= r->end)
-		return false;
-	key = pbr_varint(r);
-	*field = (uint32_t)(key >> 3);
-	switch (key & 7) {
-	case 0:
-		*v = pbr_varint(r);
-		sub->p = sub->end = NULL;
-		return true;
-	case 2:
-		len = pbr_varint(r);
-		cr_assert(len <= (uint64_t)(r->end - r->p), "length inside the buffer");
-		sub->p = r->p;
-		sub->end = r->p + len;
-		r->p += len;
-		return true;
-	default:
-		cr_assert_fail("only varint and length-delimited fields: wire type %d",
-			       (int)(key & 7));
-		return false;
-	}
-}
-
 Test(pprof, functions_and_strings_deduplicated)
 {
 	struct gmt_agg *a = build_base();
@@ -1238,24 +1164,24 @@ Test(pprof, functions_and_strings_deduplicated)
 	struct gmt_pprof_opts o = exact_opts();
 	char *path = write_profile(a, &fake_sym, &ri, &o);
 	size_t flen, len;
-	uint8_t *file = tu_read_file(path, &flen), *plain = gunzip(file, flen, &len);
-	struct pbr r = { plain, plain + len }, sub;
+	uint8_t *file = tu_read_file(path, &flen), *plain = tu_gunzip(file, flen, &len);
+	struct tu_pbr r = { plain, plain + len }, sub;
 	char *strings[256];
 	uint64_t fn[64][3], v; /* name, system_name, filename */
 	int nstr = 0, nfn = 0;
 	uint32_t field;
 
-	while (pbr_next(&r, &field, &v, &sub)) {
+	while (tu_pbr_next(&r, &field, &v, &sub)) {
 		if (field == 6) {
 			cr_assert(nstr < 256);
 			strings[nstr++] = strndup((const char *)sub.p, sub.end - sub.p);
 		} else if (field == 5) {
-			struct pbr m = sub, x;
+			struct tu_pbr m = sub, x;
 			uint64_t id = 0;
 
 			cr_assert(nfn < 64);
 			memset(fn[nfn], 0, sizeof(fn[nfn]));
-			while (pbr_next(&m, &field, &v, &x)) {
+			while (tu_pbr_next(&m, &field, &v, &x)) {
 				if (field == 1)
 					id = v;
 				else if (field >= 2 && field <= 4)

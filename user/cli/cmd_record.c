@@ -16,6 +16,7 @@
 #include "memsnap.h"
 #include "memrate.h"
 #include "options.h"
+#include "otlp_export.h"
 #include "recorder.h"
 #include "session.h"
 #include "trace_opts.h"
@@ -86,6 +87,16 @@ static const char record_usage[] =
 	"                         grows (probable leaks) in report.txt, a live-goroutine\n"
 	"                         track in gc.json; three emulated probe hits per\n"
 	"                         goroutine (~4 us of CPU)\n"
+	"      --otlp-endpoint URL  at the end, also send the recording's metrics to an\n"
+	"                         OpenTelemetry Collector's OTLP/HTTP receiver (URL +\n"
+	"                         /v1/metrics, protobuf, gzip; http:// or https:// with\n"
+	"                         the system CAs); up to 3 tries, honouring Retry-After;\n"
+	"                         a Collector that cannot be reached is a warning, not a\n"
+	"                         failure of the recording\n"
+	"      --otlp-header K=V  an HTTP header for every OTLP request (repeatable, e.g.\n"
+	"                         Authorization=\"Bearer TOKEN\"); never logged\n"
+	"      --otlp-timeout DUR  each OTLP try's timeout (default 10s)\n"
+	"      --service-name NAME  OTLP service.name (default: the executable's name)\n"
 	"  -v, --verbose          debug output (libbpf's too)\n"
 	"  -q, --quiet            only errors\n"
 	"  -h, --help             show this help\n"
@@ -114,6 +125,8 @@ struct record_opts {
 	const char *outdir;
 	struct gmt_session_opts so; /* the tracing options (sampled from mode) */
 	char **cmd;
+	struct gmt_otlp_opts otlp;  /* url NULL: no OTLP export */
+	const char *service_name;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -125,24 +138,33 @@ static void on_signal(int sig)
 
 static int parse_args(int argc, char **argv, struct record_opts *o)
 {
-	enum { OPT_MODE = 256, OPT_AGG };
+	enum { OPT_MODE = 256, OPT_AGG, OPT_OTLP_ENDPOINT, OPT_OTLP_HEADER, OPT_OTLP_TIMEOUT,
+	       OPT_SERVICE_NAME };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "agg-entries", required_argument, NULL, OPT_AGG },
+		{ "otlp-endpoint", required_argument, NULL, OPT_OTLP_ENDPOINT },
+		{ "otlp-header", required_argument, NULL, OPT_OTLP_HEADER },
+		{ "otlp-timeout", required_argument, NULL, OPT_OTLP_TIMEOUT },
+		{ "service-name", required_argument, NULL, OPT_SERVICE_NAME },
 		GMT_TRACE_LONG_OPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	struct gmt_diag d = {};
 	uint64_t v;
 	int c;
 
 	*o = (struct record_opts){ .mode = MODE_SAMPLED,
 				   .so = { .rate = GMT_MEMRATE_DEFAULT, .max_depth = GMT_MAX_STACK,
 					   .ringbuf_mb = 16, .agg_entries = 1 << 17,
-					   .folded_max_mb = GMT_FOLDED_MAX_MB } };
+					   .folded_max_mb = GMT_FOLDED_MAX_MB },
+				   /* record sends once, at its end: a few tries, bounded waits. */
+				   .otlp = { .timeout_s = 10, .max_tries = 3, .backoff_s = 1,
+					     .max_wait_s = 30 } };
 	optind = 1;
 	/* '+': stop at the first non-option, so the command's own options stay its own. */
 	while ((c = getopt_long(argc, argv, "+p:d:o:vqh", opts, NULL)) != -1) {
@@ -181,6 +203,38 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			}
 			o->so.agg_entries = v;
 			break;
+		case OPT_OTLP_ENDPOINT:
+			if (gmt_otlp_check_url(optarg, &d)) {
+				pr_err("%s\n", d.msg);
+				return 2;
+			}
+			o->otlp.url = optarg;
+			break;
+		case OPT_OTLP_HEADER:
+			if (gmt_otlp_check_header(optarg, &d)) {
+				pr_err("%s\n", d.msg);
+				return 2;
+			}
+			if (o->otlp.nheaders == GMT_OTLP_MAX_HEADERS) {
+				pr_err("--otlp-header: at most %d\n", GMT_OTLP_MAX_HEADERS);
+				return 2;
+			}
+			o->otlp.headers[o->otlp.nheaders++] = optarg;
+			break;
+		case OPT_OTLP_TIMEOUT:
+			if (gmt_parse_duration(optarg, GMT_NS_PER_S / 1000, 3600 * GMT_NS_PER_S, &v)) {
+				pr_err("invalid --otlp-timeout '%s' (1ms to 1h, e.g. 10s)\n", optarg);
+				return 2;
+			}
+			o->otlp.timeout_s = v / 1e9;
+			break;
+		case OPT_SERVICE_NAME:
+			if (!*optarg) {
+				pr_err("--service-name needs a name\n");
+				return 2;
+			}
+			o->service_name = optarg;
+			break;
 		case 'h':
 			fputs(record_usage, stdout);
 			return 0;
@@ -192,6 +246,10 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 	}
 	if (optind < argc)
 		o->cmd = &argv[optind];
+	if (!o->otlp.url && (o->otlp.nheaders || o->service_name)) {
+		pr_err("--otlp-header and --service-name go with --otlp-endpoint\n");
+		return 2;
+	}
 	if ((o->pid > 0) == (o->cmd != NULL)) {
 		pr_err("record needs -p PID or -- COMMAND (try 'gomemtrace record --help')\n");
 		return 2;
@@ -215,19 +273,67 @@ static void default_outdir(char *buf, size_t len, const struct gmt_target *t)
 
 /*
  * memory.json of the target at the start or end of the recording (trace/memsnap.h).
- * The recording goes on without it: a warning says why.
+ * The recording goes on without it: a warning says why.  What was written is returned
+ * (to free) for the OTLP export, NULL when nothing was.
  */
-static void write_memory(const struct gmt_target *t, const struct gmt_analysis *an,
-			 const char *dir, const char *name)
+static struct gmt_memsnap *write_memory(const struct gmt_target *t,
+					const struct gmt_analysis *an, const char *dir,
+					const char *name)
 {
 	struct gmt_memsnap *s = malloc(sizeof(*s));
 	struct gmt_diag d = {};
 
 	if (!s)
 		gmt_diag_set(&d, -ENOMEM, "out of memory");
-	if (!s || gmt_memsnap_read(t->pid, an, s, &d) || gmt_memsnap_write(s, dir, name, NULL, &d))
+	if (!s || gmt_memsnap_read(t->pid, an, s, &d) ||
+	    gmt_memsnap_write(s, dir, name, NULL, &d)) {
 		pr_warn("no %s: %s\n", name, d.msg);
-	free(s);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static uint64_t wall_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * --otlp-endpoint: the recording's metrics, once, to the Collector.  A Collector that
+ * cannot be reached or refuses them is a warning: the recording's files are written.
+ * A second Ctrl-C ends the waits between tries.
+ */
+static void export_otlp(struct record_opts *o, const struct gmt_target *t,
+			const struct gmt_session *sess, const struct gmt_memsnap *end)
+{
+	struct gmt_otlp_target ot = { .service_name = o->service_name, .pid = (int)t->pid,
+				      .exe_path = t->path,
+				      .go_version = gmt_session__go_version(sess) };
+	struct gmt_otlp_recording rec;
+	struct gmt_otlp_result r;
+	struct gmt_diag d = {};
+	char host[256] = "", id[37];
+	int err;
+
+	if (gmt_session__recording(sess, &rec))
+		return;
+	gmt_otlp_instance_id(id);
+	ot.instance_id = id;
+	if (!gethostname(host, sizeof(host) - 1))
+		ot.host_name = host;
+	stop_signal = 0;
+	o->otlp.stop = &stop_signal;
+	err = gmt_otlp_export_recording(&o->otlp, &ot, &rec, end ? &end->r : NULL,
+					end ? end->r.time_unix_ns : wall_now_ns(), &r, &d);
+	if (err)
+		pr_warn("OTLP export failed after %d tr%s; the files are written: %s\n", r.tries,
+			r.tries == 1 ? "y" : "ies", gmt_diag_msg(&d, err));
+	else
+		pr_info("OTLP: metrics sent to %s (HTTP %ld)\n", o->otlp.url, r.status);
 }
 
 int cmd_record(int argc, char **argv)
@@ -235,6 +341,7 @@ int cmd_record(int argc, char **argv)
 	struct gmt_session *sess = NULL;
 	struct gmt_analysis *an = NULL;
 	struct gmt_target t = { .pidfd = -1 };
+	struct gmt_memsnap *mem_end = NULL;
 	struct record_opts o;
 	struct gmt_diag d = {};
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -280,7 +387,7 @@ int cmd_record(int argc, char **argv)
 		goto fail;
 	/* A command we launched has no runtime yet: its figures would all read 0. */
 	if (!t.launched)
-		write_memory(&t, an, outdir, "memory_start.json");
+		free(write_memory(&t, an, outdir, "memory_start.json"));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!stop_signal) {
 		err = gmt_session__poll(sess, 100);
@@ -297,7 +404,7 @@ int cmd_record(int argc, char **argv)
 	}
 	gmt_session__end(sess);
 	if (!t.exited && !t.execd && !gmt_target__poll_exit(&t))
-		write_memory(&t, an, outdir, "memory_end.json");
+		mem_end = write_memory(&t, an, outdir, "memory_end.json");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (!t.exited && !t.execd)
 		pr_info("tracing ended after %.1f s; removing the probes\n",
@@ -313,6 +420,8 @@ int cmd_record(int argc, char **argv)
 	err = gmt_session__write(sess, outdir, &d);
 	if (err)
 		goto fail;
+	if (o.otlp.url)
+		export_otlp(&o, &t, sess, mem_end);
 	ret = 0;
 	if (t.launched) {
 		/* Like time(1): our exit status is the command's. */
@@ -328,6 +437,7 @@ fail:
 	gmt_target__abort(&t);
 	ret = 1;
 out:
+	free(mem_end);
 	gmt_session__free(sess);
 	gmt_analysis__put(an);
 	gmt_target__close(&t);

@@ -15,6 +15,7 @@
 #include "hmap.h"
 
 #define PB_WT_VARINT 0
+#define PB_WT_I64 1
 #define PB_WT_LEN 2
 #define PB_MAX_FIELD ((1u << 29) - 1) /* field numbers are 29 bits */
 #define PB_MAX_VARINT 10
@@ -145,6 +146,24 @@ void gmt_pb__str(struct gmt_pb *b, uint32_t field, const char *s)
 	gmt_pb__bytes(b, field, s, s ? strlen(s) : 0);
 }
 
+void gmt_pb__fixed64(struct gmt_pb *b, uint32_t field, uint64_t v)
+{
+	pb_key(b, field, PB_WT_I64);
+	if (!pb_room(b, 8))
+		return;
+	for (int i = 0; i < 8; i++)
+		b->p[b->len++] = (uint8_t)(v >> (8 * i));
+}
+
+void gmt_pb__double(struct gmt_pb *b, uint32_t field, double v)
+{
+	uint64_t bits;
+
+	_Static_assert(sizeof(double) == sizeof(uint64_t), "double is 64 bits");
+	memcpy(&bits, &v, sizeof(bits));
+	gmt_pb__fixed64(b, field, bits);
+}
+
 void gmt_pb__packed_u64(struct gmt_pb *b, uint32_t field, const uint64_t *v, size_t n)
 {
 	size_t body = 0;
@@ -245,6 +264,27 @@ int gmt_pb__write_gzip(const struct gmt_pb *b, FILE *f)
 out:
 	deflateEnd(&z);
 	return err;
+}
+
+int gmt_pb__gzip(const struct gmt_pb *b, uint8_t **out, size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	int err;
+
+	if (!f)
+		return -ENOMEM;
+	err = gmt_pb__write_gzip(b, f);
+	if (fclose(f) && !err)
+		err = -ENOMEM;
+	if (err) {
+		free(buf);
+		return err;
+	}
+	*out = (uint8_t *)buf;
+	*len = n;
+	return 0;
 }
 
 /* ---- string table ---- */

@@ -45,6 +45,9 @@ void gmt_pb__i64(struct gmt_pb *b, uint32_t field, int64_t v);
 void gmt_pb__bool(struct gmt_pb *b, uint32_t field, int v);
 void gmt_pb__bytes(struct gmt_pb *b, uint32_t field, const void *p, size_t n);
 void gmt_pb__str(struct gmt_pb *b, uint32_t field, const char *s);
+/* 64-bit fixed-width fields (wire type 1, little-endian): fixed64, sfixed64, double. */
+void gmt_pb__fixed64(struct gmt_pb *b, uint32_t field, uint64_t v);
+void gmt_pb__double(struct gmt_pb *b, uint32_t field, double v);
 /* Packed repeated fields: nothing at all for n == 0. */
 void gmt_pb__packed_u64(struct gmt_pb *b, uint32_t field, const uint64_t *v, size_t n);
 void gmt_pb__packed_i64(struct gmt_pb *b, uint32_t field, const int64_t *v, size_t n);
@@ -59,6 +62,8 @@ void gmt_pb__close(struct gmt_pb *b, size_t mark);
 
 /* Compresses everything written to b as one gzip member onto f: 0, -ENOMEM or -EIO. */
 int gmt_pb__write_gzip(const struct gmt_pb *b, FILE *f);
+/* The same gzip member in memory (an HTTP body): *out to free(), 0 or -ENOMEM / -EIO. */
+int gmt_pb__gzip(const struct gmt_pb *b, uint8_t **out, size_t *len);
 
 /* ---- string table ---- */
 

@@ -10,6 +10,7 @@
 #include "session.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,10 @@ struct gmt_session {
 	struct gmt_leakflag *leaks; /* o.snapshots: fed by every interval's snapshot */
 	uint64_t cnt_mark[GMT_CNT__MAX];
 	size_t stw_seen; /* pauses of the GC timeline already looked at (thresholds) */
+
+	/* record: summary.json's figures, for OTLP export (gmt_session__recording()) */
+	struct gmt_otlp_recording rec;
+	bool rec_valid;
 };
 
 static uint64_t now_ns(void)
@@ -601,6 +606,46 @@ static void report_drops(const struct gmt_run_info *ri, uint64_t bad)
 		pr_warn("%llu malformed ring-buffer records ignored\n", (unsigned long long)bad);
 }
 
+/* summary.json's figures, as it writes them, for gmt_session__recording(). */
+static void keep_recording(struct gmt_session *s, const struct gmt_run_info *ri,
+			   const struct gmt_sampled_stats *st, const struct gmt_gc_timeline *tl)
+{
+	struct gmt_otlp_recording *r = &s->rec;
+
+	*r = (struct gmt_otlp_recording){ .sampled = st != NULL,
+					  .start_unix_ns = ri->start_wall_ns,
+					  .dropped = gmt_dropped(ri) };
+	if (st) {
+		r->alloc_bytes = (uint64_t)llround(st->est_alloc_bytes);
+		r->alloc_objects = (uint64_t)llround(st->est_alloc_objects);
+		r->has_inuse = true;
+		r->inuse_bytes = (uint64_t)llround(st->est_inuse_bytes);
+	} else {
+		const struct gmt_agg_totals *tot = gmt_agg__totals(s->agg);
+
+		r->alloc_bytes = tot->bytes;
+		r->alloc_objects = tot->allocs;
+	}
+	if (tl) {
+		struct gmt_gc_stats gs;
+
+		gmt_gc_timeline__stats(tl, &gs);
+		r->has_gc = true;
+		r->gc_cycles = gs.cycles;
+		r->stw_pauses = gs.stw_pauses;
+		r->stw_total_ns = gs.stw_total_ns;
+	}
+	s->rec_valid = true;
+}
+
+int gmt_session__recording(const struct gmt_session *s, struct gmt_otlp_recording *r)
+{
+	if (!s->rec_valid)
+		return -EINVAL;
+	*r = s->rec;
+	return 0;
+}
+
 int gmt_session__write(struct gmt_session *s, const char *dir, struct gmt_diag *d)
 {
 	struct gmt_run_info ri = {0};
@@ -649,6 +694,7 @@ int gmt_session__write(struct gmt_session *s, const char *dir, struct gmt_diag *
 	err = gmt_profile_set_write(&ps, dir, d);
 	if (err)
 		return err;
+	keep_recording(s, &ri, s->sampled ? &st : NULL, s->gc ? gc.tl : NULL);
 	report_drops(&ri, s->bad_records);
 	if (s->sampled) {
 		pr_info("%llu samples at rate %llu: ~%.0f allocations, ~%.0f bytes, "

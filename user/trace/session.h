@@ -23,6 +23,7 @@
 #include "diag.h"
 #include "gomemtrace.h"
 #include "metrics.h"
+#include "otlp_metrics.h"
 
 struct gmt_analysis;
 struct gmt_session;
@@ -84,6 +85,8 @@ void gmt_session__end(struct gmt_session *s);
 void gmt_session__stop(struct gmt_session *s);
 /* record: the outputs of the whole recording into dir (once, after __stop()). */
 int gmt_session__write(struct gmt_session *s, const char *dir, struct gmt_diag *d);
+/* record, after __write(): the figures of its summary.json that OTLP export sends. */
+int gmt_session__recording(const struct gmt_session *s, struct gmt_otlp_recording *r);
 
 
 /* What one interval held: for logs, thresholds and metrics. */

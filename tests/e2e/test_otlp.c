@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+/*
+ * End to end: `record --otlp-endpoint` to a real OpenTelemetry Collector
+ * (tests/collector/: built once into BUILDDIR/collector and cached, started here on
+ * 127.0.0.1 with a generated config whose file exporter writes what it received).  What
+ * the Collector decoded (tests/collector/decode.py) must equal the recording's own
+ * summary.json and memory_end.json, computed independently by tests/e2e/otlp_compare.py,
+ * under the right resource attributes (sampled mode, GC traced: the estimates and the
+ * GC figures are sent).  A Collector that is away, or refuses the token,
+ * is a warning and the recording's files are still written; a malformed URL is exit 2.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+/*
+ * The opening of a tu_script(): the Collector built (or found up to date), $col its path,
+ * $work a directory removed at the end, with the Collector killed (SIGTERM: it flushes).
+ * col_start [TOKEN] starts one on a free port ($port), writing $work/col/metrics.jsonl, and
+ * waits for its receiver; col_stop stops it (and waits, so the file is complete).
+ */
+#define OTLP_START                                                                          \
+	"work=$(mktemp -d)\n"                                                               \
+	"trap 'kill $P $colpid 2>/dev/null; wait $colpid 2>/dev/null; rm -rf \"$work\"' EXIT\n" \
+	"col=$(nice -n 19 $GMT_SOURCE_ROOT/tests/collector/build.sh "                         \
+	"$(dirname $GMT)/collector 2>$work/build.log | tail -1)\n"                          \
+	"[ -x \"$col\" ] || { echo collector_built=0; cat $work/build.log; exit 0; }\n"     \
+	"echo collector_built=1\n"                                                          \
+	"freeport() { /usr/bin/python3 -c 'import socket; s = socket.socket(); "            \
+	"s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])'; }\n"                       \
+	"col_start() {\n"                                                                   \
+	"  port=$(freeport)\n"                                                              \
+	"  $GMT_SOURCE_ROOT/tests/collector/config.sh --otlp-port $port "                   \
+	"--prom-port $(freeport) --out $work/col ${1:+--token $1} > $work/col.yaml\n"        \
+	"  $col --config $work/col.yaml --feature-gates=service.profilesSupport "           \
+	">$work/col.log 2>&1 &\n"                                                           \
+	"  colpid=$!\n"                                                                     \
+	"  for i in $(seq 1 300); do\n"                                                     \
+	"    c=$(curl -s -o /dev/null -w '%%{http_code}' http://127.0.0.1:$port/v1/metrics)\n" \
+	"    [ \"$c\" = 405 ] || [ \"$c\" = 401 ] && break; sleep 0.2; done\n"               \
+	"  echo collector_ready=$([ \"$c\" = 405 ] || [ \"$c\" = 401 ] && echo 1 || echo 0)\n" \
+	"}\n"                                                                               \
+	"col_stop() { kill $colpid; wait $colpid; colpid=; }\n"
+
+/* The alloc fixture allocating for 60 s (under timeout), attached to: $P. */
+#define ALLOC_TARGET                                                                        \
+	"timeout 90 %s -spin 60 >$work/fx.log 2>&1 &\n"                                     \
+	"tpid=$!\n"                                                                         \
+	"for i in $(seq 1 100); do P=$(pgrep -P $tpid); [ -n \"$P\" ] && break; sleep 0.1; done\n" \
+	"sleep 0.5\n"
+
+/* After a record whose stderr went to $work/err.txt: its status, its lines as comments. */
+#define RECORD_SAID "echo rc=$?\nsed 's/^/# /' $work/err.txt\n"
+/* The recording's files were written all the same. */
+#define FILES_WRITTEN                                                                       \
+	"echo summary=$([ -s $work/rec/summary.json ] && echo 1 || echo 0)\n"               \
+	"echo alloc=$([ -s $work/rec/alloc.pb.gz ] && echo 1 || echo 0)\n"
+
+static void assert_files_written(const char *out)
+{
+	cr_assert_eq(tu_field(out, "rc"), 0, "the recording succeeds:\n%s", out);
+	cr_assert_eq(tu_field(out, "summary"), 1, "summary.json written");
+	cr_assert_eq(tu_field(out, "alloc"), 1, "alloc.pb.gz written");
+}
+
+Test(otlp, record_sends_what_its_files_say, .timeout = 1800)
+{
+	const char *fx = tu_fixture("alloc", "go126", "exe");
+	char *out = tu_script(
+		OTLP_START ALLOC_TARGET
+		"col_start s3cret-token\n"
+		"$GMT record -d 3 -o $work/rec -p $P --service-name shop "
+		"--otlp-endpoint http://127.0.0.1:$port/ "
+		"--otlp-header 'Authorization=Bearer s3cret-token' 2>$work/err.txt\n"
+		RECORD_SAID
+		"col_stop\n"
+		"echo token_logged=$(grep -c s3cret $work/err.txt)\n"
+		"echo sent=$(grep -c 'OTLP: metrics sent' $work/err.txt)\n"
+		"d=$GMT_SOURCE_ROOT/tests/collector/decode.py\n"
+		"/usr/bin/python3 $d metrics $work/col/metrics.jsonl > $work/m.txt; echo dm_rc=$?\n"
+		"/usr/bin/python3 $d resource $work/col/metrics.jsonl > $work/r.txt; echo dr_rc=$?\n"
+		"echo requests=$(grep -c . $work/col/metrics.jsonl)\n"
+		"sed 's/^/# /' $work/m.txt\n"
+		"/usr/bin/python3 $GMT_SOURCE_ROOT/tests/e2e/otlp_compare.py $work/m.txt $work/r.txt "
+		"$work/rec/summary.json $work/rec/memory_end.json $P %s shop\n",
+		fx, fx);
+
+	cr_assert_eq(tu_field(out, "collector_built"), 1, "the Collector builds:\n%s", out);
+	cr_assert_eq(tu_field(out, "collector_ready"), 1, "the Collector starts:\n%s", out);
+	cr_assert_eq(tu_field(out, "rc"), 0, "record succeeds:\n%s", out);
+	cr_assert_eq(tu_field(out, "sent"), 1, "record says it sent:\n%s", out);
+	cr_assert_eq(tu_field(out, "token_logged"), 0, "the token is never printed:\n%s", out);
+	cr_assert_eq(tu_field(out, "dm_rc"), 0, "the Collector wrote metrics:\n%s", out);
+	cr_assert_eq(tu_field(out, "dr_rc"), 0);
+	cr_assert_eq(tu_field(out, "requests"), 1, "one request, sent once:\n%s", out);
+	/* No GOMEMLIMIT: no go.memory.limit; the rest of memory_end.json and summary.json. */
+	cr_assert_eq(tu_field(out, "checked"), 15, "the memory figures and the recording's:\n%s",
+		     out);
+	cr_assert_gt(tu_field(out, "summary_alloc_bytes"), 0, "something allocated");
+	cr_assert_gt(tu_field(out, "summary_gc_cycles"), 0, "some GC cycles while traced");
+	cr_assert_eq(tu_field(out, "missing"), 0, "every metric arrived:\n%s", out);
+	cr_assert_eq(tu_field(out, "differ"), 0, "values equal summary.json / memory_end.json:\n%s",
+		     out);
+	cr_assert_eq(tu_field(out, "extra"), 0, "nothing else:\n%s", out);
+	cr_assert_eq(tu_field(out, "duplicates"), 0);
+	cr_assert_eq(tu_field(out, "resource_bad"), 0, "resource attributes:\n%s", out);
+	free(out);
+}
+
+Test(otlp, collector_away_is_a_warning, .timeout = 600)
+{
+	const char *fx = tu_fixture("alloc", "go126", "exe");
+	char *out = tu_script(
+		OTLP_START ALLOC_TARGET
+		"port=$(freeport)\n"
+		"$GMT record --mode exact -d 1 -o $work/rec -p $P "
+		"--otlp-endpoint http://127.0.0.1:$port --otlp-timeout 2s 2>$work/err.txt\n"
+		RECORD_SAID FILES_WRITTEN
+		"echo warned=$(grep -c 'warning: OTLP export failed after 3 tries; the files are "
+		"written: .*127.0.0.1:'$port $work/err.txt)\n",
+		fx);
+
+	assert_files_written(out);
+	cr_assert_eq(tu_field(out, "warned"), 1, "one warning after 3 tries:\n%s", out);
+	free(out);
+}
+
+Test(otlp, wrong_token_is_a_clear_error_and_not_retried, .timeout = 1800)
+{
+	const char *fx = tu_fixture("alloc", "go126", "exe");
+	char *out = tu_script(
+		OTLP_START ALLOC_TARGET
+		"col_start right-token\n"
+		"$GMT record --mode exact -d 1 -o $work/rec -p $P "
+		"--otlp-endpoint http://127.0.0.1:$port "
+		"--otlp-header 'Authorization=Bearer wrong-token' 2>$work/err.txt\n"
+		RECORD_SAID FILES_WRITTEN
+		"col_stop\n"
+		"echo warned=$(grep -c 'OTLP export failed after 1 try; .*HTTP 401: provided "
+		"authorization does not match expected scheme or token' $work/err.txt)\n"
+		"echo token_logged=$(grep -c wrong-token $work/err.txt)\n"
+		"echo written=$(cat $work/col/metrics.jsonl 2>/dev/null | grep -c .)\n",
+		fx);
+
+	cr_assert_eq(tu_field(out, "collector_ready"), 1, "the Collector starts:\n%s", out);
+	assert_files_written(out);
+	cr_assert_eq(tu_field(out, "warned"), 1, "401 and the Collector's message, 1 try:\n%s",
+		     out);
+	cr_assert_eq(tu_field(out, "token_logged"), 0, "the token is never printed");
+	cr_assert_eq(tu_field(out, "written"), 0, "the Collector wrote nothing");
+	free(out);
+}
+
+Test(otlp, malformed_url_is_exit_2, .timeout = 120)
+{
+	char *out = tu_script(
+		"ok=0\n"
+		"for u in 127.0.0.1:4318 ftp://h:1 'http://h:4318/?q=1' http://; do\n"
+		"  $GMT record --otlp-endpoint \"$u\" -d 1 -- /bin/true 2>/tmp/otlp-url.$$; rc=$?\n"
+		"  echo \"# $u: rc=$rc $(cat /tmp/otlp-url.$$)\"\n"
+		"  [ $rc = 2 ] && [ $(wc -l < /tmp/otlp-url.$$) = 1 ] && "
+		"grep -q 'OTLP endpoint URL' /tmp/otlp-url.$$ && ok=$((ok + 1))\n"
+		"done\n"
+		"rm -f /tmp/otlp-url.$$\n"
+		"echo ok=$ok\n"
+		"$GMT record --otlp-header A=b -d 1 -- /bin/true 2>/dev/null; echo header_alone=$?\n"
+		"$GMT record --otlp-endpoint http://h:1 --otlp-header 'A b=c' -d 1 -- /bin/true "
+		"2>/dev/null; echo bad_header=$?\n");
+
+	cr_assert_eq(tu_field(out, "ok"), 4, "each URL: exit 2, one line:\n%s", out);
+	cr_assert_eq(tu_field(out, "header_alone"), 2, "--otlp-header without an endpoint");
+	cr_assert_eq(tu_field(out, "bad_header"), 2, "a header name with a space");
+	free(out);
+}
