@@ -35,7 +35,6 @@ static __always_inline int on_alloc(struct pt_regs *ctx, bool check_nested)
 	struct gmt_alloc_key key = {};
 	struct walk_scratch *w;
 	struct gmt_rec_stack *st;
-	__u32 zero = 0;
 	__u64 *v;
 
 	count(GMT_CNT_ALLOC_HITS, 1);
@@ -44,13 +43,14 @@ static __always_inline int on_alloc(struct pt_regs *ctx, bool check_nested)
 		count(GMT_CNT_ALLOC_MORESTACK, 1);
 		return 0;
 	}
-	w = bpf_map_lookup_elem(&scratch, &zero);
+	w = scratch_get();
 	if (!w)
 		return 0;
 	st = &w->st;
 	key.stack_id = walk_stack(ctx, w);
 	if (check_nested && key.stack_id && st->pcs[0] >= mallocgc_start &&
 	    st->pcs[0] < mallocgc_end) {
+		scratch_put(w);
 		count(GMT_CNT_ALLOC_NESTED, 1);
 		return 0;
 	}
@@ -68,17 +68,19 @@ static __always_inline int on_alloc(struct pt_regs *ctx, bool check_nested)
 	/* The hot path: a row for this (stack, type, size) exists, so its stack was sent. */
 	v = bpf_map_lookup_elem(&allocs, &key);
 	if (v) {
-		*v += 1;
+		scratch_put(w);
+		__sync_fetch_and_add(v, 1); /* per-CPU, but runs may interleave on a CPU */
 		return 0;
 	}
 	if (key.stack_id)
 		emit_stack(st, key.stack_id);
+	scratch_put(w);
 	__u64 one = 1;
 	if (bpf_map_update_elem(&allocs, &key, &one, BPF_NOEXIST) == 0)
 		return 0;
-	v = bpf_map_lookup_elem(&allocs, &key); /* another CPU inserted it meanwhile */
+	v = bpf_map_lookup_elem(&allocs, &key); /* another run inserted it meanwhile */
 	if (v) {
-		*v += 1;
+		__sync_fetch_and_add(v, 1);
 		return 0;
 	}
 	/* Table full: nothing is lost, the allocation travels on its own. */
@@ -156,11 +158,10 @@ int gmt_mprof_malloc(struct pt_regs *ctx)
 	__u64 a1 = GO_ARG1(ctx), a2 = GO_ARG2(ctx), a3 = GO_ARG3(ctx);
 	struct walk_scratch *w;
 	struct gmt_rec_mprof *r;
-	__u32 zero = 0;
 	__u64 id = 0;
 
 	/* Walk first: emit_stack must precede this sample in the ring buffer. */
-	w = bpf_map_lookup_elem(&scratch, &zero);
+	w = scratch_get();
 	if (!w)
 		return 0;
 	if (!((bpf_get_attach_cookie(ctx) & GMT_COOKIE_STACK_CHECK) &&
@@ -171,6 +172,7 @@ int gmt_mprof_malloc(struct pt_regs *ctx)
 		else
 			count(GMT_CNT_STACK_ERR, 1);
 	}
+	scratch_put(w);
 	r = mprof_reserve(ctx, GMT_REC_MPROF_MALLOC);
 	if (!r)
 		return 0;

@@ -75,7 +75,7 @@ static __always_inline int send(__u32 kind, __u64 g, __u64 stack_id, __u64 start
 SEC("uprobe")
 int gmt_go_newproc(struct pt_regs *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct creator c = {};
 	struct walk_scratch *w;
 
@@ -85,7 +85,7 @@ int gmt_go_newproc(struct pt_regs *ctx)
 	if ((bpf_get_attach_cookie(ctx) & GMT_COOKIE_STACK_CHECK) &&
 	    go_stack_check_will_branch(ctx))
 		return 0; /* morestack re-runs the prologue: that hit is the one to take */
-	w = bpf_map_lookup_elem(&scratch, &zero);
+	w = scratch_get();
 	if (!w)
 		return 0;
 	c.stack_id = walk_stack(ctx, w);
@@ -94,6 +94,7 @@ int gmt_go_newproc(struct pt_regs *ctx)
 		emit_stack(&w->st, c.stack_id);
 	else
 		count(GMT_CNT_STACK_ERR, 1);
+	scratch_put(w);
 	/* funcval{fn uintptr, ...}: fn is the goroutine's entry, what the runtime calls its
 	 * startpc and classifies system goroutines by. */
 	bpf_probe_read_user(&c.start_pc, sizeof(c.start_pc), (void *)GO_ARG1(ctx));

@@ -29,8 +29,11 @@ static __always_inline void count(__u32 which, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &which);
 
+	/* Atomic although per-CPU: a uprobe's program runs with migration disabled, not
+	 * preemption, so another thread's run on this CPU can come between a load and a
+	 * store (bpf/stackwalk.bpf.h). */
 	if (v)
-		*v += n; /* per-CPU: no atomics needed */
+		__sync_fetch_and_add(v, n);
 }
 
 /*

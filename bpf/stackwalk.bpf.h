@@ -34,17 +34,47 @@ struct {
 #define WALK_CHUNK 256
 
 struct walk_scratch {
+	__u64 busy; /* taken by a run (scratch_get) */
 	struct gmt_rec_stack st;
 	__u64 base; /* user address of buf[0], 0 when buf holds nothing */
 	__u8 buf[WALK_CHUNK];
 };
 
+/*
+ * A uprobe's program runs with migration disabled but preemption enabled (kernel
+ * bpf_prog_run_array_uprobe): a thread preempted in the middle of a run leaves its
+ * scratch half used, and another thread's run on the same CPU must not take it (it
+ * would overwrite the first one's stack, which would then go out under the wrong id).
+ * Each CPU has a few slots; a run takes the first free one and gives it back.
+ */
+#define SCRATCH_SLOTS 4
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, SCRATCH_SLOTS);
 	__type(key, __u32);
 	__type(value, struct walk_scratch);
 } scratch SEC(".maps");
+
+/* A free slot of this CPU's scratch, NULL (counted) when every one is taken. */
+static __always_inline struct walk_scratch *scratch_get(void)
+{
+	for (__u32 i = 0; i < SCRATCH_SLOTS; i++) {
+		struct walk_scratch *w = bpf_map_lookup_elem(&scratch, &i);
+
+		if (!w)
+			return NULL;
+		if (__sync_lock_test_and_set(&w->busy, 1) == 0)
+			return w;
+	}
+	count(GMT_CNT_SCRATCH_BUSY, 1);
+	return NULL;
+}
+
+static __always_inline void scratch_put(struct walk_scratch *w)
+{
+	__sync_lock_test_and_set(&w->busy, 0);
+}
 
 static __always_inline __u64 mix(__u64 h, __u64 v)
 {

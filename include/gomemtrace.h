@@ -58,7 +58,10 @@ enum gmt_counter {
 	/* Sampled mode: reads of a freed special that faulted (its kind: that free is lost;
 	 * its bucket: sent as 0) */
 	GMT_CNT_MPROF_READ_ERR,
-	GMT_CNT__MAX = 21,
+	/* Stack walks not made: every scratch slot of the CPU was taken by runs of the
+	 * probes preempted on it (bpf/stackwalk.bpf.h) */
+	GMT_CNT_SCRATCH_BUSY,
+	GMT_CNT__MAX = 22,
 };
 
 struct gmt_rec_hdr {

@@ -29,6 +29,7 @@ static const char *const counter_names[GMT_CNT__MAX] = {
 	[GMT_CNT_GO_NO_STACK] = "go_no_stack",
 	[GMT_CNT_GO_READ_ERR] = "go_read_err",
 	[GMT_CNT_MPROF_READ_ERR] = "mprof_read_err",
+	[GMT_CNT_SCRATCH_BUSY] = "scratch_busy",
 };
 
 const char *gmt_counter_name(unsigned int c)
