@@ -633,7 +633,7 @@ Test(summary, values_parse_in_python)
 	cr_assert_str_eq(out,
 			 /* dropped: lost allocation records plus lost sampler records */
 			 "exact go1.22.12 4242 demo /srv/demo 3 31 7276 7896 8 5 6 9\n"
-			 "5 2 1 21\n"
+			 "5 2 1 22\n"
 			 "[('[type 0x500300]', 4, 4096), ('uint8', 2, 2000), "
 			 "('main.record', 13, 624), ('[no type]', 12, 556)]\n"
 			 "[(1, 10, 1000), (2, 30, 500), (3, 5, 500)]\n",
