@@ -148,6 +148,20 @@ Test(record, attach_to_running_process, .timeout = 120)
 			if (strcmp(t.sites[i].name, exact_sites[k]))
 				continue;
 			ours = (long)tu_folded_sum(path, t.sites[i].name, true);
+			if (ours < t.sites[i].mallocs &&
+			    t.sites[i].mallocs - ours <= (long)tu_folded_sum(path, "runtime.newm", false)) {
+				/*
+				 * The window's MemStats also count what the runtime allocated to
+				 * start a thread meanwhile (runtime.newm -> allocm: the m, its g0
+				 * and gsignal, two profiling stacks), on the thread's g0 stack, not
+				 * the site's: our trace has them under runtime.newm.  Seen once in
+				 * 20 attached runs under load (20005 in MemStats, 20000 traced).
+				 */
+				cr_log_info("attached: %s: %ld traced, %ld in MemStats, the rest "
+					    "under runtime.newm",
+					    t.sites[i].name, ours, t.sites[i].mallocs);
+				continue;
+			}
 			if (ours != t.sites[i].mallocs) {
 				/* What the run says of itself, for the log: lost or unknown
 				 * stacks, skipped hits. */
