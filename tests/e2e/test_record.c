@@ -55,6 +55,44 @@ static const char *const exact_sites[] = {
 	"main.allocPtrSlice", "main.allocMap", "main.allocString", "main.allocMedium",
 };
 
+/*
+ * A site's traced count against its MemStats window.  The window also counts what the
+ * runtime allocated meanwhile to start a thread (runtime.newm -> allocm: the m, its g0
+ * and gsignal, two profiling stacks), on that thread's g0 stack, not the site's: our
+ * trace has those under runtime.newm.  Seen 2 times in 40 attached runs under load
+ * (20005 in MemStats, 20000 traced, 5 under runtime.newm).  So a MemStats surplus is
+ * accepted up to what the trace shows under runtime.newm; any other difference, and any
+ * count of ours above MemStats, fails.
+ */
+static void site_count_matches(const char *what, const char *outdir, const char *site,
+			       long theirs)
+{
+	char folded[4200];
+	long ours;
+
+	snprintf(folded, sizeof(folded), "%s/alloc_count.folded", outdir);
+	ours = (long)tu_folded_sum(folded, site, true);
+	if (ours < theirs && theirs - ours <= (long)tu_folded_sum(folded, "runtime.newm", false)) {
+		cr_log_info("%s: %s: %ld traced, %ld in MemStats, the rest under runtime.newm",
+			    what, site, ours, theirs);
+		return;
+	}
+	if (ours != theirs) {
+		/* What the run says of itself, for the log: lost or unknown stacks, skipped
+		 * hits. */
+		char *why = tu_run("grep -o -E '\"(dropped|unknown_stack_allocs|stack_err|"
+				   "alloc_morestack|alloc_hits|allocs)\": *[0-9]+' %s/summary.json | "
+				   "tr '\\n' ' '",
+				   outdir);
+
+		cr_log_error("%s: %s: %ld traced, %ld in MemStats; %s", what, site, ours, theirs,
+			     why);
+		free(why);
+	}
+	cr_assert_eq(ours, theirs, "%s: %s: traced count equals the MemStats window (%ld, %ld)",
+		     what, site, ours, theirs);
+}
+
 static void check_run(const char *version, const char *flavour)
 {
 	const char *fx = tu_fixture("alloc", version, flavour);
@@ -85,8 +123,7 @@ static void check_run(const char *version, const char *flavour)
 			exact |= strcmp(s->name, exact_sites[k]) == 0;
 		if (!exact)
 			continue;
-		cr_assert_eq((long)tu_folded_sum(counts, s->name, true), s->mallocs,
-			     "%s: %s: traced count equals the MemStats window", fx, s->name);
+		site_count_matches(fx, dir, s->name, s->mallocs);
 		if (s->size)
 			cr_assert_eq((long)tu_folded_sum(bytes, s->name, true), s->n * s->size,
 				     "%s: %s: traced bytes equal n x size", fx, s->name);
@@ -140,30 +177,12 @@ Test(record, attach_to_running_process, .timeout = 120)
 	cr_assert(strstr(out, "gmt_rc=0"), "gomemtrace exits 0 when the target exits:\n%s", out);
 	cr_assert(t.check_ok, "the fixture verified its own results while traced");
 	cr_assert_eq(sscanf(strstr(out, "dir="), "dir=%255s", dir), 1);
-	snprintf(path, sizeof(path), "%s/out/alloc_count.folded", dir);
+	snprintf(path, sizeof(path), "%s/out", dir);
 	for (int i = 0; i < t.nsites; i++)
-		for (size_t k = 0; k < sizeof(exact_sites) / sizeof(exact_sites[0]); k++) {
-			long ours;
-
-			if (strcmp(t.sites[i].name, exact_sites[k]))
-				continue;
-			ours = (long)tu_folded_sum(path, t.sites[i].name, true);
-			if (ours != t.sites[i].mallocs) {
-				/* What the run says of itself, for the log: lost or unknown
-				 * stacks, skipped hits. */
-				char *why = tu_run("grep -o -E '\"(dropped|unknown_stack_allocs|"
-						   "stack_err|alloc_morestack|alloc_hits|allocs)\": "
-						   "*[0-9]+' %s/out/summary.json | tr '\\n' ' '",
-						   dir);
-
-				cr_log_error("attached: %s: %ld traced, %ld in MemStats; %s",
-					     t.sites[i].name, ours, t.sites[i].mallocs, why);
-				free(why);
-			}
-			cr_assert_eq(ours, t.sites[i].mallocs,
-				     "attached: %s matches its MemStats window (%ld traced, %ld)",
-				     t.sites[i].name, ours, t.sites[i].mallocs);
-		}
+		for (size_t k = 0; k < sizeof(exact_sites) / sizeof(exact_sites[0]); k++)
+			if (!strcmp(t.sites[i].name, exact_sites[k]))
+				site_count_matches("attached", path, t.sites[i].name,
+						   t.sites[i].mallocs);
 	tu_run("rm -rf %s", dir);
 	free(out);
 }
