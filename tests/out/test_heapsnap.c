@@ -24,6 +24,8 @@
  *   0x230: main.outer                       (inline mark of main.mid's call, +1)
  *   0x310: main.main                        0x410: runtime.main
  *   0x510: runtime.goexit
+ *   0x610: main.main.gowrap1, a go statement's wrapper     0x620: runtime.gopanic
+ *   0x630: main.leaf inlined in main.main.gowrap2, a wrapper
  */
 static int frames(void *ctx, uint64_t pc, struct gmt_frame *out, int max)
 {
@@ -40,6 +42,9 @@ static int frames(void *ctx, uint64_t pc, struct gmt_frame *out, int max)
 		{ 0x310, { "main.main" }, { 40 } },
 		{ 0x410, { "runtime.main" }, { 50 } },
 		{ 0x510, { "runtime.goexit" }, { 60 } },
+		{ 0x610, { "main.main.gowrap1" }, { 70 } },
+		{ 0x620, { "runtime.gopanic" }, { 80 } },
+		{ 0x630, { "main.leaf", "main.main.gowrap2" }, { 10, 90 } },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		int n = 0;
@@ -55,7 +60,13 @@ static int frames(void *ctx, uint64_t pc, struct gmt_frame *out, int max)
 	return -2;
 }
 
-static const struct gmt_symbolizer sym = { frames, NULL, NULL };
+static bool is_wrapper(void *ctx, uint64_t pc)
+{
+	(void)ctx;
+	return pc == 0x610 || pc == 0x630;
+}
+
+static const struct gmt_symbolizer sym = { .frames = frames, .is_wrapper = is_wrapper };
 
 Test(heapsnap, inlined_runs_become_one_location)
 {
@@ -82,6 +93,24 @@ Test(heapsnap, physical_stacks_stay_as_they_are)
 	uint64_t in[] = { 0x210, 0x310, 0x410 }, out[3];
 
 	cr_assert_eq(gmt_heapsnap_physical(&sym, in, 3, out), 3);
+}
+
+Test(heapsnap, wrappers_are_left_out_as_the_runtime_leaves_them_out)
+{
+	/* go1.23+ buckets hold the wrapper's pc (frame pointers); the profile has not. */
+	uint64_t a[] = { 0x210, 0x220, 0x230, 0x310, 0x610, 0x510 }, out[6];
+	/* Above runtime.gopanic the runtime keeps a wrapper (elideWrapperCalling). */
+	uint64_t b[] = { 0x620, 0x610, 0x510 };
+	/* Something inlined into the wrapper: its pc stays (its frames are the callee's). */
+	uint64_t c[] = { 0x210, 0x630, 0x510 };
+
+	cr_assert_eq(gmt_heapsnap_physical(&sym, a, 6, out), 2);
+	cr_assert_eq(out[0], 0x210);
+	cr_assert_eq(out[1], 0x310, "main.main.gowrap1 and goexit are left out");
+	cr_assert_eq(gmt_heapsnap_physical(&sym, b, 3, out), 2);
+	cr_assert_eq(out[1], 0x610, "a wrapper calling gopanic is kept");
+	cr_assert_eq(gmt_heapsnap_physical(&sym, c, 3, out), 2);
+	cr_assert_eq(out[1], 0x630);
 }
 
 Test(heapsnap, runtime_skip)

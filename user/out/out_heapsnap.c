@@ -35,9 +35,20 @@ static bool ends_of(const struct gmt_symbolizer *sym, uint64_t pc, const char **
 	return true;
 }
 
+/*
+ * Whether the runtime hides a wrapper frame (abi.FuncIDWrapper) whose callee is fn: always
+ * but above the panic functions (elideWrapperCalling).
+ */
+static bool elides_wrapper_calling(const char *fn)
+{
+	return strcmp(fn, "runtime.gopanic") && strcmp(fn, "runtime.sigpanic") &&
+	       strcmp(fn, "runtime.panicwrap");
+}
+
 size_t gmt_heapsnap_physical(const struct gmt_symbolizer *sym, const uint64_t *pcs, size_t n,
 			     uint64_t *out)
 {
+	char callee[512] = ""; /* the physical function of the last pc kept */
 	size_t k = 0;
 
 	for (size_t j = 0; j < n;) {
@@ -48,7 +59,18 @@ size_t gmt_heapsnap_physical(const struct gmt_symbolizer *sym, const uint64_t *p
 			j++; /* runtime/pprof leaves goexit out (allFrames) */
 			continue;
 		}
+		/*
+		 * A go statement's wrapper (main.main.gowrap1) with nothing inlined: go1.23+
+		 * stores it (frame-pointer unwinding) and leaves it out when the profile is
+		 * read (fpunwindExpand), older releases never store it.  Leave it out too.
+		 */
+		if (d == 1 && sym->is_wrapper && sym->is_wrapper(sym->ctx, pcs[j]) &&
+		    elides_wrapper_calling(callee)) {
+			j++;
+			continue;
+		}
 		out[k++] = pcs[j];
+		snprintf(callee, sizeof(callee), "%s", d > 0 && fr[d - 1].func ? fr[d - 1].func : "");
 		/*
 		 * fr[] may point into the symbolizer's storage: copy the names compared
 		 * before symbolizing the next pcs.
