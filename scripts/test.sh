@@ -12,6 +12,8 @@
 #                   fresh corpus seeded with the fixtures;
 #   4. scripts/gen-go-releases.sh --check: the committed table of Go releases is what
 #                   the toolchains' DWARF says (the fixtures' toolchains, cached).
+# The OTLP tests' Collector (tests/collector) builds in the background from the start, at
+# the lowest priority; the e2e test 'collector' just before the otlp suite waits for it.
 # Prints each suite's Criterion synthesis and a final "N passed, N failed" line.
 # Arguments go to both meson test runs (e.g. a suite name).  For development only:
 # GMT_NO_ASAN=1 skips 2 and runs every suite in 1 instead, FUZZ_SECONDS=0 skips 3.
@@ -21,6 +23,15 @@ cd "$(dirname "$0")/.."
 start=$(date +%s)
 [ -f build/build.ninja ] || scripts/setup.sh || exit 1
 ninja -C build || exit 1
+rc=0
+# The OTLP tests' Collector, a Go build of many minutes from a cold cache, in the
+# background at the lowest priority while the suites before it run: the otlp test's own
+# call of tests/collector/build.sh waits for it (flock) and then finds it built.  Into the
+# build directory whose gomemtrace runs the end-to-end suites (its tests look beside it).
+coldir=build-asan/collector
+[ "${GMT_NO_ASAN:-0}" != 1 ] || coldir=build/collector
+mkdir -p "$coldir"
+nice -n 19 tests/collector/build.sh "$coldir" >"$coldir/build.log" 2>&1 &
 rc=0
 first=(--suite unit)
 [ "${GMT_NO_ASAN:-0}" != 1 ] || first=()

@@ -25,6 +25,11 @@ export PATH=/usr/local/go/bin:$PATH
 export GOFLAGS=-mod=mod
 command -v go >/dev/null || { echo "collector: go not found (expected /usr/local/go/bin/go)" >&2; exit 1; }
 
+# One build at a time per OUTDIR: scripts/test.sh starts one in the background while the
+# other suites run, and the OTLP test's own call waits here for it, then finds it done.
+exec 9>"$out/.lock"
+flock 9
+
 stamp=$( (cat "$0" "$here/go.mod" "$here/go.sum" "$here/main.go"; go version) | sha256sum | cut -d' ' -f1)
 if [ -x "$bin" ] && [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
 	echo "collector: up to date" >&2
