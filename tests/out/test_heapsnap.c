@@ -113,6 +113,22 @@ Test(heapsnap, wrappers_are_left_out_as_the_runtime_leaves_them_out)
 	cr_assert_eq(out[1], 0x630);
 }
 
+Test(heapsnap, a_wrapper_with_its_callee_inlined_shows_the_callee_only)
+{
+	struct gmt_go_view v;
+	const struct gmt_symbolizer *go = gmt_go_view(&v, &sym);
+	struct gmt_frame fr[4];
+
+	cr_assert_eq(gmt_symbolize_pc(go, 0x630, fr, 4), 1);
+	cr_assert_str_eq(fr[0].func, "main.leaf");
+	cr_assert_not(go->is_wrapper(go->ctx, 0x630), "the wrapper it shows no more");
+	cr_assert_eq(gmt_symbolize_pc(go, 0x610, fr, 4), 1, "a bare wrapper stays one frame");
+	cr_assert(go->is_wrapper(go->ctx, 0x610));
+	cr_assert_eq(gmt_symbolize_pc(go, 0x210, fr, 4), 3, "other pcs as they are");
+	cr_assert(gmt_go_elides_wrapper_calling("main.leaf"));
+	cr_assert_not(gmt_go_elides_wrapper_calling("runtime.sigpanic"));
+}
+
 Test(heapsnap, runtime_skip)
 {
 	uint64_t a[] = { 0x110, 0x120, 0x210, 0x410 }, b[] = { 0x110, 0x410, 0x510 };

@@ -60,4 +60,28 @@ static inline int gmt_symbolize_pc(const struct gmt_symbolizer *sym, uint64_t pc
 	return n > max ? max : n;
 }
 
+/*
+ * Whether Go's tracebacks and profiles leave out a compiler-made wrapper frame whose
+ * callee is the function named callee: always, but above runtime.gopanic, sigpanic and
+ * panicwrap (the runtime's elideWrapperCalling).
+ */
+bool gmt_go_elides_wrapper_calling(const char *callee);
+
+/*
+ * A symbolizer that shows frames as Go's own profiles show them: a wrapper (is_wrapper)
+ * with its callee inlined into it (main.main.gowrap1 with net/http.Serve inlined) gives
+ * the callee's frames only, as the runtime's expansion of a profile's stack
+ * (fpunwindExpand, CallersFrames) leaves the wrapper out.  A wrapper with nothing
+ * inlined stays one frame (a symbolizer names at least one): a writer that follows Go
+ * leaves that whole return address out (out_heapsnap.c).  Everything else is inner's.
+ */
+struct gmt_go_view {
+	struct gmt_symbolizer sym;
+	const struct gmt_symbolizer *inner;
+};
+
+/* Sets v up over inner (which may be NULL) and returns its symbolizer. */
+const struct gmt_symbolizer *gmt_go_view(struct gmt_go_view *v,
+					  const struct gmt_symbolizer *inner);
+
 #endif

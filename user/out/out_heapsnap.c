@@ -35,16 +35,6 @@ static bool ends_of(const struct gmt_symbolizer *sym, uint64_t pc, const char **
 	return true;
 }
 
-/*
- * Whether the runtime hides a wrapper frame (abi.FuncIDWrapper) whose callee is fn: always
- * but above the panic functions (elideWrapperCalling).
- */
-static bool elides_wrapper_calling(const char *fn)
-{
-	return strcmp(fn, "runtime.gopanic") && strcmp(fn, "runtime.sigpanic") &&
-	       strcmp(fn, "runtime.panicwrap");
-}
-
 size_t gmt_heapsnap_physical(const struct gmt_symbolizer *sym, const uint64_t *pcs, size_t n,
 			     uint64_t *out)
 {
@@ -63,9 +53,10 @@ size_t gmt_heapsnap_physical(const struct gmt_symbolizer *sym, const uint64_t *p
 		 * A go statement's wrapper (main.main.gowrap1) with nothing inlined: go1.23+
 		 * stores it (frame-pointer unwinding) and leaves it out when the profile is
 		 * read (fpunwindExpand), older releases never store it.  Leave it out too.
+		 * (One with its callee inlined: sym is a gmt_go_view, which hides it.)
 		 */
 		if (d == 1 && sym->is_wrapper && sym->is_wrapper(sym->ctx, pcs[j]) &&
-		    elides_wrapper_calling(callee)) {
+		    gmt_go_elides_wrapper_calling(callee)) {
 			j++;
 			continue;
 		}
@@ -108,9 +99,11 @@ size_t gmt_heapsnap_runtime_skip(const struct gmt_symbolizer *sym, const uint64_
 }
 
 int gmt_write_heap_snapshot(const struct gmt_mprof *p, int64_t rate,
-			    const struct gmt_symbolizer *sym, FILE *f, const struct gmt_run_info *ri,
+			    const struct gmt_symbolizer *raw, FILE *f, const struct gmt_run_info *ri,
 			    const struct gmt_pprof_opts *o)
 {
+	struct gmt_go_view v; /* frames as runtime/pprof shows them */
+	const struct gmt_symbolizer *sym = gmt_go_view(&v, raw);
 	struct gmt_pprof_opts po = o ? *o : (struct gmt_pprof_opts){};
 	struct gmt_heap_sample *s = calloc(p->n ? p->n : 1, sizeof(*s));
 	uint64_t *pcs = calloc(p->npcs ? p->npcs : 1, sizeof(*pcs));
@@ -168,8 +161,10 @@ static void folded_line(const struct gmt_symbolizer *sym, const uint64_t *pcs, s
 }
 
 int gmt_write_heap_folded(const struct gmt_mprof *p, int64_t rate,
-			  const struct gmt_symbolizer *sym, FILE *f)
+			  const struct gmt_symbolizer *raw, FILE *f)
 {
+	struct gmt_go_view v; /* frames as runtime/pprof shows them */
+	const struct gmt_symbolizer *sym = gmt_go_view(&v, raw);
 	uint64_t *pcs = calloc(p->npcs ? p->npcs : 1, sizeof(*pcs));
 
 	if (!pcs)
@@ -205,8 +200,10 @@ static int by_bytes(const void *a, const void *b)
 }
 
 int gmt_write_heap_top_sites(FILE *f, const struct gmt_mprof *p, int64_t rate,
-			     const struct gmt_symbolizer *sym, size_t max)
+			     const struct gmt_symbolizer *raw, size_t max)
 {
+	struct gmt_go_view v; /* frames as runtime/pprof shows them */
+	const struct gmt_symbolizer *sym = gmt_go_view(&v, raw);
 	struct site *s = calloc(p->n ? p->n : 1, sizeof(*s));
 	char(*names)[256] = calloc(p->n ? p->n : 1, sizeof(*names));
 	size_t n = 0;
