@@ -118,6 +118,34 @@ int gmt_snapshot_read_heap(const struct gmt_target *t, const struct gmt_analysis
 	return err;
 }
 
+int gmt_snapshot_read_leaks(const struct gmt_target *t, const struct gmt_analysis *a,
+			    struct gmt_leakflag *lf, struct gmt_diag *d)
+{
+	struct gmt_procmem *pm = NULL;
+	struct gmt_symbolizer sym = {};
+	struct gmt_procsym ps = {};
+	struct gmt_rmem mem;
+	uint64_t bias = 0;
+	int err;
+
+	err = gmt_proc_exe_bias(a->gb, t->pid, &bias, d);
+	if (!err)
+		err = gmt_procmem__open(t->pid, 0, &pm, d);
+	if (err)
+		goto out;
+	mem = gmt_procmem__rmem(pm);
+	gmt_procsym_init(&ps, a->gb, bias, &sym);
+	err = gmt_snapshot_goroutines(
+		&(struct gmt_snapshot_gor_in){ .gb = a->gb, .vars = &a->gor,
+					       .row = gmt_analysis__row(a), .mem = &mem,
+					       .sym = &sym, .bias = bias, .leaks = lf },
+		NULL, d);
+out:
+	gmt_procsym_free(&ps);
+	gmt_procmem__close(pm);
+	return err;
+}
+
 int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_snapshot_result *r,
 		      FILE *out, struct gmt_diag *d)
 {
@@ -176,10 +204,13 @@ int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
 		err = gmt_procmem__open(pid, 0, &pm, d);
 	if (err)
 		goto out;
-	ms = malloc(sizeof(*ms));
-	err = ms ? gmt_memsnap_read(pid, a, ms, d) : gmt_diag_set(d, -ENOMEM, "out of memory");
-	if (err)
-		goto out;
+	if (!o->no_memory) {
+		ms = malloc(sizeof(*ms));
+		err = ms ? gmt_memsnap_read(pid, a, ms, d) :
+			   gmt_diag_set(d, -ENOMEM, "out of memory");
+		if (err)
+			goto out;
+	}
 	if (heap) {
 		err = read_heap(a, pm, bias, t, &p, r, d);
 		/* No heap profile: said in one line, and the goroutines are still read. */
@@ -233,11 +264,11 @@ int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
 			err = gmt_snapshot_goroutines(&gi, out, d);
 	}
 	/* The memory figures were read first: a process gone shows before any file. */
-	if (!err)
+	if (!err && ms)
 		err = gmt_outdir_prepare(o->dir, d);
-	if (!err)
+	if (!err && ms)
 		err = gmt_memsnap_write(ms, o->dir, "memory.json", out, d);
-	if (!err && out)
+	if (!err && ms && out)
 		fprintf(out, "wrote %s/memory.json\n", o->dir);
 out:
 	gmt_procsym_free(&ps);

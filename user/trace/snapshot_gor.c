@@ -62,12 +62,12 @@ int gmt_snapshot_goroutines(const struct gmt_snapshot_gor_in *in, FILE *out, str
 		return err;
 	/* nanotime() is CLOCK_MONOTONIC: read it right after the goroutines. */
 	c = (struct gor_ctx){ &s, in->row, in->sym, mono_now(), in->ri, in->po };
-	err = gmt_write_file_atomic(in->dir, "goroutines.txt", w_gor, &c, d);
-	if (!err)
+	err = in->dir ? gmt_write_file_atomic(in->dir, "goroutines.txt", w_gor, &c, d) : 0;
+	if (!err && in->dir)
 		err = gmt_write_file_atomic(in->dir, "goroutines.pb.gz", w_gor_pb, &c, d);
 	if (!err && in->leaks)
 		err = gmt_gsnap_feed_leaks(&s, in->row, in->sym, c.now, in->leaks, d);
-	if (err)
+	if (err || !in->dir)
 		goto out;
 	ng = gmt_gsnap_group(&s, in->row, in->sym, c.now, &gr);
 	if (ng < 0) {

@@ -24,7 +24,8 @@ struct gmt_snapshot_gor_in {
 	const struct gmt_rmem *mem;
 	const struct gmt_symbolizer *sym;
 	uint64_t bias;
-	const char *dir; /* prepared output directory */
+	const char *dir; /* prepared output directory; NULL: no file, nothing printed (the
+			  * read only feeds leaks) */
 	const struct gmt_run_info *ri;	 /* for goroutines.pb.gz: time, pid, release */
 	const struct gmt_pprof_opts *po; /* its mapping */
 	struct gmt_leakflag *leaks;	 /* fed with this read (agg/leakflag.h), NULL: none */
