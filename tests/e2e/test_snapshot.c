@@ -395,3 +395,43 @@ Test(snapshot, memory_equals_readmemstats_stripped_pie, .timeout = 300)
 	check_same_memory("snapshot-go122-pie", tu_fixture("snapshot", "go122", "pie"));
 	check_same_memory("snapshot-go119-stripped", tu_fixture("snapshot", "go119", "stripped"));
 }
+
+/*
+ * ---- goroutine waits against the runtime's clock ----
+ * Go prints "N minutes" from g.waitsince, which the runtime stamps with the start of
+ * the GC that first finds a goroutine waiting; the fixture parks its goroutines, then
+ * runs a GC (LastGC in its memstats.json) and turns the GC off.  3 s later each group's
+ * longest wait in the summary must be the time since that GC (tests/e2e/wait_compare.py):
+ * a check to the second of what Go shows to the minute, with no minute-long test.
+ */
+static void check_waits(const char *name, const char *fx)
+{
+	char *out = tu_script(TU_SNAPSHOT_FIXTURE_START
+			      "sleep 3\n"
+			      "t0=$(date +%%s.%%N)\n"
+			      "$GMT snapshot -p $P -o $work/snap >$work/out.txt 2>$work/err.txt\n"
+			      "echo rc=$?\n"
+			      "t1=$(date +%%s.%%N)\n"
+			      "cat $work/out.txt $work/err.txt | sed 's/^/# /'\n"
+			      "python3 %s/tests/e2e/wait_compare.py $work/out.txt "
+			      "$work/own/memstats.json $t0 $t1\n"
+			      "echo compare_rc=$?\n",
+			      fx, fx, getenv("GMT_SOURCE_ROOT"));
+
+	cr_assert_eq(tu_field(out, "fixture_ready"), 1, "%s: the fixture got ready", name);
+	cr_assert_eq(tu_field(out, "rc"), 0, "%s: snapshot succeeds:\n%s", name, out);
+	cr_assert_eq(tu_field(out, "compare_rc"), 0, "%s: compared:\n%s", name, out);
+	cr_expect_geq(tu_field(out, "lo_ms"), 2900, "%s: 3 s since the GC", name);
+	/* The summary's 10 largest groups: all parked by the fixture before its GC but main. */
+	cr_expect_geq(tu_field(out, "waits"), 8, "%s: the groups have waits:\n%s", name, out);
+	cr_expect_eq(tu_field(out, "waits_outside"), 0,
+		     "%s: every wait is the time since the GC that stamped it:\n%s", name, out);
+	free(out);
+}
+
+Test(snapshot, waits_since_gc, .timeout = 300)
+{
+	check_waits("snapshot-go126-stripped", tu_fixture("snapshot", "go126", "stripped"));
+	check_waits("snapshot-go119-exe", tu_fixture("snapshot", "go119", "exe"));
+	check_waits("snapshot-go122-pie", tu_fixture("snapshot", "go122", "pie"));
+}
