@@ -203,6 +203,54 @@ Test(snapshot_bad, no_such_pid, .timeout = 60)
 	check_fails("a PID that exited", "true", "no process with PID");
 }
 
+/*
+ * The process is SIGKILLed while snapshot reads it (issue 15's "PID gone mid-read"): the
+ * goleak fixture parks 60,000 goroutines; a full snapshot of it is timed, then ten more
+ * are each cut short by a kill at a tenth, two tenths ... of that time.  Every run either
+ * completes (exit 0, every file) or fails in one line with exit 1 and nothing written:
+ * everything is read before the first file.  Some runs must fail after the attach (not
+ * with "no process with PID").
+ */
+Test(snapshot_bad, pid_gone_mid_read, .timeout = 240)
+{
+	char *out = tu_script(
+		"FX=%s; d=$(mktemp -d)\n"
+		"trap 'kill -9 $p 2>/dev/null; rm -rf \"$d\"' EXIT\n"
+		"start() {\n"
+		"  $FX -wait -leak 60000 -short 0 -dur 0 > $d/fx.out & p=$!\n"
+		"  until grep -qs ready $d/fx.out; do sleep 0.02; done\n"
+		"  kill -USR1 $p; until grep -qs ^done $d/fx.out; do sleep 0.02; done\n"
+		"}\n"
+		"start\n"
+		"t0=$(date +%%s%%N); $GMT snapshot -p $p -o $d/full > /dev/null 2>&1; echo full_rc=$?\n"
+		"t_ms=$((($(date +%%s%%N) - t0) / 1000000)); echo full_ms=$t_ms\n"
+		"kill -9 $p; wait $p 2>/dev/null\n"
+		"for i in $(seq 1 10); do\n"
+		"  start; rm -rf $d/s\n"
+		"  $GMT snapshot -p $p -o $d/s > /dev/null 2> $d/err & g=$!\n"
+		"  sleep $(awk -v t=$t_ms -v i=$i 'BEGIN {printf \"%%.3f\", t * i / 10000}')\n"
+		"  kill -9 $p; wait $p 2>/dev/null; wait $g; rc=$?\n"
+		"  if [ $rc = 0 ] && [ -s $d/s/goroutines.txt ] && [ -s $d/s/memory.json ] && "
+		"[ -s $d/s/heap.pb.gz ]; then echo ok_read\n"
+		"  elif [ $rc = 1 ] && [ $(wc -l < $d/err) = 1 ] && grep -q '^gomemtrace: error: ' "
+		"$d/err && [ ! -e $d/s ]; then\n"
+		"    if grep -q 'no process with PID' $d/err; then echo ok_refused_attach; "
+		"else echo ok_refused_mid; fi; sed 's/^/# /' $d/err\n"
+		"  else echo BAD rc=$rc; cat $d/err; ls -la $d/s 2>&1; fi\n"
+		"done\n",
+		tu_fixture("goleak", "go126", "exe"));
+	int mid = 0;
+
+	for (const char *p = strstr(out, "ok_refused_mid"); p; p = strstr(p + 1, "ok_refused_mid"))
+		mid++;
+	cr_assert_eq(tu_field(out, "full_rc"), 0, "the uncut snapshot succeeds:\n%s", out);
+	cr_assert_null(strstr(out, "BAD"), "each run either completes or fails in one line with "
+					   "nothing written:\n%s", out);
+	cr_expect_geq(mid, 1, "some run was cut after the attach:\n%s", out);
+	cr_log_info("snapshot cut short: %s", out);
+	free(out);
+}
+
 /* Binaries that do not name their release: the row is inferred (goruntime/release.h). */
 ParameterizedTestParameters(snapshot, heap_equals_runtime_pprof_nover)
 {
