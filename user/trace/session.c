@@ -748,11 +748,17 @@ int gmt_session__write_snapshot(struct gmt_session *s, const char *dir, struct g
 	/* Sampled mode's heap.pb.gz is the live heap (read_live_heap()): not read twice;
 	 * memory_end.json is record's. */
 	struct gmt_snapshot_opts so = { .dir = dir, .heap = !s->o.sampled, .goroutines = true,
-					.no_memory = true, .leaks = s->leaks };
+					.no_memory = true, .heap_quiet = true, .leaks = s->leaks };
 	struct gmt_snapshot_result r;
 	int err = target_gone(s, d);
 
-	return err ?: gmt_snapshot_read(s->t, s->an, &so, &r, NULL, d);
+	if (!err)
+		err = gmt_snapshot_read(s->t, s->an, &so, &r, NULL, d);
+	/* snapshot's own line would point to record: say it for exact mode. */
+	if (!err && so.heap && !r.buckets)
+		pr_info("no heap.pb.gz: PID %d has no heap-profile bucket (MemProfileRate %lld; "
+			"sampled mode raises it)\n", (int)s->t->pid, (long long)r.rate);
+	return err;
 }
 
 static void interval_gc(const struct gmt_gc_timeline *tl, struct gmt_interval *iv)

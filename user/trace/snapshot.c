@@ -223,7 +223,8 @@ int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
 		err = read_heap(a, pm, bias, t, &p, r, d);
 		/* No heap profile: said in one line, and the goroutines are still read. */
 		if (err == -ENODATA && o->goroutines) {
-			pr_warn("%s\n", d->msg);
+			if (!o->heap_quiet)
+				pr_warn("%s\n", d->msg);
 			heap = false;
 			err = 0;
 		}

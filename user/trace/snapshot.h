@@ -26,6 +26,8 @@ struct gmt_snapshot_opts {
 	bool goroutines; /* goroutines.txt (trace/snapshot_gor.h) */
 	/* No memory.json: record writes its own memory_end.json (cli/cmd_record.c). */
 	bool no_memory;
+	/* No heap profile (-ENODATA) is not said: the caller says it (r->buckets 0). */
+	bool heap_quiet;
 	/* Fed with every goroutine read (agg/leakflag.h): the daemon's leak flags. NULL: none. */
 	struct gmt_leakflag *leaks;
 };
