@@ -404,8 +404,9 @@ int cmd_record(int argc, char **argv)
 	struct record_opts o;
 	struct gmt_diag d = {};
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct timespec t0, t1 = {};
+	struct timespec t0, t1;
 	struct gor_reads gor = {};
+	double elapsed = 0; /* seconds since tracing started */
 	char outdir[4096];
 	int ret = 1, err;
 
@@ -449,14 +450,10 @@ int cmd_record(int argc, char **argv)
 	if (!t.launched)
 		free(write_memory(&t, an, outdir, "memory_start.json"));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	t1 = t0;
 	gor.period_s = gor_read_period(o.duration_s);
 	while (!stop_signal) {
-		double elapsed;
-
 		if (o.so.goroutines)
-			read_goroutines(sess, &gor, &o, (t1.tv_sec - t0.tv_sec) +
-							   (t1.tv_nsec - t0.tv_nsec) / 1e9);
+			read_goroutines(sess, &gor, &o, elapsed);
 		err = gmt_session__poll(sess, 100);
 		if (err < 0) {
 			gmt_diag_set(&d, err, "ring buffer: %s", strerror(-err));
