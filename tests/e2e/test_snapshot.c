@@ -217,7 +217,8 @@ Test(snapshot_bad, pid_gone_mid_read, .timeout = 240)
 		"FX=%s; d=$(mktemp -d)\n"
 		"trap 'kill -9 $p 2>/dev/null; rm -rf \"$d\"' EXIT\n"
 		"start() {\n"
-		"  $FX -wait -leak 60000 -short 0 -dur 0 > $d/fx.out & p=$!\n"
+		/* not the last run's file: its ready and done are not this one's */
+		"  rm -f $d/fx.out; $FX -wait -leak 60000 -short 0 -dur 0 > $d/fx.out & p=$!\n"
 		"  until grep -qs ready $d/fx.out; do sleep 0.02; done\n"
 		"  kill -USR1 $p; until grep -qs ^done $d/fx.out; do sleep 0.02; done\n"
 		"}\n"
@@ -279,7 +280,8 @@ Test(snapshot_bad, exec_mid_read, .timeout = 240)
 		"(cd $d/src && GOTOOLCHAIN=local GOFLAGS= GO111MODULE=off CGO_ENABLED=0 %s build "
 		"-o $d/execer main.go) || exit 1\n"
 		"start() {\n"
-		"  $d/execer > $d/fx.out & p=$!\n"
+		/* not the last run's file: a SIGUSR1 before signal.Notify is ignored */
+		"  rm -f $d/fx.out; $d/execer > $d/fx.out & p=$!\n"
 		"  until grep -qs ready $d/fx.out; do sleep 0.02; done\n"
 		"}\n"
 		"start\n"
@@ -291,7 +293,8 @@ Test(snapshot_bad, exec_mid_read, .timeout = 240)
 		"  $GMT snapshot -p $p -o $d/s > /dev/null 2> $d/err & g=$!\n"
 		"  sleep $(awk -v t=$t_ms -v i=$i 'BEGIN {printf \"%%.3f\", t * i / 10000}')\n"
 		"  kill -USR1 $p; wait $g; rc=$?\n"
-		"  until [ \"$(cat /proc/$p/comm)\" = sleep ]; do sleep 0.02; done\n"
+		"  for k in $(seq 1 500); do [ \"$(cat /proc/$p/comm 2>/dev/null)\" = sleep ] && "
+		"break; sleep 0.02; done; echo execd=$(cat /proc/$p/comm 2>/dev/null)\n"
 		"  kill -9 $p; wait $p 2>/dev/null\n"
 		"  if [ $rc = 0 ] && [ -s $d/s/goroutines.txt ] && [ -s $d/s/memory.json ]; then "
 		"echo ok_read\n"
@@ -310,6 +313,10 @@ Test(snapshot_bad, exec_mid_read, .timeout = 240)
 	cr_assert_null(strstr(out, "BAD"), "each run either completes or fails in one line with "
 					   "nothing written:\n%s", out);
 	cr_expect_geq(n, 1, "some run saw the exec while it read:\n%s", out);
+	n = 0;
+	for (const char *p = strstr(out, "execd=sleep\n"); p; p = strstr(p + 1, "execd=sleep\n"))
+		n++;
+	cr_expect_eq(n, 10, "every run's target exec'd:\n%s", out);
 	cr_log_info("snapshot and exec: %s", out);
 	free(out);
 }
