@@ -261,7 +261,10 @@ Test(goroutines, record_reads_flag_leak, .timeout = 300)
 	cr_assert(strstr(out, "gmt_rc=0"), "record exits 0:\n%s", out);
 	cr_assert_eq(tu_field(out, "done_before_end"), 1,
 		     "the fixture finished leaking before the recording's end:\n%s", out);
-	cr_expect_eq(tu_field(out, "reads"), 5, "reads at 0, 2.5, 5, 7.5 s and the end:\n%s", out);
+	/* A read that comes, late on a loaded machine, less than 1.25 s before the end is
+	 * left to the end's: 4 reads then. */
+	cr_expect(tu_field(out, "reads") == 5 || tu_field(out, "reads") == 4,
+		  "reads at 0, 2.5, 5, 7.5 s and the end:\n%s", out);
 	json = strstr(out, "\"goroutine_leaks\":");
 	cr_assert(json, "summary.json has goroutine_leaks:\n%s", out);
 	key = strstr(json, LEAK_KEY);
