@@ -214,6 +214,80 @@ Test(goroutines, launch_go127, .timeout = 300)
 }
 
 /*
+ * record --goroutines reads every goroutine with no probe at the start, every quarter of
+ * -d and at the end, for the probe-less leak flags (agg/leakflag.h), as the daemon does
+ * per interval (test_daemon's snapshot_leak_flags).  -d 10: reads at 0, 2.5, 5, 7.5 and
+ * 10 s; the fixture leaks 150 goroutines at main.leakOne over 6 s (so the site grows
+ * through 2 of the last 3 steps whatever the machine's load: the leaks are paced by
+ * sleeps) among 15,000 short-lived ones, and has printed "done" before the end.  The
+ * oracle is the fixture's own count: the leaking group alone is flagged, with the 150
+ * goroutines it printed, and the end's goroutines.txt counts them and, in all, what
+ * runtime.NumGoroutine() printed.
+ */
+#define LEAK_KEY                                                                            \
+	"{\"creator\":\"main.leakOne\",\"wait_site\":\"main.leakOne.func1\",\"wait_reason\":" \
+	"\"chan receive\",\"count\":"
+
+Test(goroutines, record_reads_flag_leak, .timeout = 300)
+{
+	const char *fx = tu_fixture("goleak", "go126", "stripped");
+	char *out = tu_run(
+		"GMT=%s FX=%s bash -c '"
+		"set -e; d=$(mktemp -d); $FX -wait -leak 150 -short 15000 -dur 6 > $d/fx.out & p=$!; "
+		"trap \"kill -9 $p 2>/dev/null; rm -rf $d\" EXIT; "
+		"until grep -qs ready $d/fx.out; do sleep 0.05; done; "
+		"$GMT record --goroutines -d 10 -o $d/out -p $p 2> $d/gmt.err & g=$!; "
+		"trap \"kill -9 $p $g 2>/dev/null; rm -rf $d\" EXIT; "
+		"until grep -qs \"tracing PID\" $d/gmt.err; do sleep 0.05; done; "
+		"kill -USR1 $p; wait $g; echo gmt_rc=$?; "
+		"echo done_before_end=$(grep -c ^done $d/fx.out || true); "
+		"kill -USR2 $p; wait $p; trap \"rm -rf $d\" EXIT; cat $d/fx.out $d/gmt.err; "
+		"python3 -c \"import json, sys; j = json.load(open(sys.argv[1])); "
+		"print(\\\"reads=%%d\\\" %% j[\\\"goroutine_leak_reads\\\"]); "
+		"print(\\\"\\\\\\\"goroutine_leaks\\\\\\\":\\\" + json.dumps(j[\\\"goroutine_leaks\\\"], "
+		"separators=(\\\",\\\", \\\":\\\")))\" $d/out/summary.json; "
+		"echo report_flags=$(grep -c \"PROBABLE LEAK .* main.leakOne.func1, created by "
+		"main.leakOne\\$\" $d/out/report.txt || true); "
+		"echo report_all=$(grep -c \"PROBABLE LEAK\" $d/out/report.txt || true); "
+		"awk \"/^[0-9]+ @/{n=\\$1; c=0} /^main\\.leakOne\\.func1\\(/ && !c {s+=n; c=1} "
+		"END{print \\\"leak_count=\\\" s+0}\" $d/out/goroutines.txt; "
+		"sed -n \"s/^goroutine profile: total /total=/p\" $d/out/goroutines.txt; "
+		"gzip -t $d/out/goroutines.pb.gz && echo pb_ok=1'",
+		tu_bin(), fx);
+	struct truth t;
+	const char *json, *key;
+
+	parse_fixture_output(out, &t);
+	cr_assert(strstr(out, "gmt_rc=0"), "record exits 0:\n%s", out);
+	cr_assert_eq(tu_field(out, "done_before_end"), 1,
+		     "the fixture finished leaking before the recording's end:\n%s", out);
+	/* A read that comes, late on a loaded machine, less than 1.25 s before the end is
+	 * left to the end's: 4 reads then. */
+	cr_expect(tu_field(out, "reads") == 5 || tu_field(out, "reads") == 4,
+		  "reads at 0, 2.5, 5, 7.5 s and the end:\n%s", out);
+	json = strstr(out, "\"goroutine_leaks\":");
+	cr_assert(json, "summary.json has goroutine_leaks:\n%s", out);
+	key = strstr(json, LEAK_KEY);
+	cr_expect(key == json + strlen("\"goroutine_leaks\":["),
+		  "the leaking group is flagged first:\n%s", out);
+	cr_expect_null(strstr(json, "},{"), "one group flagged only:\n%s", out);
+	if (key)
+		cr_expect_eq(strtol(key + strlen(LEAK_KEY), NULL, 10), t.leaked,
+			     "the flag counts the %ld goroutines the fixture leaked:\n%s", t.leaked,
+			     out);
+	cr_expect_eq(tu_field(out, "report_flags"), 1, "report.txt flags it:\n%s", out);
+	cr_expect_eq(tu_field(out, "report_all"), 1, "and nothing else:\n%s", out);
+	cr_expect_eq(tu_field(out, "leak_count"), t.leaked,
+		     "goroutines.txt counts %ld at main.leakOne.func1, the fixture leaked %ld",
+		     tu_field(out, "leak_count"), t.leaked);
+	cr_expect_eq(tu_field(out, "total"), t.numgoroutine,
+		     "goroutines.txt total %ld is NumGoroutine %ld", tu_field(out, "total"),
+		     t.numgoroutine);
+	cr_expect_eq(tu_field(out, "pb_ok"), 1, "goroutines.pb.gz is gzip:\n%s", out);
+	free(out);
+}
+
+/*
  * A service (the fixture's -serve mode): 10 s at 40 requests a second, every second
  * request leaking one goroutine at `go backend(q, r, ch)` in main.search, a pool of
  * workers started once, and 40 requests served before gomemtrace attached.  The oracle

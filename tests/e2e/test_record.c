@@ -334,3 +334,77 @@ Test(record, memory_start_and_end, .timeout = 300)
 	cr_expect_eq(tu_field(out, "gogc_ok"), 1, "GOGC");
 	free(out);
 }
+
+/*
+ * record writes snapshot's files at its end (issue 15): attached to the snapshot
+ * fixture, which holds still after writing its own heap profile and goroutine profiles,
+ * a 2 s recording in exact mode and one in sampled mode must end with heap.pb.gz equal
+ * to the fixture's own heap profile per stack in all four sample types
+ * (heap_compare.py: in exact mode it is read at the end from the buckets as snapshot
+ * reads it, in sampled mode it is the live heap) and goroutines.txt with every parked
+ * goroutine's wait reason and frames as debug=2, and the counts as debug=1
+ * (gor_compare.py); goroutines.pb.gz and the files 0600.  record writes no memory.json
+ * of its own (memory_end.json is it).
+ */
+static void check_end_snapshot(const char *out, const char *m)
+{
+	char k[64];
+
+#define F(key) (snprintf(k, sizeof(k), "%s_%s", m, key), tu_field(out, k))
+	cr_assert_eq(F("rc"), 0, "%s: record succeeds:\n%s", m, out);
+	cr_expect_eq(F("files"), 3, "%s: heap.pb.gz, goroutines.txt, goroutines.pb.gz:\n%s", m,
+		     out);
+	cr_expect_eq(F("modes"), 3, "%s: all 0600:\n%s", m, out);
+	cr_expect_eq(F("memory_json"), 0, "%s: no memory.json besides memory_end.json", m);
+	cr_assert_eq(F("heap_rc"), 0, "%s: both heap profiles read:\n%s", m, out);
+	for (int i = 0; i < 4; i++) {
+		char ka[32], kb[32];
+
+		snprintf(ka, sizeof(ka), "totals_a_%d", i);
+		snprintf(kb, sizeof(kb), "totals_b_%d", i);
+		cr_expect_eq(F(kb), F(ka), "%s: sample type %d totals, the fixture's own:\n%s", m,
+			     i, out);
+	}
+	cr_expect_gt(F("totals_a_3"), 12 << 20, "%s: the oracle holds the heap", m);
+	cr_expect_eq(F("stacks_b"), F("stacks_a"), "%s: as many stacks", m);
+	cr_expect_eq(F("stacks_differ"), 0, "%s: the same values per stack:\n%s", m, out);
+	cr_assert_eq(F("gor_rc"), 0, "%s: both goroutine lists read:\n%s", m, out);
+	cr_expect_geq(F("parked_own"), 30, "%s: the oracle lists the parked goroutines", m);
+	cr_expect_eq(F("parked_missing"), 0, "%s: every parked goroutine:\n%s", m, out);
+	cr_expect_eq(F("state_differ"), 0, "%s: the same wait reasons:\n%s", m, out);
+	cr_expect_eq(F("frames_differ"), 0, "%s: the same frames as debug=2:\n%s", m, out);
+	cr_expect_geq(F("groups_own"), 10, "%s: debug=1 has the groups", m);
+	cr_expect_eq(F("groups_differ"), 0, "%s: the same counts as debug=1:\n%s", m, out);
+#undef F
+}
+
+Test(record, end_snapshot_files, .timeout = 300)
+{
+	const char *fx = tu_fixture("snapshot", "go124", "stripped");
+	char *out = tu_script(
+		TU_SNAPSHOT_FIXTURE_START
+		"for m in exact sampled; do\n"
+		"  $GMT record --mode $m -q -d 2 -o $work/$m -p $P 2>$work/err.txt\n"
+		"  echo ${m}_rc=$?\n"
+		"  sed 's/^/# /' $work/err.txt\n"
+		"  cd $work/$m\n"
+		"  echo ${m}_files=$(ls | grep -c -x -e heap.pb.gz -e goroutines.txt "
+		"-e goroutines.pb.gz)\n"
+		"  echo ${m}_modes=$(stat -c %%a heap.pb.gz goroutines.txt goroutines.pb.gz | "
+		"grep -c -x 600)\n"
+		"  echo ${m}_memory_json=$(ls | grep -c -x memory.json)\n"
+		"  cd - >/dev/null\n"
+		"  python3 %s/tests/e2e/heap_compare.py %s $work/own/heap.pb.gz "
+		"$work/$m/heap.pb.gz | sed \"s/^\\([a-z]\\)/${m}_\\1/\"\n"
+		"  echo ${m}_heap_rc=${PIPESTATUS[0]}\n"
+		"  python3 %s/tests/e2e/gor_compare.py $work/own/goroutine1.txt "
+		"$work/own/goroutine2.txt $work/$m/goroutines.txt | sed \"s/^\\([a-z]\\)/${m}_\\1/\"\n"
+		"  echo ${m}_gor_rc=${PIPESTATUS[0]}\n"
+		"done\n",
+		fx, fx, getenv("GMT_SOURCE_ROOT"), tu_go(), getenv("GMT_SOURCE_ROOT"));
+
+	cr_assert_eq(tu_field(out, "fixture_ready"), 1, "the fixture got ready");
+	check_end_snapshot(out, "exact");
+	check_end_snapshot(out, "sampled");
+	free(out);
+}

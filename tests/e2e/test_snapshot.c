@@ -203,6 +203,124 @@ Test(snapshot_bad, no_such_pid, .timeout = 60)
 	check_fails("a PID that exited", "true", "no process with PID");
 }
 
+/*
+ * The process is SIGKILLed while snapshot reads it (issue 15's "PID gone mid-read"): the
+ * goleak fixture parks 60,000 goroutines; a full snapshot of it is timed, then ten more
+ * are each cut short by a kill at a tenth, two tenths ... of that time.  Every run either
+ * completes (exit 0, every file) or fails in one line with exit 1 and nothing written:
+ * everything is read before the first file.  Some runs must fail after the attach (not
+ * with "no process with PID").
+ */
+Test(snapshot_bad, pid_gone_mid_read, .timeout = 240)
+{
+	char *out = tu_script(
+		"FX=%s; d=$(mktemp -d)\n"
+		"trap 'kill -9 $p 2>/dev/null; rm -rf \"$d\"' EXIT\n"
+		"start() {\n"
+		/* not the last run's file: its ready and done are not this one's */
+		"  rm -f $d/fx.out; $FX -wait -leak 60000 -short 0 -dur 0 > $d/fx.out & p=$!\n"
+		"  until grep -qs ready $d/fx.out; do sleep 0.02; done\n"
+		"  kill -USR1 $p; until grep -qs ^done $d/fx.out; do sleep 0.02; done\n"
+		"}\n"
+		"start\n"
+		"t0=$(date +%%s%%N); $GMT snapshot -p $p -o $d/full > /dev/null 2>&1; echo full_rc=$?\n"
+		"t_ms=$((($(date +%%s%%N) - t0) / 1000000)); echo full_ms=$t_ms\n"
+		"kill -9 $p; wait $p 2>/dev/null\n"
+		"for i in $(seq 1 10); do\n"
+		"  start; rm -rf $d/s\n"
+		"  $GMT snapshot -p $p -o $d/s > /dev/null 2> $d/err & g=$!\n"
+		"  sleep $(awk -v t=$t_ms -v i=$i 'BEGIN {printf \"%%.3f\", t * i / 10000}')\n"
+		"  kill -9 $p; wait $p 2>/dev/null; wait $g; rc=$?\n"
+		"  if [ $rc = 0 ] && [ -s $d/s/goroutines.txt ] && [ -s $d/s/memory.json ] && "
+		"[ -s $d/s/heap.pb.gz ]; then echo ok_read\n"
+		"  elif [ $rc = 1 ] && [ $(wc -l < $d/err) = 1 ] && grep -q '^gomemtrace: error: ' "
+		"$d/err && [ ! -e $d/s ]; then\n"
+		"    if grep -q 'no process with PID' $d/err; then echo ok_refused_attach; "
+		"else echo ok_refused_mid; fi; sed 's/^/# /' $d/err\n"
+		"  else echo BAD rc=$rc; cat $d/err; ls -la $d/s 2>&1; fi\n"
+		"done\n",
+		tu_fixture("goleak", "go126", "exe"));
+	int mid = 0;
+
+	for (const char *p = strstr(out, "ok_refused_mid"); p; p = strstr(p + 1, "ok_refused_mid"))
+		mid++;
+	cr_assert_eq(tu_field(out, "full_rc"), 0, "the uncut snapshot succeeds:\n%s", out);
+	cr_assert_null(strstr(out, "BAD"), "each run either completes or fails in one line with "
+					   "nothing written:\n%s", out);
+	cr_expect_geq(mid, 1, "some run was cut after the attach:\n%s", out);
+	cr_log_info("snapshot cut short: %s", out);
+	free(out);
+}
+
+/* Parks 60,000 goroutines, then execs /bin/sleep on SIGUSR1: built for the next test. */
+static const char execer_go[] =
+	"package main\n"
+	"import (\"fmt\"; \"os\"; \"os/signal\"; \"syscall\")\n"
+	"func main() {\n"
+	"	block := make(chan int)\n"
+	"	for i := 0; i < 60000; i++ { go func() { <-block }() }\n"
+	"	c := make(chan os.Signal, 1)\n"
+	"	signal.Notify(c, syscall.SIGUSR1)\n"
+	"	fmt.Println(\"ready\")\n"
+	"	<-c\n"
+	"	syscall.Exec(\"/bin/sleep\", []string{\"sleep\", \"30\"}, os.Environ())\n"
+	"}\n";
+
+/*
+ * The process execs another program while snapshot reads it (issue 15's "a process that
+ * exec'd"): as pid_gone_mid_read, with an exec at a tenth, two tenths ... of a full
+ * snapshot's time.  Every run completes, or fails in one line with exit 1 and nothing
+ * written; some must fail saying the process exec'd.
+ */
+Test(snapshot_bad, exec_mid_read, .timeout = 240)
+{
+	char *out = tu_script(
+		"d=$(mktemp -d); mkdir $d/src; cat > $d/src/main.go <<'EOF'\n%sEOF\n"
+		"trap 'kill -9 $p 2>/dev/null; rm -rf \"$d\"' EXIT\n"
+		"(cd $d/src && GOTOOLCHAIN=local GOFLAGS= GO111MODULE=off CGO_ENABLED=0 %s build "
+		"-o $d/execer main.go) || exit 1\n"
+		"start() {\n"
+		/* not the last run's file: a SIGUSR1 before signal.Notify is ignored */
+		"  rm -f $d/fx.out; $d/execer > $d/fx.out & p=$!\n"
+		"  until grep -qs ready $d/fx.out; do sleep 0.02; done\n"
+		"}\n"
+		"start\n"
+		"t0=$(date +%%s%%N); $GMT snapshot -p $p -o $d/full > /dev/null 2>&1; echo full_rc=$?\n"
+		"t_ms=$((($(date +%%s%%N) - t0) / 1000000)); echo full_ms=$t_ms\n"
+		"kill -9 $p; wait $p 2>/dev/null\n"
+		"for i in $(seq 1 10); do\n"
+		"  start; rm -rf $d/s\n"
+		"  $GMT snapshot -p $p -o $d/s > /dev/null 2> $d/err & g=$!\n"
+		"  sleep $(awk -v t=$t_ms -v i=$i 'BEGIN {printf \"%%.3f\", t * i / 10000}')\n"
+		"  kill -USR1 $p; wait $g; rc=$?\n"
+		"  for k in $(seq 1 500); do [ \"$(cat /proc/$p/comm 2>/dev/null)\" = sleep ] && "
+		"break; sleep 0.02; done; echo execd=$(cat /proc/$p/comm 2>/dev/null)\n"
+		"  kill -9 $p; wait $p 2>/dev/null\n"
+		"  if [ $rc = 0 ] && [ -s $d/s/goroutines.txt ] && [ -s $d/s/memory.json ]; then "
+		"echo ok_read\n"
+		"  elif [ $rc = 1 ] && [ $(wc -l < $d/err) = 1 ] && grep -q '^gomemtrace: error: ' "
+		"$d/err && [ ! -e $d/s ]; then\n"
+		"    if grep -q \"exec'd while it was read\" $d/err; then echo ok_refused_exec; "
+		"else echo ok_refused; fi; sed 's/^/# /' $d/err\n"
+		"  else echo BAD rc=$rc; cat $d/err; ls -la $d/s 2>&1; fi\n"
+		"done\n",
+		execer_go, tu_go());
+	int n = 0;
+
+	for (const char *p = strstr(out, "ok_refused_exec"); p; p = strstr(p + 1, "ok_refused_exec"))
+		n++;
+	cr_assert_eq(tu_field(out, "full_rc"), 0, "the uninterrupted snapshot succeeds:\n%s", out);
+	cr_assert_null(strstr(out, "BAD"), "each run either completes or fails in one line with "
+					   "nothing written:\n%s", out);
+	cr_expect_geq(n, 1, "some run saw the exec while it read:\n%s", out);
+	n = 0;
+	for (const char *p = strstr(out, "execd=sleep\n"); p; p = strstr(p + 1, "execd=sleep\n"))
+		n++;
+	cr_expect_eq(n, 10, "every run's target exec'd:\n%s", out);
+	cr_log_info("snapshot and exec: %s", out);
+	free(out);
+}
+
 /* Binaries that do not name their release: the row is inferred (goruntime/release.h). */
 ParameterizedTestParameters(snapshot, heap_equals_runtime_pprof_nover)
 {
@@ -394,4 +512,44 @@ Test(snapshot, memory_equals_readmemstats_stripped_pie, .timeout = 300)
 	check_same_memory("snapshot-go126-stripped", tu_fixture("snapshot", "go126", "stripped"));
 	check_same_memory("snapshot-go122-pie", tu_fixture("snapshot", "go122", "pie"));
 	check_same_memory("snapshot-go119-stripped", tu_fixture("snapshot", "go119", "stripped"));
+}
+
+/*
+ * ---- goroutine waits against the runtime's clock ----
+ * Go prints "N minutes" from g.waitsince, which the runtime stamps with the start of
+ * the GC that first finds a goroutine waiting; the fixture parks its goroutines, then
+ * runs a GC (LastGC in its memstats.json) and turns the GC off.  3 s later each group's
+ * longest wait in the summary must be the time since that GC (tests/e2e/wait_compare.py):
+ * a check to the second of what Go shows to the minute, with no minute-long test.
+ */
+static void check_waits(const char *name, const char *fx)
+{
+	char *out = tu_script(TU_SNAPSHOT_FIXTURE_START
+			      "sleep 3\n"
+			      "t0=$(date +%%s.%%N)\n"
+			      "$GMT snapshot -p $P -o $work/snap >$work/out.txt 2>$work/err.txt\n"
+			      "echo rc=$?\n"
+			      "t1=$(date +%%s.%%N)\n"
+			      "cat $work/out.txt $work/err.txt | sed 's/^/# /'\n"
+			      "python3 %s/tests/e2e/wait_compare.py $work/out.txt "
+			      "$work/own/memstats.json $t0 $t1\n"
+			      "echo compare_rc=$?\n",
+			      fx, fx, getenv("GMT_SOURCE_ROOT"));
+
+	cr_assert_eq(tu_field(out, "fixture_ready"), 1, "%s: the fixture got ready", name);
+	cr_assert_eq(tu_field(out, "rc"), 0, "%s: snapshot succeeds:\n%s", name, out);
+	cr_assert_eq(tu_field(out, "compare_rc"), 0, "%s: compared:\n%s", name, out);
+	cr_expect_geq(tu_field(out, "lo_ms"), 2900, "%s: 3 s since the GC", name);
+	/* The summary's 10 largest groups: all parked by the fixture before its GC but main. */
+	cr_expect_geq(tu_field(out, "waits"), 8, "%s: the groups have waits:\n%s", name, out);
+	cr_expect_eq(tu_field(out, "waits_outside"), 0,
+		     "%s: every wait is the time since the GC that stamped it:\n%s", name, out);
+	free(out);
+}
+
+Test(snapshot, waits_since_gc, .timeout = 300)
+{
+	check_waits("snapshot-go126-stripped", tu_fixture("snapshot", "go126", "stripped"));
+	check_waits("snapshot-go119-exe", tu_fixture("snapshot", "go119", "exe"));
+	check_waits("snapshot-go122-pie", tu_fixture("snapshot", "go122", "pie"));
 }

@@ -12,6 +12,7 @@
 #include "analysis.h"
 #include "bpfobj.h"
 #include "commands.h"
+#include "leakflag.h"
 #include "log.h"
 #include "memsnap.h"
 #include "memrate.h"
@@ -32,10 +33,14 @@ static const char record_usage[] =
 	"target exits; then the outputs are written:\n"
 	"  alloc.pb.gz                             pprof profile (go tool pprof)\n"
 	"  alloc_bytes.folded, alloc_count.folded  folded stacks for flame graphs\n"
-	"  heap.pb.gz, inuse_space.folded          sampled mode: the live heap, the\n"
-	"                                          runtime's heap profile read at the end\n"
-	"                                          (as of its last GC; since the start, or\n"
-	"                                          since gomemtrace raised the rate)\n"
+	"  heap.pb.gz, inuse_space.folded          the runtime's heap profile read at the\n"
+	"                                          end (as of its last GC; since the start,\n"
+	"                                          or since gomemtrace raised the rate):\n"
+	"                                          sampled mode's live heap; in exact mode\n"
+	"                                          when the target's MemProfileRate is not 0\n"
+	"  goroutines.txt, goroutines.pb.gz        every goroutine at the end, as snapshot\n"
+	"                                          writes them (no probe; not when the\n"
+	"                                          target exited)\n"
 	"  inuse_bytes.folded                      probe-based live heap per stack (sampled\n"
 	"                                          mode; objects sampled while tracing)\n"
 	"  report.txt                              top stacks, sizes, types, allocation\n"
@@ -86,7 +91,12 @@ static const char record_usage[] =
 	"                         function it runs at the end, sites whose live count only\n"
 	"                         grows (probable leaks) in report.txt, a live-goroutine\n"
 	"                         track in gc.json; three emulated probe hits per\n"
-	"                         goroutine (~4 us of CPU)\n"
+	"                         goroutine (~4 us of CPU).  And, with no probe, every\n"
+	"                         goroutine is read at the start, every 10 s (a quarter\n"
+	"                         of -d when shorter) and at the end: groups (creation\n"
+	"                         site, wait site, wait reason) that keep growing over 4\n"
+	"                         reads are flagged in report.txt and summary.json\n"
+	"                         (README: Goroutine leaks without probes)\n"
 	"      --otlp-endpoint URL  at the end, also send the recording's metrics to an\n"
 	"                         OpenTelemetry Collector's OTLP/HTTP receiver (URL +\n"
 	"                         /v1/metrics, protobuf, gzip; http:// or https:// with\n"
@@ -294,6 +304,55 @@ static struct gmt_memsnap *write_memory(const struct gmt_target *t,
 	return s;
 }
 
+/*
+ * record --goroutines: every goroutine is read (no probe) at the start, every
+ * GOR_READ_PERIOD_S or a quarter of -d when that is shorter, and at the end, for the
+ * probe-less leak flags (agg/leakflag.h: a flag needs GMT_LEAK_READS = 4 reads, so that
+ * a -d run has 5).  A read that would come less than half a period before -d's end is
+ * left to the end's.
+ */
+#define GOR_READ_PERIOD_S 10.0
+#define GOR_READ_MIN_PERIOD_S 0.25
+
+struct gor_reads {
+	double period_s, next_s;
+	unsigned reads, failed;
+	char why[256]; /* the last failure's line */
+};
+
+static double gor_read_period(double duration_s)
+{
+	double p = GOR_READ_PERIOD_S;
+
+	if (duration_s > 0 && duration_s / GMT_LEAK_READS < p)
+		p = duration_s / GMT_LEAK_READS;
+	return p < GOR_READ_MIN_PERIOD_S ? GOR_READ_MIN_PERIOD_S : p;
+}
+
+static void read_goroutines(struct gmt_session *sess, struct gor_reads *g,
+			    const struct record_opts *o, double elapsed_s)
+{
+	struct gmt_diag d = {};
+	int err;
+
+	if (elapsed_s < g->next_s)
+		return;
+	while (g->next_s <= elapsed_s)
+		g->next_s += g->period_s;
+	if (o->duration_s > 0 && o->duration_s - elapsed_s < g->period_s / 2)
+		return;
+	err = gmt_session__read_goroutines(sess, &d);
+	if (!err) {
+		g->reads++;
+		return;
+	}
+	if (err == -ESRCH)
+		return; /* the target went: the recording ends with it */
+	g->failed++;
+	snprintf(g->why, sizeof(g->why), "%s", gmt_diag_msg(&d, err));
+	pr_debug("goroutine read: %s\n", g->why);
+}
+
 static uint64_t wall_now_ns(void)
 {
 	struct timespec ts;
@@ -346,6 +405,8 @@ int cmd_record(int argc, char **argv)
 	struct gmt_diag d = {};
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct timespec t0, t1;
+	struct gor_reads gor = {};
+	double elapsed = 0; /* seconds since tracing started */
 	char outdir[4096];
 	int ret = 1, err;
 
@@ -389,22 +450,37 @@ int cmd_record(int argc, char **argv)
 	if (!t.launched)
 		free(write_memory(&t, an, outdir, "memory_start.json"));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	gor.period_s = gor_read_period(o.duration_s);
 	while (!stop_signal) {
+		if (o.so.goroutines)
+			read_goroutines(sess, &gor, &o, elapsed);
 		err = gmt_session__poll(sess, 100);
 		if (err < 0) {
 			gmt_diag_set(&d, err, "ring buffer: %s", strerror(-err));
 			goto fail;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		if (o.duration_s > 0 &&
-		    (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9 >= o.duration_s)
+		elapsed = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+		if (o.duration_s > 0 && elapsed >= o.duration_s)
 			break;
 		if (gmt_target__poll_exit(&t) || gmt_target__execd(&t))
 			break;
 	}
 	gmt_session__end(sess);
-	if (!t.exited && !t.execd && !gmt_target__poll_exit(&t))
+	if (!t.exited && !t.execd && !gmt_target__poll_exit(&t)) {
+		struct gmt_diag sd = {};
+
 		mem_end = write_memory(&t, an, outdir, "memory_end.json");
+		/* snapshot's files; with --goroutines the last read of the leak flags */
+		err = gmt_session__write_snapshot(sess, outdir, &sd);
+		if (err)
+			pr_warn("no goroutines.txt: %s\n", gmt_diag_msg(&sd, err));
+		else if (o.so.goroutines)
+			gor.reads++;
+	}
+	if (gor.failed)
+		pr_warn("%u of %u goroutine reads failed (the leak flags use the others): %s\n",
+			gor.failed, gor.failed + gor.reads, gor.why);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (!t.exited && !t.execd)
 		pr_info("tracing ended after %.1f s; removing the probes\n",

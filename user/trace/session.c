@@ -80,7 +80,8 @@ struct gmt_session {
 
 	/* Interval mode */
 	uint64_t iv_start_ns, iv_start_wall_ns;
-	struct gmt_leakflag *leaks; /* o.snapshots: fed by every interval's snapshot */
+	/* o.snapshots: fed by every interval's snapshot; record: by its goroutine reads */
+	struct gmt_leakflag *leaks;
 	uint64_t cnt_mark[GMT_CNT__MAX];
 	size_t stw_seen; /* pauses of the GC timeline already looked at (thresholds) */
 
@@ -682,6 +683,7 @@ int gmt_session__write(struct gmt_session *s, const char *dir, struct gmt_diag *
 		ps.inuse_agg = s->inuse_agg;
 		ps.live = &s->live;
 	}
+	ps.leaks = s->leaks;
 	err = gmt_agg__finish(s->agg, &s->sym);
 	if (!err && s->gor)
 		err = gmt_gor_session__finish(s->gor, &s->sym, s->start_ns, s->end_ns);
@@ -720,6 +722,43 @@ int gmt_session__write(struct gmt_session *s, const char *dir, struct gmt_diag *
 			(unsigned long long)gs.leak_sites, gs.leak_sites == 1 ? "" : "s");
 	}
 	return 0;
+}
+
+static int target_gone(const struct gmt_session *s, struct gmt_diag *d)
+{
+	if (s->t->exited || gmt_target__execd(s->t))
+		return gmt_diag_set(d, -ESRCH, "PID %d is gone", (int)s->t->pid);
+	return 0;
+}
+
+int gmt_session__read_goroutines(struct gmt_session *s, struct gmt_diag *d)
+{
+	int err;
+
+	if (!s->leaks)
+		s->leaks = gmt_leakflag__new();
+	if (!s->leaks)
+		return gmt_diag_set(d, -ENOMEM, "out of memory");
+	err = target_gone(s, d);
+	return err ?: gmt_snapshot_read_leaks(s->t, s->an, s->leaks, d);
+}
+
+int gmt_session__write_snapshot(struct gmt_session *s, const char *dir, struct gmt_diag *d)
+{
+	/* Sampled mode's heap.pb.gz is the live heap (read_live_heap()): not read twice;
+	 * memory_end.json is record's. */
+	struct gmt_snapshot_opts so = { .dir = dir, .heap = !s->o.sampled, .goroutines = true,
+					.no_memory = true, .heap_quiet = true, .leaks = s->leaks };
+	struct gmt_snapshot_result r;
+	int err = target_gone(s, d);
+
+	if (!err)
+		err = gmt_snapshot_read(s->t, s->an, &so, &r, NULL, d);
+	/* snapshot's own line would point to record: say it for exact mode. */
+	if (!err && so.heap && !r.buckets)
+		pr_info("no heap.pb.gz: PID %d has no heap-profile bucket (MemProfileRate %lld; "
+			"sampled mode raises it)\n", (int)s->t->pid, (long long)r.rate);
+	return err;
 }
 
 static void interval_gc(const struct gmt_gc_timeline *tl, struct gmt_interval *iv)

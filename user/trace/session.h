@@ -85,6 +85,21 @@ void gmt_session__end(struct gmt_session *s);
 void gmt_session__stop(struct gmt_session *s);
 /* record: the outputs of the whole recording into dir (once, after __stop()). */
 int gmt_session__write(struct gmt_session *s, const char *dir, struct gmt_diag *d);
+/*
+ * record --goroutines: one read of every goroutine of the target (trace/snapshot.h), with
+ * no probe, into the probe-less leak flagger (agg/leakflag.h) whose flags __write() puts
+ * into report.txt and summary.json.  0, or negative errno with one line in d (the read
+ * is not counted; the recording goes on).
+ */
+int gmt_session__read_goroutines(struct gmt_session *s, struct gmt_diag *d);
+/*
+ * record, at the end of its window (after __end(), before __stop(), the target still
+ * there): snapshot's files into dir: goroutines.txt and goroutines.pb.gz, and in exact
+ * mode heap.pb.gz and inuse_space.folded (sampled mode's live heap is those files
+ * already, written by __write()).  Its goroutines are the flagger's last read when
+ * __read_goroutines() was called before.  0, or negative errno with one line in d.
+ */
+int gmt_session__write_snapshot(struct gmt_session *s, const char *dir, struct gmt_diag *d);
 /* record, after __write(): the figures of its summary.json that OTLP export sends. */
 int gmt_session__recording(const struct gmt_session *s, struct gmt_otlp_recording *r);
 

@@ -9,6 +9,7 @@
 #include "analysis.h"
 #include "go_release.h"
 #include "gobin.h"
+#include "gsnap.h"
 #include "log.h"
 #include "memsnap.h"
 #include "mprof.h"
@@ -118,6 +119,34 @@ int gmt_snapshot_read_heap(const struct gmt_target *t, const struct gmt_analysis
 	return err;
 }
 
+int gmt_snapshot_read_leaks(const struct gmt_target *t, const struct gmt_analysis *a,
+			    struct gmt_leakflag *lf, struct gmt_diag *d)
+{
+	struct gmt_procmem *pm = NULL;
+	struct gmt_symbolizer sym = {};
+	struct gmt_procsym ps = {};
+	struct gmt_rmem mem;
+	uint64_t bias = 0;
+	int err;
+
+	err = gmt_proc_exe_bias(a->gb, t->pid, &bias, d);
+	if (!err)
+		err = gmt_procmem__open(t->pid, 0, &pm, d);
+	if (err)
+		goto out;
+	mem = gmt_procmem__rmem(pm);
+	gmt_procsym_init(&ps, a->gb, bias, &sym);
+	err = gmt_snapshot_goroutines(
+		&(struct gmt_snapshot_gor_in){ .gb = a->gb, .vars = &a->gor,
+					       .row = gmt_analysis__row(a), .mem = &mem,
+					       .sym = &sym, .bias = bias, .leaks = lf },
+		NULL, d);
+out:
+	gmt_procsym_free(&ps);
+	gmt_procmem__close(pm);
+	return err;
+}
+
 int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_snapshot_result *r,
 		      FILE *out, struct gmt_diag *d)
 {
@@ -157,9 +186,12 @@ int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
 	struct gmt_pprof_opts po = {};
 	struct gmt_run_info ri;
 	struct gmt_procsym ps = {};
+	struct gmt_gsnap gs = {};
+	struct gmt_snapshot_gor_in gi;
 	struct timespec ts;
 	struct gmt_rmem mem;
 	bool heap = o->heap;
+	int64_t gnow = 0;
 	uint64_t bias = 0;
 	int err;
 
@@ -176,15 +208,23 @@ int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
 		err = gmt_procmem__open(pid, 0, &pm, d);
 	if (err)
 		goto out;
-	ms = malloc(sizeof(*ms));
-	err = ms ? gmt_memsnap_read(pid, a, ms, d) : gmt_diag_set(d, -ENOMEM, "out of memory");
-	if (err)
-		goto out;
+	/*
+	 * Everything is read before the first file is written: a process gone or exec'd
+	 * mid-read (procmem says -ESRCH) leaves no file behind.  The memory figures first.
+	 */
+	if (!o->no_memory) {
+		ms = malloc(sizeof(*ms));
+		err = ms ? gmt_memsnap_read(pid, a, ms, d) :
+			   gmt_diag_set(d, -ENOMEM, "out of memory");
+		if (err)
+			goto out;
+	}
 	if (heap) {
 		err = read_heap(a, pm, bias, t, &p, r, d);
 		/* No heap profile: said in one line, and the goroutines are still read. */
 		if (err == -ENODATA && o->goroutines) {
-			pr_warn("%s\n", d->msg);
+			if (!o->heap_quiet)
+				pr_warn("%s\n", d->msg);
 			heap = false;
 			err = 0;
 		}
@@ -199,6 +239,17 @@ int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
 	if (!clock_gettime(CLOCK_REALTIME, &ts))
 		ri.start_wall_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	gmt_pprof_exe_mapping(gb, bias, t->path, &po.mapping);
+	gi = (struct gmt_snapshot_gor_in){
+		.gb = gb, .vars = &a->gor, .row = gmt_analysis__row(a), .mem = &mem,
+		.sym = &sym, .bias = bias, .dir = o->dir, .ri = &ri, .po = &po,
+		.leaks = o->leaks,
+	};
+	if (o->goroutines) {
+		err = gmt_snapshot_gor_read(&gi, &gs, &gnow, d);
+		if (err)
+			goto out;
+	}
+	/* Read: from here on only files. */
 	if (heap) {
 		struct heap_ctx c = { &p, r->rate, &sym, &ri, &po };
 
@@ -222,24 +273,22 @@ int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
 		fprintf(out, "wrote %s/heap.pb.gz and inuse_space.folded\n", o->dir);
 	}
 	if (o->goroutines) {
-		struct gmt_snapshot_gor_in gi = {
-			.gb = gb, .vars = &a->gor, .row = gmt_analysis__row(a), .mem = &mem,
-			.sym = &sym, .bias = bias, .dir = o->dir, .ri = &ri, .po = &po,
-			.leaks = o->leaks,
-		};
-
 		err = gmt_outdir_prepare(o->dir, d);
 		if (!err)
-			err = gmt_snapshot_goroutines(&gi, out, d);
+			err = gmt_snapshot_gor_write(&gi, &gs, gnow, out, d);
 	}
-	/* The memory figures were read first: a process gone shows before any file. */
-	if (!err)
+	if (!err && ms)
 		err = gmt_outdir_prepare(o->dir, d);
-	if (!err)
+	if (!err && ms)
 		err = gmt_memsnap_write(ms, o->dir, "memory.json", out, d);
-	if (!err && out)
+	if (!err && ms && out)
 		fprintf(out, "wrote %s/memory.json\n", o->dir);
 out:
+	/* The readers below procmem do not know the PID: say which process and why. */
+	if (err == -ESRCH)
+		gmt_diag_set(d, err, "PID %d exited or exec'd while it was read: nothing written",
+			     (int)pid);
+	gmt_gsnap_free(&gs);
 	gmt_procsym_free(&ps);
 	free(ms);
 	gmt_mprof_free(&p);

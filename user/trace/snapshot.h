@@ -24,6 +24,10 @@ struct gmt_snapshot_opts {
 	const char *dir; /* output directory (created 0700 if needed) */
 	bool heap;	 /* heap.pb.gz, inuse_space.folded */
 	bool goroutines; /* goroutines.txt (trace/snapshot_gor.h) */
+	/* No memory.json: record writes its own memory_end.json (cli/cmd_record.c). */
+	bool no_memory;
+	/* No heap profile (-ENODATA) is not said: the caller says it (r->buckets 0). */
+	bool heap_quiet;
 	/* Fed with every goroutine read (agg/leakflag.h): the daemon's leak flags. NULL: none. */
 	struct gmt_leakflag *leaks;
 };
@@ -57,6 +61,15 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
 		      const struct gmt_snapshot_opts *o, struct gmt_snapshot_result *r,
 		      FILE *out, struct gmt_diag *d);
+
+/*
+ * One read of every goroutine of an attached process into lf (agg/leakflag.h), as
+ * gmt_snapshot_read() feeds it, with no file and nothing printed: record --goroutines's
+ * reads during its window.  Negative errno with one line in d (the read is then not
+ * counted).
+ */
+int gmt_snapshot_read_leaks(const struct gmt_target *t, const struct gmt_analysis *a,
+			    struct gmt_leakflag *lf, struct gmt_diag *d);
 
 /*
  * The runtime's heap profile alone, for record and the daemon (their live heap at the

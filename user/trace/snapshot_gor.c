@@ -3,6 +3,7 @@
 #include "snapshot_gor.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "gobin.h"
@@ -44,45 +45,51 @@ static int64_t mono_now(void)
 	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
-int gmt_snapshot_goroutines(const struct gmt_snapshot_gor_in *in, FILE *out, struct gmt_diag *d)
+int gmt_snapshot_gor_read(const struct gmt_snapshot_gor_in *in, struct gmt_gsnap *s,
+			  int64_t *now_ns, struct gmt_diag *d)
 {
 	const struct gmt_gorvars *v = in->vars;
-	struct gmt_gsnap s;
-	struct gmt_gsnap_group *gr = NULL;
-	struct gor_ctx c;
-	int err, ng;
+	int err;
 
+	memset(s, 0, sizeof(*s));
 	if (!v->allglen || !v->allgptr)
 		return gmt_diag_set(d, -ENOENT, "runtime.allgs: %s", v->why);
 	err = gmt_gsnap_read(in->mem, in->row, in->gb->pcln,
 			     &(struct gmt_gsnap_addrs){ v->allgptr + in->bias, v->allglen + in->bias,
 							in->bias },
-			     &s, d);
-	if (err)
-		return err;
+			     s, d);
 	/* nanotime() is CLOCK_MONOTONIC: read it right after the goroutines. */
-	c = (struct gor_ctx){ &s, in->row, in->sym, mono_now(), in->ri, in->po };
-	err = gmt_write_file_atomic(in->dir, "goroutines.txt", w_gor, &c, d);
-	if (!err)
+	*now_ns = mono_now();
+	return err;
+}
+
+int gmt_snapshot_gor_write(const struct gmt_snapshot_gor_in *in, const struct gmt_gsnap *sn,
+			   int64_t now_ns, FILE *out, struct gmt_diag *d)
+{
+	const struct gmt_gsnap *s = sn;
+	struct gmt_gsnap_group *gr = NULL;
+	struct gor_ctx c = { s, in->row, in->sym, now_ns, in->ri, in->po };
+	int err, ng;
+
+	err = in->dir ? gmt_write_file_atomic(in->dir, "goroutines.txt", w_gor, &c, d) : 0;
+	if (!err && in->dir)
 		err = gmt_write_file_atomic(in->dir, "goroutines.pb.gz", w_gor_pb, &c, d);
 	if (!err && in->leaks)
-		err = gmt_gsnap_feed_leaks(&s, in->row, in->sym, c.now, in->leaks, d);
-	if (err)
-		goto out;
-	ng = gmt_gsnap_group(&s, in->row, in->sym, c.now, &gr);
-	if (ng < 0) {
-		err = gmt_diag_set(d, ng, "out of memory");
-		goto out;
-	}
+		err = gmt_gsnap_feed_leaks(s, in->row, in->sym, c.now, in->leaks, d);
+	if (err || !in->dir)
+		return err;
+	ng = gmt_gsnap_group(s, in->row, in->sym, c.now, &gr);
+	if (ng < 0)
+		return gmt_diag_set(d, ng, "out of memory");
 	if (out) {
 		size_t total = 0;
 
 		for (int k = 0; k < ng; k++)
 			total += gr[k].count;
 		fprintf(out, "goroutines: %zu in %d groups", total, ng);
-		if (s.reread || s.unreadable)
-			fprintf(out, " (%zu read again, %zu not readable consistently)", s.reread,
-				s.unreadable);
+		if (s->reread || s->unreadable)
+			fprintf(out, " (%zu read again, %zu not readable consistently)", s->reread,
+				s->unreadable);
 		fprintf(out, "\n  largest groups (count, state, longest wait, where):\n");
 		for (int k = 0; k < ng && k < TOP_GROUPS; k++) {
 			char wait[32] = "-";
@@ -97,8 +104,18 @@ int gmt_snapshot_goroutines(const struct gmt_snapshot_gor_in *in, FILE *out, str
 		}
 		fprintf(out, "wrote %s/goroutines.txt and goroutines.pb.gz\n", in->dir);
 	}
-out:
 	free(gr);
+	return 0;
+}
+
+int gmt_snapshot_goroutines(const struct gmt_snapshot_gor_in *in, FILE *out, struct gmt_diag *d)
+{
+	struct gmt_gsnap s;
+	int64_t now;
+	int err = gmt_snapshot_gor_read(in, &s, &now, d);
+
+	if (!err)
+		err = gmt_snapshot_gor_write(in, &s, now, out, d);
 	gmt_gsnap_free(&s);
 	return err;
 }
