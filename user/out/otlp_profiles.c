@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "hmap.h"
+#include "profile_set.h"
 
 /* Field numbers: opentelemetry-proto collector/profiles/v1development, profiles/v1development. */
 enum {
@@ -458,4 +459,11 @@ out:
 	gmt_hmap_free(&e.func_by_name);
 	gmt_hmap_free(&e.loc_by_pc);
 	return err;
+}
+
+void gmt_otlp_profiles_of_set(const struct gmt_profile_set *ps, struct gmt_otlp_profiles *p)
+{
+	*p = (struct gmt_otlp_profiles){ .agg = ps->agg,
+					 .inuse_agg = ps->inuse_pprof ? ps->inuse_agg : NULL,
+					 .sym = ps->sym, .ri = ps->ri, .o = &ps->pprof };
 }

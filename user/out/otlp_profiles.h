@@ -55,4 +55,13 @@ struct gmt_otlp_profiles {
  */
 int gmt_otlp_profiles_encode(const struct gmt_otlp_profiles *p, struct gmt_pb *b);
 
+struct gmt_profile_set;
+
+/*
+ * The profiles of a profile set, as its alloc.pb.gz (and inuse.pb.gz, when written) are:
+ * agg, inuse_agg, sym, ri and o from ps (which must outlive p); ids, resource and scope
+ * left for the caller.
+ */
+void gmt_otlp_profiles_of_set(const struct gmt_profile_set *ps, struct gmt_otlp_profiles *p);
+
 #endif
