@@ -292,6 +292,23 @@ def cmd_profiles(a):
     return 0 if lines else 1
 
 
+def cmd_mappings(a):
+    """Each request's mappings (entry 0 left out): filename, range and attributes."""
+    n = 0
+    for rec in records(a.file):
+        d = Dictionary(rec.get("dictionary", {}))
+        for m in d.mappings[1:]:
+            attrs = []
+            for ai in m.get("attributeIndices", []):
+                at = d.attributes[int(ai)]
+                attrs.append(f"{d.s(at.get('keyStrindex', 0))}={anyvalue(at.get('value'), d.strings)}")
+            print("\t".join([d.s(m.get("filenameStrindex", 0)),
+                             "%#x-%#x" % (int(m.get("memoryStart", 0)), int(m.get("memoryLimit", 0)))]
+                            + attrs))
+            n += 1
+    return 0 if n else 1
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -307,10 +324,12 @@ def main():
     p.add_argument("file")
     p.add_argument("--service")
     p.add_argument("--folded", action="store_true")
+    mp = sub.add_parser("mappings")
+    mp.add_argument("file")
     a = ap.parse_args()
     try:
         return {"metrics": cmd_metrics, "resource": cmd_resource,
-                "profiles": cmd_profiles}[a.cmd](a)
+                "profiles": cmd_profiles, "mappings": cmd_mappings}[a.cmd](a)
     except Bad as e:
         print(f"decode: {e}", file=sys.stderr)
         return 2

@@ -109,6 +109,64 @@ Test(otlp, record_sends_what_its_files_say, .timeout = 1800)
 	free(out);
 }
 
+/*
+ * The profiles: the demo fixture (several stacks, inlined frames) recorded in sampled
+ * mode, so that all four sample types go.  What the Collector wrote, decoded and checked
+ * against the profiles spec's dictionary rules by decode.py, must equal alloc.pb.gz as
+ * `go tool pprof -raw` reads it: totals per sample type and every stack by function
+ * names (inlined frames expanded), tests/e2e/otlp_profiles_compare.py; the mapping's
+ * build IDs are the executable's (go tool buildid; the GNU note and the htlhash read and
+ * computed by the script).
+ */
+Test(otlp, record_sends_alloc_profiles, .timeout = 1800)
+{
+	const char *fx = tu_fixture("demo", "go126", "exe");
+	char *out = tu_script(
+		OTLP_START
+		"timeout 90 %s -seconds 60 >$work/fx.log 2>&1 &\n"
+		"tpid=$!\n"
+		"for i in $(seq 1 100); do P=$(pgrep -P $tpid); [ -n \"$P\" ] && break; sleep 0.1; done\n"
+		"col_start\n"
+		"$GMT record -d 2 -o $work/rec -p $P --service-name shop "
+		"--otlp-endpoint http://127.0.0.1:$port 2>$work/err.txt\n"
+		RECORD_SAID
+		"col_stop\n"
+		"echo sent=$(grep -c 'OTLP: profiles sent' $work/err.txt)\n"
+		"echo requests=$(grep -c . $work/col/profiles.jsonl)\n"
+		"d=$GMT_SOURCE_ROOT/tests/collector/decode.py\n"
+		"/usr/bin/python3 $d profiles --service shop $work/col/profiles.jsonl > $work/p.txt; "
+		"echo dp_rc=$?\n"
+		"/usr/bin/python3 $d profiles --service shop --folded $work/col/profiles.jsonl "
+		"> $work/f.txt; echo df_rc=$?\n"
+		"/usr/bin/python3 $d mappings $work/col/profiles.jsonl > $work/m.txt; echo dmap_rc=$?\n"
+		"sed 's/^/# /' $work/p.txt\n"
+		"$GMT_GO tool pprof -raw $work/rec/alloc.pb.gz > $work/raw.txt 2>&1; echo raw_rc=$?\n"
+		"/usr/bin/python3 $GMT_SOURCE_ROOT/tests/e2e/otlp_profiles_compare.py $work/p.txt "
+		"$work/f.txt $work/m.txt $work/raw.txt %s \"$($GMT_GO tool buildid %s)\"\n",
+		fx, fx, fx);
+
+	cr_assert_eq(tu_field(out, "collector_ready"), 1, "the Collector starts:\n%s", out);
+	cr_assert_eq(tu_field(out, "rc"), 0, "record succeeds:\n%s", out);
+	cr_assert_eq(tu_field(out, "sent"), 1, "record says it sent the profiles:\n%s", out);
+	cr_assert_eq(tu_field(out, "requests"), 1, "one profiles request:\n%s", out);
+	cr_assert_eq(tu_field(out, "dp_rc"), 0, "profiles decode, dictionary rules hold:\n%s", out);
+	cr_assert_eq(tu_field(out, "df_rc"), 0);
+	cr_assert_eq(tu_field(out, "dmap_rc"), 0, "a mapping:\n%s", out);
+	cr_assert_eq(tu_field(out, "raw_rc"), 0, "go tool pprof reads alloc.pb.gz:\n%s", out);
+	cr_assert_eq(tu_field(out, "types"), 4, "sampled mode: alloc_* and inuse_*:\n%s", out);
+	cr_assert_eq(tu_field(out, "profiles"), 4, "one OTLP profile per sample type:\n%s", out);
+	cr_assert_gt(tu_field(out, "total_alloc_space"), 0, "something allocated");
+	cr_assert_gt(tu_field(out, "total_inuse_space"), 0, "something live");
+	cr_assert_gt(tu_field(out, "stacks"), 2, "several stacks:\n%s", out);
+	cr_assert_gt(tu_field(out, "inlined_locations"), 0, "inlined frames in play:\n%s", out);
+	cr_assert_eq(tu_field(out, "totals_differ"), 0, "totals equal alloc.pb.gz's:\n%s", out);
+	cr_assert_eq(tu_field(out, "stacks_differ"), 0, "every stack equals alloc.pb.gz's:\n%s",
+		     out);
+	cr_assert_eq(tu_field(out, "gnu_present"), 1, "go1.26 links a GNU build ID");
+	cr_assert_eq(tu_field(out, "build_ids_ok"), 1, "the build IDs are the binary's:\n%s", out);
+	free(out);
+}
+
 Test(otlp, collector_away_is_a_warning, .timeout = 600)
 {
 	const char *fx = tu_fixture("alloc", "go126", "exe");

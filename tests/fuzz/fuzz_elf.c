@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * The ELF reader, .go.buildinfo locate/parse and relocation reads, on one input taken as
- * a whole file.  The tail of the input also feeds the version-string grammar.
+ * The ELF reader, .go.buildinfo locate/parse, relocation reads and the build-ID notes
+ * (what OTLP profiles send), on one input taken as a whole file.  The tail of the input
+ * also feeds the version-string grammar.
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "buildid.h"
 #include "buildinfo.h"
 #include "elf_file.h"
 #include "fuzz.h"
@@ -91,6 +93,20 @@ static void fuzz_buildinfo(const struct gmt_elf *e)
 	gmt_go_has_experiment(bi.experiments, "greenteagc");
 }
 
+/* The notes of any section or segment: NUL-terminated, hex where hex is promised. */
+static void fuzz_build_ids(const struct gmt_elf *e)
+{
+	struct gmt_build_ids ids;
+
+	if (gmt_build_ids(e, &ids))
+		return;
+	FUZZ_CHECK(memchr(ids.gnu, 0, sizeof(ids.gnu)) && memchr(ids.go, 0, sizeof(ids.go)));
+	FUZZ_CHECK(strlen(ids.gnu) % 2 == 0 && strspn(ids.gnu, "0123456789abcdef") ==
+						       strlen(ids.gnu));
+	FUZZ_CHECK(strlen(ids.htlhash) == 32);
+	fuzz_touch_str(ids.go);
+}
+
 static void fuzz_version_string(const uint8_t *data, size_t size)
 {
 	char s[96], ver[80], exps[160];
@@ -129,6 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		gmt_elf__sym_by_name(e, "main.main", &sym);
 	}
 	fuzz_buildinfo(e);
+	fuzz_build_ids(e);
 	gmt_elf__free(e);
 	return 0;
 }

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "buildid.h"
+#include "gobin.h"
 #include "bpfobj.h"
 #include "commands.h"
 #include "leakflag.h"
@@ -17,8 +19,10 @@
 #include "memsnap.h"
 #include "memrate.h"
 #include "options.h"
+#include "otlp_profiles.h"
 #include "otlp_export.h"
 #include "recorder.h"
+#include "profile_set.h"
 #include "session.h"
 #include "trace_opts.h"
 #include "target.h"
@@ -97,12 +101,13 @@ static const char record_usage[] =
 	"                         site, wait site, wait reason) that keep growing over 4\n"
 	"                         reads are flagged in report.txt and summary.json\n"
 	"                         (README: Goroutine leaks without probes)\n"
-	"      --otlp-endpoint URL  at the end, also send the recording's metrics to an\n"
-	"                         OpenTelemetry Collector's OTLP/HTTP receiver (URL +\n"
-	"                         /v1/metrics, protobuf, gzip; http:// or https:// with\n"
-	"                         the system CAs); up to 3 tries, honouring Retry-After;\n"
-	"                         a Collector that cannot be reached is a warning, not a\n"
-	"                         failure of the recording\n"
+	"      --otlp-endpoint URL  at the end, also send the recording's metrics and then\n"
+	"                         its profiles (alloc.pb.gz's) to an OpenTelemetry\n"
+	"                         Collector's OTLP/HTTP receiver (URL + /v1/metrics and\n"
+	"                         /v1development/profiles, protobuf, gzip; http:// or\n"
+	"                         https:// with the system CAs); up to 3 tries, honouring\n"
+	"                         Retry-After; a Collector that cannot be reached is a\n"
+	"                         warning, not a failure of the recording\n"
 	"      --otlp-header K=V  an HTTP header for every OTLP request (repeatable, e.g.\n"
 	"                         Authorization=\"Bearer TOKEN\"); never logged\n"
 	"      --otlp-timeout DUR  each OTLP try's timeout (default 10s)\n"
@@ -361,38 +366,91 @@ static uint64_t wall_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* What record sends to a Collector: who the target is, and its profiles, encoded. */
+struct otlp_export {
+	struct gmt_otlp_target ot;
+	char host[256], id[37];
+	struct gmt_build_ids ids;
+	struct gmt_pb *profiles; /* the request, NULL until the profile set is written */
+	int profiles_err;	 /* its encoding failed: the reason */
+};
+
+static void otlp_export_init(struct otlp_export *x, const struct record_opts *o,
+			     const struct gmt_target *t, const struct gmt_session *sess,
+			     const struct gmt_analysis *an)
+{
+	memset(x, 0, sizeof(*x));
+	x->ot = (struct gmt_otlp_target){ .service_name = o->service_name, .pid = (int)t->pid,
+					  .exe_path = t->path,
+					  .go_version = gmt_session__go_version(sess) };
+	gmt_otlp_instance_id(x->id);
+	x->ot.instance_id = x->id;
+	if (!gethostname(x->host, sizeof(x->host) - 1))
+		x->ot.host_name = x->host;
+	/* Without them the Mapping has no build ID: the profiles go all the same. */
+	if (gmt_build_ids(an->gb->elf, &x->ids))
+		memset(&x->ids, 0, sizeof(x->ids));
+}
+
 /*
- * --otlp-endpoint: the recording's metrics, once, to the Collector.  A Collector that
- * cannot be reached or refuses them is a warning: the recording's files are written.
- * A second Ctrl-C ends the waits between tries.
+ * The profile set record writes, encoded as OTLP profiles while its aggregators are
+ * what alloc.pb.gz was written from (gmt_profile_set_observe()).
  */
-static void export_otlp(struct record_opts *o, const struct gmt_target *t,
+static void otlp_encode_set(const struct gmt_profile_set *ps, void *ctx)
+{
+	struct otlp_export *x = ctx;
+	struct gmt_otlp_profiles p;
+
+	gmt_otlp_profiles_of_set(ps, &p);
+	p.ids = gmt_otlp_build_ids_of(&x->ids);
+	gmt_pb__free(x->profiles);
+	x->profiles = gmt_pb__new();
+	x->profiles_err = x->profiles ? gmt_otlp_encode_profiles(&x->ot, &p, x->profiles)
+				      : -ENOMEM;
+}
+
+static void warn_failed(const struct gmt_otlp_result *r, struct gmt_diag *d, int err)
+{
+	pr_warn("OTLP export failed after %d tr%s; the files are written: %s\n", r->tries,
+		r->tries == 1 ? "y" : "ies", gmt_diag_msg(d, err));
+}
+
+/*
+ * --otlp-endpoint: the recording's metrics, then its profiles, once, to the Collector.
+ * A Collector that cannot be reached or refuses them is a warning: the recording's
+ * files are written.  When the metrics did not go, the profiles are not tried: the same
+ * Collector would fail them the same way, after as many waits.  A second Ctrl-C ends
+ * the waits between tries.
+ */
+static void export_otlp(struct record_opts *o, struct otlp_export *x,
 			const struct gmt_session *sess, const struct gmt_memsnap *end)
 {
-	struct gmt_otlp_target ot = { .service_name = o->service_name, .pid = (int)t->pid,
-				      .exe_path = t->path,
-				      .go_version = gmt_session__go_version(sess) };
 	struct gmt_otlp_recording rec;
 	struct gmt_otlp_result r;
 	struct gmt_diag d = {};
-	char host[256] = "", id[37];
 	int err;
 
 	if (gmt_session__recording(sess, &rec))
 		return;
-	gmt_otlp_instance_id(id);
-	ot.instance_id = id;
-	if (!gethostname(host, sizeof(host) - 1))
-		ot.host_name = host;
 	stop_signal = 0;
 	o->otlp.stop = &stop_signal;
-	err = gmt_otlp_export_recording(&o->otlp, &ot, &rec, end ? &end->r : NULL,
+	err = gmt_otlp_export_recording(&o->otlp, &x->ot, &rec, end ? &end->r : NULL,
 					end ? end->r.time_unix_ns : wall_now_ns(), &r, &d);
+	if (err) {
+		warn_failed(&r, &d, err);
+		return;
+	}
+	pr_info("OTLP: metrics sent to %s (HTTP %ld)\n", o->otlp.url, r.status);
+	if (!x->profiles || x->profiles_err) {
+		pr_warn("OTLP profiles not sent: encoding them failed: %s\n",
+			strerror(x->profiles ? -x->profiles_err : EINVAL));
+		return;
+	}
+	err = gmt_otlp_post(&o->otlp, GMT_OTLP_PROFILES_PATH, x->profiles, &r, &d);
 	if (err)
-		pr_warn("OTLP export failed after %d tr%s; the files are written: %s\n", r.tries,
-			r.tries == 1 ? "y" : "ies", gmt_diag_msg(&d, err));
+		warn_failed(&r, &d, err);
 	else
-		pr_info("OTLP: metrics sent to %s (HTTP %ld)\n", o->otlp.url, r.status);
+		pr_info("OTLP: profiles sent to %s (HTTP %ld)\n", o->otlp.url, r.status);
 }
 
 int cmd_record(int argc, char **argv)
@@ -401,6 +459,7 @@ int cmd_record(int argc, char **argv)
 	struct gmt_analysis *an = NULL;
 	struct gmt_target t = { .pidfd = -1 };
 	struct gmt_memsnap *mem_end = NULL;
+	struct otlp_export *ox = NULL;
 	struct record_opts o;
 	struct gmt_diag d = {};
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -493,11 +552,21 @@ int cmd_record(int argc, char **argv)
 	else if (t.execd)
 		pr_info("PID %d exec'd another program; tracing ended, writing the outputs\n",
 			(int)t.pid);
+	if (o.otlp.url) {
+		ox = malloc(sizeof(*ox));
+		if (!ox) {
+			err = gmt_diag_set(&d, -ENOMEM, "out of memory");
+			goto fail;
+		}
+		otlp_export_init(ox, &o, &t, sess, an);
+		gmt_profile_set_observe(otlp_encode_set, ox);
+	}
 	err = gmt_session__write(sess, outdir, &d);
+	gmt_profile_set_observe(NULL, NULL);
 	if (err)
 		goto fail;
-	if (o.otlp.url)
-		export_otlp(&o, &t, sess, mem_end);
+	if (ox)
+		export_otlp(&o, ox, sess, mem_end);
 	ret = 0;
 	if (t.launched) {
 		/* Like time(1): our exit status is the command's. */
@@ -513,6 +582,9 @@ fail:
 	gmt_target__abort(&t);
 	ret = 1;
 out:
+	if (ox)
+		gmt_pb__free(ox->profiles);
+	free(ox);
 	free(mem_end);
 	gmt_session__free(sess);
 	gmt_analysis__put(an);

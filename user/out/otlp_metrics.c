@@ -24,7 +24,7 @@ enum {
 
 #define TEMPORALITY_CUMULATIVE 2
 
-static void put_attr(struct gmt_pb *b, uint32_t field, const struct gmt_otlp_attr *a)
+void gmt_otlp_put_attr(struct gmt_pb *b, uint32_t field, const struct gmt_otlp_attr *a)
 {
 	size_t kv = gmt_pb__open(b, field), v;
 
@@ -52,7 +52,7 @@ static void put_point(struct gmt_pb *b, uint32_t field, const struct gmt_otlp_me
 	else
 		gmt_pb__fixed64(b, NDP_INT, (uint64_t)m->i); /* sfixed64 */
 	if (m->attr.key)
-		put_attr(b, NDP_ATTRIBUTES, &m->attr);
+		gmt_otlp_put_attr(b, NDP_ATTRIBUTES, &m->attr);
 	gmt_pb__close(b, p);
 }
 
@@ -93,7 +93,7 @@ int gmt_otlp_metrics_encode(const struct gmt_otlp_batch *batch, struct gmt_pb *b
 	rm = gmt_pb__open(b, REQ_RESOURCE_METRICS);
 	res = gmt_pb__open(b, RM_RESOURCE);
 	for (size_t i = 0; i < batch->nresource; i++)
-		put_attr(b, RES_ATTRIBUTES, &batch->resource[i]);
+		gmt_otlp_put_attr(b, RES_ATTRIBUTES, &batch->resource[i]);
 	gmt_pb__close(b, res);
 	sm = gmt_pb__open(b, RM_SCOPE_METRICS);
 	sc = gmt_pb__open(b, SM_SCOPE);

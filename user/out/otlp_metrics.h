@@ -23,6 +23,9 @@ struct gmt_otlp_attr {
 	int64_t i;
 };
 
+/* a as a KeyValue (common/v1), field `field` of b: resources, data points. */
+void gmt_otlp_put_attr(struct gmt_pb *b, uint32_t field, const struct gmt_otlp_attr *a);
+
 enum gmt_otlp_kind {
 	GMT_OTLP_GAUGE,	       /* a value now */
 	GMT_OTLP_UPDOWN,       /* non-monotonic cumulative Sum (an UpDownCounter) */

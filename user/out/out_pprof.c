@@ -20,8 +20,6 @@
 #include "pprof.h"
 #include "hmap.h"
 
-#define MAX_INLINE 64 /* frames per return address, as out_folded.c */
-
 /* Field numbers of github.com/google/pprof/proto/profile.proto. */
 enum {
 	PROFILE_SAMPLE_TYPE = 1,
@@ -142,11 +140,26 @@ static void put_line(struct gmt_pb *b, uint64_t func_id, uint32_t line)
 	gmt_pb__close(b, m);
 }
 
+int gmt_pprof_lines(const struct gmt_symbolizer *sym, uint64_t pc, struct gmt_frame *fr)
+{
+	int n = gmt_symbolize_pc(sym, pc, fr, GMT_PPROF_MAX_INLINE), k = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!fr[i].func || !fr[i].func[0])
+			continue; /* a nameless frame says nothing: leave its Line out */
+		fr[k] = fr[i];
+		if (!fr[k].file || !strcmp(fr[k].file, "?"))
+			fr[k].file = ""; /* pprof's "unknown" */
+		k++;
+	}
+	return k;
+}
+
 /* The Location of a return address, created (and symbolized) on first use. */
 static int location_id(struct pp *p, uint64_t pc, uint64_t *id)
 {
-	struct gmt_frame fr[MAX_INLINE];
-	uint64_t fids[MAX_INLINE], *v = gmt_hmap_get(&p->loc_by_pc, pc);
+	struct gmt_frame fr[GMT_PPROF_MAX_INLINE];
+	uint64_t fids[GMT_PPROF_MAX_INLINE], *v = gmt_hmap_get(&p->loc_by_pc, pc);
 	int n, err;
 	size_t m;
 
@@ -154,16 +167,9 @@ static int location_id(struct pp *p, uint64_t pc, uint64_t *id)
 		*id = *v;
 		return 0;
 	}
-	n = gmt_symbolize_pc(p->sym, pc, fr, MAX_INLINE);
+	n = gmt_pprof_lines(p->sym, pc, fr);
 	for (int i = 0; i < n; i++) {
-		const char *file = fr[i].file;
-
-		fids[i] = 0;
-		if (!fr[i].func || !fr[i].func[0])
-			continue; /* a nameless frame says nothing: leave its Line out */
-		if (!file || !strcmp(file, "?"))
-			file = ""; /* pprof's "unknown" */
-		err = function_id(p, fr[i].func, file, &fids[i]);
+		err = function_id(p, fr[i].func, fr[i].file, &fids[i]);
 		if (err)
 			return err;
 	}
@@ -174,8 +180,7 @@ static int location_id(struct pp *p, uint64_t pc, uint64_t *id)
 	put_opt(p->locs, LOCATION_ADDRESS, pc);
 	/* Innermost first, the physical function last: pprof's order for inlined frames. */
 	for (int i = 0; i < n; i++)
-		if (fids[i])
-			put_line(p->locs, fids[i], fr[i].line);
+		put_line(p->locs, fids[i], fr[i].line);
 	gmt_pb__close(p->locs, m);
 	return gmt_hmap_put(&p->loc_by_pc, pc, *id);
 }
@@ -205,55 +210,84 @@ static int64_t clamp_i64(uint64_t v)
 	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
 }
 
-static int write_sample(struct pp *p, struct gmt_pb *b, const struct gmt_agg_stack *s,
-			const struct gmt_pprof_opts *o, uint64_t *loc_ids)
+int gmt_pprof_row(const struct gmt_agg_stack *s, const struct gmt_symbolizer *sym,
+		  const struct gmt_pprof_opts *o, struct gmt_pprof_row *row)
 {
-	int64_t vals[4] = { clamp_i64(s->count), clamp_i64(s->bytes) };
-	size_t nvals = 2, nlocs = 0;
 	bool nonzero = s->count || s->bytes;
-	size_t m;
-	int err;
 
+	*row = (struct gmt_pprof_row){ .vals = { clamp_i64(s->count), clamp_i64(s->bytes) } };
 	if (o && o->inuse_only) {
 		/* The aggregator's counts are the live objects: the same two values. */
 	} else if (o && o->inuse) {
 		uint64_t objects = 0, bytes = 0;
+		int err = o->inuse_fn(o->inuse_ctx, s, &objects, &bytes);
 
-		err = o->inuse_fn(o->inuse_ctx, s, &objects, &bytes);
 		if (err)
 			return err < 0 ? err : -EINVAL;
-		vals[nvals++] = clamp_i64(objects);
-		vals[nvals++] = clamp_i64(bytes);
+		row->vals[2] = clamp_i64(objects);
+		row->vals[3] = clamp_i64(bytes);
 		nonzero = nonzero || objects || bytes;
 	}
 	if (!nonzero)
 		return 0; /* only zero-size allocations: a row of zeros is noise in pprof */
+	row->unknown = gmt_agg_stack_is_unknown(s);
+	/* As runtime/pprof writes heap profiles: the allocator's leading frames go. */
+	row->skip = o && o->runtime_frames ? 0 : gmt_stack_runtime_skip(s, sym);
+	/* The real root is missing: say so where pprof shows roots. */
+	row->truncated = s->truncated && !row->unknown;
+	return 1;
+}
 
-	if (gmt_agg_stack_is_unknown(s)) {
-		err = synthetic_location(p, "[unknown stack]", &p->unknown_loc);
+static int write_sample(struct pp *p, struct gmt_pb *b, const struct gmt_agg_stack *s,
+			const struct gmt_pprof_opts *o, size_t nvals, uint64_t *loc_ids)
+{
+	struct gmt_pprof_row row;
+	size_t nlocs = 0, m;
+	int err = gmt_pprof_row(s, p->sym, o, &row);
+
+	if (err <= 0)
+		return err;
+	if (row.unknown) {
+		err = synthetic_location(p, GMT_PPROF_UNKNOWN_STACK, &p->unknown_loc);
 		if (err)
 			return err;
 		loc_ids[nlocs++] = p->unknown_loc;
 	}
-	/* As runtime/pprof writes heap profiles: the allocator's leading frames go. */
-	for (uint32_t i = o && o->runtime_frames ? 0 : gmt_stack_runtime_skip(s, p->sym);
-	     i < s->depth; i++) {
+	for (uint32_t i = row.skip; i < s->depth; i++) {
 		err = location_id(p, s->pcs[i], &loc_ids[nlocs++]);
 		if (err)
 			return err;
 	}
-	if (s->truncated && !gmt_agg_stack_is_unknown(s)) {
-		/* The real root is missing: say so where pprof shows roots. */
-		err = synthetic_location(p, "[truncated]", &p->truncated_loc);
+	if (row.truncated) {
+		err = synthetic_location(p, GMT_PPROF_TRUNCATED, &p->truncated_loc);
 		if (err)
 			return err;
 		loc_ids[nlocs++] = p->truncated_loc;
 	}
 	m = gmt_pb__open(b, PROFILE_SAMPLE);
 	gmt_pb__packed_u64(b, SAMPLE_LOCATION_ID, loc_ids, nlocs);
-	gmt_pb__packed_i64(b, SAMPLE_VALUE, vals, nvals);
+	gmt_pb__packed_i64(b, SAMPLE_VALUE, row.vals, nvals);
 	gmt_pb__close(b, m);
 	return 0;
+}
+
+int gmt_pprof_sample_types(const struct gmt_pprof_opts *o, const char *out[GMT_PPROF_MAX_TYPES][2])
+{
+	static const char *const alloc[4][2] = {
+		{ "alloc_objects", "count" },
+		{ "alloc_space", "bytes" },
+		{ "inuse_objects", "count" },
+		{ "inuse_space", "bytes" },
+	};
+	/* Value order as in Go's own heap profiles. */
+	const char *const (*t)[2] = o && o->inuse_only ? alloc + 2 : alloc;
+	int n = o && o->inuse && !o->inuse_only ? 4 : 2;
+
+	for (int i = 0; i < n; i++) {
+		out[i][0] = t[i][0];
+		out[i][1] = t[i][1];
+	}
+	return n;
 }
 
 static void put_value_type(struct gmt_pb *b, uint32_t field, int64_t type, int64_t unit)
@@ -307,7 +341,7 @@ static void put_comments(struct pp *p, struct gmt_pb *b, const struct gmt_run_in
 			err));
 }
 
-static int64_t duration_ns(const struct gmt_run_info *ri)
+int64_t gmt_pprof_duration_ns(const struct gmt_run_info *ri)
 {
 	if (ri->end_ns > ri->start_ns && ri->start_ns)
 		return clamp_i64(ri->end_ns - ri->start_ns);
@@ -322,28 +356,25 @@ static int build(struct pp *p, struct gmt_pb *prof, const struct gmt_agg *a,
 {
 	const struct gmt_agg_stack *const *st;
 	size_t n = gmt_agg__stacks_by_bytes(a, &st);
+	const char *types[GMT_PPROF_MAX_TYPES][2];
 	uint64_t *loc_ids;
-	int64_t space;
-	int err = 0;
+	int64_t space = 0;
+	int err = 0, ntypes;
 
-	/* Value order as in Go's own heap profiles. */
-	put_value_type(prof, PROFILE_SAMPLE_TYPE,
-		       str(p, o && o->inuse_only ? "inuse_objects" : "alloc_objects", &err),
-		       str(p, "count", &err));
-	space = str(p, o && o->inuse_only ? "inuse_space" : "alloc_space", &err);
-	put_value_type(prof, PROFILE_SAMPLE_TYPE, space, str(p, "bytes", &err));
-	if (o && o->inuse && !o->inuse_only) {
-		put_value_type(prof, PROFILE_SAMPLE_TYPE, str(p, "inuse_objects", &err),
-			       str(p, "count", &err));
-		put_value_type(prof, PROFILE_SAMPLE_TYPE, str(p, "inuse_space", &err),
-			       str(p, "bytes", &err));
+	ntypes = gmt_pprof_sample_types(o, types);
+	for (int i = 0; i < ntypes; i++) {
+		int64_t t = str(p, types[i][0], &err);
+
+		if (i == 1)
+			space = t; /* alloc_space, or inuse_space */
+		put_value_type(prof, PROFILE_SAMPLE_TYPE, t, str(p, types[i][1], &err));
 	}
 	put_opt(prof, PROFILE_DEFAULT_SAMPLE_TYPE, space);
 	put_value_type(prof, PROFILE_PERIOD_TYPE, str(p, "space", &err), str(p, "bytes", &err));
 	gmt_pb__i64(prof, PROFILE_PERIOD, clamp_i64(o && o->period ? o->period : 1));
 	if (ri) {
 		put_opt(prof, PROFILE_TIME_NANOS, clamp_i64(ri->start_wall_ns));
-		put_opt(prof, PROFILE_DURATION_NANOS, duration_ns(ri));
+		put_opt(prof, PROFILE_DURATION_NANOS, gmt_pprof_duration_ns(ri));
 	}
 	put_comments(p, prof, ri, o, &err);
 	put_mapping(p, prof, &err);
@@ -358,7 +389,7 @@ static int build(struct pp *p, struct gmt_pb *prof, const struct gmt_agg *a,
 		if (st[i]->depth > GMT_MAX_STACK)
 			err = -EINVAL; /* the aggregator caps depth: never happens */
 		else
-			err = write_sample(p, prof, st[i], o, loc_ids);
+			err = write_sample(p, prof, st[i], o, (size_t)ntypes, loc_ids);
 	}
 	free(loc_ids);
 	return err;

@@ -177,6 +177,44 @@ int gmt_write_pprof(const struct gmt_agg *a, const struct gmt_symbolizer *sym, F
 		    const struct gmt_run_info *ri, const struct gmt_pprof_opts *o);
 
 /*
+ * What alloc.pb.gz and the OTLP profiles (otlp_profiles.h) are both built from, so that
+ * the two say the same: the sample types, and each aggregator stack as one row.
+ */
+#define GMT_PPROF_MAX_TYPES 4
+
+/* gmt_write_pprof()'s sample types for o (may be NULL), in order: {type, unit}; the count. */
+int gmt_pprof_sample_types(const struct gmt_pprof_opts *o, const char *out[GMT_PPROF_MAX_TYPES][2]);
+
+/* One aggregator stack as gmt_write_pprof() writes it. */
+struct gmt_pprof_row {
+	int64_t vals[GMT_PPROF_MAX_TYPES]; /* one per sample type, in their order */
+	uint32_t skip;			    /* leading pcs left out (the allocator's frames) */
+	bool unknown;			    /* one "[unknown stack]" frame, no pcs */
+	bool truncated;			    /* a "[truncated]" frame after the pcs (the root) */
+};
+#define GMT_PPROF_UNKNOWN_STACK "[unknown stack]"
+#define GMT_PPROF_TRUNCATED "[truncated]"
+
+/*
+ * s as a row: 1, or 0 when it is left out (every value 0: only zero-size allocations),
+ * or o->inuse_fn's error (-EINVAL for a positive one).
+ */
+int gmt_pprof_row(const struct gmt_agg_stack *s, const struct gmt_symbolizer *sym,
+		  const struct gmt_pprof_opts *o, struct gmt_pprof_row *row);
+
+#define GMT_PPROF_MAX_INLINE 64 /* frames per return address */
+
+/*
+ * The Lines of the Location of return address pc into fr[GMT_PPROF_MAX_INLINE]:
+ * innermost first, the physical function last, nameless frames left out, an unknown
+ * file ("?") as "".  The count, 0 when pc does not symbolize.
+ */
+int gmt_pprof_lines(const struct gmt_symbolizer *sym, uint64_t pc, struct gmt_frame *fr);
+
+/* The profile's duration from ri (duration_nanos): 0 when unknown. */
+int64_t gmt_pprof_duration_ns(const struct gmt_run_info *ri);
+
+/*
  * One sample of a heap profile read from the runtime's own buckets (snapshot): its
  * stack as return addresses (leaf first, each symbolized with its inlined frames, the
  * runtime's leading frames already cut as runtime/pprof cuts them), the four values

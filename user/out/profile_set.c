@@ -243,6 +243,15 @@ out:
 	return err;
 }
 
+static gmt_profile_set_observer observer;
+static void *observer_ctx;
+
+void gmt_profile_set_observe(gmt_profile_set_observer fn, void *ctx)
+{
+	observer = fn;
+	observer_ctx = ctx;
+}
+
 int gmt_profile_set_write(const struct gmt_profile_set *ps, const char *dir,
 			  struct gmt_diag *d)
 {
@@ -278,5 +287,7 @@ int gmt_profile_set_write(const struct gmt_profile_set *ps, const char *dir,
 		err = gmt_write_file_atomic(dir, "goroutines.folded", w_goroutines, &c, d);
 	if (!err && ps->gc)
 		err = write_gc(&c, dir, d);
+	if (!err && observer)
+		observer(ps, observer_ctx);
 	return err;
 }

@@ -72,6 +72,15 @@ struct gmt_profile_set {
 	const struct gmt_leakflag *leaks;
 };
 
+/*
+ * Called with every set once its files are written, before gmt_profile_set_write()
+ * returns (NULL: none): what is sent elsewhere (record's OTLP profiles) is built from the
+ * very set the files were.  The session fills the set on its stack, so the observer
+ * must take what it needs then.  One per process: the session knows nothing of exports.
+ */
+typedef void (*gmt_profile_set_observer)(const struct gmt_profile_set *ps, void *ctx);
+void gmt_profile_set_observe(gmt_profile_set_observer fn, void *ctx);
+
 /* Every file of the set into dir (created as needed): 0 or -errno with the reason. */
 int gmt_profile_set_write(const struct gmt_profile_set *ps, const char *dir,
 			  struct gmt_diag *d);

@@ -8,6 +8,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "buildid.h"
+
 void gmt_otlp_instance_id(char out[37])
 {
 	uint8_t u[16];
@@ -54,4 +56,44 @@ int gmt_otlp_export_recording(const struct gmt_otlp_opts *o, const struct gmt_ot
 		err = gmt_otlp_post(o, "/v1/metrics", b, r, d);
 	gmt_pb__free(b);
 	return err;
+}
+
+int gmt_otlp_encode_profiles(const struct gmt_otlp_target *t, const struct gmt_otlp_profiles *p,
+			     struct gmt_pb *b)
+{
+	struct gmt_otlp_attr res[GMT_OTLP_RESOURCE_MAX];
+	struct gmt_otlp_profiles q = *p;
+	char buf[64];
+
+	q.resource = res;
+	q.nresource = gmt_otlp_resource(t, res, buf, sizeof(buf));
+	q.scope_name = "gomemtrace";
+	q.scope_version = GMT_VERSION;
+	return gmt_otlp_profiles_encode(&q, b);
+}
+
+int gmt_otlp_export_profiles(const struct gmt_otlp_opts *o, const struct gmt_otlp_target *t,
+			     const struct gmt_otlp_profiles *p, struct gmt_otlp_result *r,
+			     struct gmt_diag *d)
+{
+	struct gmt_pb *b = gmt_pb__new();
+	int err;
+
+	if (r)
+		*r = (struct gmt_otlp_result){};
+	if (!b)
+		return gmt_diag_set(d, -ENOMEM, "out of memory");
+	err = gmt_otlp_encode_profiles(t, p, b);
+	if (err)
+		err = gmt_diag_set(d, err, "encoding the OTLP profiles: %s", strerror(-err));
+	else
+		err = gmt_otlp_post(o, GMT_OTLP_PROFILES_PATH, b, r, d);
+	gmt_pb__free(b);
+	return err;
+}
+
+struct gmt_otlp_build_ids gmt_otlp_build_ids_of(const struct gmt_build_ids *ids)
+{
+	return (struct gmt_otlp_build_ids){ .gnu = ids->gnu, .go = ids->go,
+					    .htlhash = ids->htlhash };
 }
