@@ -24,17 +24,12 @@
 #include "outputs.h"
 #include "pbread.h"
 #include "pprof.h"
+#include "fakesym.h"
 #include "testutil.h"
 
 /* ---- a fake symbolizer (the data set of test_pprof.c) ---- */
 
-struct fake_pc {
-	uint64_t pc;
-	int n;
-	struct gmt_frame f[3]; /* innermost first */
-};
-
-static const struct fake_pc fake_pcs[] = {
+static const struct tu_fake_pc fake_pcs[] = {
 	{ 0x1010, 2, { { "strings.ToUpper", "/go/src/strings/strings.go", 640 },
 		       { "main.parseLine", "/src/demo/main.go", 31 } } },
 	{ 0x1011, 2, { { "strings.ToUpper", "/go/src/strings/strings.go", 640 },
@@ -53,27 +48,9 @@ static const struct fake_pc fake_pcs[] = {
 #define MAP_START 0x1000
 #define MAP_LIMIT 0x8000
 
-static const struct fake_pc *fake_lookup(uint64_t pc)
-{
-	for (size_t i = 0; i < NFAKE; i++)
-		if (fake_pcs[i].pc == pc)
-			return &fake_pcs[i];
-	return NULL;
-}
-
-static int fake_frames(void *ctx, uint64_t pc, struct gmt_frame *out, int max)
-{
-	const struct fake_pc *p = fake_lookup(pc);
-	int n;
-
-	if (!p)
-		return -ENOENT;
-	n = p->n < max ? p->n : max;
-	memcpy(out, p->f, n * sizeof(*out));
-	return n;
-}
-
-static const struct gmt_symbolizer fake_sym = { fake_frames, NULL, NULL };
+static const struct tu_fake_bin fake_bin = { fake_pcs, NFAKE };
+static const struct gmt_symbolizer fake_sym = { .frames = tu_fake_frames,
+						 .ctx = (void *)&fake_bin };
 
 /*
  * Computed by hand (go1.22 rules):

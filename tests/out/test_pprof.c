@@ -17,6 +17,7 @@
 #include "outputs.h"
 #include "pprof.h"
 #include "pbread.h"
+#include "fakesym.h"
 #include "testutil.h"
 
 /* ---- encoder on byte buffers ---- */
@@ -266,15 +267,9 @@ Test(pb, gzip_round_trip)
 
 /* ---- a fake symbolizer ---- */
 
-struct fake_pc {
-	uint64_t pc;
-	int n;
-	struct gmt_frame f[3]; /* innermost first, the physical function last */
-};
-
 #define G_NAME "main.G[go.shape.struct { a int; b int }]"
 
-static const struct fake_pc fake_pcs[] = {
+static const struct tu_fake_pc fake_pcs[] = {
 	/* strings.ToUpper inlined into main.parseLine; two return addresses, same lines */
 	{ 0x1010, 2, { { "strings.ToUpper", "/go/src/strings/strings.go", 640 },
 		       { "main.parseLine", "/src/demo/main.go", 31 } } },
@@ -305,27 +300,9 @@ static const struct fake_pc fake_pcs[] = {
 #define MAP_START 0x1000
 #define MAP_LIMIT 0x8000
 
-static const struct fake_pc *fake_lookup(uint64_t pc)
-{
-	for (size_t i = 0; i < NFAKE; i++)
-		if (fake_pcs[i].pc == pc)
-			return &fake_pcs[i];
-	return NULL;
-}
-
-static int fake_frames(void *ctx, uint64_t pc, struct gmt_frame *out, int max)
-{
-	const struct fake_pc *p = fake_lookup(pc);
-	int n;
-
-	if (!p)
-		return -ENOENT;
-	n = p->n < max ? p->n : max;
-	memcpy(out, p->f, n * sizeof(*out));
-	return n;
-}
-
-static const struct gmt_symbolizer fake_sym = { fake_frames, NULL, NULL };
+static const struct tu_fake_bin fake_bin = { fake_pcs, NFAKE };
+static const struct gmt_symbolizer fake_sym = { .frames = tu_fake_frames,
+						 .ctx = (void *)&fake_bin };
 
 /*
  * The data set, for go1.22 rules; expected values computed by hand below.
@@ -624,7 +601,7 @@ static void exp_stack(const struct exp_sample *e, char *out, size_t len)
 		return;
 	}
 	for (uint32_t i = 0; i < e->depth; i++) {
-		const struct fake_pc *p = fake_lookup(e->pcs[i]);
+		const struct tu_fake_pc *p = tu_fake_lookup(&fake_bin, e->pcs[i]);
 		int mapped = e->pcs[i] >= MAP_START && e->pcs[i] < MAP_LIMIT;
 
 		snprintf(out + strlen(out), len - strlen(out), "%s0x%" PRIx64 " M=%d {",
@@ -1233,7 +1210,7 @@ static int big_frames(void *ctx, uint64_t pc, struct gmt_frame *out, int max)
 	uint64_t i = (pc - 0x100000) / 16;
 
 	if (pc == 0x2020)
-		return fake_frames(NULL, pc, out, max);
+		return tu_fake_frames((void *)&fake_bin, pc, out, max);
 	if (pc < 0x100000 || i >= BIG_N || max < 2)
 		return -ENOENT;
 	/* every pc: its own function inlined into a shared one, 1 in 10 files shared */
