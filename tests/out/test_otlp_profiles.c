@@ -106,36 +106,13 @@ static const struct exp_sample exp_base[] = {
 
 static struct gmt_agg *build_base(void)
 {
-	static const uint64_t pa[] = { 0x1010, 0x2020, 0x3030 };
-	static const uint64_t pb[] = { 0x1011, 0x2020, 0x3030 };
-	static const uint64_t pc[] = { 0x4040, 0x5050 };
-	static const uint64_t pd[] = { 0x2020, 0x3030 };
-	static const uint64_t pe[] = { 0x6060, 0x6060, 0x6060, 0x2020, 0x3030 };
-	static const uint64_t pf[] = { 0x7070, 0x3030 };
-	static const uint64_t pg[] = { 0x900000, 0x2020, 0x3030 };
 	static const uint64_t ph[] = { 0x7100, 0x2020, 0x3030 };
 	struct gmt_agg *a = gmt_agg__new(tu_row(22));
 
 	cr_assert(a, "gmt_agg__new allocates");
-	cr_assert_eq(gmt_agg__add_stack(a, 0x100, pa, 3, false), 0);
-	cr_assert_eq(gmt_agg__add_stack(a, 0x200, pb, 3, false), 0);
-	cr_assert_eq(gmt_agg__add_stack(a, 0x300, pc, 2, true), 0);
-	cr_assert_eq(gmt_agg__add_stack(a, 0x400, pd, 2, false), 0);
-	cr_assert_eq(gmt_agg__add_stack(a, 0x500, pe, 5, false), 0);
-	cr_assert_eq(gmt_agg__add_stack(a, 0x600, pf, 2, false), 0);
-	cr_assert_eq(gmt_agg__add_stack(a, 0x700, pg, 3, false), 0);
+	tu_fake_agg_fill(a); /* A to G, then H: the allocator's frame left out */
 	cr_assert_eq(gmt_agg__add_stack(a, 0x800, ph, 3, false), 0);
-	gmt_agg__add_allocs(a, 0x100, 0, 48, 10);
-	gmt_agg__add_allocs(a, 0x100, 0, 100, 5);
-	gmt_agg__add_allocs(a, 0x200, 0, 1000, 2);
-	gmt_agg__add_allocs(a, 0x200, 0, 48, 1);
-	gmt_agg__add_allocs(a, 0x300, 0, 1024, 4);
-	gmt_agg__add_allocs(a, 0x500, 0, 5000, 1);
-	gmt_agg__add_allocs(a, 0x700, 0, 16, 3);
 	gmt_agg__add_allocs(a, 0x800, 0, 64, 2);
-	gmt_agg__add_allocs(a, 0x600, 0, 0, 5);
-	gmt_agg__add_allocs(a, 0x999, 0, 8, 7);
-	gmt_agg__add_allocs(a, 0, 0, 48, 2);
 	cr_assert_eq(gmt_agg__finish(a, &fake_sym), 0, "finish succeeds");
 	return a;
 }
