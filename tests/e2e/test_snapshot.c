@@ -204,6 +204,21 @@ Test(snapshot_bad, no_such_pid, .timeout = 60)
 }
 
 /*
+ * The mid-read tests' loop: a full snapshot of a fresh target (start(), which sets $p)
+ * timed as $t_ms, then ten runs, each snapshot started in the background ($g) and
+ * interrupted at tenths of that time; the loop's body goes on after the sleep.
+ */
+#define MID_READ_LOOP \
+	"start\n" \
+	"t0=$(date +%%s%%N); $GMT snapshot -p $p -o $d/full > /dev/null 2>&1; echo full_rc=$?\n" \
+	"t_ms=$((($(date +%%s%%N) - t0) / 1000000)); echo full_ms=$t_ms\n" \
+	"kill -9 $p; wait $p 2>/dev/null\n" \
+	"for i in $(seq 1 10); do\n" \
+	"  start; rm -rf $d/s\n" \
+	"  $GMT snapshot -p $p -o $d/s > /dev/null 2> $d/err & g=$!\n" \
+	"  sleep $(awk -v t=$t_ms -v i=$i 'BEGIN {printf \"%%.3f\", t * i / 10000}')\n"
+
+/*
  * The process is SIGKILLed while snapshot reads it (issue 15's "PID gone mid-read"): the
  * goleak fixture parks 60,000 goroutines; a full snapshot of it is timed, then ten more
  * are each cut short by a kill at a tenth, two tenths ... of that time.  Every run either
@@ -222,14 +237,7 @@ Test(snapshot_bad, pid_gone_mid_read, .timeout = 240)
 		"  until grep -qs ready $d/fx.out; do sleep 0.02; done\n"
 		"  kill -USR1 $p; until grep -qs ^done $d/fx.out; do sleep 0.02; done\n"
 		"}\n"
-		"start\n"
-		"t0=$(date +%%s%%N); $GMT snapshot -p $p -o $d/full > /dev/null 2>&1; echo full_rc=$?\n"
-		"t_ms=$((($(date +%%s%%N) - t0) / 1000000)); echo full_ms=$t_ms\n"
-		"kill -9 $p; wait $p 2>/dev/null\n"
-		"for i in $(seq 1 10); do\n"
-		"  start; rm -rf $d/s\n"
-		"  $GMT snapshot -p $p -o $d/s > /dev/null 2> $d/err & g=$!\n"
-		"  sleep $(awk -v t=$t_ms -v i=$i 'BEGIN {printf \"%%.3f\", t * i / 10000}')\n"
+		MID_READ_LOOP
 		"  kill -9 $p; wait $p 2>/dev/null; wait $g; rc=$?\n"
 		"  if [ $rc = 0 ] && [ -s $d/s/goroutines.txt ] && [ -s $d/s/memory.json ] && "
 		"[ -s $d/s/heap.pb.gz ]; then echo ok_read\n"
@@ -284,14 +292,7 @@ Test(snapshot_bad, exec_mid_read, .timeout = 240)
 		"  rm -f $d/fx.out; $d/execer > $d/fx.out & p=$!\n"
 		"  until grep -qs ready $d/fx.out; do sleep 0.02; done\n"
 		"}\n"
-		"start\n"
-		"t0=$(date +%%s%%N); $GMT snapshot -p $p -o $d/full > /dev/null 2>&1; echo full_rc=$?\n"
-		"t_ms=$((($(date +%%s%%N) - t0) / 1000000)); echo full_ms=$t_ms\n"
-		"kill -9 $p; wait $p 2>/dev/null\n"
-		"for i in $(seq 1 10); do\n"
-		"  start; rm -rf $d/s\n"
-		"  $GMT snapshot -p $p -o $d/s > /dev/null 2> $d/err & g=$!\n"
-		"  sleep $(awk -v t=$t_ms -v i=$i 'BEGIN {printf \"%%.3f\", t * i / 10000}')\n"
+		MID_READ_LOOP
 		"  kill -USR1 $p; wait $g; rc=$?\n"
 		"  for k in $(seq 1 500); do [ \"$(cat /proc/$p/comm 2>/dev/null)\" = sleep ] && "
 		"break; sleep 0.02; done; echo execd=$(cat /proc/$p/comm 2>/dev/null)\n"
