@@ -516,6 +516,51 @@ Test(snapshot, memory_equals_readmemstats_stripped_pie, .timeout = 300)
 }
 
 /*
+ * A heap that moves while it is read: the fixture allocating as fast as it can on two Ps
+ * (-busy: two size classes, spans going back every microsecond or so, a large object now
+ * and then, GC on), read 8 times between its own ReadMemStats before (memstats.json) and
+ * after (memstats2.json).  Every read must give the heap figures, known to within 1 %,
+ * and what only grows (TotalAlloc, NumGC) must lie between the two and grow from read to
+ * read (tests/e2e/busy_compare.py): no object counted twice, none lost beyond what the
+ * read says it may miss.  Before, two reads of all of heapStats around the per-P walk
+ * rarely agreed on such a heap, and the figures were left out.
+ */
+static void check_busy_memory(const char *name, const char *fx)
+{
+	char *out = tu_script(TU_SNAPSHOT_FIXTURE_START_WITH("-busy")
+			      "for i in 1 2 3 4 5 6 7 8; do\n"
+			      "  $GMT snapshot --no-goroutines -p $P -o $work/snap$i "
+			      ">$work/out$i.txt 2>$work/err$i.txt || echo failed=$i\n"
+			      "done\n"
+			      "echo x >&3\n"
+			      "for i in $(seq 1 300); do [ -f $work/own/done2 ] && break; sleep 0.1; done\n"
+			      "cat $work/out8.txt $work/err8.txt | sed 's/^/# /'\n"
+			      "python3 %s/tests/e2e/busy_compare.py $work/own/memstats.json "
+			      "$work/own/memstats2.json $work/snap?/memory.json\n"
+			      "echo compare_rc=$?\n",
+			      fx, fx, getenv("GMT_SOURCE_ROOT"));
+
+	cr_assert_eq(tu_field(out, "fixture_ready"), 1, "%s: the fixture got ready", name);
+	cr_assert_null(strstr(out, "failed="), "%s: every snapshot succeeds:\n%s", name, out);
+	cr_assert_eq(tu_field(out, "compare_rc"), 0, "%s: compared:\n%s", name, out);
+	cr_assert_eq(tu_field(out, "reads"), 8, "%s: 8 reads", name);
+	cr_expect_gt(tu_field(out, "allocated_mib"), 8, "%s: the heap moved:\n%s", name, out);
+	cr_expect_eq(tu_field(out, "given"), 8, "%s: the heap figures in every read:\n%s", name,
+		     out);
+	cr_expect_eq(tu_field(out, "within"), 8, "%s: known to within 1 %%:\n%s", name, out);
+	cr_expect_eq(tu_field(out, "bracketed"), 8,
+		     "%s: TotalAlloc between ReadMemStats before and after:\n%s", name, out);
+	cr_expect_eq(tu_field(out, "ordered"), 8, "%s: TotalAlloc and NumGC grow:\n%s", name, out);
+	free(out);
+}
+
+Test(snapshot, memory_of_a_busy_heap, .timeout = 300)
+{
+	check_busy_memory("snapshot-go126-exe", tu_fixture("snapshot", "go126", "exe"));
+	check_busy_memory("snapshot-go122-pie", tu_fixture("snapshot", "go122", "pie"));
+}
+
+/*
  * ---- goroutine waits against the runtime's clock ----
  * Go prints "N minutes" from g.waitsince, which the runtime stamps with the start of
  * the GC that first finds a goroutine waiting; the fixture parks its goroutines, then

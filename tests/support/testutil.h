@@ -102,17 +102,18 @@ const struct gmt_go_release *tu_row(int n);
  * killed on every exit of the script; waits for its ready file; $P is its PID; prints
  * fixture_ready=0/1.
  */
-#define TU_SNAPSHOT_FIXTURE_START \
+#define TU_SNAPSHOT_FIXTURE_START_WITH(args) \
 	"work=$(mktemp -d)\n" \
 	"trap 'kill $P 2>/dev/null; rm -rf \"$work\"' EXIT\n" \
 	"mkdir $work/own\n" \
 	"mkfifo $work/in\n" \
-	"timeout 240 %s -out $work/own <$work/in >$work/fx.log 2>&1 &\n" \
+	"timeout 240 %s -out $work/own " args " <$work/in >$work/fx.log 2>&1 &\n" \
 	"exec 3>$work/in\n" \
 	"for i in $(seq 1 600); do [ -f $work/own/ready ] && break; sleep 0.2; done\n" \
 	"[ -f $work/own/ready ] || { echo fixture_ready=0; cat $work/fx.log >&2; exit 0; }\n" \
 	"P=$(pgrep -f \"^%s -out $work/own\" | head -1)\n" \
 	"echo fixture_ready=1\n"
+#define TU_SNAPSHOT_FIXTURE_START TU_SNAPSHOT_FIXTURE_START_WITH("")
 
 char *tu_script(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The integer after "key=" in out (the first one); fails the test if absent. */

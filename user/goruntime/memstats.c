@@ -32,12 +32,19 @@ struct heap_sum {
 	int64_t in_stacks, in_work_bufs, in_ptr_scalar_bits;
 };
 
-/* Σ over the generations of heapStats (ReadMemStats merges them all). */
-static void sum_heap_stats(const struct gmt_go_release *row, const uint8_t *hs, struct heap_sum *h)
+/* Σ over the generations of heapStats (ReadMemStats merges them all).  small_allocs[c]:
+ * the objects of size class c allocated, already summed (read consistently with the
+ * per-P caches, and those added); the generations' own counts are not used for them. */
+static void sum_heap_stats(const struct gmt_go_release *row, const uint8_t *hs,
+			   const uint64_t *small_allocs, struct heap_sum *h)
 {
 	const struct gmt_rel_heap_stats_delta *o = &row->heap_stats_delta;
 
 	memset(h, 0, sizeof(*h));
+	for (uint32_t c = 0; c < row->lens.small_alloc_count; c++) {
+		h->alloc_count += small_allocs[c];
+		h->alloc_bytes += small_allocs[c] * gmt_go_class_size(c);
+	}
 	for (uint32_t g = 0; g < row->lens.heap_stats_gens; g++) {
 		const uint8_t *d = hs + (size_t)g * row->sizes.heap_stats_delta;
 
@@ -50,69 +57,164 @@ static void sum_heap_stats(const struct gmt_go_release *row, const uint8_t *hs, 
 		h->free_bytes += u64_at(d, o->large_free);
 		h->free_count += u64_at(d, o->large_free_count);
 		for (uint32_t c = 0; c < row->lens.small_alloc_count; c++) {
-			uint64_t na = u64_at(d, o->small_alloc_count + 8 * c);
 			uint64_t nf = u64_at(d, o->small_free_count + 8 * c);
 
-			h->alloc_count += na;
 			h->free_count += nf;
-			h->alloc_bytes += na * gmt_go_class_size(c);
 			h->free_bytes += nf * gmt_go_class_size(c);
 		}
 	}
 }
 
-/*
- * What flushing every P's mcache would add: per cached span, the objects allocated
- * from it since it was cached (allocCount - allocCountBeforeCache), of its class's size.
- */
-static int sum_per_p(const struct gmt_rmem *m, const struct gmt_go_release *row, uint64_t allp,
-		     struct heap_sum *h, uint32_t *nprocs)
+/* A class's allocated objects in heapStats: Σ over the generations of its count, p
+ * pointing at it in the first generation (the next ones are a heapStatsDelta apart). */
+static uint64_t class_allocs(const struct gmt_go_release *row, const uint8_t *p)
 {
-	uint64_t ptr, len, spans[512];
-	uint32_t nspans = row->lens.mcache_alloc;
-	int err;
+	uint64_t n = 0;
 
-	if (nspans > sizeof(spans) / sizeof(spans[0]))
-		return -EINVAL;
-	err = gmt_rmem_u64(m, allp, &ptr);
+	for (uint32_t g = 0; g < row->lens.heap_stats_gens; g++)
+		n += u64_at(p, g * row->sizes.heap_stats_delta);
+	return n;
+}
+
+/* The same in a copy of all of heapStats (hs: its first generation). */
+static uint64_t small_allocs_of(const struct gmt_go_release *row, const uint8_t *hs, uint32_t c)
+{
+	return class_allocs(row, hs + row->heap_stats_delta.small_alloc_count + 8 * c);
+}
+
+/*
+ * The per-P allocation caches.  A span an mcache holds has counted none of its
+ * allocations into heapStats; they move there (smallAllocCount of its size class) when
+ * the span goes back, which on a busy heap is every few microseconds for some class.
+ * A class's figure is therefore read as heapStats' count, the cached spans of that
+ * class, heapStats' count again: when the two counts agree, no span of the class went
+ * back in between, and the sum counts each object once.
+ */
+struct pcaches {
+	uint64_t mc[GMT_MEMSTATS_MAX_P]; /* each P's mcache; 0: none (P being set up) */
+	uint32_t n;
+};
+
+static int find_mcaches(const struct gmt_rmem *m, const struct gmt_go_release *row, uint64_t allp,
+			struct pcaches *pc)
+{
+	uint64_t ptr, len;
+	int err = gmt_rmem_u64(m, allp, &ptr);
+
 	if (!err)
 		err = gmt_rmem_u64(m, allp + 8, &len);
 	if (err)
 		return err;
 	if (len > GMT_MEMSTATS_MAX_P)
 		return -EFAULT;
-	*nprocs = (uint32_t)len;
-	for (uint64_t i = 0; i < len; i++) {
-		uint64_t p, mc;
+	pc->n = (uint32_t)len;
+	for (uint32_t i = 0; i < pc->n; i++) {
+		uint64_t p;
 
-		err = gmt_rmem_u64(m, ptr + 8 * i, &p);
+		pc->mc[i] = 0;
+		err = gmt_rmem_u64(m, ptr + 8 * (uint64_t)i, &p);
 		if (!err && p)
-			err = gmt_rmem_u64(m, p + row->p.mcache, &mc);
+			err = gmt_rmem_u64(m, p + row->p.mcache, &pc->mc[i]);
 		if (err)
 			return err;
-		if (!p || !mc)
-			continue; /* a P being created or destroyed has no mcache */
-		err = gmt_rmem_read(m, mc + row->mcache.alloc, spans, 8 * (size_t)nspans);
-		if (err)
-			return err;
-		for (uint32_t sc = 0; sc < nspans; sc++) {
-			uint16_t cnt, before;
-			uint32_t size = gmt_go_class_size(sc >> 1);
+	}
+	return 0;
+}
 
-			if (!spans[sc])
+/* A span's allocCount and allocCountBeforeCache (two u16 a few bytes apart: one read). */
+static int span_counts(const struct gmt_rmem *m, const struct gmt_go_release *row, uint64_t span,
+		       uint16_t *cnt, uint16_t *before)
+{
+	uint32_t a = row->mspan.alloc_count, b = row->mspan.alloc_count_before_cache;
+	uint32_t lo = a < b ? a : b, hi = a < b ? b : a;
+	uint8_t buf[32];
+	int err;
+
+	if (hi + 2 - lo <= sizeof(buf)) {
+		err = gmt_rmem_read(m, span + lo, buf, hi + 2 - lo);
+		memcpy(cnt, buf + (a - lo), 2);
+		memcpy(before, buf + (b - lo), 2);
+		return err;
+	}
+	err = gmt_rmem_u16(m, span + a, cnt);
+	return err ? err : gmt_rmem_u16(m, span + b, before);
+}
+
+/*
+ * Objects allocated from the spans the Ps cache for span classes [sc0, sc1) since they
+ * were cached (allocCount - allocCountBeforeCache), added per size class into objs[];
+ * torn[c] set for a class whose span was caught mid-refill.
+ */
+static int cached_objects(const struct gmt_rmem *m, const struct gmt_go_release *row,
+			  const struct pcaches *pc, uint32_t sc0, uint32_t sc1, uint64_t *objs,
+			  bool *torn)
+{
+	uint64_t spans[512];
+
+	if (sc1 > sizeof(spans) / sizeof(spans[0]) || sc0 >= sc1)
+		return -EINVAL;
+	for (uint32_t i = 0; i < pc->n; i++) {
+		int err;
+
+		if (!pc->mc[i])
+			continue;
+		err = gmt_rmem_read(m, pc->mc[i] + row->mcache.alloc + 8 * sc0, spans,
+				    8 * (size_t)(sc1 - sc0));
+		if (err)
+			return err;
+		for (uint32_t sc = sc0; sc < sc1; sc++) {
+			uint64_t span = spans[sc - sc0];
+			uint16_t cnt, before;
+
+			if (!span)
 				continue;
-			err = gmt_rmem_u16(m, spans[sc] + row->mspan.alloc_count, &cnt);
-			if (!err)
-				err = gmt_rmem_u16(m, spans[sc] + row->mspan.alloc_count_before_cache,
-						   &before);
+			err = span_counts(m, row, span, &cnt, &before);
 			if (err)
 				return err;
 			if (cnt < before)
-				return -EAGAIN; /* caught mid-refill */
-			h->alloc_count += cnt - before;
-			h->alloc_bytes += (uint64_t)(cnt - before) * size;
+				torn[sc >> 1] = true;
+			else
+				objs[sc >> 1] += cnt - before;
 		}
 	}
+	return 0;
+}
+
+/* |x - y| */
+static uint64_t udiff(uint64_t x, uint64_t y)
+{
+	return x > y ? x - y : y - x;
+}
+
+/*
+ * One class again, in a window as short as it can be: its count in heapStats, its
+ * cached spans, its count again.  0 and, in *moved, by how many objects the count
+ * moved in between (0: read exactly) with *n the first count plus the cached objects,
+ * which counts no object twice; or a negative errno.  A span caught mid-refill reads
+ * as moved by UINT64_MAX.
+ */
+static int reread_class(const struct gmt_rmem *m, const struct gmt_go_release *row,
+			const struct pcaches *pc, uint64_t hs_addr, uint32_t c, uint64_t *n,
+			uint64_t *moved)
+{
+	const uint32_t off = row->heap_stats_delta.small_alloc_count + 8 * c;
+	const size_t len = (row->lens.heap_stats_gens - 1) * row->sizes.heap_stats_delta + 8;
+	uint8_t b1[4 * 2048], b2[sizeof(b1)];
+	uint64_t objs[GMT_MEMSTATS_MAX_CLASSES] = {};
+	bool torn[GMT_MEMSTATS_MAX_CLASSES] = {};
+	int err;
+
+	if (len > sizeof(b1))
+		return -EINVAL;
+	err = gmt_rmem_read(m, hs_addr + off, b1, len);
+	if (!err)
+		err = cached_objects(m, row, pc, 2 * c, 2 * c + 2, objs, torn);
+	if (!err)
+		err = gmt_rmem_read(m, hs_addr + off, b2, len);
+	if (err)
+		return err;
+	*moved = torn[c] ? UINT64_MAX : udiff(class_allocs(row, b1), class_allocs(row, b2));
+	*n = class_allocs(row, b1) + objs[c];
 	return 0;
 }
 
@@ -159,8 +261,14 @@ int gmt_memstats_read(const struct gmt_rmem *m, const struct gmt_go_release *row
 	const struct gmt_rel_mstats *ms = &row->mstats;
 	const struct gmt_rel_gc_controller *gco = &row->gc_controller;
 	size_t hs_len = (size_t)row->lens.heap_stats_gens * row->sizes.heap_stats_delta;
+	const size_t hs_off = ms->heap_stats + row->heap_stats.stats;
 	uint8_t *ms1 = NULL, *ms2 = NULL, *gc = NULL;
-	struct heap_sum h = {}, per_p;
+	struct gmt_rmem_cache *cache = NULL;
+	struct pcaches *pc = NULL;
+	uint64_t objs[GMT_MEMSTATS_MAX_CLASSES] = {}, small[GMT_MEMSTATS_MAX_CLASSES] = {};
+	bool torn[GMT_MEMSTATS_MAX_CLASSES] = {};
+	struct heap_sum h = {};
+	uint64_t uncertain = 0; /* bytes the classes' counts moved by while read */
 	int err = 0;
 
 	memset(s, 0, sizeof(*s));
@@ -169,46 +277,67 @@ int gmt_memstats_read(const struct gmt_rmem *m, const struct gmt_go_release *row
 	    ABSENT(row->sizes.heap_stats_delta) || ABSENT(row->lens.heap_stats_gens) ||
 	    ABSENT(row->lens.small_alloc_count) || ABSENT(gco->gc_percent) ||
 	    ABSENT(gco->memory_limit) || ABSENT(ms->numgc) ||
+	    row->lens.small_alloc_count > GMT_MEMSTATS_MAX_CLASSES ||
+	    row->lens.mcache_alloc > 2 * row->lens.small_alloc_count ||
 	    ms->heap_stats + row->heap_stats.stats + hs_len > row->sizes.mstats)
 		return -EINVAL;
 	ms1 = malloc(row->sizes.mstats);
 	ms2 = malloc(row->sizes.mstats);
 	gc = malloc(row->sizes.gc_controller);
-	if (!ms1 || !ms2 || !gc) {
+	cache = malloc(sizeof(*cache));
+	pc = malloc(sizeof(*pc));
+	if (!ms1 || !ms2 || !gc || !cache || !pc) {
 		err = -ENOMEM;
 		goto out;
 	}
 	/*
-	 * heapStats, then the per-P spans, then heapStats again: when both reads agree no
-	 * span went back to the heap in between (that would move its counts from the mcache
-	 * into heapStats, counted twice or not at all) and no writer was halfway.
+	 * heapStats, the per-P caches, heapStats again: the classes whose counts agree are
+	 * read; each other class again on its own, until it agrees or GMT_MEMSTATS_TRIES.
+	 * Everything else in heapStats is a word updated whole and on its own account
+	 * (large objects, frees, stacks, work buffers), taken as the second read has it.
 	 */
 	err = gmt_rmem_read(m, a->memstats, ms1, row->sizes.mstats);
-	for (s->tries = 1; !err && s->tries <= GMT_MEMSTATS_TRIES; s->tries++) {
-		const size_t hs_off = ms->heap_stats + row->heap_stats.stats;
+	if (!err && a->allp) {
+		err = find_mcaches(m, row, a->allp, pc);
+		if (!err) {
+			struct gmt_rmem cm;
 
-		bool torn = false;
+			gmt_rmem_cache_init(cache, m);
+			cm = gmt_rmem_cache_mem(cache);
+			err = cached_objects(&cm, row, pc, 0, row->lens.mcache_alloc, objs, torn);
+		}
+		s->nprocs = pc->n;
+	}
+	if (!err)
+		err = gmt_rmem_read(m, a->memstats, ms2, row->sizes.mstats);
+	s->tries = 1;
+	for (uint32_t c = 0; !err && c < row->lens.small_alloc_count; c++) {
+		uint64_t n1 = small_allocs_of(row, ms1 + hs_off, c);
+		uint64_t n2 = small_allocs_of(row, ms2 + hs_off, c);
+		/* Without the per-P caches nothing is read between the two: any read will do. */
+		uint64_t moved = !a->allp ? 0 : torn[c] ? UINT64_MAX : udiff(n1, n2);
+		int t = 1;
 
-		memset(&per_p, 0, sizeof(per_p));
-		if (a->allp) {
-			err = sum_per_p(m, row, a->allp, &per_p, &s->nprocs);
-			torn = err == -EAGAIN;
-			if (torn)
-				err = 0;
+		small[c] = (a->allp ? n1 : n2) + objs[c];
+		while (moved && t < GMT_MEMSTATS_TRIES) {
+			uint64_t n, mv;
+
+			t++;
+			err = reread_class(m, row, pc, a->memstats + hs_off, c, &n, &mv);
 			if (err)
 				break;
+			if (mv < moved) {
+				moved = mv;
+				small[c] = n;
+			}
 		}
-		err = gmt_rmem_read(m, a->memstats, ms2, row->sizes.mstats);
-		if (err)
-			break;
-		if (!torn && !memcmp(ms1 + hs_off, ms2 + hs_off, hs_len)) {
-			s->heap_consistent = true;
-			break;
-		}
-		memcpy(ms1, ms2, row->sizes.mstats);
+		if (t > s->tries)
+			s->tries = t;
+		if (moved == UINT64_MAX)
+			uncertain = UINT64_MAX;
+		else if (uncertain != UINT64_MAX)
+			uncertain += moved * gmt_go_class_size(c);
 	}
-	if (s->tries > GMT_MEMSTATS_TRIES)
-		s->tries = GMT_MEMSTATS_TRIES;
 	if (!err)
 		err = gmt_rmem_read(m, a->gc_controller, gc, row->sizes.gc_controller);
 	if (err)
@@ -224,11 +353,11 @@ int gmt_memstats_read(const struct gmt_rmem *m, const struct gmt_go_release *row
 	if (!ABSENT(ms->pause_total_ns))
 		s->PauseTotalNs = u64_at(ms2, ms->pause_total_ns);
 	next_gc(row, gc, s);
+	sum_heap_stats(row, ms2 + hs_off, small, &h);
+	s->heap_uncertainty = uncertain;
+	s->heap_consistent = uncertain <= GMT_MEMSTATS_MAX_UNCERTAINTY(h.alloc_bytes - h.free_bytes);
 	if (s->heap_consistent) {
-		sum_heap_stats(row, ms2 + ms->heap_stats + row->heap_stats.stats, &h);
 		s->per_p_included = a->allp != 0;
-		h.alloc_bytes += per_p.alloc_bytes;
-		h.alloc_count += per_p.alloc_count;
 		s->TotalAlloc = h.alloc_bytes;
 		s->HeapAlloc = h.alloc_bytes - h.free_bytes;
 		s->HeapObjects = h.alloc_count - h.free_count;
@@ -255,5 +384,7 @@ out:
 	free(ms1);
 	free(ms2);
 	free(gc);
+	free(cache);
+	free(pc);
 	return err;
 }

@@ -9,9 +9,12 @@
  * every mcache first), so they are added here from each span's allocCount -
  * allocCountBeforeCache, as that flush would.
  *
- * The process runs while it is read: heapStats (and the per-P spans) are read until two
- * reads of heapStats around them agree; when they never do, the heap figures are marked
- * inconsistent and not given.  Offsets come from the release row only.  Nothing prints.
+ * The process runs while it is read: each size class's allocation count (and its per-P
+ * spans) is read until two reads of heapStats around them agree.  A class whose spans
+ * go back faster than it can be read (every microsecond or so, in a tight allocation
+ * loop) is taken from its closest read, counting no object twice and missing at most
+ * what its count moved by in that read; the sum of those is heap_uncertainty, and when
+ * it is too large the heap figures are marked inconsistent and not given.  Offsets come from the release row only.  Nothing prints.
  */
 #ifndef GMT_MEMSTATS_H
 #define GMT_MEMSTATS_H
@@ -30,13 +33,24 @@ struct gmt_memstats_addrs {
 	uint64_t allp;		/* runtime.allp, the slice header: 0 = per-P spans not added */
 };
 
-#define GMT_MEMSTATS_TRIES 8 /* reads of heapStats before it is called inconsistent */
+#define GMT_MEMSTATS_TRIES 64 /* reads of a size class before its closest read is taken */
+/* The heap figures are given when they are known to within 1 % of HeapAlloc (or 64 KiB) */
+#define GMT_MEMSTATS_MAX_UNCERTAINTY(heap_alloc) \
+	((heap_alloc) / 100 > (64u << 10) ? (heap_alloc) / 100 : (64u << 10))
+#define GMT_MEMSTATS_MAX_CLASSES 128 /* size classes (68 in every release so far) */
 #define GMT_MEMSTATS_MAX_P 4096
 
 struct gmt_memstats {
-	/* heapStats read consistently (two agreeing reads): the heap_* below are valid */
+	/*
+	 * The heap figures below (HeapAlloc, TotalAlloc, HeapObjects, Stack*, GCSys, Sys)
+	 * are valid: every size class was read consistently, or closely enough that what
+	 * its count moved by while it was read stays within GMT_MEMSTATS_MAX_UNCERTAINTY.
+	 */
 	bool heap_consistent;
-	int tries;		/* reads it took */
+	/* Bytes the figures may be short by (objects allocated while a class was read, not
+	 * counted): 0 when every class read exactly; UINT64_MAX when unknown. */
+	uint64_t heap_uncertainty;
+	int tries;		/* reads the most contended size class took */
 	bool per_p_included;	/* allocations in per-P cached spans are counted */
 	uint32_t nprocs;	/* Ps whose mcache was read */
 	/* runtime.MemStats names */

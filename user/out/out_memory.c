@@ -86,11 +86,15 @@ static void runtime_json(struct gmt_json *j, const struct gmt_memstats *s)
 	/* How the heap figures were read: the race rule, and the per-P caches. */
 	gmt_json__kbool(j, "heap_consistent", s->heap_consistent);
 	gmt_json__kint(j, "heap_reads", s->tries);
+	/* What the heap figures may be short by: objects allocated while read (0: exact). */
+	opt_u64(j, "heap_uncertainty_bytes", s->heap_uncertainty != UINT64_MAX,
+		s->heap_uncertainty);
 	gmt_json__kbool(j, "per_p_cached_spans_included", s->per_p_included);
 	if (!s->heap_consistent)
 		gmt_json__kstr(j, "heap_inconsistent",
-			       "the runtime's heap counters changed between every two reads: "
-			       "HeapAlloc, TotalAlloc, HeapObjects, Stack*, GCSys and Sys left out");
+			       "the runtime's heap counters moved too much while they were read "
+			       "(heap_uncertainty_bytes over 1 % of the heap): HeapAlloc, "
+			       "TotalAlloc, HeapObjects, Stack*, GCSys and Sys left out");
 	else if (!s->per_p_included)
 		gmt_json__kstr(j, "excludes",
 			       "HeapAlloc, TotalAlloc and HeapObjects exclude the objects allocated "
@@ -153,7 +157,11 @@ void gmt_print_memory(FILE *out, const struct gmt_memory_report *r)
 			s->per_p_included ? "" : " (without per-P cached spans)",
 			MIB(s->StackInuse), MIB(s->GCSys));
 	else
-		fprintf(out, "  heap counters changed between every two reads: not given\n");
+		fprintf(out, "  heap counters moved too much while read: not given\n");
+	if (s->heap_consistent && s->heap_uncertainty)
+		fprintf(out, "  (allocating fast: the heap figures may miss up to %.1f KiB "
+			     "allocated while they were read)\n",
+			(double)s->heap_uncertainty / 1024);
 	if (s->have_heap_sys)
 		fprintf(out, "  HeapInuse %.1f MiB, HeapIdle %.1f MiB, HeapReleased %.1f MiB\n",
 			MIB(s->HeapInuse), MIB(s->HeapIdle), MIB(s->HeapReleased));
