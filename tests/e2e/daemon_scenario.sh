@@ -14,13 +14,17 @@ mkdir -p "$d"
 cp "$fa" "$d/appA"
 cp "$fb" "$d/appB"
 out=$d/out
+STAGES=$d/stages.log # where it got to, kept with the daemon's log for a post-mortem
 
-. "$(dirname "${BASH_SOURCE[0]}")/scenario_lib.sh" # wait_for
+. "$(dirname "${BASH_SOURCE[0]}")/scenario_lib.sh" # wait_for, wait_gone, stage
 
 "$gmt" daemon --exe "$d/appA" --exe "$d/appB" -o "$out" -i 2 --rate 65536 \
 	2>"$d/daemon.err" &
 gpid=$!
+# Whatever stops the scenario, nothing it started outlives it.
+trap 'kill -9 $gpid $(jobs -p) 2>/dev/null || true' EXIT
 wait_for "$d/daemon.err" "daemon:"
+stage "daemon $gpid started"
 
 # run NAME TAG: starts it, waits until traced, lets it allocate; leaves it waiting for USR2
 run() {
@@ -28,9 +32,12 @@ run() {
 	local p=$!
 	echo "pid $2=$p"
 	wait_for "$d/$2.out" ready
+	stage "$2 ($p) ready"
 	wait_for "$d/daemon.err" "tracing PID $p "
+	stage "$2 traced"
 	kill -USR1 $p
 	wait_for "$d/$2.out" done
+	stage "$2 done"
 	eval "pid_$2=$p"
 }
 
@@ -39,19 +46,22 @@ for i in 1 2 3; do
 	if [ $i -lt 3 ]; then
 		# restarted: this one ends (traced to its exit), the next one starts
 		kill -USR2 "$(eval echo \$pid_A$i)"
-		wait "$(eval echo \$pid_A$i)"
+		[ "$(wait_gone "$(eval echo \$pid_A$i)")" != timeout ] || { stage "A$i did not exit"; exit 1; }
 		wait_for "$d/daemon.err" "PID $(eval echo \$pid_A$i) (appA) exited"
+		stage "A$i exit seen"
 	fi
 done
 run appB B1
 sleep 2.5 # at least one interval boundary with A3 and B1 alive and done
 kill -TERM $gpid
-rc=0
-wait $gpid || rc=$?
-echo "daemon_rc=$rc"
+stage "daemon sent TERM"
+echo "daemon_rc=$(wait_gone $gpid 120)"
+stage "daemon gone"
 # The daemon let go of them: they print the rate they have now.
 kill -USR2 "$pid_A3" "$pid_B1"
-wait "$pid_A3" "$pid_B1"
+wait_gone "$pid_A3" >/dev/null
+wait_gone "$pid_B1" >/dev/null
+stage "A3, B1 gone"
 
 # Every profile go tool pprof must read.
 n=0 bad=0

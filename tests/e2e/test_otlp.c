@@ -167,6 +167,52 @@ Test(otlp, record_sends_alloc_profiles, .timeout = 1800)
 	free(out);
 }
 
+/*
+ * A target in a container: the alloc fixture moved into a cgroup v2 named as Docker's
+ * systemd driver names a container's (docker-ID.scope, made here under the cgroup2
+ * mount and removed after).  container.id in the resource the Collector received, and
+ * memory_end.json's container_id, are that ID; /proc/PID/cgroup, read by the script, is
+ * the oracle that the process was in it.
+ */
+Test(otlp, record_names_the_container, .timeout = 1800)
+{
+	const char *fx = tu_fixture("alloc", "go126", "exe");
+	char *out = tu_script(
+		OTLP_START ALLOC_TARGET
+		"cid=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')\n"
+		"cg2=$(awk '$3 == \"cgroup2\" {print $2; exit}' /proc/mounts)\n"
+		"cg=$cg2/docker-$cid.scope\n"
+		"trap 'kill $P $colpid 2>/dev/null; wait $tpid $colpid 2>/dev/null; "
+		"rmdir $cg 2>/dev/null; rm -rf \"$work\"' EXIT\n"
+		"mkdir $cg && echo $P > $cg/cgroup.procs; echo moved_rc=$?\n"
+		"echo in_cgroup=$(grep -c \"docker-$cid.scope\" /proc/$P/cgroup)\n"
+		"col_start\n"
+		"$GMT record -d 2 -o $work/rec -p $P --otlp-endpoint http://127.0.0.1:$port "
+		"2>$work/err.txt\n"
+		RECORD_SAID
+		"col_stop\n"
+		"/usr/bin/python3 $GMT_SOURCE_ROOT/tests/collector/decode.py resource "
+		"$work/col/metrics.jsonl > $work/r.txt\n"
+		"sed 's/^/# /' $work/r.txt\n"
+		"echo resource_id=$(grep -c \"^container.id=$cid$\" $work/r.txt)\n"
+		"echo resource_any=$(grep -c '^container.id=' $work/r.txt)\n"
+		"echo memory_id=$(/usr/bin/python3 -c 'import json, sys; "
+		"print(int(json.load(open(sys.argv[1]))[\"process\"][\"container_id\"] == sys.argv[2]))' "
+		"$work/rec/memory_end.json $cid)\n",
+		fx);
+
+	cr_assert_eq(tu_field(out, "collector_built"), 1, "the Collector builds:\n%s", out);
+	cr_assert_eq(tu_field(out, "moved_rc"), 0, "the fixture moved into a new cgroup:\n%s", out);
+	cr_assert_eq(tu_field(out, "in_cgroup"), 1, "/proc/PID/cgroup names it:\n%s", out);
+	cr_assert_eq(tu_field(out, "collector_ready"), 1, "the Collector starts:\n%s", out);
+	cr_assert_eq(tu_field(out, "rc"), 0, "record succeeds:\n%s", out);
+	cr_expect_eq(tu_field(out, "resource_id"), 1, "container.id is the cgroup's:\n%s", out);
+	cr_expect_eq(tu_field(out, "resource_any"), 1, "one container.id:\n%s", out);
+	cr_expect_eq(tu_field(out, "memory_id"), 1, "memory_end.json's container_id too:\n%s",
+		     out);
+	free(out);
+}
+
 Test(otlp, collector_away_is_a_warning, .timeout = 600)
 {
 	const char *fx = tu_fixture("alloc", "go126", "exe");

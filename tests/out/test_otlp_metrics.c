@@ -486,4 +486,10 @@ Test(otlp_metrics, resource_attributes)
 	t.service_name = "shop";
 	n = gmt_otlp_resource(&t, a, buf, sizeof(buf));
 	cr_assert_str_eq(a[0].str, "shop", "--service-name wins");
+	/* In a container its cgroup names: container.id, last. */
+	t.container_id = "4f1c9a3e0b7d2c5a8e6f1b3d9c0a7e2f5b8d1c4a6e9f0b2d3c5a7e8f1b4d6c9a";
+	n = gmt_otlp_resource(&t, a, buf, sizeof(buf));
+	cr_assert_eq(n, 9);
+	cr_assert_str_eq(a[8].key, "container.id");
+	cr_assert_str_eq(a[8].str, t.container_id);
 }

@@ -157,6 +157,64 @@ Test(memusage, parsers)
 	cr_expect_str_eq(path, "/");
 }
 
+/* The container ID in the layouts container runtimes give a process's cgroups. */
+#define CID "4f1c9a3e0b7d2c5a8e6f1b3d9c0a7e2f5b8d1c4a6e9f0b2d3c5a7e8f1b4d6c9a"
+Test(memusage, container_id)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		/* systemd driver, cgroup v2: docker, containerd (kubernetes), cri-o, podman */
+		{ "0::/system.slice/docker-" CID ".scope\n", CID },
+		{ "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1.slice/"
+		  "cri-containerd-" CID ".scope\n", CID },
+		{ "0::/kubepods.slice/kubepods-pod2.slice/crio-" CID ".scope\n", CID },
+		{ "0::/machine.slice/libpod-" CID ".scope/container\n", CID },
+		/* cgroupfs driver, cgroup v1 lines: the first with a path that names one */
+		{ "12:pids:/docker/" CID "\n11:memory:/docker/" CID "\n0::/\n", CID },
+		{ "3:cpu:/\n4:memory:/kubepods/besteffort/pod8c3e0f7a-1b2c-4d5e-9f60-"
+		  "7a8b9c0d1e2f/" CID "\n", CID },
+		/* not a container: a service, the root, 63 or 65 digits, not hex */
+		{ "0::/system.slice/svc.service\n", NULL },
+		{ "0::/\n", NULL },
+		{ "0::/docker/" CID "0\n", NULL },
+		{ "0::/docker/4f1c9a3e0b7d2c5a8e6f1b3d9c0a7e2f5b8d1c4a6e9f0b2d3c5a7e8f1b4d6c9\n",
+		  NULL },
+		{ "0::/docker/4f1c9a3e0b7d2c5a8e6f1b3d9c0a7e2f5b8d1c4a6e9f0b2d3c5a7e8f1b4d6c9g\n",
+		  NULL },
+		{ "", NULL },
+		{ "garbage without colons", NULL },
+	};
+	char id[65];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r = gmt_memusage_parse_container_id(cases[i].text, id);
+
+		if (cases[i].want) {
+			cr_expect_eq(r, 0, "case %zu", i);
+			cr_expect_str_eq(id, cases[i].want, "case %zu", i);
+		} else {
+			cr_expect_eq(r, -ENOENT, "case %zu: %s", i, r ? "" : id);
+		}
+	}
+}
+
+/* ... and read with the rest. */
+Test(memusage, container_id_read)
+{
+	char p[256], c[256];
+	struct gmt_memusage u;
+
+	put("proc/42/status", status);
+	put("proc/42/cgroup", "0::/system.slice/docker-" CID ".scope\n");
+	roots(p, c, sizeof(p));
+	cr_assert_eq(gmt_memusage_read(p, c, 42, &u), 0);
+	cr_expect_str_eq(u.container_id, CID);
+	put("proc/42/cgroup", "0::/user.slice\n");
+	cr_assert_eq(gmt_memusage_read(p, c, 42, &u), 0);
+	cr_expect_str_eq(u.container_id, "");
+}
+
 /* This process, against its own /proc/self/status. */
 Test(memusage, self)
 {

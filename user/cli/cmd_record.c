@@ -17,6 +17,7 @@
 #include "leakflag.h"
 #include "log.h"
 #include "memsnap.h"
+#include "memusage.h"
 #include "memrate.h"
 #include "options.h"
 #include "otlp_profiles.h"
@@ -369,7 +370,7 @@ static uint64_t wall_now_ns(void)
 /* What record sends to a Collector: who the target is, and its profiles, encoded. */
 struct otlp_export {
 	struct gmt_otlp_target ot;
-	char host[256], id[37];
+	char host[256], id[37], container[65];
 	struct gmt_build_ids ids;
 	struct gmt_pb *profiles; /* the request, NULL until the profile set is written */
 	int profiles_err;	 /* its encoding failed: the reason */
@@ -387,6 +388,8 @@ static void otlp_export_init(struct otlp_export *x, const struct record_opts *o,
 	x->ot.instance_id = x->id;
 	if (!gethostname(x->host, sizeof(x->host) - 1))
 		x->ot.host_name = x->host;
+	if (!gmt_memusage_container_id("/proc", t->pid, x->container))
+		x->ot.container_id = x->container;
 	/* Without them the Mapping has no build ID: the profiles go all the same. */
 	if (gmt_build_ids(an->gb->elf, &x->ids))
 		memset(&x->ids, 0, sizeof(x->ids));

@@ -136,6 +136,8 @@ size_t gmt_otlp_resource(const struct gmt_otlp_target *t, struct gmt_otlp_attr *
 		out[n++] = (struct gmt_otlp_attr){ "process.runtime.version", buf };
 	if (t->host_name)
 		out[n++] = (struct gmt_otlp_attr){ "host.name", t->host_name };
+	if (t->container_id)
+		out[n++] = (struct gmt_otlp_attr){ "container.id", t->container_id };
 	return n;
 }
 

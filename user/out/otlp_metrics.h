@@ -79,9 +79,10 @@ struct gmt_otlp_target {
 	const char *exe_path;	  /* the executable, as /proc/PID/exe names it */
 	const char *go_version;	  /* the release row's name: "go1.26.8", "go1.27 (inferred)" */
 	const char *host_name;
+	const char *container_id; /* NULL: not in a container its cgroup names */
 };
 
-#define GMT_OTLP_RESOURCE_MAX 8
+#define GMT_OTLP_RESOURCE_MAX 12
 
 /*
  * The resource attributes of t into out[GMT_OTLP_RESOURCE_MAX]: the count.  They point

@@ -24,6 +24,12 @@ static void process_json(struct gmt_json *j, const struct gmt_memusage *u)
 	gmt_json__obj_begin(j);
 	opt_u64(j, "rss_bytes", u->have_rss, u->rss);
 	gmt_json__kstr(j, "cgroup", u->cgroup);
+	/* The container the cgroup names (docker-ID.scope, /docker/ID, ...), or null. */
+	gmt_json__key(j, "container_id");
+	if (u->container_id[0])
+		gmt_json__str(j, u->container_id);
+	else
+		gmt_json__null(j);
 	/* Where the two figures below come from: the v2 cgroup, or v1's memory controller. */
 	gmt_json__kstr(j, "memory_cgroup", u->memcg);
 	gmt_json__key(j, "memory_cgroup_version");

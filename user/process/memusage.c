@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "memusage.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -95,6 +96,70 @@ int gmt_memusage_parse_cgroup_v1(const char *text, char *path, size_t len)
 	return cgroup_path(text, true, path, len);
 }
 
+/* seg[0..len) as a container ID: the 64 hex digits inside the runtimes' wrapping. */
+static bool container_segment(const char *seg, size_t len, char out[65])
+{
+	static const char *const prefixes[] = { "docker-", "cri-containerd-", "crio-",
+						"libpod-", "containerd-" };
+	static const char scope[] = ".scope";
+
+	if (len > sizeof(scope) - 1 && !memcmp(seg + len - (sizeof(scope) - 1), scope,
+					       sizeof(scope) - 1))
+		len -= sizeof(scope) - 1;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t pl = strlen(prefixes[i]);
+
+		if (len > pl && !memcmp(seg, prefixes[i], pl)) {
+			seg += pl;
+			len -= pl;
+			break;
+		}
+	}
+	if (len != 64)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isxdigit((unsigned char)seg[i]))
+			return false;
+	memcpy(out, seg, 64);
+	out[64] = '\0';
+	return true;
+}
+
+int gmt_memusage_parse_container_id(const char *text, char out[65])
+{
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *path = strchr(l, ':');
+		size_t end;
+
+		path = path ? strchr(path + 1, ':') : NULL;
+		if (!path)
+			continue;
+		path++;
+		end = strcspn(path, "\n");
+		/* the innermost segment first: a pod's cgroup holds its containers' */
+		while (end > 0) {
+			size_t start = end;
+
+			while (start > 0 && path[start - 1] != '/')
+				start--;
+			if (container_segment(path + start, end - start, out))
+				return 0;
+			end = start ? start - 1 : 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int gmt_memusage_container_id(const char *proc_root, pid_t pid, char out[65])
+{
+	char path[512], buf[4096];
+
+	snprintf(path, sizeof(path), "%s/%d/cgroup", proc_root, (int)pid);
+	if (read_text(path, buf, sizeof(buf)) < 0)
+		return -ESRCH;
+	return gmt_memusage_parse_container_id(buf, out);
+}
+
 /* A cgroup file holding one number or "max": 0, 1 for "max", or a negative errno. */
 static int read_limit(const char *path, uint64_t *v)
 {
@@ -147,6 +212,8 @@ int gmt_memusage_read(const char *proc_root, const char *cgroup_root, pid_t pid,
 	snprintf(path, sizeof(path), "%s/%d/cgroup", proc_root, (int)pid);
 	if (read_text(path, buf, sizeof(buf)) < 0)
 		return 0;
+	if (gmt_memusage_parse_container_id(buf, u->container_id))
+		u->container_id[0] = '\0';
 	/* "/" is the root cgroup: it has no memory.max (the machine is its limit). */
 	if (!gmt_memusage_parse_cgroup(buf, u->cgroup, sizeof(u->cgroup))) {
 		snprintf(dir, sizeof(dir), "%s%s", cgroup_root,
