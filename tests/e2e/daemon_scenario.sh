@@ -46,7 +46,8 @@ for i in 1 2 3; do
 	if [ $i -lt 3 ]; then
 		# restarted: this one ends (traced to its exit), the next one starts
 		kill -USR2 "$(eval echo \$pid_A$i)"
-		[ "$(wait_gone "$(eval echo \$pid_A$i)")" != timeout ] || { stage "A$i did not exit"; exit 1; }
+		wait_gone "$(eval echo \$pid_A$i)"
+		[ "$gone" != timeout ] || { stage "A$i did not exit"; exit 1; }
 		wait_for "$d/daemon.err" "PID $(eval echo \$pid_A$i) (appA) exited"
 		stage "A$i exit seen"
 	fi
@@ -55,12 +56,13 @@ run appB B1
 sleep 2.5 # at least one interval boundary with A3 and B1 alive and done
 kill -TERM $gpid
 stage "daemon sent TERM"
-echo "daemon_rc=$(wait_gone $gpid 120)"
+wait_gone $gpid 120
+echo "daemon_rc=$gone"
 stage "daemon gone"
 # The daemon let go of them: they print the rate they have now.
 kill -USR2 "$pid_A3" "$pid_B1"
-wait_gone "$pid_A3" >/dev/null
-wait_gone "$pid_B1" >/dev/null
+wait_gone "$pid_A3"
+wait_gone "$pid_B1"
 stage "A3, B1 gone"
 
 # Every profile go tool pprof must read.

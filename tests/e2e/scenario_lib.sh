@@ -16,20 +16,21 @@ wait_for() {
 }
 
 # wait_gone PID [TIMEOUT_S]: until PID (a child of this shell) has exited, at most
-# TIMEOUT_S seconds (default 60), then reaps it; prints its exit status, or "timeout"
-# (it is then left running for the caller's cleanup).  A bare `wait` would hang the
-# scenario until the test's own timeout, which kills the shell and loses its output.
+# TIMEOUT_S seconds (default 60), then reaps it; sets $gone to its exit status, or to
+# "timeout" (it is then left running for the caller's cleanup).  Not in a $(...): a
+# subshell cannot reap its parent's child.  A bare `wait` would hang the scenario until
+# the test's own timeout, which kills the shell and loses its output.
 wait_gone() {
-	local i rc=0
+	local i
+	gone=timeout
 	for ((i = 0; i < ${2:-60} * 20; i++)); do
 		if ! kill -0 "$1" 2>/dev/null; then
-			wait "$1" || rc=$?
-			echo "$rc"
+			gone=0
+			wait "$1" || gone=$?
 			return 0
 		fi
 		sleep 0.05
 	done
-	echo timeout
 }
 
 # stage TEXT: where a scenario is, on stdout (for the test's message) and in $STAGES

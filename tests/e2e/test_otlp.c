@@ -18,8 +18,8 @@
 /*
  * The opening of a tu_script(): the Collector built (or found up to date), $col its path,
  * $work a directory removed at the end, with the Collector killed (SIGTERM: it flushes).
- * col_start [TOKEN] starts one on a free port ($port), writing $work/col/metrics.jsonl, and
- * waits for its receiver; col_stop stops it (and waits, so the file is complete).
+ * col_start [TOKEN] starts one on a free port ($port; its Prometheus exporter on $promport),
+ * writing $work/col/metrics.jsonl, and waits for its receiver; col_stop stops it (and waits, so the file is complete).
  */
 #define OTLP_START                                                                          \
 	"work=$(mktemp -d)\n"                                                               \
@@ -31,9 +31,9 @@
 	"freeport() { /usr/bin/python3 -c 'import socket; s = socket.socket(); "            \
 	"s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])'; }\n"                       \
 	"col_start() {\n"                                                                   \
-	"  port=$(freeport)\n"                                                              \
+	"  port=$(freeport) promport=$(freeport)\n"                                         \
 	"  $GMT_SOURCE_ROOT/tests/collector/config.sh --otlp-port $port "                   \
-	"--prom-port $(freeport) --out $work/col ${1:+--token $1} > $work/col.yaml\n"        \
+	"--prom-port $promport --out $work/col ${1:+--token $1} > $work/col.yaml\n"         \
 	"  $col --config $work/col.yaml --feature-gates=service.profilesSupport "           \
 	">$work/col.log 2>&1 &\n"                                                           \
 	"  colpid=$!\n"                                                                     \
@@ -210,6 +210,54 @@ Test(otlp, record_names_the_container, .timeout = 1800)
 	cr_expect_eq(tu_field(out, "resource_any"), 1, "one container.id:\n%s", out);
 	cr_expect_eq(tu_field(out, "memory_id"), 1, "memory_end.json's container_id too:\n%s",
 		     out);
+	free(out);
+}
+
+/*
+ * The whole chain, eBPF to Prometheus: record sends to the Collector, whose Prometheus
+ * exporter Debian's Prometheus scrapes every second (tests/collector/prometheus.sh); a
+ * PromQL query over Prometheus's HTTP API returns the target's heap and allocated
+ * bytes under its service.name, equal to memory_end.json's HeapAlloc and TotalAlloc.
+ */
+Test(otlp, record_reaches_prometheus, .timeout = 1800)
+{
+	const char *fx = tu_fixture("alloc", "go126", "exe");
+	char *out = tu_script(
+		OTLP_START ALLOC_TARGET
+		"trap 'kill $P $colpid $prompid 2>/dev/null; wait $colpid $prompid 2>/dev/null; "
+		"rm -rf \"$work\"' EXIT\n"
+		"prom=$GMT_SOURCE_ROOT/tests/collector/prometheus.sh\n"
+		"col_start\n"
+		"pp=$(freeport)\n"
+		"$prom run $work/prom $pp 127.0.0.1:$promport >$work/prom.log 2>&1 &\n"
+		"prompid=$!\n"
+		"$prom wait $pp 120; echo prom_ready=$((1 - $?))\n"
+		"$GMT record -d 2 -o $work/rec -p $P --service-name shop-$$ "
+		"--otlp-endpoint http://127.0.0.1:$port 2>$work/err.txt\n"
+		RECORD_SAID
+		"q() { for i in $(seq 1 120); do v=$($prom value $pp \"$1{service_name=\\\"shop-$$\\\"}\") "
+		"&& { echo $v; return; }; sleep 0.5; done; echo none; }\n"
+		"heap=$(q gomemtrace_memory_heap_alloc_bytes)\n"
+		"total=$(q go_memory_allocated_bytes_total)\n"
+		"echo \"# PromQL: heap $heap allocated $total\"\n"
+		"$prom query $pp \"gomemtrace_memory_heap_alloc_bytes{service_name=\\\"shop-$$\\\"}\" "
+		"| sed 's/^/# /'\n"
+		"/usr/bin/python3 - $work/rec/memory_end.json \"$heap\" \"$total\" <<'EOF'\n"
+		"import json, sys\n"
+		"r = json.load(open(sys.argv[1]))['runtime']\n"
+		"print('# memory_end.json: HeapAlloc', r['HeapAlloc'], 'TotalAlloc', r['TotalAlloc'])\n"
+		"ok = lambda v, w: int(v != 'none' and w is not None and float(v) == float(w))\n"
+		"print('heap_ok=%%d' %% ok(sys.argv[2], r['HeapAlloc']))\n"
+		"print('total_ok=%%d' %% ok(sys.argv[3], r['TotalAlloc']))\n"
+		"EOF\n",
+		fx);
+
+	cr_assert_eq(tu_field(out, "collector_built"), 1, "the Collector builds:\n%s", out);
+	cr_assert_eq(tu_field(out, "collector_ready"), 1, "the Collector starts:\n%s", out);
+	cr_assert_eq(tu_field(out, "prom_ready"), 1, "Prometheus starts:\n%s", out);
+	cr_assert_eq(tu_field(out, "rc"), 0, "record succeeds:\n%s", out);
+	cr_expect_eq(tu_field(out, "heap_ok"), 1, "PromQL gives HeapAlloc:\n%s", out);
+	cr_expect_eq(tu_field(out, "total_ok"), 1, "PromQL gives TotalAlloc:\n%s", out);
 	free(out);
 }
 
