@@ -58,6 +58,14 @@
 	"echo summary=$([ -s $work/rec/summary.json ] && echo 1 || echo 0)\n"               \
 	"echo alloc=$([ -s $work/rec/alloc.pb.gz ] && echo 1 || echo 0)\n"
 
+/* The Collector built and started, and record ran to its end. */
+static void assert_collector_and_record(const char *out)
+{
+	cr_assert_eq(tu_field(out, "collector_built"), 1, "the Collector builds:\n%s", out);
+	cr_assert_eq(tu_field(out, "collector_ready"), 1, "the Collector starts:\n%s", out);
+	cr_assert_eq(tu_field(out, "rc"), 0, "record succeeds:\n%s", out);
+}
+
 static void assert_files_written(const char *out)
 {
 	cr_assert_eq(tu_field(out, "rc"), 0, "the recording succeeds:\n%s", out);
@@ -87,9 +95,7 @@ Test(otlp, record_sends_what_its_files_say, .timeout = 1800)
 		"$work/rec/summary.json $work/rec/memory_end.json $P %s shop\n",
 		fx, fx);
 
-	cr_assert_eq(tu_field(out, "collector_built"), 1, "the Collector builds:\n%s", out);
-	cr_assert_eq(tu_field(out, "collector_ready"), 1, "the Collector starts:\n%s", out);
-	cr_assert_eq(tu_field(out, "rc"), 0, "record succeeds:\n%s", out);
+	assert_collector_and_record(out);
 	cr_assert_eq(tu_field(out, "sent"), 1, "record says it sent:\n%s", out);
 	cr_assert_eq(tu_field(out, "token_logged"), 0, "the token is never printed:\n%s", out);
 	cr_assert_eq(tu_field(out, "dm_rc"), 0, "the Collector wrote metrics:\n%s", out);
@@ -145,8 +151,7 @@ Test(otlp, record_sends_alloc_profiles, .timeout = 1800)
 		"$work/f.txt $work/m.txt $work/raw.txt %s \"$($GMT_GO tool buildid %s)\"\n",
 		fx, fx, fx);
 
-	cr_assert_eq(tu_field(out, "collector_ready"), 1, "the Collector starts:\n%s", out);
-	cr_assert_eq(tu_field(out, "rc"), 0, "record succeeds:\n%s", out);
+	assert_collector_and_record(out);
 	cr_assert_eq(tu_field(out, "sent"), 1, "record says it sent the profiles:\n%s", out);
 	cr_assert_eq(tu_field(out, "requests"), 1, "one profiles request:\n%s", out);
 	cr_assert_eq(tu_field(out, "dp_rc"), 0, "profiles decode, dictionary rules hold:\n%s", out);
@@ -201,11 +206,9 @@ Test(otlp, record_names_the_container, .timeout = 1800)
 		"$work/rec/memory_end.json $cid)\n",
 		fx);
 
-	cr_assert_eq(tu_field(out, "collector_built"), 1, "the Collector builds:\n%s", out);
 	cr_assert_eq(tu_field(out, "moved_rc"), 0, "the fixture moved into a new cgroup:\n%s", out);
 	cr_assert_eq(tu_field(out, "in_cgroup"), 1, "/proc/PID/cgroup names it:\n%s", out);
-	cr_assert_eq(tu_field(out, "collector_ready"), 1, "the Collector starts:\n%s", out);
-	cr_assert_eq(tu_field(out, "rc"), 0, "record succeeds:\n%s", out);
+	assert_collector_and_record(out);
 	cr_expect_eq(tu_field(out, "resource_id"), 1, "container.id is the cgroup's:\n%s", out);
 	cr_expect_eq(tu_field(out, "resource_any"), 1, "one container.id:\n%s", out);
 	cr_expect_eq(tu_field(out, "memory_id"), 1, "memory_end.json's container_id too:\n%s",
@@ -252,10 +255,8 @@ Test(otlp, record_reaches_prometheus, .timeout = 1800)
 		"EOF\n",
 		fx);
 
-	cr_assert_eq(tu_field(out, "collector_built"), 1, "the Collector builds:\n%s", out);
-	cr_assert_eq(tu_field(out, "collector_ready"), 1, "the Collector starts:\n%s", out);
 	cr_assert_eq(tu_field(out, "prom_ready"), 1, "Prometheus starts:\n%s", out);
-	cr_assert_eq(tu_field(out, "rc"), 0, "record succeeds:\n%s", out);
+	assert_collector_and_record(out);
 	cr_expect_eq(tu_field(out, "heap_ok"), 1, "PromQL gives HeapAlloc:\n%s", out);
 	cr_expect_eq(tu_field(out, "total_ok"), 1, "PromQL gives TotalAlloc:\n%s", out);
 	free(out);

@@ -286,6 +286,16 @@ Test(memstats, unrelated_counter_moving)
 	drop(&m);
 }
 
+/* m built for r, read while class 2's count moves by `by` objects after every read. */
+static void read_racing(struct img *m, const struct gmt_go_release *r, uint64_t by,
+			struct gmt_memstats *s)
+{
+	build(m, r);
+	m->mutate_reads = 1000;
+	m->mutate_by = by;
+	cr_assert_eq(read_img(m, true, s), 0);
+}
+
 /* A class's count moves between every two reads, by one object: after every try the
  * closest read is taken, the object allocated meanwhile left out and said so. */
 Test(memstats, race_never_settles)
@@ -294,9 +304,7 @@ Test(memstats, race_never_settles)
 	struct gmt_memstats s;
 	struct img m;
 
-	build(&m, r);
-	m.mutate_reads = 1000;
-	cr_assert_eq(read_img(&m, true, &s), 0);
+	read_racing(&m, r, 1, &s);
 	cr_expect(s.heap_consistent);
 	cr_expect_eq(s.tries, GMT_MEMSTATS_TRIES);
 	cr_expect_eq(s.heap_uncertainty, 16, "one object of class 2 (16 B) moved in each read");
@@ -314,10 +322,7 @@ Test(memstats, race_too_fast)
 	struct gmt_memstats s;
 	struct img m;
 
-	build(&m, r);
-	m.mutate_reads = 1000;
-	m.mutate_by = 1 << 20;
-	cr_assert_eq(read_img(&m, true, &s), 0);
+	read_racing(&m, r, 1 << 20, &s);
 	cr_expect_not(s.heap_consistent);
 	cr_expect_eq(s.heap_uncertainty, 16ull << 20);
 	cr_expect_eq(s.HeapAlloc, 0);
