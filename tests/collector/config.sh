@@ -2,7 +2,7 @@
 # Writes a config for the test Collector (build.sh) to standard output.
 #
 #   tests/collector/config.sh --otlp-port P --prom-port Q --out DIR [--token TOKEN]
-#                             [--flush DURATION] [--format json|proto]
+#                             [--flush DURATION] [--format json|proto] [--tls CERT KEY]
 #
 #   --otlp-port   OTLP/HTTP receiver on 127.0.0.1:P (/v1/metrics, /v1development/profiles);
 #                 no gRPC listener
@@ -11,6 +11,7 @@
 #                 (.pb with --format proto: 4-byte big-endian length + message), appending,
 #                 so a restarted Collector adds to what an earlier one wrote
 #   --token       requests must carry "Authorization: Bearer TOKEN" (else HTTP 401)
+#   --tls         the receiver speaks https with this certificate and key (PEM files)
 #   --flush       how often the file exporter flushes its buffer (default 100ms); data the
 #                 Collector accepted but had not flushed is lost on SIGKILL, not on SIGTERM
 #
@@ -19,10 +20,10 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: config.sh --otlp-port P --prom-port Q --out DIR [--token T] [--flush D] [--format json|proto]" >&2
+	echo "usage: config.sh --otlp-port P --prom-port Q --out DIR [--token T] [--flush D] [--format json|proto] [--tls CERT KEY]" >&2
 	exit 2
 }
-otlp_port= prom_port= outdir= token= flush=100ms format=json
+otlp_port= prom_port= outdir= token= flush=100ms format=json tls_cert= tls_key=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--otlp-port) otlp_port=${2:?}; shift 2 ;;
@@ -31,6 +32,7 @@ while [ $# -gt 0 ]; do
 	--token) token=${2:?}; shift 2 ;;
 	--flush) flush=${2:?}; shift 2 ;;
 	--format) format=${2:?}; shift 2 ;;
+	--tls) tls_cert=${2:?} tls_key=${3:?}; shift 3 ;;
 	*) usage ;;
 	esac
 done
@@ -57,6 +59,13 @@ receivers:
       http:
         endpoint: 127.0.0.1:$otlp_port
 EOF
+if [ -n "$tls_cert" ]; then
+	cat <<EOF
+        tls:
+          cert_file: $(q "$tls_cert")
+          key_file: $(q "$tls_key")
+EOF
+fi
 if [ -n "$token" ]; then
 	cat <<EOF
         auth:

@@ -18,8 +18,10 @@
 /*
  * The opening of a tu_script(): the Collector built (or found up to date), $col its path,
  * $work a directory removed at the end, with the Collector killed (SIGTERM: it flushes).
- * col_start [TOKEN] starts one on a free port ($port; its Prometheus exporter on $promport),
- * writing $work/col/metrics.jsonl, and waits for its receiver; col_stop stops it (and waits, so the file is complete).
+ * col_start [TOKEN [CONFIG ARGS...]] starts one on a free port ($port; its Prometheus
+ * exporter on $promport), writing $work/col/metrics.jsonl, and waits for its receiver
+ * ($scheme: http unless set; with https, --tls CERT KEY among the config args); col_stop
+ * stops it (and waits, so the file is complete).
  */
 #define OTLP_START                                                                          \
 	"work=$(mktemp -d)\n"                                                               \
@@ -33,12 +35,13 @@
 	"col_start() {\n"                                                                   \
 	"  port=$(freeport) promport=$(freeport)\n"                                         \
 	"  $GMT_SOURCE_ROOT/tests/collector/config.sh --otlp-port $port "                   \
-	"--prom-port $promport --out $work/col ${1:+--token $1} > $work/col.yaml\n"         \
+	"--prom-port $promport --out $work/col ${1:+--token $1} \"${@:2}\" > $work/col.yaml\n" \
 	"  $col --config $work/col.yaml --feature-gates=service.profilesSupport "           \
 	">$work/col.log 2>&1 &\n"                                                           \
 	"  colpid=$!\n"                                                                     \
 	"  for i in $(seq 1 300); do\n"                                                     \
-	"    c=$(curl -s -o /dev/null -w '%%{http_code}' http://127.0.0.1:$port/v1/metrics)\n" \
+	"    c=$(curl -sk -o /dev/null -w '%%{http_code}' "                                 \
+	"${scheme:-http}://127.0.0.1:$port/v1/metrics)\n"                                   \
 	"    [ \"$c\" = 405 ] || [ \"$c\" = 401 ] && break; sleep 0.2; done\n"               \
 	"  echo collector_ready=$([ \"$c\" = 405 ] || [ \"$c\" = 401 ] && echo 1 || echo 0)\n" \
 	"}\n"                                                                               \
@@ -259,6 +262,62 @@ Test(otlp, record_reaches_prometheus, .timeout = 1800)
 	assert_collector_and_record(out);
 	cr_expect_eq(tu_field(out, "heap_ok"), 1, "PromQL gives HeapAlloc:\n%s", out);
 	cr_expect_eq(tu_field(out, "total_ok"), 1, "PromQL gives TotalAlloc:\n%s", out);
+	free(out);
+}
+
+/*
+ * https: a Collector whose receiver has a certificate from a CA made here (openssl, for
+ * 127.0.0.1).  With --otlp-ca that CA, the metrics go; with the system's CAs the
+ * certificate is refused, once (not retried), said in a warning, and the files are
+ * written.  A --otlp-ca that cannot be read is exit 2 before anything starts.
+ */
+Test(otlp, https_with_otlp_ca, .timeout = 1800)
+{
+	const char *fx = tu_fixture("alloc", "go126", "exe");
+	char *out = tu_script(
+		OTLP_START ALLOC_TARGET
+		"cd $work\n"
+		"openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=gmt-test-ca "
+		"-keyout ca.key -out ca.pem 2>/dev/null\n"
+		"openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout srv.key "
+		"-out srv.csr 2>/dev/null\n"
+		"printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext\n"
+		"openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+		"-extfile san.ext -out srv.pem 2>/dev/null; echo certs_rc=$?\n"
+		"cd - >/dev/null\n"
+		"scheme=https\n"
+		"col_start '' --tls $work/srv.pem $work/srv.key\n"
+		"$GMT record -d 1 -o $work/rec -p $P --otlp-endpoint https://127.0.0.1:$port "
+		"--otlp-ca $work/ca.pem 2>$work/err.txt\n"
+		RECORD_SAID
+		"echo sent=$(grep -c 'OTLP: metrics sent' $work/err.txt)\n"
+		"$GMT record -d 1 -o $work/rec2 -p $P --otlp-endpoint https://127.0.0.1:$port "
+		"2>$work/err2.txt\n"
+		"echo rc2=$?\n"
+		"sed 's/^/# /' $work/err2.txt\n"
+		"echo refused=$(grep -c 'warning: OTLP export failed after 1 try; the files are "
+		"written: .*[Cc]ertificate' $work/err2.txt)\n"
+		"echo summary2=$([ -s $work/rec2/summary.json ] && echo 1 || echo 0)\n"
+		"col_stop\n"
+		"echo requests=$(grep -c . $work/col/metrics.jsonl)\n"
+		"$GMT record -d 1 -o $work/rec3 -p $P --otlp-endpoint https://127.0.0.1:$port "
+		"--otlp-ca $work/nope.pem 2>$work/err3.txt\n"
+		"echo rc3=$?\n"
+		"echo said3=$(grep -c -- '--otlp-ca .*nope.pem: No such file' $work/err3.txt)\n"
+		"echo rec3=$([ -e $work/rec3 ] && echo 1 || echo 0)\n",
+		fx);
+
+	cr_assert_eq(tu_field(out, "certs_rc"), 0, "openssl made the certificates:\n%s", out);
+	assert_collector_and_record(out);
+	cr_expect_eq(tu_field(out, "sent"), 1, "sent over https with --otlp-ca:\n%s", out);
+	cr_expect_eq(tu_field(out, "rc2"), 0, "without it the recording still succeeds:\n%s",
+		     out);
+	cr_expect_eq(tu_field(out, "refused"), 1, "the certificate refused, once:\n%s", out);
+	cr_expect_eq(tu_field(out, "summary2"), 1, "and its files written");
+	cr_expect_eq(tu_field(out, "requests"), 1, "the Collector got the first only:\n%s", out);
+	cr_expect_eq(tu_field(out, "rc3"), 2, "an unreadable --otlp-ca is exit 2:\n%s", out);
+	cr_expect_eq(tu_field(out, "said3"), 1, "in one line naming it:\n%s", out);
+	cr_expect_eq(tu_field(out, "rec3"), 0, "before anything is written");
 	free(out);
 }
 

@@ -112,6 +112,8 @@ static const char record_usage[] =
 	"      --otlp-header K=V  an HTTP header for every OTLP request (repeatable, e.g.\n"
 	"                         Authorization=\"Bearer TOKEN\"); never logged\n"
 	"      --otlp-timeout DUR  each OTLP try's timeout (default 10s)\n"
+	"      --otlp-ca FILE     verify an https:// Collector against these CAs (PEM)\n"
+	"                         instead of the system's\n"
 	"      --service-name NAME  OTLP service.name (default: the executable's name)\n"
 	"  -v, --verbose          debug output (libbpf's too)\n"
 	"  -q, --quiet            only errors\n"
@@ -155,7 +157,7 @@ static void on_signal(int sig)
 static int parse_args(int argc, char **argv, struct record_opts *o)
 {
 	enum { OPT_MODE = 256, OPT_AGG, OPT_OTLP_ENDPOINT, OPT_OTLP_HEADER, OPT_OTLP_TIMEOUT,
-	       OPT_SERVICE_NAME };
+	       OPT_OTLP_CA, OPT_SERVICE_NAME };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -165,6 +167,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{ "otlp-endpoint", required_argument, NULL, OPT_OTLP_ENDPOINT },
 		{ "otlp-header", required_argument, NULL, OPT_OTLP_HEADER },
 		{ "otlp-timeout", required_argument, NULL, OPT_OTLP_TIMEOUT },
+		{ "otlp-ca", required_argument, NULL, OPT_OTLP_CA },
 		{ "service-name", required_argument, NULL, OPT_SERVICE_NAME },
 		GMT_TRACE_LONG_OPTS,
 		{ "help", no_argument, NULL, 'h' },
@@ -244,6 +247,14 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			}
 			o->otlp.timeout_s = v / 1e9;
 			break;
+		case OPT_OTLP_CA:
+			/* Checked now: a typo would otherwise show only at the end of the run. */
+			if (access(optarg, R_OK)) {
+				pr_err("--otlp-ca %s: %s\n", optarg, strerror(errno));
+				return 2;
+			}
+			o->otlp.ca_file = optarg;
+			break;
 		case OPT_SERVICE_NAME:
 			if (!*optarg) {
 				pr_err("--service-name needs a name\n");
@@ -262,8 +273,8 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 	}
 	if (optind < argc)
 		o->cmd = &argv[optind];
-	if (!o->otlp.url && (o->otlp.nheaders || o->service_name)) {
-		pr_err("--otlp-header and --service-name go with --otlp-endpoint\n");
+	if (!o->otlp.url && (o->otlp.nheaders || o->service_name || o->otlp.ca_file)) {
+		pr_err("--otlp-header, --otlp-ca and --service-name go with --otlp-endpoint\n");
 		return 2;
 	}
 	if ((o->pid > 0) == (o->cmd != NULL)) {

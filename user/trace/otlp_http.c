@@ -268,6 +268,9 @@ int gmt_otlp_post(const struct gmt_otlp_opts *o, const char *path, const struct 
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "gomemtrace");
 	/* http and https only, also after a redirect (which is not followed anyway). */
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* Certificates are always verified: --otlp-ca only says which CAs vouch for them. */
+	if (o->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
 	for (;;) {
 		struct body body = {};
 		curl_off_t retry_after = -1;

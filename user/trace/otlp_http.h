@@ -23,6 +23,7 @@ struct gmt_otlp_opts {
 	const char *url;		/* checked by gmt_otlp_check_url() */
 	const char *headers[GMT_OTLP_MAX_HEADERS]; /* "KEY=VALUE", checked */
 	size_t nheaders;
+	const char *ca_file;		/* PEM CAs for https (--otlp-ca); NULL: the system's */
 	double timeout_s;		/* per try, connection included */
 	int max_tries;			/* >= 1 */
 	double backoff_s;		/* wait before the 2nd try; doubles after each */
