@@ -7,6 +7,10 @@
 # through /proc/PID/fdinfo, counted with bpftool map dump).  At the end: RSS at minute 5
 # and at the end, growth, the tables' figures from the last summary.json, crashes.
 #   sudo scripts/soak-daemon.sh [MINUTES] [MBPS] [EXTRA DAEMON OPTIONS...]  (default 30 200)
+# Environment: TARGETS=N runs N copies of the workload (MBPS shared between them, default
+# 1); OTLP=1 also starts the test OpenTelemetry Collector (tests/collector, built into
+# build/collector) and gives the daemon --otlp-endpoint, then counts what it received.
+# The daemon's CPU time (user + system, /proc/PID/stat) over the run is reported too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:-30}
@@ -19,12 +23,30 @@ export PATH=/usr/local/go/bin:$PATH
 log=$tmp/soak.csv
 echo "soak: $minutes min, workload $mbps MB/s, files in $tmp" >&2
 
-build/gomemtrace daemon --exe "$tmp/soakload" -o "$tmp/out" --keep 10 "$@" 2>"$tmp/daemon.err" &
+targets=${TARGETS:-1}
+colpid= otlp=()
+if [ "${OTLP:-0}" = 1 ]; then
+	col=$(tests/collector/build.sh build/collector | tail -1)
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	pport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	tests/collector/config.sh --otlp-port "$port" --prom-port "$pport" --out "$tmp/col" --flush 1s >"$tmp/col.yaml"
+	"$col" --config "$tmp/col.yaml" --feature-gates=service.profilesSupport >"$tmp/col.log" 2>&1 &
+	colpid=$!
+	otlp=(--otlp-endpoint "http://127.0.0.1:$port")
+fi
+
+build/gomemtrace daemon --exe "$tmp/soakload" -o "$tmp/out" --keep 10 "${otlp[@]}" "$@" 2>"$tmp/daemon.err" &
 dpid=$!
-"$tmp/soakload" -mbps "$mbps" >"$tmp/load.out" &
-lpid=$!
-cleanup() { kill "$lpid" 2>/dev/null || true; kill -TERM "$dpid" 2>/dev/null || true; }
+lpids=()
+for ((i = 0; i < targets; i++)); do
+	"$tmp/soakload" -mbps $((mbps / targets)) >"$tmp/load$i.out" &
+	lpids+=($!)
+done
+lpid="${lpids[*]}"
+cleanup() { kill $lpid $colpid 2>/dev/null || true; kill -TERM "$dpid" 2>/dev/null || true; }
 trap cleanup EXIT
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$dpid/stat"; }
+cpu0=$(cpu_ticks)
 
 maps() { # "name=entries/max ..." of the daemon's BPF maps
 	local f id
@@ -59,11 +81,17 @@ while :; do
 	echo "$now,$rss,$last_maps" >>"$log"
 	sleep 10
 done
+cpu1=$(cpu_ticks)
 kill -TERM "$dpid"
 rc=0
 wait "$dpid" || rc=$?
-kill "$lpid" 2>/dev/null || true
+kill $lpid 2>/dev/null || true
+if [ -n "$colpid" ]; then kill "$colpid"; wait "$colpid" || true; fi
 trap - EXIT
+echo "targets: $targets x $((mbps / targets)) MB/s; daemon CPU over the run: $(awk -v t=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" -v s=$((minutes * 60)) 'BEGIN { printf "%.1f s, %.2f%% of one core", t / hz, 100 * t / hz / s }')"
+if [ -n "$colpid" ]; then
+	echo "OTLP: the Collector received $(grep -c . "$tmp/col/metrics.jsonl" 2>/dev/null || echo 0) metrics and $(grep -c . "$tmp/col/profiles.jsonl" 2>/dev/null || echo 0) profiles requests; the daemon logged $(grep -c 'OTLP.*fail' "$tmp/daemon.err") failures"
+fi
 
 rss_at() { awk -F, -v t="$1" 'NR > 1 && $1 >= t { print $2; exit }' "$log"; }
 r5=$(rss_at 300)
