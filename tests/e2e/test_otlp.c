@@ -365,6 +365,44 @@ Test(otlp, wrong_token_is_a_clear_error_and_not_retried, .timeout = 1800)
 	free(out);
 }
 
+/*
+ * The token from OTEL_EXPORTER_OTLP_HEADERS (percent-encoded, as the SDKs read it), out
+ * of the command line: a Collector requiring it accepts the metrics, and the token is
+ * in no message.  A malformed variable is exit 2, naming the entry and not the value.
+ */
+Test(otlp, token_from_the_environment, .timeout = 1800)
+{
+	const char *fx = tu_fixture("alloc", "go126", "exe");
+	char *out = tu_script(
+		OTLP_START ALLOC_TARGET
+		"col_start env-s3cret\n"
+		"OTEL_EXPORTER_OTLP_HEADERS='Authorization=Bearer%%20env-s3cret' "
+		"$GMT record -d 1 -o $work/rec -p $P --otlp-endpoint http://127.0.0.1:$port "
+		"2>$work/err.txt\n"
+		RECORD_SAID
+		"echo sent=$(grep -c 'OTLP: metrics sent' $work/err.txt)\n"
+		"echo token_logged=$(grep -c s3cret $work/err.txt)\n"
+		"OTEL_EXPORTER_OTLP_HEADERS='Authorization=Bearer%%0Aenv-s3cret' "
+		"$GMT record -d 1 -o $work/rec2 -p $P --otlp-endpoint http://127.0.0.1:$port "
+		"2>$work/err2.txt\n"
+		"echo rc2=$?\n"
+		"sed 's/^/# /' $work/err2.txt\n"
+		"echo said2=$(grep -c 'OTEL_EXPORTER_OTLP_HEADERS: entry 1 ' $work/err2.txt)\n"
+		"echo token_logged2=$(grep -c s3cret $work/err2.txt)\n"
+		"col_stop\n"
+		"echo requests=$(grep -c . $work/col/metrics.jsonl)\n",
+		fx);
+
+	assert_collector_and_record(out);
+	cr_expect_eq(tu_field(out, "sent"), 1, "the Collector took the token:\n%s", out);
+	cr_expect_eq(tu_field(out, "requests"), 1, "one request:\n%s", out);
+	cr_expect_eq(tu_field(out, "token_logged"), 0, "the token is never printed:\n%s", out);
+	cr_expect_eq(tu_field(out, "rc2"), 2, "a malformed variable is exit 2:\n%s", out);
+	cr_expect_eq(tu_field(out, "said2"), 1, "naming the entry:\n%s", out);
+	cr_expect_eq(tu_field(out, "token_logged2"), 0, "not the value:\n%s", out);
+	free(out);
+}
+
 Test(otlp, malformed_url_is_exit_2, .timeout = 120)
 {
 	char *out = tu_script(

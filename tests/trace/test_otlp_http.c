@@ -355,3 +355,27 @@ Test(otlp_http, url_and_header_checks)
 	cr_assert_eq(gmt_otlp_check_header("K=secret\r\nX: y", &d), -EINVAL);
 	cr_assert_null(strstr(d.msg, "secret"), "the value is not in the message: %s", d.msg);
 }
+
+/* OTEL_EXPORTER_OTLP_HEADERS: entries, percent-decoding, the command line winning. */
+Test(otlp_http, headers_from_env)
+{
+	struct gmt_otlp_opts o = { .headers = { "x-scope-orgid=cli" }, .nheaders = 1 };
+	struct gmt_diag d = {};
+
+	cr_assert_eq(gmt_otlp_headers_from_env(" Authorization=Bearer%20s3cret , X-Scope-OrgID=env,"
+					       ",api-key=a%3Db%2Cc", &o, &d), 0, "%s",
+		     gmt_diag_msg(&d, 0));
+	cr_assert_eq(o.nheaders, 3, "X-Scope-OrgID given on the command line stays its");
+	cr_expect_str_eq(o.headers[0], "x-scope-orgid=cli");
+	cr_expect_str_eq(o.headers[1], "Authorization=Bearer s3cret");
+	cr_expect_str_eq(o.headers[2], "api-key=a=b,c");
+	cr_expect_eq(gmt_otlp_headers_from_env("", &o, &d), 0);
+	cr_expect_eq(o.nheaders, 3);
+	/* refused, naming the entry and never the value */
+	cr_expect_eq(gmt_otlp_headers_from_env("a=1,novalue", &o, &d), -EINVAL);
+	cr_expect(strstr(gmt_diag_msg(&d, -EINVAL), "entry 2"), "%s", gmt_diag_msg(&d, -EINVAL));
+	cr_expect_eq(gmt_otlp_headers_from_env("k=line%0Abreak", &o, &d), -EINVAL);
+	cr_expect_null(strstr(gmt_diag_msg(&d, -EINVAL), "break"));
+	cr_expect_eq(gmt_otlp_headers_from_env("k=cut%00here", &o, &d), -EINVAL);
+	cr_expect_eq(gmt_otlp_headers_from_env("bad key=1", &o, &d), -EINVAL);
+}

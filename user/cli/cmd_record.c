@@ -110,7 +110,9 @@ static const char record_usage[] =
 	"                         Retry-After; a Collector that cannot be reached is a\n"
 	"                         warning, not a failure of the recording\n"
 	"      --otlp-header K=V  an HTTP header for every OTLP request (repeatable, e.g.\n"
-	"                         Authorization=\"Bearer TOKEN\"); never logged\n"
+	"                         Authorization=\"Bearer TOKEN\"); never logged.  Secrets\n"
+	"                         are better in OTEL_EXPORTER_OTLP_HEADERS (k1=v1,k2=v2,\n"
+	"                         percent-encoded), out of the command line others see\n"
 	"      --otlp-timeout DUR  each OTLP try's timeout (default 10s)\n"
 	"      --otlp-ca FILE     verify an https:// Collector against these CAs (PEM)\n"
 	"                         instead of the system's\n"
@@ -275,6 +277,11 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		o->cmd = &argv[optind];
 	if (!o->otlp.url && (o->otlp.nheaders || o->service_name || o->otlp.ca_file)) {
 		pr_err("--otlp-header, --otlp-ca and --service-name go with --otlp-endpoint\n");
+		return 2;
+	}
+	if (o->otlp.url && getenv("OTEL_EXPORTER_OTLP_HEADERS") &&
+	    gmt_otlp_headers_from_env(getenv("OTEL_EXPORTER_OTLP_HEADERS"), &o->otlp, &d)) {
+		pr_err("%s\n", d.msg);
 		return 2;
 	}
 	if ((o->pid > 0) == (o->cmd != NULL)) {

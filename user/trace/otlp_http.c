@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "log.h"
@@ -70,6 +72,75 @@ int gmt_otlp_check_header(const char *kv, struct gmt_diag *d)
 	if (strpbrk(eq + 1, "\r\n"))
 		return gmt_diag_set(d, -EINVAL, "--otlp-header %.*s: the value has a line break",
 				    (int)(eq - kv), kv);
+	return 0;
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0'
+	       : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+						      : -1;
+}
+
+/* Whether o already has a header named like kv's key (case-insensitive, as HTTP). */
+static bool has_header(const struct gmt_otlp_opts *o, const char *kv, size_t klen)
+{
+	for (size_t i = 0; i < o->nheaders; i++)
+		if (!strncasecmp(o->headers[i], kv, klen) && o->headers[i][klen] == '=')
+			return true;
+	return false;
+}
+
+int gmt_otlp_headers_from_env(const char *spec, struct gmt_otlp_opts *o, struct gmt_diag *d)
+{
+	const char *p = spec;
+
+	for (int n = 1; *p; n++) {
+		size_t len = strcspn(p, ","), klen;
+		const char *e = p + len;
+		char *kv, *w;
+		int err;
+
+		while (p < e && *p == ' ')
+			p++;
+		while (e > p && e[-1] == ' ')
+			e--;
+		if (e == p)
+			goto next; /* an empty entry ("a=1,,b=2", a trailing comma) */
+		kv = malloc((size_t)(e - p) + 1);
+		if (!kv)
+			return gmt_diag_set(d, -ENOMEM, "out of memory");
+		for (w = kv; p < e; p++) {
+			if (*p == '%' && e - p >= 3 && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+				*w++ = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+				p += 2;
+			} else {
+				*w++ = *p;
+			}
+		}
+		*w = '\0';
+		klen = strchr(kv, '=') ? (size_t)(strchr(kv, '=') - kv) : 0;
+		/* a decoded NUL would cut the value short: refused like a line break */
+		err = w - kv != (ptrdiff_t)strlen(kv) ? -EINVAL : gmt_otlp_check_header(kv, d);
+		if (err) {
+			free(kv);
+			return gmt_diag_set(d, -EINVAL, "OTEL_EXPORTER_OTLP_HEADERS: entry %d is not "
+					    "KEY=VALUE with a header name and a value on one line", n);
+		}
+		if (has_header(o, kv, klen)) {
+			free(kv);
+			goto next;
+		}
+		if (o->nheaders == GMT_OTLP_MAX_HEADERS) {
+			free(kv);
+			return gmt_diag_set(d, -E2BIG, "OTLP headers: at most %d", GMT_OTLP_MAX_HEADERS);
+		}
+		o->headers[o->nheaders++] = kv;
+next:
+		p += strcspn(p, ",");
+		if (*p == ',')
+			p++;
+	}
 	return 0;
 }
 

@@ -45,6 +45,15 @@ struct gmt_otlp_result {
 int gmt_otlp_check_url(const char *url, struct gmt_diag *d);
 /* "KEY=VALUE" with KEY an HTTP header name and no line break: 0, or -EINVAL with d. */
 int gmt_otlp_check_header(const char *kv, struct gmt_diag *d);
+/*
+ * The headers of OTEL_EXPORTER_OTLP_HEADERS, as the OpenTelemetry SDKs read that
+ * variable: "key1=value1,key2=value2", values percent-encoded, spaces around entries
+ * ignored.  Appended to o->headers (copies that live as long as the process), but a key
+ * o already has (--otlp-header) is left to it.  A secret kept there stays out of the
+ * command line, which every user of the host can read in /proc/PID/cmdline.  0, or
+ * -EINVAL / -E2BIG / -ENOMEM with one line in d (naming keys, never values).
+ */
+int gmt_otlp_headers_from_env(const char *spec, struct gmt_otlp_opts *o, struct gmt_diag *d);
 
 /*
  * POSTs msg, gzipped, to o->url + path ("/v1/metrics").  0 on a 2xx; else -EIO (an
