@@ -20,6 +20,7 @@
 #include "memusage.h"
 #include "memrate.h"
 #include "options.h"
+#include "otlp_opts.h"
 #include "otlp_profiles.h"
 #include "otlp_export.h"
 #include "recorder.h"
@@ -158,26 +159,20 @@ static void on_signal(int sig)
 
 static int parse_args(int argc, char **argv, struct record_opts *o)
 {
-	enum { OPT_MODE = 256, OPT_AGG, OPT_OTLP_ENDPOINT, OPT_OTLP_HEADER, OPT_OTLP_TIMEOUT,
-	       OPT_OTLP_CA, OPT_SERVICE_NAME };
+	enum { OPT_MODE = 256, OPT_AGG };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "agg-entries", required_argument, NULL, OPT_AGG },
-		{ "otlp-endpoint", required_argument, NULL, OPT_OTLP_ENDPOINT },
-		{ "otlp-header", required_argument, NULL, OPT_OTLP_HEADER },
-		{ "otlp-timeout", required_argument, NULL, OPT_OTLP_TIMEOUT },
-		{ "otlp-ca", required_argument, NULL, OPT_OTLP_CA },
-		{ "service-name", required_argument, NULL, OPT_SERVICE_NAME },
+		GMT_OTLP_LONG_OPTS,
 		GMT_TRACE_LONG_OPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	struct gmt_diag d = {};
 	uint64_t v;
-	int c;
+	int c, r;
 
 	*o = (struct record_opts){ .mode = MODE_SAMPLED,
 				   .so = { .rate = GMT_MEMRATE_DEFAULT, .max_depth = GMT_MAX_STACK,
@@ -224,66 +219,22 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			}
 			o->so.agg_entries = v;
 			break;
-		case OPT_OTLP_ENDPOINT:
-			if (gmt_otlp_check_url(optarg, &d)) {
-				pr_err("%s\n", d.msg);
-				return 2;
-			}
-			o->otlp.url = optarg;
-			break;
-		case OPT_OTLP_HEADER:
-			if (gmt_otlp_check_header(optarg, &d)) {
-				pr_err("%s\n", d.msg);
-				return 2;
-			}
-			if (o->otlp.nheaders == GMT_OTLP_MAX_HEADERS) {
-				pr_err("--otlp-header: at most %d\n", GMT_OTLP_MAX_HEADERS);
-				return 2;
-			}
-			o->otlp.headers[o->otlp.nheaders++] = optarg;
-			break;
-		case OPT_OTLP_TIMEOUT:
-			if (gmt_parse_duration(optarg, GMT_NS_PER_S / 1000, 3600 * GMT_NS_PER_S, &v)) {
-				pr_err("invalid --otlp-timeout '%s' (1ms to 1h, e.g. 10s)\n", optarg);
-				return 2;
-			}
-			o->otlp.timeout_s = v / 1e9;
-			break;
-		case OPT_OTLP_CA:
-			/* Checked now: a typo would otherwise show only at the end of the run. */
-			if (access(optarg, R_OK)) {
-				pr_err("--otlp-ca %s: %s\n", optarg, strerror(errno));
-				return 2;
-			}
-			o->otlp.ca_file = optarg;
-			break;
-		case OPT_SERVICE_NAME:
-			if (!*optarg) {
-				pr_err("--service-name needs a name\n");
-				return 2;
-			}
-			o->service_name = optarg;
-			break;
 		case 'h':
 			fputs(record_usage, stdout);
 			return 0;
 		default:
-			if (gmt_trace_parse_opt(c, optarg, &o->so, record_usage))
+			r = gmt_otlp_parse_opt(c, optarg, &o->otlp, &o->service_name);
+			if (r == 1 && gmt_trace_parse_opt(c, optarg, &o->so, record_usage))
+				return 2;
+			if (r == 2)
 				return 2;
 			break;
 		}
 	}
 	if (optind < argc)
 		o->cmd = &argv[optind];
-	if (!o->otlp.url && (o->otlp.nheaders || o->service_name || o->otlp.ca_file)) {
-		pr_err("--otlp-header, --otlp-ca and --service-name go with --otlp-endpoint\n");
+	if (gmt_otlp_check_opts(&o->otlp, o->service_name))
 		return 2;
-	}
-	if (o->otlp.url && getenv("OTEL_EXPORTER_OTLP_HEADERS") &&
-	    gmt_otlp_headers_from_env(getenv("OTEL_EXPORTER_OTLP_HEADERS"), &o->otlp, &d)) {
-		pr_err("%s\n", d.msg);
-		return 2;
-	}
 	if ((o->pid > 0) == (o->cmd != NULL)) {
 		pr_err("record needs -p PID or -- COMMAND (try 'gomemtrace record --help')\n");
 		return 2;

@@ -367,6 +367,7 @@ int gmt_otlp_post(const struct gmt_otlp_opts *o, const char *path, const struct 
 				break;
 			/* Seconds or an HTTP-date, which curl turns into seconds from now. */
 			curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &retry_after);
+			res.retry_after_s = retry_after > 0 ? (double)retry_after : 0;
 		} else {
 			err = gmt_diag_set(d, curl_errno(cc), "OTLP export to %s: %s", url,
 					   errbuf[0] ? errbuf : curl_easy_strerror(cc));

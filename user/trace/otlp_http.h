@@ -36,6 +36,7 @@ struct gmt_otlp_result {
 	long status; /* the last HTTP status, 0 when no answer came */
 	int tries;
 	double waited_s; /* between tries */
+	double retry_after_s; /* the last answer's Retry-After (seconds), 0: none */
 };
 
 /*
