@@ -403,6 +403,70 @@ Test(otlp, token_from_the_environment, .timeout = 1800)
 	free(out);
 }
 
+/*
+ * The daemon: every interval's metrics and profiles, through a Collector killed for
+ * ~6 s mid-run and started again on the same port.  What it received decodes to one
+ * gomemtrace.alloc.bytes point per interval, in order, each the sum of the intervals'
+ * summary.json est_alloc_bytes so far (tests/e2e/otlp_daemon_compare.py), and one
+ * profiles request per interval: nothing lost, nothing twice.  The daemon's log says the
+ * export failed and then worked again; its queue directory is empty at the end.
+ */
+Test(otlp, daemon_sends_every_interval_through_an_outage, .timeout = 1800)
+{
+	const char *fx = tu_fixture("alloc", "go126", "exe");
+	char *out = tu_script(
+		OTLP_START ALLOC_TARGET
+		"trap 'kill $P $colpid $g 2>/dev/null; wait $colpid $g 2>/dev/null; "
+		"rm -rf \"$work\"' EXIT\n"
+		"col_start\n"
+		"$GMT daemon -p $P -o $work/d -i 2 --service-name svc "
+		"--otlp-endpoint http://127.0.0.1:$port 2>$work/d.err &\n"
+		"g=$!\n"
+		"ivs() { ls $work/d/alloc-go126-ex*-$P/ 2>/dev/null | grep -c .; }\n"
+		"for i in $(seq 1 300); do [ $(ivs) -ge 3 ] && break; sleep 0.1; done\n"
+		"col_stop\n"
+		"echo down_at=$(ivs)\n"
+		"sleep 6\n"
+		"$col --config $work/col.yaml --feature-gates=service.profilesSupport "
+		">>$work/col.log 2>&1 &\n"
+		"colpid=$!\n"
+		"for i in $(seq 1 300); do c=$(curl -s -o /dev/null -w '%%{http_code}' "
+		"http://127.0.0.1:$port/v1/metrics); [ \"$c\" = 405 ] && break; sleep 0.2; done\n"
+		"echo up_at=$(ivs)\n"
+		"sleep 3\n"
+		"kill -TERM $g; wait $g; echo daemon_rc=$?\n"
+		"col_stop\n"
+		"sed 's/^/# /' $work/d.err | grep -i otlp\n"
+		"echo failing_said=$(grep -c 'OTLP export failing, kept for later' $work/d.err)\n"
+		"echo back_said=$(grep -c 'OTLP export works again' $work/d.err)\n"
+		"echo left=$(ls $work/d/.otlp-queue | grep -c .)\n"
+		"d=$GMT_SOURCE_ROOT/tests/collector/decode.py\n"
+		"/usr/bin/python3 $d metrics --service svc --name gomemtrace.alloc.bytes "
+		"$work/col/metrics.jsonl > $work/a.txt\n"
+		"/usr/bin/python3 $d profiles --service svc $work/col/profiles.jsonl > $work/p.txt\n"
+		"echo dp_rc=$?\n"
+		"/usr/bin/python3 $GMT_SOURCE_ROOT/tests/e2e/otlp_daemon_compare.py $work/a.txt "
+		"$work/col/profiles.jsonl $work/d/alloc-go126-ex*-$P\n",
+		fx);
+
+	cr_assert_eq(tu_field(out, "collector_built"), 1, "the Collector builds:\n%s", out);
+	cr_assert_eq(tu_field(out, "collector_ready"), 1, "the Collector starts:\n%s", out);
+	cr_assert_eq(tu_field(out, "daemon_rc"), 0, "the daemon exits 0:\n%s", out);
+	cr_assert_gt(tu_field(out, "up_at") - tu_field(out, "down_at"), 1,
+		     "intervals were written while the Collector was away:\n%s", out);
+	cr_expect_eq(tu_field(out, "failing_said"), 1, "the failure said once:\n%s", out);
+	cr_expect_eq(tu_field(out, "back_said"), 1, "and the recovery:\n%s", out);
+	cr_expect_eq(tu_field(out, "dp_rc"), 0, "the profiles decode:\n%s", out);
+	cr_expect_eq(tu_field(out, "points"), tu_field(out, "intervals"),
+		     "one metrics request per interval:\n%s", out);
+	cr_expect_eq(tu_field(out, "profile_requests"), tu_field(out, "intervals"),
+		     "one profiles request per interval:\n%s", out);
+	cr_expect_eq(tu_field(out, "differ"), 0, "the sums of summary.json:\n%s", out);
+	cr_expect_eq(tu_field(out, "in_order"), 1, "in order:\n%s", out);
+	cr_expect_eq(tu_field(out, "left"), 0, "nothing left in the queue:\n%s", out);
+	free(out);
+}
+
 Test(otlp, malformed_url_is_exit_2, .timeout = 120)
 {
 	char *out = tu_script(

@@ -20,6 +20,7 @@
 #include "memrate.h"
 #include "options.h"
 #include "preflight.h"
+#include "otlp_opts.h"
 #include "trace_opts.h"
 #include "tracer.h"
 
@@ -113,6 +114,16 @@ static const char daemon_usage[] =
 	"                         (live ones by creation stack), the sites and their growth\n"
 	"                         since the daemon attached (report.txt, summary.json), and\n"
 	"                         a live-goroutine track in gc.json\n"
+	"      --otlp-endpoint URL  also send every interval's metrics and profiles to an\n"
+	"                         OpenTelemetry Collector's OTLP/HTTP receiver (as record\n"
+	"                         does; a Collector that is away is not an error).  What it\n"
+	"                         has not taken waits, in order, in OUTDIR/.otlp-queue (a\n"
+	"                         restart sends it first); tries again after 1 s doubling\n"
+	"                         to 60 s, or its Retry-After\n"
+	"      --otlp-queue N     at most N requests wait (default 256, two per interval\n"
+	"                         and target); beyond, the oldest are dropped and counted\n"
+	"      --otlp-header K=V, --otlp-timeout DUR, --otlp-ca FILE, --service-name NAME\n"
+	"                         as for record (OTEL_EXPORTER_OTLP_HEADERS too)\n"
 	"  -v, --verbose          debug output\n"
 	"  -q, --quiet            only errors\n"
 	"  -h, --help             show this help\n"
@@ -180,7 +191,7 @@ static int parse_bytes(const char *s, uint64_t *out)
 static int parse_args(int argc, char **argv, struct gmt_daemon_opts *o)
 {
 	enum { OPT_EXE = 256, OPT_COMM, OPT_KEEP, OPT_DISK, OPT_METRICS, OPT_AHEAP, OPT_AFOR,
-	       OPT_APAUSE, OPT_ARSS, OPT_STACKS, OPT_NOSNAP };
+	       OPT_APAUSE, OPT_ARSS, OPT_STACKS, OPT_NOSNAP, OPT_OTLP_QUEUE };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "exe", required_argument, NULL, OPT_EXE },
@@ -196,6 +207,8 @@ static int parse_args(int argc, char **argv, struct gmt_daemon_opts *o)
 		{ "alert-pause", required_argument, NULL, OPT_APAUSE },
 		{ "max-stacks", required_argument, NULL, OPT_STACKS },
 		{ "no-snapshot", no_argument, NULL, OPT_NOSNAP },
+		{ "otlp-queue", required_argument, NULL, OPT_OTLP_QUEUE },
+		GMT_OTLP_LONG_OPTS,
 		GMT_TRACE_LONG_OPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -210,7 +223,11 @@ static int parse_args(int argc, char **argv, struct gmt_daemon_opts *o)
 					       .rate = GMT_MEMRATE_DEFAULT, .max_depth = GMT_MAX_STACK,
 					       .ringbuf_mb = 8, .agg_entries = 1024,
 					       .max_rows = 1 << 16, .snapshots = true,
-					       .folded_max_mb = GMT_FOLDED_MAX_MB } };
+					       .folded_max_mb = GMT_FOLDED_MAX_MB },
+				       /* one try per send: the queue's thread waits between them */
+				       .otlp = { .timeout_s = 10, .max_tries = 1, .backoff_s = 1,
+						 .max_wait_s = 600 },
+				       .otlp_queue = 256 };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:o:i:vqh", opts, NULL)) != -1) {
 		switch (c) {
@@ -309,13 +326,23 @@ static int parse_args(int argc, char **argv, struct gmt_daemon_opts *o)
 		case OPT_NOSNAP:
 			o->so.snapshots = false;
 			break;
+		case OPT_OTLP_QUEUE:
+			if (gmt_parse_u64(optarg, 2, 1 << 20, &v)) {
+				pr_err("--otlp-queue takes 2 to 1048576 requests\n");
+				return 2;
+			}
+			o->otlp_queue = v;
+			break;
 		case 'h':
 			fputs(daemon_usage, stdout);
 			return 0;
-		default:
-			if (gmt_trace_parse_opt(c, optarg, &o->so, daemon_usage))
+		default: {
+			int r = gmt_otlp_parse_opt(c, optarg, &o->otlp, &o->service_name);
+
+			if (r == 2 || (r == 1 && gmt_trace_parse_opt(c, optarg, &o->so, daemon_usage)))
 				return 2;
 			break;
+		}
 		}
 	}
 	if (optind < argc) {
@@ -327,6 +354,8 @@ static int parse_args(int argc, char **argv, struct gmt_daemon_opts *o)
 		       "daemon --help')\n");
 		return 2;
 	}
+	if (gmt_otlp_check_opts(&o->otlp, o->service_name))
+		return 2;
 	if (o->alert_for_s > 0 && !o->alert_heap && !o->alert_rss_pct) {
 		pr_err("--alert-for needs --alert-heap or --alert-rss-pct\n");
 		return 2;

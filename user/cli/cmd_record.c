@@ -337,50 +337,6 @@ static uint64_t wall_now_ns(void)
 }
 
 /* What record sends to a Collector: who the target is, and its profiles, encoded. */
-struct otlp_export {
-	struct gmt_otlp_target ot;
-	char host[256], id[37], container[65];
-	struct gmt_build_ids ids;
-	struct gmt_pb *profiles; /* the request, NULL until the profile set is written */
-	int profiles_err;	 /* its encoding failed: the reason */
-};
-
-static void otlp_export_init(struct otlp_export *x, const struct record_opts *o,
-			     const struct gmt_target *t, const struct gmt_session *sess,
-			     const struct gmt_analysis *an)
-{
-	memset(x, 0, sizeof(*x));
-	x->ot = (struct gmt_otlp_target){ .service_name = o->service_name, .pid = (int)t->pid,
-					  .exe_path = t->path,
-					  .go_version = gmt_session__go_version(sess) };
-	gmt_otlp_instance_id(x->id);
-	x->ot.instance_id = x->id;
-	if (!gethostname(x->host, sizeof(x->host) - 1))
-		x->ot.host_name = x->host;
-	if (!gmt_memusage_container_id("/proc", t->pid, x->container))
-		x->ot.container_id = x->container;
-	/* Without them the Mapping has no build ID: the profiles go all the same. */
-	if (gmt_build_ids(an->gb->elf, &x->ids))
-		memset(&x->ids, 0, sizeof(x->ids));
-}
-
-/*
- * The profile set record writes, encoded as OTLP profiles while its aggregators are
- * what alloc.pb.gz was written from (gmt_profile_set_observe()).
- */
-static void otlp_encode_set(const struct gmt_profile_set *ps, void *ctx)
-{
-	struct otlp_export *x = ctx;
-	struct gmt_otlp_profiles p;
-
-	gmt_otlp_profiles_of_set(ps, &p);
-	p.ids = gmt_otlp_build_ids_of(&x->ids);
-	gmt_pb__free(x->profiles);
-	x->profiles = gmt_pb__new();
-	x->profiles_err = x->profiles ? gmt_otlp_encode_profiles(&x->ot, &p, x->profiles)
-				      : -ENOMEM;
-}
-
 static void warn_failed(const struct gmt_otlp_result *r, struct gmt_diag *d, int err)
 {
 	pr_warn("OTLP export failed after %d tr%s; the files are written: %s\n", r->tries,
@@ -394,7 +350,7 @@ static void warn_failed(const struct gmt_otlp_result *r, struct gmt_diag *d, int
  * Collector would fail them the same way, after as many waits.  A second Ctrl-C ends
  * the waits between tries.
  */
-static void export_otlp(struct record_opts *o, struct otlp_export *x,
+static void export_otlp(struct record_opts *o, struct gmt_otlp_source *x,
 			const struct gmt_session *sess, const struct gmt_memsnap *end)
 {
 	struct gmt_otlp_recording rec;
@@ -431,7 +387,7 @@ int cmd_record(int argc, char **argv)
 	struct gmt_analysis *an = NULL;
 	struct gmt_target t = { .pidfd = -1 };
 	struct gmt_memsnap *mem_end = NULL;
-	struct otlp_export *ox = NULL;
+	struct gmt_otlp_source *ox = NULL;
 	struct record_opts o;
 	struct gmt_diag d = {};
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -530,8 +486,8 @@ int cmd_record(int argc, char **argv)
 			err = gmt_diag_set(&d, -ENOMEM, "out of memory");
 			goto fail;
 		}
-		otlp_export_init(ox, &o, &t, sess, an);
-		gmt_profile_set_observe(otlp_encode_set, ox);
+		gmt_otlp_source_init(ox, o.service_name, &t, an);
+		gmt_profile_set_observe(gmt_otlp_source_encode_set, ox);
 	}
 	err = gmt_session__write(sess, outdir, &d);
 	gmt_profile_set_observe(NULL, NULL);
@@ -554,9 +510,7 @@ fail:
 	gmt_target__abort(&t);
 	ret = 1;
 out:
-	if (ox)
-		gmt_pb__free(ox->profiles);
-	free(ox);
+	gmt_otlp_source_free(ox);
 	free(mem_end);
 	gmt_session__free(sess);
 	gmt_analysis__put(an);

@@ -3,6 +3,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <math.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,9 @@
 #include "log.h"
 #include "memsnap.h"
 #include "metrics.h"
+#include "otlp_export.h"
+#include "otlp_queue.h"
+#include "profile_set.h"
 #include "proc.h"
 #include "procscan.h"
 #include "recorder.h"
@@ -35,6 +39,10 @@ struct dtarget {
 	bool heap_fallback_said, rss_cannot_said; /* said once per target */
 	bool pause_alerted; /* one pause alert per interval at most */
 	struct gmt_metrics_target m;
+	/* --otlp-endpoint: who the requests are about, what they add up */
+	struct gmt_otlp_source *src;
+	uint64_t start_unix_ns;	   /* when tracing began: the sums' start time */
+	double alloc_objects_total; /* estimated, since attach */
 };
 
 /* Processes that could not be traced: not retried while they live. */
@@ -55,7 +63,16 @@ struct gmt_daemon {
 	uint64_t last_ts_ms; /* last directory timestamp, to keep names unique */
 	uint64_t next_iv, next_scan;
 	char metrics_path[4096];
+	struct gmt_otlp_queue *oq; /* --otlp-endpoint */
 };
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 static uint64_t mono_ns(void)
 {
@@ -132,6 +149,48 @@ void gmt_daemon_metrics_add(struct gmt_metrics_target *m, const struct gmt_inter
 }
 
 /*
+ * --otlp-endpoint: the interval's metrics (the sums since attach, as the metrics file
+ * has them, cumulative from dt->start_unix_ns; the memory figures read now) and its
+ * profiles (encoded while the set was written) into the send queue.
+ */
+static void export_interval(struct gmt_daemon *dm, struct dtarget *dt,
+			    const struct gmt_interval *iv)
+{
+	struct gmt_otlp_recording rec = {
+		.sampled = true, .start_unix_ns = dt->start_unix_ns,
+		.alloc_bytes = (uint64_t)llround(dt->m.alloc_bytes_total),
+		.alloc_objects = (uint64_t)llround(dt->alloc_objects_total),
+		.has_inuse = true, .inuse_bytes = (uint64_t)llround(iv->est_inuse_bytes),
+		.has_gc = !dm->o->so.no_gc, .gc_cycles = dt->m.gc_cycles_total,
+		.stw_pauses = dt->m.stw_pauses_total,
+		.stw_total_ns = (uint64_t)llround(dt->m.stw_seconds_total * 1e9),
+		.dropped = dt->m.records_dropped_total,
+	};
+	struct gmt_memsnap ms;
+	struct gmt_diag d = {};
+	struct gmt_pb *b = gmt_pb__new();
+	bool mem = !dt->t.exited && !gmt_memsnap_read(dt->t.pid, gmt_session__analysis(dt->s),
+						       &ms, &d);
+	int err = b ? gmt_otlp_encode_recording(&dt->src->ot, &rec, mem ? &ms.r : NULL,
+						mem ? ms.r.time_unix_ns : wall_ns(), b)
+		    : -ENOMEM;
+
+	if (!err)
+		err = gmt_otlp_queue_push(dm->oq, "/v1/metrics", b);
+	if (err && err != -EIO)
+		pr_warn("PID %d: OTLP metrics not queued: %s\n", (int)dt->t.pid, strerror(-err));
+	gmt_pb__free(b);
+	if (dt->src->profiles && !dt->src->profiles_err)
+		err = gmt_otlp_queue_push(dm->oq, GMT_OTLP_PROFILES_PATH, dt->src->profiles);
+	else
+		err = dt->src->profiles ? dt->src->profiles_err : -ENODATA;
+	if (err && err != -EIO)
+		pr_warn("PID %d: OTLP profiles not queued: %s\n", (int)dt->t.pid, strerror(-err));
+	gmt_pb__free(dt->src->profiles);
+	dt->src->profiles = NULL;
+}
+
+/*
  * One profile set of a target into DIR/<name>: written into a hidden .partial directory
  * first and renamed when complete.
  */
@@ -146,8 +205,11 @@ static int write_interval(struct gmt_daemon *dm, struct dtarget *dt, const char 
 	snprintf(part, sizeof(part), "%s/.%s.partial", dt->dir, name);
 	snprintf(final, sizeof(final), "%s/%s", dt->dir, name);
 	err = gmt_outdir_prepare(dt->dir, &d);
+	if (!err && dt->src)
+		gmt_profile_set_observe(gmt_otlp_source_encode_set, dt->src);
 	if (!err)
 		err = gmt_session__write_interval(dt->s, part, &iv, &d);
+	gmt_profile_set_observe(NULL, NULL);
 	if (!err && rename(part, final) < 0)
 		err = gmt_diag_set(&d, -errno, "cannot rename %s: %s", part, strerror(errno));
 	if (err) {
@@ -156,6 +218,9 @@ static int write_interval(struct gmt_daemon *dm, struct dtarget *dt, const char 
 		return err;
 	}
 	gmt_daemon_metrics_add(&dt->m, &iv, gmt_session__goroutines(dt->s));
+	dt->alloc_objects_total += iv.est_alloc_objects;
+	if (dt->src)
+		export_interval(dm, dt, &iv);
 	pr_debug("PID %d: %s: %.1f s, %llu samples, ~%.0f bytes allocated, ~%.0f live, %u GC "
 		 "cycles, %llu rows\n", (int)dt->t.pid, final, iv.duration_s,
 		 (unsigned long long)iv.samples, iv.est_alloc_bytes, iv.est_inuse_bytes,
@@ -233,6 +298,7 @@ static struct dtarget *find_target(const struct gmt_daemon *dm, pid_t pid)
 
 static void free_target(struct dtarget *dt)
 {
+	gmt_otlp_source_free(dt->src);
 	gmt_session__free(dt->s);
 	gmt_target__close(&dt->t);
 	free(dt);
@@ -299,6 +365,14 @@ static int add_target(void *ctx, const struct gmt_proc_id *id)
 	gmt_daemon_target_dir(dm->o->outdir, dt->t.comm, id->pid, dt->dir, sizeof(dt->dir));
 	dt->m.comm = dt->t.comm;
 	dt->m.pid = dt->t.pid;
+	dt->start_unix_ns = wall_ns();
+	if (dm->oq) {
+		dt->src = malloc(sizeof(*dt->src));
+		if (!dt->src)
+			return -ENOMEM; /* the target stays, without export */
+		gmt_otlp_source_init(dt->src, dm->o->service_name, &dt->t,
+				     gmt_session__analysis(dt->s));
+	}
 	return 0;
 }
 
@@ -570,6 +644,19 @@ int gmt_daemon__open(const struct gmt_daemon_opts *o, struct gmt_daemon **out,
 	if (err > 0)
 		pr_info("removed %d partial intervals a previous run left in %s\n", err,
 			o->outdir);
+	if (o->otlp.url) {
+		char qdir[4096];
+		struct gmt_otlp_queue_stats st;
+
+		snprintf(qdir, sizeof(qdir), "%s/.otlp-queue", o->outdir);
+		err = gmt_otlp_queue_open(qdir, o->otlp_queue, &o->otlp, NULL, NULL, &dm->oq, d);
+		if (err)
+			goto fail;
+		gmt_otlp_queue_stats(dm->oq, &st);
+		if (st.reloaded)
+			pr_info("OTLP: %llu request%s a previous run could not send, sent first\n",
+				(unsigned long long)st.reloaded, st.reloaded == 1 ? "" : "s");
+	}
 	dm->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (dm->epfd < 0) {
 		err = gmt_diag_set(d, -errno, "epoll: %s", strerror(errno));
@@ -667,6 +754,19 @@ void gmt_daemon__finish(struct gmt_daemon *dm, const char *why)
 	for (size_t i = 0; i < dm->nt; i++)
 		gmt_session__stop(dm->t[i]->s);
 	write_all(dm);
+	if (dm->oq) {
+		struct gmt_otlp_queue_stats st;
+
+		/* The last intervals go now if the Collector takes them; else the next run's. */
+		gmt_otlp_queue_drain(dm->oq, 10);
+		gmt_otlp_queue_stats(dm->oq, &st);
+		pr_info("OTLP: %llu request%s sent, %llu failed tr%s, %llu dropped (queue full), "
+			"%llu left for the next run in %s/.otlp-queue\n",
+			(unsigned long long)st.sent, st.sent == 1 ? "" : "s",
+			(unsigned long long)st.failures, st.failures == 1 ? "y" : "ies",
+			(unsigned long long)st.dropped, (unsigned long long)st.queued,
+			dm->o->outdir);
+	}
 }
 
 size_t gmt_daemon__ntargets(const struct gmt_daemon *dm)
@@ -683,6 +783,7 @@ void gmt_daemon__free(struct gmt_daemon *dm)
 	free(dm->t);
 	free(dm->skip);
 	gmt_bincache__free(dm->bins);
+	gmt_otlp_queue_free(dm->oq);
 	if (dm->epfd >= 0)
 		close(dm->epfd);
 	free(dm);

@@ -28,6 +28,7 @@
 
 #include "diag.h"
 #include "memusage.h"
+#include "otlp_http.h"
 #include "session.h"
 
 struct gmt_goroutines;
@@ -49,6 +50,12 @@ struct gmt_daemon_opts {
 	double alert_for_s;	 /* ... for that long (both) */
 	uint64_t alert_pause_ns; /* a stop-the-world pause longer than this, 0: no alert */
 	struct gmt_session_opts so; /* the tracing options */
+	/* --otlp-endpoint (otlp.url NULL: none): every interval's metrics and profiles go
+	 * to the Collector through a queue of at most otlp_queue requests, spilled into
+	 * OUTDIR/.otlp-queue (trace/otlp_queue.h) */
+	struct gmt_otlp_opts otlp;
+	const char *service_name;
+	size_t otlp_queue;
 };
 
 struct gmt_daemon;
