@@ -162,6 +162,25 @@ Test(metrics, prometheus_text)
 	free(buf);
 }
 
+/* The OTLP export's families: no labels, counters *_total, the queue a gauge. */
+Test(metrics, export_families)
+{
+	struct gmt_metrics_export e = { .sent = 12, .failures = 3, .dropped = 1, .queued = 4 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_eq(gmt_write_export_metrics(f, &e), 0);
+	fclose(f);
+	cr_expect(strstr(buf, "# TYPE gomemtrace_otlp_requests_sent_total counter\n"
+			      "gomemtrace_otlp_requests_sent_total 12\n"), "%s", buf);
+	cr_expect(strstr(buf, "\ngomemtrace_otlp_failures_total 3\n"), "%s", buf);
+	cr_expect(strstr(buf, "\ngomemtrace_otlp_requests_dropped_total 1\n"), "%s", buf);
+	cr_expect(strstr(buf, "# TYPE gomemtrace_otlp_requests_queued gauge\n"
+			      "gomemtrace_otlp_requests_queued 4\n"), "%s", buf);
+	free(buf);
+}
+
 /*
  * A reader of the text format for the test, independent of the writer: every sample
  * must belong to a family announced with HELP and TYPE (a counter by its full name, a

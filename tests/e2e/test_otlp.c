@@ -440,6 +440,10 @@ Test(otlp, daemon_sends_every_interval_through_an_outage, .timeout = 1800)
 		"echo failing_said=$(grep -c 'OTLP export failing, kept for later' $work/d.err)\n"
 		"echo back_said=$(grep -c 'OTLP export works again' $work/d.err)\n"
 		"echo left=$(ls $work/d/.otlp-queue | grep -c .)\n"
+		"echo file_sent=$(sed -n 's/^gomemtrace_otlp_requests_sent_total //p' "
+		"$work/d/gomemtrace.prom)\n"
+		"echo file_queued=$(sed -n 's/^gomemtrace_otlp_requests_queued //p' "
+		"$work/d/gomemtrace.prom)\n"
 		"d=$GMT_SOURCE_ROOT/tests/collector/decode.py\n"
 		"/usr/bin/python3 $d metrics --service svc --name gomemtrace.alloc.bytes "
 		"$work/col/metrics.jsonl > $work/a.txt\n"
@@ -464,6 +468,63 @@ Test(otlp, daemon_sends_every_interval_through_an_outage, .timeout = 1800)
 	cr_expect_eq(tu_field(out, "differ"), 0, "the sums of summary.json:\n%s", out);
 	cr_expect_eq(tu_field(out, "in_order"), 1, "in order:\n%s", out);
 	cr_expect_eq(tu_field(out, "left"), 0, "nothing left in the queue:\n%s", out);
+	cr_expect_eq(tu_field(out, "file_sent"), 2 * tu_field(out, "intervals"),
+		     "the metrics file counts the requests sent:\n%s", out);
+	cr_expect_eq(tu_field(out, "file_queued"), 0, "and none waiting:\n%s", out);
+	free(out);
+}
+
+/*
+ * A Collector that answers 503 with Retry-After: 3 twice (tests/collector/faultproxy.py in
+ * front of it): the daemon's next tries come no sooner than 3 s after each (the proxy's
+ * log has the times), and every interval still arrives once, in order.
+ */
+Test(otlp, daemon_honours_retry_after, .timeout = 1800)
+{
+	const char *fx = tu_fixture("alloc", "go126", "exe");
+	char *out = tu_script(
+		OTLP_START ALLOC_TARGET
+		"trap 'kill $P $colpid $g $fp 2>/dev/null; wait $colpid $g $fp 2>/dev/null; "
+		"rm -rf \"$work\"' EXIT\n"
+		"col_start\n"
+		"/usr/bin/python3 $GMT_SOURCE_ROOT/tests/collector/faultproxy.py "
+		"--target http://127.0.0.1:$port --status 503 --count 2 --retry-after 3 "
+		"--log $work/proxy.jsonl > $work/proxy.out 2>&1 &\n"
+		"fp=$!\n"
+		"for i in $(seq 1 100); do pp=$(head -1 $work/proxy.out); [ -n \"$pp\" ] && break; "
+		"sleep 0.1; done\n"
+		"$GMT daemon -p $P -o $work/d -i 2 --service-name svc "
+		"--otlp-endpoint http://127.0.0.1:$pp 2>$work/d.err &\n"
+		"g=$!\n"
+		"ivs() { ls $work/d/alloc-go126-ex*-$P/ 2>/dev/null | grep -c .; }\n"
+		"for i in $(seq 1 300); do [ $(ivs) -ge 5 ] && break; sleep 0.1; done\n"
+		"kill -TERM $g; wait $g; echo daemon_rc=$?\n"
+		"col_stop\n"
+		"/usr/bin/python3 - $work/proxy.jsonl <<'EOF'\n"
+		"import json, sys\n"
+		"r = [json.loads(l) for l in open(sys.argv[1])]\n"
+		"inj = [i for i, x in enumerate(r) if x['injected']]\n"
+		"print('# requests', [(round(x['t'] - r[0]['t'], 2), x['status']) for x in r])\n"
+		"print('injected=%%d' %% len(inj))\n"
+		"gaps = [r[i + 1]['t'] - r[i]['t'] for i in inj if i + 1 < len(r)]\n"
+		"print('waited_ms=%%d' %% int(1000 * min(gaps)) if gaps else 'waited_ms=0')\n"
+		"EOF\n"
+		"d=$GMT_SOURCE_ROOT/tests/collector/decode.py\n"
+		"/usr/bin/python3 $d metrics --service svc --name gomemtrace.alloc.bytes "
+		"$work/col/metrics.jsonl > $work/a.txt\n"
+		"/usr/bin/python3 $GMT_SOURCE_ROOT/tests/e2e/otlp_daemon_compare.py $work/a.txt "
+		"$work/col/profiles.jsonl $work/d/alloc-go126-ex*-$P\n",
+		fx);
+
+	cr_assert_eq(tu_field(out, "collector_ready"), 1, "the Collector starts:\n%s", out);
+	cr_assert_eq(tu_field(out, "daemon_rc"), 0, "the daemon exits 0:\n%s", out);
+	cr_assert_eq(tu_field(out, "injected"), 2, "two 503s answered:\n%s", out);
+	cr_expect_geq(tu_field(out, "waited_ms"), 2900, "Retry-After: 3 honoured:\n%s", out);
+	cr_expect_eq(tu_field(out, "points"), tu_field(out, "intervals"),
+		     "every interval arrived:\n%s", out);
+	cr_expect_eq(tu_field(out, "profile_requests"), tu_field(out, "intervals"), "%s", out);
+	cr_expect_eq(tu_field(out, "differ"), 0, "%s", out);
+	cr_expect_eq(tu_field(out, "in_order"), 1, "in order:\n%s", out);
 	free(out);
 }
 

@@ -177,15 +177,19 @@ static void export_interval(struct gmt_daemon *dm, struct dtarget *dt,
 
 	if (!err)
 		err = gmt_otlp_queue_push(dm->oq, "/v1/metrics", b);
-	if (err && err != -EIO)
-		pr_warn("PID %d: OTLP metrics not queued: %s\n", (int)dt->t.pid, strerror(-err));
+	if (err)
+		pr_warn("PID %d: OTLP metrics %s: %s\n", (int)dt->t.pid,
+			err == -EIO ? "queued in memory only, not in .otlp-queue" : "not queued",
+			strerror(-err));
 	gmt_pb__free(b);
 	if (dt->src->profiles && !dt->src->profiles_err)
 		err = gmt_otlp_queue_push(dm->oq, GMT_OTLP_PROFILES_PATH, dt->src->profiles);
 	else
 		err = dt->src->profiles ? dt->src->profiles_err : -ENODATA;
-	if (err && err != -EIO)
-		pr_warn("PID %d: OTLP profiles not queued: %s\n", (int)dt->t.pid, strerror(-err));
+	if (err)
+		pr_warn("PID %d: OTLP profiles %s: %s\n", (int)dt->t.pid,
+			err == -EIO ? "queued in memory only, not in .otlp-queue" : "not queued",
+			strerror(-err));
 	gmt_pb__free(dt->src->profiles);
 	dt->src->profiles = NULL;
 }
@@ -243,6 +247,14 @@ static int w_metrics(FILE *f, void *ctx)
 	for (size_t i = 0; i < dm->nt; i++)
 		m[i] = dm->t[i]->m;
 	err = gmt_write_metrics(f, m, dm->nt);
+	if (!err && dm->oq) {
+		struct gmt_otlp_queue_stats st;
+
+		gmt_otlp_queue_stats(dm->oq, &st);
+		err = gmt_write_export_metrics(f, &(struct gmt_metrics_export){
+			.sent = st.sent, .failures = st.failures, .dropped = st.dropped,
+			.queued = st.queued });
+	}
 	free(m);
 	return err;
 }
@@ -759,6 +771,7 @@ void gmt_daemon__finish(struct gmt_daemon *dm, const char *why)
 
 		/* The last intervals go now if the Collector takes them; else the next run's. */
 		gmt_otlp_queue_drain(dm->oq, 10);
+		write_metrics(dm); /* with the figures after the drain */
 		gmt_otlp_queue_stats(dm->oq, &st);
 		pr_info("OTLP: %llu request%s sent, %llu failed tr%s, %llu dropped (queue full), "
 			"%llu left for the next run in %s/.otlp-queue\n",

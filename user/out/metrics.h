@@ -48,6 +48,17 @@ struct gmt_metrics_target {
 	uint64_t leak_groups, leak_goroutines;
 };
 
+/* The OTLP export's figures (daemon --otlp-endpoint), since the daemon started. */
+struct gmt_metrics_export {
+	uint64_t sent;	   /* requests the Collector accepted */
+	uint64_t failures; /* tries that failed */
+	uint64_t dropped;  /* requests dropped from the full queue */
+	uint64_t queued;   /* requests waiting now */
+};
+
+/* Appends the export's families (no labels): 0 or -EIO. */
+int gmt_write_export_metrics(FILE *f, const struct gmt_metrics_export *e);
+
 /*
  * All targets, label sets {comm, pid}.  A family without a sample (no target, or no
  * target with goroutine tracking) is left out.  0 or -EIO.

@@ -2,6 +2,8 @@
 #include "metrics.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <string.h>
 #include <math.h>
 
 const uint64_t gmt_pause_bucket_ns[GMT_PAUSE_BUCKETS] = {
@@ -193,6 +195,33 @@ int gmt_write_metrics(FILE *f, const struct gmt_metrics_target *t, size_t n)
 		fputs("gomemtrace_stw_pause_seconds_count", f);
 		put_labels(f, &t[i]);
 		fprintf(f, "} %llu\n", (unsigned long long)cum);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+int gmt_write_export_metrics(FILE *f, const struct gmt_metrics_export *e)
+{
+	static const struct {
+		const char *name, *help, *type;
+		size_t off;
+	} fams[] = {
+		{ "gomemtrace_otlp_requests_sent_total", "OTLP requests the Collector accepted.",
+		  "counter", offsetof(struct gmt_metrics_export, sent) },
+		{ "gomemtrace_otlp_failures_total", "OTLP send tries that failed (kept, retried).",
+		  "counter", offsetof(struct gmt_metrics_export, failures) },
+		{ "gomemtrace_otlp_requests_dropped_total",
+		  "OTLP requests dropped, oldest first, from the full send queue.", "counter",
+		  offsetof(struct gmt_metrics_export, dropped) },
+		{ "gomemtrace_otlp_requests_queued", "OTLP requests waiting to be sent.", "gauge",
+		  offsetof(struct gmt_metrics_export, queued) },
+	};
+
+	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
+		uint64_t v;
+
+		memcpy(&v, (const char *)e + fams[i].off, sizeof(v));
+		put_header(f, fams[i].name, fams[i].help, fams[i].type);
+		fprintf(f, "%s %llu\n", fams[i].name, (unsigned long long)v);
 	}
 	return ferror(f) ? -EIO : 0;
 }

@@ -41,6 +41,7 @@ struct gmt_otlp_queue {
 	size_t n;
 	uint64_t next_seq;
 	double next_try; /* monotonic seconds; 0: now */
+	double ra_until; /* the Collector's last Retry-After, as a time: drain waits for it */
 	double backoff;
 	bool failing;
 	struct gmt_otlp_queue_stats st;
@@ -208,6 +209,7 @@ static void *sender(void *arg)
 			if (ra > RETRY_AFTER_MAX_S)
 				ra = RETRY_AFTER_MAX_S;
 			q->next_try = mono_s() + (ra > 0 ? ra : q->backoff);
+			q->ra_until = ra > 0 ? q->next_try : 0;
 			if (!q->failing)
 				pr_warn("OTLP export failing, kept for later (%zu queued, at most %zu): "
 					"%s\n", q->n, q->max, gmt_diag_msg(&d, err));
@@ -381,7 +383,8 @@ bool gmt_otlp_queue_drain(struct gmt_otlp_queue *q, double max_s)
 	bool empty;
 
 	pthread_mutex_lock(&q->mu);
-	q->next_try = 0;
+	/* now, unless the Collector said when: a backoff of ours need not be waited out */
+	q->next_try = q->ra_until;
 	pthread_cond_broadcast(&q->cv);
 	while (q->head && mono_s() < end) {
 		struct timespec ts;

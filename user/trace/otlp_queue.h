@@ -48,8 +48,8 @@ int gmt_otlp_queue_open(const char *spill_dir, size_t max, const struct gmt_otlp
 /* Adds a copy of msg for path ("/v1/metrics" or GMT_OTLP_PROFILES_PATH): 0, -ENOMEM, or
  * -EIO when its spill file cannot be written (it is still queued, in memory). */
 int gmt_otlp_queue_push(struct gmt_otlp_queue *q, const char *path, const struct gmt_pb *msg);
-/* Tries at once what is queued and waits until it is all sent, at most max_s seconds:
- * true when nothing is left. */
+/* Tries what is queued at once (or when the Collector's last Retry-After says) and
+ * waits until it is all sent, at most max_s seconds: true when nothing is left. */
 bool gmt_otlp_queue_drain(struct gmt_otlp_queue *q, double max_s);
 void gmt_otlp_queue_stats(struct gmt_otlp_queue *q, struct gmt_otlp_queue_stats *s);
 /* Stops the thread (a send in flight ends first); what is left stays in the spill
