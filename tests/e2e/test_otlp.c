@@ -404,6 +404,27 @@ Test(otlp, token_from_the_environment, .timeout = 1800)
 }
 
 /*
+ * The daemon on $P, every 2 s, sending to 127.0.0.1:PORT as service svc ($g; its log in
+ * $work/d.err); ivs counts its intervals so far.
+ */
+#define DAEMON_START(port)                                                                  \
+	"$GMT daemon -p $P -o $work/d -i 2 --service-name svc "                             \
+	"--otlp-endpoint http://127.0.0.1:" port " 2>$work/d.err &\n"                      \
+	"g=$!\n"                                                                            \
+	"ivs() { ls $work/d/alloc-go126-ex*-$P/ 2>/dev/null | grep -c .; }\n"
+
+/* What the Collector received against the daemon's intervals (otlp_daemon_compare.py),
+ * and dp_rc: whether its profiles decode. */
+#define DAEMON_COMPARE                                                                      \
+	"d=$GMT_SOURCE_ROOT/tests/collector/decode.py\n"                                    \
+	"/usr/bin/python3 $d metrics --service svc --name gomemtrace.alloc.bytes "          \
+	"$work/col/metrics.jsonl > $work/a.txt\n"                                          \
+	"/usr/bin/python3 $d profiles --service svc $work/col/profiles.jsonl > $work/p.txt\n" \
+	"echo dp_rc=$?\n"                                                                   \
+	"/usr/bin/python3 $GMT_SOURCE_ROOT/tests/e2e/otlp_daemon_compare.py $work/a.txt "   \
+	"$work/col/profiles.jsonl $work/d/alloc-go126-ex*-$P\n"
+
+/*
  * The daemon: every interval's metrics and profiles, through a Collector killed for
  * ~6 s mid-run and started again on the same port.  What it received decodes to one
  * gomemtrace.alloc.bytes point per interval, in order, each the sum of the intervals'
@@ -419,10 +440,7 @@ Test(otlp, daemon_sends_every_interval_through_an_outage, .timeout = 1800)
 		"trap 'kill $P $colpid $g 2>/dev/null; wait $colpid $g 2>/dev/null; "
 		"rm -rf \"$work\"' EXIT\n"
 		"col_start\n"
-		"$GMT daemon -p $P -o $work/d -i 2 --service-name svc "
-		"--otlp-endpoint http://127.0.0.1:$port 2>$work/d.err &\n"
-		"g=$!\n"
-		"ivs() { ls $work/d/alloc-go126-ex*-$P/ 2>/dev/null | grep -c .; }\n"
+		DAEMON_START("$port")
 		"for i in $(seq 1 300); do [ $(ivs) -ge 3 ] && break; sleep 0.1; done\n"
 		"col_stop\n"
 		"echo down_at=$(ivs)\n"
@@ -444,13 +462,7 @@ Test(otlp, daemon_sends_every_interval_through_an_outage, .timeout = 1800)
 		"$work/d/gomemtrace.prom)\n"
 		"echo file_queued=$(sed -n 's/^gomemtrace_otlp_requests_queued //p' "
 		"$work/d/gomemtrace.prom)\n"
-		"d=$GMT_SOURCE_ROOT/tests/collector/decode.py\n"
-		"/usr/bin/python3 $d metrics --service svc --name gomemtrace.alloc.bytes "
-		"$work/col/metrics.jsonl > $work/a.txt\n"
-		"/usr/bin/python3 $d profiles --service svc $work/col/profiles.jsonl > $work/p.txt\n"
-		"echo dp_rc=$?\n"
-		"/usr/bin/python3 $GMT_SOURCE_ROOT/tests/e2e/otlp_daemon_compare.py $work/a.txt "
-		"$work/col/profiles.jsonl $work/d/alloc-go126-ex*-$P\n",
+		DAEMON_COMPARE,
 		fx);
 
 	cr_assert_eq(tu_field(out, "collector_built"), 1, "the Collector builds:\n%s", out);
@@ -493,10 +505,7 @@ Test(otlp, daemon_honours_retry_after, .timeout = 1800)
 		"fp=$!\n"
 		"for i in $(seq 1 100); do pp=$(head -1 $work/proxy.out); [ -n \"$pp\" ] && break; "
 		"sleep 0.1; done\n"
-		"$GMT daemon -p $P -o $work/d -i 2 --service-name svc "
-		"--otlp-endpoint http://127.0.0.1:$pp 2>$work/d.err &\n"
-		"g=$!\n"
-		"ivs() { ls $work/d/alloc-go126-ex*-$P/ 2>/dev/null | grep -c .; }\n"
+		DAEMON_START("$pp")
 		"for i in $(seq 1 300); do [ $(ivs) -ge 5 ] && break; sleep 0.1; done\n"
 		"kill -TERM $g; wait $g; echo daemon_rc=$?\n"
 		"col_stop\n"
@@ -509,11 +518,7 @@ Test(otlp, daemon_honours_retry_after, .timeout = 1800)
 		"gaps = [r[i + 1]['t'] - r[i]['t'] for i in inj if i + 1 < len(r)]\n"
 		"print('waited_ms=%%d' %% int(1000 * min(gaps)) if gaps else 'waited_ms=0')\n"
 		"EOF\n"
-		"d=$GMT_SOURCE_ROOT/tests/collector/decode.py\n"
-		"/usr/bin/python3 $d metrics --service svc --name gomemtrace.alloc.bytes "
-		"$work/col/metrics.jsonl > $work/a.txt\n"
-		"/usr/bin/python3 $GMT_SOURCE_ROOT/tests/e2e/otlp_daemon_compare.py $work/a.txt "
-		"$work/col/profiles.jsonl $work/d/alloc-go126-ex*-$P\n",
+		DAEMON_COMPARE,
 		fx);
 
 	cr_assert_eq(tu_field(out, "collector_ready"), 1, "the Collector starts:\n%s", out);
