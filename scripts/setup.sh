@@ -15,10 +15,11 @@ pkgs=(
 	libcriterion-dev      # unit tests
 	libcurl4-openssl-dev  # OTLP export to an OpenTelemetry Collector (HTTP, TLS)
 	curl                  # the OTLP tests poll the test Collector with it
+	openssl               # the OTLP https test makes its CA and certificate
 	binutils python3      # objdump (test oracle), fixture tooling
 	golang-1.19-go        # go1.19 fixtures (toolchain downloads start at 1.21)
 	bpftrace              # the baseline the benchmark compares with
-	prometheus            # promtool: the tests lint the daemon's metrics file with it
+	prometheus            # promtool lints the metrics file; PromQL over the Collector
 )
 
 missing=()
