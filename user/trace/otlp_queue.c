@@ -263,7 +263,8 @@ static int reload(struct gmt_otlp_queue *q)
 		n++;
 	}
 	closedir(dir);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n) /* qsort wants an array, even of none */
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < n && !err; i++) {
 		char path[4096], kind[16];
 		unsigned long long seq;
