@@ -90,7 +90,7 @@ if [ -n "$colpid" ]; then kill "$colpid"; wait "$colpid" || true; fi
 trap - EXIT
 echo "targets: $targets x $((mbps / targets)) MB/s; daemon CPU over the run: $(awk -v t=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" -v s=$((minutes * 60)) 'BEGIN { printf "%.1f s, %.2f%% of one core", t / hz, 100 * t / hz / s }')"
 if [ -n "$colpid" ]; then
-	echo "OTLP: the Collector received $(grep -c . "$tmp/col/metrics.jsonl" 2>/dev/null || echo 0) metrics and $(grep -c . "$tmp/col/profiles.jsonl" 2>/dev/null || echo 0) profiles requests; the daemon logged $(grep -c 'OTLP.*fail' "$tmp/daemon.err") failures"
+	echo "OTLP: the Collector received $(grep -c . "$tmp/col/metrics.jsonl" 2>/dev/null || echo 0) metrics and $(grep -c . "$tmp/col/profiles.jsonl" 2>/dev/null || echo 0) profiles requests; the daemon says: $(grep -o 'OTLP: [0-9]* requests sent.*' "$tmp/daemon.err" | sed 's/ in \/.*//')"
 fi
 
 rss_at() { awk -F, -v t="$1" 'NR > 1 && $1 >= t { print $2; exit }' "$log"; }
