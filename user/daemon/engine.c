@@ -380,10 +380,12 @@ static int add_target(void *ctx, const struct gmt_proc_id *id)
 	dt->start_unix_ns = wall_ns();
 	if (dm->oq) {
 		dt->src = malloc(sizeof(*dt->src));
-		if (!dt->src)
-			return -ENOMEM; /* the target stays, without export */
-		gmt_otlp_source_init(dt->src, dm->o->service_name, &dt->t,
-				     gmt_session__analysis(dt->s));
+		if (dt->src)
+			gmt_otlp_source_init(dt->src, dm->o->service_name, &dt->t,
+					     gmt_session__analysis(dt->s));
+		else /* the target stays, traced and written, without export */
+			pr_warn("PID %d: out of memory: its intervals are not sent over OTLP\n",
+				(int)id->pid);
 	}
 	return 0;
 }
