@@ -394,6 +394,65 @@ Test(maps, load_bias_of_a_live_process)
 	cr_expect_eq(gmt_maps_read(0x7ffffff0, &m, &d), -ESRCH);
 }
 
+/*
+ * The kernel writes /proc/PID/maps a page at a time and lets the mappings change between
+ * pages: a mapping that grew by merging with its neighbour is written again, from its old
+ * start, on the next page.  Go's heap grows so.  A child merges and splits mappings
+ * across its whole address space while it is read again and again: every read succeeds
+ * and lists its mappings in order, without overlaps.
+ */
+Test(maps, read_while_the_mappings_change, .timeout = 60)
+{
+	enum { PAIRS = 400, READS = 1500 };
+	long page = sysconf(_SC_PAGESIZE);
+	struct gmt_maps m = {0};
+	struct gmt_diag d = {};
+	pid_t pid;
+	int ready[2];
+	char c;
+
+	cr_assert_eq(pipe(ready), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0, "fork");
+	if (pid == 0) {
+		/* Pairs of pages, r-- then rw-, with a hole after each: many lines of maps. */
+		char *base = mmap(NULL, (size_t)(PAIRS * 3 * page), PROT_NONE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (base == MAP_FAILED)
+			_exit(1);
+		for (int i = 0; i < PAIRS; i++) {
+			mprotect(base + i * 3 * page, (size_t)page, PROT_READ);
+			mprotect(base + (i * 3 + 1) * page, (size_t)page, PROT_READ | PROT_WRITE);
+		}
+		close(ready[0]);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (int round = 0; round < 2000000; round++)
+			for (int i = 0; i < PAIRS; i++) {
+				char *second = base + (i * 3 + 1) * page;
+
+				/* Merge with the first page of the pair, then split again. */
+				mprotect(second, (size_t)page, PROT_READ);
+				mprotect(second, (size_t)page, PROT_READ | PROT_WRITE);
+			}
+		_exit(0);
+	}
+	close(ready[1]);
+	cr_assert_eq(read(ready[0], &c, 1), 1, "the child is ready");
+	close(ready[0]);
+	for (int i = 0; i < READS; i++) {
+		cr_assert_eq(gmt_maps_read(pid, &m, &d), 0, "read %d: %s", i, d.msg);
+		cr_assert_geq(m.n, PAIRS, "read %d: %zu mappings", i, m.n);
+		for (size_t k = 1; k < m.n; k++)
+			cr_assert_geq(m.v[k].start, m.v[k - 1].end, "read %d: in order", i);
+	}
+	gmt_maps_free(&m);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 /* ---- /proc/PID/mem ---- */
 
 Test(procmem, reads_only_what_is_mapped)

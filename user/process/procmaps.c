@@ -86,7 +86,8 @@ int gmt_maps_parse(const char *text, size_t len, struct gmt_maps *m)
 	return 0;
 }
 
-int gmt_maps_read_fd(int fd, struct gmt_maps *m)
+/* One read of the whole file, from its start. */
+static int maps_read_once(int fd, struct gmt_maps *m)
 {
 	size_t len = 0, cap = 16384;
 	char *buf = malloc(cap);
@@ -127,6 +128,23 @@ int gmt_maps_read_fd(int fd, struct gmt_maps *m)
 	/* An empty maps file: the address space is gone (a zombie, or an exited process). */
 	err = len ? gmt_maps_parse(buf, len, m) : -ESRCH;
 	free(buf);
+	return err;
+}
+
+/*
+ * The kernel writes the file a page at a time and the process may map, unmap or change
+ * protections between two pages: a mapping that grew by merging with its neighbour is
+ * then written again, from its old start, and overlaps the line before it.  Such a read
+ * is taken again; a file still out of order after GMT_MAPS_TRIES reads is an error.
+ */
+#define GMT_MAPS_TRIES 32
+
+int gmt_maps_read_fd(int fd, struct gmt_maps *m)
+{
+	int err = -EINVAL;
+
+	for (int i = 0; i < GMT_MAPS_TRIES && err == -EINVAL; i++)
+		err = maps_read_once(fd, m);
 	return err;
 }
 

@@ -41,7 +41,8 @@ int gmt_maps_parse(const char *text, size_t len, struct gmt_maps *m);
 /*
  * Reads fd, an open /proc/PID/maps, from its start: kept open, it shows the mappings of
  * the address space it was opened on (not of whatever process has the PID later).
- * -ESRCH when it is empty: the address space is gone (a zombie).
+ * A read torn by the process changing its mappings meanwhile (lines out of order) is
+ * read again.  -ESRCH when it is empty: the address space is gone (a zombie).
  */
 int gmt_maps_read_fd(int fd, struct gmt_maps *m);
 /* Opens and reads /proc/PID/maps: -ESRCH when gone, -EACCES etc. with the reason in d. */
