@@ -106,9 +106,13 @@ static void metrics_targets(struct gmt_metrics_target t[3])
 	/* A name the kernel cut inside a character, with a backslash and a newline. */
 	t[2] = (struct gmt_metrics_target){ .comm = "w\\x\ny\xc3", .pid = 30,
 					    .intervals_total = 1 };
-	t[0].pause_hist[gmt_pause_bucket(5000)] = 4;	   /* 5 us */
-	t[0].pause_hist[gmt_pause_bucket(200000)] = 9;	   /* 200 us */
-	t[0].pause_hist[gmt_pause_bucket(1000000000)] = 1; /* 1 s: +Inf */
+	/* Two reasons: the file sums them.  5 us, 200 us, 1 s (+Inf). */
+	for (int i = 0; i < 4; i++)
+		gmt_pauses_add(&t[0].pauses, "GC mark termination", 5000);
+	for (int i = 0; i < 9; i++)
+		gmt_pauses_add(&t[0].pauses, i < 5 ? "GC sweep termination" : "ReadMemStats",
+			       200000);
+	gmt_pauses_add(&t[0].pauses, "ReadMemStats", 1000000000);
 }
 
 static char *metrics_text(const struct gmt_metrics_target *t, size_t n, size_t *len)
@@ -370,6 +374,37 @@ Test(engine, target_dir_keeps_one_level)
 	cr_assert_str_eq(buf, "out/abcdefg");
 }
 
+Test(metrics, pauses_by_reason)
+{
+	struct gmt_pauses p = {0}, q = {0};
+	uint64_t hist[GMT_PAUSE_BUCKETS];
+	char name[32];
+
+	gmt_pauses_add(&p, "GC mark termination", 10000); /* the bound itself: le 10 us */
+	gmt_pauses_add(&p, "GC mark termination", 10001);
+	gmt_pauses_add(&p, NULL, 7);
+	cr_assert_eq(p.n, 2);
+	cr_assert_eq(p.r[0].bucket[0], 1, "le is inclusive");
+	cr_assert_eq(p.r[0].bucket[1], 1);
+	cr_assert_eq(p.r[0].sum_ns, 20001);
+	cr_assert_str_eq(p.r[1].reason, "?", "no reason known");
+	/* Reasons beyond the slots share the last one, named "other". */
+	for (int i = 0; i < GMT_PAUSE_REASONS + 3; i++) {
+		snprintf(name, sizeof(name), "reason %d", i);
+		gmt_pauses_add(&q, name, 1000000);
+	}
+	cr_assert_eq(q.n, GMT_PAUSE_REASONS);
+	cr_assert_str_eq(q.r[GMT_PAUSE_REASONS - 1].reason, GMT_PAUSE_OTHER);
+	cr_assert_eq(q.r[GMT_PAUSE_REASONS - 1].count, 4, "its own and the three after");
+	cr_assert_eq(q.r[0].count, 1);
+	/* Merged reason by reason; the total of all of them. */
+	gmt_pauses_merge(&p, &q);
+	cr_assert_eq(p.n, GMT_PAUSE_REASONS, "2 + 12 reasons into 12 slots");
+	cr_assert_eq(gmt_pauses_total(&p, hist), 3 + GMT_PAUSE_REASONS + 3, "nothing lost");
+	cr_assert_eq(hist[gmt_pause_bucket(1000000)], GMT_PAUSE_REASONS + 3);
+	cr_assert_eq(hist[0], 2, "the 10 us and the 7 ns");
+}
+
 Test(engine, metrics_add_sums_intervals)
 {
 	struct gmt_metrics_target m = { .comm = "svc", .pid = 7 };
@@ -379,8 +414,9 @@ Test(engine, metrics_add_sums_intervals)
 		.samples_dropped = 5,
 	};
 
-	iv.pause_hist[1] = 2;
-	iv.pause_hist[9] = 1;
+	gmt_pauses_add(&iv.pauses, "GC mark termination", 20000);
+	gmt_pauses_add(&iv.pauses, "GC mark termination", 30000);
+	gmt_pauses_add(&iv.pauses, "ReadMemStats", 2000000000);
 	gmt_daemon_metrics_add(&m, &iv, NULL);
 	iv.duration_s = 4;
 	iv.est_alloc_bytes = 2000;
@@ -393,8 +429,12 @@ Test(engine, metrics_add_sums_intervals)
 	cr_assert_eq(m.gc_cycles_total, 6);
 	cr_assert_eq(m.stw_pauses_total, 12);
 	cr_assert_float_eq(m.stw_seconds_total, 0.003, 1e-12);
-	cr_assert_eq(m.pause_hist[1], 4);
-	cr_assert_eq(m.pause_hist[9], 2);
+	cr_assert_eq(m.pauses.n, 2, "two reasons");
+	cr_assert_str_eq(m.pauses.r[0].reason, "GC mark termination");
+	cr_assert_eq(m.pauses.r[0].bucket[1], 4, "20 and 30 us, twice");
+	cr_assert_eq(m.pauses.r[0].count, 4);
+	cr_assert_eq(m.pauses.r[0].sum_ns, 100000);
+	cr_assert_eq(m.pauses.r[1].bucket[9], 2, "2 s, twice: +Inf");
 	cr_assert_eq(m.records_dropped_total, 8);
 	cr_assert_eq(m.samples_dropped_total, 8);
 	cr_assert_eq(m.intervals_total, 2);

@@ -5,8 +5,9 @@
  * 127.0.0.1 with a generated config whose file exporter writes what it received).  What
  * the Collector decoded (tests/collector/decode.py) must equal the recording's own
  * summary.json and memory_end.json, computed independently by tests/e2e/otlp_compare.py,
- * under the right resource attributes (sampled mode, GC traced: the estimates and the
- * GC figures are sent).  A Collector that is away, or refuses the token,
+ * under the right resource attributes (sampled mode, GC traced: the estimates, the GC
+ * figures and the pause histograms by reason are sent; with --goroutines, the goroutine
+ * count and the leak suspects).  A Collector that is away, or refuses the token,
  * is a warning and the recording's files are still written; a malformed URL is exit 2.
  */
 #include <criterion/criterion.h>
@@ -82,7 +83,7 @@ Test(otlp, record_sends_what_its_files_say, .timeout = 1800)
 	char *out = tu_script(
 		OTLP_START ALLOC_TARGET
 		"col_start s3cret-token\n"
-		"$GMT record -d 3 -o $work/rec -p $P --service-name shop "
+		"$GMT record -d 3 -o $work/rec -p $P --service-name shop --goroutines "
 		"--otlp-endpoint http://127.0.0.1:$port/ "
 		"--otlp-header 'Authorization=Bearer s3cret-token' 2>$work/err.txt\n"
 		RECORD_SAID
@@ -95,7 +96,8 @@ Test(otlp, record_sends_what_its_files_say, .timeout = 1800)
 		"echo requests=$(grep -c . $work/col/metrics.jsonl)\n"
 		"sed 's/^/# /' $work/m.txt\n"
 		"/usr/bin/python3 $GMT_SOURCE_ROOT/tests/e2e/otlp_compare.py $work/m.txt $work/r.txt "
-		"$work/rec/summary.json $work/rec/memory_end.json $P %s shop\n",
+		"$work/rec/summary.json $work/rec/memory_end.json $P %s shop $work/rec/gc.json "
+		"$work/rec/goroutines.txt\n",
 		fx, fx);
 
 	assert_collector_and_record(out);
@@ -104,9 +106,11 @@ Test(otlp, record_sends_what_its_files_say, .timeout = 1800)
 	cr_assert_eq(tu_field(out, "dm_rc"), 0, "the Collector wrote metrics:\n%s", out);
 	cr_assert_eq(tu_field(out, "dr_rc"), 0);
 	cr_assert_eq(tu_field(out, "requests"), 1, "one request, sent once:\n%s", out);
-	/* No GOMEMLIMIT: no go.memory.limit; the rest of memory_end.json and summary.json. */
-	cr_assert_eq(tu_field(out, "checked"), 15, "the memory figures and the recording's:\n%s",
-		     out);
+	/* No GOMEMLIMIT: no go.memory.limit; the rest of memory_end.json and summary.json;
+	 * the goroutine count and leak suspects; one pause histogram per reason in gc.json. */
+	cr_assert_geq(tu_field(out, "pause_reasons"), 1, "pauses, by reason:\n%s", out);
+	cr_assert_eq(tu_field(out, "checked"), 15 + 3 + tu_field(out, "pause_reasons"),
+		     "the memory figures and the recording's:\n%s", out);
 	cr_assert_gt(tu_field(out, "summary_alloc_bytes"), 0, "something allocated");
 	cr_assert_gt(tu_field(out, "summary_gc_cycles"), 0, "some GC cycles while traced");
 	cr_assert_eq(tu_field(out, "missing"), 0, "every metric arrived:\n%s", out);
@@ -405,13 +409,14 @@ Test(otlp, token_from_the_environment, .timeout = 1800)
 
 /*
  * The daemon on $P, every 2 s, sending to 127.0.0.1:PORT as service svc ($g; its log in
- * $work/d.err); ivs counts its intervals so far.
+ * $work/d.err), with more options (ARGS); ivs counts its intervals so far.
  */
-#define DAEMON_START(port)                                                                  \
-	"$GMT daemon -p $P -o $work/d -i 2 --service-name svc "                             \
+#define DAEMON_START_WITH(port, args)                                                       \
+	"$GMT daemon -p $P -o $work/d -i 2 --service-name svc " args " "                    \
 	"--otlp-endpoint http://127.0.0.1:" port " 2>$work/d.err &\n"                      \
 	"g=$!\n"                                                                            \
 	"ivs() { ls $work/d/alloc-go126-ex*-$P/ 2>/dev/null | grep -c .; }\n"
+#define DAEMON_START(port) DAEMON_START_WITH(port, "")
 
 /* What the Collector received against the daemon's intervals (otlp_daemon_compare.py),
  * and dp_rc: whether its profiles decode. */
@@ -419,14 +424,28 @@ Test(otlp, token_from_the_environment, .timeout = 1800)
 	"d=$GMT_SOURCE_ROOT/tests/collector/decode.py\n"                                    \
 	"/usr/bin/python3 $d metrics --service svc --name gomemtrace.alloc.bytes "          \
 	"$work/col/metrics.jsonl > $work/a.txt\n"                                          \
+	"/usr/bin/python3 $d metrics --service svc --last $work/col/metrics.jsonl "         \
+	"> $work/last.txt\n"                                                               \
 	"/usr/bin/python3 $d profiles --service svc $work/col/profiles.jsonl > $work/p.txt\n" \
 	"echo dp_rc=$?\n"                                                                   \
 	"/usr/bin/python3 $GMT_SOURCE_ROOT/tests/e2e/otlp_daemon_compare.py $work/a.txt "   \
-	"$work/col/profiles.jsonl $work/d/alloc-go126-ex*-$P\n"
+	"$work/col/profiles.jsonl $work/d/alloc-go126-ex*-$P $work/last.txt\n"
+
+/* Each interval's summary.json says how the export went; the last figures sent are the
+ * pause histograms of all the intervals' gc.json, the goroutines of the last. */
+static void assert_daemon_figures(const char *out)
+{
+	cr_expect_eq(tu_field(out, "export_in_summary"), tu_field(out, "intervals"),
+		     "every summary.json has the export's counters:\n%s", out);
+	cr_expect_eq(tu_field(out, "export_sent_monotonic"), 1, "%s", out);
+	cr_expect_geq(tu_field(out, "last_reasons"), 1, "pauses by reason:\n%s", out);
+	cr_expect_eq(tu_field(out, "last_bad"), 0,
+		     "histograms, goroutine count, leak suspects as the files say:\n%s", out);
+}
 
 /*
  * The daemon: every interval's metrics and profiles, through a Collector killed for
- * ~6 s mid-run and started again on the same port.  What it received decodes to one
+ * 30 s mid-run and started again on the same port.  What it received decodes to one
  * gomemtrace.alloc.bytes point per interval, in order, each the sum of the intervals'
  * summary.json est_alloc_bytes so far (tests/e2e/otlp_daemon_compare.py), and one
  * profiles request per interval: nothing lost, nothing twice.  The daemon's log says the
@@ -444,7 +463,7 @@ Test(otlp, daemon_sends_every_interval_through_an_outage, .timeout = 1800)
 		"for i in $(seq 1 300); do [ $(ivs) -ge 3 ] && break; sleep 0.1; done\n"
 		"col_stop\n"
 		"echo down_at=$(ivs)\n"
-		"sleep 6\n"
+		"sleep 30\n"
 		"$col --config $work/col.yaml --feature-gates=service.profilesSupport "
 		">>$work/col.log 2>&1 &\n"
 		"colpid=$!\n"
@@ -483,6 +502,10 @@ Test(otlp, daemon_sends_every_interval_through_an_outage, .timeout = 1800)
 	cr_expect_eq(tu_field(out, "file_sent"), 2 * tu_field(out, "intervals"),
 		     "the metrics file counts the requests sent:\n%s", out);
 	cr_expect_eq(tu_field(out, "file_queued"), 0, "and none waiting:\n%s", out);
+	assert_daemon_figures(out);
+	cr_expect_gt(tu_field(out, "export_failures_max"), 0,
+		     "summary.json counted the failures:\n%s", out);
+	cr_expect_gt(tu_field(out, "export_queued_max"), 0, "and the requests waiting:\n%s", out);
 	free(out);
 }
 
@@ -530,6 +553,172 @@ Test(otlp, daemon_honours_retry_after, .timeout = 1800)
 	cr_expect_eq(tu_field(out, "profile_requests"), tu_field(out, "intervals"), "%s", out);
 	cr_expect_eq(tu_field(out, "differ"), 0, "%s", out);
 	cr_expect_eq(tu_field(out, "in_order"), 1, "in order:\n%s", out);
+	assert_daemon_figures(out);
+	free(out);
+}
+
+/*
+ * A Collector that wants a bearer token and a daemon that has the wrong one: every try is
+ * refused (HTTP 401), said in the log (the token never), and every interval is kept in
+ * OUTDIR/.otlp-queue.  The daemon started again with the right token (from
+ * OTEL_EXPORTER_OTLP_HEADERS) sends them first: the Collector gets every interval of
+ * both runs, once each, in order.
+ */
+Test(otlp, daemon_wrong_token_keeps_intervals, .timeout = 1800)
+{
+	const char *fx = tu_fixture("alloc", "go126", "exe");
+	char *out = tu_script(
+		OTLP_START ALLOC_TARGET
+		"trap 'kill $P $colpid $g 2>/dev/null; wait $colpid $g 2>/dev/null; "
+		"rm -rf \"$work\"' EXIT\n"
+		"col_start right-token\n"
+		DAEMON_START_WITH("$port", "--otlp-header 'Authorization=Bearer wrong-token'")
+		"for i in $(seq 1 300); do [ $(ivs) -ge 3 ] && break; sleep 0.1; done\n"
+		"kill -TERM $g; wait $g; echo daemon_rc=$?\n"
+		"first=$(ivs); echo first=$first\n"
+		"sed 's/^/# /' $work/d.err | grep -i otlp\n"
+		"echo refused_said=$(grep -c 'HTTP 401' $work/d.err)\n"
+		"echo token_logged=$(grep -c wrong-token $work/d.err)\n"
+		"echo kept=$(ls $work/d/.otlp-queue | grep -c .)\n"
+		"echo received_first=$(cat $work/col/metrics.jsonl 2>/dev/null | grep -c .)\n"
+		"mv $work/d.err $work/d1.err\n"
+		"export OTEL_EXPORTER_OTLP_HEADERS='Authorization=Bearer%%20right-token'\n"
+		DAEMON_START("$port")
+		"for i in $(seq 1 300); do [ $(ivs) -ge $((first + 2)) ] && break; sleep 0.1; done\n"
+		"kill -TERM $g; wait $g; echo daemon2_rc=$?\n"
+		"col_stop\n"
+		"sed 's/^/# /' $work/d.err\n"
+		"echo reloaded_said=$(grep -c 'a previous run could not send, sent first' "
+		"$work/d.err)\n"
+		"echo left=$(ls $work/d/.otlp-queue | grep -c .)\n"
+		DAEMON_COMPARE,
+		fx);
+
+	cr_assert_eq(tu_field(out, "collector_ready"), 1, "the Collector starts:\n%s", out);
+	cr_assert_eq(tu_field(out, "daemon_rc"), 0, "the daemon exits 0:\n%s", out);
+	cr_assert_eq(tu_field(out, "daemon2_rc"), 0, "and again:\n%s", out);
+	cr_expect_gt(tu_field(out, "refused_said"), 0, "the 401 is in the log:\n%s", out);
+	cr_expect_eq(tu_field(out, "token_logged"), 0, "the token is not:\n%s", out);
+	cr_expect_eq(tu_field(out, "received_first"), 0, "the Collector took nothing:\n%s", out);
+	cr_expect_eq(tu_field(out, "kept"), 2 * tu_field(out, "first"),
+		     "every interval's two requests kept on disk:\n%s", out);
+	cr_expect_eq(tu_field(out, "reloaded_said"), 1, "%s", out);
+	cr_expect_eq(tu_field(out, "points"), tu_field(out, "intervals"),
+		     "every interval of both runs arrived:\n%s", out);
+	cr_expect_eq(tu_field(out, "profile_requests"), tu_field(out, "intervals"), "%s", out);
+	cr_expect_eq(tu_field(out, "in_order"), 1, "in order:\n%s", out);
+	cr_expect_eq(tu_field(out, "left"), 0, "nothing left:\n%s", out);
+	free(out);
+}
+
+/*
+ * No Collector for the first intervals and a queue of 4 requests (two intervals): the
+ * oldest are dropped and counted.  When the Collector comes, the newest two intervals
+ * kept and all later ones arrive, in order, and sent + dropped is every request made.
+ */
+Test(otlp, daemon_queue_bound_drops_oldest, .timeout = 1800)
+{
+	const char *fx = tu_fixture("alloc", "go126", "exe");
+	char *out = tu_script(
+		OTLP_START ALLOC_TARGET
+		"trap 'kill $P $colpid $g 2>/dev/null; wait $colpid $g 2>/dev/null; "
+		"rm -rf \"$work\"' EXIT\n"
+		"col_start\n"
+		"col_stop\n"
+		DAEMON_START_WITH("$port", "--otlp-queue 4")
+		"for i in $(seq 1 300); do [ $(ivs) -ge 5 ] && break; sleep 0.1; done\n"
+		"echo down_ivs=$(ivs)\n"
+		"$col --config $work/col.yaml --feature-gates=service.profilesSupport "
+		">>$work/col.log 2>&1 &\n"
+		"colpid=$!\n"
+		"for i in $(seq 1 300); do c=$(curl -s -o /dev/null -w '%%{http_code}' "
+		"http://127.0.0.1:$port/v1/metrics); [ \"$c\" = 405 ] && break; sleep 0.2; done\n"
+		/* the sender may be in a backoff of up to 16 s: wait until it sent 3 intervals */
+		"sent() { s=$(sed -n 's/^gomemtrace_otlp_requests_sent_total //p' "
+		"$work/d/gomemtrace.prom 2>/dev/null); echo ${s:-0}; }\n"
+		"for i in $(seq 1 900); do [ $(sent) -ge 6 ] && break; sleep 0.1; done\n"
+		"kill -TERM $g; wait $g; echo daemon_rc=$?\n"
+		"col_stop\n"
+		"sed 's/^/# /' $work/d.err | grep -i otlp\n"
+		"echo file_sent=$(sed -n 's/^gomemtrace_otlp_requests_sent_total //p' "
+		"$work/d/gomemtrace.prom)\n"
+		"echo file_dropped=$(sed -n 's/^gomemtrace_otlp_requests_dropped_total //p' "
+		"$work/d/gomemtrace.prom)\n"
+		"echo received=$(( $(grep -c . $work/col/metrics.jsonl) + "
+		"$(grep -c . $work/col/profiles.jsonl) ))\n"
+		DAEMON_COMPARE,
+		fx);
+
+	cr_assert_eq(tu_field(out, "collector_ready"), 1, "the Collector starts:\n%s", out);
+	cr_assert_eq(tu_field(out, "daemon_rc"), 0, "the daemon exits 0:\n%s", out);
+	cr_assert_geq(tu_field(out, "down_ivs"), 5, "%s", out);
+	cr_expect_geq(tu_field(out, "file_dropped"), 2 * (tu_field(out, "down_ivs") - 2),
+		      "the oldest dropped, counted:\n%s", out);
+	cr_expect_eq(tu_field(out, "file_sent") + tu_field(out, "file_dropped"),
+		     2 * tu_field(out, "intervals"), "each request sent or dropped:\n%s", out);
+	cr_expect_eq(tu_field(out, "received"), tu_field(out, "file_sent"),
+		     "the Collector has what was sent:\n%s", out);
+	cr_expect_eq(tu_field(out, "suffix_match"), 1,
+		     "what arrived is the newest intervals, in order:\n%s", out);
+	cr_expect_eq(tu_field(out, "in_order"), 1, "%s", out);
+	free(out);
+}
+
+/*
+ * --no-local: record and the daemon send, and write no file.  record's working directory
+ * stays empty; the daemon's OUTDIR holds only the (empty) queue directory.  What arrived
+ * is cumulative and in order.  --no-local without an endpoint, and with record's -o, is
+ * exit 2.
+ */
+Test(otlp, no_local_writes_nothing, .timeout = 1800)
+{
+	const char *fx = tu_fixture("alloc", "go126", "exe");
+	char *out = tu_script(
+		OTLP_START ALLOC_TARGET
+		"trap 'kill $P $colpid $g 2>/dev/null; wait $colpid $g 2>/dev/null; "
+		"rm -rf \"$work\"' EXIT\n"
+		"col_start\n"
+		"mkdir $work/cwd\n"
+		"(cd $work/cwd && $GMT record -d 2 -p $P --service-name rec --no-local "
+		"--otlp-endpoint http://127.0.0.1:$port 2>$work/err.txt)\n"
+		RECORD_SAID
+		"echo cwd_files=$(ls -A $work/cwd | grep -c .)\n"
+		"echo record_sent=$(grep -c 'OTLP: metrics sent' $work/err.txt)\n"
+		DAEMON_START_WITH("$port", "--no-local")
+		"sleep 7\n"
+		"kill -TERM $g; wait $g; echo daemon_rc=$?\n"
+		"col_stop\n"
+		"sed 's/^/# /' $work/d.err\n"
+		"echo outdir=$(cd $work/d && find . -mindepth 1 | grep -v '^./.otlp-queue$' | "
+		"grep -c .)\n"
+		"d=$GMT_SOURCE_ROOT/tests/collector/decode.py\n"
+		"/usr/bin/python3 $d metrics --service svc --name gomemtrace.alloc.bytes "
+		"$work/col/metrics.jsonl > $work/a.txt\n"
+		"/usr/bin/python3 $d metrics --service rec --name gomemtrace.alloc.bytes "
+		"$work/col/metrics.jsonl | sed 's/^/# /'\n"
+		"echo record_points=$(/usr/bin/python3 $d metrics --service rec --name "
+		"gomemtrace.alloc.bytes $work/col/metrics.jsonl | grep -c .)\n"
+		"echo daemon_points=$(grep -c . $work/a.txt)\n"
+		"echo growing=$(cut -f6 $work/a.txt | /usr/bin/python3 -c 'import sys; "
+		"v = [float(x) for x in sys.stdin]; print(int(v == sorted(v) and v[-1] > 0))')\n"
+		"$GMT record --no-local -d 1 -- /bin/true 2>/dev/null; echo no_endpoint=$?\n"
+		"$GMT record --no-local -o $work/x --otlp-endpoint http://127.0.0.1:1 -d 1 -- "
+		"/bin/true 2>/dev/null; echo with_o=$?\n"
+		"$GMT daemon --no-local -p $P 2>/dev/null; echo daemon_no_endpoint=$?\n",
+		fx);
+
+	cr_assert_eq(tu_field(out, "collector_ready"), 1, "the Collector starts:\n%s", out);
+	cr_assert_eq(tu_field(out, "rc"), 0, "record succeeds:\n%s", out);
+	cr_expect_eq(tu_field(out, "cwd_files"), 0, "record wrote no file:\n%s", out);
+	cr_expect_eq(tu_field(out, "record_sent"), 1, "and sent:\n%s", out);
+	cr_expect_eq(tu_field(out, "record_points"), 1, "%s", out);
+	cr_assert_eq(tu_field(out, "daemon_rc"), 0, "the daemon exits 0:\n%s", out);
+	cr_expect_eq(tu_field(out, "outdir"), 0, "OUTDIR holds only .otlp-queue:\n%s", out);
+	cr_expect_geq(tu_field(out, "daemon_points"), 3, "intervals sent:\n%s", out);
+	cr_expect_eq(tu_field(out, "growing"), 1, "cumulative, in order:\n%s", out);
+	cr_expect_eq(tu_field(out, "no_endpoint"), 2, "--no-local needs an endpoint");
+	cr_expect_eq(tu_field(out, "with_o"), 2, "--no-local and -o");
+	cr_expect_eq(tu_field(out, "daemon_no_endpoint"), 2);
 	free(out);
 }
 

@@ -461,6 +461,180 @@ Test(otlp_metrics, recording_metrics_from_their_figures)
 	cr_assert_eq(n, 3, "alloc.bytes, alloc.objects, drops (got %zu)", n);
 }
 
+/* A HistogramDataPoint (metrics/v1): the fields the encoder writes. */
+struct dhist {
+	uint64_t start, time, count;
+	double sum;
+	uint64_t bucket[16];
+	double bound[16];
+	int nbucket, nbound;
+	char akey[64], astr[64];
+};
+
+static void decode_hist_point(struct tu_pbr r, struct dhist *h)
+{
+	struct tu_pbr sub;
+	uint64_t v;
+	uint32_t f;
+	int wt;
+
+	memset(h, 0, sizeof(*h));
+	while (tu_pbr_field(&r, &f, &wt, &v, &sub)) {
+		if (f == 2 || f == 3 || f == 4 || f == 5) {
+			cr_assert_eq(wt, 1, "field %u is 8 bytes", f);
+			if (f == 2)
+				h->start = v;
+			else if (f == 3)
+				h->time = v;
+			else if (f == 4)
+				h->count = v;
+			else
+				memcpy(&h->sum, &v, sizeof(h->sum));
+		} else if (f == 6 || f == 7) {
+			size_t n = (size_t)(sub.end - sub.p);
+
+			cr_assert_eq(wt, 2, "field %u is packed", f);
+			cr_assert(n % 8 == 0 && n / 8 <= 16, "whole 8-byte values");
+			for (size_t i = 0; i < n / 8; i++) {
+				uint64_t x = 0;
+
+				for (int k = 7; k >= 0; k--)
+					x = x << 8 | sub.p[8 * i + (size_t)k];
+				if (f == 6)
+					h->bucket[h->nbucket++] = x;
+				else
+					memcpy(&h->bound[h->nbound++], &x, sizeof(double));
+			}
+		} else if (f == 9) {
+			int64_t iv;
+			bool is_int;
+
+			decode_kv(sub, h->akey, sizeof(h->akey), h->astr, sizeof(h->astr), &iv,
+				  &is_int);
+		} else {
+			cr_assert_fail("HistogramDataPoint field %u not expected", f);
+		}
+	}
+}
+
+/*
+ * The pause histograms: one Metric, a Histogram (field 9) with one point per reason,
+ * cumulative, each with its bounds in seconds, its buckets (one more than the bounds),
+ * count, sum and reason; decoded here with the field numbers of metrics/v1.
+ */
+Test(otlp_metrics, pause_histogram_by_reason)
+{
+	struct gmt_otlp_recording rec = { .start_unix_ns = 111, .has_gc = true, .stw_pauses = 5,
+					  .stw_total_ns = 2060000 };
+	struct gmt_otlp_metric m[GMT_OTLP_RECORD_MAX];
+	struct gmt_pb *b = gmt_pb__new();
+	const uint8_t *buf;
+	struct tu_pbr r, rm, sm, met, data, x;
+	struct dhist h[4];
+	int nh = 0, metrics_named = 0;
+	uint64_t temporality = 0, v;
+	uint32_t f;
+	int wt;
+	size_t n, len;
+
+	gmt_pauses_add(&rec.pauses, "GC mark termination", 20000);
+	gmt_pauses_add(&rec.pauses, "GC mark termination", 40000);
+	gmt_pauses_add(&rec.pauses, "GC sweep termination", 5000);
+	gmt_pauses_add(&rec.pauses, "ReadMemStats", 1000000);
+	gmt_pauses_add(&rec.pauses, "ReadMemStats", 995000);
+	n = gmt_otlp_record_metrics(&rec, NULL, m);
+	cr_assert_eq(gmt_otlp_metrics_encode(&(struct gmt_otlp_batch){ .resource = resource,
+		.nresource = 1, .time_unix_ns = 222, .m = m, .n = n }, b), 0);
+	buf = gmt_pb__data(b, &len);
+	r = (struct tu_pbr){ buf, buf + len };
+	cr_assert(tu_pbr_field(&r, &f, &wt, &v, &rm));
+	while (tu_pbr_field(&rm, &f, &wt, &v, &sm)) {
+		if (f != 2)
+			continue;
+		while (tu_pbr_field(&sm, &f, &wt, &v, &met)) {
+			struct tu_pbr m2 = met, y;
+			bool ours = false;
+
+			if (f != 2)
+				continue;
+			while (tu_pbr_field(&m2, &f, &wt, &v, &y))
+				if (f == 1 && (size_t)(y.end - y.p) == 29 &&
+				    !memcmp(y.p, "gomemtrace.stw.pause.duration", 29))
+					ours = true;
+			if (!ours)
+				continue;
+			metrics_named++;
+			while (tu_pbr_field(&met, &f, &wt, &v, &data)) {
+				if (f != 9)
+					continue;
+				while (tu_pbr_field(&data, &f, &wt, &v, &x)) {
+					if (f == 1) {
+						cr_assert(nh < 4);
+						decode_hist_point(x, &h[nh++]);
+					} else if (f == 2) {
+						temporality = v;
+					}
+				}
+			}
+		}
+	}
+	gmt_pb__free(b);
+	cr_assert_eq(metrics_named, 1, "one Metric for every reason");
+	cr_assert_eq(nh, 3, "one point per reason");
+	cr_assert_eq(temporality, 2, "cumulative");
+	for (int i = 0; i < nh; i++) {
+		cr_assert_eq(h[i].start, 111);
+		cr_assert_eq(h[i].time, 222);
+		cr_assert_str_eq(h[i].akey, "gomemtrace.stw.reason");
+		cr_assert_eq(h[i].nbound, GMT_PAUSE_BUCKETS - 1);
+		cr_assert_eq(h[i].nbucket, GMT_PAUSE_BUCKETS, "one more bucket than bounds");
+		for (int k = 0; k < h[i].nbound; k++)
+			cr_assert_float_eq(h[i].bound[k], gmt_pause_bucket_ns[k] / 1e9, 1e-15,
+					   "bound %d in seconds", k);
+	}
+	cr_assert_str_eq(h[0].astr, "GC mark termination");
+	cr_assert_eq(h[0].count, 2);
+	cr_assert_float_eq(h[0].sum, 60e-6, 1e-15);
+	cr_assert_eq(h[0].bucket[1], 2, "20 and 40 us: (10, 50] us");
+	cr_assert_str_eq(h[1].astr, "GC sweep termination");
+	cr_assert_eq(h[1].bucket[0], 1, "5 us: up to 10 us");
+	cr_assert_str_eq(h[2].astr, "ReadMemStats");
+	cr_assert_eq(h[2].bucket[4], 2, "995 us and 1 ms: (0.5, 1] ms");
+	{
+		uint64_t sum = 0, count = 0;
+
+		for (int i = 0; i < nh; i++) {
+			count += h[i].count;
+			for (int k = 0; k < h[i].nbucket; k++)
+				sum += h[i].bucket[k];
+		}
+		cr_assert_eq(count, rec.stw_pauses, "the reasons add up to every pause");
+		cr_assert_eq(sum, count, "and so do the buckets");
+	}
+}
+
+Test(otlp_metrics, goroutines_and_leak_suspects)
+{
+	struct gmt_otlp_recording rec = { .start_unix_ns = 1, .has_goroutines = true,
+					  .goroutines = 1234, .has_leaks = true, .leak_groups = 2,
+					  .leak_goroutines = 900 };
+	struct gmt_otlp_metric m[GMT_OTLP_RECORD_MAX];
+	const struct gmt_otlp_metric *x;
+	size_t n = gmt_otlp_record_metrics(&rec, NULL, m);
+
+	x = mfind(m, n, "go.goroutine.count", NULL);
+	cr_assert(x && x->i == 1234 && x->kind == GMT_OTLP_UPDOWN && !strcmp(x->unit, "{goroutine}"),
+		  "the semantic conventions' goroutine count");
+	x = mfind(m, n, "gomemtrace.goroutine.leak.groups", NULL);
+	cr_assert(x && x->i == 2 && x->kind == GMT_OTLP_GAUGE);
+	x = mfind(m, n, "gomemtrace.goroutine.leak.goroutines", NULL);
+	cr_assert(x && x->i == 900);
+	rec.has_goroutines = rec.has_leaks = false;
+	n = gmt_otlp_record_metrics(&rec, NULL, m);
+	cr_assert_null(mfind(m, n, "go.goroutine.count", NULL), "not read: not sent");
+	cr_assert_null(mfind(m, n, "gomemtrace.goroutine.leak.groups", NULL));
+}
+
 Test(otlp_metrics, resource_attributes)
 {
 	struct gmt_otlp_target t = { .instance_id = "6f1c0e52-0a49-4b7b-9d2e-0c5a1b9e8f01",

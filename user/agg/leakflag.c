@@ -28,6 +28,7 @@ struct gmt_leakflag {
 	size_t n, cap;
 	struct gmt_hmap idx; /* hash of the key -> index in g */
 	size_t reads;	     /* complete reads */
+	uint64_t last_total; /* goroutines in the last complete read */
 	int64_t now;
 	bool in_read, failed;
 };
@@ -163,11 +164,13 @@ int gmt_leakflag__end(struct gmt_leakflag *lf)
 		return lf->failed ? -ENOMEM : -EINVAL;
 	}
 	lf->in_read = false;
+	lf->last_total = 0;
 	for (size_t i = 0; i < lf->n; i++) {
 		struct group *g = &lf->g[i];
 		int64_t seen = 0;
 
 		g->cnt[slot] = g->p_count;
+		lf->last_total += g->p_count;
 		if (g->p_count) {
 			/* The oldest goroutine seen before is still there: its wait goes on. */
 			if (g->p_min_goid != g->min_goid) {
@@ -210,6 +213,11 @@ int gmt_leakflag__end(struct gmt_leakflag *lf)
 size_t gmt_leakflag__reads(const struct gmt_leakflag *lf)
 {
 	return lf->reads;
+}
+
+uint64_t gmt_leakflag__goroutines(const struct gmt_leakflag *lf)
+{
+	return lf->last_total;
 }
 
 static size_t last_slot(const struct gmt_leakflag *lf)

@@ -58,6 +58,8 @@ void gmt_leakflag__abort(struct gmt_leakflag *lf);
 
 /* Complete reads so far. */
 size_t gmt_leakflag__reads(const struct gmt_leakflag *lf);
+/* The goroutines of the last complete read (0 before the first). */
+uint64_t gmt_leakflag__goroutines(const struct gmt_leakflag *lf);
 /*
  * The groups present at the last read, flagged ones first (largest first), into *out
  * (malloc'd, the strings owned by lf until its next read).  Their number, or -ENOMEM.

@@ -124,6 +124,9 @@ static const char daemon_usage[] =
 	"                         and target); beyond, the oldest are dropped and counted\n"
 	"      --otlp-header K=V, --otlp-timeout DUR, --otlp-ca FILE, --service-name NAME\n"
 	"                         as for record (OTEL_EXPORTER_OTLP_HEADERS too)\n"
+	"      --no-local         with --otlp-endpoint: send only; no interval or alert set\n"
+	"                         and no metrics file (unless --metrics names one);\n"
+	"                         OUTDIR keeps only the requests not yet sent\n"
 	"  -v, --verbose          debug output\n"
 	"  -q, --quiet            only errors\n"
 	"  -h, --help             show this help\n"
@@ -337,7 +340,8 @@ static int parse_args(int argc, char **argv, struct gmt_daemon_opts *o)
 			fputs(daemon_usage, stdout);
 			return 0;
 		default: {
-			int r = gmt_otlp_parse_opt(c, optarg, &o->otlp, &o->service_name);
+			int r = gmt_otlp_parse_opt(c, optarg, &o->otlp, &o->service_name,
+						   &o->no_local);
 
 			if (r == 2 || (r == 1 && gmt_trace_parse_opt(c, optarg, &o->so, daemon_usage)))
 				return 2;
@@ -354,7 +358,7 @@ static int parse_args(int argc, char **argv, struct gmt_daemon_opts *o)
 		       "daemon --help')\n");
 		return 2;
 	}
-	if (gmt_otlp_check_opts(&o->otlp, o->service_name))
+	if (gmt_otlp_check_opts(&o->otlp, o->service_name, o->no_local))
 		return 2;
 	if (o->alert_for_s > 0 && !o->alert_heap && !o->alert_rss_pct) {
 		pr_err("--alert-for needs --alert-heap or --alert-rss-pct\n");

@@ -118,6 +118,7 @@ static const char record_usage[] =
 	"      --otlp-ca FILE     verify an https:// Collector against these CAs (PEM)\n"
 	"                         instead of the system's\n"
 	"      --service-name NAME  OTLP service.name (default: the executable's name)\n"
+	"      --no-local         with --otlp-endpoint: send only, write no file (no -o)\n"
 	"  -v, --verbose          debug output (libbpf's too)\n"
 	"  -q, --quiet            only errors\n"
 	"  -h, --help             show this help\n"
@@ -148,6 +149,7 @@ struct record_opts {
 	char **cmd;
 	struct gmt_otlp_opts otlp;  /* url NULL: no OTLP export */
 	const char *service_name;
+	bool no_local;		    /* --no-local: the export only, no file */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -223,7 +225,8 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			fputs(record_usage, stdout);
 			return 0;
 		default:
-			r = gmt_otlp_parse_opt(c, optarg, &o->otlp, &o->service_name);
+			r = gmt_otlp_parse_opt(c, optarg, &o->otlp, &o->service_name,
+					       &o->no_local);
 			if (r == 1 && gmt_trace_parse_opt(c, optarg, &o->so, record_usage))
 				return 2;
 			if (r == 2)
@@ -233,8 +236,12 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 	}
 	if (optind < argc)
 		o->cmd = &argv[optind];
-	if (gmt_otlp_check_opts(&o->otlp, o->service_name))
+	if (gmt_otlp_check_opts(&o->otlp, o->service_name, o->no_local))
 		return 2;
+	if (o->no_local && o->outdir) {
+		pr_err("--no-local writes no file: not with -o\n");
+		return 2;
+	}
 	if ((o->pid > 0) == (o->cmd != NULL)) {
 		pr_err("record needs -p PID or -- COMMAND (try 'gomemtrace record --help')\n");
 		return 2;
@@ -257,9 +264,9 @@ static void default_outdir(char *buf, size_t len, const struct gmt_target *t)
 }
 
 /*
- * memory.json of the target at the start or end of the recording (trace/memsnap.h).
- * The recording goes on without it: a warning says why.  What was written is returned
- * (to free) for the OTLP export, NULL when nothing was.
+ * memory.json of the target at the start or end of the recording (trace/memsnap.h), into
+ * dir (NULL: --no-local, read only).  The recording goes on without it: a warning says
+ * why.  What was read is returned (to free) for the OTLP export, NULL when nothing was.
  */
 static struct gmt_memsnap *write_memory(const struct gmt_target *t,
 					const struct gmt_analysis *an, const char *dir,
@@ -271,7 +278,7 @@ static struct gmt_memsnap *write_memory(const struct gmt_target *t,
 	if (!s)
 		gmt_diag_set(&d, -ENOMEM, "out of memory");
 	if (!s || gmt_memsnap_read(t->pid, an, s, &d) ||
-	    gmt_memsnap_write(s, dir, name, NULL, &d)) {
+	    (dir && gmt_memsnap_write(s, dir, name, NULL, &d))) {
 		pr_warn("no %s: %s\n", name, d.msg);
 		free(s);
 		return NULL;
@@ -395,6 +402,7 @@ int cmd_record(int argc, char **argv)
 	struct gor_reads gor = {};
 	double elapsed = 0; /* seconds since tracing started */
 	char outdir[4096];
+	const char *dir = NULL; /* outdir, NULL with --no-local */
 	int ret = 1, err;
 
 	err = parse_args(argc, argv, &o);
@@ -417,7 +425,8 @@ int cmd_record(int argc, char **argv)
 		snprintf(outdir, sizeof(outdir), "%s", o.outdir);
 	else
 		default_outdir(outdir, sizeof(outdir), &t);
-	err = gmt_outdir_prepare(outdir, &d);
+	dir = o.no_local ? NULL : outdir;
+	err = dir ? gmt_outdir_prepare(dir, &d) : 0;
 	if (err)
 		goto fail;
 	o.so.sampled = o.mode == MODE_SAMPLED;
@@ -434,8 +443,8 @@ int cmd_record(int argc, char **argv)
 	if (err)
 		goto fail;
 	/* A command we launched has no runtime yet: its figures would all read 0. */
-	if (!t.launched)
-		free(write_memory(&t, an, outdir, "memory_start.json"));
+	if (!t.launched && dir)
+		free(write_memory(&t, an, dir, "memory_start.json"));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	gor.period_s = gor_read_period(o.duration_s);
 	while (!stop_signal) {
@@ -457,11 +466,14 @@ int cmd_record(int argc, char **argv)
 	if (!t.exited && !t.execd && !gmt_target__poll_exit(&t)) {
 		struct gmt_diag sd = {};
 
-		mem_end = write_memory(&t, an, outdir, "memory_end.json");
-		/* snapshot's files; with --goroutines the last read of the leak flags */
-		err = gmt_session__write_snapshot(sess, outdir, &sd);
+		mem_end = write_memory(&t, an, dir, "memory_end.json");
+		/* snapshot's files; with --goroutines the last read of the leak flags
+		 * (--no-local: that read alone, for the goroutine count sent) */
+		err = dir ? gmt_session__write_snapshot(sess, dir, &sd)
+			  : gmt_session__read_goroutines(sess, &sd);
 		if (err)
-			pr_warn("no goroutines.txt: %s\n", gmt_diag_msg(&sd, err));
+			pr_warn("%s: %s\n", dir ? "no goroutines.txt" : "goroutines not read",
+				gmt_diag_msg(&sd, err));
 		else if (o.so.goroutines)
 			gor.reads++;
 	}
@@ -489,7 +501,7 @@ int cmd_record(int argc, char **argv)
 		gmt_otlp_source_init(ox, o.service_name, &t, an);
 		gmt_profile_set_observe(gmt_otlp_source_encode_set, ox);
 	}
-	err = gmt_session__write(sess, outdir, &d);
+	err = gmt_session__write(sess, dir, &d);
 	gmt_profile_set_observe(NULL, NULL);
 	if (err)
 		goto fail;

@@ -10,7 +10,7 @@
 #include "options.h"
 
 int gmt_otlp_parse_opt(int c, const char *arg, struct gmt_otlp_opts *o,
-		       const char **service_name)
+		       const char **service_name, bool *no_local)
 {
 	struct gmt_diag d = {};
 	uint64_t v;
@@ -56,18 +56,22 @@ int gmt_otlp_parse_opt(int c, const char *arg, struct gmt_otlp_opts *o,
 		}
 		*service_name = arg;
 		return 0;
+	case GMT_OPT_NO_LOCAL:
+		*no_local = true;
+		return 0;
 	default:
 		return 1;
 	}
 }
 
-int gmt_otlp_check_opts(struct gmt_otlp_opts *o, const char *service_name)
+int gmt_otlp_check_opts(struct gmt_otlp_opts *o, const char *service_name, bool no_local)
 {
 	const char *env = getenv("OTEL_EXPORTER_OTLP_HEADERS");
 	struct gmt_diag d = {};
 
-	if (!o->url && (o->nheaders || service_name || o->ca_file)) {
-		pr_err("--otlp-header, --otlp-ca and --service-name go with --otlp-endpoint\n");
+	if (!o->url && (o->nheaders || service_name || o->ca_file || no_local)) {
+		pr_err("--otlp-header, --otlp-ca, --service-name and --no-local go with "
+		       "--otlp-endpoint\n");
 		return 2;
 	}
 	if (o->url && env && gmt_otlp_headers_from_env(env, o, &d)) {

@@ -129,8 +129,7 @@ void gmt_daemon_metrics_add(struct gmt_metrics_target *m, const struct gmt_inter
 	m->gc_cycles_total += iv->gc_cycles;
 	m->stw_pauses_total += iv->stw_pauses;
 	m->stw_seconds_total += iv->stw_total_ns / 1e9;
-	for (size_t b = 0; b < GMT_PAUSE_BUCKETS; b++)
-		m->pause_hist[b] += iv->pause_hist[b];
+	gmt_pauses_merge(&m->pauses, &iv->pauses);
 	m->records_dropped_total += iv->drops;
 	m->samples_dropped_total = iv->samples_dropped; /* cumulative already */
 	m->intervals_total++;
@@ -146,6 +145,16 @@ void gmt_daemon_metrics_add(struct gmt_metrics_target *m, const struct gmt_inter
 		m->has_goroutines = true;
 		m->goroutines = gs.live;
 	}
+}
+
+/* The OTLP queue's counters as the metrics file and summary.json give them. */
+static void export_stats(struct gmt_daemon *dm, struct gmt_metrics_export *ex)
+{
+	struct gmt_otlp_queue_stats st;
+
+	gmt_otlp_queue_stats(dm->oq, &st);
+	*ex = (struct gmt_metrics_export){ .sent = st.sent, .failures = st.failures,
+					   .dropped = st.dropped, .queued = st.queued };
 }
 
 /*
@@ -164,7 +173,13 @@ static void export_interval(struct gmt_daemon *dm, struct dtarget *dt,
 		.has_gc = !dm->o->so.no_gc, .gc_cycles = dt->m.gc_cycles_total,
 		.stw_pauses = dt->m.stw_pauses_total,
 		.stw_total_ns = (uint64_t)llround(dt->m.stw_seconds_total * 1e9),
+		.pauses = dt->m.pauses,
 		.dropped = dt->m.records_dropped_total,
+		/* the snapshot's read, else the probes' live count (--goroutines) */
+		.has_goroutines = iv->has_leaks || dt->m.has_goroutines,
+		.goroutines = iv->has_leaks ? iv->goroutines : dt->m.goroutines,
+		.has_leaks = iv->has_leaks, .leak_groups = iv->leak_groups,
+		.leak_goroutines = iv->leak_goroutines,
 	};
 	struct gmt_memsnap ms;
 	struct gmt_diag d = {};
@@ -196,11 +211,13 @@ static void export_interval(struct gmt_daemon *dm, struct dtarget *dt,
 
 /*
  * One profile set of a target into DIR/<name>: written into a hidden .partial directory
- * first and renamed when complete.
+ * first and renamed when complete.  --no-local: no file, the set only sent.
  */
 static int write_interval(struct gmt_daemon *dm, struct dtarget *dt, const char *suffix)
 {
 	char name[64], part[4096 + 80], final[4096 + 80];
+	bool local = !dm->o->no_local;
+	struct gmt_metrics_export ex, *exp = NULL;
 	struct gmt_interval iv;
 	struct gmt_diag d = {};
 	int err;
@@ -208,17 +225,22 @@ static int write_interval(struct gmt_daemon *dm, struct dtarget *dt, const char 
 	interval_name(dm, name, sizeof(name), suffix);
 	snprintf(part, sizeof(part), "%s/.%s.partial", dt->dir, name);
 	snprintf(final, sizeof(final), "%s/%s", dt->dir, name);
-	err = gmt_outdir_prepare(dt->dir, &d);
+	if (dm->oq) {
+		export_stats(dm, &ex);
+		exp = &ex;
+	}
+	err = local ? gmt_outdir_prepare(dt->dir, &d) : 0;
 	if (!err && dt->src)
 		gmt_profile_set_observe(gmt_otlp_source_encode_set, dt->src);
 	if (!err)
-		err = gmt_session__write_interval(dt->s, part, &iv, &d);
+		err = gmt_session__write_interval(dt->s, local ? part : NULL, exp, &iv, &d);
 	gmt_profile_set_observe(NULL, NULL);
-	if (!err && rename(part, final) < 0)
+	if (!err && local && rename(part, final) < 0)
 		err = gmt_diag_set(&d, -errno, "cannot rename %s: %s", part, strerror(errno));
 	if (err) {
 		pr_err("PID %d: %s\n", (int)dt->t.pid, gmt_diag_msg(&d, err));
-		gmt_remove_dir(part, NULL);
+		if (local)
+			gmt_remove_dir(part, NULL);
 		return err;
 	}
 	gmt_daemon_metrics_add(&dt->m, &iv, gmt_session__goroutines(dt->s));
@@ -248,12 +270,10 @@ static int w_metrics(FILE *f, void *ctx)
 		m[i] = dm->t[i]->m;
 	err = gmt_write_metrics(f, m, dm->nt);
 	if (!err && dm->oq) {
-		struct gmt_otlp_queue_stats st;
+		struct gmt_metrics_export ex;
 
-		gmt_otlp_queue_stats(dm->oq, &st);
-		err = gmt_write_export_metrics(f, &(struct gmt_metrics_export){
-			.sent = st.sent, .failures = st.failures, .dropped = st.dropped,
-			.queued = st.queued });
+		export_stats(dm, &ex);
+		err = gmt_write_export_metrics(f, &ex);
 	}
 	free(m);
 	return err;
@@ -646,10 +666,10 @@ int gmt_daemon__open(const struct gmt_daemon_opts *o, struct gmt_daemon **out,
 	dm->o = o;
 	dm->epfd = -1;
 	dm->only_pids = !o->nexes && !o->ncomms;
-	if (!o->metrics)
+	if (!o->metrics && !o->no_local)
 		snprintf(dm->metrics_path, sizeof(dm->metrics_path), "%s/gomemtrace.prom",
 			 o->outdir);
-	else if (strcmp(o->metrics, "none") != 0)
+	else if (o->metrics && strcmp(o->metrics, "none") != 0)
 		snprintf(dm->metrics_path, sizeof(dm->metrics_path), "%s", o->metrics);
 	err = gmt_outdir_prepare(o->outdir, d);
 	if (err)
@@ -706,8 +726,14 @@ int gmt_daemon__open(const struct gmt_daemon_opts *o, struct gmt_daemon **out,
 				   "--comm: nothing to do");
 		goto fail;
 	}
-	pr_info("daemon: %zu targets by PID, %zu executables, %zu names; a profile set every "
-		"%g s into %s/\n", o->npids, o->nexes, o->ncomms, o->interval_s, o->outdir);
+	if (o->no_local)
+		pr_info("daemon: %zu targets by PID, %zu executables, %zu names; a profile set "
+			"every %g s sent to %s, no local file (--no-local)\n", o->npids,
+			o->nexes, o->ncomms, o->interval_s, o->otlp.url);
+	else
+		pr_info("daemon: %zu targets by PID, %zu executables, %zu names; a profile set "
+			"every %g s into %s/\n", o->npids, o->nexes, o->ncomms, o->interval_s,
+			o->outdir);
 	dm->next_iv = mono_ns() + (uint64_t)(o->interval_s * 1e9);
 	*out = dm;
 	return 0;

@@ -56,6 +56,9 @@ struct gmt_daemon_opts {
 	struct gmt_otlp_opts otlp;
 	const char *service_name;
 	size_t otlp_queue;
+	/* --no-local (with otlp.url): no interval set, no alert set, and no metrics file
+	 * unless o->metrics names one; OUTDIR holds only the queue's spilled requests */
+	bool no_local;
 };
 
 struct gmt_daemon;

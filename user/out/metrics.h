@@ -13,12 +13,45 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Upper bounds (ns) of the STW pause histogram; the last is +Inf (UINT64_MAX). */
+/*
+ * Upper bounds (ns) of the STW pause histogram; the last is +Inf (UINT64_MAX).  The
+ * finite ones as a list X(ns) X(ns)..., for the tables that need them in other units.
+ */
+#define GMT_PAUSE_BOUNDS_NS(X)                                                             \
+	X(10000) X(50000) X(100000) X(500000) X(1000000) X(5000000) X(10000000)           \
+	X(50000000) X(100000000)
 #define GMT_PAUSE_BUCKETS 10
 extern const uint64_t gmt_pause_bucket_ns[GMT_PAUSE_BUCKETS];
 
 /* The bucket a pause of dur_ns falls in. */
 size_t gmt_pause_bucket(uint64_t dur_ns);
+
+/*
+ * STW pauses by reason (the runtime's stwReason, or stopTheWorld's string before go1.21),
+ * each with the histogram above: the metrics file sums them, OTLP sends one histogram
+ * point per reason.  A pause whose reason finds no free slot goes to the last one,
+ * renamed GMT_PAUSE_OTHER: real programs stop the world for a handful of reasons.
+ */
+#define GMT_PAUSE_REASONS 12
+#define GMT_PAUSE_REASON_LEN 48
+#define GMT_PAUSE_OTHER "other"
+
+struct gmt_pause_hist {
+	char reason[GMT_PAUSE_REASON_LEN];
+	uint64_t count, sum_ns;
+	uint64_t bucket[GMT_PAUSE_BUCKETS]; /* per bucket, not cumulative */
+};
+
+struct gmt_pauses {
+	size_t n;
+	struct gmt_pause_hist r[GMT_PAUSE_REASONS];
+};
+
+void gmt_pauses_add(struct gmt_pauses *p, const char *reason, uint64_t dur_ns);
+/* dst += src, reason by reason. */
+void gmt_pauses_merge(struct gmt_pauses *dst, const struct gmt_pauses *src);
+/* Every reason together: the histogram's buckets (per bucket); the count. */
+uint64_t gmt_pauses_total(const struct gmt_pauses *p, uint64_t bucket[GMT_PAUSE_BUCKETS]);
 
 /*
  * The file's mode: it names only process names and PIDs, which /proc shows everyone,
@@ -36,7 +69,7 @@ struct gmt_metrics_target {
 	uint64_t gc_cycles_total;
 	uint64_t stw_pauses_total;
 	double stw_seconds_total;
-	uint64_t pause_hist[GMT_PAUSE_BUCKETS]; /* per bucket, not cumulative */
+	struct gmt_pauses pauses;		/* their durations, by reason */
 	uint64_t records_dropped_total;		/* ring buffer full */
 	uint64_t samples_dropped_total;		/* bounded tables full */
 	uint64_t intervals_total;

@@ -16,10 +16,13 @@ enum {
 	SCOPE_NAME = 1, SCOPE_VERSION = 2,
 	KV_KEY = 1, KV_VALUE = 2,
 	ANY_STRING = 1, ANY_INT = 3,
-	M_NAME = 1, M_DESCRIPTION = 2, M_UNIT = 3, M_GAUGE = 5, M_SUM = 7,
+	M_NAME = 1, M_DESCRIPTION = 2, M_UNIT = 3, M_GAUGE = 5, M_SUM = 7, M_HISTOGRAM = 9,
 	GAUGE_POINTS = 1,
 	SUM_POINTS = 1, SUM_TEMPORALITY = 2, SUM_MONOTONIC = 3,
+	HIST_POINTS = 1, HIST_TEMPORALITY = 2,
 	NDP_START = 2, NDP_TIME = 3, NDP_DOUBLE = 4, NDP_INT = 6, NDP_ATTRIBUTES = 7,
+	HDP_START = 2, HDP_TIME = 3, HDP_COUNT = 4, HDP_SUM = 5, HDP_BUCKETS = 6,
+	HDP_BOUNDS = 7, HDP_ATTRIBUTES = 9,
 };
 
 #define TEMPORALITY_CUMULATIVE 2
@@ -56,6 +59,23 @@ static void put_point(struct gmt_pb *b, uint32_t field, const struct gmt_otlp_me
 	gmt_pb__close(b, p);
 }
 
+/* A HistogramDataPoint: always cumulative, with its sum (no pause is negative). */
+static void put_hist_point(struct gmt_pb *b, const struct gmt_otlp_metric *m, uint64_t time_ns)
+{
+	size_t p = gmt_pb__open(b, HIST_POINTS);
+
+	if (m->start_unix_ns)
+		gmt_pb__fixed64(b, HDP_START, m->start_unix_ns);
+	gmt_pb__fixed64(b, HDP_TIME, time_ns);
+	gmt_pb__fixed64(b, HDP_COUNT, m->count);
+	gmt_pb__double(b, HDP_SUM, m->d);
+	gmt_pb__packed_fixed64(b, HDP_BUCKETS, m->bucket, m->nbounds + 1);
+	gmt_pb__packed_double(b, HDP_BOUNDS, m->bounds, m->nbounds);
+	if (m->attr.key)
+		gmt_otlp_put_attr(b, HDP_ATTRIBUTES, &m->attr);
+	gmt_pb__close(b, p);
+}
+
 /* One Metric from m[0..n), which share name, unit and kind. */
 static void put_metric(struct gmt_pb *b, const struct gmt_otlp_metric *m, size_t n,
 		       uint64_t time_ns)
@@ -68,6 +88,15 @@ static void put_metric(struct gmt_pb *b, const struct gmt_otlp_metric *m, size_t
 		gmt_pb__str(b, M_DESCRIPTION, m->description);
 	if (m->unit && *m->unit)
 		gmt_pb__str(b, M_UNIT, m->unit);
+	if (m->kind == GMT_OTLP_HISTOGRAM) {
+		data = gmt_pb__open(b, M_HISTOGRAM);
+		for (size_t i = 0; i < n; i++)
+			put_hist_point(b, &m[i], time_ns);
+		gmt_pb__u64(b, HIST_TEMPORALITY, TEMPORALITY_CUMULATIVE);
+		gmt_pb__close(b, data);
+		gmt_pb__close(b, mk);
+		return;
+	}
 	data = gmt_pb__open(b, gauge ? M_GAUGE : M_SUM);
 	for (size_t i = 0; i < n; i++)
 		put_point(b, gauge ? GAUGE_POINTS : SUM_POINTS, &m[i], time_ns);
@@ -84,9 +113,13 @@ int gmt_otlp_metrics_encode(const struct gmt_otlp_batch *batch, struct gmt_pb *b
 {
 	size_t rm, res, sm, sc;
 
-	for (size_t i = 0; i < batch->n; i++)
-		if (!batch->m[i].name || !*batch->m[i].name)
+	for (size_t i = 0; i < batch->n; i++) {
+		const struct gmt_otlp_metric *m = &batch->m[i];
+
+		if (!m->name || !*m->name ||
+		    (m->kind == GMT_OTLP_HISTOGRAM && (!m->bucket || (m->nbounds && !m->bounds))))
 			return -EINVAL;
+	}
 	for (size_t i = 0; i < batch->nresource; i++)
 		if (!batch->resource[i].key)
 			return -EINVAL;
@@ -198,6 +231,33 @@ static void runtime_metrics(struct mlist *l, const struct gmt_memstats *s)
 		    "Bytes of allocated heap objects (runtime.MemStats.HeapAlloc).");
 }
 
+/* The histogram's finite bounds in seconds: gmt_pause_bucket_ns without the +Inf. */
+#define GMT_SECONDS(ns) (ns) / 1e9,
+static const double pause_bounds_s[] = { GMT_PAUSE_BOUNDS_NS(GMT_SECONDS) };
+_Static_assert(sizeof(pause_bounds_s) / sizeof(pause_bounds_s[0]) == GMT_PAUSE_BUCKETS - 1,
+	       "one bound per bucket but the last");
+
+/* One point per reason: the pauses since the recording started. */
+static void pause_histograms(struct mlist *l, const struct gmt_otlp_recording *rec)
+{
+	for (size_t i = 0; i < rec->pauses.n; i++) {
+		const struct gmt_pause_hist *h = &rec->pauses.r[i];
+		struct gmt_otlp_metric *m =
+			add(l, "gomemtrace.stw.pause.duration", "s", GMT_OTLP_HISTOGRAM, 0,
+			    "Stop-the-world pause durations while traced, by reason.");
+
+		if (!m)
+			return;
+		m->start_unix_ns = rec->start_unix_ns;
+		m->count = h->count;
+		m->d = h->sum_ns / 1e9;
+		m->bounds = pause_bounds_s;
+		m->nbounds = GMT_PAUSE_BUCKETS - 1;
+		m->bucket = h->bucket;
+		m->attr = (struct gmt_otlp_attr){ .key = "gomemtrace.stw.reason", .str = h->reason };
+	}
+}
+
 size_t gmt_otlp_record_metrics(const struct gmt_otlp_recording *rec,
 			       const struct gmt_memory_report *mem, struct gmt_otlp_metric *out)
 {
@@ -240,6 +300,19 @@ size_t gmt_otlp_record_metrics(const struct gmt_otlp_recording *rec,
 			m->d = rec->stw_total_ns / 1e9;
 			m->start_unix_ns = rec->start_unix_ns;
 		}
+	}
+	if (rec->has_gc)
+		pause_histograms(&l, rec);
+	if (rec->has_goroutines)
+		add(&l, "go.goroutine.count", "{goroutine}", GMT_OTLP_UPDOWN,
+		    (int64_t)rec->goroutines, "Count of live goroutines.");
+	if (rec->has_leaks) {
+		add(&l, "gomemtrace.goroutine.leak.groups", "{group}", GMT_OTLP_GAUGE,
+		    (int64_t)rec->leak_groups,
+		    "Goroutine groups flagged as probable leaks at the last read.");
+		add(&l, "gomemtrace.goroutine.leak.goroutines", "{goroutine}", GMT_OTLP_GAUGE,
+		    (int64_t)rec->leak_goroutines,
+		    "Goroutines in the groups flagged as probable leaks at the last read.");
 	}
 	m = add(&l, "gomemtrace.drops", "{record}", GMT_OTLP_COUNTER, (int64_t)rec->dropped,
 		"Allocation records lost (ring buffer full).");

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "metrics.h"
 #include "out_memory.h"
 #include "pprof.h"
 
@@ -30,6 +31,7 @@ enum gmt_otlp_kind {
 	GMT_OTLP_GAUGE,	       /* a value now */
 	GMT_OTLP_UPDOWN,       /* non-monotonic cumulative Sum (an UpDownCounter) */
 	GMT_OTLP_COUNTER,      /* monotonic cumulative Sum: a running total */
+	GMT_OTLP_HISTOGRAM,    /* cumulative Histogram with explicit bounds */
 };
 
 /* One data point of one metric (a metric with several points repeats its name). */
@@ -41,6 +43,12 @@ struct gmt_otlp_metric {
 	double d;
 	uint64_t start_unix_ns; /* cumulative: when the total started, 0 unknown */
 	struct gmt_otlp_attr attr; /* one point attribute, key NULL: none */
+	/* GMT_OTLP_HISTOGRAM: count, sum (d), nbounds finite upper bounds (ascending) and
+	 * nbounds + 1 bucket counts (the last one above every bound), per bucket. */
+	uint64_t count;
+	const double *bounds;
+	size_t nbounds;
+	const uint64_t *bucket;
 };
 
 /* One ExportMetricsServiceRequest: one resource, one scope, its metrics. */
@@ -66,9 +74,14 @@ struct gmt_otlp_recording {
 	uint64_t alloc_bytes, alloc_objects; /* bytes/allocs, or est_alloc_bytes/objects */
 	bool has_inuse;			/* sampled: est_inuse_bytes */
 	uint64_t inuse_bytes;
-	bool has_gc;			/* GC traced: gc_cycles, stw_pauses, stw_total_ns */
+	bool has_gc;			/* GC traced: gc_cycles, stw_pauses, stw_total_ns, pauses */
 	uint64_t gc_cycles, stw_pauses, stw_total_ns;
+	struct gmt_pauses pauses;	/* the pauses' durations by reason (metrics.h) */
 	uint64_t dropped;
+	bool has_goroutines;		/* the user goroutines at the end, as NumGoroutine */
+	uint64_t goroutines;
+	bool has_leaks;			/* goroutine groups flagged as probable leaks */
+	uint64_t leak_groups, leak_goroutines;
 };
 
 /* Who the metrics are about: the resource's attributes. */
@@ -91,7 +104,7 @@ struct gmt_otlp_target {
 size_t gmt_otlp_resource(const struct gmt_otlp_target *t, struct gmt_otlp_attr *out, char *buf,
 			 size_t len);
 
-#define GMT_OTLP_RECORD_MAX 24 /* bound of the list below */
+#define GMT_OTLP_RECORD_MAX (24 + GMT_PAUSE_REASONS) /* bound of the list below */
 
 /*
  * The metrics of a recording (rec) and of the target's memory at its end (mem, NULL when

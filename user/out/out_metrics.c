@@ -3,12 +3,12 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <math.h>
 
-const uint64_t gmt_pause_bucket_ns[GMT_PAUSE_BUCKETS] = {
-	10000, 50000, 100000, 500000, 1000000, 5000000, 10000000, 50000000, 100000000, UINT64_MAX,
-};
+#define GMT_NS(ns) ns,
+const uint64_t gmt_pause_bucket_ns[GMT_PAUSE_BUCKETS] = { GMT_PAUSE_BOUNDS_NS(GMT_NS) UINT64_MAX };
 
 size_t gmt_pause_bucket(uint64_t dur_ns)
 {
@@ -17,6 +17,60 @@ size_t gmt_pause_bucket(uint64_t dur_ns)
 	while (b + 1 < GMT_PAUSE_BUCKETS && dur_ns > gmt_pause_bucket_ns[b])
 		b++;
 	return b;
+}
+
+static struct gmt_pause_hist *pause_slot(struct gmt_pauses *p, const char *reason)
+{
+	struct gmt_pause_hist *h;
+
+	if (!reason || !*reason)
+		reason = "?";
+	for (size_t i = 0; i < p->n; i++)
+		if (!strcmp(p->r[i].reason, reason))
+			return &p->r[i];
+	if (p->n == GMT_PAUSE_REASONS) {
+		h = &p->r[GMT_PAUSE_REASONS - 1];
+		snprintf(h->reason, sizeof(h->reason), "%s", GMT_PAUSE_OTHER);
+		return h;
+	}
+	h = &p->r[p->n++];
+	*h = (struct gmt_pause_hist){0};
+	snprintf(h->reason, sizeof(h->reason), "%s", reason);
+	return h;
+}
+
+void gmt_pauses_add(struct gmt_pauses *p, const char *reason, uint64_t dur_ns)
+{
+	struct gmt_pause_hist *h = pause_slot(p, reason);
+
+	h->count++;
+	h->sum_ns += dur_ns;
+	h->bucket[gmt_pause_bucket(dur_ns)]++;
+}
+
+void gmt_pauses_merge(struct gmt_pauses *dst, const struct gmt_pauses *src)
+{
+	for (size_t i = 0; i < src->n; i++) {
+		struct gmt_pause_hist *h = pause_slot(dst, src->r[i].reason);
+
+		h->count += src->r[i].count;
+		h->sum_ns += src->r[i].sum_ns;
+		for (size_t b = 0; b < GMT_PAUSE_BUCKETS; b++)
+			h->bucket[b] += src->r[i].bucket[b];
+	}
+}
+
+uint64_t gmt_pauses_total(const struct gmt_pauses *p, uint64_t bucket[GMT_PAUSE_BUCKETS])
+{
+	uint64_t n = 0;
+
+	memset(bucket, 0, GMT_PAUSE_BUCKETS * sizeof(*bucket));
+	for (size_t i = 0; i < p->n; i++) {
+		n += p->r[i].count;
+		for (size_t b = 0; b < GMT_PAUSE_BUCKETS; b++)
+			bucket[b] += p->r[i].bucket[b];
+	}
+	return n;
 }
 
 /* Length of the valid UTF-8 sequence at p (1-4), or 0 if the bytes there are not one. */
@@ -176,10 +230,11 @@ int gmt_write_metrics(FILE *f, const struct gmt_metrics_target *t, size_t n)
 			   "Stop-the-world pause durations since gomemtrace attached.",
 			   "histogram");
 	for (size_t i = 0; i < n; i++) {
-		uint64_t cum = 0;
+		uint64_t cum = 0, hist[GMT_PAUSE_BUCKETS];
 
+		gmt_pauses_total(&t[i].pauses, hist);
 		for (size_t b = 0; b < GMT_PAUSE_BUCKETS; b++) {
-			cum += t[i].pause_hist[b];
+			cum += hist[b];
 			fputs("gomemtrace_stw_pause_seconds_bucket", f);
 			put_labels(f, &t[i]);
 			if (gmt_pause_bucket_ns[b] == UINT64_MAX)

@@ -146,13 +146,19 @@ void gmt_pb__str(struct gmt_pb *b, uint32_t field, const char *s)
 	gmt_pb__bytes(b, field, s, s ? strlen(s) : 0);
 }
 
+/* 8 little-endian bytes, no key; the room was made. */
+static void put_fixed64(struct gmt_pb *b, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		b->p[b->len++] = (uint8_t)(v >> (8 * i));
+}
+
 void gmt_pb__fixed64(struct gmt_pb *b, uint32_t field, uint64_t v)
 {
 	pb_key(b, field, PB_WT_I64);
 	if (!pb_room(b, 8))
 		return;
-	for (int i = 0; i < 8; i++)
-		b->p[b->len++] = (uint8_t)(v >> (8 * i));
+	put_fixed64(b, v);
 }
 
 void gmt_pb__double(struct gmt_pb *b, uint32_t field, double v)
@@ -162,6 +168,34 @@ void gmt_pb__double(struct gmt_pb *b, uint32_t field, double v)
 	_Static_assert(sizeof(double) == sizeof(uint64_t), "double is 64 bits");
 	memcpy(&bits, &v, sizeof(bits));
 	gmt_pb__fixed64(b, field, bits);
+}
+
+void gmt_pb__packed_fixed64(struct gmt_pb *b, uint32_t field, const uint64_t *v, size_t n)
+{
+	if (!n)
+		return;
+	pb_key(b, field, PB_WT_LEN);
+	gmt_pb__varint(b, 8 * n);
+	if (!pb_room(b, 8 * n))
+		return;
+	for (size_t i = 0; i < n; i++)
+		put_fixed64(b, v[i]);
+}
+
+void gmt_pb__packed_double(struct gmt_pb *b, uint32_t field, const double *v, size_t n)
+{
+	if (!n)
+		return;
+	pb_key(b, field, PB_WT_LEN);
+	gmt_pb__varint(b, 8 * n);
+	if (!pb_room(b, 8 * n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t bits;
+
+		memcpy(&bits, &v[i], sizeof(bits));
+		put_fixed64(b, bits);
+	}
 }
 
 void gmt_pb__packed_u64(struct gmt_pb *b, uint32_t field, const uint64_t *v, size_t n)

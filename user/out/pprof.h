@@ -51,6 +51,8 @@ void gmt_pb__double(struct gmt_pb *b, uint32_t field, double v);
 /* Packed repeated fields: nothing at all for n == 0. */
 void gmt_pb__packed_u64(struct gmt_pb *b, uint32_t field, const uint64_t *v, size_t n);
 void gmt_pb__packed_i64(struct gmt_pb *b, uint32_t field, const int64_t *v, size_t n);
+void gmt_pb__packed_fixed64(struct gmt_pb *b, uint32_t field, const uint64_t *v, size_t n);
+void gmt_pb__packed_double(struct gmt_pb *b, uint32_t field, const double *v, size_t n);
 
 /*
  * A length-delimited field whose body the caller writes next (a nested message).

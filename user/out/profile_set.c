@@ -16,6 +16,7 @@
 #include "leakflag.h"
 #include "json_writer.h"
 #include "log.h"
+#include "metrics.h"
 #include "out_gc.h"
 #include "recorder.h"
 #include "runinfo.h"
@@ -175,6 +176,16 @@ static int w_summary(FILE *f, void *ctx)
 		gmt_goroutines__summary_fields(ps->gor, j);
 	if (!err && ps->leaks)
 		err = gmt_leakflag__summary_fields(ps->leaks, j);
+	if (ps->export) {
+		/* as of this set's writing: its own requests are queued after it */
+		gmt_json__key(j, "otlp_export");
+		gmt_json__obj_begin(j);
+		gmt_json__kuint(j, "requests_sent", ps->export->sent);
+		gmt_json__kuint(j, "failures", ps->export->failures);
+		gmt_json__kuint(j, "requests_dropped", ps->export->dropped);
+		gmt_json__kuint(j, "requests_queued", ps->export->queued);
+		gmt_json__obj_end(j);
+	}
 	return gmt_summary__end(j) ?: err;
 }
 
@@ -258,6 +269,12 @@ int gmt_profile_set_write(const struct gmt_profile_set *ps, const char *dir,
 	struct set_ctx c = { .ps = ps };
 	int err;
 
+	if (!dir) {
+		/* --no-local: what the observer sends is all there is */
+		if (observer)
+			observer(ps, observer_ctx);
+		return 0;
+	}
 	if (ps->gc) {
 		c.gc = *ps->gc;
 		c.gc.ri = ps->ri;

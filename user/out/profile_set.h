@@ -12,7 +12,8 @@
  *   report.txt           the report, the live heap's scope and stacks, the GC summary
  *                        (of a whole recording), the goroutines, the leak flags
  *   summary.json         the totals; sampled mode's estimates; the daemon's table
- *                        bounds; the GC's, the goroutines' and the leak flags' fields
+ *                        bounds; the GC's, the goroutines' and the leak flags' fields;
+ *                        the daemon's OTLP export counters
  *   goroutines.folded    --goroutines
  *   gc.txt, gc.json      with GC tracing; gc.json gets the allocation rate (from the
  *                        aggregator) and the live goroutines as counter tracks
@@ -70,6 +71,8 @@ struct gmt_profile_set {
 	const struct gmt_live_heap *live;
 	/* The daemon's snapshots (NULL without): probable leaks as of the last read. */
 	const struct gmt_leakflag *leaks;
+	/* The daemon's OTLP export so far (NULL without): summary.json's "otlp_export". */
+	const struct gmt_metrics_export *export;
 };
 
 /*
@@ -81,7 +84,10 @@ struct gmt_profile_set {
 typedef void (*gmt_profile_set_observer)(const struct gmt_profile_set *ps, void *ctx);
 void gmt_profile_set_observe(gmt_profile_set_observer fn, void *ctx);
 
-/* Every file of the set into dir (created as needed): 0 or -errno with the reason. */
+/*
+ * Every file of the set into dir (created as needed): 0 or -errno with the reason.
+ * dir NULL (--no-local): no file, only the observer.
+ */
 int gmt_profile_set_write(const struct gmt_profile_set *ps, const char *dir,
 			  struct gmt_diag *d);
 

@@ -608,6 +608,22 @@ static void report_drops(const struct gmt_run_info *ri, uint64_t bad)
 }
 
 /* summary.json's figures, as it writes them, for gmt_session__recording(). */
+/* The whole pauses of tl (seen from start to end), by reason. */
+static void pauses_of(const struct gmt_gc_timeline *tl, struct gmt_pauses *p)
+{
+	const struct gmt_stw *stws;
+	size_t n = gmt_gc_timeline__stws(tl, &stws);
+	char name[GMT_PAUSE_REASON_LEN];
+
+	*p = (struct gmt_pauses){0};
+	for (size_t i = 0; i < n; i++) {
+		if (!stws[i].start || !stws[i].end)
+			continue;
+		gmt_stw_name(&stws[i], name, sizeof(name));
+		gmt_pauses_add(p, name, stws[i].end - stws[i].start);
+	}
+}
+
 static void keep_recording(struct gmt_session *s, const struct gmt_run_info *ri,
 			   const struct gmt_sampled_stats *st, const struct gmt_gc_timeline *tl)
 {
@@ -635,6 +651,7 @@ static void keep_recording(struct gmt_session *s, const struct gmt_run_info *ri,
 		r->gc_cycles = gs.cycles;
 		r->stw_pauses = gs.stw_pauses;
 		r->stw_total_ns = gs.stw_total_ns;
+		pauses_of(tl, &r->pauses);
 	}
 	s->rec_valid = true;
 }
@@ -644,11 +661,19 @@ int gmt_session__recording(const struct gmt_session *s, struct gmt_otlp_recordin
 	if (!s->rec_valid)
 		return -EINVAL;
 	*r = s->rec;
+	/* The goroutines as of the last read (the end's snapshot, when it was taken). */
+	if (s->leaks && gmt_leakflag__reads(s->leaks)) {
+		r->has_goroutines = true;
+		r->goroutines = gmt_leakflag__goroutines(s->leaks);
+		r->has_leaks = true;
+		r->leak_groups = gmt_leakflag__nflagged(s->leaks, &r->leak_goroutines);
+	}
 	return 0;
 }
 
 int gmt_session__write(struct gmt_session *s, const char *dir, struct gmt_diag *d)
 {
+	char where[4200];
 	struct gmt_run_info ri = {0};
 	struct gmt_sampled_stats st;
 	struct gmt_profile_set ps;
@@ -698,18 +723,22 @@ int gmt_session__write(struct gmt_session *s, const char *dir, struct gmt_diag *
 		return err;
 	keep_recording(s, &ri, s->sampled ? &st : NULL, s->gc ? gc.tl : NULL);
 	report_drops(&ri, s->bad_records);
+	if (dir)
+		snprintf(where, sizeof(where), "outputs in %s/", dir);
+	else
+		snprintf(where, sizeof(where), "no file written (--no-local)");
 	if (s->sampled) {
 		pr_info("%llu samples at rate %llu: ~%.0f allocations, ~%.0f bytes, "
-			"~%.0f bytes still live in %.1f s; outputs in %s/\n",
+			"~%.0f bytes still live in %.1f s; %s\n",
 			(unsigned long long)st.samples, (unsigned long long)s->rate,
 			st.est_alloc_objects, st.est_alloc_bytes, st.est_inuse_bytes,
-			ri.duration_s, dir);
+			ri.duration_s, where);
 	} else {
 		const struct gmt_agg_totals *tot = gmt_agg__totals(s->agg);
 
-		pr_info("%llu allocations, %llu bytes in %.1f s; outputs in %s/\n",
+		pr_info("%llu allocations, %llu bytes in %.1f s; %s\n",
 			(unsigned long long)tot->allocs, (unsigned long long)tot->bytes,
-			ri.duration_s, dir);
+			ri.duration_s, where);
 	}
 	if (s->gor) {
 		struct gmt_gor_stats gs;
@@ -763,8 +792,6 @@ int gmt_session__write_snapshot(struct gmt_session *s, const char *dir, struct g
 
 static void interval_gc(const struct gmt_gc_timeline *tl, struct gmt_interval *iv)
 {
-	const struct gmt_stw *stws;
-	size_t n = gmt_gc_timeline__stws(tl, &stws);
 	struct gmt_gc_stats st;
 
 	gmt_gc_timeline__stats(tl, &st);
@@ -772,10 +799,7 @@ static void interval_gc(const struct gmt_gc_timeline *tl, struct gmt_interval *i
 	iv->stw_pauses = st.stw_pauses;
 	iv->stw_total_ns = st.stw_total_ns;
 	iv->stw_max_ns = st.stw_max_ns;
-	for (size_t i = 0; i < n; i++) {
-		if (stws[i].start && stws[i].end)
-			iv->pause_hist[gmt_pause_bucket(stws[i].end - stws[i].start)]++;
-	}
+	pauses_of(tl, &iv->pauses);
 }
 
 /*
@@ -787,7 +811,8 @@ static void interval_gc(const struct gmt_gc_timeline *tl, struct gmt_interval *i
 static void interval_snapshot(struct gmt_session *s, const char *dir)
 {
 	/* The heap profile is the set's live heap (read_live_heap()): not read twice. */
-	struct gmt_snapshot_opts so = { .dir = dir, .heap = false, .goroutines = true };
+	struct gmt_snapshot_opts so = { .dir = dir, .heap = false, .goroutines = true,
+					.no_memory = !dir };
 	struct gmt_snapshot_result r;
 	struct gmt_diag d = {};
 	int err;
@@ -800,7 +825,8 @@ static void interval_snapshot(struct gmt_session *s, const char *dir)
 		pr_warn("PID %d: snapshot: %s\n", (int)s->t->pid, gmt_diag_msg(&d, err));
 }
 
-int gmt_session__write_interval(struct gmt_session *s, const char *dir, struct gmt_interval *iv,
+int gmt_session__write_interval(struct gmt_session *s, const char *dir,
+				const struct gmt_metrics_export *ex, struct gmt_interval *iv,
 				struct gmt_diag *d)
 {
 	struct gmt_run_info ri = {0};
@@ -871,6 +897,7 @@ int gmt_session__write_interval(struct gmt_session *s, const char *dir, struct g
 	ps.st = &st;
 	ps.bounds = &bounds;
 	ps.max_rows = s->o.max_rows;
+	ps.export = ex;
 	/* --no-snapshot: the target's memory is not read, the live heap is the probes'. */
 	if (s->o.snapshots) {
 		read_live_heap(s, false);
@@ -887,9 +914,10 @@ int gmt_session__write_interval(struct gmt_session *s, const char *dir, struct g
 	}
 	err = gmt_profile_set_write(&ps, dir, d);
 
-	if (s->leaks) {
+	if (s->leaks && gmt_leakflag__reads(s->leaks)) {
 		iv->has_leaks = true;
 		iv->leak_groups = gmt_leakflag__nflagged(s->leaks, &iv->leak_goroutines);
+		iv->goroutines = gmt_leakflag__goroutines(s->leaks);
 	}
 	iv->duration_s = ri.duration_s;
 	iv->samples = st.samples;

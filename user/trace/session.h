@@ -83,7 +83,10 @@ int gmt_session__epoll_fd(const struct gmt_session *s);
 void gmt_session__end(struct gmt_session *s);
 /* Probes off, last records drained, the target's MemProfileRate restored.  Idempotent. */
 void gmt_session__stop(struct gmt_session *s);
-/* record: the outputs of the whole recording into dir (once, after __stop()). */
+/*
+ * record: the outputs of the whole recording into dir (once, after __stop()); dir NULL
+ * (--no-local): no file, the profile set's observer alone.
+ */
 int gmt_session__write(struct gmt_session *s, const char *dir, struct gmt_diag *d);
 /*
  * record --goroutines: one read of every goroutine of the target (trace/snapshot.h), with
@@ -112,13 +115,14 @@ struct gmt_interval {
 	double est_inuse_bytes, est_inuse_objects; /* live at its end */
 	uint32_t gc_cycles;
 	uint64_t stw_pauses, stw_total_ns, stw_max_ns;
-	uint64_t pause_hist[GMT_PAUSE_BUCKETS]; /* non-cumulative counts */
+	struct gmt_pauses pauses;		/* the pauses that ended in it, by reason */
 	uint64_t drops;				/* records lost (ring buffer), this interval */
 	uint64_t samples_dropped;		/* samples lost to the bounded tables */
 	uint64_t rows, stacks, rows_evicted;	/* table state after the interval */
-	/* Snapshots: groups flagged as probable leaks, and their goroutines, at the last read. */
+	/* Snapshots: groups flagged as probable leaks, and their goroutines, at the last read;
+	 * the user goroutines of that read. */
 	bool has_leaks;
-	uint64_t leak_groups, leak_goroutines;
+	uint64_t leak_groups, leak_goroutines, goroutines;
 };
 
 /*
@@ -128,10 +132,13 @@ struct gmt_interval {
  * alloc_count.folded, inuse_bytes.folded, report.txt, summary.json, gc.txt, gc.json;
  * with o->snapshots the snapshot's files (heap.pb.gz, goroutines.txt, goroutines.pb.gz)
  * and the leak flags in report.txt and summary.json.
+ * ex (NULL: none) goes into summary.json: the OTLP export so far.  dir NULL
+ * (--no-local): no file, the profile set's observer alone.
  * *iv gets the figures.  The interval's tables are released afterwards (and cold
  * stacks evicted), so memory stays bounded.
  */
-int gmt_session__write_interval(struct gmt_session *s, const char *dir, struct gmt_interval *iv,
+int gmt_session__write_interval(struct gmt_session *s, const char *dir,
+				const struct gmt_metrics_export *ex, struct gmt_interval *iv,
 				struct gmt_diag *d);
 
 /* Sampled mode: the estimated live heap now (bytes). */

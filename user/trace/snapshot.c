@@ -155,6 +155,8 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 	int err;
 
 	memset(r, 0, sizeof(*r));
+	if (!o->dir && (o->heap || !o->no_memory))
+		return gmt_diag_set(d, -EINVAL, "snapshot: no directory for its files");
 	if (!o->heap && !o->goroutines)
 		return gmt_snapshot_read(NULL, NULL, o, r, out, d); /* says what is wrong */
 	err = gmt_target__attach(pid, &t, d);
@@ -196,6 +198,8 @@ int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
 	int err;
 
 	memset(r, 0, sizeof(*r));
+	if (!o->dir && (o->heap || !o->no_memory))
+		return gmt_diag_set(d, -EINVAL, "snapshot: no directory for its files");
 	if (!o->heap && !o->goroutines)
 		return gmt_diag_set(d, -EINVAL, "snapshot: nothing to read (--no-heap and "
 						"--no-goroutines)");
@@ -278,7 +282,7 @@ int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
 		fprintf(out, "wrote %s/heap.pb.gz and inuse_space.folded\n", o->dir);
 	}
 	if (o->goroutines) {
-		err = gmt_outdir_prepare(o->dir, d);
+		err = o->dir ? gmt_outdir_prepare(o->dir, d) : 0;
 		if (!err)
 			err = gmt_snapshot_gor_write(&gi, &gs, gnow, out, d);
 	}

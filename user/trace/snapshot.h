@@ -21,7 +21,8 @@ struct gmt_leakflag;
 struct gmt_target;
 
 struct gmt_snapshot_opts {
-	const char *dir; /* output directory (created 0700 if needed) */
+	const char *dir; /* output directory (created 0700 if needed); NULL: goroutines
+			  * only read (for leaks), with no heap and no_memory */
 	bool heap;	 /* heap.pb.gz, inuse_space.folded */
 	bool goroutines; /* goroutines.txt (trace/snapshot_gor.h) */
 	/* No memory.json: record writes its own memory_end.json (cli/cmd_record.c). */
