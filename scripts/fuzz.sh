@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 OUT=build-fuzz
 BIN=$OUT/tests/fuzz
 FIXTURES=${FUZZ_FIXTURES:-build/tests/fixtures} # the fixtures of build/ (-Dfixtures=DIR: set FUZZ_FIXTURES=DIR)
-TARGETS=${FUZZ_TARGETS:-"fuzz_elf fuzz_pclntab fuzz_gobin fuzz_x86 fuzz_typename fuzz_mprof fuzz_gsnap fuzz_otlp_status"}
+TARGETS=${FUZZ_TARGETS:-"fuzz_elf fuzz_pclntab fuzz_gobin fuzz_x86 fuzz_typename fuzz_mprof fuzz_gsnap fuzz_otlp_status fuzz_otlp_metrics"}
 # Functions whose code seeds the x86 target: the ones the hook plan probes.
 X86_FUNCS='^(runtime\.(mallocgc|newproc1?|gcStart|mProf_Malloc|gdestroy|goexit0|memmove)|main\.main)'
 # Whole binaries are seeds: inputs may be as large as them.

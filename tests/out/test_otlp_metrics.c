@@ -360,6 +360,32 @@ Test(otlp_metrics, a_metric_without_a_name_is_refused)
 	gmt_pb__free(b);
 }
 
+/* One Metric holds points of one kind; a histogram needs its buckets (and bounds). */
+Test(otlp_metrics, malformed_batches_are_refused)
+{
+	uint64_t bucket[2] = { 1, 2 };
+	struct gmt_otlp_metric mixed[2] = {
+		{ .name = "x", .kind = GMT_OTLP_HISTOGRAM, .bucket = bucket },
+		{ .name = "x", .kind = GMT_OTLP_GAUGE },
+	};
+	struct gmt_otlp_metric nobounds = { .name = "h", .kind = GMT_OTLP_HISTOGRAM,
+					    .bucket = bucket, .nbounds = 1 };
+	struct gmt_otlp_metric nobucket = { .name = "h", .kind = GMT_OTLP_HISTOGRAM };
+	struct gmt_pb *b = gmt_pb__new();
+
+	cr_assert_eq(gmt_otlp_metrics_encode(&(struct gmt_otlp_batch){ .m = mixed, .n = 2 }, b),
+		     -EINVAL, "two kinds under one name");
+	cr_assert_eq(gmt_otlp_metrics_encode(&(struct gmt_otlp_batch){ .m = &nobounds, .n = 1 }, b),
+		     -EINVAL, "bounds missing");
+	cr_assert_eq(gmt_otlp_metrics_encode(&(struct gmt_otlp_batch){ .m = &nobucket, .n = 1 }, b),
+		     -EINVAL, "buckets missing");
+	mixed[1].kind = GMT_OTLP_HISTOGRAM;
+	mixed[1].bucket = bucket;
+	cr_assert_eq(gmt_otlp_metrics_encode(&(struct gmt_otlp_batch){ .m = mixed, .n = 2 }, b), 0,
+		     "two histogram points, no bound: one bucket each");
+	gmt_pb__free(b);
+}
+
 Test(otlp_metrics, gzip_of_the_request_inflates_to_it)
 {
 	struct gmt_otlp_metric m = { .name = "n", .kind = GMT_OTLP_GAUGE, .i = 1 };

@@ -119,6 +119,9 @@ int gmt_otlp_metrics_encode(const struct gmt_otlp_batch *batch, struct gmt_pb *b
 		if (!m->name || !*m->name ||
 		    (m->kind == GMT_OTLP_HISTOGRAM && (!m->bucket || (m->nbounds && !m->bounds))))
 			return -EINVAL;
+		/* the points of one Metric are of one kind */
+		if (i && m->kind != m[-1].kind && !strcmp(m->name, m[-1].name))
+			return -EINVAL;
 	}
 	for (size_t i = 0; i < batch->nresource; i++)
 		if (!batch->resource[i].key)

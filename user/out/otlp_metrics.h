@@ -63,7 +63,9 @@ struct gmt_otlp_batch {
 
 /*
  * Appends the request to b.  Consecutive entries of m with the same name become one
- * Metric with several data points.  0, or -EINVAL (a name missing) / the encoder's error.
+ * Metric with several data points.  0, or -EINVAL (a name missing, a histogram without
+ * its buckets or bounds, consecutive entries of one name and different kinds) / the
+ * encoder's error.
  */
 int gmt_otlp_metrics_encode(const struct gmt_otlp_batch *batch, struct gmt_pb *b);
 
