@@ -12,7 +12,7 @@ oracle = json.load(open(sys.argv[2]))
 own = json.load(open(sys.argv[3]))
 rt = ours.get("runtime", {})
 bad = 0
-EXACT = ["HeapObjects", "NumGC", "NumForcedGC", "LastGC", "PauseTotalNs"]
+EXACT = ["HeapObjects", "Mallocs", "Frees", "NumGC", "NumForcedGC", "LastGC", "PauseTotalNs"]
 BYTES = ["HeapAlloc", "TotalAlloc", "HeapInuse", "HeapIdle", "HeapReleased", "HeapSys",
          "StackInuse", "StackSys", "MSpanSys", "MCacheSys", "BuckHashSys", "GCSys",
          "OtherSys", "Sys"]

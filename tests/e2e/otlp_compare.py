@@ -84,6 +84,7 @@ def expected(summary, mem):
                 e[("go.memory.limit", "-")] = (UPDOWN, "By", r["GOMEMLIMIT"])
             if r.get("TotalAlloc") is not None:
                 e[("go.memory.allocated", "-")] = (CUM, "By", r["TotalAlloc"])
+                e[("go.memory.allocations", "-")] = (CUM, "{allocation}", r["Mallocs"])
             if r.get("NextGC") is not None:
                 e[("go.memory.gc.goal", "-")] = (UPDOWN, "By", r["NextGC"])
             e[("go.memory.gc.cycles", "-")] = (CUM, "{gc_cycle}", r["NumGC"])

@@ -109,7 +109,7 @@ Test(otlp, record_sends_what_its_files_say, .timeout = 1800)
 	/* No GOMEMLIMIT: no go.memory.limit; the rest of memory_end.json and summary.json;
 	 * the goroutine count and leak suspects; one pause histogram per reason in gc.json. */
 	cr_assert_geq(tu_field(out, "pause_reasons"), 1, "pauses, by reason:\n%s", out);
-	cr_assert_eq(tu_field(out, "checked"), 15 + 3 + tu_field(out, "pause_reasons"),
+	cr_assert_eq(tu_field(out, "checked"), 16 + 3 + tu_field(out, "pause_reasons"),
 		     "the memory figures and the recording's:\n%s", out);
 	cr_assert_gt(tu_field(out, "summary_alloc_bytes"), 0, "something allocated");
 	cr_assert_gt(tu_field(out, "summary_gc_cycles"), 0, "some GC cycles while traced");

@@ -79,6 +79,8 @@ static void build(struct img *m, const struct gmt_go_release *r)
 	put64(m->ms, delta(m, 0, d->large_alloc_count), 2);
 	put64(m->ms, delta(m, 1, d->large_free), 4096);
 	put64(m->ms, delta(m, 1, d->large_free_count), 1);
+	put64(m->ms, delta(m, 0, d->tiny_alloc_count), 30); /* tiny: a malloc and a free each */
+	put64(m->ms, delta(m, 2, d->tiny_alloc_count), 12);
 	put64(m->ms, delta(m, 0, d->small_alloc_count + 8 * 2), 10); /* class 2: 16 B */
 	put64(m->ms, delta(m, 1, d->small_alloc_count + 8 * 2), 5);
 	put64(m->ms, delta(m, 2, d->small_free_count + 8 * 2), 3);
@@ -112,6 +114,7 @@ static void build(struct img *m, const struct gmt_go_release *r)
 	put64(m->ps, 0, A_P);
 	put64(m->p, r->p.mcache, A_MC);
 	put64(m->mc, r->mcache.alloc + 8 * 5, A_SPAN);
+	put64(m->mc, r->mcache.tiny_allocs, 8); /* not flushed yet: ReadMemStats would */
 	put16(m->span, r->mspan.alloc_count, 7);
 	put16(m->span, r->mspan.alloc_count_before_cache, 4);
 	cr_assert_eq(gmt_rmem_buf_add(&m->b, A_MS, m->ms, r->sizes.mstats), 0);
@@ -193,6 +196,9 @@ ParameterizedTest(int *i, memstats, figures)
 	cr_expect_eq(s.HeapAlloc, total - 4096 - 3 * 16, "%s", r->version);
 	cr_expect_eq(s.HeapObjects, (2 + 16 + 3) - (1 + 3), "%s: HeapObjects %llu", r->version,
 		     (unsigned long long)s.HeapObjects);
+	cr_expect_eq(s.Mallocs, 2 + 16 + 3 + 42 + 8, "%s: Mallocs %llu", r->version,
+		     (unsigned long long)s.Mallocs);
+	cr_expect_eq(s.Frees, 1 + 3 + 42 + 8, "%s: Frees", r->version);
 	cr_expect_eq(s.StackInuse, 8192);
 	cr_expect_eq(s.StackSys, 8192 + 100);
 	cr_expect_eq(s.GCSys, 50 + 1000);

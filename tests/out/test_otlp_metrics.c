@@ -422,6 +422,7 @@ Test(otlp_metrics, recording_metrics_from_their_figures)
 	struct gmt_memusage mu = { .have_rss = true, .rss = 9000000 };
 	struct gmt_memstats ms = {
 		.heap_consistent = true, .have_heap_sys = true, .HeapAlloc = 5000, .TotalAlloc = 80000,
+		.Mallocs = 321,
 		.HeapReleased = 1000, .StackInuse = 300, .Sys = 20000, .NumGC = 7, .GOGC = 150,
 		.GOMEMLIMIT = INT64_MAX, .next_gc_known = true, .NextGC = 8192,
 	};
@@ -442,6 +443,8 @@ Test(otlp_metrics, recording_metrics_from_their_figures)
 	cr_assert_null(mfind(m, n, "go.memory.limit", NULL), "no GOMEMLIMIT: no go.memory.limit");
 	x = mfind(m, n, "go.memory.allocated", NULL);
 	cr_assert(x && x->i == 80000 && x->kind == GMT_OTLP_COUNTER, "TotalAlloc, a counter");
+	x = mfind(m, n, "go.memory.allocations", NULL);
+	cr_assert(x && x->i == 321 && x->kind == GMT_OTLP_COUNTER, "Mallocs, a counter");
 	x = mfind(m, n, "go.memory.gc.goal", NULL);
 	cr_assert(x && x->i == 8192, "NextGC");
 	x = mfind(m, n, "go.memory.gc.cycles", NULL);
@@ -475,6 +478,7 @@ Test(otlp_metrics, recording_metrics_from_their_figures)
 	n = gmt_otlp_record_metrics(&rec, &mem, m);
 	cr_assert_null(mfind(m, n, "go.memory.used", NULL));
 	cr_assert_null(mfind(m, n, "go.memory.allocated", NULL));
+	cr_assert_null(mfind(m, n, "go.memory.allocations", NULL));
 	cr_assert_null(mfind(m, n, "go.memory.gc.goal", NULL));
 	cr_assert_null(mfind(m, n, "gomemtrace.memory.heap.alloc", NULL));
 	cr_assert_null(mfind(m, n, "gomemtrace.heap.live", NULL));

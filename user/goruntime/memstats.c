@@ -29,6 +29,7 @@ static uint32_t u32_at(const uint8_t *b, uint32_t off)
 /* What the heap's counters sum to: ReadMemStats' totalAlloc / totalFree and counts. */
 struct heap_sum {
 	uint64_t alloc_bytes, free_bytes, alloc_count, free_count;
+	uint64_t tiny_count; /* tiny allocations (MemStats counts each as a malloc and a free) */
 	int64_t in_stacks, in_work_bufs, in_ptr_scalar_bits;
 };
 
@@ -56,6 +57,7 @@ static void sum_heap_stats(const struct gmt_go_release *row, const uint8_t *hs,
 		h->alloc_count += u64_at(d, o->large_alloc_count);
 		h->free_bytes += u64_at(d, o->large_free);
 		h->free_count += u64_at(d, o->large_free_count);
+		h->tiny_count += u64_at(d, o->tiny_alloc_count);
 		for (uint32_t c = 0; c < row->lens.small_alloc_count; c++) {
 			uint64_t nf = u64_at(d, o->small_free_count + 8 * c);
 
@@ -117,6 +119,28 @@ static int find_mcaches(const struct gmt_rmem *m, const struct gmt_go_release *r
 			err = gmt_rmem_u64(m, p + row->p.mcache, &pc->mc[i]);
 		if (err)
 			return err;
+	}
+	return 0;
+}
+
+/* The tiny allocations the mcaches counted and have not flushed into heapStats yet
+ * (ReadMemStats flushes them first). */
+static int cached_tiny(const struct gmt_rmem *m, const struct gmt_go_release *row,
+		       const struct pcaches *pc, uint64_t *n)
+{
+	*n = 0;
+	if (ABSENT(row->mcache.tiny_allocs))
+		return 0;
+	for (uint32_t i = 0; i < pc->n; i++) {
+		uint64_t v;
+		int err;
+
+		if (!pc->mc[i])
+			continue;
+		err = gmt_rmem_u64(m, pc->mc[i] + row->mcache.tiny_allocs, &v);
+		if (err)
+			return err;
+		*n += v;
 	}
 	return 0;
 }
@@ -269,6 +293,7 @@ int gmt_memstats_read(const struct gmt_rmem *m, const struct gmt_go_release *row
 	bool torn[GMT_MEMSTATS_MAX_CLASSES] = {};
 	struct heap_sum h = {};
 	uint64_t uncertain = 0; /* bytes the classes' counts moved by while read */
+	uint64_t tiny = 0;	/* tiny allocations not yet flushed from the mcaches */
 	int err = 0;
 
 	memset(s, 0, sizeof(*s));
@@ -305,6 +330,8 @@ int gmt_memstats_read(const struct gmt_rmem *m, const struct gmt_go_release *row
 			gmt_rmem_cache_init(cache, m);
 			cm = gmt_rmem_cache_mem(cache);
 			err = cached_objects(&cm, row, pc, 0, row->lens.mcache_alloc, objs, torn);
+			if (!err)
+				err = cached_tiny(&cm, row, pc, &tiny);
 		}
 		s->nprocs = pc->n;
 	}
@@ -361,6 +388,9 @@ int gmt_memstats_read(const struct gmt_rmem *m, const struct gmt_go_release *row
 		s->TotalAlloc = h.alloc_bytes;
 		s->HeapAlloc = h.alloc_bytes - h.free_bytes;
 		s->HeapObjects = h.alloc_count - h.free_count;
+		/* As ReadMemStats: tiny allocations are in both (their block is counted too). */
+		s->Mallocs = h.alloc_count + h.tiny_count + tiny;
+		s->Frees = h.free_count + h.tiny_count + tiny;
 		s->StackInuse = (uint64_t)h.in_stacks;
 		s->StackSys = s->StackInuse + u64_at(ms2, ms->stacks_sys);
 		s->GCSys = u64_at(ms2, ms->gc_misc_sys) + (uint64_t)h.in_work_bufs +

@@ -42,7 +42,8 @@ struct gmt_memstats_addrs {
 
 struct gmt_memstats {
 	/*
-	 * The heap figures below (HeapAlloc, TotalAlloc, HeapObjects, Stack*, GCSys, Sys)
+	 * The heap figures below (HeapAlloc, TotalAlloc, HeapObjects, Mallocs, Frees, Stack*,
+	 * GCSys, Sys)
 	 * are valid: every size class was read consistently, or closely enough that what
 	 * its count moved by while it was read stays within GMT_MEMSTATS_MAX_UNCERTAINTY.
 	 */
@@ -54,7 +55,7 @@ struct gmt_memstats {
 	bool per_p_included;	/* allocations in per-P cached spans are counted */
 	uint32_t nprocs;	/* Ps whose mcache was read */
 	/* runtime.MemStats names */
-	uint64_t HeapAlloc, TotalAlloc, HeapObjects;
+	uint64_t HeapAlloc, TotalAlloc, HeapObjects, Mallocs, Frees;
 	uint64_t HeapInuse, HeapIdle, HeapReleased, HeapSys;
 	uint64_t StackInuse, StackSys, MSpanSys, MCacheSys, BuckHashSys, GCSys, OtherSys, Sys;
 	uint64_t LastGC, PauseTotalNs;

@@ -218,9 +218,12 @@ static void runtime_metrics(struct mlist *l, const struct gmt_memstats *s)
 	if (s->GOMEMLIMIT != INT64_MAX)
 		add(l, "go.memory.limit", "By", GMT_OTLP_UPDOWN, s->GOMEMLIMIT,
 		    "Go runtime memory limit configured by the user, if a limit exists.");
-	if (s->heap_consistent)
+	if (s->heap_consistent) {
 		add(l, "go.memory.allocated", "By", GMT_OTLP_COUNTER, (int64_t)s->TotalAlloc,
 		    "Memory allocated to the heap by the application.");
+		add(l, "go.memory.allocations", "{allocation}", GMT_OTLP_COUNTER,
+		    (int64_t)s->Mallocs, "Count of allocations to the heap by the application.");
+	}
 	if (s->next_gc_known)
 		add(l, "go.memory.gc.goal", "By", GMT_OTLP_UPDOWN, (int64_t)s->NextGC,
 		    "Heap size target for the end of the GC cycle.");

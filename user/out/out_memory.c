@@ -70,6 +70,8 @@ static void runtime_json(struct gmt_json *j, const struct gmt_memstats *s)
 	heap_u64(j, s, "HeapAlloc", s->HeapAlloc);
 	heap_u64(j, s, "TotalAlloc", s->TotalAlloc);
 	heap_u64(j, s, "HeapObjects", s->HeapObjects);
+	heap_u64(j, s, "Mallocs", s->Mallocs);
+	heap_u64(j, s, "Frees", s->Frees);
 	sys_u64(j, s, "HeapInuse", s->HeapInuse);
 	sys_u64(j, s, "HeapIdle", s->HeapIdle);
 	sys_u64(j, s, "HeapReleased", s->HeapReleased);
