@@ -22,7 +22,8 @@
  * col_start [TOKEN [CONFIG ARGS...]] starts one on a free port ($port; its Prometheus
  * exporter on $promport), writing $work/col/metrics.jsonl, and waits for its receiver
  * ($scheme: http unless set; with https, --tls CERT KEY among the config args); col_stop
- * stops it (and waits, so the file is complete).
+ * stops it (and waits, so the file is complete); col_restart starts it again on the same
+ * port and config.
  */
 #define OTLP_START                                                                          \
 	"work=$(mktemp -d)\n"                                                               \
@@ -46,7 +47,14 @@
 	"    [ \"$c\" = 405 ] || [ \"$c\" = 401 ] && break; sleep 0.2; done\n"               \
 	"  echo collector_ready=$([ \"$c\" = 405 ] || [ \"$c\" = 401 ] && echo 1 || echo 0)\n" \
 	"}\n"                                                                               \
-	"col_stop() { kill $colpid; wait $colpid; colpid=; }\n"
+	"col_stop() { kill $colpid; wait $colpid; colpid=; }\n"                              \
+	"col_restart() {\n"                                                                 \
+	"  $col --config $work/col.yaml --feature-gates=service.profilesSupport "           \
+	">>$work/col.log 2>&1 &\n"                                                          \
+	"  colpid=$!\n"                                                                     \
+	"  for i in $(seq 1 300); do c=$(curl -s -o /dev/null -w '%%{http_code}' "          \
+	"http://127.0.0.1:$port/v1/metrics); [ \"$c\" = 405 ] && break; sleep 0.2; done\n" \
+	"}\n"
 
 /* The alloc fixture allocating for 60 s (under timeout), attached to: $P. */
 #define ALLOC_TARGET                                                                        \
@@ -407,6 +415,11 @@ Test(otlp, token_from_the_environment, .timeout = 1800)
 	free(out);
 }
 
+/* The daemon ($g), the target and the Collector killed on every exit. */
+#define DAEMON_TRAP                                                                         \
+	"trap 'kill $P $colpid $g 2>/dev/null; wait $colpid $g 2>/dev/null; "               \
+	"rm -rf \"$work\"' EXIT\n"
+
 /*
  * The daemon on $P, every 2 s, sending to 127.0.0.1:PORT as service svc ($g; its log in
  * $work/d.err), with more options (ARGS); ivs counts its intervals so far.
@@ -456,19 +469,14 @@ Test(otlp, daemon_sends_every_interval_through_an_outage, .timeout = 1800)
 	const char *fx = tu_fixture("alloc", "go126", "exe");
 	char *out = tu_script(
 		OTLP_START ALLOC_TARGET
-		"trap 'kill $P $colpid $g 2>/dev/null; wait $colpid $g 2>/dev/null; "
-		"rm -rf \"$work\"' EXIT\n"
+		DAEMON_TRAP
 		"col_start\n"
 		DAEMON_START("$port")
 		"for i in $(seq 1 300); do [ $(ivs) -ge 3 ] && break; sleep 0.1; done\n"
 		"col_stop\n"
 		"echo down_at=$(ivs)\n"
 		"sleep 30\n"
-		"$col --config $work/col.yaml --feature-gates=service.profilesSupport "
-		">>$work/col.log 2>&1 &\n"
-		"colpid=$!\n"
-		"for i in $(seq 1 300); do c=$(curl -s -o /dev/null -w '%%{http_code}' "
-		"http://127.0.0.1:$port/v1/metrics); [ \"$c\" = 405 ] && break; sleep 0.2; done\n"
+		"col_restart\n"
 		"echo up_at=$(ivs)\n"
 		"sleep 3\n"
 		"kill -TERM $g; wait $g; echo daemon_rc=$?\n"
@@ -569,8 +577,7 @@ Test(otlp, daemon_wrong_token_keeps_intervals, .timeout = 1800)
 	const char *fx = tu_fixture("alloc", "go126", "exe");
 	char *out = tu_script(
 		OTLP_START ALLOC_TARGET
-		"trap 'kill $P $colpid $g 2>/dev/null; wait $colpid $g 2>/dev/null; "
-		"rm -rf \"$work\"' EXIT\n"
+		DAEMON_TRAP
 		"col_start right-token\n"
 		DAEMON_START_WITH("$port", "--otlp-header 'Authorization=Bearer wrong-token'")
 		"for i in $(seq 1 300); do [ $(ivs) -ge 3 ] && break; sleep 0.1; done\n"
@@ -621,18 +628,13 @@ Test(otlp, daemon_queue_bound_drops_oldest, .timeout = 1800)
 	const char *fx = tu_fixture("alloc", "go126", "exe");
 	char *out = tu_script(
 		OTLP_START ALLOC_TARGET
-		"trap 'kill $P $colpid $g 2>/dev/null; wait $colpid $g 2>/dev/null; "
-		"rm -rf \"$work\"' EXIT\n"
+		DAEMON_TRAP
 		"col_start\n"
 		"col_stop\n"
 		DAEMON_START_WITH("$port", "--otlp-queue 4")
 		"for i in $(seq 1 300); do [ $(ivs) -ge 5 ] && break; sleep 0.1; done\n"
 		"echo down_ivs=$(ivs)\n"
-		"$col --config $work/col.yaml --feature-gates=service.profilesSupport "
-		">>$work/col.log 2>&1 &\n"
-		"colpid=$!\n"
-		"for i in $(seq 1 300); do c=$(curl -s -o /dev/null -w '%%{http_code}' "
-		"http://127.0.0.1:$port/v1/metrics); [ \"$c\" = 405 ] && break; sleep 0.2; done\n"
+		"col_restart\n"
 		/* the sender may be in a backoff of up to 16 s: wait until it sent 3 intervals */
 		"sent() { s=$(sed -n 's/^gomemtrace_otlp_requests_sent_total //p' "
 		"$work/d/gomemtrace.prom 2>/dev/null); echo ${s:-0}; }\n"
@@ -675,8 +677,7 @@ Test(otlp, no_local_writes_nothing, .timeout = 1800)
 	const char *fx = tu_fixture("alloc", "go126", "exe");
 	char *out = tu_script(
 		OTLP_START ALLOC_TARGET
-		"trap 'kill $P $colpid $g 2>/dev/null; wait $colpid $g 2>/dev/null; "
-		"rm -rf \"$work\"' EXIT\n"
+		DAEMON_TRAP
 		"col_start\n"
 		"mkdir $work/cwd\n"
 		"(cd $work/cwd && $GMT record -d 2 -p $P --service-name rec --no-local "

@@ -170,13 +170,19 @@ void gmt_pb__double(struct gmt_pb *b, uint32_t field, double v)
 	gmt_pb__fixed64(b, field, bits);
 }
 
-void gmt_pb__packed_fixed64(struct gmt_pb *b, uint32_t field, const uint64_t *v, size_t n)
+/* The key and length of n packed 8-byte values: false when there is nothing to write. */
+static bool packed8_begin(struct gmt_pb *b, uint32_t field, size_t n)
 {
 	if (!n)
-		return;
+		return false;
 	pb_key(b, field, PB_WT_LEN);
 	gmt_pb__varint(b, 8 * n);
-	if (!pb_room(b, 8 * n))
+	return pb_room(b, 8 * n);
+}
+
+void gmt_pb__packed_fixed64(struct gmt_pb *b, uint32_t field, const uint64_t *v, size_t n)
+{
+	if (!packed8_begin(b, field, n))
 		return;
 	for (size_t i = 0; i < n; i++)
 		put_fixed64(b, v[i]);
@@ -184,11 +190,7 @@ void gmt_pb__packed_fixed64(struct gmt_pb *b, uint32_t field, const uint64_t *v,
 
 void gmt_pb__packed_double(struct gmt_pb *b, uint32_t field, const double *v, size_t n)
 {
-	if (!n)
-		return;
-	pb_key(b, field, PB_WT_LEN);
-	gmt_pb__varint(b, 8 * n);
-	if (!pb_room(b, 8 * n))
+	if (!packed8_begin(b, field, n))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t bits;
