@@ -7,7 +7,7 @@
 # running meanwhile, as on a host where it is installed).  A traced run is found by the
 # daemon's /proc scan after it started: the script reports how long each run ran before
 # the daemon traced it (from the daemon's log), and the ratio over the traced part.
-#   sudo scripts/bench-daemon.sh [GOVERSION] [ALLOCS] [ROUNDS]   (default go126 1000000000 3)
+#   scripts/bench-daemon.sh [GOVERSION] [ALLOCS] [ROUNDS]   (default go126 1000000000 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ver=${1:-go126}

@@ -7,7 +7,7 @@
 #   gomemtrace exact      gomemtrace record --mode exact
 #   bpftrace              uprobe:BIN:runtime.mallocgc { @[ustack] = count(); }
 # Reports ns per allocation, the overhead over untraced, and gomemtrace / floor.
-#   sudo scripts/bench-exact.sh [GOVERSION] [ALLOCS] [ROUNDS]   (default go126 2000000 3)
+#   scripts/bench-exact.sh [GOVERSION] [ALLOCS] [ROUNDS]   (default go126 2000000 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ver=${1:-go126}

@@ -2,7 +2,7 @@
 # Folded files of a workload with very many distinct, deep stacks, bounded and not:
 # their sizes, the time to write them, and that their values still add up.
 #
-#   sudo scripts/bench-folded.sh [SECONDS] [MBPS] [DEPTH] [BOUNDS...]   (default 20 20 60 0 16)
+#   scripts/bench-folded.sh [SECONDS] [MBPS] [DEPTH] [BOUNDS...]   (default 20 20 60 0 16)
 #
 # The workload is scripts/soak (a third of its allocations come from a random path of
 # DEPTH calls through eight functions: a new stack almost every time), traced in exact

@@ -9,7 +9,7 @@
 #   gc                    gomemtrace record --mode exact (allocation and GC probes)
 # The fixture times its own work (elapsed_s), so gomemtrace's start-up is not counted.
 # Reports the median of each and gc / no-gc: the cost of GC tracing alone.
-#   sudo [MODE=steady] scripts/bench-gc.sh [GOVERSION] [SCALE] [ROUNDS]   (default go126 1 9)
+#   [MODE=steady] scripts/bench-gc.sh [GOVERSION] [SCALE] [ROUNDS]   (default go126 1 9)
 # MODE picks another gcwork mode (default churn, the worst case for GC tracing).
 set -euo pipefail
 cd "$(dirname "$0")/.."

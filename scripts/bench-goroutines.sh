@@ -13,7 +13,7 @@
 # (user + system: uprobe traps are system time of the thread that hits them), which
 # stays meaningful when other programs load the machine.  Reports the median of each
 # and the throughput ratios.
-#   sudo scripts/bench-goroutines.sh [GOVERSION] [SECS] [ROUNDS] [WORK]   (default go126 3 3 30000)
+#   scripts/bench-goroutines.sh [GOVERSION] [SECS] [ROUNDS] [WORK]   (default go126 3 3 30000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ver=${1:-go126}

@@ -9,7 +9,7 @@
 #   exact                 gomemtrace record --mode exact
 # The fixture times its own allocations (bench ... ns=), so start-up is not counted.
 # Reports ns per allocation and the traced / untraced throughput ratio.
-#   sudo scripts/bench-sampled.sh [GOVERSION] [ALLOCS] [ROUNDS]   (default go126 5000000 5)
+#   scripts/bench-sampled.sh [GOVERSION] [ALLOCS] [ROUNDS]   (default go126 5000000 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ver=${1:-go126}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command: sets the machine up (packages, build), then traces the
 # bundled demo workload (tests/fixtures/demo) end to end and shows what it found.
-#   sudo scripts/demo.sh [SECONDS]
+#   scripts/demo.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}
@@ -24,3 +24,5 @@ echo
 sed -n '1,/^Top 20 stacks by count/p' "$out/report.txt" | head -60
 echo "..."
 echo "demo: flame graph input: $out/alloc_bytes.folded (flamegraph.pl, inferno, speedscope)"
+echo "demo: everything on one page: $out/report.html (open it in a browser, e.g."
+echo "      xdg-open $out/report.html; or copy it to a laptop: it loads nothing from the network)"

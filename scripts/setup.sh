@@ -20,6 +20,7 @@ pkgs=(
 	golang-1.19-go        # go1.19 fixtures (toolchain downloads start at 1.21)
 	bpftrace              # the baseline the benchmark compares with
 	prometheus            # promtool lints the metrics file; PromQL over the Collector
+	chromium chromium-driver python3-selenium  # report.html checked in a real browser
 )
 
 missing=()

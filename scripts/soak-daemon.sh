@@ -6,7 +6,7 @@
 # tables are fullest: eviction runs at the end), the entries of its BPF maps (found
 # through /proc/PID/fdinfo, counted with bpftool map dump).  At the end: RSS at minute 5
 # and at the end, growth, the tables' figures from the last summary.json, crashes.
-#   sudo scripts/soak-daemon.sh [MINUTES] [MBPS] [EXTRA DAEMON OPTIONS...]  (default 30 200)
+#   scripts/soak-daemon.sh [MINUTES] [MBPS] [EXTRA DAEMON OPTIONS...]  (default 30 200)
 # Environment: TARGETS=N runs N copies of the workload (MBPS shared between them, default
 # 1); OTLP=1 also starts the test OpenTelemetry Collector (tests/collector, built into
 # build/collector) and gives the daemon --otlp-endpoint, then counts what it received.
