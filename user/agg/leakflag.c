@@ -310,14 +310,19 @@ int gmt_leakflag__report(const struct gmt_leakflag *lf, FILE *f)
 
 int gmt_leakflag__summary_fields(const struct gmt_leakflag *lf, struct gmt_json *j)
 {
+	gmt_json__kuint(j, "goroutine_leak_reads", lf->reads);
+	gmt_json__kuint(j, "goroutine_leak_window", GMT_LEAK_READS);
+	gmt_json__key(j, "goroutine_leaks");
+	return gmt_leakflag__leaks_json(lf, j);
+}
+
+int gmt_leakflag__leaks_json(const struct gmt_leakflag *lf, struct gmt_json *j)
+{
 	struct gmt_leak_group *v;
 	int n = gmt_leakflag__groups(lf, &v);
 
 	if (n < 0)
 		return n;
-	gmt_json__kuint(j, "goroutine_leak_reads", lf->reads);
-	gmt_json__kuint(j, "goroutine_leak_window", GMT_LEAK_READS);
-	gmt_json__key(j, "goroutine_leaks");
 	gmt_json__arr_begin(j);
 	for (int i = 0; i < n && v[i].leak; i++) {
 		gmt_json__obj_begin(j);

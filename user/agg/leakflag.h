@@ -76,5 +76,7 @@ int gmt_leakflag__report(const struct gmt_leakflag *lf, FILE *f);
  * oldest_wait_s}].
  */
 int gmt_leakflag__summary_fields(const struct gmt_leakflag *lf, struct gmt_json *j);
+/* The flagged groups alone, as that array (report.html's "leaks"): 0 or -ENOMEM. */
+int gmt_leakflag__leaks_json(const struct gmt_leakflag *lf, struct gmt_json *j);
 
 #endif

@@ -501,6 +501,7 @@ int cmd_record(int argc, char **argv)
 		gmt_otlp_source_init(ox, o.service_name, &t, an);
 		gmt_profile_set_observe(gmt_otlp_source_encode_set, ox);
 	}
+	gmt_session__set_memory(sess, mem_end ? &mem_end->r : NULL);
 	err = gmt_session__write(sess, dir, &d);
 	gmt_profile_set_observe(NULL, NULL);
 	if (err)

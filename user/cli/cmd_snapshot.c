@@ -54,7 +54,7 @@ int cmd_snapshot(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	struct gmt_snapshot_opts o = { .heap = true, .goroutines = true };
+	struct gmt_snapshot_opts o = { .heap = true, .goroutines = true, .html = true };
 	struct gmt_snapshot_result r;
 	struct gmt_diag d = {};
 	char dir[64];

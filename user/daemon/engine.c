@@ -163,7 +163,7 @@ static void export_stats(struct gmt_daemon *dm, struct gmt_metrics_export *ex)
  * profiles (encoded while the set was written) into the send queue.
  */
 static void export_interval(struct gmt_daemon *dm, struct dtarget *dt,
-			    const struct gmt_interval *iv)
+			    const struct gmt_interval *iv, const struct gmt_memsnap *ms)
 {
 	struct gmt_otlp_recording rec = {
 		.sampled = true, .start_unix_ns = dt->start_unix_ns,
@@ -181,13 +181,9 @@ static void export_interval(struct gmt_daemon *dm, struct dtarget *dt,
 		.has_leaks = iv->has_leaks, .leak_groups = iv->leak_groups,
 		.leak_goroutines = iv->leak_goroutines,
 	};
-	struct gmt_memsnap ms;
-	struct gmt_diag d = {};
 	struct gmt_pb *b = gmt_pb__new();
-	bool mem = !dt->t.exited && !gmt_memsnap_read(dt->t.pid, gmt_session__analysis(dt->s),
-						       &ms, &d);
-	int err = b ? gmt_otlp_encode_recording(&dt->src->ot, &rec, mem ? &ms.r : NULL,
-						mem ? ms.r.time_unix_ns : wall_ns(), b)
+	int err = b ? gmt_otlp_encode_recording(&dt->src->ot, &rec, ms ? &ms->r : NULL,
+						ms ? ms->r.time_unix_ns : wall_ns(), b)
 		    : -ENOMEM;
 
 	if (!err)
@@ -218,9 +214,19 @@ static int write_interval(struct gmt_daemon *dm, struct dtarget *dt, const char 
 	char name[64], part[4096 + 80], final[4096 + 80];
 	bool local = !dm->o->no_local;
 	struct gmt_metrics_export ex, *exp = NULL;
+	/* --no-snapshot: the target's memory is not read (the export reads it still) */
+	struct gmt_memsnap *ms = dm->o->so.snapshots || dt->src ? malloc(sizeof(*ms)) : NULL;
 	struct gmt_interval iv;
 	struct gmt_diag d = {};
 	int err;
+
+	/* The memory figures now: report.html's header and the OTLP metrics. */
+	if (ms && (dt->t.exited || gmt_target__execd(&dt->t) ||
+		   gmt_memsnap_read(dt->t.pid, gmt_session__analysis(dt->s), ms, &d))) {
+		free(ms);
+		ms = NULL;
+	}
+	gmt_session__set_memory(dt->s, ms ? &ms->r : NULL);
 
 	interval_name(dm, name, sizeof(name), suffix);
 	snprintf(part, sizeof(part), "%s/.%s.partial", dt->dir, name);
@@ -235,18 +241,21 @@ static int write_interval(struct gmt_daemon *dm, struct dtarget *dt, const char 
 	if (!err)
 		err = gmt_session__write_interval(dt->s, local ? part : NULL, exp, &iv, &d);
 	gmt_profile_set_observe(NULL, NULL);
+	gmt_session__set_memory(dt->s, NULL);
 	if (!err && local && rename(part, final) < 0)
 		err = gmt_diag_set(&d, -errno, "cannot rename %s: %s", part, strerror(errno));
 	if (err) {
 		pr_err("PID %d: %s\n", (int)dt->t.pid, gmt_diag_msg(&d, err));
 		if (local)
 			gmt_remove_dir(part, NULL);
+		free(ms);
 		return err;
 	}
 	gmt_daemon_metrics_add(&dt->m, &iv, gmt_session__goroutines(dt->s));
 	dt->alloc_objects_total += iv.est_alloc_objects;
 	if (dt->src)
-		export_interval(dm, dt, &iv);
+		export_interval(dm, dt, &iv, ms);
+	free(ms);
 	pr_debug("PID %d: %s: %.1f s, %llu samples, ~%.0f bytes allocated, ~%.0f live, %u GC "
 		 "cycles, %llu rows\n", (int)dt->t.pid, final, iv.duration_s,
 		 (unsigned long long)iv.samples, iv.est_alloc_bytes, iv.est_inuse_bytes,

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "out_gc.h"
+#include "out_html.h"
 #include "recorder.h"
 #include "runinfo.h"
 #include "sampled.h"
@@ -25,7 +26,12 @@
 struct set_ctx {
 	const struct gmt_profile_set *ps;
 	enum gmt_folded_value value;
-	struct gmt_gc_out gc; /* ps->gc with the set's run info */
+	/* ps->gc with the set's run info, its allocation rate and goroutine tracks */
+	struct gmt_gc_out gc;
+	struct gmt_counter_track tracks[GMT_GC_MAX_TRACKS];
+	struct gmt_rate_interval *iv;
+	uint64_t *rate_ts;
+	double *rate;
 };
 
 static uint64_t now_ns(void)
@@ -207,51 +213,68 @@ static int w_gc_json(FILE *f, void *ctx)
 }
 
 /*
- * gc.txt and gc.json, with the allocation rate (a counter track's value holds from its
- * timestamp on: each bucket's start) and the live goroutines as counter tracks.
+ * The set's GC output: ps->gc with the set's run info, the allocation rate (a counter
+ * track's value holds from its timestamp on: each bucket's start) and the live
+ * goroutines as counter tracks.  What it allocates is freed by gc_free().
  */
-static int write_gc(const struct set_ctx *c, const char *dir, struct gmt_diag *d)
+static int gc_full(struct set_ctx *c, struct gmt_diag *d)
 {
 	const struct gmt_profile_set *ps = c->ps;
-	struct gmt_counter_track tracks[GMT_GC_MAX_TRACKS];
-	struct gmt_rate_interval *iv = NULL;
-	struct gmt_gc_out o = c->gc;
-	int n = gmt_rate_intervals(ps->agg, ps->ri, &iv), err;
-	uint64_t *ts = calloc(n > 0 ? n : 1, sizeof(*ts));
-	double *rate = calloc(n > 0 ? n : 1, sizeof(*rate));
+	struct gmt_gc_out *o = &c->gc;
+	int n = gmt_rate_intervals(ps->agg, ps->ri, &c->iv);
 
-	if (n < 0 || !ts || !rate) {
-		err = gmt_diag_set(d, -ENOMEM, "out of memory");
-		goto out;
-	}
+	*o = *ps->gc;
+	o->ri = ps->ri;
+	c->rate_ts = calloc(n > 0 ? n : 1, sizeof(*c->rate_ts));
+	c->rate = calloc(n > 0 ? n : 1, sizeof(*c->rate));
+	if (n < 0 || !c->rate_ts || !c->rate)
+		return gmt_diag_set(d, -ENOMEM, "out of memory");
 	for (int i = 0; i < n; i++) {
-		ts[i] = ps->ri->start_ns + (uint64_t)((iv[i].t_s - iv[i].dt_s) * 1e9);
-		rate[i] = iv[i].bytes_per_s;
+		c->rate_ts[i] = ps->ri->start_ns + (uint64_t)((c->iv[i].t_s - c->iv[i].dt_s) * 1e9);
+		c->rate[i] = c->iv[i].bytes_per_s;
 	}
-	o.rate_ts = ts;
-	o.rate_bytes_per_s = rate;
-	o.nrate = (size_t)n;
+	o->rate_ts = c->rate_ts;
+	o->rate_bytes_per_s = c->rate;
+	o->nrate = (size_t)n;
 	if (ps->gor) {
-		if (o.ntracks >= GMT_GC_MAX_TRACKS) {
-			err = gmt_diag_set(d, -ENOSPC, "gc.json: %s", strerror(ENOSPC));
-			goto out;
-		}
-		if (o.ntracks) /* o.tracks is NULL when there are none */
-			memcpy(tracks, o.tracks, o.ntracks * sizeof(*tracks));
-		tracks[o.ntracks] = (struct gmt_counter_track){ "goroutines live", "goroutines" };
-		tracks[o.ntracks].n = gmt_goroutines__track(ps->gor, &tracks[o.ntracks].ts,
-							    &tracks[o.ntracks].v);
-		o.tracks = tracks;
-		o.ntracks++;
+		if (o->ntracks >= GMT_GC_MAX_TRACKS)
+			return gmt_diag_set(d, -ENOSPC, "gc.json: %s", strerror(ENOSPC));
+		if (o->ntracks) /* o->tracks is NULL when there are none */
+			memcpy(c->tracks, o->tracks, o->ntracks * sizeof(*c->tracks));
+		c->tracks[o->ntracks] = (struct gmt_counter_track){ "goroutines live", "goroutines" };
+		c->tracks[o->ntracks].n = gmt_goroutines__track(ps->gor, &c->tracks[o->ntracks].ts,
+								&c->tracks[o->ntracks].v);
+		o->tracks = c->tracks;
+		o->ntracks++;
 	}
-	err = gmt_write_file_atomic(dir, "gc.txt", w_gc_txt, &o, d);
-	if (!err)
-		err = gmt_write_file_atomic(dir, "gc.json", w_gc_json, &o, d);
-out:
-	free(iv);
-	free(ts);
-	free(rate);
-	return err;
+	return 0;
+}
+
+static void gc_free(struct set_ctx *c)
+{
+	free(c->iv);
+	free(c->rate_ts);
+	free(c->rate);
+}
+
+/* report.html, from the same aggregates as the files above (out_html.h). */
+static int w_html(FILE *f, void *ctx)
+{
+	struct set_ctx *c = ctx;
+	const struct gmt_profile_set *ps = c->ps;
+	char what[160];
+	struct gmt_html_in in = {
+		.ri = ps->ri, .sym = ps->sym, .agg = ps->agg, .pprof = &ps->pprof,
+		.live = ps->live && ps->live->p ? ps->live : NULL, .gc = ps->gc ? &c->gc : NULL,
+		.leaks = ps->leaks, .mem = ps->mem, .what = what,
+		.mode = ps->interval ? "interval" : ps->ri->mode,
+	};
+
+	snprintf(what, sizeof(what), "%s %.1f s%s",
+		 ps->interval ? "one interval of the daemon," : "a recording of",
+		 ps->ri->duration_s,
+		 ps->ri->sampled ? "; allocations estimated from Go's heap sampler" : "");
+	return gmt_write_html_report(f, &in);
 }
 
 static gmt_profile_set_observer observer;
@@ -275,11 +298,9 @@ int gmt_profile_set_write(const struct gmt_profile_set *ps, const char *dir,
 			observer(ps, observer_ctx);
 		return 0;
 	}
-	if (ps->gc) {
-		c.gc = *ps->gc;
-		c.gc.ri = ps->ri;
-	}
-	err = gmt_outdir_prepare(dir, d);
+	err = ps->gc ? gc_full(&c, d) : 0;
+	if (!err)
+		err = gmt_outdir_prepare(dir, d);
 	if (!err)
 		err = gmt_write_file_atomic(dir, "alloc.pb.gz", w_pprof, &c, d);
 	if (!err && ps->inuse_agg && ps->inuse_pprof)
@@ -303,7 +324,12 @@ int gmt_profile_set_write(const struct gmt_profile_set *ps, const char *dir,
 	if (!err && ps->gor)
 		err = gmt_write_file_atomic(dir, "goroutines.folded", w_goroutines, &c, d);
 	if (!err && ps->gc)
-		err = write_gc(&c, dir, d);
+		err = gmt_write_file_atomic(dir, "gc.txt", w_gc_txt, &c.gc, d);
+	if (!err && ps->gc)
+		err = gmt_write_file_atomic(dir, "gc.json", w_gc_json, &c.gc, d);
+	if (!err)
+		err = gmt_write_file_atomic(dir, "report.html", w_html, &c, d);
+	gc_free(&c);
 	if (!err && observer)
 		observer(ps, observer_ctx);
 	return err;

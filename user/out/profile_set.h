@@ -17,6 +17,7 @@
  *   goroutines.folded    --goroutines
  *   gc.txt, gc.json      with GC tracing; gc.json gets the allocation rate (from the
  *                        aggregator) and the live goroutines as counter tracks
+ *   report.html          one page of all the above, and the memory figures (out_html.h)
  * The session fills the struct from what it traced; this decides which files and
  * which fields.  Kernel-free.
  */
@@ -73,6 +74,8 @@ struct gmt_profile_set {
 	const struct gmt_leakflag *leaks;
 	/* The daemon's OTLP export so far (NULL without): summary.json's "otlp_export". */
 	const struct gmt_metrics_export *export;
+	/* The target's memory at the end (NULL: not read): report.html's header. */
+	const struct gmt_memory_report *mem;
 };
 
 /*

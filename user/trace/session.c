@@ -82,6 +82,7 @@ struct gmt_session {
 	uint64_t iv_start_ns, iv_start_wall_ns;
 	/* o.snapshots: fed by every interval's snapshot; record: by its goroutine reads */
 	struct gmt_leakflag *leaks;
+	const struct gmt_memory_report *mem; /* for the next set's report.html, NULL: none */
 	uint64_t cnt_mark[GMT_CNT__MAX];
 	size_t stw_seen; /* pauses of the GC timeline already looked at (thresholds) */
 
@@ -568,6 +569,12 @@ static void set_init(const struct gmt_session *s, struct gmt_run_info *ri,
 		ps->rate_written = gmt_rateguard__written(s->rg);
 	}
 	ps->gor = s->gor ? gmt_gor_session__agg(s->gor) : NULL;
+	ps->mem = s->mem;
+}
+
+void gmt_session__set_memory(struct gmt_session *s, const struct gmt_memory_report *mem)
+{
+	s->mem = mem;
 }
 
 static void fill_run_info(const struct gmt_session *s, struct gmt_run_info *ri)

@@ -103,6 +103,11 @@ int gmt_session__read_goroutines(struct gmt_session *s, struct gmt_diag *d);
  * __read_goroutines() was called before.  0, or negative errno with one line in d.
  */
 int gmt_session__write_snapshot(struct gmt_session *s, const char *dir, struct gmt_diag *d);
+/*
+ * The target's memory as the next profile set's report.html shows it (NULL: none); mem
+ * must stay valid until that set is written.
+ */
+void gmt_session__set_memory(struct gmt_session *s, const struct gmt_memory_report *mem);
 /* record, after __write(): the figures of its summary.json that OTLP export sends. */
 int gmt_session__recording(const struct gmt_session *s, struct gmt_otlp_recording *r);
 

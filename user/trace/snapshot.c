@@ -13,6 +13,7 @@
 #include "log.h"
 #include "memsnap.h"
 #include "mprof.h"
+#include "out_html.h"
 #include "outputs.h"
 #include "procmaps.h"
 #include "procmem.h"
@@ -174,6 +175,11 @@ int gmt_snapshot_take(pid_t pid, const struct gmt_snapshot_opts *o, struct gmt_s
 	return err;
 }
 
+static int w_html(FILE *f, void *in)
+{
+	return gmt_write_html_report(f, in);
+}
+
 int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
 		      const struct gmt_snapshot_opts *o, struct gmt_snapshot_result *r,
 		      FILE *out, struct gmt_diag *d)
@@ -292,6 +298,21 @@ int gmt_snapshot_read(const struct gmt_target *t, const struct gmt_analysis *a,
 		err = gmt_memsnap_write(ms, o->dir, "memory.json", out, d);
 	if (!err && ms && out)
 		fprintf(out, "wrote %s/memory.json\n", o->dir);
+	if (!err && o->html) {
+		struct gmt_live_heap lh = { .p = heap ? &p : NULL, .rate = r->rate };
+		struct gmt_html_in in = {
+			.ri = &ri, .sym = &sym, .mode = "snapshot",
+			.what = "the process as read now, with no probe",
+			.live = heap ? &lh : NULL, .gsnap = o->goroutines ? &gs : NULL,
+			.row = gmt_analysis__row(a), .gsnap_now_ns = gnow,
+			.mem = ms ? &ms->r : NULL };
+
+		err = gmt_outdir_prepare(o->dir, d);
+		if (!err)
+			err = gmt_write_file_atomic(o->dir, "report.html", w_html, &in, d);
+		if (!err && out)
+			fprintf(out, "wrote %s/report.html\n", o->dir);
+	}
 out:
 	/* The readers below procmem do not know the PID: say which process and why. */
 	if (err == -ESRCH)

@@ -31,6 +31,9 @@ struct gmt_snapshot_opts {
 	bool heap_quiet;
 	/* Fed with every goroutine read (agg/leakflag.h): the daemon's leak flags. NULL: none. */
 	struct gmt_leakflag *leaks;
+	/* report.html of what was read (the snapshot command; record and the daemon write
+	 * theirs with their profile set) */
+	bool html;
 };
 
 struct gmt_snapshot_result {

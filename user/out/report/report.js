@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: MIT
+// report.html: draws the run's data (user/out/report/DATA.md) with no library and no
+// network.  Every section says plainly when the run has nothing for it.
+(function () {
+  'use strict';
+  const D = JSON.parse(document.getElementById('gmt-data').textContent);
+  const tip = document.querySelector('.gmt-tip');
+
+  // ---- small helpers ----
+  function h(tag, attrs, kids) {
+    const e = document.createElement(tag);
+    for (const k in attrs || {}) {
+      if (k === 'text') e.textContent = attrs[k];
+      else if (k === 'cls') e.className = attrs[k];
+      else e.setAttribute(k, attrs[k]);
+    }
+    for (const c of kids || []) e.append(c);
+    return e;
+  }
+  const SVG = 'http://www.w3.org/2000/svg'; // a namespace name, nothing is loaded
+  function s(tag, attrs) {
+    const e = document.createElementNS(SVG, tag);
+    for (const k in attrs || {}) e.setAttribute(k, attrs[k]);
+    return e;
+  }
+  function none(text) { return h('p', { cls: 'gmt-none', text: text }); }
+  function bytes(n) {
+    if (n === null || n === undefined) return 'unknown';
+    const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let i = 0, v = Math.abs(n);
+    while (v >= 1024 && i < u.length - 1) { v /= 1024; i++; }
+    return (n < 0 ? '-' : '') + (i ? v.toFixed(1) : String(v)) + ' ' + u[i];
+  }
+  function count(n) { return n === null || n === undefined ? 'unknown' : Math.round(n).toLocaleString('en-US'); }
+  function value(n, unit) { return unit === 'bytes' ? bytes(n) : count(n) + (unit ? ' ' + unit : ''); }
+  function dur(ns) {
+    if (ns === null || ns === undefined) return 'unknown';
+    if (ns < 1e3) return ns + ' ns';
+    if (ns < 1e6) return (ns / 1e3).toFixed(1) + ' µs';
+    if (ns < 1e9) return (ns / 1e6).toFixed(2) + ' ms';
+    return (ns / 1e9).toFixed(2) + ' s';
+  }
+  function secs(s) {
+    if (s === null || s === undefined) return 'unknown';
+    return s >= 120 ? (s / 60).toFixed(1) + ' min' : s.toFixed(1) + ' s';
+  }
+  function showTip(ev, text) {
+    tip.textContent = text;
+    tip.hidden = false;
+    tip.style.left = Math.min(ev.clientX + 12, window.innerWidth - 320) + 'px';
+    tip.style.top = (ev.clientY + 14) + 'px';
+  }
+  function hideTip() { tip.hidden = true; }
+
+  // ---- header and the memory bar ----
+  function header() {
+    const hd = D.header || {}, m = D.memory;
+    const el = document.getElementById('gmt-header');
+    el.append(h('h1', { text: 'gomemtrace: ' + (hd.target || 'unknown target') }));
+    const facts = [['Go', hd.go_version || 'unknown'], ['mode', hd.mode || 'unknown']];
+    if (hd.duration_s !== undefined) facts.push(['duration', secs(hd.duration_s)]);
+    if (hd.start_unix_ns) facts.push(['started', new Date(hd.start_unix_ns / 1e6).toISOString()]);
+    if (hd.binary) facts.push(['binary', hd.binary]);
+    el.append(h('div', { cls: 'gmt-facts' }, facts.map(f => h('span', {}, [f[0] + ': ', h('b', { text: f[1] })]))));
+    if (hd.what) el.append(h('p', { text: hd.what }));
+    if (!m) { el.append(none('Memory figures: not read in this run.')); return; }
+    const scale = Math.max(m.cgroup_limit_bytes || 0, (m.rss_bytes || 0) * 1.15,
+      (m.heap_goal_bytes || 0) * 1.05, m.heap_inuse_bytes || 0, 1);
+    const bar = h('div', { id: 'gmt-membar' });
+    function seg(cls, from, to, title) {
+      const e = h('div', { cls: 'gmt-seg ' + cls, 'data-bytes': String(to - from) });
+      e.style.left = (100 * from / scale) + '%';
+      if (to > from) e.style.width = (100 * (to - from) / scale) + '%';
+      e.addEventListener('mousemove', ev => showTip(ev, title));
+      e.addEventListener('mouseleave', hideTip);
+      bar.append(e);
+    }
+    if (m.rss_bytes !== null && m.rss_bytes !== undefined) seg('gmt-rss', 0, m.rss_bytes, 'RSS ' + bytes(m.rss_bytes));
+    if (m.heap_inuse_bytes) seg('gmt-heap', 0, m.heap_inuse_bytes, 'heap in use ' + bytes(m.heap_inuse_bytes));
+    if (m.heap_goal_bytes) seg('gmt-goal', m.heap_goal_bytes, m.heap_goal_bytes, 'heap goal ' + bytes(m.heap_goal_bytes));
+    if (m.cgroup_limit_bytes) seg('gmt-limit', Math.min(m.cgroup_limit_bytes, scale) - scale * 0.003, m.cgroup_limit_bytes, 'cgroup limit ' + bytes(m.cgroup_limit_bytes));
+    el.append(bar);
+    const pct = m.cgroup_limit_bytes && m.rss_bytes ? ' (' + (100 * m.rss_bytes / m.cgroup_limit_bytes).toFixed(1) + ' % of the limit)' : '';
+    el.append(h('div', { cls: 'gmt-legend' }, [
+      h('span', {}, [h('i', { style: 'background:#9ec5fe' }), 'RSS ' + bytes(m.rss_bytes) + pct]),
+      h('span', {}, [h('i', { style: 'background:#3b82f6' }), 'heap in use ' + bytes(m.heap_inuse_bytes)]),
+      h('span', {}, [h('i', { style: 'background:#d97706' }), 'heap goal ' + bytes(m.heap_goal_bytes)]),
+      h('span', {}, [h('i', { style: 'background:#dc2626' }), 'cgroup limit ' + (m.cgroup_limit_bytes ? bytes(m.cgroup_limit_bytes) : 'none or unknown')]),
+      h('span', { text: 'heap allocated ' + bytes(m.heap_alloc_bytes) }),
+      h('span', { text: 'GOGC ' + (m.gogc === undefined ? 'unknown' : m.gogc < 0 ? 'off' : m.gogc) }),
+      h('span', { text: 'GOMEMLIMIT ' + (m.gomemlimit_bytes ? bytes(m.gomemlimit_bytes) : 'none') }),
+    ]));
+  }
+
+  // ---- the three hottest allocation paths ----
+  function hot() {
+    const el = document.getElementById('gmt-hot');
+    const paths = D.hot_paths || [];
+    if (!paths.length) { el.append(none('No allocation traced in this run.')); return; }
+    paths.forEach((p, i) => {
+      const frames = h('ol', {}, p.frames.map(f => h('li', {}, [
+        f.func + (f.inlined ? ' (inlined)' : ''), ' ', h('span', { cls: 'gmt-file', text: f.file + ':' + f.line })])));
+      const max = Math.max(1, ...p.sizes.map(x => x[1]));
+      const sizes = h('div', { cls: 'gmt-sizes' }, p.sizes.map(x => {
+        const b = h('div', {}, [h('span', { text: '<' + bytes(x[0]).replace(' ', '') })]);
+        b.style.height = Math.max(2, 40 * x[1] / max) + 'px';
+        b.title = count(x[1]) + ' allocations under ' + bytes(x[0]);
+        return b;
+      }));
+      el.append(h('div', { cls: 'gmt-hotpath' }, [
+        h('b', { text: '#' + (i + 1) + ': ' + bytes(p.bytes) + ' in ' + count(p.count) + ' allocations' +
+          (p.type ? ', type ' + p.type : '') }),
+        frames, h('div', { cls: 'gmt-sizewrap' }, [h('small', { text: 'sizes:' }), sizes])]));
+    });
+  }
+
+  // ---- flame graphs ----
+  // NODE = [name, [values], flags, [children]] (DATA.md) -> {name, v, flags, kids, parent}
+  function tree(n, parent) {
+    const t = { name: D.strings[n[0]], v: n[1], flags: n[2], kids: [], parent: parent };
+    for (const c of n[3]) t.kids.push(tree(c, t));
+    return t;
+  }
+  // The tree as drawn: with the allocator's frames folded, their children take their place.
+  function view(t, fold, parent) {
+    const v = { name: t.name, v: t.v, flags: t.flags, kids: [], parent: parent, src: t };
+    (function lift(kids) {
+      for (const c of kids) {
+        if (fold && (c.flags & 1)) lift(c.kids);
+        else v.kids.push(view(c, fold, v));
+      }
+    })(t.kids);
+    return v;
+  }
+  function hasAlloc(t) { return (t.flags & 1) === 1 || t.kids.some(hasAlloc); }
+  function color(name, flags) {
+    let x = 0;
+    for (let i = 0; i < name.length; i++) x = (x * 31 + name.charCodeAt(i)) >>> 0;
+    if (flags & 1) return 'hsl(210, 15%, ' + (72 + x % 12) + '%)';
+    const l = (flags & 2) ? 80 : 68;
+    return 'hsl(' + (10 + x % 45) + ', ' + (70 + x % 25) + '%, ' + l + '%)';
+  }
+
+  function flame(f) {
+    const sec = h('section', { cls: 'gmt-flame', 'data-id': f.id });
+    sec.append(h('h2', { text: f.title }));
+    const select = h('select', { cls: 'gmt-flame-value' }, f.values.map((v, i) => h('option', { value: String(i), text: v.name })));
+    const search = h('input', { cls: 'gmt-flame-search', type: 'search', placeholder: 'search frames' });
+    const matches = h('span', { cls: 'gmt-flame-matches', 'data-matched': '0' });
+    const toggle = h('input', { cls: 'gmt-flame-rtoggle', type: 'checkbox' });
+    toggle.checked = true;
+    const reset = h('button', { cls: 'gmt-flame-reset', type: 'button', text: 'Reset zoom' });
+    sec.append(h('div', { cls: 'gmt-flame-controls' }, [
+      h('label', {}, ['value ', select]), search, matches,
+      h('label', {}, [toggle, ' fold the allocator\'s frames']), reset,
+      h('span', { cls: 'gmt-hint', text: 'click a frame to zoom, the root to zoom out' })]));
+    const body = h('div', { cls: 'gmt-flame-body' });
+    sec.append(body);
+    const full = tree(f.root, null);
+    if (!f.root[3].length) body.append(none('Nothing in this graph for this run.'));
+    let vt, root, vi = 0;
+
+    function rebuild() { vt = view(full, toggle.checked, null); root = vt; }
+    function total(n) { return n.v[vi]; }
+    function draw() {
+      body.textContent = '';
+      const W = body.clientWidth || 1000, RH = 18;
+      const anc = [];
+      for (let a = root.parent; a; a = a.parent) anc.unshift(a);
+      let depth = 0, maxDepth = 0;
+      const frag = document.createDocumentFragment();
+      function frame(n, x, w, d, cls) {
+        const e = h('div', { cls: 'gmt-frame' + cls, 'data-name': n.name, 'data-value': String(n.v[vi]) });
+        e.style.left = x + 'px';
+        e.style.width = w + 'px';
+        e.style.top = (d * RH) + 'px';
+        e.style.background = color(n.name, n.flags);
+        e.textContent = n.name;
+        e.gmtNode = n;
+        frag.append(e);
+        if (d > maxDepth) maxDepth = d;
+      }
+      for (const a of anc) frame(a, 0, W, depth++, ' gmt-anc');
+      const rv = total(root) || 1;
+      (function walk(n, x, d, isRoot) {
+        const w = W * total(n) / rv;
+        if (w < 0.5) return;
+        frame(n, x, w, d, isRoot ? ' gmt-root' : '');
+        let cx = x;
+        for (const c of n.kids) { walk(c, cx, d + 1, false); cx += W * total(c) / rv; }
+      })(root, 0, depth, true);
+      body.append(frag);
+      body.style.height = ((maxDepth + 1) * RH + 4) + 'px';
+      highlight();
+    }
+    function highlight() {
+      const q = search.value;
+      let n = 0, share = 0;
+      for (const e of body.querySelectorAll('.gmt-frame')) {
+        const on = q !== '' && e.dataset.name.includes(q);
+        e.classList.toggle('gmt-hl', on);
+        if (!on) continue;
+        n++;
+        // a match inside a matching frame is already counted in its share
+        let p = e.gmtNode.parent, inside = false;
+        for (; p && p !== root.parent; p = p.parent) if (p.name.includes(q)) { inside = true; break; }
+        if (!inside && !e.classList.contains('gmt-anc')) share += total(e.gmtNode);
+      }
+      matches.dataset.matched = String(n);
+      matches.textContent = q ? n + ' frames, ' + (100 * share / (total(root) || 1)).toFixed(1) + ' % of the root' : '';
+    }
+    body.addEventListener('click', ev => {
+      const e = ev.target.closest('.gmt-frame');
+      if (!e) return;
+      const n = e.gmtNode;
+      if (n === root) { if (root.parent) root = root.parent; } else root = n;
+      draw();
+    });
+    body.addEventListener('mousemove', ev => {
+      const e = ev.target.closest('.gmt-frame');
+      if (!e) { hideTip(); return; }
+      const n = e.gmtNode, unit = f.values[vi].unit;
+      showTip(ev, n.name + '\n' + value(total(n), unit) + ' (' + (100 * total(n) / (total(vt) || 1)).toFixed(2) + ' % of all)');
+    });
+    body.addEventListener('mouseleave', hideTip);
+    select.addEventListener('change', () => { vi = Number(select.value); draw(); });
+    search.addEventListener('input', highlight);
+    toggle.addEventListener('change', () => { rebuild(); draw(); });
+    reset.addEventListener('click', () => { root = vt; draw(); });
+    if (!hasAlloc(full)) toggle.disabled = true;
+    rebuild();
+    document.getElementById('gmt-flames').append(sec);
+    if (f.root[3].length) draw();
+    window.addEventListener('resize', () => { if (f.root[3].length) draw(); });
+  }
+
+  // ---- the GC timeline ----
+  function timeline() {
+    const g = D.gc, el = document.getElementById('gmt-timeline');
+    const hist = document.getElementById('gmt-pausehist');
+    if (!g) { el.append(none('GC not traced in this run.')); return; }
+    let lo = g.start_ns, hi = g.end_ns;
+    for (const p of g.pauses) { lo = Math.min(lo, p.start_ns); hi = Math.max(hi, p.end_ns); }
+    for (const c of g.cycles) { lo = Math.min(lo, c.start_ns); hi = Math.max(hi, c.end_ns); }
+    if (!(hi > lo)) hi = lo + 1;
+    const L0 = lo, L1 = hi, LEFT = 110;
+    let t0 = lo, t1 = hi;
+    const lanes = g.series.filter(x => x.points.length);
+    const H = 80 + lanes.length * 56 + 24;
+    const svg = s('svg', { height: String(H), role: 'img' });
+    el.append(svg);
+    function draw() {
+      svg.textContent = '';
+      const W = el.clientWidth || 1000, span = t1 - t0;
+      const X = t => LEFT + (W - LEFT - 8) * (t - t0) / span;
+      const clip = s('clipPath', { id: 'gmt-clip' });
+      clip.append(s('rect', { x: String(LEFT), y: '0', width: String(W - LEFT), height: String(H) }));
+      svg.append(clip);
+      const g2 = s('g', { 'clip-path': 'url(#gmt-clip)' });
+      svg.append(g2);
+      function label(y, text) { const t = s('text', { x: '4', y: String(y), class: 'gmt-lane-label' }); t.textContent = text; svg.append(t); }
+      label(30, 'GC cycles');
+      label(58, 'STW pauses');
+      for (const c of g.cycles) {
+        const r = s('rect', { class: 'gmt-cycle', x: String(X(c.start_ns)), y: '18', height: '18',
+          width: String(Math.max(1, X(c.end_ns) - X(c.start_ns))), 'data-num': String(c.num) });
+        r.addEventListener('mousemove', ev => showTip(ev, 'GC ' + c.num + (c.forced ? ' (forced)' : '') + ': ' + dur(c.end_ns - c.start_ns) +
+          (c.heap_live_bytes ? ', marked live ' + bytes(c.heap_live_bytes) : '') + (c.heap_goal_bytes ? ', goal ' + bytes(c.heap_goal_bytes) : '')));
+        r.addEventListener('mouseleave', hideTip);
+        g2.append(r);
+      }
+      // every pause one mark, at least a pixel wide, even out of view (clipped)
+      for (const p of g.pauses) {
+        const r = s('rect', { class: 'gmt-pause' + (p.gc ? '' : ' gmt-other'), x: String(X(p.start_ns)), y: '46', height: '18',
+          width: String(Math.max(1, X(p.end_ns) - X(p.start_ns))), 'data-reason': p.reason, 'data-dur-ns': String(p.end_ns - p.start_ns) });
+        r.addEventListener('mousemove', ev => showTip(ev, p.reason + ': ' + dur(p.end_ns - p.start_ns)));
+        r.addEventListener('mouseleave', hideTip);
+        g2.append(r);
+      }
+      lanes.forEach((ser, i) => {
+        const y0 = 80 + i * 56, hgt = 44;
+        const max = Math.max(1, ...ser.points.map(p => p[1]));
+        label(y0 + 14, ser.name);
+        const lt = s('text', { x: '4', y: String(y0 + 28) });
+        lt.setAttribute('class', 'gmt-tick');
+        lt.textContent = 'max ' + value(max, ser.unit === 'bytes' || ser.unit === 'bytes/s' ? 'bytes' : ser.unit) + (ser.unit === 'bytes/s' ? '/s' : '');
+        svg.append(lt);
+        svg.append(s('line', { class: 'gmt-axis', x1: String(LEFT), x2: String(W - 8), y1: String(y0 + hgt), y2: String(y0 + hgt) }));
+        const pts = ser.points.map(p => X(p[0]).toFixed(1) + ',' + (y0 + hgt - hgt * p[1] / max).toFixed(1)).join(' ');
+        g2.append(s('polyline', { points: pts, fill: 'none', stroke: ['#2563eb', '#d97706', '#059669', '#7c3aed'][i % 4], 'stroke-width': '1.5' }));
+      });
+      // the time axis, seconds from the start of the window traced
+      const ay = H - 16;
+      svg.append(s('line', { class: 'gmt-axis', x1: String(LEFT), x2: String(W - 8), y1: String(ay), y2: String(ay) }));
+      for (let k = 0; k <= 8; k++) {
+        const t = t0 + span * k / 8, x = X(t);
+        const tx = s('text', { x: String(x - 10), y: String(ay + 13) });
+        tx.setAttribute('class', 'gmt-tick');
+        tx.textContent = ((t - L0) / 1e9).toFixed(span < 1e8 ? 4 : 2) + ' s';
+        svg.append(tx);
+      }
+    }
+    svg.addEventListener('wheel', ev => {
+      ev.preventDefault();
+      const W = el.clientWidth || 1000;
+      const at = t0 + (t1 - t0) * Math.max(0, ev.offsetX - LEFT) / (W - LEFT - 8);
+      const k = ev.deltaY < 0 ? 0.8 : 1.25;
+      t0 = Math.max(L0, at - (at - t0) * k);
+      t1 = Math.min(L1, at + (t1 - at) * k);
+      if (t1 - t0 < 1000) t1 = t0 + 1000;
+      draw();
+    }, { passive: false });
+    let drag = null;
+    svg.addEventListener('mousedown', ev => { drag = { x: ev.clientX, t0: t0, t1: t1 }; });
+    window.addEventListener('mouseup', () => { drag = null; });
+    window.addEventListener('mousemove', ev => {
+      if (!drag) return;
+      const W = el.clientWidth || 1000;
+      let d = -(ev.clientX - drag.x) * (drag.t1 - drag.t0) / (W - LEFT - 8);
+      d = Math.max(L0 - drag.t0, Math.min(L1 - drag.t1, d));
+      t0 = drag.t0 + d; t1 = drag.t1 + d;
+      draw();
+    });
+    document.querySelector('.gmt-timeline-reset').addEventListener('click', () => { t0 = L0; t1 = L1; draw(); });
+    window.addEventListener('resize', draw);
+    draw();
+
+    // the pause histogram and percentiles
+    const ph = g.pause_hist, max = Math.max(1, ...ph.counts);
+    const bars = h('div', { cls: 'gmt-hist' }, ph.counts.map((c, i) => {
+      const b = h('div', {}, [h('span', { text: i < ph.bounds_ns.length ? '≤' + dur(ph.bounds_ns[i]) : '+Inf' })]);
+      b.style.height = Math.max(1, 80 * c / max) + 'px';
+      b.title = count(c) + ' pauses';
+      return b;
+    }));
+    hist.append(h('div', { cls: 'gmt-histwrap' }, [h('b', { text: g.pauses.length + ' pauses' }), bars]));
+    const pc = g.percentiles_ns;
+    hist.append(h('div', { text: pc ? 'p50 ' + dur(pc.p50) + ', p90 ' + dur(pc.p90) + ', p99 ' + dur(pc.p99) + ', max ' + dur(pc.max) : 'no whole pause seen' }));
+  }
+
+  // ---- goroutines, types, notes ----
+  function table(heads, rows, rowCls) {
+    const t = h('table', {}, [h('tr', {}, heads.map(x => h('th', { cls: x[1] ? 'gmt-num' : '', text: x[0] })))]);
+    rows.forEach((r, i) => t.append(h('tr', { cls: rowCls ? rowCls(i) : '' }, r.map((c, k) =>
+      h('td', { cls: heads[k][1] ? 'gmt-num' : '' }, [c])))));
+    return t;
+  }
+  function goroutines() {
+    const el = document.getElementById('gmt-goroutines');
+    const leaks = D.leaks || [];
+    if (leaks.length) {
+      el.append(h('h3', { text: 'Probable leaks' }));
+      el.append(table([['count'], ['then', 1], ['creator'], ['wait site'], ['reason'], ['oldest wait', 1]],
+        leaks.map(l => [count(l.count), count(l.count_window_start), l.creator, l.wait_site, l.wait_reason || l.reason, secs(l.oldest_wait_s)]), () => 'gmt-leak'));
+    }
+    const g = D.goroutines;
+    if (!g) { el.append(none('Goroutines not read in this run.')); return; }
+    const groups = g.groups.slice().sort((a, b) => (b.leak - a.leak) || (b.count - a.count));
+    el.append(h('p', { text: count(g.total) + ' goroutines in ' + groups.length + ' groups' }));
+    el.append(table([['count', 1], ['state'], ['longest wait', 1], ['where']],
+      groups.map(x => {
+        const where = x.frames && x.frames.length ? h('details', {}, [h('summary', { text: x.where }),
+          h('pre', { text: x.frames.map(f => f.func + '\n\t' + f.file + ':' + f.line).join('\n') })]) : x.where;
+        return [count(x.count), x.state, x.longest_wait_s === null ? '-' : secs(x.longest_wait_s), where];
+      }), i => groups[i].leak ? 'gmt-leak' : ''));
+  }
+  function types() {
+    const el = document.getElementById('gmt-types');
+    if (!D.types || !D.types.length) { el.append(none('No type in this run.')); return; }
+    el.append(table([['type'], ['bytes', 1], ['count', 1]], D.types.map(t => [t.type, bytes(t.bytes), count(t.count)])));
+  }
+  function notes() {
+    const el = document.getElementById('gmt-notes');
+    if (!D.notes || !D.notes.length) { el.append(h('p', { text: 'Nothing was dropped, everything was read.' })); return; }
+    el.append(h('ul', {}, D.notes.map(n => h('li', { text: n }))));
+  }
+
+  header();
+  hot();
+  if (!D.flames.length) document.getElementById('gmt-flames').append(h('section', {}, [none('No flame graph in this run.')]));
+  D.flames.forEach(flame);
+  timeline();
+  goroutines();
+  types();
+  notes();
+  document.body.dataset.ready = '1';
+})();
