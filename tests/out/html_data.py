@@ -49,5 +49,8 @@ for i, h in enumerate(hot):
     print(f"hot{i}_frames={len(h['frames'])}")
     print(f"hot{i}_alloc_frames={sum(f['func'].startswith('runtime.') for f in h['frames'])}")
     print(f"hot{i}_line={h['frames'][0]['line'] if h['frames'] else 0}")
+    print(f"hot{i}_types={len(h['types'])}")
+    print(f"hot{i}_type0_bytes={h['types'][0]['bytes'] if h['types'] else 0}")
+    print(f"hot{i}_type_is_first={int(h['type'] == (h['types'][0]['type'] if h['types'] else None))}")
 print(f"gc_null={int(d['gc'] is None)}")
 print(f"version={d['version']}")

@@ -35,7 +35,7 @@ static const struct gmt_symbolizer fake_sym = { .frames = tu_fake_frames,
 
 /*
  *   A: mallocgc <- newobject <- fill (Repeat inlined) <- main   10 x 64
- *   B: mallocgc <- <b>odd</script> <- main                        3 x 1000
+ *   B: mallocgc <- <b>odd</script> <- main                        3 x 1000, 1 x 500 (type 0x77)
  *   C: fill <- main (no allocator frame)                          1 x 16
  */
 static struct gmt_agg *build(void)
@@ -51,6 +51,7 @@ static struct gmt_agg *build(void)
 	cr_assert_eq(gmt_agg__add_stack(g, 3, c, 2, false), 0);
 	cr_assert_eq(gmt_agg__add_allocs(g, 1, 0, 64, 10), 0);
 	cr_assert_eq(gmt_agg__add_allocs(g, 2, 0, 1000, 3), 0);
+	cr_assert_eq(gmt_agg__add_allocs(g, 2, 0x77, 500, 1), 0); /* a second type */
 	cr_assert_eq(gmt_agg__add_allocs(g, 3, 0, 16, 1), 0);
 	cr_assert_eq(gmt_agg__finish(g, &fake_sym), 0);
 	return g;
@@ -101,17 +102,20 @@ Test(html, data_from_the_aggregates)
 	size_t len;
 	char *data = render(false, &len), *out = check(data, len);
 
-	/* 10 x 64 + 3 x 1000 + 16 bytes in 14 allocations */
-	cr_expect_eq(tu_field(out, "alloc_total_bytes"), 3656, "%s", out);
-	cr_expect_eq(tu_field(out, "alloc_total_count"), 14, "%s", out);
-	cr_expect_eq(tu_field(out, "leaves_sum_bytes"), 3656, "the leaves add up:\n%s", out);
+	/* 10 x 64 + 3 x 1000 + 500 + 16 bytes in 15 allocations */
+	cr_expect_eq(tu_field(out, "alloc_total_bytes"), 4156, "%s", out);
+	cr_expect_eq(tu_field(out, "alloc_total_count"), 15, "%s", out);
+	cr_expect_eq(tu_field(out, "leaves_sum_bytes"), 4156, "the leaves add up:\n%s", out);
 	cr_expect_eq(tu_field(out, "children_sum_ok"), 1, "each node holds its children:\n%s", out);
 	cr_expect_eq(tu_field(out, "alloc_flagged"), 3, "mallocgc twice, newobject:\n%s", out);
 	cr_expect_eq(tu_field(out, "inlined_flagged"), 1, "strings.Repeat, once under fill:\n%s",
 		     out);
 	cr_expect_eq(tu_field(out, "main_nodes"), 1, "stacks merge: one main.main:\n%s", out);
 	cr_expect_eq(tu_field(out, "hot_paths"), 3, "%s", out);
-	cr_expect_eq(tu_field(out, "hot0_bytes"), 3000, "the largest first:\n%s", out);
+	cr_expect_eq(tu_field(out, "hot0_bytes"), 3500, "the largest first:\n%s", out);
+	cr_expect_eq(tu_field(out, "hot0_types"), 2, "its two types:\n%s", out);
+	cr_expect_eq(tu_field(out, "hot0_type0_bytes"), 3000, "the larger first:\n%s", out);
+	cr_expect_eq(tu_field(out, "hot1_types"), 1, "%s", out);
 	cr_expect_eq(tu_field(out, "hot0_alloc_frames"), 0, "without the allocator:\n%s", out);
 	cr_expect_eq(tu_field(out, "hot1_frames"), 3, "Repeat, fill, main:\n%s", out);
 	cr_expect_eq(tu_field(out, "hot1_line"), 600, "the innermost frame's line:\n%s", out);

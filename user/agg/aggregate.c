@@ -326,6 +326,42 @@ static int account_row(struct gmt_agg *a, const struct gmt_symbolizer *sym, cons
 	return 0;
 }
 
+size_t gmt_agg__stack_types(const struct gmt_agg *a, uint64_t stack_id,
+			    struct gmt_agg_stack_type *out, size_t max)
+{
+	size_t n = 0;
+
+	if (!a->finished || !max)
+		return 0;
+	/* One pass over the rows: called for a few stacks (report.html's hot paths). */
+	for (size_t i = 0; i < a->nrows; i++) {
+		const struct row *r = &a->rows[i];
+		const uint64_t *v;
+		size_t k;
+
+		if (r->stack_id != stack_id || !r->size || !(v = gmt_hmap_get(&a->type_tab, r->typ)))
+			continue;
+		for (k = 0; k < n && out[k].type != &a->types[*v]; k++)
+			;
+		if (k == n) {
+			if (n == max)
+				continue;
+			out[n++] = (struct gmt_agg_stack_type){ .type = &a->types[*v] };
+		}
+		out[k].count = add_sat(out[k].count, r->count);
+		out[k].bytes = add_sat(out[k].bytes, mul_sat(r->size, r->count));
+	}
+	/* by bytes, a few entries: insertion sort */
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && out[k].bytes > out[k - 1].bytes; k--) {
+			struct gmt_agg_stack_type t = out[k];
+
+			out[k] = out[k - 1];
+			out[k - 1] = t;
+		}
+	return n;
+}
+
 int gmt_agg__finish(struct gmt_agg *a, const struct gmt_symbolizer *sym)
 {
 	size_t unknown_idx = SIZE_MAX, n = 0;

@@ -102,6 +102,18 @@ size_t gmt_agg__stacks_by_bytes(const struct gmt_agg *a, const struct gmt_agg_st
 size_t gmt_agg__stacks_by_count(const struct gmt_agg *a, const struct gmt_agg_stack *const **out);
 /* Types sorted by bytes (descending). */
 size_t gmt_agg__types(const struct gmt_agg *a, const struct gmt_agg_type *const **out);
+/* A type allocated from one stack. */
+struct gmt_agg_stack_type {
+	const struct gmt_agg_type *type;
+	uint64_t count, bytes;
+};
+/*
+ * The types stack_id (GMT_AGG_UNKNOWN_STACK_ID: none) allocated, by bytes, into
+ * out[max] (those beyond max types left out): their number.  After __finish(); a pass
+ * over every row, for a few stacks.
+ */
+size_t gmt_agg__stack_types(const struct gmt_agg *a, uint64_t stack_id,
+			    struct gmt_agg_stack_type *out, size_t max);
 /* Rate points in time order. */
 size_t gmt_agg__rate(const struct gmt_agg *a, const struct gmt_rate_point **out);
 /* The row given to gmt_agg__new. */

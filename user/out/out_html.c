@@ -534,6 +534,34 @@ static void put_memory(struct gmt_json *j, const struct gmt_memory_report *mem)
 	gmt_json__obj_end(j);
 }
 
+/* The types a path allocated, largest first: "type" the first, "types" up to 3. */
+static void put_path_types(struct gmt_json *j, const struct gmt_agg *a,
+			   const struct gmt_agg_stack *s)
+{
+	struct gmt_agg_stack_type t[3];
+	size_t n = gmt_agg_stack_is_unknown(s) ? 0 : gmt_agg__stack_types(a, s->id, t, 3);
+	char name[256];
+
+	gmt_json__key(j, "type");
+	if (n) {
+		gmt_type_display_name(t[0].type, name, sizeof(name));
+		gmt_json__str(j, name);
+	} else {
+		gmt_json__null(j);
+	}
+	gmt_json__key(j, "types");
+	gmt_json__arr_begin(j);
+	for (size_t i = 0; i < n; i++) {
+		gmt_type_display_name(t[i].type, name, sizeof(name));
+		gmt_json__obj_begin(j);
+		gmt_json__kstr(j, "type", name);
+		gmt_json__kuint(j, "bytes", t[i].bytes);
+		gmt_json__kuint(j, "count", t[i].count);
+		gmt_json__obj_end(j);
+	}
+	gmt_json__arr_end(j);
+}
+
 static void put_hot_paths(struct gmt_json *j, const struct gmt_html_in *in)
 {
 	const struct gmt_agg_stack *const *st;
@@ -551,9 +579,7 @@ static void put_hot_paths(struct gmt_json *j, const struct gmt_html_in *in)
 		gmt_json__obj_begin(j);
 		gmt_json__kuint(j, "bytes", s->bytes);
 		gmt_json__kuint(j, "count", s->count);
-		/* The aggregator keeps types per stack only as totals: not per path. */
-		gmt_json__key(j, "type");
-		gmt_json__null(j);
+		put_path_types(j, in->agg, s);
 		put_frames(j, in->sym, s->pcs + skip, s->depth - skip);
 		gmt_json__key(j, "sizes");
 		gmt_json__arr_begin(j);

@@ -108,8 +108,8 @@
         return b;
       }));
       el.append(h('div', { cls: 'gmt-hotpath' }, [
-        h('b', { text: '#' + (i + 1) + ': ' + bytes(p.bytes) + ' in ' + count(p.count) + ' allocations' +
-          (p.type ? ', type ' + p.type : '') }),
+        h('b', { text: '#' + (i + 1) + ': ' + bytes(p.bytes) + ' in ' + count(p.count) + ' allocations' }),
+        h('div', { text: 'type: ' + ((p.types || []).length ? p.types.map(t => t.type + ' (' + bytes(t.bytes) + ')').join(', ') : 'unknown') }),
         frames, h('div', { cls: 'gmt-sizewrap' }, [h('small', { text: 'sizes:' }), sizes])]));
     });
   }
