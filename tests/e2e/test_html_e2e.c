@@ -107,7 +107,7 @@ Test(html_e2e, snapshot_page_matches_its_files, .timeout = 1800)
 }
 
 /* A daemon interval's page (sampled mode, snapshots, GC): it draws, its pauses are its
- * summary.json's. */
+ * summary.json's, its goroutine flame graph sums to its goroutines.txt. */
 Test(html_e2e, daemon_interval_page, .timeout = 1800)
 {
 	const char *fx = tu_fixture("alloc", "go126", "exe");
@@ -126,7 +126,12 @@ Test(html_e2e, daemon_interval_page, .timeout = 1800)
 		"echo stw=" JSON_FIELD("$iv/summary.json", "stw_pauses") "\n"
 		HTML_CHECK "$iv/report.html --flame alloc --gc-pauses "
 		JSON_FIELD("$iv/summary.json", "stw_pauses") "\n"
-		"echo check_rc=$?\n",
+		"echo check_rc=$?\n"
+		"echo \"{\\\"goroutines\\\": $(sed -n 's/^goroutine profile: total //p' "
+		"$iv/goroutines.txt)}\" > $work/tot.json\n"
+		"sed 's/^/# /' $work/tot.json\n"
+		HTML_CHECK "$iv/report.html --summary $work/tot.json --flame goroutines "
+		"--total-key goroutines | sed 's/^/g_/'\n",
 		fx);
 
 	cr_assert_eq(tu_field(out, "daemon_rc"), 0, "the daemon exits 0:\n%s", out);
@@ -134,5 +139,7 @@ Test(html_e2e, daemon_interval_page, .timeout = 1800)
 	assert_page(out, "daemon interval");
 	cr_expect_eq(tu_field(out, "pauses_match"), 1, "one mark per pause:\n%s", out);
 	cr_expect_eq(tu_field(out, "zoom_changes_root"), 1, "%s", out);
+	cr_expect_eq(tu_field(out, "g_root_matches_summary"), 1,
+		     "the interval's goroutines by stack: goroutines.txt's total:\n%s", out);
 	free(out);
 }

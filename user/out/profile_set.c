@@ -266,7 +266,8 @@ static int w_html(FILE *f, void *ctx)
 	struct gmt_html_in in = {
 		.ri = ps->ri, .sym = ps->sym, .agg = ps->agg, .pprof = &ps->pprof,
 		.live = ps->live && ps->live->p ? ps->live : NULL, .gc = ps->gc ? &c->gc : NULL,
-		.leaks = ps->leaks, .mem = ps->mem, .what = what,
+		.leaks = ps->leaks, .mem = ps->mem, .what = what, .gsnap = ps->gsnap,
+		.row = ps->gsnap_row, .gsnap_now_ns = ps->gsnap_now_ns,
 		.mode = ps->interval ? "interval" : ps->ri->mode,
 	};
 

@@ -33,7 +33,9 @@
 
 struct gmt_agg;
 struct gmt_gc_out;
+struct gmt_go_release;
 struct gmt_goroutines;
+struct gmt_gsnap;
 struct gmt_leakflag;
 struct gmt_run_info;
 struct gmt_sampled_bounds;
@@ -76,6 +78,10 @@ struct gmt_profile_set {
 	const struct gmt_metrics_export *export;
 	/* The target's memory at the end (NULL: not read): report.html's header. */
 	const struct gmt_memory_report *mem;
+	/* The goroutines read at the end (NULL: none): report.html's groups and flame graph. */
+	const struct gmt_gsnap *gsnap;
+	const struct gmt_go_release *gsnap_row;
+	int64_t gsnap_now_ns;
 };
 
 /*

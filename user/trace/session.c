@@ -21,6 +21,7 @@
 #include "calltype.h"
 #include "fault.h"
 #include "gc_session.h"
+#include "gsnap.h"
 #include "gc_timeline.h"
 #include "gobin.h"
 #include "gor_session.h"
@@ -83,6 +84,9 @@ struct gmt_session {
 	/* o.snapshots: fed by every interval's snapshot; record: by its goroutine reads */
 	struct gmt_leakflag *leaks;
 	const struct gmt_memory_report *mem; /* for the next set's report.html, NULL: none */
+	/* The goroutines of the last snapshot read, for the next set's report.html */
+	struct gmt_gsnap gs;
+	int64_t gs_now;
 	uint64_t cnt_mark[GMT_CNT__MAX];
 	size_t stw_seen; /* pauses of the GC timeline already looked at (thresholds) */
 
@@ -572,6 +576,14 @@ static void set_init(const struct gmt_session *s, struct gmt_run_info *ri,
 	ps->mem = s->mem;
 }
 
+/* The goroutines of the snapshot just read (none when it failed or was not taken). */
+static void set_goroutines(const struct gmt_session *s, struct gmt_profile_set *ps)
+{
+	ps->gsnap = s->gs.gs ? &s->gs : NULL;
+	ps->gsnap_row = s->row;
+	ps->gsnap_now_ns = s->gs_now;
+}
+
 void gmt_session__set_memory(struct gmt_session *s, const struct gmt_memory_report *mem)
 {
 	s->mem = mem;
@@ -725,6 +737,7 @@ int gmt_session__write(struct gmt_session *s, const char *dir, struct gmt_diag *
 		gmt_gc_session__out(s->gc, NULL, &gc);
 		ps.gc = &gc;
 	}
+	set_goroutines(s, &ps);
 	err = gmt_profile_set_write(&ps, dir, d);
 	if (err)
 		return err;
@@ -784,9 +797,12 @@ int gmt_session__write_snapshot(struct gmt_session *s, const char *dir, struct g
 	/* Sampled mode's heap.pb.gz is the live heap (read_live_heap()): not read twice;
 	 * memory_end.json is record's. */
 	struct gmt_snapshot_opts so = { .dir = dir, .heap = !s->o.sampled, .goroutines = true,
-					.no_memory = true, .heap_quiet = true, .leaks = s->leaks };
+					.no_memory = true, .heap_quiet = true, .leaks = s->leaks,
+					.keep = &s->gs, .keep_now = &s->gs_now };
 	struct gmt_snapshot_result r;
 	int err = target_gone(s, d);
+
+	gmt_gsnap_free(&s->gs);
 
 	if (!err)
 		err = gmt_snapshot_read(s->t, s->an, &so, &r, NULL, d);
@@ -819,10 +835,12 @@ static void interval_snapshot(struct gmt_session *s, const char *dir)
 {
 	/* The heap profile is the set's live heap (read_live_heap()): not read twice. */
 	struct gmt_snapshot_opts so = { .dir = dir, .heap = false, .goroutines = true,
-					.no_memory = !dir };
+					.no_memory = !dir, .keep = &s->gs, .keep_now = &s->gs_now };
 	struct gmt_snapshot_result r;
 	struct gmt_diag d = {};
 	int err;
+
+	gmt_gsnap_free(&s->gs);
 
 	if (!s->leaks)
 		s->leaks = gmt_leakflag__new(); /* NULL: the files without the flags */
@@ -915,10 +933,12 @@ int gmt_session__write_interval(struct gmt_session *s, const char *dir,
 		ps.gc = &gc;
 	}
 	/* A target that exited or exec'd has nothing left to read: its last set goes without. */
+	gmt_gsnap_free(&s->gs); /* the last interval's */
 	if (s->o.snapshots && !s->t->exited && !gmt_target__execd(s->t)) {
 		interval_snapshot(s, dir);
 		ps.leaks = s->leaks;
 	}
+	set_goroutines(s, &ps);
 	err = gmt_profile_set_write(&ps, dir, d);
 
 	if (s->leaks && gmt_leakflag__reads(s->leaks)) {
@@ -1032,6 +1052,7 @@ void gmt_session__free(struct gmt_session *s)
 	gmt_gor_session__free(s->gor);
 	gmt_gc_session__free(s->gc);
 	gmt_leakflag__free(s->leaks);
+	gmt_gsnap_free(&s->gs);
 	gmt_procsym_free(&s->ps);
 	gmt_mprof_free(&s->live_p);
 	gmt_tracer__free(s->tr);

@@ -318,6 +318,11 @@ out:
 	if (err == -ESRCH)
 		gmt_diag_set(d, err, "PID %d exited or exec'd while it was read: nothing written",
 			     (int)pid);
+	if (!err && o->keep && o->goroutines) {
+		*o->keep = gs;
+		*o->keep_now = gnow;
+		memset(&gs, 0, sizeof(gs));
+	}
 	gmt_gsnap_free(&gs);
 	gmt_procsym_free(&ps);
 	free(ms);

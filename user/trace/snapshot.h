@@ -20,6 +20,8 @@ struct gmt_analysis;
 struct gmt_leakflag;
 struct gmt_target;
 
+struct gmt_gsnap;
+
 struct gmt_snapshot_opts {
 	const char *dir; /* output directory (created 0700 if needed); NULL: goroutines
 			  * only read (for leaks), with no heap and no_memory */
@@ -34,6 +36,11 @@ struct gmt_snapshot_opts {
 	/* report.html of what was read (the snapshot command; record and the daemon write
 	 * theirs with their profile set) */
 	bool html;
+	/* The goroutines read, moved into *keep (the caller frees it with gmt_gsnap_free)
+	 * with the moment they were read in *keep_now, for the profile set's report.html;
+	 * NULL: freed here. */
+	struct gmt_gsnap *keep;
+	int64_t *keep_now;
 };
 
 struct gmt_snapshot_result {
