@@ -88,7 +88,7 @@
       h('span', {}, [h('i', { style: 'background:#dc2626' }), 'cgroup limit ' + (m.cgroup_limit_bytes ? bytes(m.cgroup_limit_bytes) : 'none or unknown')]),
       h('span', { text: 'heap allocated ' + bytes(m.heap_alloc_bytes) }),
       h('span', { text: 'GOGC ' + (m.gogc === undefined ? 'unknown' : m.gogc < 0 ? 'off' : m.gogc) }),
-      h('span', { text: 'GOMEMLIMIT ' + (m.gomemlimit_bytes ? bytes(m.gomemlimit_bytes) : 'none') }),
+      h('span', { text: 'GOMEMLIMIT ' + (m.gomemlimit_bytes ? bytes(m.gomemlimit_bytes) : 'none or unknown') }),
     ]));
   }
 
@@ -115,24 +115,23 @@
   }
 
   // ---- flame graphs ----
-  // NODE = [name, [values], flags, [children]] (DATA.md) -> {name, v, flags, kids, parent}
-  function tree(n, parent) {
-    const t = { name: D.strings[n[0]], v: n[1], flags: n[2], kids: [], parent: parent };
-    for (const c of n[3]) t.kids.push(tree(c, t));
-    return t;
+  // The graphs are drawn straight from the NODE arrays (DATA.md): [name, [values], flags,
+  // [children]].  Building an object tree first cost half a second for 10,000 stacks; only
+  // the frames actually drawn get a small object {node, parent, name, v}, kept on the
+  // element as gmtNode.
+  function vnode(node, parent) {
+    return { node: node, parent: parent, name: D.strings[node[0]], v: node[1], flags: node[2] };
   }
-  // The tree as drawn: with the allocator's frames folded, their children take their place.
-  function view(t, fold, parent) {
-    const v = { name: t.name, v: t.v, flags: t.flags, kids: [], parent: parent, src: t };
-    (function lift(kids) {
-      for (const c of kids) {
-        if (fold && (c.flags & 1)) lift(c.kids);
-        else v.kids.push(view(c, fold, v));
-      }
-    })(t.kids);
-    return v;
+  // The children as drawn: with the allocator's frames folded, their children take their
+  // place (the folded frame's own value stays in the parent's own).
+  function kidsOf(node, fold, out) {
+    for (const c of node[3]) {
+      if (fold && (c[2] & 1)) kidsOf(c, fold, out);
+      else out.push(c);
+    }
+    return out;
   }
-  function hasAlloc(t) { return (t.flags & 1) === 1 || t.kids.some(hasAlloc); }
+  function hasAlloc(node) { return (node[2] & 1) === 1 || node[3].some(hasAlloc); }
   function color(name, flags) {
     let x = 0;
     for (let i = 0; i < name.length; i++) x = (x * 31 + name.charCodeAt(i)) >>> 0;
@@ -140,57 +139,73 @@
     const l = (flags & 2) ? 80 : 68;
     return 'hsl(' + (10 + x % 45) + ', ' + (70 + x % 25) + '%, ' + l + '%)';
   }
+  function pct(part, whole) { return whole ? (100 * part / whole).toFixed(2) + ' %' : 'unknown'; }
 
   function flame(f) {
     const sec = h('section', { cls: 'gmt-flame', 'data-id': f.id });
     sec.append(h('h2', { text: f.title }));
-    const select = h('select', { cls: 'gmt-flame-value' }, f.values.map((v, i) => h('option', { value: String(i), text: v.name })));
-    const search = h('input', { cls: 'gmt-flame-search', type: 'search', placeholder: 'search frames' });
+    const select = h('select', { cls: 'gmt-flame-value', 'aria-label': 'value' },
+      f.values.map((v, i) => h('option', { value: String(i), text: v.name === v.unit ? v.name : v.name + ' (' + v.unit + ')' })));
+    const search = h('input', { cls: 'gmt-flame-search', type: 'search', placeholder: 'search frames', 'aria-label': 'search frames' });
     const matches = h('span', { cls: 'gmt-flame-matches', 'data-matched': '0' });
     const toggle = h('input', { cls: 'gmt-flame-rtoggle', type: 'checkbox' });
     toggle.checked = true;
     const reset = h('button', { cls: 'gmt-flame-reset', type: 'button', text: 'Reset zoom' });
+    const totals = h('div', { cls: 'gmt-facts' });
     sec.append(h('div', { cls: 'gmt-flame-controls' }, [
       h('label', {}, ['value ', select]), search, matches,
       h('label', {}, [toggle, ' fold the allocator\'s frames']), reset,
-      h('span', { cls: 'gmt-hint', text: 'click a frame to zoom, the root to zoom out' })]));
+      h('span', { cls: 'gmt-hint', text: 'click a frame to zoom, the root to zoom out' })]), totals);
     const body = h('div', { cls: 'gmt-flame-body' });
     sec.append(body);
-    const full = tree(f.root, null);
-    if (!f.root[3].length) body.append(none('Nothing in this graph for this run.'));
-    let vt, root, vi = 0;
+    document.getElementById('gmt-flames').append(sec);
+    const empty = !f.root[3].length;
+    if (!hasAlloc(f.root)) toggle.disabled = true;
+    // path: the current root and its ancestors, top first (the last one is the root)
+    let path = [vnode(f.root, null)], vi = 0, lastW = -1;
+    const RH = 18;
 
-    function rebuild() { vt = view(full, toggle.checked, null); root = vt; }
-    function total(n) { return n.v[vi]; }
+    function val(n) { return n.v[vi]; }
+    function root() { return path[path.length - 1]; }
+    function showTotals() {
+      totals.textContent = 'total: ' + f.values.map((v, i) => value(f.total ? f.total[i] : null, v.unit)).join(', ');
+    }
+    function frameEl(n, x, w, d, cls, frag) {
+      const e = document.createElement('div');
+      e.className = 'gmt-frame' + cls;
+      e.setAttribute('data-name', n.name);
+      e.setAttribute('data-value', String(val(n)));
+      e.style.cssText = 'left:' + x.toFixed(1) + 'px;width:' + w.toFixed(1) + 'px;top:' + (d * RH) + 'px;background:' + color(n.name, n.flags);
+      // no text in frames too narrow to read it: fewer glyphs to lay out
+      if (w > 24) e.textContent = n.name;
+      e.gmtNode = n;
+      frag.append(e);
+    }
     function draw() {
       body.textContent = '';
-      const W = body.clientWidth || 1000, RH = 18;
-      const anc = [];
-      for (let a = root.parent; a; a = a.parent) anc.unshift(a);
-      let depth = 0, maxDepth = 0;
+      const W = body.clientWidth || 1000, fold = toggle.checked;
+      lastW = W;
       const frag = document.createDocumentFragment();
-      function frame(n, x, w, d, cls) {
-        const e = h('div', { cls: 'gmt-frame' + cls, 'data-name': n.name, 'data-value': String(n.v[vi]) });
-        e.style.left = x + 'px';
-        e.style.width = w + 'px';
-        e.style.top = (d * RH) + 'px';
-        e.style.background = color(n.name, n.flags);
-        e.textContent = n.name;
-        e.gmtNode = n;
-        frag.append(e);
-        if (d > maxDepth) maxDepth = d;
-      }
-      for (const a of anc) frame(a, 0, W, depth++, ' gmt-anc');
-      const rv = total(root) || 1;
-      (function walk(n, x, d, isRoot) {
-        const w = W * total(n) / rv;
+      let maxDepth = 0;
+      path.slice(0, -1).forEach((a, d) => frameEl(a, 0, W, d, ' gmt-anc', frag));
+      const top = path.length - 1, rv = val(root()) || 1;
+      // Depth first; a frame narrower than half a pixel is not drawn, nor anything under it.
+      (function walk(n, x, d) {
+        // the root spans the width even at 0, so the graph always has one
+        const w = d === top ? W : W * val(n) / rv;
         if (w < 0.5) return;
-        frame(n, x, w, d, isRoot ? ' gmt-root' : '');
+        frameEl(n, x, w, d, d === top ? ' gmt-root' : '', frag);
+        if (d > maxDepth) maxDepth = d;
         let cx = x;
-        for (const c of n.kids) { walk(c, cx, d + 1, false); cx += W * total(c) / rv; }
-      })(root, 0, depth, true);
+        for (const c of kidsOf(n.node, fold, [])) {
+          const cw = W * c[1][vi] / rv;
+          if (cw >= 0.5) walk(vnode(c, n), cx, d + 1);
+          cx += cw;
+        }
+      })(root(), 0, top);
       body.append(frag);
-      body.style.height = ((maxDepth + 1) * RH + 4) + 'px';
+      if (empty) body.append(none('Nothing in this graph for this run.'));
+      body.style.height = ((maxDepth + 1) * RH + 4 + (empty ? RH + 8 : 0)) + 'px';
       highlight();
     }
     function highlight() {
@@ -201,37 +216,48 @@
         e.classList.toggle('gmt-hl', on);
         if (!on) continue;
         n++;
-        // a match inside a matching frame is already counted in its share
-        let p = e.gmtNode.parent, inside = false;
-        for (; p && p !== root.parent; p = p.parent) if (p.name.includes(q)) { inside = true; break; }
-        if (!inside && !e.classList.contains('gmt-anc')) share += total(e.gmtNode);
+        if (e.classList.contains('gmt-anc')) continue;
+        // a match under a matching frame is already in that frame's share
+        let inside = false;
+        for (let p = e.gmtNode.parent; p && p !== root().parent; p = p.parent) if (p.name.includes(q)) { inside = true; break; }
+        if (!inside) share += val(e.gmtNode);
       }
       matches.dataset.matched = String(n);
-      matches.textContent = q ? n + ' frames, ' + (100 * share / (total(root) || 1)).toFixed(1) + ' % of the root' : '';
+      matches.textContent = q ? n + ' frames matched, ' + pct(share, val(root())) + ' of the root' : '';
     }
     body.addEventListener('click', ev => {
       const e = ev.target.closest('.gmt-frame');
       if (!e) return;
-      const n = e.gmtNode;
-      if (n === root) { if (root.parent) root = root.parent; } else root = n;
+      const n = e.gmtNode, at = path.indexOf(n);
+      if (at === path.length - 1) { if (path.length > 1) path.pop(); }  // the root: out one level
+      else if (at >= 0) path = path.slice(0, at + 1);                   // an ancestor
+      else {
+        const chain = [];
+        for (let p = n; p !== root(); p = p.parent) chain.unshift(p);
+        path = path.concat(chain);
+      }
       draw();
     });
     body.addEventListener('mousemove', ev => {
       const e = ev.target.closest('.gmt-frame');
       if (!e) { hideTip(); return; }
       const n = e.gmtNode, unit = f.values[vi].unit;
-      showTip(ev, n.name + '\n' + value(total(n), unit) + ' (' + (100 * total(n) / (total(vt) || 1)).toFixed(2) + ' % of all)');
+      showTip(ev, n.name + ((n.flags & 2) ? ' (inlined)' : '') + ((n.flags & 1) ? ' (allocator)' : '') + '\n' +
+        value(val(n), unit) + '\n' + pct(val(n), val(root())) + ' of the root, ' + pct(val(n), val(path[0])) + ' of all');
     });
     body.addEventListener('mouseleave', hideTip);
-    select.addEventListener('change', () => { vi = Number(select.value); draw(); });
+    select.addEventListener('change', () => { vi = Number(select.value) || 0; draw(); });
     search.addEventListener('input', highlight);
-    toggle.addEventListener('change', () => { rebuild(); draw(); });
-    reset.addEventListener('click', () => { root = vt; draw(); });
-    if (!hasAlloc(full)) toggle.disabled = true;
-    rebuild();
-    document.getElementById('gmt-flames').append(sec);
-    if (f.root[3].length) draw();
-    window.addEventListener('resize', () => { if (f.root[3].length) draw(); });
+    // a folded frame may be on the path: start again from the top
+    toggle.addEventListener('change', () => { path = path.slice(0, 1); draw(); });
+    reset.addEventListener('click', () => { path = path.slice(0, 1); draw(); });
+    showTotals();
+    draw();
+    // redraw on a width change only; reading the width at load would force a layout
+    window.addEventListener('resize', () => {
+      const w = body.clientWidth;
+      if (w !== lastW) { lastW = w; draw(); }
+    });
   }
 
   // ---- the GC timeline ----
@@ -294,7 +320,8 @@
       svg.append(s('line', { class: 'gmt-axis', x1: String(LEFT), x2: String(W - 8), y1: String(ay), y2: String(ay) }));
       for (let k = 0; k <= 8; k++) {
         const t = t0 + span * k / 8, x = X(t);
-        const tx = s('text', { x: String(x - 10), y: String(ay + 13) });
+        // the first and last labels stay inside the chart
+        const tx = s('text', { x: String(x), y: String(ay + 13), 'text-anchor': k === 0 ? 'start' : k === 8 ? 'end' : 'middle' });
         tx.setAttribute('class', 'gmt-tick');
         tx.textContent = ((t - L0) / 1e9).toFixed(span < 1e8 ? 4 : 2) + ' s';
         svg.append(tx);
@@ -303,7 +330,9 @@
     svg.addEventListener('wheel', ev => {
       ev.preventDefault();
       const W = el.clientWidth || 1000;
-      const at = t0 + (t1 - t0) * Math.max(0, ev.offsetX - LEFT) / (W - LEFT - 8);
+      // clientX, not offsetX: over a mark offsetX is not relative to the whole chart
+      const px = ev.clientX - svg.getBoundingClientRect().left;
+      const at = t0 + (t1 - t0) * Math.min(1, Math.max(0, px - LEFT) / (W - LEFT - 8));
       const k = ev.deltaY < 0 ? 0.8 : 1.25;
       t0 = Math.max(L0, at - (at - t0) * k);
       t1 = Math.min(L1, at + (t1 - at) * k);
@@ -326,7 +355,7 @@
     draw();
 
     // the pause histogram and percentiles
-    const ph = g.pause_hist, max = Math.max(1, ...ph.counts);
+    const ph = g.pause_hist || { bounds_ns: [], counts: [] }, max = Math.max(1, ...ph.counts);
     const bars = h('div', { cls: 'gmt-hist' }, ph.counts.map((c, i) => {
       const b = h('div', {}, [h('span', { text: i < ph.bounds_ns.length ? '≤' + dur(ph.bounds_ns[i]) : '+Inf' })]);
       b.style.height = Math.max(1, 80 * c / max) + 'px';
@@ -350,7 +379,7 @@
     const leaks = D.leaks || [];
     if (leaks.length) {
       el.append(h('h3', { text: 'Probable leaks' }));
-      el.append(table([['count'], ['then', 1], ['creator'], ['wait site'], ['reason'], ['oldest wait', 1]],
+      el.append(table([['goroutines now'], ['at window start', 1], ['creator'], ['wait site'], ['reason'], ['oldest wait', 1]],
         leaks.map(l => [count(l.count), count(l.count_window_start), l.creator, l.wait_site, l.wait_reason || l.reason, secs(l.oldest_wait_s)]), () => 'gmt-leak'));
     }
     const g = D.goroutines;
