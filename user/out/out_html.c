@@ -285,7 +285,8 @@ static int put_node(struct gmt_json *j, const struct flame *f, const struct strt
 		}
 		kids[nk++] = c;
 	}
-	qsort_r(kids, nk, sizeof(*kids), by_name, (void *[]){ (void *)t, (void *)f });
+	if (nk > 1) /* qsort_r must not see a NULL array, even empty */
+		qsort_r(kids, nk, sizeof(*kids), by_name, (void *[]){ (void *)t, (void *)f });
 	gmt_json__arr_begin(j);
 	gmt_json__uint(j, n->name);
 	gmt_json__arr_begin(j);
