@@ -35,7 +35,15 @@ def walk(node):
         walk(k)
 
 
+sys.setrecursionlimit(10000)
 walk(root)
+
+
+def depth(node):
+    return 1 + max((depth(k) for k in node[3]), default=0)
+
+
+print(f"depth={depth(root)}")
 print(f"root_name_ok={int(strings[root[0]] == 'all')}")
 print(f"leaves_sum_bytes={leaves}")
 print(f"children_sum_ok={ok}")

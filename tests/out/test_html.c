@@ -197,3 +197,37 @@ Test(html, ten_thousand_stacks_under_3_mb)
 	free(buf);
 	gmt_agg__free(g);
 }
+
+/* A recursion 100 frames deep (the JSON writer nests 64 levels, two per frame): the page
+ * is written and its tree holds every frame. */
+Test(html, deep_stack)
+{
+	static const struct gmt_symbolizer gen_sym = { .frames = gen_frames };
+	struct gmt_agg *g = gmt_agg__new(tu_row(26));
+	struct gmt_run_info ri = { .mode = "exact", .comm = "svc", .pid = 1 };
+	struct gmt_pprof_opts o = { .period = 1 };
+	struct gmt_html_in in = { .ri = &ri, .sym = &gen_sym, .mode = "exact", .agg = g,
+				  .pprof = &o };
+	uint64_t pcs[100];
+	char *buf = NULL, *out;
+	size_t len = 0;
+	FILE *f;
+
+	for (int i = 0; i < GEN_FUNCS; i++)
+		snprintf(gen_names[i], sizeof(gen_names[i]), "main.recurse%d", i);
+	for (int k = 0; k < 100; k++)
+		pcs[k] = 0x100000 + (uint64_t)k;
+	cr_assert_eq(gmt_agg__add_stack(g, 1, pcs, 100, false), 0);
+	cr_assert_eq(gmt_agg__add_allocs(g, 1, 0, 64, 3), 0);
+	cr_assert_eq(gmt_agg__finish(g, &gen_sym), 0);
+	f = open_memstream(&buf, &len);
+	cr_assert_eq(gmt_write_html_data(f, &in), 0, "a deep stack is written");
+	fclose(f);
+	out = check(buf, len);
+	cr_expect_eq(tu_field(out, "alloc_total_bytes"), 192, "%s", out);
+	cr_expect_eq(tu_field(out, "leaves_sum_bytes"), 192, "%s", out);
+	cr_expect_eq(tu_field(out, "depth"), 101, "the root and 100 frames:\n%s", out);
+	free(out);
+	free(buf);
+	gmt_agg__free(g);
+}

@@ -110,6 +110,12 @@ void gmt_json__arr_end(struct gmt_json *j)
 	close(j, ']');
 }
 
+FILE *gmt_json__raw_begin(struct gmt_json *j)
+{
+	before_value(j);
+	return j->f;
+}
+
 static void put_string(FILE *f, const char *s)
 {
 	fputc('"', f);

@@ -29,6 +29,12 @@ void gmt_json__uint(struct gmt_json *j, uint64_t v);
 void gmt_json__double(struct gmt_json *j, double v);
 void gmt_json__bool(struct gmt_json *j, bool v);
 void gmt_json__null(struct gmt_json *j);
+/*
+ * One value the caller writes itself, whole and valid, into the FILE returned: for
+ * values nested deeper than the writer tracks (report.html's flame graphs, one level per
+ * frame).
+ */
+FILE *gmt_json__raw_begin(struct gmt_json *j);
 
 /* key + value shorthands */
 void gmt_json__kstr(struct gmt_json *j, const char *key, const char *s);

@@ -260,17 +260,20 @@ static int by_name(const void *a, const void *b, void *ctx)
 	return c ? c : (int)x->flags - (int)y->flags;
 }
 
-/* NODE = [name, [values], flags, [children sorted by name]] (DATA.md). */
-static int put_node(struct gmt_json *j, const struct flame *f, const struct strtab *t,
-		    uint32_t i, size_t nv, int depth)
+/*
+ * NODE = [name, [values], flags, [children sorted by name]] (DATA.md), written as text:
+ * a stack may be hundreds of frames deep, deeper than the JSON writer nests.  Only
+ * integers: nothing to escape.
+ */
+static int put_node(FILE *out, const struct flame *f, const struct strtab *t, uint32_t i,
+		    size_t nv)
 {
 	const struct node *n = &f->n[i];
 	uint32_t *kids = NULL;
 	size_t nk = 0, cap = 0;
-	int err = 0;
-
 	int64_t other[MAX_VALUES] = {0};
 	bool merged = false;
+	int err = 0;
 
 	for (uint32_t c = n->first_child; c; c = f->n[c].next) {
 		if (f->n[c].v[0] <= f->keep_above) {
@@ -287,31 +290,23 @@ static int put_node(struct gmt_json *j, const struct flame *f, const struct strt
 	}
 	if (nk > 1) /* qsort_r must not see a NULL array, even empty */
 		qsort_r(kids, nk, sizeof(*kids), by_name, (void *[]){ (void *)t, (void *)f });
-	gmt_json__arr_begin(j);
-	gmt_json__uint(j, n->name);
-	gmt_json__arr_begin(j);
+	fprintf(out, "[%u,[", n->name);
 	for (size_t k = 0; k < nv; k++)
-		gmt_json__int(j, n->v[k]);
-	gmt_json__arr_end(j);
-	gmt_json__uint(j, n->flags);
-	gmt_json__arr_begin(j);
-	for (size_t k = 0; k < nk && !err; k++)
-		err = put_node(j, f, t, kids[k], nv, depth + 1);
-	if (merged) {
-		/* sorted among the others by its name: "[" sorts before letters */
-		gmt_json__arr_begin(j);
-		gmt_json__uint(j, f->other);
-		gmt_json__arr_begin(j);
-		for (size_t k = 0; k < nv; k++)
-			gmt_json__int(j, other[k]);
-		gmt_json__arr_end(j);
-		gmt_json__uint(j, 0);
-		gmt_json__arr_begin(j);
-		gmt_json__arr_end(j);
-		gmt_json__arr_end(j);
+		fprintf(out, "%s%lld", k ? "," : "", (long long)n->v[k]);
+	fprintf(out, "],%u,[", n->flags);
+	for (size_t k = 0; k < nk && !err; k++) {
+		if (k)
+			fputc(',', out);
+		err = put_node(out, f, t, kids[k], nv);
 	}
-	gmt_json__arr_end(j);
-	gmt_json__arr_end(j);
+	if (merged) {
+		/* "[other stacks]" last, after the frames kept */
+		fprintf(out, "%s[%u,[", nk ? "," : "", f->other);
+		for (size_t k = 0; k < nv; k++)
+			fprintf(out, "%s%lld", k ? "," : "", (long long)other[k]);
+		fputs("],0,[]]", out);
+	}
+	fputs("]]", out);
 	free(kids);
 	return err;
 }
@@ -342,7 +337,7 @@ static int put_flame(struct gmt_json *j, const struct flame *f, const struct str
 	gmt_json__arr_end(j);
 	gmt_json__key(j, "root");
 	{
-		int err = put_node(j, f, t, 0, nv, 0);
+		int err = put_node(gmt_json__raw_begin(j), f, t, 0, nv);
 
 		gmt_json__obj_end(j);
 		return err;
