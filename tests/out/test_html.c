@@ -161,18 +161,31 @@ static int gen_frames(void *ctx, uint64_t pc, struct gmt_frame *out, int max)
 	return 1;
 }
 
-Test(html, ten_thousand_stacks_under_3_mb)
+static const struct gmt_symbolizer gen_sym = { .frames = gen_frames };
+
+/* The page (or its data alone) of g, symbolized by gen_frames: malloc'd, its length. */
+static char *gen_write(const struct gmt_agg *g, bool page, size_t *len)
 {
-	static const struct gmt_symbolizer gen_sym = { .frames = gen_frames };
-	struct gmt_agg *g = gmt_agg__new(tu_row(26));
 	struct gmt_run_info ri = { .mode = "exact", .comm = "svc", .pid = 1 };
 	struct gmt_pprof_opts o = { .period = 1 };
 	struct gmt_html_in in = { .ri = &ri, .sym = &gen_sym, .mode = "exact", .agg = g,
 				  .pprof = &o };
-	uint64_t pcs[24];
 	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	cr_assert_not_null(f);
+	cr_assert_eq(page ? gmt_write_html_report(f, &in) : gmt_write_html_data(f, &in), 0,
+		     "written");
+	fclose(f);
+	return buf;
+}
+
+Test(html, ten_thousand_stacks_under_3_mb)
+{
+	struct gmt_agg *g = gmt_agg__new(tu_row(26));
+	uint64_t pcs[24];
+	char *buf;
 	size_t len = 0;
-	FILE *f;
 
 	for (int i = 0; i < GEN_FUNCS; i++)
 		snprintf(gen_names[i], sizeof(gen_names[i]),
@@ -189,9 +202,7 @@ Test(html, ten_thousand_stacks_under_3_mb)
 		cr_assert_eq(gmt_agg__add_allocs(g, s + 1, 0, 64 + s % 512, 1 + s % 7), 0);
 	}
 	cr_assert_eq(gmt_agg__finish(g, &gen_sym), 0);
-	f = open_memstream(&buf, &len);
-	cr_assert_eq(gmt_write_html_report(f, &in), 0);
-	fclose(f);
+	buf = gen_write(g, true, &len);
 	cr_expect_lt(len, 3u << 20, "report.html of 10,000 stacks: %zu bytes", len);
 	cr_log_info("report.html of 10,000 stacks 24 deep: %zu bytes\n", len);
 	free(buf);
@@ -202,16 +213,10 @@ Test(html, ten_thousand_stacks_under_3_mb)
  * is written and its tree holds every frame. */
 Test(html, deep_stack)
 {
-	static const struct gmt_symbolizer gen_sym = { .frames = gen_frames };
 	struct gmt_agg *g = gmt_agg__new(tu_row(26));
-	struct gmt_run_info ri = { .mode = "exact", .comm = "svc", .pid = 1 };
-	struct gmt_pprof_opts o = { .period = 1 };
-	struct gmt_html_in in = { .ri = &ri, .sym = &gen_sym, .mode = "exact", .agg = g,
-				  .pprof = &o };
 	uint64_t pcs[100];
-	char *buf = NULL, *out;
+	char *buf, *out;
 	size_t len = 0;
-	FILE *f;
 
 	for (int i = 0; i < GEN_FUNCS; i++)
 		snprintf(gen_names[i], sizeof(gen_names[i]), "main.recurse%d", i);
@@ -220,9 +225,7 @@ Test(html, deep_stack)
 	cr_assert_eq(gmt_agg__add_stack(g, 1, pcs, 100, false), 0);
 	cr_assert_eq(gmt_agg__add_allocs(g, 1, 0, 64, 3), 0);
 	cr_assert_eq(gmt_agg__finish(g, &gen_sym), 0);
-	f = open_memstream(&buf, &len);
-	cr_assert_eq(gmt_write_html_data(f, &in), 0, "a deep stack is written");
-	fclose(f);
+	buf = gen_write(g, false, &len); /* a deep stack is written */
 	out = check(buf, len);
 	cr_expect_eq(tu_field(out, "alloc_total_bytes"), 192, "%s", out);
 	cr_expect_eq(tu_field(out, "leaves_sum_bytes"), 192, "%s", out);
